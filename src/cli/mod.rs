@@ -1,0 +1,232 @@
+//! The command line: clap definitions, one file per subcommand, and the one
+//! place where errors and results are rendered for people or machines.
+
+mod config;
+mod doctor;
+mod init;
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use anstream::ColorChoice;
+use anyhow::Result;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use chiron::config::{ConfigError, Env, LoadOptions, LoadedConfig};
+
+/// chiron: resolve, download, lock, scan, sign and bundle Python wheels for
+/// every target you ship to, and verify them on the other side of an air gap.
+#[derive(Debug, Parser)]
+#[command(name = "chiron", version, propagate_version = true, max_term_width = 100)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// More output on stderr (-v: info, -vv: debug); RUST_LOG overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// Only errors on stderr.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Machine-readable JSON on stdout, and nothing else on stdout.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// When to colour output.
+    #[arg(long, value_enum, default_value_t = ColorMode::Auto, global = true, value_name = "WHEN")]
+    pub color: ColorMode,
+    /// Never draw progress bars (they are drawn only when stderr is a terminal).
+    #[arg(long, global = true)]
+    pub no_progress: bool,
+    /// Use this configuration file instead of searching for chiron.toml or
+    /// [tool.chiron] in pyproject.toml.
+    #[arg(long, global = true, value_name = "PATH", env = "CHIRON_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Use only the local cache; never contact an index.
+    #[arg(long, global = true)]
+    pub offline: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorMode {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write a commented chiron.toml for the Python project in this folder.
+    Init(init::InitArgs),
+    /// Check configuration, interpreters, indexes, cache, keys, telemetry and disk.
+    Doctor(doctor::DoctorArgs),
+    /// Show the effective configuration or its JSON Schema.
+    #[command(subcommand)]
+    Config(config::ConfigCommand),
+}
+
+impl Command {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Init(_) => "init",
+            Command::Doctor(_) => "doctor",
+            Command::Config(command) => command.name(),
+        }
+    }
+}
+
+/// Everything a subcommand may need besides its own arguments.
+pub struct Context {
+    pub env: Env,
+    pub cwd: PathBuf,
+    pub load_options: LoadOptions,
+    /// The configuration as loaded before the command started.
+    pub config: Result<LoadedConfig, ConfigError>,
+    pub out: Printer,
+}
+
+impl Context {
+    /// The configuration, or the error that stops commands needing it.
+    pub fn require_config(&self) -> Result<&LoadedConfig, ConfigError> {
+        self.config.as_ref().map_err(Clone::clone)
+    }
+}
+
+/// Exit codes, as documented in docs/cli.md.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// All is well.
+    Ok = 0,
+    /// A check or gate found problems (or the work itself failed).
+    Problems = 1,
+    /// Usage or configuration error.
+    Usage = 2,
+}
+
+/// A mistake in how chiron was called, with what to do instead.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct UsageError {
+    pub message: String,
+    pub hint: String,
+}
+
+pub async fn run(command: Command, ctx: &Context) -> Result<Exit> {
+    match command {
+        Command::Init(args) => init::run(args, ctx),
+        Command::Doctor(args) => doctor::run(args, ctx).await,
+        Command::Config(command) => config::run(command, ctx),
+    }
+}
+
+/// Writes results to stdout: plain or coloured text, or JSON.
+pub struct Printer {
+    pub json: bool,
+}
+
+impl Printer {
+    pub fn json<T: serde::Serialize>(&self, value: &T) -> Result<()> {
+        let mut text = serde_json::to_string_pretty(value)?;
+        text.push('\n');
+        self.text(&text)
+    }
+
+    pub fn text(&self, text: &str) -> Result<()> {
+        let mut stdout = anstream::stdout().lock();
+        match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+            // A closed pipe (`chiron ... | head`) is not an error.
+            Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+            other => Ok(other?),
+        }
+    }
+}
+
+/// Applies `--color` to everything written through anstream, and says
+/// whether stderr should be coloured.
+pub fn apply_color(mode: ColorMode) -> bool {
+    let choice = match mode {
+        ColorMode::Auto => ColorChoice::Auto,
+        ColorMode::Always => ColorChoice::Always,
+        ColorMode::Never => ColorChoice::Never,
+    };
+    choice.write_global();
+    match mode {
+        ColorMode::Always => true,
+        ColorMode::Never => false,
+        ColorMode::Auto => {
+            std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+        }
+    }
+}
+
+pub mod style {
+    //! The few styles human output uses.
+    use anstyle::{AnsiColor, Style};
+
+    pub const OK: Style = AnsiColor::Green.on_default();
+    pub const WARN: Style = AnsiColor::Yellow.on_default();
+    pub const FAIL: Style = AnsiColor::Red.on_default().bold();
+    pub const DIM: Style = Style::new().dimmed();
+    pub const BOLD: Style = Style::new().bold();
+    pub const HINT: Style = AnsiColor::Cyan.on_default();
+}
+
+/// The exit code an error maps to.
+pub fn exit_for(error: &anyhow::Error) -> Exit {
+    let usage = error.chain().any(|cause| {
+        cause.is::<ConfigError>()
+            || cause.is::<UsageError>()
+            || cause.is::<chiron::config::template::InitError>()
+            || cause.is::<chiron::project::ProjectError>()
+    });
+    if usage { Exit::Usage } else { Exit::Problems }
+}
+
+/// The hint of the first error in the chain that has one.
+fn hint_for(error: &anyhow::Error) -> Option<String> {
+    error.chain().find_map(|cause| {
+        if let Some(e) = cause.downcast_ref::<ConfigError>() {
+            e.hint()
+        } else if let Some(e) = cause.downcast_ref::<UsageError>() {
+            Some(e.hint.clone())
+        } else if let Some(e) = cause.downcast_ref::<chiron::config::template::InitError>() {
+            Some(e.hint())
+        } else if cause.is::<chiron::project::ProjectError>() {
+            Some("fix pyproject.toml, or name the inputs with --requirements / --lock".into())
+        } else {
+            None
+        }
+    })
+}
+
+/// Renders an error once: on stderr for people, plus a JSON object on
+/// stdout with `--json`.
+pub fn report_error(error: &anyhow::Error, json: bool, exit: Exit) {
+    let hint = hint_for(error);
+    let causes: Vec<String> = error.chain().skip(1).map(ToString::to_string).collect();
+    if json {
+        let value = serde_json::json!({
+            "error": {
+                "message": error.to_string(),
+                "causes": causes,
+                "hint": hint,
+            },
+            "exit_code": exit as u8,
+        });
+        let _ = Printer { json }.json(&value);
+    }
+    let mut stderr = anstream::stderr().lock();
+    let fail = style::FAIL;
+    let _ = writeln!(stderr, "{fail}error{fail:#}: {error}");
+    for cause in &causes {
+        let _ = writeln!(stderr, "  caused by: {cause}");
+    }
+    if let Some(hint) = hint {
+        let h = style::HINT;
+        let _ = writeln!(stderr, "{h}hint{h:#}: {hint}");
+    }
+}

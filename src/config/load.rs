@@ -1,0 +1,610 @@
+//! Finding the configuration file, layering the sources of each value and
+//! explaining bad input with the file, line and column.
+//!
+//! Layers, lowest first: defaults, pip's environment (`PIP_INDEX_URL`, ...),
+//! the file, chiron's and OpenTelemetry's environment (`CHIRON_*`, `OTEL_*`),
+//! then command-line flags. pip's variables sit below the file because they
+//! describe the user's machine in general, while the file describes this
+//! project; `CHIRON_*` variables are the way to override a project for one run.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::io;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::Deserialize;
+
+use super::Config;
+
+/// A snapshot of the environment variables chiron reads, so that loading is
+/// a pure function of its inputs.
+#[derive(Debug, Clone, Default)]
+pub struct Env {
+    vars: BTreeMap<String, String>,
+}
+
+impl Env {
+    pub fn from_process() -> Self {
+        Self::from_pairs(std::env::vars_os().filter_map(|(key, value)| {
+            Some((key.into_string().ok()?, value.into_string().ok()?))
+        }))
+    }
+
+    pub fn from_pairs<K: Into<String>, V: Into<String>>(
+        pairs: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
+        Self {
+            vars: pairs
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        }
+    }
+
+    /// The variable's value; an empty value counts as unset, as in pip.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.vars
+            .get(key)
+            .map(String::as_str)
+            .filter(|v| !v.trim().is_empty())
+    }
+}
+
+/// What the command line says about configuration.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// `--config PATH` (or `CHIRON_CONFIG`, read by the CLI): use this file, do not search.
+    pub explicit: Option<PathBuf>,
+    /// Where the search for a configuration file starts.
+    pub cwd: PathBuf,
+    /// `--offline`.
+    pub offline: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConfigFileKind {
+    /// A `chiron.toml`, or any other file named with `--config`.
+    ChironToml,
+    /// The `[tool.chiron]` table of a `pyproject.toml`.
+    Pyproject,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigFile {
+    pub path: PathBuf,
+    pub kind: ConfigFileKind,
+}
+
+/// Where an effective value came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    Default,
+    /// A default computed from the environment, e.g. `XDG_CACHE_HOME`.
+    DefaultFrom(String),
+    File(PathBuf),
+    Env(String),
+    Flag(String),
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Source::Default => f.write_str("default"),
+            Source::DefaultFrom(var) => write!(f, "default (from {var})"),
+            Source::File(path) => write!(f, "{}", path.display()),
+            Source::Env(var) => write!(f, "env {var}"),
+            Source::Flag(flag) => write!(f, "flag {flag}"),
+        }
+    }
+}
+
+/// The effective configuration and where each of its values came from.
+#[derive(Debug, Clone)]
+pub struct LoadedConfig {
+    pub config: Config,
+    pub file: Option<ConfigFile>,
+    /// The folder relative paths in the file are resolved against: the
+    /// file's folder, or the working folder when there is no file.
+    pub root: PathBuf,
+    /// Dotted key (`index.url`) to the source of its value, for every leaf.
+    pub sources: BTreeMap<String, Source>,
+}
+
+impl LoadedConfig {
+    /// A path from the configuration, made absolute against its root.
+    pub fn resolve(&self, path: &Path) -> PathBuf {
+        self.root.join(path)
+    }
+
+    /// The cache folder; always set once loaded.
+    pub fn cache_dir(&self) -> PathBuf {
+        self.config
+            .cache
+            .dir
+            .clone()
+            .map(|dir| self.resolve(&dir))
+            .unwrap_or_else(|| self.root.join(".chiron-cache"))
+    }
+
+    pub fn source(&self, key: &str) -> Source {
+        self.sources.get(key).cloned().unwrap_or(Source::Default)
+    }
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ConfigError {
+    #[error("config file {} does not exist", path.display())]
+    NotFound { path: PathBuf },
+    #[error("cannot read config file {}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: Arc<io::Error>,
+    },
+    #[error("{}:{line}:{column}: {message}\n{snippet}", path.display())]
+    Invalid {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+        snippet: String,
+        hint: Option<String>,
+    },
+    #[error("{origin} does not give a valid `{key}`: {message}")]
+    Override {
+        key: String,
+        origin: Source,
+        message: String,
+    },
+}
+
+impl ConfigError {
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            ConfigError::NotFound { .. } => Some(
+                "check the path given to --config or CHIRON_CONFIG, or run `chiron init` to write one"
+                    .into(),
+            ),
+            ConfigError::Read { .. } => Some("check the file's permissions".into()),
+            ConfigError::Invalid { hint, .. } => hint.clone(),
+            ConfigError::Override { origin, .. } => {
+                Some(format!("fix or unset {origin}; see docs/configuration.md"))
+            }
+        }
+    }
+}
+
+/// Loads the effective configuration: finds the file (unless one is given),
+/// parses it strictly and layers the environment and flags over it.
+pub fn load(options: &LoadOptions, env: &Env) -> Result<LoadedConfig, ConfigError> {
+    let file = match options.explicit.clone() {
+        Some(path) => {
+            let path = options.cwd.join(path);
+            if !path.is_file() {
+                return Err(ConfigError::NotFound { path });
+            }
+            let kind = if path.file_name().is_some_and(|n| n == "pyproject.toml") {
+                ConfigFileKind::Pyproject
+            } else {
+                ConfigFileKind::ChironToml
+            };
+            Some(ConfigFile { path, kind })
+        }
+        None => discover(&options.cwd)?,
+    };
+    layer(options, env, file)
+}
+
+/// The configuration from defaults, environment and flags alone, for when
+/// the file cannot be used (so `chiron doctor` can still check the rest).
+pub fn load_without_file(options: &LoadOptions, env: &Env) -> Result<LoadedConfig, ConfigError> {
+    layer(options, env, None)
+}
+
+fn layer(
+    options: &LoadOptions,
+    env: &Env,
+    file: Option<ConfigFile>,
+) -> Result<LoadedConfig, ConfigError> {
+    let root = file
+        .as_ref()
+        .and_then(|f| f.path.parent().map(Path::to_path_buf))
+        .unwrap_or_else(|| options.cwd.clone());
+
+    let mut layers = Layers::new(&env_default_cache_dir(env));
+    layers.extend(pip_env_layers(env)?);
+    if let Some(file) = &file {
+        let text = std::fs::read_to_string(&file.path).map_err(|source| ConfigError::Read {
+            path: file.path.clone(),
+            source: Arc::new(source),
+        })?;
+        let table = parse_file(&file.path, &text, file.kind)?;
+        layers.push(Layer {
+            source: Source::File(file.path.clone()),
+            values: table,
+        });
+    }
+    layers.extend(chiron_env_layers(env, &options.cwd)?);
+    if options.offline {
+        let mut values = toml::Table::new();
+        insert_dotted(&mut values, "index.offline", toml::Value::Boolean(true));
+        layers.push(Layer {
+            source: Source::Flag("--offline".into()),
+            values,
+        });
+    }
+    let (merged, sources) = layers.merge();
+    let config = Config::deserialize(merged).map_err(|error| {
+        // The file was checked on its own, so a failure here comes from a
+        // variable or flag; name the first one that set anything.
+        let (key, origin) = sources
+            .iter()
+            .find(|(_, s)| matches!(s, Source::Env(_) | Source::Flag(_)))
+            .map(|(k, s)| (k.clone(), s.clone()))
+            .unwrap_or_else(|| (String::new(), Source::Default));
+        ConfigError::Override {
+            key,
+            origin,
+            message: error.to_string(),
+        }
+    })?;
+    Ok(LoadedConfig {
+        config,
+        file,
+        root,
+        sources,
+    })
+}
+
+/// Searches `start` and its parents for the project's configuration: the
+/// first folder with a `chiron.toml` or a `pyproject.toml` ends the search.
+pub fn discover(start: &Path) -> Result<Option<ConfigFile>, ConfigError> {
+    for dir in start.ancestors() {
+        let chiron = dir.join("chiron.toml");
+        if chiron.is_file() {
+            return Ok(Some(ConfigFile {
+                path: chiron,
+                kind: ConfigFileKind::ChironToml,
+            }));
+        }
+        let pyproject = dir.join("pyproject.toml");
+        if pyproject.is_file() {
+            let text = std::fs::read_to_string(&pyproject).map_err(|source| ConfigError::Read {
+                path: pyproject.clone(),
+                source: Arc::new(source),
+            })?;
+            let has_tool_chiron = toml::from_str::<toml::Table>(&text).is_ok_and(|doc| {
+                doc.get("tool")
+                    .and_then(|tool| tool.get("chiron"))
+                    .is_some()
+            });
+            // A pyproject.toml marks the project root even without [tool.chiron].
+            return Ok(has_tool_chiron.then_some(ConfigFile {
+                path: pyproject,
+                kind: ConfigFileKind::Pyproject,
+            }));
+        }
+    }
+    Ok(None)
+}
+
+/// Parses a configuration file strictly (unknown keys and wrong types are
+/// errors) and returns the keys it sets.
+pub fn parse_file(path: &Path, text: &str, kind: ConfigFileKind) -> Result<toml::Table, ConfigError> {
+    // Deserialised only to check `[tool.chiron]` with spans into the whole file.
+    #[derive(Deserialize)]
+    struct Pyproject {
+        #[serde(default)]
+        #[expect(dead_code, reason = "parsed to validate only")]
+        tool: Tool,
+    }
+    #[derive(Deserialize, Default)]
+    struct Tool {
+        #[serde(default)]
+        #[expect(dead_code, reason = "parsed to validate only")]
+        chiron: Config,
+    }
+
+    let invalid = |error: toml::de::Error| {
+        let span = error.span().unwrap_or(0..0);
+        invalid_at(path, text, span, error.message())
+    };
+    match kind {
+        ConfigFileKind::ChironToml => {
+            toml::from_str::<Config>(text).map_err(invalid)?;
+            toml::from_str::<toml::Table>(text).map_err(invalid)
+        }
+        ConfigFileKind::Pyproject => {
+            toml::from_str::<Pyproject>(text).map_err(invalid)?;
+            let doc = toml::from_str::<toml::Table>(text).map_err(invalid)?;
+            Ok(doc
+                .get("tool")
+                .and_then(|tool| tool.get("chiron"))
+                .and_then(|chiron| chiron.as_table())
+                .cloned()
+                .unwrap_or_default())
+        }
+    }
+}
+
+/// Builds the error for a problem at `span` of `text`, with a snippet and,
+/// for an unknown key, the nearest valid one.
+fn invalid_at(path: &Path, text: &str, span: Range<usize>, message: &str) -> ConfigError {
+    let start = span.start.min(text.len());
+    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+    let line = text[..start].matches('\n').count() + 1;
+    let column = text[line_start..start].chars().count() + 1;
+    let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+    let line_text = text[line_start..line_end].trim_end_matches('\r');
+    let width = text[start..span.end.clamp(start, line_end)]
+        .chars()
+        .count()
+        .max(1);
+    let gutter = " ".repeat(line.to_string().len());
+    let snippet = format!(
+        "{gutter} |\n{line} | {line_text}\n{gutter} | {}{}",
+        " ".repeat(column - 1),
+        "^".repeat(width)
+    );
+    ConfigError::Invalid {
+        path: path.to_path_buf(),
+        line,
+        column,
+        message: message.trim().to_string(),
+        snippet,
+        hint: hint_for(message),
+    }
+}
+
+/// A hint for a serde/toml error message. serde words an unknown field as
+/// "unknown field `x`, expected one of `a`, `b`"; the quoted names give the
+/// valid keys to suggest from.
+fn hint_for(message: &str) -> Option<String> {
+    if message.starts_with("TOML parse error") || message.contains("expected `=`") {
+        return Some("see https://toml.io for the syntax".into());
+    }
+    let quoted: Vec<&str> = message.split('`').skip(1).step_by(2).collect();
+    if message.starts_with("unknown field") {
+        let (unknown, valid) = quoted.split_first()?;
+        let nearest = valid
+            .iter()
+            .map(|candidate| (strsim::jaro_winkler(unknown, candidate), *candidate))
+            .filter(|(score, _)| *score >= 0.7)
+            .max_by(|a, b| a.0.total_cmp(&b.0));
+        return Some(match nearest {
+            Some((_, name)) => format!("did you mean `{name}`?"),
+            None => format!("valid keys here: {}", valid.join(", ")),
+        });
+    }
+    if message.starts_with("unknown variant") {
+        let (_, valid) = quoted.split_first()?;
+        return Some(format!("use one of: {}", valid.join(", ")));
+    }
+    Some("`chiron config schema` prints every key with its type; docs/configuration.md explains them".into())
+}
+
+struct Layer {
+    source: Source,
+    values: toml::Table,
+}
+
+impl Layer {
+    /// One variable setting one key.
+    fn single(var: &str, key: &str, value: toml::Value) -> Self {
+        let mut values = toml::Table::new();
+        insert_dotted(&mut values, key, value);
+        Self {
+            source: Source::Env(var.into()),
+            values,
+        }
+    }
+}
+
+struct Layers {
+    layers: Vec<Layer>,
+}
+
+impl Layers {
+    fn new(default_cache: &(PathBuf, Source)) -> Self {
+        let toml::Value::Table(mut defaults) =
+            toml::Value::try_from(Config::default()).expect("defaults serialise to a table")
+        else {
+            unreachable!("Config serialises to a table")
+        };
+        let (cache_dir, cache_source) = default_cache;
+        let mut cache = toml::Table::new();
+        insert_dotted(
+            &mut cache,
+            "cache.dir",
+            toml::Value::String(cache_dir.display().to_string()),
+        );
+        merge_into(&mut defaults, &cache);
+        let first = Layer {
+            source: Source::Default,
+            values: defaults,
+        };
+        let cache_layer = Layer {
+            source: cache_source.clone(),
+            values: cache,
+        };
+        Self {
+            layers: vec![first, cache_layer],
+        }
+    }
+
+    fn push(&mut self, layer: Layer) {
+        self.layers.push(layer);
+    }
+
+    fn extend(&mut self, layers: impl IntoIterator<Item = Layer>) {
+        self.layers.extend(layers);
+    }
+
+    fn merge(self) -> (toml::Value, BTreeMap<String, Source>) {
+        let mut merged = toml::Table::new();
+        let mut sources = BTreeMap::new();
+        for layer in self.layers {
+            let mut keys = Vec::new();
+            leaf_keys("", &layer.values, &mut keys);
+            for key in keys {
+                sources.insert(key, layer.source.clone());
+            }
+            merge_into(&mut merged, &layer.values);
+        }
+        (toml::Value::Table(merged), sources)
+    }
+}
+
+/// Deep-merges `over` into `base`: tables merge, anything else (arrays
+/// included) replaces.
+fn merge_into(base: &mut toml::Table, over: &toml::Table) {
+    for (key, value) in over {
+        match (base.get_mut(key), value) {
+            (Some(toml::Value::Table(base_table)), toml::Value::Table(over_table)) => {
+                merge_into(base_table, over_table);
+            }
+            _ => {
+                base.insert(key.clone(), value.clone());
+            }
+        }
+    }
+}
+
+fn leaf_keys(prefix: &str, table: &toml::Table, out: &mut Vec<String>) {
+    for (key, value) in table {
+        let dotted = if prefix.is_empty() {
+            key.clone()
+        } else {
+            format!("{prefix}.{key}")
+        };
+        match value {
+            toml::Value::Table(inner) => leaf_keys(&dotted, inner, out),
+            _ => out.push(dotted),
+        }
+    }
+}
+
+fn insert_dotted(table: &mut toml::Table, dotted: &str, value: toml::Value) {
+    let mut parts: Vec<&str> = dotted.split('.').collect();
+    let last = parts.pop().expect("a dotted key has a last part");
+    let mut current = table;
+    for part in parts {
+        current = current
+            .entry(part.to_string())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()))
+            .as_table_mut()
+            .expect("config keys nest tables only");
+    }
+    current.insert(last.to_string(), value);
+}
+
+fn env_default_cache_dir(env: &Env) -> (PathBuf, Source) {
+    if let Some(xdg) = env.get("XDG_CACHE_HOME").map(PathBuf::from) {
+        // The XDG spec says relative values are to be ignored.
+        if xdg.is_absolute() {
+            return (xdg.join("chiron"), Source::DefaultFrom("XDG_CACHE_HOME".into()));
+        }
+    }
+    let base = dirs::cache_dir()
+        .or_else(|| env.get("HOME").map(|home| Path::new(home).join(".cache")))
+        .unwrap_or_else(std::env::temp_dir);
+    (base.join("chiron"), Source::Default)
+}
+
+/// pip's own variables, so chiron works wherever pip is set up; each
+/// variable is its own layer so that `config show` can name it.
+fn pip_env_layers(env: &Env) -> Result<Vec<Layer>, ConfigError> {
+    let mut layers = Vec::new();
+    if let Some(url) = env.get("PIP_INDEX_URL") {
+        layers.push(Layer::single("PIP_INDEX_URL", "index.url", url.trim().into()));
+    }
+    for (var, key) in [
+        ("PIP_EXTRA_INDEX_URL", "index.extra-urls"),
+        ("PIP_FIND_LINKS", "index.find-links"),
+    ] {
+        if let Some(list) = env.get(var) {
+            let items = list.split_whitespace().map(toml::Value::from).collect();
+            layers.push(Layer::single(var, key, toml::Value::Array(items)));
+        }
+    }
+    // pip reads both; `--default-timeout` is the older name of `--timeout`.
+    for var in ["PIP_DEFAULT_TIMEOUT", "PIP_TIMEOUT"] {
+        if let Some(timeout) = env.get(var) {
+            let seconds = parse_seconds(timeout).ok_or_else(|| ConfigError::Override {
+                key: "index.timeout".into(),
+                origin: Source::Env(var.into()),
+                message: format!("`{timeout}` is not a number of seconds"),
+            })?;
+            layers.push(Layer::single(var, "index.timeout", seconds.into()));
+        }
+    }
+    Ok(layers)
+}
+
+fn parse_seconds(text: &str) -> Option<i64> {
+    let seconds: f64 = text.trim().parse().ok()?;
+    (seconds.is_finite() && seconds > 0.0).then(|| seconds.ceil() as i64)
+}
+
+fn parse_bool(text: &str) -> Option<bool> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Some(true),
+        "0" | "false" | "no" | "off" => Some(false),
+        _ => None,
+    }
+}
+
+/// chiron's and OpenTelemetry's variables, each its own layer.
+fn chiron_env_layers(env: &Env, cwd: &Path) -> Result<Vec<Layer>, ConfigError> {
+    let mut layers = Vec::new();
+    let mut set = |var: &str, key: &str, value: toml::Value| {
+        layers.push(Layer::single(var, key, value));
+    };
+    let bad = |var: &str, key: &str, message: String| ConfigError::Override {
+        key: key.into(),
+        origin: Source::Env(var.into()),
+        message,
+    };
+    if let Some(url) = env.get("CHIRON_INDEX_URL") {
+        set("CHIRON_INDEX_URL", "index.url", url.trim().into());
+    }
+    if let Some(dir) = env.get("CHIRON_CACHE_DIR") {
+        let dir = cwd.join(dir.trim());
+        set(
+            "CHIRON_CACHE_DIR",
+            "cache.dir",
+            dir.display().to_string().into(),
+        );
+    }
+    if let Some(offline) = env.get("CHIRON_OFFLINE") {
+        let offline = parse_bool(offline).ok_or_else(|| {
+            bad(
+                "CHIRON_OFFLINE",
+                "index.offline",
+                format!("`{offline}` is not a boolean (use 1/0, true/false)"),
+            )
+        })?;
+        set("CHIRON_OFFLINE", "index.offline", offline.into());
+    }
+    for (var, key) in [
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", "telemetry.otlp-endpoint"),
+        (
+            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+            "telemetry.otlp-traces-endpoint",
+        ),
+        ("OTEL_SERVICE_NAME", "telemetry.service-name"),
+    ] {
+        if let Some(value) = env.get(var) {
+            set(var, key, value.trim().into());
+        }
+    }
+    if let Some(disabled) = env.get("OTEL_SDK_DISABLED") {
+        // The OpenTelemetry spec: only a case-insensitive "true" disables.
+        if disabled.trim().eq_ignore_ascii_case("true") {
+            set("OTEL_SDK_DISABLED", "telemetry.enabled", false.into());
+        }
+    }
+    Ok(layers)
+}

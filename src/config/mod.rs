@@ -1,0 +1,287 @@
+//! chiron's configuration: the typed sections of `chiron.toml` (or
+//! `[tool.chiron]` in `pyproject.toml`), with documented defaults.
+//!
+//! Loading, layering (defaults, pip's environment, the file, chiron's
+//! environment, flags) and the provenance of each value live in `load`; the
+//! text `chiron init` writes lives in `template`. This module does no I/O.
+
+mod load;
+pub mod template;
+
+use std::path::PathBuf;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::python::target::{Platform, PythonVersion};
+
+pub use load::{
+    ConfigError, ConfigFile, ConfigFileKind, Env, LoadOptions, LoadedConfig, Source, discover,
+    load, load_without_file, parse_file,
+};
+
+/// The default index, as pip's.
+pub const DEFAULT_INDEX_URL: &str = "https://pypi.org/simple";
+
+/// The whole configuration. Every section and key is optional in the file.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
+#[schemars(title = "chiron configuration", extend("$id" = "https://chiron.dev/schemas/chiron.schema.json"))]
+pub struct Config {
+    /// Where the project's requirements come from.
+    pub inputs: InputsConfig,
+    /// The environments the wheelhouse must serve: Python versions x platforms.
+    pub targets: TargetsConfig,
+    /// Package indexes and local wheel folders.
+    pub index: IndexConfig,
+    /// The download and metadata cache shared by all commands.
+    pub cache: CacheConfig,
+    /// Where `chiron wheelhouse` writes its output.
+    pub wheelhouse: WheelhouseConfig,
+    /// Rules that gate a wheelhouse or bundle.
+    pub policy: PolicyConfig,
+    /// Keys used to sign and verify artifacts.
+    pub signing: SigningConfig,
+    /// OpenTelemetry trace export.
+    pub telemetry: TelemetryConfig,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
+pub struct InputsConfig {
+    /// Requirements files (pip's `-r`), relative to the configuration file.
+    pub requirements: Vec<PathBuf>,
+    /// Constraints files (pip's `-c`), relative to the configuration file.
+    pub constraints: Vec<PathBuf>,
+    /// A `pyproject.toml` whose `[project] dependencies` are requirements.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pyproject: Option<PathBuf>,
+    /// Optional-dependency groups (`[project.optional-dependencies]`) to include.
+    pub extras: Vec<String>,
+    /// PEP 735 dependency groups (`[dependency-groups]`) to include.
+    pub groups: Vec<String>,
+    /// An existing lock (`pylock.toml` or `uv.lock`) used as it is, without re-resolving.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lock: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
+pub struct TargetsConfig {
+    /// CPython feature releases to serve, such as ["3.11", "3.12"].
+    pub python: Vec<PythonVersion>,
+    /// Platforms to serve: names such as "linux-x86_64" or raw wheel platform tags.
+    pub platforms: Vec<Platform>,
+    /// The Python implementation; only CPython is supported.
+    pub implementation: Implementation,
+    /// The oldest glibc the linux targets must run on (manylinux floor).
+    pub min_glibc: String,
+    /// The oldest musl the musllinux targets must run on.
+    pub min_musl: String,
+    /// The oldest macOS the macOS targets must run on.
+    pub min_macos: String,
+}
+
+impl Default for TargetsConfig {
+    fn default() -> Self {
+        Self {
+            python: Vec::new(),
+            platforms: Vec::new(),
+            implementation: Implementation::Cpython,
+            min_glibc: "2.17".into(),
+            min_musl: "1.2".into(),
+            min_macos: "11.0".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Implementation {
+    Cpython,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
+pub struct IndexConfig {
+    /// The primary simple-API index (pip's `--index-url`).
+    pub url: String,
+    /// Further indexes (pip's `--extra-index-url`). A name found on more than
+    /// one index is an error unless the package is pinned to one index.
+    pub extra_urls: Vec<String>,
+    /// Local folders or flat HTML pages of files (pip's `--find-links`).
+    pub find_links: Vec<String>,
+    /// Use only the cache; never touch the network.
+    pub offline: bool,
+    /// Seconds to wait for an index before giving up on a request.
+    pub timeout: u64,
+}
+
+impl Default for IndexConfig {
+    fn default() -> Self {
+        Self {
+            url: DEFAULT_INDEX_URL.into(),
+            extra_urls: Vec::new(),
+            find_links: Vec::new(),
+            offline: false,
+            timeout: 30,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
+pub struct CacheConfig {
+    /// The cache folder. Default: `$CHIRON_CACHE_DIR`, else the platform cache
+    /// folder (`$XDG_CACHE_HOME/chiron` or `~/.cache/chiron` on Linux).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
+pub struct WheelhouseConfig {
+    /// Output folder of `chiron wheelhouse`, relative to the configuration file.
+    pub dir: PathBuf,
+}
+
+impl Default for WheelhouseConfig {
+    fn default() -> Self {
+        Self {
+            dir: PathBuf::from("wheelhouse"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
+pub struct PolicyConfig {
+    /// SPDX licence ids allowed; empty allows any licence not denied.
+    pub allow_licenses: Vec<String>,
+    /// SPDX licence ids denied.
+    pub deny_licenses: Vec<String>,
+    /// Packages denied, as PEP 508 requirements (`name` or `name<2.0`).
+    pub deny_packages: Vec<String>,
+    /// The highest vulnerability severity that still passes the gate.
+    pub max_severity: Severity,
+    /// Whether source distributions may enter a wheelhouse.
+    pub allow_sdist: bool,
+    /// Whether yanked files may enter a wheelhouse.
+    pub allow_yanked: bool,
+    /// Index URLs files may come from; empty allows the configured indexes.
+    pub allowed_indexes: Vec<String>,
+}
+
+impl Default for PolicyConfig {
+    fn default() -> Self {
+        Self {
+            allow_licenses: Vec::new(),
+            deny_licenses: Vec::new(),
+            deny_packages: Vec::new(),
+            max_severity: Severity::Medium,
+            allow_sdist: false,
+            allow_yanked: false,
+            allowed_indexes: Vec::new(),
+        }
+    }
+}
+
+/// Vulnerability severities, lowest first (CVSS qualitative ratings).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    None,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
+pub struct SigningConfig {
+    /// Private key (cosign format) used to sign; must not be readable by others.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<PathBuf>,
+    /// Public key used to verify.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_key: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
+pub struct TelemetryConfig {
+    /// Export traces when an endpoint is set; `false` turns export off.
+    pub enabled: bool,
+    /// OTLP/HTTP base endpoint (as `OTEL_EXPORTER_OTLP_ENDPOINT`); `/v1/traces` is appended.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub otlp_endpoint: Option<String>,
+    /// Full OTLP/HTTP traces URL (as `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`); wins over `otlp-endpoint`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub otlp_traces_endpoint: Option<String>,
+    /// The `service.name` resource attribute.
+    pub service_name: String,
+}
+
+impl Default for TelemetryConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            otlp_endpoint: None,
+            otlp_traces_endpoint: None,
+            service_name: "chiron".into(),
+        }
+    }
+}
+
+impl TelemetryConfig {
+    /// The URL spans are posted to, if export is on.
+    pub fn traces_endpoint(&self) -> Option<String> {
+        if !self.enabled {
+            return None;
+        }
+        if let Some(full) = &self.otlp_traces_endpoint {
+            return Some(full.clone());
+        }
+        self.otlp_endpoint
+            .as_ref()
+            .map(|base| format!("{}/v1/traces", base.trim_end_matches('/')))
+    }
+}
+
+/// The JSON Schema of the configuration, as committed in `schemas/`.
+pub fn json_schema() -> String {
+    let schema = schemars::schema_for!(Config);
+    let mut text = serde_json::to_string_pretty(&schema).expect("a schema always serialises");
+    text.push('\n');
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn traces_endpoint_prefers_the_full_url() {
+        let mut telemetry = TelemetryConfig::default();
+        assert_eq!(telemetry.traces_endpoint(), None);
+        telemetry.otlp_endpoint = Some("http://127.0.0.1:4318/".into());
+        assert_eq!(
+            telemetry.traces_endpoint().as_deref(),
+            Some("http://127.0.0.1:4318/v1/traces")
+        );
+        telemetry.otlp_traces_endpoint = Some("http://collector/traces".into());
+        assert_eq!(
+            telemetry.traces_endpoint().as_deref(),
+            Some("http://collector/traces")
+        );
+        telemetry.enabled = false;
+        assert_eq!(telemetry.traces_endpoint(), None);
+    }
+
+    #[test]
+    fn severities_order_from_none_to_critical() {
+        assert!(Severity::None < Severity::Low);
+        assert!(Severity::High < Severity::Critical);
+    }
+}

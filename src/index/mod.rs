@@ -1,0 +1,71 @@
+//! Talking to package indexes: the HTTP client every command shares, and
+//! keeping credentials out of every message.
+
+use std::sync::Once;
+use std::time::Duration;
+
+use url::Url;
+
+/// The `User-Agent` chiron sends, so index operators can tell it apart.
+pub const USER_AGENT: &str = concat!("chiron/", env!("CARGO_PKG_VERSION"));
+
+/// An HTTP client with rustls (ring) over the platform's trust store, and
+/// the given timeout for connecting and for each whole request.
+pub fn http_client(timeout: Duration) -> Result<reqwest::Client, reqwest::Error> {
+    static PROVIDER: Once = Once::new();
+    PROVIDER.call_once(|| {
+        // Fails only when a provider is installed already, which is fine.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+    reqwest::Client::builder()
+        .user_agent(USER_AGENT)
+        .connect_timeout(timeout)
+        .timeout(timeout)
+        .build()
+}
+
+/// `url` with any password (and a token used as user name) replaced by
+/// `****`, for messages, logs and reports. Text that is not a URL is
+/// returned with anything before an `@` masked, so a malformed URL with
+/// credentials still does not leak them.
+pub fn redact_url(url: &str) -> String {
+    match Url::parse(url) {
+        Ok(mut parsed) => {
+            if parsed.password().is_some() {
+                let _ = parsed.set_password(Some("****"));
+            } else if !parsed.username().is_empty() {
+                // A lone user name is often a token (`https://TOKEN@host/`).
+                let _ = parsed.set_username("****");
+            }
+            parsed.to_string()
+        }
+        Err(_) => match url.rsplit_once('@') {
+            Some((_, host)) => format!("****@{host}"),
+            None => url.to_string(),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_never_survive() {
+        let cases = [
+            ("https://pypi.org/simple", "https://pypi.org/simple"),
+            (
+                "https://user:s3cret@example.invalid/simple/",
+                "https://user:****@example.invalid/simple/",
+            ),
+            (
+                "https://ghp_token@example.invalid/simple",
+                "https://****@example.invalid/simple",
+            ),
+            ("not a url:pw@host", "****@host"),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(redact_url(input), expected);
+        }
+    }
+}

@@ -1,0 +1,13 @@
+//! chiron: the supply chain of Python wheels in one tool.
+//!
+//! The library holds every capability; the `chiron` binary only parses
+//! arguments, calls one function per command and renders the result.
+//! Modules follow the data flow (see `docs/architecture.md`).
+
+pub mod atomic;
+pub mod config;
+pub mod doctor;
+pub mod index;
+pub mod project;
+pub mod python;
+pub mod telemetry;

@@ -1,0 +1,240 @@
+//! What a Python project folder contains, as far as chiron's inputs go:
+//! `pyproject.toml` (name, requires-python, dependencies, extras, groups),
+//! requirements and constraints files, and existing locks.
+//!
+//! Reads files; decides nothing about what to write (that is `config::template`).
+
+use std::path::{Path, PathBuf};
+
+use pep440_rs::VersionSpecifiers;
+
+/// The inputs found in a project folder, with paths relative to it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ProjectScan {
+    pub root: PathBuf,
+    /// `[project] name`.
+    pub name: Option<String>,
+    /// `[project] requires-python`, parsed.
+    pub requires_python: Option<VersionSpecifiers>,
+    /// Whether `pyproject.toml` exists.
+    pub has_pyproject: bool,
+    /// Whether `[project] dependencies` is declared statically (non-empty
+    /// list, not listed in `dynamic`).
+    pub has_static_dependencies: bool,
+    /// Whether `dependencies` is listed in `[project] dynamic`.
+    pub dynamic_dependencies: bool,
+    /// Names of `[project.optional-dependencies]`, sorted.
+    pub extras: Vec<String>,
+    /// Names of PEP 735 `[dependency-groups]`, sorted.
+    pub groups: Vec<String>,
+    /// `requirements*.txt` at the root and `*.txt` under `requirements/`, sorted.
+    pub requirements: Vec<PathBuf>,
+    /// `constraints*.txt` at the root, sorted.
+    pub constraints: Vec<PathBuf>,
+    /// `pylock.toml`, `pylock.*.toml` and `uv.lock`, PEP 751 locks first.
+    pub locks: Vec<PathBuf>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProjectError {
+    #[error("cannot read {}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{} is not valid TOML: {message}", path.display())]
+    Toml { path: PathBuf, message: String },
+    #[error("{}: `requires-python = \"{value}\"` is not a PEP 440 specifier: {message}", path.display())]
+    RequiresPython {
+        path: PathBuf,
+        value: String,
+        message: String,
+    },
+}
+
+impl ProjectScan {
+    /// Whether anything chiron can read as requirements was found.
+    pub fn has_inputs(&self) -> bool {
+        self.has_static_dependencies
+            || !self.requirements.is_empty()
+            || !self.locks.is_empty()
+            || !self.groups.is_empty()
+    }
+}
+
+/// Scans `root` for a Python project's inputs.
+pub fn scan_project(root: &Path) -> Result<ProjectScan, ProjectError> {
+    let mut scan = ProjectScan {
+        root: root.to_path_buf(),
+        ..ProjectScan::default()
+    };
+    let pyproject = root.join("pyproject.toml");
+    if pyproject.is_file() {
+        scan.has_pyproject = true;
+        read_pyproject(&pyproject, &mut scan)?;
+    }
+    let entries = list_dir(root)?;
+    for name in &entries {
+        let is_txt = name.ends_with(".txt");
+        if is_txt && name.starts_with("requirements") {
+            scan.requirements.push(PathBuf::from(name));
+        } else if is_txt && name.starts_with("constraints") {
+            scan.constraints.push(PathBuf::from(name));
+        } else if name == "pylock.toml"
+            || (name.starts_with("pylock.") && name.ends_with(".toml"))
+        {
+            scan.locks.push(PathBuf::from(name));
+        }
+    }
+    if root.join("uv.lock").is_file() {
+        scan.locks.push(PathBuf::from("uv.lock"));
+    }
+    let nested = root.join("requirements");
+    if nested.is_dir() {
+        for name in list_dir(&nested)? {
+            if name.ends_with(".txt") {
+                scan.requirements.push(Path::new("requirements").join(name));
+            }
+        }
+    }
+    Ok(scan)
+}
+
+/// File names in `dir`, sorted, so scans are deterministic.
+fn list_dir(dir: &Path) -> Result<Vec<String>, ProjectError> {
+    let read = |source| ProjectError::Read {
+        path: dir.to_path_buf(),
+        source,
+    };
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(read)? {
+        let entry = entry.map_err(read)?;
+        if entry.path().is_file() {
+            if let Some(name) = entry.file_name().to_str() {
+                names.push(name.to_string());
+            }
+        }
+    }
+    names.sort();
+    Ok(names)
+}
+
+fn read_pyproject(path: &Path, scan: &mut ProjectScan) -> Result<(), ProjectError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ProjectError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let doc: toml::Table = toml::from_str(&text).map_err(|e| ProjectError::Toml {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    if let Some(project) = doc.get("project").and_then(toml::Value::as_table) {
+        scan.name = project
+            .get("name")
+            .and_then(toml::Value::as_str)
+            .map(str::to_string);
+        if let Some(value) = project.get("requires-python").and_then(toml::Value::as_str) {
+            let parsed = value
+                .parse::<VersionSpecifiers>()
+                .map_err(|e| ProjectError::RequiresPython {
+                    path: path.to_path_buf(),
+                    value: value.to_string(),
+                    message: e.to_string(),
+                })?;
+            scan.requires_python = Some(parsed);
+        }
+        scan.dynamic_dependencies = project
+            .get("dynamic")
+            .and_then(toml::Value::as_array)
+            .is_some_and(|d| d.iter().any(|v| v.as_str() == Some("dependencies")));
+        scan.has_static_dependencies = !scan.dynamic_dependencies
+            && project
+                .get("dependencies")
+                .and_then(toml::Value::as_array)
+                .is_some_and(|d| !d.is_empty());
+        scan.extras = table_keys(project.get("optional-dependencies"));
+    }
+    scan.groups = table_keys(doc.get("dependency-groups"));
+    Ok(())
+}
+
+fn table_keys(value: Option<&toml::Value>) -> Vec<String> {
+    // toml::Table is ordered by key, so this is already sorted.
+    value
+        .and_then(toml::Value::as_table)
+        .map(|t| t.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scans_a_typical_project() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::write(
+            root.join("pyproject.toml"),
+            r#"
+[project]
+name = "demo-app"
+requires-python = ">=3.12"
+dependencies = ["requests>=2"]
+[project.optional-dependencies]
+socks = ["pysocks"]
+cli = ["click"]
+[dependency-groups]
+dev = ["pytest"]
+"#,
+        )
+        .unwrap();
+        for name in ["requirements.txt", "requirements-dev.txt", "constraints.txt", "uv.lock", "pylock.toml", "README.md"] {
+            std::fs::write(root.join(name), "").unwrap();
+        }
+        std::fs::create_dir(root.join("requirements")).unwrap();
+        std::fs::write(root.join("requirements/docs.txt"), "").unwrap();
+
+        let scan = scan_project(root).unwrap();
+        assert_eq!(scan.name.as_deref(), Some("demo-app"));
+        assert_eq!(scan.requires_python.unwrap().to_string(), ">=3.12");
+        assert!(scan.has_static_dependencies && !scan.dynamic_dependencies);
+        assert_eq!(scan.extras, ["cli", "socks"]);
+        assert_eq!(scan.groups, ["dev"]);
+        let paths = |v: &[PathBuf]| v.iter().map(|p| p.display().to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            paths(&scan.requirements),
+            ["requirements-dev.txt", "requirements.txt", "requirements/docs.txt"]
+        );
+        assert_eq!(paths(&scan.constraints), ["constraints.txt"]);
+        assert_eq!(paths(&scan.locks), ["pylock.toml", "uv.lock"]);
+    }
+
+    #[test]
+    fn dynamic_dependencies_are_not_static() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("pyproject.toml"),
+            "[project]\nname = \"x\"\ndynamic = [\"dependencies\"]\n",
+        )
+        .unwrap();
+        let scan = scan_project(dir.path()).unwrap();
+        assert!(scan.dynamic_dependencies);
+        assert!(!scan.has_static_dependencies);
+        assert!(!scan.has_inputs());
+    }
+
+    #[test]
+    fn bad_requires_python_names_the_file_and_value() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("pyproject.toml"),
+            "[project]\nname = \"x\"\nrequires-python = \"3.12+\"\n",
+        )
+        .unwrap();
+        let error = scan_project(dir.path()).unwrap_err().to_string();
+        assert!(error.contains("pyproject.toml"), "{error}");
+        assert!(error.contains("3.12+"), "{error}");
+    }
+}

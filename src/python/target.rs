@@ -1,0 +1,393 @@
+//! What a user names as a target: a Python version (`3.12`) and a platform
+//! (`linux-x86_64`, or a raw wheel platform tag such as `manylinux_2_28_x86_64`).
+//!
+//! This module owns parsing and naming only. Which wheel tags a target
+//! accepts is the job of the tag model, built on these types.
+
+use std::fmt;
+use std::str::FromStr;
+
+use pep440_rs::{Version, VersionSpecifiers};
+use serde::{Deserialize, Serialize};
+
+/// A CPython feature release, `major.minor`, as used for `--python-version`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PythonVersion {
+    pub major: u8,
+    pub minor: u8,
+}
+
+/// CPython feature releases that still receive fixes (3.10 reached its end
+/// of life in October 2026). `chiron init` proposes these, narrowed by the
+/// project's `requires-python`.
+pub const MAINTAINED_PYTHONS: &[PythonVersion] = &[
+    PythonVersion::new(3, 11),
+    PythonVersion::new(3, 12),
+    PythonVersion::new(3, 13),
+    PythonVersion::new(3, 14),
+    PythonVersion::new(3, 15),
+];
+
+/// Every feature release chiron knows how to target, oldest first; used when
+/// a project's `requires-python` excludes all maintained versions.
+pub const KNOWN_PYTHONS: &[PythonVersion] = &[
+    PythonVersion::new(3, 7),
+    PythonVersion::new(3, 8),
+    PythonVersion::new(3, 9),
+    PythonVersion::new(3, 10),
+    PythonVersion::new(3, 11),
+    PythonVersion::new(3, 12),
+    PythonVersion::new(3, 13),
+    PythonVersion::new(3, 14),
+    PythonVersion::new(3, 15),
+];
+
+impl PythonVersion {
+    pub const fn new(major: u8, minor: u8) -> Self {
+        Self { major, minor }
+    }
+
+    /// The interpreter's name on Unix, `python3.12`.
+    pub fn executable_name(self) -> String {
+        format!("python{}.{}", self.major, self.minor)
+    }
+
+    /// The versions among `candidates` that a `requires-python` specifier admits.
+    /// A feature release is admitted when any of its patch releases is, which is
+    /// how pip reads `>=3.11.4` for a 3.11 target.
+    pub fn admitted_by(
+        requires_python: &VersionSpecifiers,
+        candidates: &[PythonVersion],
+    ) -> Vec<PythonVersion> {
+        candidates
+            .iter()
+            .copied()
+            .filter(|python| {
+                // Patch releases up to 99 cover every CPython release line so far.
+                (0..100u64).any(|patch| {
+                    let version = Version::new([
+                        u64::from(python.major),
+                        u64::from(python.minor),
+                        patch,
+                    ]);
+                    requires_python.contains(&version)
+                })
+            })
+            .collect()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{input}` is not a Python version: expected MAJOR.MINOR such as `3.12`")]
+pub struct PythonVersionError {
+    input: String,
+}
+
+impl FromStr for PythonVersion {
+    type Err = PythonVersionError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let error = || PythonVersionError {
+            input: s.to_string(),
+        };
+        let (major, minor) = s.trim().split_once('.').ok_or_else(error)?;
+        let major: u8 = major.parse().map_err(|_| error())?;
+        let minor: u8 = minor.parse().map_err(|_| error())?;
+        if major != 3 {
+            return Err(error());
+        }
+        Ok(Self { major, minor })
+    }
+}
+
+impl fmt::Display for PythonVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.major, self.minor)
+    }
+}
+
+/// A platform a wheelhouse is built for: a friendly name, or a raw wheel
+/// platform tag for full control.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Platform {
+    Named(NamedPlatform),
+    Tag(String),
+}
+
+/// The platforms users can type by name; each maps to an OS, a libc and an
+/// architecture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum NamedPlatform {
+    LinuxX86_64,
+    LinuxAarch64,
+    LinuxI686,
+    LinuxArmv7l,
+    LinuxPpc64le,
+    LinuxS390x,
+    MusllinuxX86_64,
+    MusllinuxAarch64,
+    MacosX86_64,
+    MacosArm64,
+    WindowsX86_64,
+    WindowsArm64,
+    WindowsX86,
+}
+
+impl NamedPlatform {
+    pub const ALL: &[NamedPlatform] = &[
+        NamedPlatform::LinuxX86_64,
+        NamedPlatform::LinuxAarch64,
+        NamedPlatform::LinuxI686,
+        NamedPlatform::LinuxArmv7l,
+        NamedPlatform::LinuxPpc64le,
+        NamedPlatform::LinuxS390x,
+        NamedPlatform::MusllinuxX86_64,
+        NamedPlatform::MusllinuxAarch64,
+        NamedPlatform::MacosX86_64,
+        NamedPlatform::MacosArm64,
+        NamedPlatform::WindowsX86_64,
+        NamedPlatform::WindowsArm64,
+        NamedPlatform::WindowsX86,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            NamedPlatform::LinuxX86_64 => "linux-x86_64",
+            NamedPlatform::LinuxAarch64 => "linux-aarch64",
+            NamedPlatform::LinuxI686 => "linux-i686",
+            NamedPlatform::LinuxArmv7l => "linux-armv7l",
+            NamedPlatform::LinuxPpc64le => "linux-ppc64le",
+            NamedPlatform::LinuxS390x => "linux-s390x",
+            NamedPlatform::MusllinuxX86_64 => "musllinux-x86_64",
+            NamedPlatform::MusllinuxAarch64 => "musllinux-aarch64",
+            NamedPlatform::MacosX86_64 => "macos-x86_64",
+            NamedPlatform::MacosArm64 => "macos-arm64",
+            NamedPlatform::WindowsX86_64 => "windows-x86_64",
+            NamedPlatform::WindowsArm64 => "windows-arm64",
+            NamedPlatform::WindowsX86 => "windows-x86",
+        }
+    }
+
+    /// The platform of the machine chiron runs on, when it is one we name.
+    pub fn host() -> Option<NamedPlatform> {
+        let musl = cfg!(target_env = "musl");
+        Some(match (std::env::consts::OS, std::env::consts::ARCH) {
+            ("linux", "x86_64") if musl => NamedPlatform::MusllinuxX86_64,
+            ("linux", "aarch64") if musl => NamedPlatform::MusllinuxAarch64,
+            ("linux", "x86_64") => NamedPlatform::LinuxX86_64,
+            ("linux", "aarch64") => NamedPlatform::LinuxAarch64,
+            ("linux", "x86") => NamedPlatform::LinuxI686,
+            ("linux", "arm") => NamedPlatform::LinuxArmv7l,
+            ("linux", "powerpc64") => NamedPlatform::LinuxPpc64le,
+            ("linux", "s390x") => NamedPlatform::LinuxS390x,
+            ("macos", "x86_64") => NamedPlatform::MacosX86_64,
+            ("macos", "aarch64") => NamedPlatform::MacosArm64,
+            ("windows", "x86_64") => NamedPlatform::WindowsX86_64,
+            ("windows", "aarch64") => NamedPlatform::WindowsArm64,
+            ("windows", "x86") => NamedPlatform::WindowsX86,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{input}` is not a platform: {reason}")]
+pub struct PlatformError {
+    input: String,
+    reason: String,
+}
+
+impl FromStr for Platform {
+    type Err = PlatformError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        if let Some(named) = NamedPlatform::ALL.iter().find(|p| p.name() == s) {
+            return Ok(Platform::Named(*named));
+        }
+        if is_platform_tag(s) {
+            return Ok(Platform::Tag(s.to_string()));
+        }
+        let names: Vec<&str> = NamedPlatform::ALL.iter().map(|p| p.name()).collect();
+        let nearest = names
+            .iter()
+            .map(|name| (strsim::jaro_winkler(name, s), *name))
+            .filter(|(score, _)| *score > 0.85)
+            .max_by(|a, b| a.0.total_cmp(&b.0))
+            .map(|(_, name)| format!("did you mean `{name}`? "))
+            .unwrap_or_default();
+        Err(PlatformError {
+            input: s.to_string(),
+            reason: format!(
+                "{nearest}use one of {} or a wheel platform tag such as \
+                 `manylinux_2_28_x86_64`, `macosx_11_0_arm64`, `win_amd64`",
+                names.join(", ")
+            ),
+        })
+    }
+}
+
+/// Whether `s` has the shape of a wheel platform tag (PEP 425 / 600 / 656,
+/// macOS and Windows forms). Only the shape: the tag model decides what a
+/// tag means.
+fn is_platform_tag(s: &str) -> bool {
+    let valid_chars = !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if !valid_chars {
+        return false;
+    }
+    let versioned = |rest: &str, parts: usize| {
+        let mut pieces = rest.splitn(parts + 1, '_');
+        (0..parts).all(|_| {
+            pieces
+                .next()
+                .is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+        }) && pieces.next().is_some_and(|arch| !arch.is_empty())
+    };
+    if let Some(rest) = s.strip_prefix("manylinux_") {
+        return versioned(rest, 2);
+    }
+    if let Some(rest) = s.strip_prefix("musllinux_") {
+        return versioned(rest, 2);
+    }
+    if let Some(rest) = s.strip_prefix("macosx_") {
+        return versioned(rest, 2);
+    }
+    for legacy in ["manylinux1_", "manylinux2010_", "manylinux2014_", "linux_"] {
+        if let Some(arch) = s.strip_prefix(legacy) {
+            return !arch.is_empty();
+        }
+    }
+    matches!(s, "win32" | "win_amd64" | "win_arm64" | "any")
+}
+
+impl fmt::Display for Platform {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Platform::Named(named) => f.write_str(named.name()),
+            Platform::Tag(tag) => f.write_str(tag),
+        }
+    }
+}
+
+macro_rules! string_serde {
+    ($ty:ty, $description:expr, $pattern:expr) => {
+        impl Serialize for $ty {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.collect_str(self)
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $ty {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let s = String::deserialize(deserializer)?;
+                s.parse().map_err(serde::de::Error::custom)
+            }
+        }
+
+        impl schemars::JsonSchema for $ty {
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                stringify!($ty).into()
+            }
+
+            fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                schemars::json_schema!({
+                    "type": "string",
+                    "description": $description,
+                    "pattern": $pattern,
+                })
+            }
+        }
+    };
+}
+
+string_serde!(
+    PythonVersion,
+    "A CPython feature release, MAJOR.MINOR (for example 3.12).",
+    "^3\\.[0-9]+$"
+);
+string_serde!(
+    Platform,
+    "A platform name (linux-x86_64, linux-aarch64, linux-i686, linux-armv7l, linux-ppc64le, \
+     linux-s390x, musllinux-x86_64, musllinux-aarch64, macos-x86_64, macos-arm64, \
+     windows-x86_64, windows-arm64, windows-x86) or a wheel platform tag \
+     (manylinux_2_28_x86_64, musllinux_1_2_aarch64, macosx_11_0_arm64, win_amd64, ...).",
+    "^[a-z0-9_-]+$"
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn python_versions_parse_and_print() {
+        for (input, expected) in [("3.12", Some((3, 12))), (" 3.9 ", Some((3, 9)))] {
+            let parsed: PythonVersion = input.parse().unwrap();
+            assert_eq!(Some((parsed.major, parsed.minor)), expected);
+        }
+        for bad in ["3", "3.x", "2.7", "three", "3.12.1", ""] {
+            assert!(bad.parse::<PythonVersion>().is_err(), "{bad} parsed");
+        }
+        assert_eq!(PythonVersion::new(3, 12).to_string(), "3.12");
+        assert_eq!(PythonVersion::new(3, 12).executable_name(), "python3.12");
+    }
+
+    #[test]
+    fn requires_python_narrows_candidates() {
+        let cases = [
+            (">=3.12", vec!["3.12", "3.13", "3.14", "3.15"]),
+            (">=3.11.4,<3.13", vec!["3.11", "3.12"]),
+            ("~=3.13.0", vec!["3.13"]),
+            ("<3.8", vec![]),
+            ("!=3.12.*", vec!["3.11", "3.13", "3.14", "3.15"]),
+        ];
+        for (spec, expected) in cases {
+            let spec: VersionSpecifiers = spec.parse().unwrap();
+            let admitted: Vec<String> = PythonVersion::admitted_by(&spec, MAINTAINED_PYTHONS)
+                .iter()
+                .map(ToString::to_string)
+                .collect();
+            assert_eq!(admitted, expected, "requires-python {spec}");
+        }
+    }
+
+    #[test]
+    fn platforms_parse_names_and_tags() {
+        assert_eq!(
+            "macos-arm64".parse::<Platform>().unwrap(),
+            Platform::Named(NamedPlatform::MacosArm64)
+        );
+        for tag in [
+            "manylinux_2_28_x86_64",
+            "manylinux2014_aarch64",
+            "manylinux1_i686",
+            "musllinux_1_2_x86_64",
+            "macosx_11_0_arm64",
+            "macosx_10_9_universal2",
+            "win_amd64",
+            "win32",
+            "linux_x86_64",
+        ] {
+            assert_eq!(
+                tag.parse::<Platform>().unwrap(),
+                Platform::Tag(tag.into()),
+                "{tag}"
+            );
+        }
+        for bad in ["", "linux", "manylinux_2_x86_64", "macosx_11_arm64", "Win_amd64"] {
+            assert!(bad.parse::<Platform>().is_err(), "{bad} parsed");
+        }
+        let error = "linux-x86-64".parse::<Platform>().unwrap_err().to_string();
+        assert!(error.contains("did you mean `linux-x86_64`"), "{error}");
+    }
+
+    #[test]
+    fn every_named_platform_round_trips() {
+        for named in NamedPlatform::ALL {
+            let parsed: Platform = named.name().parse().unwrap();
+            assert_eq!(parsed, Platform::Named(*named));
+            assert_eq!(parsed.to_string(), named.name());
+        }
+    }
+}
