@@ -49,7 +49,10 @@ mod tests {
         assert_eq!(std::fs::read(&path).unwrap(), b"one");
         write_file(&path, b"three", Overwrite::Replace).unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), b"three");
-        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         assert_eq!(names, ["chiron.toml"]);
     }
 

@@ -52,7 +52,12 @@ pub struct Check {
 }
 
 impl Check {
-    fn new(id: &'static str, subject: impl Into<String>, status: Status, finding: impl Into<String>) -> Self {
+    fn new(
+        id: &'static str,
+        subject: impl Into<String>,
+        status: Status,
+        finding: impl Into<String>,
+    ) -> Self {
         Self {
             id,
             subject: subject.into(),
@@ -122,7 +127,9 @@ pub async fn run_doctor(
     checks.extend(interpreters.iter().map(|found| traced(found.check.clone())));
     for found in &interpreters {
         if let Some(path) = &found.path {
-            checks.push(traced(check_pip(found.version, path, options.timeout).await));
+            checks.push(traced(
+                check_pip(found.version, path, options.timeout).await,
+            ));
         }
     }
     for check in check_indexes(loaded, options).await {
@@ -173,7 +180,12 @@ fn check_config(config: Result<&LoadedConfig, &ConfigError>) -> Check {
             .hint("run `chiron init` in the project's folder"),
         },
         Err(error) => {
-            let first_line = error.to_string().lines().next().unwrap_or_default().to_string();
+            let first_line = error
+                .to_string()
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .to_string();
             let check = Check::new("config", "configuration", Status::Fail, first_line);
             match error.hint() {
                 Some(hint) => check.hint(hint),
@@ -238,14 +250,8 @@ async fn probe_interpreter(
             return missing(format!("{} does not run: {reason}", path.display()));
         }
     };
-    let matches = version.is_none_or(|v| {
-        reported
-            .split('.')
-            .take(2)
-            .collect::<Vec<_>>()
-            .join(".")
-            == v.to_string()
-    });
+    let matches = version
+        .is_none_or(|v| reported.split('.').take(2).collect::<Vec<_>>().join(".") == v.to_string());
     if !matches {
         return missing(format!("{} reports Python {reported}", path.display()));
     }
@@ -269,7 +275,12 @@ async fn check_pip(version: Option<PythonVersion>, python: &Path, timeout: Durat
     match run_with_timeout(python, &["-m", "pip", "--version"], timeout).await {
         Ok(stdout) => {
             let version = stdout.split_whitespace().nth(1).unwrap_or("?");
-            Check::new("pip", subject, Status::Ok, format!("pip {version} ({})", python.display()))
+            Check::new(
+                "pip",
+                subject,
+                Status::Ok,
+                format!("pip {version} ({})", python.display()),
+            )
         }
         Err(reason) => Check::new(
             "pip",
@@ -282,9 +293,16 @@ async fn check_pip(version: Option<PythonVersion>, python: &Path, timeout: Durat
 }
 
 /// Runs a program and returns its stdout, or why it failed.
-async fn run_with_timeout(program: &Path, args: &[&str], timeout: Duration) -> Result<String, String> {
+async fn run_with_timeout(
+    program: &Path,
+    args: &[&str],
+    timeout: Duration,
+) -> Result<String, String> {
     let mut command = tokio::process::Command::new(program);
-    command.args(args).kill_on_drop(true).stdin(std::process::Stdio::null());
+    command
+        .args(args)
+        .kill_on_drop(true)
+        .stdin(std::process::Stdio::null());
     let output = match tokio::time::timeout(timeout, command.output()).await {
         Err(_) => return Err(format!("no answer within {} s", timeout.as_secs())),
         Ok(Err(error)) => return Err(error.to_string()),
@@ -295,8 +313,15 @@ async fn run_with_timeout(program: &Path, args: &[&str], timeout: Duration) -> R
     } else {
         let stderr = String::from_utf8_lossy(&output.stderr);
         // The first line says what went wrong (pyenv shims add advice after it).
-        let reason = stderr.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim();
-        Err(format!("exit {}: {reason}", output.status.code().unwrap_or(-1)))
+        let reason = stderr
+            .lines()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("")
+            .trim();
+        Err(format!(
+            "exit {}: {reason}",
+            output.status.code().unwrap_or(-1)
+        ))
     }
 }
 
@@ -315,7 +340,9 @@ async fn check_indexes(loaded: &LoadedConfig, options: &DoctorOptions) -> Vec<Ch
             ));
         }
     } else {
-        let timeout = options.timeout.min(Duration::from_secs(index.timeout.max(1)));
+        let timeout = options
+            .timeout
+            .min(Duration::from_secs(index.timeout.max(1)));
         for url in &urls {
             let span = info_span!("doctor.probe", url = %redact_url(url));
             checks.push(probe_index(url, timeout).instrument(span).await);
@@ -340,18 +367,31 @@ async fn probe_index(url: &str, timeout: Duration) -> Check {
     };
     if parsed.scheme() == "file" {
         return match parsed.to_file_path() {
-            Ok(path) if path.is_dir() => {
-                Check::new("index", shown, Status::Ok, format!("local folder {}", path.display()))
-            }
-            _ => Check::new("index", shown, Status::Fail, "local index folder does not exist")
-                .hint("create it or fix [index] url"),
+            Ok(path) if path.is_dir() => Check::new(
+                "index",
+                shown,
+                Status::Ok,
+                format!("local folder {}", path.display()),
+            ),
+            _ => Check::new(
+                "index",
+                shown,
+                Status::Fail,
+                "local index folder does not exist",
+            )
+            .hint("create it or fix [index] url"),
         };
     }
     let probe = format!("{}/pip/", url.trim_end_matches('/'));
     let client = match http_client(timeout) {
         Ok(client) => client,
         Err(error) => {
-            return Check::new("index", shown, Status::Fail, format!("cannot set up HTTP: {error}"));
+            return Check::new(
+                "index",
+                shown,
+                Status::Fail,
+                format!("cannot set up HTTP: {error}"),
+            );
         }
     };
     let started = Instant::now();
@@ -370,12 +410,20 @@ async fn probe_index(url: &str, timeout: Duration) -> Check {
             let finding = format!("HTTP {} in {elapsed} ms", status.as_u16());
             if status.is_success() || status == reqwest::StatusCode::NOT_FOUND {
                 Check::new("index", shown, Status::Ok, format!("reachable: {finding}"))
-            } else if status == reqwest::StatusCode::UNAUTHORIZED || status == reqwest::StatusCode::FORBIDDEN {
-                Check::new("index", shown, Status::Fail, format!("refused: {finding}"))
-                    .hint("give credentials in the URL (https://user:token@host/simple) or in ~/.netrc")
+            } else if status == reqwest::StatusCode::UNAUTHORIZED
+                || status == reqwest::StatusCode::FORBIDDEN
+            {
+                Check::new("index", shown, Status::Fail, format!("refused: {finding}")).hint(
+                    "give credentials in the URL (https://user:token@host/simple) or in ~/.netrc",
+                )
             } else {
-                Check::new("index", shown, Status::Fail, format!("answered with an error: {finding}"))
-                    .hint("the index is unwell; retry later or use --offline with a warm cache")
+                Check::new(
+                    "index",
+                    shown,
+                    Status::Fail,
+                    format!("answered with an error: {finding}"),
+                )
+                .hint("the index is unwell; retry later or use --offline with a warm cache")
             }
         }
         Err(error) => {
@@ -432,10 +480,20 @@ fn check_find_links(loaded: &LoadedConfig, link: &str) -> Check {
         .and_then(|u| u.to_file_path().ok())
         .unwrap_or_else(|| loaded.resolve(Path::new(link)));
     if path.is_dir() {
-        Check::new("index", link, Status::Ok, format!("find-links folder {}", path.display()))
+        Check::new(
+            "index",
+            link,
+            Status::Ok,
+            format!("find-links folder {}", path.display()),
+        )
     } else {
-        Check::new("index", link, Status::Fail, format!("find-links folder {} does not exist", path.display()))
-            .hint("create it or remove it from [index] find-links / PIP_FIND_LINKS")
+        Check::new(
+            "index",
+            link,
+            Status::Fail,
+            format!("find-links folder {} does not exist", path.display()),
+        )
+        .hint("create it or remove it from [index] find-links / PIP_FIND_LINKS")
     }
 }
 
@@ -443,23 +501,41 @@ fn check_cache(dir: &Path) -> Check {
     let subject = dir.display().to_string();
     let fix = "set CHIRON_CACHE_DIR or [cache] dir to a writable folder";
     if let Err(error) = std::fs::create_dir_all(dir) {
-        return Check::new("cache", subject, Status::Fail, format!("cannot create: {error}")).hint(fix);
+        return Check::new(
+            "cache",
+            subject,
+            Status::Fail,
+            format!("cannot create: {error}"),
+        )
+        .hint(fix);
     }
-    match tempfile::Builder::new().prefix(".doctor-probe").tempfile_in(dir) {
+    match tempfile::Builder::new()
+        .prefix(".doctor-probe")
+        .tempfile_in(dir)
+    {
         Ok(probe) => {
             drop(probe);
             Check::new("cache", subject, Status::Ok, "writable")
         }
-        Err(error) => {
-            Check::new("cache", subject, Status::Fail, format!("not writable: {error}")).hint(fix)
-        }
+        Err(error) => Check::new(
+            "cache",
+            subject,
+            Status::Fail,
+            format!("not writable: {error}"),
+        )
+        .hint(fix),
     }
 }
 
 fn check_signing_key(loaded: &LoadedConfig) -> Vec<Check> {
     let signing = &loaded.config.signing;
     let Some(key) = &signing.key else {
-        return vec![Check::new("signing-key", "signing key", Status::Skip, "no [signing] key configured")];
+        return vec![Check::new(
+            "signing-key",
+            "signing key",
+            Status::Skip,
+            "no [signing] key configured",
+        )];
     };
     let path = loaded.resolve(key);
     let subject = path.display().to_string();
@@ -467,8 +543,13 @@ fn check_signing_key(loaded: &LoadedConfig) -> Vec<Check> {
         Ok(metadata) => metadata,
         Err(error) => {
             return vec![
-                Check::new("signing-key", subject, Status::Fail, format!("cannot read: {error}"))
-                    .hint("fix [signing] key in the configuration"),
+                Check::new(
+                    "signing-key",
+                    subject,
+                    Status::Fail,
+                    format!("cannot read: {error}"),
+                )
+                .hint("fix [signing] key in the configuration"),
             ];
         }
     };
@@ -477,8 +558,13 @@ fn check_signing_key(loaded: &LoadedConfig) -> Vec<Check> {
         let public = loaded.resolve(public);
         if !public.is_file() {
             checks.push(
-                Check::new("signing-key", public.display().to_string(), Status::Fail, "public key does not exist")
-                    .hint("fix [signing] public-key in the configuration"),
+                Check::new(
+                    "signing-key",
+                    public.display().to_string(),
+                    Status::Fail,
+                    "public key does not exist",
+                )
+                .hint("fix [signing] public-key in the configuration"),
             );
         }
     }
@@ -491,7 +577,12 @@ fn key_permissions(path: &Path, metadata: &std::fs::Metadata) -> Check {
     let mode = metadata.permissions().mode() & 0o777;
     let subject = path.display().to_string();
     if mode & 0o077 == 0 {
-        Check::new("signing-key", subject, Status::Ok, format!("mode {mode:04o}"))
+        Check::new(
+            "signing-key",
+            subject,
+            Status::Ok,
+            format!("mode {mode:04o}"),
+        )
     } else {
         Check::new(
             "signing-key",
@@ -541,16 +632,37 @@ async fn check_telemetry(loaded: &LoadedConfig, env: &Env, timeout: Duration) ->
         return Check::new("telemetry", shown, Status::Fail, "not an http(s) URL")
             .hint("set OTEL_EXPORTER_OTLP_ENDPOINT to e.g. http://127.0.0.1:4318");
     };
-    let host = host.trim_start_matches('[').trim_end_matches(']').to_string();
-    match tokio::time::timeout(timeout, tokio::net::TcpStream::connect((host.as_str(), port))).await {
-        Ok(Ok(_)) => Check::new("telemetry", shown, Status::Ok, "collector accepts connections"),
-        Ok(Err(error)) => Check::new("telemetry", shown, Status::Fail, format!("collector unreachable: {error}"))
-            .hint("start the collector, fix the endpoint, or set OTEL_SDK_DISABLED=true"),
+    let host = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_string();
+    match tokio::time::timeout(
+        timeout,
+        tokio::net::TcpStream::connect((host.as_str(), port)),
+    )
+    .await
+    {
+        Ok(Ok(_)) => Check::new(
+            "telemetry",
+            shown,
+            Status::Ok,
+            "collector accepts connections",
+        ),
+        Ok(Err(error)) => Check::new(
+            "telemetry",
+            shown,
+            Status::Fail,
+            format!("collector unreachable: {error}"),
+        )
+        .hint("start the collector, fix the endpoint, or set OTEL_SDK_DISABLED=true"),
         Err(_) => Check::new(
             "telemetry",
             shown,
             Status::Fail,
-            format!("collector unreachable: no answer within {} s", timeout.as_secs()),
+            format!(
+                "collector unreachable: no answer within {} s",
+                timeout.as_secs()
+            ),
         )
         .hint("start the collector, fix the endpoint, or set OTEL_SDK_DISABLED=true"),
     }
@@ -574,7 +686,12 @@ fn check_disk(loaded: &LoadedConfig) -> Check {
                 }
             }
             Err(error) => {
-                return Check::new("disk", existing.display().to_string(), Status::Warn, format!("cannot measure free space: {error}"));
+                return Check::new(
+                    "disk",
+                    existing.display().to_string(),
+                    Status::Warn,
+                    format!("cannot measure free space: {error}"),
+                );
             }
         }
     }
@@ -597,9 +714,15 @@ fn check_disk(loaded: &LoadedConfig) -> Check {
 /// Pure: how much free space is enough for a wheelhouse.
 pub fn classify_free_space(free: u64) -> (Status, Option<&'static str>) {
     if free < DISK_FAIL_BYTES {
-        (Status::Fail, Some("free space: wheelhouses of compiled packages take gigabytes"))
+        (
+            Status::Fail,
+            Some("free space: wheelhouses of compiled packages take gigabytes"),
+        )
     } else if free < DISK_WARN_BYTES {
-        (Status::Warn, Some("a multi-target wheelhouse may need several GiB; free some space"))
+        (
+            Status::Warn,
+            Some("a multi-target wheelhouse may need several GiB; free some space"),
+        )
     } else {
         (Status::Ok, None)
     }
@@ -657,7 +780,9 @@ mod tests {
         struct Fake;
         impl std::fmt::Display for Fake {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("error sending request for url (https://u:pw@example.invalid/simple/pip/)")
+                f.write_str(
+                    "error sending request for url (https://u:pw@example.invalid/simple/pip/)",
+                )
             }
         }
         impl std::error::Error for Fake {}

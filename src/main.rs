@@ -38,7 +38,11 @@ fn main() -> ExitCode {
             .map(|l| l.config.telemetry)
             .unwrap_or_else(|_| TelemetryConfig::default()),
     };
-    let verbosity = Verbosity(if global.quiet { -1 } else { global.verbose as i8 });
+    let verbosity = Verbosity(if global.quiet {
+        -1
+    } else {
+        global.verbose as i8
+    });
     let telemetry = Telemetry::init(verbosity, color_stderr, &telemetry_config);
 
     let json = global.json;

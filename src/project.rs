@@ -81,8 +81,7 @@ pub fn scan_project(root: &Path) -> Result<ProjectScan, ProjectError> {
             scan.requirements.push(PathBuf::from(name));
         } else if is_txt && name.starts_with("constraints") {
             scan.constraints.push(PathBuf::from(name));
-        } else if name == "pylock.toml"
-            || (name.starts_with("pylock.") && name.ends_with(".toml"))
+        } else if name == "pylock.toml" || (name.starts_with("pylock.") && name.ends_with(".toml"))
         {
             scan.locks.push(PathBuf::from(name));
         }
@@ -135,13 +134,14 @@ fn read_pyproject(path: &Path, scan: &mut ProjectScan) -> Result<(), ProjectErro
             .and_then(toml::Value::as_str)
             .map(str::to_string);
         if let Some(value) = project.get("requires-python").and_then(toml::Value::as_str) {
-            let parsed = value
-                .parse::<VersionSpecifiers>()
-                .map_err(|e| ProjectError::RequiresPython {
-                    path: path.to_path_buf(),
-                    value: value.to_string(),
-                    message: e.to_string(),
-                })?;
+            let parsed =
+                value
+                    .parse::<VersionSpecifiers>()
+                    .map_err(|e| ProjectError::RequiresPython {
+                        path: path.to_path_buf(),
+                        value: value.to_string(),
+                        message: e.to_string(),
+                    })?;
             scan.requires_python = Some(parsed);
         }
         scan.dynamic_dependencies = project
@@ -190,7 +190,14 @@ dev = ["pytest"]
 "#,
         )
         .unwrap();
-        for name in ["requirements.txt", "requirements-dev.txt", "constraints.txt", "uv.lock", "pylock.toml", "README.md"] {
+        for name in [
+            "requirements.txt",
+            "requirements-dev.txt",
+            "constraints.txt",
+            "uv.lock",
+            "pylock.toml",
+            "README.md",
+        ] {
             std::fs::write(root.join(name), "").unwrap();
         }
         std::fs::create_dir(root.join("requirements")).unwrap();
@@ -202,10 +209,18 @@ dev = ["pytest"]
         assert!(scan.has_static_dependencies && !scan.dynamic_dependencies);
         assert_eq!(scan.extras, ["cli", "socks"]);
         assert_eq!(scan.groups, ["dev"]);
-        let paths = |v: &[PathBuf]| v.iter().map(|p| p.display().to_string()).collect::<Vec<_>>();
+        let paths = |v: &[PathBuf]| {
+            v.iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+        };
         assert_eq!(
             paths(&scan.requirements),
-            ["requirements-dev.txt", "requirements.txt", "requirements/docs.txt"]
+            [
+                "requirements-dev.txt",
+                "requirements.txt",
+                "requirements/docs.txt"
+            ]
         );
         assert_eq!(paths(&scan.constraints), ["constraints.txt"]);
         assert_eq!(paths(&scan.locks), ["pylock.toml", "uv.lock"]);

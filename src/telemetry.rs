@@ -27,8 +27,10 @@ pub struct Verbosity(pub i8);
 impl Verbosity {
     fn directives(self) -> &'static str {
         match self.0 {
-            i8::MIN..=-1 => "error",
-            0 => "warn",
+            // The exporter already warns when spans are lost; the SDK's own
+            // error for the same failure only repeats it.
+            i8::MIN..=-1 => "error,opentelemetry_sdk=off",
+            0 => "warn,opentelemetry_sdk=off",
             1 => "warn,chiron=info",
             2 => "info,chiron=debug",
             _ => "debug,chiron=trace",
@@ -111,6 +113,7 @@ fn build_provider(endpoint: &str, service_name: &str) -> Result<SdkTracerProvide
     if !matches!(parsed.scheme(), "http" | "https") {
         return Err(format!("`{}` is not an http(s) URL", parsed.scheme()));
     }
+    crate::index::install_crypto_provider();
     let exporter = opentelemetry_otlp::SpanExporter::builder()
         .with_http()
         .with_protocol(Protocol::HttpBinary)
@@ -134,8 +137,8 @@ mod tests {
 
     #[test]
     fn verbosity_maps_to_filters() {
-        assert_eq!(Verbosity(-1).directives(), "error");
-        assert_eq!(Verbosity(0).directives(), "warn");
+        assert_eq!(Verbosity(-1).directives(), "error,opentelemetry_sdk=off");
+        assert_eq!(Verbosity(0).directives(), "warn,opentelemetry_sdk=off");
         assert_eq!(Verbosity(1).directives(), "warn,chiron=info");
         assert_eq!(Verbosity(5).directives(), "debug,chiron=trace");
     }

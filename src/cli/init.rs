@@ -49,7 +49,9 @@ struct InitReport {
 
 pub fn run(args: InitArgs, ctx: &Context) -> Result<Exit> {
     let _span = tracing::info_span!("init").entered();
-    let root = args.dir.map_or_else(|| ctx.cwd.clone(), |dir| ctx.cwd.join(dir));
+    let root = args
+        .dir
+        .map_or_else(|| ctx.cwd.clone(), |dir| ctx.cwd.join(dir));
     if !root.is_dir() {
         return Err(UsageError {
             message: format!("{} is not a folder", root.display()),

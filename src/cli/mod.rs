@@ -17,7 +17,12 @@ use chiron::config::{ConfigError, Env, LoadOptions, LoadedConfig};
 /// chiron: resolve, download, lock, scan, sign and bundle Python wheels for
 /// every target you ship to, and verify them on the other side of an air gap.
 #[derive(Debug, Parser)]
-#[command(name = "chiron", version, propagate_version = true, max_term_width = 100)]
+#[command(
+    name = "chiron",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -137,7 +142,10 @@ impl Printer {
 
     pub fn text(&self, text: &str) -> Result<()> {
         let mut stdout = anstream::stdout().lock();
-        match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+        match stdout
+            .write_all(text.as_bytes())
+            .and_then(|()| stdout.flush())
+        {
             // A closed pipe (`chiron ... | head`) is not an error.
             Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
             other => Ok(other?),

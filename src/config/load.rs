@@ -27,9 +27,11 @@ pub struct Env {
 
 impl Env {
     pub fn from_process() -> Self {
-        Self::from_pairs(std::env::vars_os().filter_map(|(key, value)| {
-            Some((key.into_string().ok()?, value.into_string().ok()?))
-        }))
+        Self::from_pairs(
+            std::env::vars_os().filter_map(|(key, value)| {
+                Some((key.into_string().ok()?, value.into_string().ok()?))
+            }),
+        )
     }
 
     pub fn from_pairs<K: Into<String>, V: Into<String>>(
@@ -292,7 +294,11 @@ pub fn discover(start: &Path) -> Result<Option<ConfigFile>, ConfigError> {
 
 /// Parses a configuration file strictly (unknown keys and wrong types are
 /// errors) and returns the keys it sets.
-pub fn parse_file(path: &Path, text: &str, kind: ConfigFileKind) -> Result<toml::Table, ConfigError> {
+pub fn parse_file(
+    path: &Path,
+    text: &str,
+    kind: ConfigFileKind,
+) -> Result<toml::Table, ConfigError> {
     // Deserialised only to check `[tool.chiron]` with spans into the whole file.
     #[derive(Deserialize)]
     struct Pyproject {
@@ -504,7 +510,10 @@ fn env_default_cache_dir(env: &Env) -> (PathBuf, Source) {
     if let Some(xdg) = env.get("XDG_CACHE_HOME").map(PathBuf::from) {
         // The XDG spec says relative values are to be ignored.
         if xdg.is_absolute() {
-            return (xdg.join("chiron"), Source::DefaultFrom("XDG_CACHE_HOME".into()));
+            return (
+                xdg.join("chiron"),
+                Source::DefaultFrom("XDG_CACHE_HOME".into()),
+            );
         }
     }
     let base = dirs::cache_dir()
@@ -518,7 +527,11 @@ fn env_default_cache_dir(env: &Env) -> (PathBuf, Source) {
 fn pip_env_layers(env: &Env) -> Result<Vec<Layer>, ConfigError> {
     let mut layers = Vec::new();
     if let Some(url) = env.get("PIP_INDEX_URL") {
-        layers.push(Layer::single("PIP_INDEX_URL", "index.url", url.trim().into()));
+        layers.push(Layer::single(
+            "PIP_INDEX_URL",
+            "index.url",
+            url.trim().into(),
+        ));
     }
     for (var, key) in [
         ("PIP_EXTRA_INDEX_URL", "index.extra-urls"),
@@ -607,4 +620,282 @@ fn chiron_env_layers(env: &Env, cwd: &Path) -> Result<Vec<Layer>, ConfigError> {
         }
     }
     Ok(layers)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::python::target::PythonVersion;
+
+    fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in files {
+            let path = dir.path().join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        dir
+    }
+
+    fn options(dir: &Path) -> LoadOptions {
+        LoadOptions {
+            explicit: None,
+            cwd: dir.to_path_buf(),
+            offline: false,
+        }
+    }
+
+    fn invalid(error: ConfigError) -> (usize, usize, String, Option<String>) {
+        match error {
+            ConfigError::Invalid {
+                line,
+                column,
+                message,
+                hint,
+                ..
+            } => (line, column, message, hint),
+            other => panic!("expected Invalid, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn unknown_keys_point_at_the_key_and_suggest_the_nearest() {
+        let dir = project(&[(
+            "chiron.toml",
+            "[index]\nurl = \"https://x.invalid\"\nextra-url = []\n",
+        )]);
+        let error = load(&options(dir.path()), &Env::default()).unwrap_err();
+        let (line, column, message, hint) = invalid(error);
+        assert_eq!((line, column), (3, 1));
+        assert!(
+            message.starts_with("unknown field `extra-url`"),
+            "{message}"
+        );
+        assert_eq!(hint.as_deref(), Some("did you mean `extra-urls`?"));
+    }
+
+    #[test]
+    fn unknown_sections_list_the_valid_ones() {
+        let dir = project(&[("chiron.toml", "[zzz]\n")]);
+        let (_, _, _, hint) = invalid(load(&options(dir.path()), &Env::default()).unwrap_err());
+        assert!(
+            hint.unwrap()
+                .starts_with("valid keys here: inputs, targets")
+        );
+    }
+
+    #[test]
+    fn wrong_types_and_values_point_at_the_value() {
+        let dir = project(&[("chiron.toml", "[targets]\npython = [\"3.12\", \"3.x\"]\n")]);
+        let (line, column, message, _) =
+            invalid(load(&options(dir.path()), &Env::default()).unwrap_err());
+        assert_eq!(line, 2);
+        assert!(column >= 10, "column {column}");
+        assert!(
+            message.contains("`3.x` is not a Python version"),
+            "{message}"
+        );
+
+        let dir = project(&[("chiron.toml", "[index]\noffline = \"yes\"\n")]);
+        let (line, column, message, hint) =
+            invalid(load(&options(dir.path()), &Env::default()).unwrap_err());
+        assert_eq!((line, column), (2, 11));
+        assert!(message.starts_with("invalid type"), "{message}");
+        assert!(hint.unwrap().contains("chiron config schema"));
+    }
+
+    #[test]
+    fn syntax_errors_have_a_position() {
+        let dir = project(&[("chiron.toml", "[targets]\npython = [\"3.12\"\n")]);
+        let error = load(&options(dir.path()), &Env::default()).unwrap_err();
+        let text = error.to_string();
+        let (line, _, _, _) = invalid(error);
+        assert!(line >= 2, "{text}");
+        assert!(text.contains("chiron.toml:"), "{text}");
+    }
+
+    #[test]
+    fn tool_chiron_in_pyproject_reports_lines_of_the_pyproject() {
+        let dir = project(&[(
+            "pyproject.toml",
+            "[project]\nname = \"x\"\n\n[tool.chiron.targets]\npython = [\"3.12\"]\nplatform = []\n",
+        )]);
+        let error = load(&options(dir.path()), &Env::default()).unwrap_err();
+        let text = error.to_string();
+        assert!(text.contains("pyproject.toml:6:1"), "{text}");
+        let (_, _, _, hint) = invalid(error);
+        assert_eq!(hint.as_deref(), Some("did you mean `platforms`?"));
+    }
+
+    #[test]
+    fn discovery_walks_up_and_stops_at_the_project_root() {
+        let dir = project(&[
+            ("chiron.toml", "[targets]\npython = [\"3.11\"]\n"),
+            ("sub/pkg/README", ""),
+        ]);
+        let loaded = load(&options(&dir.path().join("sub/pkg")), &Env::default()).unwrap();
+        assert_eq!(loaded.file.unwrap().path, dir.path().join("chiron.toml"));
+        assert_eq!(loaded.config.targets.python, [PythonVersion::new(3, 11)]);
+        assert_eq!(loaded.root, dir.path());
+
+        // A pyproject.toml without [tool.chiron] is the root: nothing above it is used.
+        let dir = project(&[
+            ("chiron.toml", "[targets]\npython = [\"3.11\"]\n"),
+            ("inner/pyproject.toml", "[project]\nname = \"inner\"\n"),
+        ]);
+        let loaded = load(&options(&dir.path().join("inner")), &Env::default()).unwrap();
+        assert!(loaded.file.is_none());
+        assert!(loaded.config.targets.python.is_empty());
+    }
+
+    #[test]
+    fn chiron_toml_wins_over_tool_chiron_in_the_same_folder() {
+        let dir = project(&[
+            ("chiron.toml", "[wheelhouse]\ndir = \"from-chiron\"\n"),
+            (
+                "pyproject.toml",
+                "[tool.chiron.wheelhouse]\ndir = \"from-pyproject\"\n",
+            ),
+        ]);
+        let loaded = load(&options(dir.path()), &Env::default()).unwrap();
+        assert_eq!(loaded.config.wheelhouse.dir, PathBuf::from("from-chiron"));
+    }
+
+    #[test]
+    fn explicit_files_must_exist_and_may_be_a_pyproject() {
+        let dir = project(&[(
+            "custom/pyproject.toml",
+            "[tool.chiron.index]\ntimeout = 7\n",
+        )]);
+        let mut opts = options(dir.path());
+        opts.explicit = Some("custom/pyproject.toml".into());
+        let loaded = load(&opts, &Env::default()).unwrap();
+        assert_eq!(loaded.config.index.timeout, 7);
+        assert_eq!(loaded.file.unwrap().kind, ConfigFileKind::Pyproject);
+
+        opts.explicit = Some("missing.toml".into());
+        let error = load(&opts, &Env::default()).unwrap_err();
+        assert!(matches!(error, ConfigError::NotFound { .. }));
+        assert!(error.hint().unwrap().contains("--config"));
+    }
+
+    #[test]
+    fn layers_apply_in_order_and_record_their_source() {
+        let dir = project(&[(
+            "chiron.toml",
+            "[index]\nurl = \"https://file.invalid/simple\"\ntimeout = 9\n",
+        )]);
+        let env = Env::from_pairs([
+            ("PIP_INDEX_URL", "https://pip.invalid/simple"),
+            (
+                "PIP_EXTRA_INDEX_URL",
+                "https://a.invalid/simple https://b.invalid/simple",
+            ),
+            ("PIP_TIMEOUT", "2.5"),
+            ("CHIRON_CACHE_DIR", "rel-cache"),
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4318"),
+            ("OTEL_SERVICE_NAME", "ci-gate"),
+        ]);
+        let mut opts = options(dir.path());
+        opts.offline = true;
+        let loaded = load(&opts, &env).unwrap();
+        let config = &loaded.config;
+        // The file beats pip's environment ...
+        assert_eq!(config.index.url, "https://file.invalid/simple");
+        assert_eq!(
+            loaded.source("index.url"),
+            Source::File(dir.path().join("chiron.toml"))
+        );
+        assert_eq!(config.index.timeout, 9);
+        // ... which still fills what the file leaves out.
+        assert_eq!(
+            config.index.extra_urls,
+            ["https://a.invalid/simple", "https://b.invalid/simple"]
+        );
+        assert_eq!(
+            loaded.source("index.extra-urls"),
+            Source::Env("PIP_EXTRA_INDEX_URL".into())
+        );
+        // chiron's variables and flags beat the file.
+        assert_eq!(loaded.cache_dir(), dir.path().join("rel-cache"));
+        assert_eq!(
+            loaded.source("cache.dir"),
+            Source::Env("CHIRON_CACHE_DIR".into())
+        );
+        assert!(config.index.offline);
+        assert_eq!(
+            loaded.source("index.offline"),
+            Source::Flag("--offline".into())
+        );
+        assert_eq!(
+            config.telemetry.traces_endpoint().as_deref(),
+            Some("http://127.0.0.1:4318/v1/traces")
+        );
+        assert_eq!(config.telemetry.service_name, "ci-gate");
+        assert_eq!(loaded.source("targets.min-glibc"), Source::Default);
+
+        let env = Env::from_pairs([("CHIRON_INDEX_URL", "https://chiron.invalid/simple")]);
+        let loaded = load(&options(dir.path()), &env).unwrap();
+        assert_eq!(loaded.config.index.url, "https://chiron.invalid/simple");
+    }
+
+    #[test]
+    fn pip_timeout_wins_over_its_older_name() {
+        let env = Env::from_pairs([("PIP_DEFAULT_TIMEOUT", "100"), ("PIP_TIMEOUT", "3")]);
+        let dir = project(&[]);
+        let loaded = load(&options(dir.path()), &env).unwrap();
+        assert_eq!(loaded.config.index.timeout, 3);
+        assert_eq!(
+            loaded.source("index.timeout"),
+            Source::Env("PIP_TIMEOUT".into())
+        );
+    }
+
+    #[test]
+    fn the_cache_follows_xdg_and_ignores_relative_xdg() {
+        let dir = project(&[]);
+        let env = Env::from_pairs([("XDG_CACHE_HOME", "/xdg/cache")]);
+        let loaded = load(&options(dir.path()), &env).unwrap();
+        assert_eq!(loaded.cache_dir(), PathBuf::from("/xdg/cache/chiron"));
+        assert_eq!(
+            loaded.source("cache.dir"),
+            Source::DefaultFrom("XDG_CACHE_HOME".into())
+        );
+        let env = Env::from_pairs([("XDG_CACHE_HOME", "relative")]);
+        let loaded = load(&options(dir.path()), &env).unwrap();
+        assert!(loaded.cache_dir().is_absolute());
+    }
+
+    #[test]
+    fn bad_environment_values_name_the_variable() {
+        let dir = project(&[]);
+        for (var, value) in [("CHIRON_OFFLINE", "maybe"), ("PIP_TIMEOUT", "soon")] {
+            let error = load(&options(dir.path()), &Env::from_pairs([(var, value)])).unwrap_err();
+            let text = error.to_string();
+            assert!(text.contains(var) && text.contains(value), "{text}");
+            assert!(error.hint().unwrap().contains(var));
+        }
+    }
+
+    #[test]
+    fn otel_sdk_disabled_turns_export_off() {
+        let dir = project(&[(
+            "chiron.toml",
+            "[telemetry]\notlp-endpoint = \"http://127.0.0.1:1\"\n",
+        )]);
+        let env = Env::from_pairs([("OTEL_SDK_DISABLED", "TRUE")]);
+        let loaded = load(&options(dir.path()), &env).unwrap();
+        assert_eq!(loaded.config.telemetry.traces_endpoint(), None);
+        let env = Env::from_pairs([("OTEL_SDK_DISABLED", "1")]);
+        let loaded = load(&options(dir.path()), &env).unwrap();
+        assert!(loaded.config.telemetry.traces_endpoint().is_some());
+    }
+
+    #[test]
+    fn load_without_file_ignores_a_broken_file() {
+        let dir = project(&[("chiron.toml", "this is not toml")]);
+        assert!(load(&options(dir.path()), &Env::default()).is_err());
+        let loaded = load_without_file(&options(dir.path()), &Env::default()).unwrap();
+        assert!(loaded.file.is_none());
+    }
 }

@@ -26,7 +26,7 @@ pub const DEFAULT_INDEX_URL: &str = "https://pypi.org/simple";
 /// The whole configuration. Every section and key is optional in the file.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
-#[schemars(title = "chiron configuration", extend("$id" = "https://chiron.dev/schemas/chiron.schema.json"))]
+#[schemars(title = "chiron configuration")]
 pub struct Config {
     /// Where the project's requirements come from.
     pub inputs: InputsConfig,
@@ -187,7 +187,9 @@ impl Default for PolicyConfig {
 }
 
 /// Vulnerability severities, lowest first (CVSS qualitative ratings).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     None,

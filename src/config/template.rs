@@ -24,7 +24,10 @@ pub struct InitChoices {
 pub enum InitError {
     #[error("{} does not look like a Python project: no pyproject.toml dependencies, requirements*.txt, pylock.toml or uv.lock", root.display())]
     NoInputs { root: PathBuf },
-    #[error("requires-python `{requires_python}` admits no CPython release chiron can target ({})", known(KNOWN_PYTHONS))]
+    #[error(
+        "requires-python `{requires_python}` admits no CPython release chiron can target ({})",
+        known(KNOWN_PYTHONS)
+    )]
     NoPython { requires_python: String },
 }
 
@@ -117,7 +120,12 @@ pub fn render_init(scan: &ProjectScan, choices: &InitChoices) -> Result<String, 
     if requirements.is_empty() {
         out.push_str("# requirements = [\"requirements.txt\"]\n");
     } else {
-        let _ = writeln!(out, "{}requirements = {}", active(!locked), quote_paths(&requirements));
+        let _ = writeln!(
+            out,
+            "{}requirements = {}",
+            active(!locked),
+            quote_paths(&requirements)
+        );
     }
     let unused: Vec<PathBuf> = scan
         .requirements
@@ -307,9 +315,20 @@ mod tests {
         let text = render_init(&scan(), &InitChoices::default()).unwrap();
         let config = parse(&text);
         assert!(text.starts_with("# chiron configuration for demo."));
-        assert_eq!(config.inputs.requirements, [PathBuf::from("requirements.txt")]);
-        assert_eq!(config.inputs.pyproject, Some(PathBuf::from("pyproject.toml")));
-        let python: Vec<String> = config.targets.python.iter().map(|p| p.to_string()).collect();
+        assert_eq!(
+            config.inputs.requirements,
+            [PathBuf::from("requirements.txt")]
+        );
+        assert_eq!(
+            config.inputs.pyproject,
+            Some(PathBuf::from("pyproject.toml"))
+        );
+        let python: Vec<String> = config
+            .targets
+            .python
+            .iter()
+            .map(|p| p.to_string())
+            .collect();
         assert_eq!(python, ["3.12", "3.13", "3.14", "3.15"]);
         assert!(config.targets.platforms.len() >= 3);
         // pip's environment must keep working: the index URL stays commented.
@@ -339,7 +358,10 @@ mod tests {
         };
         let config = parse(&render_init(&scan(), &choices).unwrap());
         assert_eq!(config.targets.python, [PythonVersion::new(3, 11)]);
-        assert_eq!(config.targets.platforms, [Platform::Tag("manylinux_2_28_aarch64".into())]);
+        assert_eq!(
+            config.targets.platforms,
+            [Platform::Tag("manylinux_2_28_aarch64".into())]
+        );
         assert_eq!(config.inputs.requirements, [PathBuf::from("deps/prod.txt")]);
     }
 
@@ -348,7 +370,12 @@ mod tests {
         let mut scan = scan();
         scan.requires_python = Some("<3.10".parse().unwrap());
         let config = parse(&render_init(&scan, &InitChoices::default()).unwrap());
-        let python: Vec<String> = config.targets.python.iter().map(|p| p.to_string()).collect();
+        let python: Vec<String> = config
+            .targets
+            .python
+            .iter()
+            .map(|p| p.to_string())
+            .collect();
         assert_eq!(python, ["3.7", "3.8", "3.9"]);
 
         scan.requires_python = Some("<3.0".parse().unwrap());
@@ -363,7 +390,12 @@ mod tests {
             ..ProjectScan::default()
         };
         let error = render_init(&scan, &InitChoices::default()).unwrap_err();
-        assert_eq!(error, InitError::NoInputs { root: "/empty".into() });
+        assert_eq!(
+            error,
+            InitError::NoInputs {
+                root: "/empty".into()
+            }
+        );
         // Naming inputs makes it work anywhere.
         let choices = InitChoices {
             requirements: vec!["reqs.in".into()],

@@ -9,14 +9,21 @@ use url::Url;
 /// The `User-Agent` chiron sends, so index operators can tell it apart.
 pub const USER_AGENT: &str = concat!("chiron/", env!("CARGO_PKG_VERSION"));
 
-/// An HTTP client with rustls (ring) over the platform's trust store, and
-/// the given timeout for connecting and for each whole request.
-pub fn http_client(timeout: Duration) -> Result<reqwest::Client, reqwest::Error> {
+/// Makes ring rustls's process-wide crypto provider. Every HTTP client
+/// (ours and the trace exporter's) needs one before it is built; ring
+/// builds with a plain C compiler, unlike aws-lc-rs.
+pub fn install_crypto_provider() {
     static PROVIDER: Once = Once::new();
     PROVIDER.call_once(|| {
         // Fails only when a provider is installed already, which is fine.
         let _ = rustls::crypto::ring::default_provider().install_default();
     });
+}
+
+/// An HTTP client with rustls (ring) over the platform's trust store, and
+/// the given timeout for connecting and for each whole request.
+pub fn http_client(timeout: Duration) -> Result<reqwest::Client, reqwest::Error> {
+    install_crypto_provider();
     reqwest::Client::builder()
         .user_agent(USER_AGENT)
         .connect_timeout(timeout)

@@ -65,11 +65,8 @@ impl PythonVersion {
             .filter(|python| {
                 // Patch releases up to 99 cover every CPython release line so far.
                 (0..100u64).any(|patch| {
-                    let version = Version::new([
-                        u64::from(python.major),
-                        u64::from(python.minor),
-                        patch,
-                    ]);
+                    let version =
+                        Version::new([u64::from(python.major), u64::from(python.minor), patch]);
                     requires_python.contains(&version)
                 })
             })
@@ -375,7 +372,13 @@ mod tests {
                 "{tag}"
             );
         }
-        for bad in ["", "linux", "manylinux_2_x86_64", "macosx_11_arm64", "Win_amd64"] {
+        for bad in [
+            "",
+            "linux",
+            "manylinux_2_x86_64",
+            "macosx_11_arm64",
+            "Win_amd64",
+        ] {
             assert!(bad.parse::<Platform>().is_err(), "{bad} parsed");
         }
         let error = "linux-x86-64".parse::<Platform>().unwrap_err().to_string();

@@ -1,0 +1,178 @@
+//! `chiron config show` / `config schema`, and how bad configuration is reported.
+
+mod support;
+
+use predicates::prelude::*;
+use support::{chiron, write_files};
+
+#[test]
+fn unknown_keys_are_reported_with_position_and_suggestion() {
+    let home = tempfile::tempdir().unwrap();
+    let project = tempfile::tempdir().unwrap();
+    write_files(
+        project.path(),
+        &[(
+            "chiron.toml",
+            "[targets]\npython = [\"3.12\"]\nplatfroms = [\"linux-x86_64\"]\n",
+        )],
+    );
+    chiron(home.path())
+        .current_dir(project.path())
+        .args(["config", "show"])
+        .assert()
+        .code(2)
+        .stdout(predicate::str::is_empty())
+        .stderr(predicate::str::contains(
+            "chiron.toml:3:1: unknown field `platfroms`",
+        ))
+        .stderr(predicate::str::contains("3 | platfroms"))
+        .stderr(predicate::str::contains("hint: did you mean `platforms`?"));
+}
+
+#[test]
+fn wrong_types_are_reported_with_position_and_hint() {
+    let home = tempfile::tempdir().unwrap();
+    let project = tempfile::tempdir().unwrap();
+    write_files(
+        project.path(),
+        &[("chiron.toml", "[index]\ntimeout = \"fast\"\n")],
+    );
+    chiron(home.path())
+        .current_dir(project.path())
+        .args(["config", "show"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "chiron.toml:2:11: invalid type: string \"fast\"",
+        ))
+        .stderr(predicate::str::contains("hint:"));
+}
+
+#[test]
+fn errors_are_json_on_stdout_with_json() {
+    let home = tempfile::tempdir().unwrap();
+    let project = tempfile::tempdir().unwrap();
+    write_files(
+        project.path(),
+        &[("chiron.toml", "[policy]\nmax-severity = \"severe\"\n")],
+    );
+    let output = chiron(home.path())
+        .current_dir(project.path())
+        .args(["config", "show", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let error: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(error["exit_code"], 2);
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("chiron.toml:2:16")
+    );
+    assert!(
+        error["error"]["hint"]
+            .as_str()
+            .unwrap()
+            .contains("critical")
+    );
+}
+
+#[test]
+fn show_names_every_source_and_masks_credentials() {
+    let home = tempfile::tempdir().unwrap();
+    let project = tempfile::tempdir().unwrap();
+    write_files(
+        project.path(),
+        &[("chiron.toml", "[wheelhouse]\ndir = \"out\"\n")],
+    );
+    let assert = chiron(home.path())
+        .current_dir(project.path())
+        .env(
+            "PIP_INDEX_URL",
+            "https://alice:hunter2@example.invalid/simple",
+        )
+        .env("CHIRON_CACHE_DIR", "/tmp/chiron-cache-test")
+        .args(["config", "show", "--offline"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("hunter2").not())
+        .stdout(predicate::str::contains("alice:****@example.invalid"));
+    let stdout = String::from_utf8_lossy(&assert.get_output().stdout).into_owned();
+    let row = |key: &str| {
+        stdout
+            .lines()
+            .find(|l| l.starts_with(&format!("{key} ")))
+            .unwrap_or_else(|| panic!("no row {key} in\n{stdout}"))
+            .to_string()
+    };
+    assert!(row("index.url").ends_with("env PIP_INDEX_URL"));
+    assert!(row("index.offline").ends_with("flag --offline"));
+    assert!(row("cache.dir").ends_with("env CHIRON_CACHE_DIR"));
+    assert!(row("wheelhouse.dir").ends_with("chiron.toml"));
+    assert!(row("targets.min-glibc").ends_with("default"));
+}
+
+#[test]
+fn show_json_is_stable() {
+    let home = tempfile::tempdir().unwrap();
+    let project = tempfile::tempdir().unwrap();
+    write_files(
+        project.path(),
+        &[("chiron.toml", "[targets]\npython = [\"3.12\"]\n")],
+    );
+    let run = || {
+        chiron(home.path())
+            .current_dir(project.path())
+            .args(["config", "show", "--json"])
+            .output()
+            .unwrap()
+            .stdout
+    };
+    let first = run();
+    assert_eq!(first, run());
+    let shown: serde_json::Value = serde_json::from_slice(&first).unwrap();
+    assert_eq!(
+        shown["config"]["targets"]["python"],
+        serde_json::json!(["3.12"])
+    );
+    assert_eq!(shown["sources"]["index.timeout"], "default");
+}
+
+#[test]
+fn a_config_named_on_the_command_line_must_exist() {
+    let home = tempfile::tempdir().unwrap();
+    chiron(home.path())
+        .args(["--config", "/nonexistent/chiron.toml", "config", "show"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "/nonexistent/chiron.toml does not exist",
+        ))
+        .stderr(predicate::str::contains("hint:"));
+}
+
+#[test]
+fn schema_command_prints_the_committed_schema() {
+    let home = tempfile::tempdir().unwrap();
+    let committed = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/chiron.schema.json"),
+    )
+    .unwrap();
+    chiron(home.path())
+        .args(["config", "schema"])
+        .assert()
+        .success()
+        .stdout(committed);
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let home = tempfile::tempdir().unwrap();
+    chiron(home.path()).arg("frobnicate").assert().code(2);
+    chiron(home.path())
+        .args(["init", "--python", "2.7"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("not a Python version"));
+}

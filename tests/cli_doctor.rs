@@ -1,0 +1,315 @@
+//! `chiron doctor` against real situations: a missing interpreter, an
+//! unwritable cache, a key readable by others, indexes that are down or
+//! refuse, and a broken configuration.
+
+mod support;
+
+use predicates::prelude::*;
+use serde_json::Value;
+use support::{HttpServer, Response, chiron, closed_port_url, write_files};
+
+fn doctor_json(command: &mut assert_cmd::Command) -> (i32, Value) {
+    let output = command
+        .args(["doctor", "--json", "--timeout", "3"])
+        .output()
+        .unwrap();
+    let report = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{e}: {}\n{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    (output.status.code().unwrap(), report)
+}
+
+fn checks<'a>(report: &'a Value, id: &str) -> Vec<&'a Value> {
+    report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["id"] == id)
+        .collect()
+}
+
+fn local_index() -> HttpServer {
+    HttpServer::start(|request| {
+        if request.path.starts_with("/simple/pip/") {
+            Response::new(
+                200,
+                "application/vnd.pypi.simple.v1+json",
+                r#"{"meta":{"api-version":"1.1"},"name":"pip","files":[]}"#,
+            )
+        } else {
+            Response::new(404, "text/plain", "not found")
+        }
+    })
+}
+
+#[test]
+fn a_healthy_setup_passes() {
+    let home = tempfile::tempdir().unwrap();
+    let project = tempfile::tempdir().unwrap();
+    write_files(
+        project.path(),
+        &[("chiron.toml", "[targets]\nplatforms = [\"linux-x86_64\"]\n")],
+    );
+    let index = local_index();
+    let (code, report) = doctor_json(
+        chiron(home.path())
+            .current_dir(project.path())
+            .env("PIP_INDEX_URL", index.url("/simple")),
+    );
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(checks(&report, "config")[0]["status"], "ok");
+    assert_eq!(checks(&report, "index")[0]["status"], "ok");
+    assert_eq!(checks(&report, "cache")[0]["status"], "ok");
+    assert_eq!(checks(&report, "disk")[0]["status"], "ok");
+    assert_eq!(report["summary"]["passed"], true);
+    // The probe asks for one small project page, in PEP 691 JSON first.
+    let probe = index
+        .requests()
+        .into_iter()
+        .find(|r| r.path == "/simple/pip/")
+        .unwrap();
+    assert!(
+        probe
+            .header("accept")
+            .unwrap()
+            .starts_with("application/vnd.pypi.simple.v1+json")
+    );
+    assert!(probe.header("user-agent").unwrap().starts_with("chiron/"));
+}
+
+#[test]
+fn a_missing_interpreter_is_a_warning_and_fails_strict() {
+    let home = tempfile::tempdir().unwrap();
+    let project = tempfile::tempdir().unwrap();
+    write_files(
+        project.path(),
+        &[("chiron.toml", "[targets]\npython = [\"3.99\"]\n")],
+    );
+    let (code, report) = doctor_json(
+        chiron(home.path())
+            .current_dir(project.path())
+            .arg("--offline"),
+    );
+    let python = checks(&report, "python");
+    assert_eq!(python[0]["subject"], "python 3.99");
+    assert_eq!(python[0]["status"], "warn");
+    assert!(
+        python[0]["finding"]
+            .as_str()
+            .unwrap()
+            .contains("no python3.99 on PATH")
+    );
+    assert!(
+        python[0]["hint"]
+            .as_str()
+            .unwrap()
+            .contains("install CPython 3.99")
+    );
+    assert_eq!(code, 0);
+
+    chiron(home.path())
+        .current_dir(project.path())
+        .args(["--offline", "doctor", "--strict"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("not ready"));
+}
+
+#[test]
+fn an_unwritable_cache_fails() {
+    let home = tempfile::tempdir().unwrap();
+    let blocker = home.path().join("a-file");
+    std::fs::write(&blocker, "").unwrap();
+    // A folder below a regular file cannot be created, even by root.
+    let (code, report) = doctor_json(
+        chiron(home.path())
+            .current_dir(home.path())
+            .env("CHIRON_CACHE_DIR", blocker.join("cache"))
+            .arg("--offline"),
+    );
+    assert_eq!(code, 1);
+    let cache = checks(&report, "cache")[0];
+    assert_eq!(cache["status"], "fail");
+    assert!(
+        cache["finding"]
+            .as_str()
+            .unwrap()
+            .starts_with("cannot create")
+    );
+    assert!(cache["hint"].as_str().unwrap().contains("CHIRON_CACHE_DIR"));
+}
+
+#[cfg(unix)]
+#[test]
+fn a_signing_key_readable_by_others_fails() {
+    use std::os::unix::fs::PermissionsExt;
+    let home = tempfile::tempdir().unwrap();
+    let project = tempfile::tempdir().unwrap();
+    write_files(
+        project.path(),
+        &[
+            ("chiron.toml", "[signing]\nkey = \"keys/cosign.key\"\n"),
+            (
+                "keys/cosign.key",
+                "-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\n",
+            ),
+        ],
+    );
+    let key = project.path().join("keys/cosign.key");
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let (code, report) = doctor_json(
+        chiron(home.path())
+            .current_dir(project.path())
+            .arg("--offline"),
+    );
+    assert_eq!(code, 1);
+    let check = checks(&report, "signing-key")[0];
+    assert_eq!(check["status"], "fail");
+    assert!(check["finding"].as_str().unwrap().starts_with("mode 0644"));
+    assert_eq!(check["hint"], format!("chmod 600 {}", key.display()));
+
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let (code, report) = doctor_json(
+        chiron(home.path())
+            .current_dir(project.path())
+            .arg("--offline"),
+    );
+    assert_eq!(checks(&report, "signing-key")[0]["status"], "ok");
+    assert_eq!(code, 0, "{report:#}");
+}
+
+#[test]
+fn an_unreachable_index_fails_with_a_hint() {
+    let home = tempfile::tempdir().unwrap();
+    let url = closed_port_url("/simple");
+    chiron(home.path())
+        .current_dir(home.path())
+        .env("PIP_INDEX_URL", &url)
+        .args(["doctor", "--timeout", "3"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(&url))
+        .stdout(predicate::str::contains("unreachable"))
+        .stdout(predicate::str::contains("hint: check the URL and network"));
+}
+
+#[test]
+fn an_index_that_refuses_credentials_fails_and_hides_them() {
+    let home = tempfile::tempdir().unwrap();
+    let index = HttpServer::start(|_| Response::new(401, "text/plain", "who are you"));
+    let url = index
+        .url("/simple")
+        .replace("http://", "http://bob:t0ps3cret@");
+    let (code, report) = doctor_json(
+        chiron(home.path())
+            .current_dir(home.path())
+            .env("PIP_INDEX_URL", &url),
+    );
+    assert_eq!(code, 1);
+    let check = checks(&report, "index")[0];
+    assert_eq!(check["status"], "fail");
+    assert!(check["finding"].as_str().unwrap().contains("HTTP 401"));
+    assert!(!report.to_string().contains("t0ps3cret"));
+    // The credentials were sent (as basic auth), only never shown.
+    let sent = index.requests();
+    assert!(
+        sent[0]
+            .header("authorization")
+            .unwrap()
+            .starts_with("Basic ")
+    );
+}
+
+#[test]
+fn offline_skips_the_index() {
+    let home = tempfile::tempdir().unwrap();
+    let (code, report) = doctor_json(
+        chiron(home.path())
+            .current_dir(home.path())
+            .env("PIP_INDEX_URL", closed_port_url("/simple"))
+            .arg("--offline"),
+    );
+    assert_eq!(code, 0, "{report:#}");
+    let index = checks(&report, "index")[0];
+    assert_eq!(index["status"], "skip");
+    assert_eq!(index["finding"], "offline: not contacted");
+}
+
+#[test]
+fn a_missing_find_links_folder_fails() {
+    let home = tempfile::tempdir().unwrap();
+    let (code, report) = doctor_json(
+        chiron(home.path())
+            .current_dir(home.path())
+            .env("PIP_FIND_LINKS", home.path().join("no-such-wheels"))
+            .arg("--offline"),
+    );
+    assert_eq!(code, 1);
+    let link = checks(&report, "index")
+        .into_iter()
+        .find(|c| c["finding"].as_str().unwrap().contains("find-links"))
+        .unwrap();
+    assert_eq!(link["status"], "fail");
+}
+
+#[test]
+fn a_broken_config_is_a_failed_check_not_a_crash() {
+    let home = tempfile::tempdir().unwrap();
+    let project = tempfile::tempdir().unwrap();
+    write_files(
+        project.path(),
+        &[("chiron.toml", "[targets]\npython = 3\n")],
+    );
+    let (code, report) = doctor_json(
+        chiron(home.path())
+            .current_dir(project.path())
+            .arg("--offline"),
+    );
+    assert_eq!(code, 1);
+    let config = checks(&report, "config")[0];
+    assert_eq!(config["status"], "fail");
+    assert!(
+        config["finding"]
+            .as_str()
+            .unwrap()
+            .contains("chiron.toml:2:10")
+    );
+    // The other checks still ran.
+    assert_eq!(checks(&report, "cache")[0]["status"], "ok");
+}
+
+#[test]
+fn no_config_is_a_warning_with_a_way_forward() {
+    let home = tempfile::tempdir().unwrap();
+    chiron(home.path())
+        .current_dir(home.path())
+        .args(["--offline", "doctor"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("warn  configuration"))
+        .stdout(predicate::str::contains("hint: run `chiron init`"));
+}
+
+#[test]
+fn an_unreachable_collector_fails() {
+    let home = tempfile::tempdir().unwrap();
+    let (code, report) = doctor_json(
+        chiron(home.path())
+            .current_dir(home.path())
+            .env("OTEL_EXPORTER_OTLP_ENDPOINT", closed_port_url(""))
+            .arg("--offline"),
+    );
+    assert_eq!(code, 1);
+    let telemetry = checks(&report, "telemetry")[0];
+    assert_eq!(telemetry["status"], "fail");
+    assert!(
+        telemetry["finding"]
+            .as_str()
+            .unwrap()
+            .contains("unreachable")
+    );
+}
