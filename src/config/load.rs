@@ -851,6 +851,7 @@ mod tests {
         );
     }
 
+    #[cfg(unix)]
     #[test]
     fn the_cache_follows_xdg_and_ignores_relative_xdg() {
         let dir = project(&[]);

@@ -35,6 +35,15 @@ pub fn http_client(timeout: Duration) -> Result<reqwest::Client, reqwest::Error>
 /// `****`, for messages, logs and reports. Text that is not a URL is
 /// returned with anything before an `@` masked, so a malformed URL with
 /// credentials still does not leak them.
+///
+/// ```
+/// use chiron::index::redact_url;
+/// assert_eq!(
+///     redact_url("https://ci:s3cret@example.invalid/simple"),
+///     "https://ci:****@example.invalid/simple"
+/// );
+/// assert_eq!(redact_url("https://pypi.org/simple"), "https://pypi.org/simple");
+/// ```
 pub fn redact_url(url: &str) -> String {
     match Url::parse(url) {
         Ok(mut parsed) => {

@@ -55,6 +55,14 @@ impl PythonVersion {
     /// The versions among `candidates` that a `requires-python` specifier admits.
     /// A feature release is admitted when any of its patch releases is, which is
     /// how pip reads `>=3.11.4` for a 3.11 target.
+    ///
+    /// ```
+    /// use chiron::python::target::{PythonVersion, MAINTAINED_PYTHONS};
+    /// let spec = ">=3.11.4,<3.14".parse().unwrap();
+    /// let admitted = PythonVersion::admitted_by(&spec, MAINTAINED_PYTHONS);
+    /// let names: Vec<String> = admitted.iter().map(|v| v.to_string()).collect();
+    /// assert_eq!(names, ["3.11", "3.12", "3.13"]);
+    /// ```
     pub fn admitted_by(
         requires_python: &VersionSpecifiers,
         candidates: &[PythonVersion],
