@@ -1,6 +1,9 @@
 //! Talking to package indexes: the HTTP client every command shares, and
 //! keeping credentials out of every message.
 
+pub mod select;
+pub mod simple;
+
 use std::sync::Once;
 use std::time::Duration;
 

@@ -1,4 +1,7 @@
 //! The Python packaging model: pure types for what users and indexes write
-//! (versions, targets, ...). No I/O here.
+//! (versions, targets, tags, filenames, core metadata). No I/O here.
 
+pub mod filename;
+pub mod metadata;
+pub mod tags;
 pub mod target;

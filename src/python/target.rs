@@ -8,7 +8,10 @@ use std::fmt;
 use std::str::FromStr;
 
 use pep440_rs::{Version, VersionSpecifiers};
+use pep508_rs::{MarkerEnvironment, MarkerEnvironmentBuilder};
 use serde::{Deserialize, Serialize};
+
+use super::tags::{TagPriorities, mac_platforms, manylinux_platforms, musllinux_platforms};
 
 /// A CPython feature release, `major.minor`, as used for `--python-version`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -276,6 +279,268 @@ impl fmt::Display for Platform {
     }
 }
 
+/// The oldest system versions targets must run on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Floors {
+    pub glibc: (u32, u32),
+    pub musl: (u32, u32),
+    pub macos: (u32, u32),
+}
+
+impl Default for Floors {
+    fn default() -> Self {
+        Self {
+            glibc: (2, 17),
+            musl: (1, 2),
+            macos: (11, 0),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TargetError {
+    #[error("`{value}` is not a valid {what}: expected MAJOR.MINOR such as `{example}`")]
+    Floor {
+        what: &'static str,
+        value: String,
+        example: &'static str,
+    },
+    #[error("platform tag `{0}` names no operating system chiron can target")]
+    UnknownTag(String),
+}
+
+impl Floors {
+    /// Parses the `min-glibc`, `min-musl` and `min-macos` settings.
+    pub fn parse(glibc: &str, musl: &str, macos: &str) -> Result<Self, TargetError> {
+        let pair = |value: &str, what: &'static str, example: &'static str| {
+            let bad = || TargetError::Floor {
+                what,
+                value: value.to_string(),
+                example,
+            };
+            let (major, minor) = value.trim().split_once('.').ok_or_else(bad)?;
+            Ok((
+                major.parse().map_err(|_| bad())?,
+                minor.parse().map_err(|_| bad())?,
+            ))
+        };
+        Ok(Self {
+            glibc: pair(glibc, "glibc floor (min-glibc)", "2.17")?,
+            musl: pair(musl, "musl floor (min-musl)", "1.2")?,
+            macos: pair(macos, "macOS floor (min-macos)", "11.0")?,
+        })
+    }
+}
+
+/// The operating system family of a platform, for marker values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Os {
+    Linux,
+    Macos,
+    Windows,
+}
+
+/// One environment a wheelhouse serves: a CPython version on a platform,
+/// with the wheel tags it accepts and its PEP 508 marker environment.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub python: PythonVersion,
+    pub platform: Platform,
+    platform_tags: Vec<String>,
+    tags: TagPriorities,
+    markers: MarkerEnvironment,
+}
+
+impl PartialEq for Target {
+    fn eq(&self, other: &Self) -> bool {
+        self.python == other.python && self.platform == other.platform
+    }
+}
+
+impl Target {
+    pub fn new(
+        python: PythonVersion,
+        platform: Platform,
+        floors: Floors,
+    ) -> Result<Self, TargetError> {
+        let (os, machine, platform_tags) = platform_facts(&platform, floors)?;
+        let tags = TagPriorities::cpython(python, &platform_tags);
+        let markers = marker_environment(python, os, &machine);
+        Ok(Self {
+            python,
+            platform,
+            platform_tags,
+            tags,
+            markers,
+        })
+    }
+
+    /// Every combination of `pythons` and `platforms`, pythons outermost.
+    pub fn matrix(
+        pythons: &[PythonVersion],
+        platforms: &[Platform],
+        floors: Floors,
+    ) -> Result<Vec<Target>, TargetError> {
+        let mut targets = Vec::new();
+        for python in pythons {
+            for platform in platforms {
+                targets.push(Target::new(*python, platform.clone(), floors)?);
+            }
+        }
+        Ok(targets)
+    }
+
+    /// A short stable name, `3.12-linux-x86_64`, used in file names and reports.
+    pub fn name(&self) -> String {
+        format!("{}-{}", self.python, self.platform)
+    }
+
+    /// The platform tags this target accepts, most preferred first.
+    pub fn platform_tags(&self) -> &[String] {
+        &self.platform_tags
+    }
+
+    pub fn tags(&self) -> &TagPriorities {
+        &self.tags
+    }
+
+    pub fn markers(&self) -> &MarkerEnvironment {
+        &self.markers
+    }
+}
+
+/// The OS, `platform_machine` and accepted platform tags of a platform.
+fn platform_facts(
+    platform: &Platform,
+    floors: Floors,
+) -> Result<(Os, String, Vec<String>), TargetError> {
+    use NamedPlatform as N;
+    let linux = |arch: &str| {
+        (
+            Os::Linux,
+            arch.to_string(),
+            manylinux_platforms(floors.glibc, arch),
+        )
+    };
+    let musl = |arch: &str| {
+        (
+            Os::Linux,
+            arch.to_string(),
+            musllinux_platforms(floors.musl, arch),
+        )
+    };
+    let mac = |arch: &str| {
+        (
+            Os::Macos,
+            arch.to_string(),
+            mac_platforms(floors.macos, arch),
+        )
+    };
+    let windows =
+        |machine: &str, tag: &str| (Os::Windows, machine.to_string(), vec![tag.to_string()]);
+    Ok(match platform {
+        Platform::Named(named) => match named {
+            N::LinuxX86_64 => linux("x86_64"),
+            N::LinuxAarch64 => linux("aarch64"),
+            N::LinuxI686 => linux("i686"),
+            N::LinuxArmv7l => linux("armv7l"),
+            N::LinuxPpc64le => linux("ppc64le"),
+            N::LinuxS390x => linux("s390x"),
+            N::MusllinuxX86_64 => musl("x86_64"),
+            N::MusllinuxAarch64 => musl("aarch64"),
+            N::MacosX86_64 => mac("x86_64"),
+            N::MacosArm64 => mac("arm64"),
+            N::WindowsX86_64 => windows("AMD64", "win_amd64"),
+            N::WindowsArm64 => windows("ARM64", "win_arm64"),
+            N::WindowsX86 => windows("x86", "win32"),
+        },
+        // A raw tag is the newest tag the target accepts; older compatible
+        // tags come with it, as on a real machine of that platform.
+        Platform::Tag(tag) => raw_tag_facts(tag)?,
+    })
+}
+
+fn raw_tag_facts(tag: &str) -> Result<(Os, String, Vec<String>), TargetError> {
+    let versioned = |rest: &str| -> Option<((u32, u32), String)> {
+        let mut parts = rest.splitn(3, '_');
+        let major = parts.next()?.parse().ok()?;
+        let minor = parts.next()?.parse().ok()?;
+        Some(((major, minor), parts.next()?.to_string()))
+    };
+    let unknown = || TargetError::UnknownTag(tag.to_string());
+    if let Some(rest) = tag.strip_prefix("manylinux_") {
+        let (floor, arch) = versioned(rest).ok_or_else(unknown)?;
+        return Ok((Os::Linux, arch.clone(), manylinux_platforms(floor, &arch)));
+    }
+    for (legacy, floor) in [
+        ("manylinux2014_", (2, 17)),
+        ("manylinux2010_", (2, 12)),
+        ("manylinux1_", (2, 5)),
+    ] {
+        if let Some(arch) = tag.strip_prefix(legacy) {
+            return Ok((
+                Os::Linux,
+                arch.to_string(),
+                manylinux_platforms(floor, arch),
+            ));
+        }
+    }
+    if let Some(rest) = tag.strip_prefix("musllinux_") {
+        let (floor, arch) = versioned(rest).ok_or_else(unknown)?;
+        return Ok((Os::Linux, arch.clone(), musllinux_platforms(floor, &arch)));
+    }
+    if let Some(rest) = tag.strip_prefix("macosx_") {
+        let (floor, arch) = versioned(rest).ok_or_else(unknown)?;
+        // A universal2 target runs on both; arm64 is the stricter choice.
+        let machine = match arch.as_str() {
+            "universal2" | "universal" => "arm64".to_string(),
+            other => other.to_string(),
+        };
+        let formats_arch = if arch == "universal2" {
+            "arm64"
+        } else {
+            arch.as_str()
+        };
+        return Ok((Os::Macos, machine, mac_platforms(floor, formats_arch)));
+    }
+    if let Some(arch) = tag.strip_prefix("linux_") {
+        return Ok((Os::Linux, arch.to_string(), vec![tag.to_string()]));
+    }
+    match tag {
+        "win_amd64" => Ok((Os::Windows, "AMD64".into(), vec![tag.into()])),
+        "win_arm64" => Ok((Os::Windows, "ARM64".into(), vec![tag.into()])),
+        "win32" => Ok((Os::Windows, "x86".into(), vec![tag.into()])),
+        _ => Err(unknown()),
+    }
+}
+
+/// The PEP 508 environment of a target. Patch level and OS release are not
+/// part of a target, so `python_full_version` is `X.Y.0` and
+/// `platform_release`/`platform_version` are empty.
+fn marker_environment(python: PythonVersion, os: Os, machine: &str) -> MarkerEnvironment {
+    let full = format!("{}.{}.0", python.major, python.minor);
+    let short = python.to_string();
+    let (os_name, sys_platform, platform_system) = match os {
+        Os::Linux => ("posix", "linux", "Linux"),
+        Os::Macos => ("posix", "darwin", "Darwin"),
+        Os::Windows => ("nt", "win32", "Windows"),
+    };
+    MarkerEnvironment::try_from(MarkerEnvironmentBuilder {
+        implementation_name: "cpython",
+        implementation_version: &full,
+        os_name,
+        platform_machine: machine,
+        platform_python_implementation: "CPython",
+        platform_release: "",
+        platform_system,
+        platform_version: "",
+        python_full_version: &full,
+        python_version: &short,
+        sys_platform,
+    })
+    .expect("X.Y.0 and X.Y are valid versions")
+}
+
 macro_rules! string_serde {
     ($ty:ty, $description:expr, $pattern:expr) => {
         impl Serialize for $ty {
@@ -391,6 +656,103 @@ mod tests {
         }
         let error = "linux-x86-64".parse::<Platform>().unwrap_err().to_string();
         assert!(error.contains("did you mean `linux-x86_64`"), "{error}");
+    }
+
+    #[test]
+    fn targets_know_their_tags_and_markers() {
+        use pep508_rs::MarkerTree;
+        let floors = Floors::default();
+        let win = Target::new(
+            PythonVersion::new(3, 10),
+            "windows-x86_64".parse().unwrap(),
+            floors,
+        )
+        .unwrap();
+        assert_eq!(win.name(), "3.10-windows-x86_64");
+        assert_eq!(win.platform_tags(), ["win_amd64"]);
+        let marker = |m: &str| m.parse::<MarkerTree>().unwrap();
+        assert!(
+            marker("sys_platform == 'win32' and python_version < '3.11'")
+                .evaluate(win.markers(), &[])
+        );
+        assert!(
+            marker("platform_machine == 'AMD64' and os_name == 'nt'").evaluate(win.markers(), &[])
+        );
+
+        let mac = Target::new(
+            PythonVersion::new(3, 12),
+            "macos-arm64".parse().unwrap(),
+            floors,
+        )
+        .unwrap();
+        assert!(
+            marker("sys_platform == 'darwin' and platform_machine == 'arm64'")
+                .evaluate(mac.markers(), &[])
+        );
+        assert!(!marker("python_full_version >= '3.12.1'").evaluate(mac.markers(), &[]));
+
+        let raw = Target::new(
+            PythonVersion::new(3, 12),
+            "manylinux_2_28_aarch64".parse().unwrap(),
+            floors,
+        )
+        .unwrap();
+        assert_eq!(raw.platform_tags()[0], "manylinux_2_28_aarch64");
+        assert!(
+            raw.platform_tags()
+                .contains(&"manylinux2014_aarch64".to_string())
+        );
+        assert!(
+            marker("platform_system == 'Linux' and platform_machine == 'aarch64'")
+                .evaluate(raw.markers(), &[])
+        );
+    }
+
+    #[test]
+    fn floors_change_the_accepted_tags() {
+        let floors = Floors::parse("2.28", "1.1", "14.0").unwrap();
+        let linux = Target::new(
+            PythonVersion::new(3, 12),
+            "linux-x86_64".parse().unwrap(),
+            floors,
+        )
+        .unwrap();
+        assert_eq!(linux.platform_tags()[0], "manylinux_2_28_x86_64");
+        let musl = Target::new(
+            PythonVersion::new(3, 12),
+            "musllinux-x86_64".parse().unwrap(),
+            floors,
+        )
+        .unwrap();
+        assert_eq!(
+            musl.platform_tags(),
+            ["musllinux_1_1_x86_64", "musllinux_1_0_x86_64"]
+        );
+        let error = Floors::parse("2", "1.2", "11.0").unwrap_err().to_string();
+        assert!(error.contains("min-glibc"), "{error}");
+    }
+
+    #[test]
+    fn the_matrix_is_pythons_by_platforms() {
+        let targets = Target::matrix(
+            &[PythonVersion::new(3, 11), PythonVersion::new(3, 12)],
+            &[
+                "linux-x86_64".parse().unwrap(),
+                "win_amd64".parse().unwrap(),
+            ],
+            Floors::default(),
+        )
+        .unwrap();
+        let names: Vec<String> = targets.iter().map(Target::name).collect();
+        assert_eq!(
+            names,
+            [
+                "3.11-linux-x86_64",
+                "3.11-win_amd64",
+                "3.12-linux-x86_64",
+                "3.12-win_amd64"
+            ]
+        );
     }
 
     #[test]

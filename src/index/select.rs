@@ -1,0 +1,304 @@
+//! Choosing the file pip would choose: among an index's files for a
+//! project, the highest version that matches the specifier, then the wheel
+//! with the best tag for the target, then the highest build tag. Yanked files
+//! only for exact pins (PEP 592); pre-releases only when asked, when the
+//! specifier names one, or when nothing else matches (as pip does).
+
+use pep440_rs::{Operator, Version, VersionSpecifiers};
+use pep508_rs::PackageName;
+
+use super::simple::IndexFile;
+use crate::python::filename::WheelFilename;
+use crate::python::target::Target;
+
+#[derive(Debug, Clone)]
+pub struct Selected {
+    pub file: IndexFile,
+    pub wheel: WheelFilename,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("no wheel of {package}{specifier} fits target {target}: {reason}")]
+pub struct NoWheel {
+    pub package: String,
+    pub specifier: String,
+    pub target: String,
+    pub reason: String,
+}
+
+impl NoWheel {
+    pub fn hint(&self) -> String {
+        format!(
+            "check the versions and platforms {} publishes wheels for; change the target \
+             (--python/--platform, or [targets] min-glibc/min-macos) or the version specifier",
+            self.package
+        )
+    }
+}
+
+/// Whether a specifier pins one exact version (`==1.2.3` or `===1.2.3`),
+/// which is what allows yanked files.
+pub fn is_exact_pin(specifiers: &VersionSpecifiers) -> bool {
+    specifiers
+        .iter()
+        .any(|s| matches!(s.operator(), Operator::Equal | Operator::ExactEqual))
+}
+
+fn mentions_prerelease(specifiers: &VersionSpecifiers) -> bool {
+    specifiers.iter().any(|s| s.version().any_prerelease())
+}
+
+/// Selects the best wheel of `project` for `target`.
+pub fn select_wheel(
+    project: &PackageName,
+    files: &[IndexFile],
+    specifiers: &VersionSpecifiers,
+    target: &Target,
+    allow_prereleases: bool,
+) -> Result<Selected, NoWheel> {
+    let python = Version::new([
+        u64::from(target.python.major),
+        u64::from(target.python.minor),
+    ]);
+    let exact = is_exact_pin(specifiers);
+    let mut yanked = 0usize;
+    let mut too_new_python: Option<(Version, String)> = None;
+    let mut matching_versions: Vec<Version> = Vec::new();
+    let mut incompatible: Vec<(Version, String)> = Vec::new();
+    // (version is prerelease, candidate)
+    let mut candidates: Vec<(Version, usize, WheelFilename, &IndexFile)> = Vec::new();
+
+    for file in files {
+        let Ok(wheel) = file.filename.parse::<WheelFilename>() else {
+            continue; // sdists and other files are not candidates here
+        };
+        if &wheel.name != project || !specifiers.contains(&wheel.version) {
+            continue;
+        }
+        if file.yanked.is_some() && !exact {
+            yanked += 1;
+            continue;
+        }
+        if let Some(requires) = &file.requires_python {
+            // pip ignores a requires-python it cannot parse, and so do we.
+            if let Ok(requires) = requires.parse::<VersionSpecifiers>() {
+                if !requires.contains(&python) {
+                    if too_new_python
+                        .as_ref()
+                        .is_none_or(|(v, _)| wheel.version > *v)
+                    {
+                        too_new_python = Some((wheel.version.clone(), requires.to_string()));
+                    }
+                    continue;
+                }
+            }
+        }
+        matching_versions.push(wheel.version.clone());
+        match target.tags().best(wheel.tags().iter()) {
+            Some(priority) => candidates.push((wheel.version.clone(), priority, wheel, file)),
+            None => incompatible.push((wheel.version.clone(), wheel.tag_string())),
+        }
+    }
+
+    let finals_exist = candidates.iter().any(|(v, ..)| !v.any_prerelease());
+    let allow_pre = allow_prereleases || mentions_prerelease(specifiers) || !finals_exist;
+    let best = candidates
+        .into_iter()
+        .filter(|(v, ..)| allow_pre || !v.any_prerelease())
+        .max_by(|a, b| {
+            a.0.cmp(&b.0)
+                .then(b.1.cmp(&a.1)) // lower priority index is better
+                .then(a.2.build.cmp(&b.2.build))
+        });
+    if let Some((_, _, wheel, file)) = best {
+        return Ok(Selected {
+            file: file.clone(),
+            wheel,
+        });
+    }
+
+    let reason = if let Some(newest) = incompatible.iter().map(|(v, _)| v).max() {
+        let mut tags: Vec<&str> = incompatible
+            .iter()
+            .filter(|(v, _)| v == newest)
+            .map(|(_, t)| t.as_str())
+            .collect();
+        tags.sort_unstable();
+        tags.dedup();
+        format!(
+            "version {newest} has wheels only for {}; the target accepts {} (best first: {})",
+            tags.join(", "),
+            target.platform_tags().len() + 1,
+            target
+                .tags()
+                .tags()
+                .first()
+                .map(ToString::to_string)
+                .unwrap_or_default()
+        )
+    } else if let Some((version, requires)) = too_new_python {
+        format!("the newest matching version, {version}, requires Python {requires}")
+    } else if yanked > 0 {
+        format!(
+            "the only matching files ({yanked}) are yanked; pin an exact version with == to use one"
+        )
+    } else if matching_versions.is_empty() {
+        "no wheel on the index matches that version specifier".to_string()
+    } else {
+        "no compatible wheel".to_string()
+    };
+    Err(NoWheel {
+        package: project.to_string(),
+        specifier: specifiers.to_string(),
+        target: target.name(),
+        reason,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::str::FromStr;
+
+    use super::*;
+    use crate::python::target::{Floors, PythonVersion};
+
+    fn file(name: &str) -> IndexFile {
+        IndexFile {
+            filename: name.into(),
+            url: format!("https://example.invalid/{name}"),
+            hashes: [("sha256".to_string(), "00".to_string())].into(),
+            requires_python: None,
+            yanked: None,
+            metadata: None,
+            size: None,
+            upload_time: None,
+            source: "https://example.invalid/simple".into(),
+        }
+    }
+
+    fn target(python: (u8, u8), platform: &str) -> Target {
+        Target::new(
+            PythonVersion::new(python.0, python.1),
+            platform.parse().unwrap(),
+            Floors::default(),
+        )
+        .unwrap()
+    }
+
+    fn pick(files: &[IndexFile], spec: &str, target: &Target) -> Result<String, NoWheel> {
+        let project = PackageName::from_str("demo").unwrap();
+        let spec = VersionSpecifiers::from_str(spec).unwrap();
+        select_wheel(&project, files, &spec, target, false).map(|s| s.file.filename)
+    }
+
+    #[test]
+    fn highest_version_then_best_tag_then_build() {
+        let files = [
+            file("demo-1.0-py3-none-any.whl"),
+            file("demo-2.0-py3-none-any.whl"),
+            file("demo-2.0-cp312-cp312-win_amd64.whl"),
+            file("demo-2.0-cp38-abi3-win_amd64.whl"),
+            file("demo-2.0-1-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"),
+            file("demo-2.0-2-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"),
+            file("demo-2.0.tar.gz"),
+        ];
+        assert_eq!(
+            pick(&files, "", &target((3, 12), "windows-x86_64")).unwrap(),
+            "demo-2.0-cp312-cp312-win_amd64.whl"
+        );
+        assert_eq!(
+            pick(&files, "", &target((3, 13), "windows-x86_64")).unwrap(),
+            "demo-2.0-cp38-abi3-win_amd64.whl"
+        );
+        assert_eq!(
+            pick(&files, "", &target((3, 12), "linux-x86_64")).unwrap(),
+            "demo-2.0-2-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"
+        );
+        assert_eq!(
+            pick(&files, "", &target((3, 12), "macos-arm64")).unwrap(),
+            "demo-2.0-py3-none-any.whl"
+        );
+        assert_eq!(
+            pick(&files, "<2", &target((3, 12), "macos-arm64")).unwrap(),
+            "demo-1.0-py3-none-any.whl"
+        );
+    }
+
+    #[test]
+    fn yanked_only_for_exact_pins() {
+        let mut yanked = file("demo-2.0-py3-none-any.whl");
+        yanked.yanked = Some("broken".into());
+        let files = [file("demo-1.0-py3-none-any.whl"), yanked];
+        let t = target((3, 12), "linux-x86_64");
+        assert_eq!(
+            pick(&files, ">=1", &t).unwrap(),
+            "demo-1.0-py3-none-any.whl"
+        );
+        assert_eq!(
+            pick(&files, "==2.0", &t).unwrap(),
+            "demo-2.0-py3-none-any.whl"
+        );
+        let error = pick(&files, ">=2", &t).unwrap_err();
+        assert!(error.reason.contains("yanked"), "{error}");
+    }
+
+    #[test]
+    fn requires_python_excludes_per_target() {
+        let mut new = file("demo-2.0-py3-none-any.whl");
+        new.requires_python = Some(">=3.12".into());
+        let files = [file("demo-1.0-py3-none-any.whl"), new];
+        assert_eq!(
+            pick(&files, "", &target((3, 12), "linux-x86_64")).unwrap(),
+            "demo-2.0-py3-none-any.whl"
+        );
+        assert_eq!(
+            pick(&files, "", &target((3, 11), "linux-x86_64")).unwrap(),
+            "demo-1.0-py3-none-any.whl"
+        );
+        let error = pick(&files, ">=2", &target((3, 11), "linux-x86_64")).unwrap_err();
+        assert!(error.reason.contains("requires Python >=3.12"), "{error}");
+    }
+
+    #[test]
+    fn prereleases_only_when_asked_or_alone() {
+        let files = [
+            file("demo-1.0-py3-none-any.whl"),
+            file("demo-2.0b1-py3-none-any.whl"),
+        ];
+        let t = target((3, 12), "linux-x86_64");
+        assert_eq!(pick(&files, "", &t).unwrap(), "demo-1.0-py3-none-any.whl");
+        assert_eq!(
+            pick(&files, ">=2.0b1", &t).unwrap(),
+            "demo-2.0b1-py3-none-any.whl"
+        );
+        assert_eq!(
+            pick(&files, ">1.0", &t).unwrap(),
+            "demo-2.0b1-py3-none-any.whl"
+        );
+        let project = PackageName::from_str("demo").unwrap();
+        let chosen = select_wheel(&project, &files, &VersionSpecifiers::empty(), &t, true).unwrap();
+        assert_eq!(chosen.file.filename, "demo-2.0b1-py3-none-any.whl");
+    }
+
+    #[test]
+    fn no_wheel_explains_what_exists() {
+        let files = [
+            file("demo-2.0-cp312-cp312-win_amd64.whl"),
+            file("demo-2.0-cp312-cp312-macosx_11_0_arm64.whl"),
+        ];
+        let error = pick(&files, "", &target((3, 12), "linux-x86_64")).unwrap_err();
+        assert_eq!(error.target, "3.12-linux-x86_64");
+        assert!(
+            error
+                .reason
+                .contains("cp312-cp312-macosx_11_0_arm64, cp312-cp312-win_amd64"),
+            "{error}"
+        );
+        assert!(error.hint().contains("--platform"));
+        let error = pick(&files, ">=3", &target((3, 12), "linux-x86_64")).unwrap_err();
+        assert!(
+            error.reason.contains("no wheel on the index matches"),
+            "{error}"
+        );
+    }
+}
