@@ -614,16 +614,16 @@ async fn check_telemetry(loaded: &LoadedConfig, env: &Env, timeout: Duration) ->
         );
     };
     let shown = redact_url(&endpoint);
-    if let Some(protocol) = env.get("OTEL_EXPORTER_OTLP_PROTOCOL") {
-        if protocol != "http/protobuf" {
-            return Check::new(
+    if let Some(protocol) = env.get("OTEL_EXPORTER_OTLP_PROTOCOL")
+        && protocol != "http/protobuf"
+    {
+        return Check::new(
                 "telemetry",
                 shown,
                 Status::Fail,
                 format!("OTEL_EXPORTER_OTLP_PROTOCOL={protocol} is not supported"),
             )
             .hint("chiron exports OTLP over HTTP/protobuf: set OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf and use the collector's HTTP port (4318)");
-        }
     }
     let Some((host, port)) = url::Url::parse(&endpoint)
         .ok()

@@ -109,10 +109,10 @@ fn list_dir(dir: &Path) -> Result<Vec<String>, ProjectError> {
     let mut names = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(read)? {
         let entry = entry.map_err(read)?;
-        if entry.path().is_file() {
-            if let Some(name) = entry.file_name().to_str() {
-                names.push(name.to_string());
-            }
+        if entry.path().is_file()
+            && let Some(name) = entry.file_name().to_str()
+        {
+            names.push(name.to_string());
         }
     }
     names.sort();

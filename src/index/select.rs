@@ -81,16 +81,16 @@ pub fn select_wheel(
         }
         if let Some(requires) = &file.requires_python {
             // pip ignores a requires-python it cannot parse, and so do we.
-            if let Ok(requires) = requires.parse::<VersionSpecifiers>() {
-                if !requires.contains(&python) {
-                    if too_new_python
-                        .as_ref()
-                        .is_none_or(|(v, _)| wheel.version > *v)
-                    {
-                        too_new_python = Some((wheel.version.clone(), requires.to_string()));
-                    }
-                    continue;
+            if let Ok(requires) = requires.parse::<VersionSpecifiers>()
+                && !requires.contains(&python)
+            {
+                if too_new_python
+                    .as_ref()
+                    .is_none_or(|(v, _)| wheel.version > *v)
+                {
+                    too_new_python = Some((wheel.version.clone(), requires.to_string()));
                 }
+                continue;
             }
         }
         matching_versions.push(wheel.version.clone());

@@ -177,7 +177,7 @@ pub fn parse_html(page_url: &Url, source: &str, body: &str) -> Result<Vec<IndexF
         let filename = url
             .path_segments()
             .and_then(|mut segments| segments.next_back())
-            .map(|name| percent_decode(name))
+            .map(percent_decode)
             .unwrap_or_default();
         if filename.is_empty() {
             continue;
@@ -359,12 +359,13 @@ fn percent_decode(text: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let (Some(high), Some(low)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                out.push((high * 16 + low) as u8);
-                i += 3;
-                continue;
-            }
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let (Some(high), Some(low)) = (hex(bytes[i + 1]), hex(bytes[i + 2]))
+        {
+            out.push((high * 16 + low) as u8);
+            i += 3;
+            continue;
         }
         out.push(bytes[i]);
         i += 1;

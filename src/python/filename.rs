@@ -157,14 +157,14 @@ impl SdistFilename {
             // Try every dash: the name part must normalise to the project.
             for (i, _) in stem.match_indices('-') {
                 let (name, version) = (&stem[..i], &stem[i + 1..]);
-                if PackageName::from_str(name).ok().as_ref() == Some(project) {
-                    if let Ok(version) = Version::from_str(version) {
-                        return Ok(Self {
-                            name: project.clone(),
-                            version,
-                            original: filename.to_string(),
-                        });
-                    }
+                if PackageName::from_str(name).ok().as_ref() == Some(project)
+                    && let Ok(version) = Version::from_str(version)
+                {
+                    return Ok(Self {
+                        name: project.clone(),
+                        version,
+                        original: filename.to_string(),
+                    });
                 }
             }
             return Err(error(
