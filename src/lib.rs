@@ -8,6 +8,8 @@ pub mod atomic;
 pub mod config;
 pub mod doctor;
 pub mod index;
+pub mod lock;
 pub mod project;
 pub mod python;
 pub mod telemetry;
+pub mod wheelhouse;

@@ -4,6 +4,7 @@
 mod config;
 mod doctor;
 mod init;
+mod manage;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -72,6 +73,9 @@ pub enum Command {
     /// Show the effective configuration or its JSON Schema.
     #[command(subcommand)]
     Config(config::ConfigCommand),
+    /// Download exact packages into a folder, or list a folder's packages.
+    #[command(subcommand)]
+    Manage(manage::ManageCommand),
 }
 
 impl Command {
@@ -80,6 +84,7 @@ impl Command {
             Command::Init(_) => "init",
             Command::Doctor(_) => "doctor",
             Command::Config(command) => command.name(),
+            Command::Manage(command) => command.name(),
         }
     }
 }
@@ -125,6 +130,7 @@ pub async fn run(command: Command, ctx: &Context) -> Result<Exit> {
         Command::Init(args) => init::run(args, ctx),
         Command::Doctor(args) => doctor::run(args, ctx).await,
         Command::Config(command) => config::run(command, ctx),
+        Command::Manage(command) => manage::run(command, ctx).await,
     }
 }
 
@@ -190,6 +196,7 @@ pub fn exit_for(error: &anyhow::Error) -> Exit {
             || cause.is::<UsageError>()
             || cause.is::<chiron::config::template::InitError>()
             || cause.is::<chiron::project::ProjectError>()
+            || cause.is::<chiron::lock::requirements_txt::RequirementsError>()
     });
     if usage { Exit::Usage } else { Exit::Problems }
 }
@@ -203,6 +210,14 @@ fn hint_for(error: &anyhow::Error) -> Option<String> {
             Some(e.hint.clone())
         } else if let Some(e) = cause.downcast_ref::<chiron::config::template::InitError>() {
             Some(e.hint())
+        } else if let Some(e) =
+            cause.downcast_ref::<chiron::lock::requirements_txt::RequirementsError>()
+        {
+            Some(e.hint.clone())
+        } else if let Some(e) = cause.downcast_ref::<chiron::wheelhouse::DownloadError>() {
+            e.hint()
+        } else if let Some(e) = cause.downcast_ref::<chiron::index::client::IndexError>() {
+            e.hint()
         } else if cause.is::<chiron::project::ProjectError>() {
             Some("fix pyproject.toml, or name the inputs with --requirements / --lock".into())
         } else {

@@ -111,6 +111,9 @@ pub struct IndexConfig {
     pub extra_urls: Vec<String>,
     /// Local folders or flat HTML pages of files (pip's `--find-links`).
     pub find_links: Vec<String>,
+    /// Packages pinned to one index URL: for these names only that index is
+    /// asked, so the same name elsewhere is not an error.
+    pub pin: std::collections::BTreeMap<String, String>,
     /// Use only the cache; never touch the network.
     pub offline: bool,
     /// Seconds to wait for an index before giving up on a request.
@@ -123,6 +126,7 @@ impl Default for IndexConfig {
             url: DEFAULT_INDEX_URL.into(),
             extra_urls: Vec::new(),
             find_links: Vec::new(),
+            pin: std::collections::BTreeMap::new(),
             offline: false,
             timeout: 30,
         }

@@ -1,6 +1,8 @@
 //! Talking to package indexes: the HTTP client every command shares, and
 //! keeping credentials out of every message.
 
+pub mod auth;
+pub mod client;
 pub mod select;
 pub mod simple;
 

@@ -118,23 +118,31 @@ pub fn select_wheel(
     }
 
     let reason = if let Some(newest) = incompatible.iter().map(|(v, _)| v).max() {
-        let mut tags: Vec<&str> = incompatible
+        // Name the platforms the newest version does have wheels for.
+        let mut platforms: Vec<&str> = incompatible
             .iter()
             .filter(|(v, _)| v == newest)
-            .map(|(_, t)| t.as_str())
+            .flat_map(|(_, tags)| tags.rsplit('-').next().unwrap_or_default().split('.'))
             .collect();
-        tags.sort_unstable();
-        tags.dedup();
+        platforms.sort_unstable();
+        platforms.dedup();
+        let shown = if platforms.len() > 8 {
+            format!(
+                "{}, and {} more",
+                platforms[..8].join(", "),
+                platforms.len() - 8
+            )
+        } else {
+            platforms.join(", ")
+        };
+        let wanted = target
+            .platform_tags()
+            .first()
+            .map(String::as_str)
+            .unwrap_or("any");
         format!(
-            "version {newest} has wheels only for {}; the target accepts {} (best first: {})",
-            tags.join(", "),
-            target.platform_tags().len() + 1,
-            target
-                .tags()
-                .tags()
-                .first()
-                .map(ToString::to_string)
-                .unwrap_or_default()
+            "version {newest} has no wheel for cp{}{} on {wanted} or a pure-Python wheel; it has wheels for {shown}",
+            target.python.major, target.python.minor
         )
     } else if let Some((version, requires)) = too_new_python {
         format!("the newest matching version, {version}, requires Python {requires}")
@@ -291,7 +299,13 @@ mod tests {
         assert!(
             error
                 .reason
-                .contains("cp312-cp312-macosx_11_0_arm64, cp312-cp312-win_amd64"),
+                .contains("no wheel for cp312 on manylinux_2_17_x86_64"),
+            "{error}"
+        );
+        assert!(
+            error
+                .reason
+                .contains("it has wheels for macosx_11_0_arm64, win_amd64"),
             "{error}"
         );
         assert!(error.hint().contains("--platform"));

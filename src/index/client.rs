@@ -1,0 +1,968 @@
+//! The package index client: project pages from simple-API indexes and
+//! find-links sources, PEP 658 metadata, and verified downloads.
+//!
+//! Every request goes through one place ([`IndexClient::get`]): credentials
+//! from the URL or `.netrc` for that host only, a bounded number of requests
+//! at once, retries with exponential backoff on connection errors, timeouts
+//! and 5xx answers. Project pages are kept in an HTTP cache (ETag,
+//! Last-Modified, Cache-Control max-age) under the cache folder; downloaded
+//! files in a content-addressed store (by sha256). With `offline`, only the
+//! caches answer, and a request they cannot serve is named in the error.
+
+use std::collections::BTreeMap;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use futures_util::StreamExt;
+use pep508_rs::PackageName;
+use reqwest::StatusCode;
+use reqwest::header::{self, HeaderMap};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use tokio::sync::Semaphore;
+use tracing::Instrument;
+use url::Url;
+
+use super::auth::Credentials;
+use super::simple::{ACCEPT, IndexFile, PageError, parse_html, parse_json};
+use super::{http_client, redact_url};
+use crate::python::filename::DistFilename;
+use crate::python::metadata::{CoreMetadata, MetadataError};
+
+/// How the client reaches indexes.
+#[derive(Debug, Clone)]
+pub struct ClientSettings {
+    /// The primary index first, then the extra ones.
+    pub index_urls: Vec<String>,
+    /// Local folders or flat HTML pages.
+    pub find_links: Vec<String>,
+    /// Normalised package name to the one index URL that serves it.
+    pub pins: BTreeMap<String, String>,
+    pub cache_dir: PathBuf,
+    pub offline: bool,
+    /// Per connection attempt and per stalled read.
+    pub timeout: Duration,
+    /// Extra attempts after a failure that may pass (connection, timeout, 5xx).
+    pub retries: u32,
+    /// Requests in flight at once.
+    pub concurrency: usize,
+    /// Base delay of the exponential backoff.
+    pub backoff: Duration,
+    /// The `.netrc` to read, if any.
+    pub netrc: Option<PathBuf>,
+}
+
+impl ClientSettings {
+    pub fn new(index_urls: Vec<String>, cache_dir: PathBuf) -> Self {
+        Self {
+            index_urls,
+            find_links: Vec::new(),
+            pins: BTreeMap::new(),
+            cache_dir,
+            offline: false,
+            timeout: Duration::from_secs(30),
+            retries: 3,
+            concurrency: 8,
+            backoff: Duration::from_millis(200),
+            netrc: default_netrc(),
+        }
+    }
+}
+
+impl ClientSettings {
+    /// Settings from the effective configuration: indexes, find-links
+    /// (relative folders against the configuration's folder), pins, cache,
+    /// offline and timeout.
+    pub fn from_config(loaded: &crate::config::LoadedConfig) -> Self {
+        let index = &loaded.config.index;
+        let mut settings = Self::new(
+            std::iter::once(index.url.clone())
+                .chain(index.extra_urls.iter().cloned())
+                .collect(),
+            loaded.cache_dir(),
+        );
+        settings.find_links = index
+            .find_links
+            .iter()
+            .map(|link| {
+                if link.contains("://") {
+                    link.clone()
+                } else {
+                    loaded.resolve(Path::new(link)).display().to_string()
+                }
+            })
+            .collect();
+        settings.pins = index
+            .pin
+            .iter()
+            .map(|(name, url)| {
+                let name = PackageName::new(name.clone())
+                    .map(|n| n.to_string())
+                    .unwrap_or_else(|_| name.clone());
+                (name, url.clone())
+            })
+            .collect();
+        settings.offline = index.offline;
+        settings.timeout = Duration::from_secs(index.timeout.max(1));
+        settings
+    }
+}
+
+/// `$NETRC`, else `~/.netrc` (`~/_netrc` on Windows), as pip and curl read it.
+pub fn default_netrc() -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os("NETRC") {
+        return Some(PathBuf::from(path));
+    }
+    let home = dirs::home_dir()?;
+    let name = if cfg!(windows) { "_netrc" } else { ".netrc" };
+    Some(home.join(name))
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    #[error("{url} answered HTTP {status}")]
+    Status { url: String, status: u16 },
+    #[error("cannot reach {url} after {attempts} attempt(s): {reason}")]
+    Unreachable {
+        url: String,
+        attempts: u32,
+        reason: String,
+    },
+    #[error("offline: no cached copy of {url}")]
+    Offline { url: String },
+    #[error("package `{package}` was not found on {}", sources.join(", "))]
+    NotFound {
+        package: String,
+        sources: Vec<String>,
+    },
+    #[error("package `{package}` is served by more than one index ({}); refusing to guess which to trust", indexes.join(", "))]
+    Ambiguous {
+        package: String,
+        indexes: Vec<String>,
+    },
+    #[error("sha256 mismatch for {url}: expected {expected}, got {actual}")]
+    HashMismatch {
+        url: String,
+        expected: String,
+        actual: String,
+    },
+    #[error("{url} has no sha256 on the index")]
+    Unhashed { url: String },
+    #[error("{url}: the body ended after {received} of {expected} bytes")]
+    Truncated {
+        url: String,
+        received: u64,
+        expected: u64,
+    },
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Page(#[from] PageError),
+    #[error(transparent)]
+    Metadata(#[from] MetadataError),
+    #[error("{0}")]
+    Setup(String),
+}
+
+impl IndexError {
+    pub fn hint(&self) -> Option<String> {
+        Some(match self {
+            IndexError::Status { status: 401 | 403, .. } => {
+                "give credentials in the index URL (https://user:token@host/simple) or in ~/.netrc".into()
+            }
+            IndexError::Status { status: 404, .. } => "check the index URL".into(),
+            IndexError::Status { .. } | IndexError::Unreachable { .. } => {
+                "check the URL and the network (HTTPS_PROXY, SSL_CERT_FILE), or use --offline with a warm cache".into()
+            }
+            IndexError::Offline { .. } => "run once with the network to fill the cache, or drop --offline".into(),
+            IndexError::NotFound { .. } => {
+                "check the name's spelling, and --index-url / --extra-index-url / --find-links".into()
+            }
+            IndexError::Ambiguous { package, .. } => format!(
+                "pin it to the index you trust: [index.pin] {package} = \"https://...\" in chiron.toml"
+            ),
+            IndexError::HashMismatch { .. } => {
+                "the file changed or was corrupted in transit; nothing was written. Retry, and report it to the index if it persists".into()
+            }
+            IndexError::Unhashed { .. } => {
+                "use an index that publishes sha256 hashes, or pass --allow-unhashed to hash what is downloaded".into()
+            }
+            IndexError::Truncated { .. } => "the connection broke; nothing was written. Retry".into(),
+            _ => return None,
+        })
+    }
+
+    fn retryable(&self) -> bool {
+        matches!(
+            self,
+            IndexError::Unreachable { .. } | IndexError::Truncated { .. }
+        ) || matches!(self, IndexError::Status { status, .. } if *status >= 500)
+    }
+}
+
+/// A file on disk, verified.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Downloaded {
+    pub path: PathBuf,
+    pub sha256: String,
+    pub size: u64,
+    /// False when the file was already there, or came from the cache.
+    pub fetched: bool,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct CachedPage {
+    url: String,
+    content_type: String,
+    etag: Option<String>,
+    last_modified: Option<String>,
+    max_age: Option<u64>,
+    fetched_at: u64,
+    body: String,
+}
+
+pub struct IndexClient {
+    settings: ClientSettings,
+    http: reqwest::Client,
+    credentials: Credentials,
+    limit: Arc<Semaphore>,
+}
+
+impl IndexClient {
+    pub fn new(settings: ClientSettings) -> Result<Self, IndexError> {
+        let http = http_client(settings.timeout)
+            .map_err(|e| IndexError::Setup(format!("cannot set up HTTP: {e}")))?;
+        let mut credentials = Credentials::default();
+        for url in settings.index_urls.iter().chain(&settings.find_links) {
+            credentials.learn_from_url(url);
+        }
+        if let Some(netrc) = &settings.netrc {
+            credentials.load_netrc(netrc);
+        }
+        let limit = Arc::new(Semaphore::new(settings.concurrency.max(1)));
+        Ok(Self {
+            settings,
+            http,
+            credentials,
+            limit,
+        })
+    }
+
+    pub fn settings(&self) -> &ClientSettings {
+        &self.settings
+    }
+
+    /// Every file of `package` the configured sources list. A name found on
+    /// two indexes is an error unless pinned; find-links files are added.
+    pub async fn project_files(&self, package: &PackageName) -> Result<Vec<IndexFile>, IndexError> {
+        let span = tracing::info_span!("index.project", package = %package);
+        self.list_project(package).instrument(span).await
+    }
+
+    async fn list_project(&self, package: &PackageName) -> Result<Vec<IndexFile>, IndexError> {
+        let indexes: Vec<String> = match self.settings.pins.get(package.as_ref()) {
+            Some(pinned) => vec![pinned.clone()],
+            None => self.settings.index_urls.clone(),
+        };
+        let pages = futures_util::future::join_all(
+            indexes.iter().map(|index| self.index_page(index, package)),
+        )
+        .await;
+        let mut found: Vec<(String, Vec<IndexFile>)> = Vec::new();
+        for (index, page) in indexes.iter().zip(pages) {
+            if let Some(files) = page? {
+                if !files.is_empty() {
+                    found.push((redact_url(index), files));
+                }
+            }
+        }
+        if found.len() > 1 {
+            return Err(IndexError::Ambiguous {
+                package: package.to_string(),
+                indexes: found.into_iter().map(|(index, _)| index).collect(),
+            });
+        }
+        let mut files: Vec<IndexFile> = found.pop().map(|(_, files)| files).unwrap_or_default();
+        for link in &self.settings.find_links {
+            files.extend(self.find_links_files(link, package).await?);
+        }
+        if files.is_empty() {
+            let mut sources: Vec<String> = indexes.iter().map(|i| redact_url(i)).collect();
+            sources.extend(self.settings.find_links.iter().map(|l| redact_url(l)));
+            return Err(IndexError::NotFound {
+                package: package.to_string(),
+                sources,
+            });
+        }
+        tracing::debug!(files = files.len(), "project files listed");
+        Ok(files)
+    }
+
+    /// The project's page on one index: `None` when the index does not have it.
+    async fn index_page(
+        &self,
+        index: &str,
+        package: &PackageName,
+    ) -> Result<Option<Vec<IndexFile>>, IndexError> {
+        let base = index.trim_end_matches('/');
+        let page_url = format!("{base}/{package}/");
+        let Some(page) = self.cached_get(&page_url).await? else {
+            return Ok(None);
+        };
+        let url = Url::parse(&page.url)
+            .map_err(|e| IndexError::Setup(format!("bad URL {}: {e}", redact_url(&page.url))))?;
+        let source = redact_url(base);
+        let files = if page
+            .content_type
+            .starts_with("application/vnd.pypi.simple.v1+json")
+        {
+            parse_json(&url, &source, &page.body)?
+        } else {
+            parse_html(&url, &source, &page.body)?
+        };
+        Ok(Some(files))
+    }
+
+    async fn find_links_files(
+        &self,
+        link: &str,
+        package: &PackageName,
+    ) -> Result<Vec<IndexFile>, IndexError> {
+        let is_url = link.contains("://") && !link.starts_with("file://");
+        let mut files = if is_url {
+            match self.cached_get(link).await? {
+                Some(page) => {
+                    let url =
+                        Url::parse(&page.url).map_err(|e| IndexError::Setup(e.to_string()))?;
+                    parse_html(&url, &redact_url(link), &page.body)?
+                }
+                None => Vec::new(),
+            }
+        } else {
+            let dir = Url::parse(link)
+                .ok()
+                .and_then(|u| u.to_file_path().ok())
+                .unwrap_or_else(|| PathBuf::from(link));
+            local_files(&dir, package)?
+        };
+        files.retain(|f| {
+            DistFilename::parse(&f.filename, Some(package)).is_some_and(|d| d.name() == package)
+        });
+        Ok(files)
+    }
+
+    /// The PEP 658 metadata of a file, verified against its published hash.
+    pub async fn file_metadata(
+        &self,
+        file: &IndexFile,
+    ) -> Result<Option<CoreMetadata>, IndexError> {
+        let (Some(url), Some(hashes)) = (file.metadata_url(), file.metadata.as_ref()) else {
+            return Ok(None);
+        };
+        let Some(page) = self.cached_get(&url).await? else {
+            return Ok(None);
+        };
+        if let Some(expected) = hashes.get("sha256") {
+            let actual = hex(&Sha256::digest(page.body.as_bytes()));
+            if &actual != expected {
+                return Err(IndexError::HashMismatch {
+                    url: redact_url(&url),
+                    expected: expected.clone(),
+                    actual,
+                });
+            }
+        }
+        Ok(Some(CoreMetadata::parse(&page.body, &file.filename)?))
+    }
+
+    /// GET through the page cache: `None` on 404.
+    async fn cached_get(&self, url: &str) -> Result<Option<CachedPage>, IndexError> {
+        let key = hex(&Sha256::digest(redact_url(url).as_bytes()));
+        let path = self
+            .settings
+            .cache_dir
+            .join("http-v1")
+            .join(format!("{key}.json"));
+        let cached: Option<CachedPage> = std::fs::read(&path)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok());
+        if self.settings.offline {
+            return cached.map(Some).ok_or_else(|| IndexError::Offline {
+                url: redact_url(url),
+            });
+        }
+        if let Some(page) = &cached {
+            let age = now().saturating_sub(page.fetched_at);
+            if page.max_age.is_some_and(|max| age < max) {
+                return Ok(cached);
+            }
+        }
+        let mut extra = HeaderMap::new();
+        extra.insert(header::ACCEPT, header::HeaderValue::from_static(ACCEPT));
+        if let Some(page) = &cached {
+            if let Some(etag) = page.etag.as_deref().and_then(|v| v.parse().ok()) {
+                extra.insert(header::IF_NONE_MATCH, etag);
+            }
+            if let Some(modified) = page.last_modified.as_deref().and_then(|v| v.parse().ok()) {
+                extra.insert(header::IF_MODIFIED_SINCE, modified);
+            }
+        }
+        let response = self.get(url, extra).await?;
+        let status = response.status();
+        if status == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        let headers = response.headers().clone();
+        let max_age = cache_max_age(&headers);
+        if status == StatusCode::NOT_MODIFIED {
+            if let Some(mut page) = cached {
+                page.fetched_at = now();
+                page.max_age = max_age.or(page.max_age);
+                self.store_page(&path, &page);
+                return Ok(Some(page));
+            }
+        }
+        if !status.is_success() {
+            return Err(IndexError::Status {
+                url: redact_url(url),
+                status: status.as_u16(),
+            });
+        }
+        let final_url = response.url().to_string();
+        let body = self.read_text(response, url).await?;
+        let header = |name: header::HeaderName| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let page = CachedPage {
+            url: final_url,
+            content_type: header(header::CONTENT_TYPE).unwrap_or_else(|| "text/html".into()),
+            etag: header(header::ETAG),
+            last_modified: header(header::LAST_MODIFIED),
+            max_age,
+            fetched_at: now(),
+            body,
+        };
+        if !no_store(&headers) {
+            self.store_page(&path, &page);
+        }
+        Ok(Some(page))
+    }
+
+    fn store_page(&self, path: &Path, page: &CachedPage) {
+        // The cache is an optimisation: failing to write it is not an error.
+        let write = || -> std::io::Result<()> {
+            std::fs::create_dir_all(path.parent().expect("cache files have a folder"))?;
+            let bytes = serde_json::to_vec(page).map_err(std::io::Error::other)?;
+            crate::atomic::write_file(path, &bytes, crate::atomic::Overwrite::Replace)
+        };
+        if let Err(error) = write() {
+            tracing::debug!("cannot cache {}: {error}", path.display());
+        }
+    }
+
+    async fn read_text(
+        &self,
+        response: reqwest::Response,
+        url: &str,
+    ) -> Result<String, IndexError> {
+        let mut body = Vec::new();
+        let mut stream = response.bytes_stream();
+        loop {
+            match tokio::time::timeout(self.settings.timeout, stream.next()).await {
+                Err(_) => return Err(self.stalled(url)),
+                Ok(None) => break,
+                Ok(Some(Ok(chunk))) => body.extend_from_slice(&chunk),
+                Ok(Some(Err(error))) => return Err(unreachable(url, 1, &error)),
+            }
+        }
+        String::from_utf8(body)
+            .map_err(|_| IndexError::Setup(format!("{} is not UTF-8 text", redact_url(url))))
+    }
+
+    fn stalled(&self, url: &str) -> IndexError {
+        IndexError::Unreachable {
+            url: redact_url(url),
+            attempts: 1,
+            reason: format!("no data for {} s", self.settings.timeout.as_secs()),
+        }
+    }
+
+    /// One GET with credentials, the concurrency limit and retries. Answers
+    /// with a status below 500 (other than 429) are returned as they are.
+    async fn get(&self, url: &str, headers: HeaderMap) -> Result<reqwest::Response, IndexError> {
+        let (clean, auth) = self.credentials.for_url(url);
+        let attempts = self.settings.retries + 1;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let _permit = self
+                .limit
+                .acquire()
+                .await
+                .map_err(|e| IndexError::Setup(e.to_string()))?;
+            let mut request = self.http.get(clean.as_str()).headers(headers.clone());
+            if let Some((user, password)) = &auth {
+                request = request.basic_auth(user, password.as_deref());
+            }
+            let error = match request.send().await {
+                Ok(response) => {
+                    let status = response.status();
+                    if !(status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS) {
+                        return Ok(response);
+                    }
+                    IndexError::Status {
+                        url: redact_url(url),
+                        status: status.as_u16(),
+                    }
+                }
+                Err(error) => unreachable(url, attempt, &error),
+            };
+            if attempt >= attempts {
+                return Err(match error {
+                    IndexError::Unreachable { url, reason, .. } => IndexError::Unreachable {
+                        url,
+                        attempts: attempt,
+                        reason,
+                    },
+                    other => other,
+                });
+            }
+            let delay = self.settings.backoff * 2u32.pow(attempt - 1);
+            tracing::warn!("{error}; retrying in {} ms", delay.as_millis());
+            tokio::time::sleep(delay).await;
+        }
+    }
+
+    /// Downloads `file` into `dest_dir` under its own name: streamed into a
+    /// temporary file there, hashed on the way, compared with the index's
+    /// sha256, then renamed. A file already there with the right hash, or
+    /// one in the content-addressed cache, is not downloaded again.
+    pub async fn download(
+        &self,
+        file: &IndexFile,
+        dest_dir: &Path,
+        allow_unhashed: bool,
+    ) -> Result<Downloaded, IndexError> {
+        let span = tracing::info_span!("index.download", file = %file.filename, bytes = tracing::field::Empty);
+        let result = self
+            .download_file(file, dest_dir, allow_unhashed)
+            .instrument(span.clone())
+            .await;
+        if let Ok(done) = &result {
+            span.record("bytes", done.size);
+        }
+        result
+    }
+
+    async fn download_file(
+        &self,
+        file: &IndexFile,
+        dest_dir: &Path,
+        allow_unhashed: bool,
+    ) -> Result<Downloaded, IndexError> {
+        let expected = file.sha256().map(str::to_string);
+        if expected.is_none() && !allow_unhashed {
+            return Err(IndexError::Unhashed {
+                url: redact_url(&file.url),
+            });
+        }
+        if file.filename.contains(['/', '\\']) || file.filename.starts_with('.') {
+            return Err(IndexError::Setup(format!(
+                "refusing the file name `{}`",
+                file.filename
+            )));
+        }
+        let dest = dest_dir.join(&file.filename);
+        let io = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| IndexError::Io { path, source }
+        };
+        std::fs::create_dir_all(dest_dir).map_err(io(dest_dir))?;
+        if let Some(expected) = &expected {
+            if dest.is_file() {
+                let (actual, size) = hash_file(&dest).map_err(io(&dest))?;
+                if &actual == expected {
+                    return Ok(Downloaded {
+                        path: dest,
+                        sha256: actual,
+                        size,
+                        fetched: false,
+                    });
+                }
+            }
+            let blob = self.blob_path(expected);
+            if blob.is_file() {
+                let (actual, size) = copy_verified(&blob, &dest, dest_dir).map_err(io(&dest))?;
+                if &actual == expected {
+                    return Ok(Downloaded {
+                        path: dest,
+                        sha256: actual,
+                        size,
+                        fetched: false,
+                    });
+                }
+                // A corrupt cache entry: drop it and download again.
+                let _ = std::fs::remove_file(&blob);
+            }
+        }
+        if let Ok(local) = Url::parse(&file.url)
+            .and_then(|u| u.to_file_path().map_err(|_| url::ParseError::EmptyHost))
+        {
+            let (actual, size) = copy_verified(&local, &dest, dest_dir).map_err(io(&dest))?;
+            return self.finish(file, dest, actual, size, expected);
+        }
+        if self.settings.offline {
+            return Err(IndexError::Offline {
+                url: redact_url(&file.url),
+            });
+        }
+        let attempts = self.settings.retries + 1;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match self.fetch_to(file, dest_dir).await {
+                Ok((temp, actual, size)) => {
+                    if let Some(expected) = &expected {
+                        if &actual != expected {
+                            return Err(IndexError::HashMismatch {
+                                url: redact_url(&file.url),
+                                expected: expected.clone(),
+                                actual,
+                            });
+                        }
+                    }
+                    temp.persist(&dest).map_err(|e| IndexError::Io {
+                        path: dest.clone(),
+                        source: e.error,
+                    })?;
+                    let mut done = self.finish(file, dest, actual, size, expected)?;
+                    done.fetched = true;
+                    return Ok(done);
+                }
+                Err(error) if error.retryable() && attempt < attempts => {
+                    let delay = self.settings.backoff * 2u32.pow(attempt - 1);
+                    tracing::warn!("{error}; retrying in {} ms", delay.as_millis());
+                    tokio::time::sleep(delay).await;
+                }
+                Err(error) => return Err(error),
+            }
+        }
+    }
+
+    fn finish(
+        &self,
+        file: &IndexFile,
+        dest: PathBuf,
+        actual: String,
+        size: u64,
+        expected: Option<String>,
+    ) -> Result<Downloaded, IndexError> {
+        if let Some(expected) = expected {
+            if actual != expected {
+                let _ = std::fs::remove_file(&dest);
+                return Err(IndexError::HashMismatch {
+                    url: redact_url(&file.url),
+                    expected,
+                    actual,
+                });
+            }
+        }
+        self.remember_blob(&dest, &actual);
+        Ok(Downloaded {
+            path: dest,
+            sha256: actual,
+            size,
+            fetched: false,
+        })
+    }
+
+    /// Streams the file into a temporary file in `dir`; returns it with its
+    /// sha256 and size. The temporary file is deleted if anything fails.
+    async fn fetch_to(
+        &self,
+        file: &IndexFile,
+        dir: &Path,
+    ) -> Result<(tempfile::NamedTempFile, String, u64), IndexError> {
+        let response = self.get(&file.url, HeaderMap::new()).await?;
+        if !response.status().is_success() {
+            return Err(IndexError::Status {
+                url: redact_url(&file.url),
+                status: response.status().as_u16(),
+            });
+        }
+        let expected_len = response.content_length();
+        let mut temp = tempfile::Builder::new()
+            .prefix(&format!(".{}.", file.filename))
+            .suffix(".part")
+            .tempfile_in(dir)
+            .map_err(|source| IndexError::Io {
+                path: dir.to_path_buf(),
+                source,
+            })?;
+        let mut hasher = Sha256::new();
+        let mut size = 0u64;
+        let mut stream = response.bytes_stream();
+        loop {
+            let chunk = match tokio::time::timeout(self.settings.timeout, stream.next()).await {
+                Err(_) => return Err(self.stalled(&file.url)),
+                Ok(None) => break,
+                Ok(Some(Ok(chunk))) => chunk,
+                Ok(Some(Err(_))) => {
+                    return Err(IndexError::Truncated {
+                        url: redact_url(&file.url),
+                        received: size,
+                        expected: expected_len.unwrap_or(size),
+                    });
+                }
+            };
+            hasher.update(&chunk);
+            size += chunk.len() as u64;
+            temp.write_all(&chunk).map_err(|source| IndexError::Io {
+                path: temp.path().to_path_buf(),
+                source,
+            })?;
+        }
+        if let Some(expected) = expected_len {
+            if size != expected {
+                return Err(IndexError::Truncated {
+                    url: redact_url(&file.url),
+                    received: size,
+                    expected,
+                });
+            }
+        }
+        temp.as_file().sync_all().map_err(|source| IndexError::Io {
+            path: temp.path().to_path_buf(),
+            source,
+        })?;
+        Ok((temp, hex(&hasher.finalize()), size))
+    }
+
+    fn blob_path(&self, sha256: &str) -> PathBuf {
+        let prefix = sha256.get(..2).unwrap_or("00");
+        self.settings
+            .cache_dir
+            .join("files-v1")
+            .join(prefix)
+            .join(sha256)
+    }
+
+    /// Keeps a verified file in the content-addressed cache (a hard link
+    /// where possible). Failure only costs a later download.
+    fn remember_blob(&self, path: &Path, sha256: &str) {
+        let blob = self.blob_path(sha256);
+        if blob.exists() {
+            return;
+        }
+        let Some(parent) = blob.parent() else { return };
+        if std::fs::create_dir_all(parent).is_err() {
+            return;
+        }
+        if std::fs::hard_link(path, &blob).is_err() {
+            let _ = copy_verified(path, &blob, parent);
+        }
+    }
+}
+
+/// Files of a local find-links folder whose names belong to `package`,
+/// hashed from their bytes (the folder is the source of truth).
+fn local_files(dir: &Path, package: &PackageName) -> Result<Vec<IndexFile>, IndexError> {
+    let io = |source| IndexError::Io {
+        path: dir.to_path_buf(),
+        source,
+    };
+    let mut files = Vec::new();
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .map_err(io)?
+        .filter_map(Result::ok)
+        .collect();
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        let Some(name) = entry.file_name().to_str().map(str::to_string) else {
+            continue;
+        };
+        let belongs =
+            DistFilename::parse(&name, Some(package)).is_some_and(|d| d.name() == package);
+        if !belongs || !entry.path().is_file() {
+            continue;
+        }
+        let path = entry.path();
+        let (sha256, size) = hash_file(&path).map_err(|source| IndexError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        let url = Url::from_file_path(std::path::absolute(&path).unwrap_or(path.clone()))
+            .map_err(|_| IndexError::Setup(format!("{} cannot be a file URL", path.display())))?;
+        files.push(IndexFile {
+            filename: name,
+            url: url.to_string(),
+            hashes: BTreeMap::from([("sha256".to_string(), sha256)]),
+            requires_python: None,
+            yanked: None,
+            metadata: None,
+            size: Some(size),
+            upload_time: None,
+            source: dir.display().to_string(),
+        });
+    }
+    Ok(files)
+}
+
+fn unreachable(url: &str, attempts: u32, error: &reqwest::Error) -> IndexError {
+    let mut reason = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        reason = format!("{reason}: {cause}");
+        source = cause.source();
+    }
+    let reason = if error.is_timeout() {
+        "timed out".to_string()
+    } else {
+        reason.replace(url, &redact_url(url))
+    };
+    IndexError::Unreachable {
+        url: redact_url(url),
+        attempts,
+        reason,
+    }
+}
+
+fn cache_max_age(headers: &HeaderMap) -> Option<u64> {
+    let control = headers.get(header::CACHE_CONTROL)?.to_str().ok()?;
+    if control
+        .split(',')
+        .any(|d| matches!(d.trim(), "no-cache" | "no-store"))
+    {
+        return Some(0);
+    }
+    control.split(',').find_map(|d| {
+        d.trim()
+            .strip_prefix("max-age=")
+            .and_then(|v| v.parse().ok())
+    })
+}
+
+fn no_store(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CACHE_CONTROL)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|c| c.split(',').any(|d| d.trim() == "no-store"))
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// Lowercase hex of a digest.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The sha256 and size of a file, read in a stream.
+pub fn hash_file(path: &Path) -> std::io::Result<(String, u64)> {
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; 64 * 1024];
+    let mut size = 0u64;
+    loop {
+        let read = std::io::Read::read(&mut file, &mut buffer)?;
+        if read == 0 {
+            break;
+        }
+        hasher.update(&buffer[..read]);
+        size += read as u64;
+    }
+    Ok((hex(&hasher.finalize()), size))
+}
+
+/// Copies `from` to `to` through a temporary file in `dir`, hashing on the
+/// way, and renames it into place.
+fn copy_verified(from: &Path, to: &Path, dir: &Path) -> std::io::Result<(String, u64)> {
+    let mut source = std::fs::File::open(from)?;
+    let mut temp = tempfile::Builder::new()
+        .prefix(".copy.")
+        .suffix(".part")
+        .tempfile_in(dir)?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; 64 * 1024];
+    let mut size = 0u64;
+    loop {
+        let read = std::io::Read::read(&mut source, &mut buffer)?;
+        if read == 0 {
+            break;
+        }
+        hasher.update(&buffer[..read]);
+        temp.write_all(&buffer[..read])?;
+        size += read as u64;
+    }
+    temp.as_file().sync_all()?;
+    temp.persist(to).map_err(|e| e.error)?;
+    Ok((hex(&hasher.finalize()), size))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cache_control_is_read() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::CACHE_CONTROL,
+            "max-age=600, public".parse().unwrap(),
+        );
+        assert_eq!(cache_max_age(&headers), Some(600));
+        headers.insert(header::CACHE_CONTROL, "no-cache".parse().unwrap());
+        assert_eq!(cache_max_age(&headers), Some(0));
+        headers.insert(header::CACHE_CONTROL, "private, no-store".parse().unwrap());
+        assert!(no_store(&headers));
+        assert_eq!(cache_max_age(&HeaderMap::new()), None);
+    }
+
+    #[test]
+    fn hashes_are_lowercase_hex() {
+        assert_eq!(
+            hex(&Sha256::digest(b"")),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+    }
+
+    #[test]
+    fn retry_only_what_may_pass() {
+        let status = |status| IndexError::Status {
+            url: "u".into(),
+            status,
+        };
+        assert!(status(503).retryable());
+        assert!(!status(404).retryable());
+        assert!(
+            !IndexError::HashMismatch {
+                url: "u".into(),
+                expected: "a".into(),
+                actual: "b".into()
+            }
+            .retryable()
+        );
+        assert!(
+            IndexError::Truncated {
+                url: "u".into(),
+                received: 1,
+                expected: 2
+            }
+            .retryable()
+        );
+        assert!(status(401).hint().unwrap().contains("netrc"));
+    }
+}

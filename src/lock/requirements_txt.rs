@@ -1,0 +1,431 @@
+//! pip's requirements file format: one PEP 508 requirement per line, with
+//! `--hash` options, `#` comments, `\` continuations, nested `-r`/`-c`
+//! files, index options, and `${VAR}` environment variables (as pip).
+//!
+//! Forms that cannot go into a wheelhouse (editables, VCS and direct URL
+//! requirements, local paths) are errors naming the file and line.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use pep508_rs::Requirement;
+
+/// Where a line came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    pub path: PathBuf,
+    pub line: usize,
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.path.display(), self.line)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct RequirementLine {
+    pub requirement: Requirement,
+    /// `--hash=sha256:...` values, as `sha256:<hex>`.
+    pub hashes: Vec<String>,
+    pub origin: Origin,
+}
+
+/// Everything a requirements file (and the files it includes) says.
+#[derive(Debug, Clone, Default)]
+pub struct RequirementsFile {
+    pub requirements: Vec<RequirementLine>,
+    pub constraints: Vec<RequirementLine>,
+    pub index_url: Option<String>,
+    pub extra_index_urls: Vec<String>,
+    /// Local folders are made absolute against the file's folder.
+    pub find_links: Vec<String>,
+    pub no_index: bool,
+    pub pre: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{origin}: {message}")]
+pub struct RequirementsError {
+    pub origin: Origin,
+    pub message: String,
+    pub hint: String,
+}
+
+/// Reads `path` and every file it includes. `env` looks up `${VAR}`.
+pub fn read_requirements(
+    path: &Path,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<RequirementsFile, RequirementsError> {
+    let mut out = RequirementsFile::default();
+    let mut seen = BTreeSet::new();
+    read_into(path, false, env, &mut out, &mut seen, None)?;
+    Ok(out)
+}
+
+fn read_into(
+    path: &Path,
+    as_constraints: bool,
+    env: &dyn Fn(&str) -> Option<String>,
+    out: &mut RequirementsFile,
+    seen: &mut BTreeSet<PathBuf>,
+    included_from: Option<&Origin>,
+) -> Result<(), RequirementsError> {
+    let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let at = |line: usize| Origin {
+        path: path.to_path_buf(),
+        line,
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| RequirementsError {
+        origin: included_from.cloned().unwrap_or_else(|| at(0)),
+        message: format!("cannot read {}: {e}", path.display()),
+        hint: "check the path; nested -r/-c paths are relative to the including file".into(),
+    })?;
+    if !seen.insert(canonical) {
+        return Ok(()); // already read (pip also tolerates repeated includes)
+    }
+    let dir = path.parent().unwrap_or(Path::new("."));
+
+    for (line_no, logical) in logical_lines(&text) {
+        let origin = at(line_no);
+        let fail = |message: String, hint: &str| RequirementsError {
+            origin: origin.clone(),
+            message,
+            hint: hint.to_string(),
+        };
+        let line = expand_env(&logical, env).map_err(|var| {
+            fail(
+                format!("environment variable {var} is not set"),
+                "set it, or write the value in the file",
+            )
+        })?;
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        if line.starts_with('-') {
+            let (option, value) = split_option(line);
+            let need_value = |value: Option<String>| {
+                value.ok_or_else(|| {
+                    fail(
+                        format!("{option} needs a value"),
+                        "write it as `OPTION VALUE`",
+                    )
+                })
+            };
+            match option.as_str() {
+                "-r" | "--requirement" | "-c" | "--constraint" => {
+                    let nested = dir.join(need_value(value)?);
+                    let constraints = as_constraints || option == "-c" || option == "--constraint";
+                    read_into(&nested, constraints, env, out, seen, Some(&origin))?;
+                }
+                "-i" | "--index-url" => out.index_url = Some(need_value(value)?),
+                "--extra-index-url" => out.extra_index_urls.push(need_value(value)?),
+                "-f" | "--find-links" => {
+                    let link = need_value(value)?;
+                    let link = if link.contains("://") {
+                        link
+                    } else {
+                        dir.join(link).display().to_string()
+                    };
+                    out.find_links.push(link);
+                }
+                "--no-index" => out.no_index = true,
+                "--pre" => out.pre = true,
+                // Options about how pip installs, not what: nothing to do.
+                "--require-hashes" | "--only-binary" | "--prefer-binary" | "--trusted-host"
+                | "--use-feature" | "--no-binary" | "--progress-bar" => {}
+                "-e" | "--editable" => {
+                    return Err(fail(
+                        format!("editable requirement `{line}` cannot go into a wheelhouse"),
+                        "build the project's wheel (chiron build) and list it by name, or remove the line",
+                    ));
+                }
+                other => {
+                    return Err(fail(
+                        format!("unknown option {other}"),
+                        "chiron reads pip's requirement options -r, -c, -i, --extra-index-url, -f, --no-index, --pre and --hash",
+                    ));
+                }
+            }
+            continue;
+        }
+        let (spec, hashes) = split_hashes(line)
+            .map_err(|message| fail(message, "write hashes as --hash=sha256:HEX"))?;
+        if spec.starts_with('.')
+            || spec.starts_with('/')
+            || spec.contains("://") && !spec.contains('@')
+        {
+            return Err(fail(
+                format!("`{spec}` is a path or URL, not a requirement"),
+                "name the package (name==version) and give its folder or index with --find-links / --index-url",
+            ));
+        }
+        let requirement = Requirement::from_str(spec).map_err(|e| {
+            fail(
+                format!("`{spec}` is not a valid requirement: {}", e.message),
+                "requirements are PEP 508: name[extras] specifiers ; markers",
+            )
+        })?;
+        if requirement
+            .version_or_url
+            .as_ref()
+            .is_some_and(|v| matches!(v, pep508_rs::VersionOrUrl::Url(_)))
+        {
+            return Err(fail(
+                format!("`{spec}` is a direct URL requirement"),
+                "direct URL and VCS requirements are not supported: publish the package to an index or a find-links folder",
+            ));
+        }
+        let entry = RequirementLine {
+            requirement,
+            hashes,
+            origin,
+        };
+        if as_constraints {
+            out.constraints.push(entry);
+        } else {
+            out.requirements.push(entry);
+        }
+    }
+    Ok(())
+}
+
+/// Joins `\` continuations and drops comments; yields (first line number, text).
+fn logical_lines(text: &str) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    let mut current = String::new();
+    let mut start = 0;
+    for (index, raw) in text.lines().enumerate() {
+        if current.is_empty() {
+            start = index + 1;
+        }
+        let line = strip_comment(raw);
+        if let Some(body) = line.strip_suffix('\\') {
+            current.push_str(body);
+            current.push(' ');
+            continue;
+        }
+        current.push_str(line);
+        out.push((start, std::mem::take(&mut current)));
+    }
+    if !current.is_empty() {
+        out.push((start, current));
+    }
+    out
+}
+
+/// pip: a `#` at the start of a line or after white space starts a comment.
+fn strip_comment(line: &str) -> &str {
+    let trimmed = line.trim_end();
+    if trimmed.trim_start().starts_with('#') {
+        return "";
+    }
+    let bytes = trimmed.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == b'#' && i > 0 && bytes[i - 1].is_ascii_whitespace() {
+            return trimmed[..i].trim_end();
+        }
+    }
+    trimmed
+}
+
+/// Replaces `${NAME}` (NAME of capitals, digits and `_`), as pip does.
+fn expand_env(line: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<String, String> {
+    let mut out = String::with_capacity(line.len());
+    let mut rest = line;
+    while let Some(start) = rest.find("${") {
+        let Some(len) = rest[start + 2..].find('}') else {
+            break;
+        };
+        let name = &rest[start + 2..start + 2 + len];
+        if name.is_empty()
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+        {
+            out.push_str(&rest[..start + 2]);
+            rest = &rest[start + 2..];
+            continue;
+        }
+        out.push_str(&rest[..start]);
+        out.push_str(&env(name).ok_or_else(|| name.to_string())?);
+        rest = &rest[start + 3 + len..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// `--opt=value`, `--opt value`, `-xvalue` and `-x value`.
+fn split_option(line: &str) -> (String, Option<String>) {
+    if let Some((option, value)) = line
+        .split_once('=')
+        .filter(|(o, _)| o.starts_with("--") && !o.contains(' '))
+    {
+        return (option.to_string(), Some(value.trim().to_string()));
+    }
+    let mut parts = line.splitn(2, char::is_whitespace);
+    let option = parts.next().unwrap_or_default().to_string();
+    let value = parts
+        .next()
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty());
+    if value.is_none() && option.len() > 2 && !option.starts_with("--") {
+        // `-rfile.txt`
+        return (option[..2].to_string(), Some(option[2..].to_string()));
+    }
+    (option, value)
+}
+
+/// Splits `spec --hash=sha256:... --hash ...` into the requirement and its hashes.
+fn split_hashes(line: &str) -> Result<(&str, Vec<String>), String> {
+    let Some(at) = line.find(" --").or_else(|| line.find("\t--")) else {
+        return Ok((line.trim(), Vec::new()));
+    };
+    let spec = line[..at].trim();
+    let mut hashes = Vec::new();
+    let tokens: Vec<&str> = line[at..].split_whitespace().collect();
+    let mut i = 0;
+    while i < tokens.len() {
+        let value = if let Some(value) = tokens[i].strip_prefix("--hash=") {
+            value
+        } else if tokens[i] == "--hash" && i + 1 < tokens.len() {
+            i += 1;
+            tokens[i]
+        } else {
+            return Err(format!("unexpected `{}` after the requirement", tokens[i]));
+        };
+        let (algorithm, digest) = value
+            .split_once(':')
+            .ok_or_else(|| format!("`{value}` is not ALGORITHM:HEX"))?;
+        hashes.push(format!(
+            "{}:{}",
+            algorithm.to_ascii_lowercase(),
+            digest.to_ascii_lowercase()
+        ));
+        i += 1;
+    }
+    Ok((spec, hashes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+        let path = dir.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    #[test]
+    fn reads_a_realistic_file() {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            "base/common.txt",
+            "idna>=3 # trailing comment\n",
+        );
+        write(dir.path(), "constraints.txt", "urllib3<3\n");
+        let main = write(
+            dir.path(),
+            "requirements.txt",
+            "# top comment\n--index-url https://${TOKEN}@example.invalid/simple\n--extra-index-url=https://extra.example.invalid/simple\n\
+             -f ./wheels\n-r base/common.txt\n-c constraints.txt\n\
+             requests[socks]==2.32.3 \\\n    --hash=sha256:AAAA \\\n    --hash sha256:bbbb\n\
+             pywin32>=306; sys_platform == 'win32'\n--pre\n",
+        );
+        let env = |name: &str| (name == "TOKEN").then(|| "t0k".to_string());
+        let file = read_requirements(&main, &env).unwrap();
+        assert_eq!(
+            file.index_url.as_deref(),
+            Some("https://t0k@example.invalid/simple")
+        );
+        assert_eq!(
+            file.extra_index_urls,
+            ["https://extra.example.invalid/simple"]
+        );
+        assert_eq!(
+            file.find_links,
+            [dir.path().join("./wheels").display().to_string()]
+        );
+        assert!(file.pre);
+        let names: Vec<&str> = file
+            .requirements
+            .iter()
+            .map(|r| r.requirement.name.as_ref())
+            .collect();
+        assert_eq!(names, ["idna", "requests", "pywin32"]);
+        let requests = &file.requirements[1];
+        assert_eq!(requests.hashes, ["sha256:aaaa", "sha256:bbbb"]);
+        assert_eq!(requests.origin.line, 7);
+        assert_eq!(
+            file.requirements[0].origin.path,
+            dir.path().join("base/common.txt")
+        );
+        assert_eq!(file.constraints[0].requirement.name.as_ref(), "urllib3");
+    }
+
+    #[test]
+    fn unsupported_lines_name_file_and_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let cases = [
+            ("-e .\n", "editable", 1),
+            (
+                "ok==1\ngit+https://example.invalid/repo.git\n",
+                "path or URL",
+                2,
+            ),
+            (
+                "ok==1\n\nname @ https://example.invalid/a.whl\n",
+                "direct URL",
+                3,
+            ),
+            ("./local/pkg\n", "path or URL", 1),
+            ("requests>=\n", "not a valid requirement", 1),
+            ("--frobnicate\n", "unknown option", 1),
+            ("x==1 --hash=md5\n", "ALGORITHM:HEX", 1),
+            (
+                "--index-url https://${MISSING}@h/\n",
+                "MISSING is not set",
+                1,
+            ),
+            ("-r nope.txt\n", "cannot read", 1),
+        ];
+        for (text, expected, line) in cases {
+            let path = write(dir.path(), "r.txt", text);
+            let error = read_requirements(&path, &no_env).unwrap_err();
+            assert!(error.message.contains(expected), "{text:?}: {error}");
+            assert_eq!(error.origin.line, line, "{text:?}");
+            assert!(error.to_string().starts_with(&path.display().to_string()));
+            assert!(!error.hint.is_empty());
+        }
+    }
+
+    #[test]
+    fn includes_may_repeat_without_looping() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "a.txt", "-r b.txt\nalpha\n");
+        write(dir.path(), "b.txt", "-r a.txt\nbeta\n");
+        let file = read_requirements(&dir.path().join("a.txt"), &no_env).unwrap();
+        let names: Vec<&str> = file
+            .requirements
+            .iter()
+            .map(|r| r.requirement.name.as_ref())
+            .collect();
+        assert_eq!(names, ["beta", "alpha"]);
+    }
+
+    #[test]
+    fn comments_need_white_space_before_the_hash() {
+        assert_eq!(strip_comment("pkg==1 # c"), "pkg==1");
+        assert_eq!(strip_comment("# all"), "");
+        assert_eq!(strip_comment("https://h/p#egg=x"), "https://h/p#egg=x");
+    }
+}

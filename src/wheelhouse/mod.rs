@@ -1,0 +1,304 @@
+//! Filling and describing a folder of wheels.
+//!
+//! `download_exact` takes named requirements (no dependencies: the resolver
+//! comes later), picks each one's best wheel for every target, and only
+//! when every pick succeeded downloads the distinct files, once each, then
+//! writes `SHA256SUMS`. `list_packages` describes a folder against targets.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use futures_util::future::join_all;
+use pep440_rs::VersionSpecifiers;
+use pep508_rs::{PackageName, Requirement, VersionOrUrl};
+use serde::Serialize;
+use tracing::Instrument;
+
+use crate::index::client::{IndexClient, IndexError, hash_file};
+use crate::index::redact_url;
+use crate::index::select::{NoWheel, select_wheel};
+use crate::index::simple::IndexFile;
+use crate::python::filename::DistFilename;
+use crate::python::target::Target;
+
+/// What to download.
+#[derive(Debug, Clone)]
+pub struct ExactDownload {
+    pub requirements: Vec<Requirement>,
+    /// Extra version limits by package (pip's `-c`).
+    pub constraints: Vec<Requirement>,
+    pub targets: Vec<Target>,
+    pub dest: PathBuf,
+    pub allow_prereleases: bool,
+    pub allow_unhashed: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DownloadedFile {
+    pub filename: String,
+    pub name: String,
+    pub version: String,
+    pub sha256: String,
+    pub size: u64,
+    /// Where it came from, credentials removed.
+    pub url: String,
+    pub index: String,
+    /// Target names this file serves.
+    pub targets: Vec<String>,
+    /// False when it was already in the folder or the cache.
+    pub fetched: bool,
+}
+
+/// A requirement whose markers exclude a target: nothing to download there.
+#[derive(Debug, Clone, Serialize)]
+pub struct NotNeeded {
+    pub package: String,
+    pub target: String,
+    pub marker: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DownloadReport {
+    pub files: Vec<DownloadedFile>,
+    pub not_needed: Vec<NotNeeded>,
+    pub sha256sums: PathBuf,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DownloadError {
+    #[error("{}", describe_missing(.0))]
+    NoWheels(Vec<NoWheel>),
+    #[error(transparent)]
+    Index(#[from] IndexError),
+    #[error("cannot write {}: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+fn describe_missing(missing: &[NoWheel]) -> String {
+    let mut lines = vec![format!(
+        "{} package/target pair(s) have no wheel; nothing was downloaded:",
+        missing.len()
+    )];
+    lines.extend(missing.iter().map(|m| format!("  - {m}")));
+    lines.join("\n")
+}
+
+impl DownloadError {
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            DownloadError::NoWheels(missing) => missing.first().map(NoWheel::hint),
+            DownloadError::Index(error) => error.hint(),
+            DownloadError::Write { .. } => {
+                Some("check the destination folder's permissions and free space".into())
+            }
+        }
+    }
+}
+
+fn specifiers(requirement: &Requirement) -> VersionSpecifiers {
+    match &requirement.version_or_url {
+        Some(VersionOrUrl::VersionSpecifier(specifiers)) => specifiers.clone(),
+        _ => VersionSpecifiers::empty(),
+    }
+}
+
+/// Downloads the best wheel of every requirement for every target.
+pub async fn download_exact(
+    client: &IndexClient,
+    request: &ExactDownload,
+) -> Result<DownloadReport, DownloadError> {
+    let names: BTreeSet<PackageName> = request
+        .requirements
+        .iter()
+        .map(|r| r.name.clone())
+        .collect();
+    let listings = join_all(names.iter().map(|name| client.project_files(name)))
+        .instrument(tracing::info_span!("download.list", packages = names.len()))
+        .await;
+    let mut files_by_name: BTreeMap<&PackageName, Vec<IndexFile>> = BTreeMap::new();
+    for (name, listing) in names.iter().zip(listings) {
+        files_by_name.insert(name, listing?);
+    }
+
+    // Decide everything before writing anything.
+    let mut picks: BTreeMap<String, (IndexFile, BTreeSet<String>)> = BTreeMap::new();
+    let mut missing = Vec::new();
+    let mut not_needed = Vec::new();
+    for requirement in &request.requirements {
+        let mut allowed: Vec<_> = specifiers(requirement).into_iter().collect();
+        for constraint in request
+            .constraints
+            .iter()
+            .filter(|c| c.name == requirement.name)
+        {
+            allowed.extend(specifiers(constraint));
+        }
+        let allowed = VersionSpecifiers::from_iter(allowed);
+        for target in &request.targets {
+            if !requirement.marker.evaluate(target.markers(), &[]) {
+                not_needed.push(NotNeeded {
+                    package: requirement.name.to_string(),
+                    target: target.name(),
+                    marker: requirement.marker.try_to_string().unwrap_or_default(),
+                });
+                continue;
+            }
+            let files = &files_by_name[&requirement.name];
+            match select_wheel(
+                &requirement.name,
+                files,
+                &allowed,
+                target,
+                request.allow_prereleases,
+            ) {
+                Ok(selected) => {
+                    picks
+                        .entry(selected.file.url.clone())
+                        .or_insert_with(|| (selected.file.clone(), BTreeSet::new()))
+                        .1
+                        .insert(target.name());
+                }
+                Err(no_wheel) => missing.push(no_wheel),
+            }
+        }
+    }
+    if !missing.is_empty() {
+        return Err(DownloadError::NoWheels(missing));
+    }
+
+    let span = tracing::info_span!("download.files", files = picks.len());
+    let results = join_all(
+        picks
+            .values()
+            .map(|(file, _)| client.download(file, &request.dest, request.allow_unhashed)),
+    )
+    .instrument(span)
+    .await;
+    let mut files = Vec::new();
+    for ((file, targets), result) in picks.values().zip(results) {
+        let done = result?;
+        let parsed = DistFilename::parse(&file.filename, None);
+        files.push(DownloadedFile {
+            filename: file.filename.clone(),
+            name: parsed
+                .as_ref()
+                .map(|d| d.name().to_string())
+                .unwrap_or_default(),
+            version: parsed
+                .as_ref()
+                .map(|d| d.version().to_string())
+                .unwrap_or_default(),
+            sha256: done.sha256,
+            size: done.size,
+            url: redact_url(&file.url),
+            index: file.source.clone(),
+            targets: targets.iter().cloned().collect(),
+            fetched: done.fetched,
+        });
+    }
+    files.sort_by(|a, b| a.filename.cmp(&b.filename));
+    let known: BTreeMap<String, String> = files
+        .iter()
+        .map(|f| (f.filename.clone(), f.sha256.clone()))
+        .collect();
+    let sha256sums = write_sha256sums(&request.dest, &known)?;
+    Ok(DownloadReport {
+        files,
+        not_needed,
+        sha256sums,
+    })
+}
+
+/// Whether a file name is a distribution (wheel or sdist).
+fn is_distribution(name: &str) -> bool {
+    name.ends_with(".whl") || name.ends_with(".tar.gz") || name.ends_with(".zip")
+}
+
+/// Writes `SHA256SUMS` (`sha256sum -c` format, sorted) for every
+/// distribution in `dir`; `known` hashes are not computed again.
+pub fn write_sha256sums(
+    dir: &Path,
+    known: &BTreeMap<String, String>,
+) -> Result<PathBuf, DownloadError> {
+    let path = dir.join("SHA256SUMS");
+    let write_error = |source| DownloadError::Write {
+        path: path.clone(),
+        source,
+    };
+    let mut lines = String::new();
+    for name in distribution_names(dir).map_err(write_error)? {
+        let sha256 = match known.get(&name) {
+            Some(sha256) => sha256.clone(),
+            None => hash_file(&dir.join(&name)).map_err(write_error)?.0,
+        };
+        lines.push_str(&format!("{sha256}  {name}\n"));
+    }
+    crate::atomic::write_file(&path, lines.as_bytes(), crate::atomic::Overwrite::Replace)
+        .map_err(write_error)?;
+    Ok(path)
+}
+
+fn distribution_names(dir: &Path) -> std::io::Result<Vec<String>> {
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        if let Some(name) = entry.file_name().to_str() {
+            if is_distribution(name) && !name.starts_with('.') && entry.path().is_file() {
+                names.push(name.to_string());
+            }
+        }
+    }
+    names.sort();
+    Ok(names)
+}
+
+/// One file of a wheelhouse, described.
+#[derive(Debug, Clone, Serialize)]
+pub struct ListedFile {
+    pub filename: String,
+    pub name: String,
+    pub version: String,
+    /// `py3-none-any` for wheels, `source` for sdists.
+    pub tags: String,
+    pub size: u64,
+    pub sha256: String,
+    /// Target names the file can be installed on.
+    pub targets: Vec<String>,
+}
+
+/// Describes every distribution in `dir`, and which of `targets` each serves.
+pub fn list_packages(dir: &Path, targets: &[Target]) -> std::io::Result<Vec<ListedFile>> {
+    let mut out = Vec::new();
+    for name in distribution_names(dir)? {
+        let Some(parsed) = DistFilename::parse(&name, None) else {
+            continue;
+        };
+        let (sha256, size) = hash_file(&dir.join(&name))?;
+        let (tags, serves) = match &parsed {
+            DistFilename::Wheel(wheel) => {
+                let tags = wheel.tags();
+                let serves = targets
+                    .iter()
+                    .filter(|t| t.tags().best(tags.iter()).is_some())
+                    .map(Target::name)
+                    .collect();
+                (wheel.tag_string(), serves)
+            }
+            DistFilename::Sdist(_) => ("source".to_string(), Vec::new()),
+        };
+        out.push(ListedFile {
+            filename: name.clone(),
+            name: parsed.name().to_string(),
+            version: parsed.version().to_string(),
+            tags,
+            size,
+            sha256,
+            targets: serves,
+        });
+    }
+    Ok(out)
+}
