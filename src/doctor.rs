@@ -397,6 +397,7 @@ async fn probe_index(url: &str, timeout: Duration) -> Check {
     let started = Instant::now();
     let response = client
         .get(&probe)
+        .timeout(timeout)
         .header(
             reqwest::header::ACCEPT,
             "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01",

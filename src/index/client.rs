@@ -276,10 +276,10 @@ impl IndexClient {
         .await;
         let mut found: Vec<(String, Vec<IndexFile>)> = Vec::new();
         for (index, page) in indexes.iter().zip(pages) {
-            if let Some(files) = page? {
-                if !files.is_empty() {
-                    found.push((redact_url(index), files));
-                }
+            if let Some(files) = page?
+                && !files.is_empty()
+            {
+                found.push((redact_url(index), files));
             }
         }
         if found.len() > 1 {
@@ -420,13 +420,13 @@ impl IndexClient {
         }
         let headers = response.headers().clone();
         let max_age = cache_max_age(&headers);
-        if status == StatusCode::NOT_MODIFIED {
-            if let Some(mut page) = cached {
-                page.fetched_at = now();
-                page.max_age = max_age.or(page.max_age);
-                self.store_page(&path, &page);
-                return Ok(Some(page));
-            }
+        if status == StatusCode::NOT_MODIFIED
+            && let Some(mut page) = cached
+        {
+            page.fetched_at = now();
+            page.max_age = max_age.or(page.max_age);
+            self.store_page(&path, &page);
+            return Ok(Some(page));
         }
         if !status.is_success() {
             return Err(IndexError::Status {
@@ -631,14 +631,14 @@ impl IndexClient {
             attempt += 1;
             match self.fetch_to(file, dest_dir).await {
                 Ok((temp, actual, size)) => {
-                    if let Some(expected) = &expected {
-                        if &actual != expected {
-                            return Err(IndexError::HashMismatch {
-                                url: redact_url(&file.url),
-                                expected: expected.clone(),
-                                actual,
-                            });
-                        }
+                    if let Some(expected) = &expected
+                        && &actual != expected
+                    {
+                        return Err(IndexError::HashMismatch {
+                            url: redact_url(&file.url),
+                            expected: expected.clone(),
+                            actual,
+                        });
                     }
                     temp.persist(&dest).map_err(|e| IndexError::Io {
                         path: dest.clone(),
@@ -666,15 +666,15 @@ impl IndexClient {
         size: u64,
         expected: Option<String>,
     ) -> Result<Downloaded, IndexError> {
-        if let Some(expected) = expected {
-            if actual != expected {
-                let _ = std::fs::remove_file(&dest);
-                return Err(IndexError::HashMismatch {
-                    url: redact_url(&file.url),
-                    expected,
-                    actual,
-                });
-            }
+        if let Some(expected) = expected
+            && actual != expected
+        {
+            let _ = std::fs::remove_file(&dest);
+            return Err(IndexError::HashMismatch {
+                url: redact_url(&file.url),
+                expected,
+                actual,
+            });
         }
         self.remember_blob(&dest, &actual);
         Ok(Downloaded {
@@ -716,6 +716,7 @@ impl IndexClient {
                 Err(_) => return Err(self.stalled(&file.url)),
                 Ok(None) => break,
                 Ok(Some(Ok(chunk))) => chunk,
+                Ok(Some(Err(error))) if error.is_timeout() => return Err(self.stalled(&file.url)),
                 Ok(Some(Err(_))) => {
                     return Err(IndexError::Truncated {
                         url: redact_url(&file.url),
@@ -731,14 +732,14 @@ impl IndexClient {
                 source,
             })?;
         }
-        if let Some(expected) = expected_len {
-            if size != expected {
-                return Err(IndexError::Truncated {
-                    url: redact_url(&file.url),
-                    received: size,
-                    expected,
-                });
-            }
+        if let Some(expected) = expected_len
+            && size != expected
+        {
+            return Err(IndexError::Truncated {
+                url: redact_url(&file.url),
+                received: size,
+                expected,
+            });
         }
         temp.as_file().sync_all().map_err(|source| IndexError::Io {
             path: temp.path().to_path_buf(),

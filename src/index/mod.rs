@@ -25,14 +25,15 @@ pub fn install_crypto_provider() {
     });
 }
 
-/// An HTTP client with rustls (ring) over the platform's trust store, and
-/// the given timeout for connecting and for each whole request.
+/// An HTTP client with rustls (ring) over the platform's trust store. The
+/// timeout bounds connecting and each read, not a whole transfer: a large
+/// wheel on a slow link must not fail while data still flows.
 pub fn http_client(timeout: Duration) -> Result<reqwest::Client, reqwest::Error> {
     install_crypto_provider();
     reqwest::Client::builder()
         .user_agent(USER_AGENT)
         .connect_timeout(timeout)
-        .timeout(timeout)
+        .read_timeout(timeout)
         .build()
 }
 

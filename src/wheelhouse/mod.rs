@@ -111,9 +111,17 @@ pub async fn download_exact(
     client: &IndexClient,
     request: &ExactDownload,
 ) -> Result<DownloadReport, DownloadError> {
+    // Only packages some target needs are looked up: `pywin32; sys_platform
+    // == 'win32'` costs nothing for Linux-only targets.
     let names: BTreeSet<PackageName> = request
         .requirements
         .iter()
+        .filter(|r| {
+            request
+                .targets
+                .iter()
+                .any(|t| r.marker.evaluate(t.markers(), &[]))
+        })
         .map(|r| r.name.clone())
         .collect();
     let listings = join_all(names.iter().map(|name| client.project_files(name)))
@@ -147,7 +155,9 @@ pub async fn download_exact(
                 });
                 continue;
             }
-            let files = &files_by_name[&requirement.name];
+            let Some(files) = files_by_name.get(&requirement.name) else {
+                continue; // unreachable: listed above for every needed name
+            };
             match select_wheel(
                 &requirement.name,
                 files,
@@ -170,6 +180,10 @@ pub async fn download_exact(
         return Err(DownloadError::NoWheels(missing));
     }
 
+    std::fs::create_dir_all(&request.dest).map_err(|source| DownloadError::Write {
+        path: request.dest.clone(),
+        source,
+    })?;
     let span = tracing::info_span!("download.files", files = picks.len());
     let results = join_all(
         picks
@@ -246,10 +260,12 @@ fn distribution_names(dir: &Path) -> std::io::Result<Vec<String>> {
     let mut names = Vec::new();
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
-        if let Some(name) = entry.file_name().to_str() {
-            if is_distribution(name) && !name.starts_with('.') && entry.path().is_file() {
-                names.push(name.to_string());
-            }
+        if let Some(name) = entry.file_name().to_str()
+            && is_distribution(name)
+            && !name.starts_with('.')
+            && entry.path().is_file()
+        {
+            names.push(name.to_string());
         }
     }
     names.sort();

@@ -1,6 +1,9 @@
 //! Shared pieces of the integration tests: the chiron binary with a clean
-//! environment, and a small HTTP server on 127.0.0.1 that records requests.
+//! environment, a small HTTP server on 127.0.0.1 that records requests, and
+//! a package index built on it (`index`).
 #![allow(dead_code)]
+
+pub mod index;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -56,6 +59,10 @@ pub struct Response {
     pub status: u16,
     pub content_type: &'static str,
     pub body: Vec<u8>,
+    /// Send only this many bytes of the body, then close the connection.
+    pub truncate_at: Option<usize>,
+    /// Wait this long after the headers before sending the body.
+    pub stall: Option<Duration>,
 }
 
 impl Response {
@@ -64,6 +71,8 @@ impl Response {
             status,
             content_type,
             body: body.into(),
+            truncate_at: None,
+            stall: None,
         }
     }
 }
@@ -155,7 +164,20 @@ fn serve_connection(stream: TcpStream, handler: &Handler, recorded: &Mutex<Vec<R
             response.content_type,
             response.body.len()
         );
-        if writer.write_all(head.as_bytes()).is_err() || writer.write_all(&response.body).is_err() {
+        if writer.write_all(head.as_bytes()).is_err() {
+            return;
+        }
+        if let Some(stall) = response.stall {
+            let _ = writer.flush();
+            thread::sleep(stall);
+        }
+        if let Some(cut) = response.truncate_at {
+            let _ = writer.write_all(&response.body[..cut.min(response.body.len())]);
+            let _ = writer.flush();
+            let _ = writer.shutdown(std::net::Shutdown::Both);
+            return;
+        }
+        if writer.write_all(&response.body).is_err() {
             return;
         }
     }

@@ -1,0 +1,359 @@
+//! A package index for tests: wheels generated here (valid zips with
+//! METADATA, WHEEL and RECORD), served on 127.0.0.1 as PEP 691 JSON or PEP
+//! 503 HTML, with or without PEP 658 metadata files, and faults on demand.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use sha2::{Digest, Sha256};
+
+use super::{HttpServer, Request, Response};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PageFormat {
+    Json,
+    Html,
+}
+
+/// What goes wrong when a file is requested.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fault {
+    /// Answer 500 to the first N requests, then serve normally.
+    FailFirst(usize),
+    /// The page lists a sha256 that does not match the bytes.
+    WrongHash,
+    /// The page lists no hash.
+    NoHash,
+    /// The body stops half-way, every time.
+    Truncate,
+    /// Headers, then silence for this long.
+    Stall(Duration),
+}
+
+#[derive(Debug, Clone)]
+pub struct ServedFile {
+    pub filename: String,
+    pub bytes: Vec<u8>,
+    pub sha256: String,
+    pub metadata: String,
+    pub requires_python: Option<String>,
+    pub yanked: Option<String>,
+}
+
+/// A wheel to build: `name`, `version`, `tag` (`py3-none-any`, ...).
+pub struct WheelSpec<'a> {
+    pub name: &'a str,
+    pub version: &'a str,
+    pub tag: &'a str,
+    pub requires_python: Option<&'a str>,
+    pub requires_dist: &'a [&'a str],
+    pub yanked: Option<&'a str>,
+}
+
+impl<'a> WheelSpec<'a> {
+    pub fn new(name: &'a str, version: &'a str, tag: &'a str) -> Self {
+        Self {
+            name,
+            version,
+            tag,
+            requires_python: None,
+            requires_dist: &[],
+            yanked: None,
+        }
+    }
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn urlsafe_b64_nopad(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << (16 - 8 * i)));
+        for i in 0..=chunk.len() {
+            out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
+        }
+    }
+    out
+}
+
+/// Builds an installable wheel; returns its file name, bytes and METADATA.
+pub fn build_wheel(spec: &WheelSpec) -> (String, Vec<u8>, String) {
+    let dist = spec.name.replace('-', "_");
+    let filename = format!("{dist}-{}-{}.whl", spec.version, spec.tag);
+    let dist_info = format!("{dist}-{}.dist-info", spec.version);
+    let mut metadata = format!(
+        "Metadata-Version: 2.1\nName: {}\nVersion: {}\nSummary: test package\nLicense: MIT\n",
+        spec.name, spec.version
+    );
+    if let Some(requires) = spec.requires_python {
+        metadata.push_str(&format!("Requires-Python: {requires}\n"));
+    }
+    for requirement in spec.requires_dist {
+        metadata.push_str(&format!("Requires-Dist: {requirement}\n"));
+    }
+    let (python, abi, platform) = {
+        let mut parts = spec.tag.splitn(3, '-');
+        (
+            parts.next().unwrap(),
+            parts.next().unwrap(),
+            parts.next().unwrap(),
+        )
+    };
+    let mut wheel_file = format!(
+        "Wheel-Version: 1.0\nGenerator: chiron-tests\nRoot-Is-Purelib: {}\n",
+        platform == "any"
+    );
+    for p in python.split('.') {
+        for a in abi.split('.') {
+            for pl in platform.split('.') {
+                wheel_file.push_str(&format!("Tag: {p}-{a}-{pl}\n"));
+            }
+        }
+    }
+    let module = format!("{dist}/__init__.py");
+    let files: Vec<(String, Vec<u8>)> = vec![
+        (
+            module,
+            format!("VERSION = \"{}\"\n", spec.version).into_bytes(),
+        ),
+        (
+            format!("{dist_info}/METADATA"),
+            metadata.clone().into_bytes(),
+        ),
+        (format!("{dist_info}/WHEEL"), wheel_file.into_bytes()),
+    ];
+    let mut record = String::new();
+    for (path, bytes) in &files {
+        record.push_str(&format!(
+            "{path},sha256={},{}\n",
+            urlsafe_b64_nopad(&Sha256::digest(bytes)),
+            bytes.len()
+        ));
+    }
+    record.push_str(&format!("{dist_info}/RECORD,,\n"));
+    let mut buffer = std::io::Cursor::new(Vec::new());
+    {
+        let mut zip = zip::ZipWriter::new(&mut buffer);
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        for (path, bytes) in files.iter().chain(std::iter::once(&(
+            format!("{dist_info}/RECORD"),
+            record.into_bytes(),
+        ))) {
+            zip.start_file(path.as_str(), options).unwrap();
+            zip.write_all(bytes).unwrap();
+        }
+        zip.finish().unwrap();
+    }
+    (filename, buffer.into_inner(), metadata)
+}
+
+#[derive(Default)]
+struct State {
+    projects: BTreeMap<String, Vec<ServedFile>>,
+    faults: BTreeMap<String, Fault>,
+    served: BTreeMap<String, usize>,
+}
+
+/// The index. Pages live at `/simple/<name>/`, files at `/files/<filename>`.
+pub struct TestIndex {
+    pub server: HttpServer,
+    state: Arc<Mutex<State>>,
+}
+
+fn normalize(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.to_ascii_lowercase().chars() {
+        if matches!(c, '-' | '_' | '.') {
+            if !out.ends_with('-') {
+                out.push('-');
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+impl TestIndex {
+    pub fn start(format: PageFormat, pep658: bool) -> Self {
+        let state = Arc::new(Mutex::new(State::default()));
+        let shared = Arc::clone(&state);
+        let server = HttpServer::start(move |request| respond(&shared, format, pep658, request));
+        Self { server, state }
+    }
+
+    pub fn url(&self) -> String {
+        self.server.url("/simple")
+    }
+
+    pub fn add(&self, spec: &WheelSpec) -> ServedFile {
+        let (filename, bytes, metadata) = build_wheel(spec);
+        let file = ServedFile {
+            sha256: sha256_hex(&bytes),
+            filename,
+            bytes,
+            metadata,
+            requires_python: spec.requires_python.map(str::to_string),
+            yanked: spec.yanked.map(str::to_string),
+        };
+        self.state
+            .lock()
+            .unwrap()
+            .projects
+            .entry(normalize(spec.name))
+            .or_default()
+            .push(file.clone());
+        file
+    }
+
+    pub fn fault(&self, filename: &str, fault: Fault) {
+        self.state
+            .lock()
+            .unwrap()
+            .faults
+            .insert(filename.to_string(), fault);
+    }
+
+    /// How many times a file's bytes were requested.
+    pub fn downloads(&self, filename: &str) -> usize {
+        self.state
+            .lock()
+            .unwrap()
+            .served
+            .get(filename)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    pub fn requests(&self) -> Vec<Request> {
+        self.server.requests()
+    }
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn respond(state: &Mutex<State>, format: PageFormat, pep658: bool, request: &Request) -> Response {
+    let mut state = state.lock().unwrap();
+    let path = request.path.split('?').next().unwrap_or_default();
+    if let Some(name) = path
+        .strip_prefix("/simple/")
+        .map(|p| p.trim_end_matches('/'))
+    {
+        let Some(files) = state.projects.get(&normalize(name)) else {
+            return Response::new(404, "text/plain", "no such project");
+        };
+        let listed_hash = |f: &ServedFile| match state.faults.get(&f.filename) {
+            Some(Fault::WrongHash) => Some("0".repeat(64)),
+            Some(Fault::NoHash) => None,
+            _ => Some(f.sha256.clone()),
+        };
+        let wants_json = request
+            .header("accept")
+            .is_some_and(|a| a.contains("application/vnd.pypi.simple.v1+json"));
+        if format == PageFormat::Json && wants_json {
+            let entries: Vec<serde_json::Value> = files
+                .iter()
+                .map(|f| {
+                    let mut entry = serde_json::json!({
+                        "filename": f.filename,
+                        "url": format!("../../files/{}", f.filename),
+                        "hashes": listed_hash(f).map(|h| serde_json::json!({"sha256": h})).unwrap_or(serde_json::json!({})),
+                        "size": f.bytes.len(),
+                    });
+                    if let Some(requires) = &f.requires_python {
+                        entry["requires-python"] = requires.clone().into();
+                    }
+                    if let Some(reason) = &f.yanked {
+                        entry["yanked"] = reason.clone().into();
+                    }
+                    if pep658 {
+                        entry["core-metadata"] = serde_json::json!({"sha256": sha256_hex(f.metadata.as_bytes())});
+                    }
+                    entry
+                })
+                .collect();
+            let page =
+                serde_json::json!({"meta": {"api-version": "1.1"}, "name": name, "files": entries});
+            return Response::new(200, "application/vnd.pypi.simple.v1+json", page.to_string());
+        }
+        let mut html = String::from("<!DOCTYPE html><html><body>\n");
+        for f in files {
+            let hash = listed_hash(f)
+                .map(|h| format!("#sha256={h}"))
+                .unwrap_or_default();
+            let mut attributes = String::new();
+            if let Some(requires) = &f.requires_python {
+                attributes.push_str(&format!(" data-requires-python=\"{}\"", escape(requires)));
+            }
+            if let Some(reason) = &f.yanked {
+                attributes.push_str(&format!(" data-yanked=\"{}\"", escape(reason)));
+            }
+            if pep658 {
+                attributes.push_str(&format!(
+                    " data-core-metadata=\"sha256={}\"",
+                    sha256_hex(f.metadata.as_bytes())
+                ));
+            }
+            html.push_str(&format!(
+                "<a href=\"../../files/{0}{hash}\"{attributes}>{0}</a><br/>\n",
+                f.filename
+            ));
+        }
+        html.push_str("</body></html>\n");
+        return Response::new(200, "text/html", html);
+    }
+    if let Some(filename) = path.strip_prefix("/files/") {
+        if let Some(real) = filename.strip_suffix(".metadata") {
+            let found = state
+                .projects
+                .values()
+                .flatten()
+                .find(|f| f.filename == real)
+                .cloned();
+            return match found {
+                Some(f) if pep658 => Response::new(200, "text/plain", f.metadata),
+                _ => Response::new(404, "text/plain", "no metadata"),
+            };
+        }
+        let Some(file) = state
+            .projects
+            .values()
+            .flatten()
+            .find(|f| f.filename == filename)
+            .cloned()
+        else {
+            return Response::new(404, "text/plain", "no such file");
+        };
+        let count = state.served.entry(filename.to_string()).or_default();
+        *count += 1;
+        let count = *count;
+        let mut response = Response::new(200, "application/octet-stream", file.bytes.clone());
+        match state.faults.get(filename) {
+            Some(Fault::FailFirst(n)) if count <= *n => {
+                return Response::new(500, "text/plain", "try again");
+            }
+            Some(Fault::Truncate) => response.truncate_at = Some(file.bytes.len() / 2),
+            Some(Fault::Stall(duration)) => response.stall = Some(*duration),
+            _ => {}
+        }
+        return response;
+    }
+    Response::new(404, "text/plain", "not found")
+}
