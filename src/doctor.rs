@@ -345,7 +345,12 @@ async fn check_indexes(loaded: &LoadedConfig, options: &DoctorOptions) -> Vec<Ch
             .min(Duration::from_secs(index.timeout.max(1)));
         for url in &urls {
             let span = info_span!("doctor.probe", url = %redact_url(url));
-            checks.push(probe_index(url, timeout).instrument(span).await);
+            let cert = index.cert.as_ref().map(|c| loaded.resolve(c));
+            checks.push(
+                probe_index(url, timeout, cert.as_deref())
+                    .instrument(span)
+                    .await,
+            );
         }
     }
     for link in &index.find_links {
@@ -356,7 +361,7 @@ async fn check_indexes(loaded: &LoadedConfig, options: &DoctorOptions) -> Vec<Ch
 
 /// Probes an index by asking for one small project page (`pip`), as a real
 /// lookup would; the root page of a large index can be tens of megabytes.
-async fn probe_index(url: &str, timeout: Duration) -> Check {
+async fn probe_index(url: &str, timeout: Duration, cert: Option<&Path>) -> Check {
     let shown = redact_url(url);
     let parsed = match url::Url::parse(url) {
         Ok(parsed) => parsed,
@@ -383,15 +388,11 @@ async fn probe_index(url: &str, timeout: Duration) -> Check {
         };
     }
     let probe = format!("{}/pip/", url.trim_end_matches('/'));
-    let client = match http_client(timeout) {
+    let client = match http_client(timeout, cert) {
         Ok(client) => client,
         Err(error) => {
-            return Check::new(
-                "index",
-                shown,
-                Status::Fail,
-                format!("cannot set up HTTP: {error}"),
-            );
+            return Check::new("index", shown, Status::Fail, error)
+                .hint("fix PIP_CERT / SSL_CERT_FILE / [index] cert, or unset it");
         }
     };
     let started = Instant::now();

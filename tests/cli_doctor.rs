@@ -313,3 +313,152 @@ fn an_unreachable_collector_fails() {
             .contains("unreachable")
     );
 }
+
+/// A private CA named by PIP_CERT is trusted, on top of the system's: a
+/// real TLS handshake with `openssl s_server` using a certificate that
+/// `openssl` issued from a throwaway CA.
+#[test]
+fn a_private_ca_from_pip_cert_is_trusted() {
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let status = Command::new("openssl")
+            .args(args)
+            .current_dir(dir.path())
+            .stderr(Stdio::null())
+            .status();
+        assert!(
+            status.expect("openssl is installed by .ci/run").success(),
+            "openssl {args:?}"
+        );
+    };
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+    ];
+    run(&[
+        &["req", "-x509"],
+        &ec[..],
+        &[
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=chiron test CA",
+        ],
+    ]
+    .concat());
+    run(&[
+        &["req"],
+        &ec[..],
+        &[
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+            "-subj",
+            "/CN=127.0.0.1",
+        ],
+    ]
+    .concat());
+    std::fs::write(
+        dir.path().join("ext.cnf"),
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "ext.cnf",
+    ]);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut server = Command::new("openssl")
+        .args([
+            "s_server",
+            "-quiet",
+            "-www",
+            "-cert",
+            "server.pem",
+            "-key",
+            "server.key",
+            "-accept",
+        ])
+        .arg(format!("127.0.0.1:{port}"))
+        .current_dir(dir.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let ready = (0..100).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    let url = format!("https://127.0.0.1:{port}/simple");
+    let home = tempfile::tempdir().unwrap();
+    let outcome = std::panic::catch_unwind(|| {
+        assert!(ready, "openssl s_server did not start");
+        let (_, report) = doctor_json(
+            chiron(home.path())
+                .current_dir(home.path())
+                .env("PIP_INDEX_URL", &url)
+                .env("PIP_CERT", dir.path().join("ca.pem")),
+        );
+        let index = checks(&report, "index")[0];
+        assert_eq!(index["status"], "ok", "{index}");
+        assert!(
+            index["finding"].as_str().unwrap().contains("HTTP 200"),
+            "{index}"
+        );
+
+        let (_, report) = doctor_json(
+            chiron(home.path())
+                .current_dir(home.path())
+                .env("PIP_INDEX_URL", &url),
+        );
+        let index = checks(&report, "index")[0];
+        assert_eq!(
+            index["status"], "fail",
+            "an unknown CA must not be trusted: {index}"
+        );
+
+        let (_, report) = doctor_json(
+            chiron(home.path())
+                .current_dir(home.path())
+                .env("PIP_INDEX_URL", &url)
+                .env("PIP_CERT", dir.path().join("ext.cnf")),
+        );
+        let index = checks(&report, "index")[0];
+        assert!(
+            index["finding"].as_str().unwrap().contains("PEM"),
+            "{index}"
+        );
+    });
+    let _ = server.kill();
+    let _ = server.wait();
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
+    }
+}

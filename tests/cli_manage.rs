@@ -712,3 +712,27 @@ fn pip_installs_what_chiron_downloaded_with_require_hashes() {
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&check.stdout).trim(), "1.2.3");
 }
+
+#[test]
+fn stale_pages_are_revalidated_with_their_etag() {
+    let home = tempfile::tempdir().unwrap();
+    let index = populated(PageFormat::Json, false);
+    let args = ["beta", "--python", "3.12"];
+    assert_eq!(
+        download(home.path(), &index, &home.path().join("a"), &args).0,
+        0
+    );
+    assert_eq!(index.not_modified(), 0);
+    let (code, report, _) = download(home.path(), &index, &home.path().join("b"), &args);
+    assert_eq!(code, 0);
+    assert_eq!(
+        index.not_modified(),
+        1,
+        "the cached page was revalidated, not fetched again"
+    );
+    assert_eq!(
+        report["files"][0]["fetched"], false,
+        "the file came from the content-addressed cache"
+    );
+    assert_eq!(index.downloads("beta-2.0-py3-none-any.whl"), 1);
+}

@@ -542,6 +542,12 @@ fn pip_env_layers(env: &Env) -> Result<Vec<Layer>, ConfigError> {
             layers.push(Layer::single(var, key, toml::Value::Array(items)));
         }
     }
+    // OpenSSL's variable first, so that pip's own wins when both are set.
+    for var in ["SSL_CERT_FILE", "PIP_CERT"] {
+        if let Some(path) = env.get(var) {
+            layers.push(Layer::single(var, "index.cert", path.trim().into()));
+        }
+    }
     // pip reads both; `--default-timeout` is the older name of `--timeout`.
     for var in ["PIP_DEFAULT_TIMEOUT", "PIP_TIMEOUT"] {
         if let Some(timeout) = env.get(var) {

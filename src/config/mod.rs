@@ -114,6 +114,10 @@ pub struct IndexConfig {
     /// Packages pinned to one index URL: for these names only that index is
     /// asked, so the same name elsewhere is not an error.
     pub pin: std::collections::BTreeMap<String, String>,
+    /// A PEM bundle of CA certificates trusted in addition to the system's
+    /// (pip's `--cert`; also `PIP_CERT` and `SSL_CERT_FILE`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cert: Option<PathBuf>,
     /// Use only the cache; never touch the network.
     pub offline: bool,
     /// Seconds to wait for an index before giving up on a request.
@@ -127,6 +131,7 @@ impl Default for IndexConfig {
             extra_urls: Vec::new(),
             find_links: Vec::new(),
             pin: std::collections::BTreeMap::new(),
+            cert: None,
             offline: false,
             timeout: 30,
         }

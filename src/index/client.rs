@@ -52,6 +52,8 @@ pub struct ClientSettings {
     pub backoff: Duration,
     /// The `.netrc` to read, if any.
     pub netrc: Option<PathBuf>,
+    /// Extra CA certificates (PEM bundle).
+    pub cert: Option<PathBuf>,
 }
 
 impl ClientSettings {
@@ -67,6 +69,7 @@ impl ClientSettings {
             concurrency: 8,
             backoff: Duration::from_millis(200),
             netrc: default_netrc(),
+            cert: None,
         }
     }
 }
@@ -104,6 +107,7 @@ impl ClientSettings {
                 (name, url.clone())
             })
             .collect();
+        settings.cert = index.cert.as_ref().map(|cert| loaded.resolve(cert));
         settings.offline = index.offline;
         settings.timeout = Duration::from_secs(index.timeout.max(1));
         settings
@@ -236,8 +240,8 @@ pub struct IndexClient {
 
 impl IndexClient {
     pub fn new(settings: ClientSettings) -> Result<Self, IndexError> {
-        let http = http_client(settings.timeout)
-            .map_err(|e| IndexError::Setup(format!("cannot set up HTTP: {e}")))?;
+        let http =
+            http_client(settings.timeout, settings.cert.as_deref()).map_err(IndexError::Setup)?;
         let mut credentials = Credentials::default();
         for url in settings.index_urls.iter().chain(&settings.find_links) {
             credentials.learn_from_url(url);

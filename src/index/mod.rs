@@ -6,6 +6,7 @@ pub mod client;
 pub mod select;
 pub mod simple;
 
+use std::path::Path;
 use std::sync::Once;
 use std::time::Duration;
 
@@ -25,16 +26,33 @@ pub fn install_crypto_provider() {
     });
 }
 
-/// An HTTP client with rustls (ring) over the platform's trust store. The
-/// timeout bounds connecting and each read, not a whole transfer: a large
-/// wheel on a slow link must not fail while data still flows.
-pub fn http_client(timeout: Duration) -> Result<reqwest::Client, reqwest::Error> {
+/// An HTTP client with rustls (ring) over the platform's trust store, plus
+/// the CA certificates of `cert` (a PEM bundle) when given. The timeout
+/// bounds connecting and each read, not a whole transfer: a large wheel on a
+/// slow link must not fail while data still flows.
+pub fn http_client(timeout: Duration, cert: Option<&Path>) -> Result<reqwest::Client, String> {
     install_crypto_provider();
-    reqwest::Client::builder()
+    let mut builder = reqwest::Client::builder()
         .user_agent(USER_AGENT)
         .connect_timeout(timeout)
-        .read_timeout(timeout)
+        .read_timeout(timeout);
+    if let Some(path) = cert {
+        let pem = std::fs::read(path)
+            .map_err(|e| format!("cannot read the CA bundle {}: {e}", path.display()))?;
+        let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+            format!(
+                "{} is not a PEM bundle of certificates: {e}",
+                path.display()
+            )
+        })?;
+        if certs.is_empty() {
+            return Err(format!("{} holds no PEM certificate", path.display()));
+        }
+        builder = builder.tls_certs_merge(certs);
+    }
+    builder
         .build()
+        .map_err(|e| format!("cannot set up HTTPS: {e}"))
 }
 
 /// `url` with any password (and a token used as user name) replaced by

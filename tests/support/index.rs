@@ -30,6 +30,8 @@ pub enum Fault {
     Truncate,
     /// Headers, then silence for this long.
     Stall(Duration),
+    /// The page lists a wrong sha256 for the PEP 658 metadata file.
+    WrongMetadataHash,
 }
 
 #[derive(Debug, Clone)]
@@ -164,6 +166,8 @@ struct State {
     projects: BTreeMap<String, Vec<ServedFile>>,
     faults: BTreeMap<String, Fault>,
     served: BTreeMap<String, usize>,
+    /// Page requests answered 304 Not Modified.
+    not_modified: usize,
 }
 
 /// The index. Pages live at `/simple/<name>/`, files at `/files/<filename>`.
@@ -226,6 +230,11 @@ impl TestIndex {
             .insert(filename.to_string(), fault);
     }
 
+    /// How many page requests were answered 304 (ETag revalidation).
+    pub fn not_modified(&self) -> usize {
+        self.state.lock().unwrap().not_modified
+    }
+
     /// How many times a file's bytes were requested.
     pub fn downloads(&self, filename: &str) -> usize {
         self.state
@@ -249,7 +258,28 @@ fn escape(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// Pages carry an ETag; a matching If-None-Match gets 304, as real indexes do.
 fn respond(state: &Mutex<State>, format: PageFormat, pep658: bool, request: &Request) -> Response {
+    let mut response = respond_fresh(state, format, pep658, request);
+    if request.path.starts_with("/simple/") && response.status == 200 {
+        let etag = format!("\"{}\"", &sha256_hex(&response.body)[..16]);
+        if request.header("if-none-match") == Some(etag.as_str()) {
+            state.lock().unwrap().not_modified += 1;
+            let mut not_modified = Response::new(304, response.content_type, Vec::new());
+            not_modified.headers.push(("ETag".into(), etag));
+            return not_modified;
+        }
+        response.headers.push(("ETag".into(), etag));
+    }
+    response
+}
+
+fn respond_fresh(
+    state: &Mutex<State>,
+    format: PageFormat,
+    pep658: bool,
+    request: &Request,
+) -> Response {
     let mut state = state.lock().unwrap();
     let path = request.path.split('?').next().unwrap_or_default();
     if let Some(name) = path
@@ -284,7 +314,12 @@ fn respond(state: &Mutex<State>, format: PageFormat, pep658: bool, request: &Req
                         entry["yanked"] = reason.clone().into();
                     }
                     if pep658 {
-                        entry["core-metadata"] = serde_json::json!({"sha256": sha256_hex(f.metadata.as_bytes())});
+                        let hash = if state.faults.get(&f.filename) == Some(&Fault::WrongMetadataHash) {
+                            "0".repeat(64)
+                        } else {
+                            sha256_hex(f.metadata.as_bytes())
+                        };
+                        entry["core-metadata"] = serde_json::json!({"sha256": hash});
                     }
                     entry
                 })

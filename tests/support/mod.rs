@@ -63,6 +63,7 @@ pub struct Response {
     pub truncate_at: Option<usize>,
     /// Wait this long after the headers before sending the body.
     pub stall: Option<Duration>,
+    pub headers: Vec<(String, String)>,
 }
 
 impl Response {
@@ -73,6 +74,7 @@ impl Response {
             body: body.into(),
             truncate_at: None,
             stall: None,
+            headers: Vec::new(),
         }
     }
 }
@@ -158,8 +160,13 @@ fn serve_connection(stream: TcpStream, handler: &Handler, recorded: &Mutex<Vec<R
         };
         let response = handler(&request);
         recorded.lock().unwrap().push(request);
+        let extra: String = response
+            .headers
+            .iter()
+            .map(|(k, v)| format!("{k}: {v}\r\n"))
+            .collect();
         let head = format!(
-            "HTTP/1.1 {} X\r\nContent-Type: {}\r\nContent-Length: {}\r\n\r\n",
+            "HTTP/1.1 {} X\r\nContent-Type: {}\r\nContent-Length: {}\r\n{extra}\r\n",
             response.status,
             response.content_type,
             response.body.len()
