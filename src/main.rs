@@ -44,11 +44,14 @@ fn main() -> ExitCode {
         global.verbose as i8
     });
     let telemetry = Telemetry::init(verbosity, color_stderr, &telemetry_config);
-
     let json = global.json;
+    let progress = !global.no_progress
+        && std::io::IsTerminal::is_terminal(&std::io::stderr())
+        && env.get("CI").is_none();
     let name = command.name();
     let ctx = Context {
         out: Printer { json },
+        progress,
         env,
         cwd,
         load_options,

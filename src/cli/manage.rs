@@ -228,7 +228,8 @@ async fn download(args: DownloadArgs, ctx: &Context) -> Result<Exit> {
         allow_prereleases: pre,
         allow_unhashed: args.allow_unhashed,
     };
-    let report = download_exact(&client, &request)
+    let bar = DownloadBar::new(ctx.progress);
+    let report = download_exact(&client, &request, &bar)
         .await
         .with_context(|| format!("downloading into {}", dest.display()))?;
     if ctx.out.json {
@@ -274,6 +275,50 @@ async fn download(args: DownloadArgs, ctx: &Context) -> Result<Exit> {
     ));
     ctx.out.text(&out)?;
     Ok(Exit::Ok)
+}
+/// Download progress on stderr, drawn only when asked for.
+struct DownloadBar(Option<indicatif::ProgressBar>);
+
+impl DownloadBar {
+    fn new(enabled: bool) -> Self {
+        Self(enabled.then(|| {
+            let bar = indicatif::ProgressBar::with_draw_target(
+                None,
+                indicatif::ProgressDrawTarget::stderr(),
+            );
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{spinner} downloading [{bar:30}] {pos}/{len} files {msg}",
+                )
+                .expect("a valid template")
+                .progress_chars("=> "),
+            );
+            bar
+        }))
+    }
+}
+
+impl Drop for DownloadBar {
+    fn drop(&mut self) {
+        if let Some(bar) = &self.0 {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+impl chiron::wheelhouse::Progress for DownloadBar {
+    fn downloads_planned(&self, files: usize, _bytes: u64) {
+        if let Some(bar) = &self.0 {
+            bar.set_length(files as u64);
+        }
+    }
+
+    fn download_done(&self, filename: &str, _bytes: u64) {
+        if let Some(bar) = &self.0 {
+            bar.set_message(filename.to_string());
+            bar.inc(1);
+        }
+    }
 }
 
 #[derive(Serialize)]

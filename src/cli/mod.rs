@@ -92,6 +92,8 @@ impl Command {
 /// Everything a subcommand may need besides its own arguments.
 pub struct Context {
     pub env: Env,
+    /// Draw progress on stderr: a terminal, no `--no-progress`, not in CI.
+    pub progress: bool,
     pub cwd: PathBuf,
     pub load_options: LoadOptions,
     /// The configuration as loaded before the command started.

@@ -21,6 +21,18 @@ use crate::index::simple::IndexFile;
 use crate::python::filename::DistFilename;
 use crate::python::target::Target;
 
+/// Receives progress of long work; the CLI draws it, tests ignore it.
+pub trait Progress: Send + Sync {
+    /// `files` will be fetched, `bytes` in all (0 when the index gives no sizes).
+    fn downloads_planned(&self, _files: usize, _bytes: u64) {}
+    fn download_done(&self, _filename: &str, _bytes: u64) {}
+}
+
+/// Progress that goes nowhere.
+pub struct Quiet;
+
+impl Progress for Quiet {}
+
 /// What to download.
 #[derive(Debug, Clone)]
 pub struct ExactDownload {
@@ -110,6 +122,7 @@ fn specifiers(requirement: &Requirement) -> VersionSpecifiers {
 pub async fn download_exact(
     client: &IndexClient,
     request: &ExactDownload,
+    progress: &dyn Progress,
 ) -> Result<DownloadReport, DownloadError> {
     // Only packages some target needs are looked up: `pywin32; sys_platform
     // == 'win32'` costs nothing for Linux-only targets.
@@ -185,11 +198,19 @@ pub async fn download_exact(
         source,
     })?;
     let span = tracing::info_span!("download.files", files = picks.len());
-    let results = join_all(
-        picks
-            .values()
-            .map(|(file, _)| client.download(file, &request.dest, request.allow_unhashed)),
-    )
+    progress.downloads_planned(
+        picks.len(),
+        picks.values().filter_map(|(f, _)| f.size).sum(),
+    );
+    let results = join_all(picks.values().map(|(file, _)| async move {
+        let result = client
+            .download(file, &request.dest, request.allow_unhashed)
+            .await;
+        if let Ok(done) = &result {
+            progress.download_done(&file.filename, done.size);
+        }
+        result
+    }))
     .instrument(span)
     .await;
     let mut files = Vec::new();
