@@ -10,6 +10,8 @@ use std::path::Path;
 
 use url::Url;
 
+use super::percent_decode;
+
 type UserPassword = (String, Option<String>);
 
 #[derive(Debug, Clone, Default)]
@@ -29,26 +31,6 @@ fn host_key(url: &Url) -> Option<String> {
     })
 }
 
-fn decode(text: &str) -> String {
-    // URL user info is percent-encoded (a token may contain `@` or `:`).
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            let hex = |b: u8| (b as char).to_digit(16);
-            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 impl Credentials {
     /// Remembers the user info of an index URL for its host.
     pub fn learn_from_url(&mut self, url: &str) {
@@ -57,9 +39,9 @@ impl Credentials {
             return;
         }
         if let Some(key) = host_key(&parsed) {
-            let password = parsed.password().map(decode);
+            let password = parsed.password().map(percent_decode);
             self.from_urls
-                .insert(key, (decode(parsed.username()), password));
+                .insert(key, (percent_decode(parsed.username()), password));
         }
     }
 
@@ -120,7 +102,10 @@ impl Credentials {
             return (url.to_string(), None);
         };
         if !parsed.username().is_empty() {
-            let own = (decode(parsed.username()), parsed.password().map(decode));
+            let own = (
+                percent_decode(parsed.username()),
+                parsed.password().map(percent_decode),
+            );
             let _ = parsed.set_username("");
             let _ = parsed.set_password(None);
             return (parsed.to_string(), Some(own));

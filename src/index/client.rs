@@ -875,46 +875,44 @@ pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The sha256 and size of a file, read in a stream.
-pub fn hash_file(path: &Path) -> std::io::Result<(String, u64)> {
-    let mut file = std::fs::File::open(path)?;
+/// Reads `reader` to the end, hashing every byte and handing it to `sink`.
+fn hash_reader(
+    reader: &mut impl std::io::Read,
+    mut sink: impl FnMut(&[u8]) -> std::io::Result<()>,
+) -> std::io::Result<(String, u64)> {
     let mut hasher = Sha256::new();
     let mut buffer = vec![0u8; 64 * 1024];
     let mut size = 0u64;
     loop {
-        let read = std::io::Read::read(&mut file, &mut buffer)?;
+        let read = reader.read(&mut buffer)?;
         if read == 0 {
             break;
         }
         hasher.update(&buffer[..read]);
+        sink(&buffer[..read])?;
         size += read as u64;
     }
     Ok((hex(&hasher.finalize()), size))
 }
 
+/// The sha256 and size of a file, read in a stream.
+pub fn hash_file(path: &Path) -> std::io::Result<(String, u64)> {
+    hash_reader(&mut std::fs::File::open(path)?, |_| Ok(()))
+}
+
 /// Copies `from` to `to` through a temporary file in `dir`, hashing on the
 /// way, and renames it into place.
 fn copy_verified(from: &Path, to: &Path, dir: &Path) -> std::io::Result<(String, u64)> {
-    let mut source = std::fs::File::open(from)?;
     let mut temp = tempfile::Builder::new()
         .prefix(".copy.")
         .suffix(".part")
         .tempfile_in(dir)?;
-    let mut hasher = Sha256::new();
-    let mut buffer = vec![0u8; 64 * 1024];
-    let mut size = 0u64;
-    loop {
-        let read = std::io::Read::read(&mut source, &mut buffer)?;
-        if read == 0 {
-            break;
-        }
-        hasher.update(&buffer[..read]);
-        temp.write_all(&buffer[..read])?;
-        size += read as u64;
-    }
+    let digest = hash_reader(&mut std::fs::File::open(from)?, |chunk| {
+        temp.write_all(chunk)
+    })?;
     temp.as_file().sync_all()?;
     temp.persist(to).map_err(|e| e.error)?;
-    Ok((hex(&hasher.finalize()), size))
+    Ok(digest)
 }
 
 #[cfg(test)]
