@@ -11,5 +11,6 @@ pub mod index;
 pub mod lock;
 pub mod project;
 pub mod python;
+pub mod resolve;
 pub mod telemetry;
 pub mod wheelhouse;

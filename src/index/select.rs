@@ -48,6 +48,81 @@ fn mentions_prerelease(specifiers: &VersionSpecifiers) -> bool {
     specifiers.iter().any(|s| s.version().any_prerelease())
 }
 
+/// One version of a project that a target can install: its best wheel.
+#[derive(Debug, Clone)]
+pub struct WheelCandidate {
+    pub file: IndexFile,
+    pub wheel: WheelFilename,
+}
+
+/// Every version of `project` that `target` can install, newest first, each
+/// with the wheel pip would pick for it: the target's most preferred tag,
+/// then the highest build tag. Yanked files count only for versions in
+/// `exact_pins`; files uploaded after `exclude_newer` (RFC 3339) not at all.
+pub fn wheel_candidates(
+    project: &PackageName,
+    files: &[IndexFile],
+    target: &Target,
+    exact_pins: &std::collections::BTreeSet<Version>,
+    exclude_newer: Option<&str>,
+) -> Vec<WheelCandidate> {
+    let python = Version::new([
+        u64::from(target.python.major),
+        u64::from(target.python.minor),
+    ]);
+    let mut best: std::collections::BTreeMap<Version, (usize, WheelCandidate)> =
+        std::collections::BTreeMap::new();
+    for file in files {
+        let Ok(wheel) = file.filename.parse::<WheelFilename>() else {
+            continue;
+        };
+        if &wheel.name != project {
+            continue;
+        }
+        if file.yanked.is_some() && !exact_pins.contains(&wheel.version) {
+            continue;
+        }
+        if let (Some(cutoff), Some(uploaded)) = (exclude_newer, file.upload_time.as_deref())
+            && uploaded.get(..19).unwrap_or(uploaded) > cutoff.get(..19).unwrap_or(cutoff)
+        {
+            continue;
+        }
+        if let Some(requires) = file
+            .requires_python
+            .as_deref()
+            .and_then(|r| r.parse::<VersionSpecifiers>().ok())
+            && !requires.contains(&python)
+        {
+            continue;
+        }
+        let Some(priority) = target.tags().best(wheel.tags().iter()) else {
+            continue;
+        };
+        let better = match best.get(&wheel.version) {
+            None => true,
+            Some((p, current)) => {
+                priority < *p || (priority == *p && wheel.build > current.wheel.build)
+            }
+        };
+        if better {
+            best.insert(
+                wheel.version.clone(),
+                (
+                    priority,
+                    WheelCandidate {
+                        file: file.clone(),
+                        wheel,
+                    },
+                ),
+            );
+        }
+    }
+    best.into_values()
+        .rev()
+        .map(|(_, candidate)| candidate)
+        .collect()
+}
+
 /// Selects the best wheel of `project` for `target`.
 pub fn select_wheel(
     project: &PackageName,

@@ -1,0 +1,470 @@
+//! Resolving requirements for one target with PubGrub.
+//!
+//! Each target gets its own resolution: markers are evaluated in the
+//! target's environment, only versions with a wheel the target accepts (and
+//! a `requires-python` it meets) are candidates, and extras are virtual
+//! packages (`name[extra]`) that pin their base package to the same version.
+//! Constraints narrow every edge to their package. Index pages and metadata
+//! come from a [`PackageSource`] shared by all targets, so each is fetched
+//! once.
+//!
+//! PubGrub is synchronous and the index client is not: resolutions run on
+//! blocking threads and wait on the runtime for each fetch.
+
+mod report;
+mod source;
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::sync::Arc;
+
+use pep440_rs::{Version, VersionSpecifiers};
+use pep508_rs::{ExtraName, PackageName, Requirement, VersionOrUrl};
+use pubgrub::{
+    DefaultStringReporter, Dependencies, DependencyConstraints, DependencyProvider,
+    PackageResolutionStatistics, PubGrubError, Ranges, Reporter,
+};
+use serde::Serialize;
+
+pub use source::{Candidate, PackageSource, SourceError};
+
+use crate::python::target::Target;
+
+/// A node of the resolution graph.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Node {
+    /// The requirements being resolved.
+    Root,
+    Package(PackageName),
+    /// `name[extra]`: the package with one extra's dependencies.
+    Extra(PackageName, ExtraName),
+}
+
+impl fmt::Display for Node {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Node::Root => f.write_str("the requirements"),
+            Node::Package(name) => write!(f, "{name}"),
+            Node::Extra(name, extra) => write!(f, "{name}[{extra}]"),
+        }
+    }
+}
+
+/// What to resolve, and how strictly.
+#[derive(Debug, Clone, Default)]
+pub struct ResolveOptions {
+    pub allow_prereleases: bool,
+    /// Ignore files uploaded after this time (RFC 3339, compared in UTC).
+    pub exclude_newer: Option<String>,
+}
+
+/// One pinned package of a resolution.
+#[derive(Debug, Clone, Serialize)]
+pub struct Pin {
+    pub name: String,
+    pub version: String,
+    /// The file this target installs.
+    pub filename: String,
+    /// `direct`, or the packages that require it.
+    pub required_by: BTreeSet<String>,
+    /// Extras of this package that are active.
+    pub extras: BTreeSet<String>,
+}
+
+/// A target's resolution: package name to its pin.
+#[derive(Debug, Clone)]
+pub struct Resolution {
+    pub target: String,
+    pub pins: BTreeMap<PackageName, Pin>,
+    /// The chosen candidate of every pinned package (file, metadata).
+    pub candidates: BTreeMap<PackageName, Arc<Candidate>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ResolveError {
+    #[error("no set of versions satisfies the requirements on target {target}:\n{explanation}")]
+    Conflict { target: String, explanation: String },
+    #[error("on target {target}: {source}")]
+    Source {
+        target: String,
+        #[source]
+        source: SourceError,
+    },
+    #[error("on target {target}: the resolver stopped: {message}")]
+    Internal { target: String, message: String },
+}
+
+impl ResolveError {
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            ResolveError::Conflict { .. } => Some(
+                "loosen one of the requirements named above, or drop the target that cannot be served".into(),
+            ),
+            ResolveError::Source { source, .. } => source.hint(),
+            ResolveError::Internal { .. } => None,
+        }
+    }
+}
+
+fn ranges(specifiers: &VersionSpecifiers) -> Ranges<Version> {
+    Ranges::from(specifiers.clone())
+}
+
+fn requirement_ranges(requirement: &Requirement) -> Ranges<Version> {
+    match &requirement.version_or_url {
+        Some(VersionOrUrl::VersionSpecifier(specifiers)) => ranges(specifiers),
+        _ => Ranges::full(),
+    }
+}
+
+struct Provider<'a> {
+    source: &'a PackageSource,
+    target: &'a Target,
+    runtime: tokio::runtime::Handle,
+    /// Constraint ranges by package.
+    constraints: BTreeMap<PackageName, Ranges<Version>>,
+    /// Exact pins (`==`) from the requirements: yanked versions allowed.
+    exact_pins: BTreeMap<PackageName, BTreeSet<Version>>,
+    /// Packages whose requirements name a pre-release.
+    prerelease_ok: BTreeSet<PackageName>,
+    requirements: Vec<Requirement>,
+    options: ResolveOptions,
+}
+
+impl Provider<'_> {
+    fn candidates(&self, name: &PackageName) -> Result<Arc<Vec<Arc<Candidate>>>, SourceError> {
+        let exact = self.exact_pins.get(name).cloned().unwrap_or_default();
+        self.runtime.block_on(self.source.candidates(
+            name,
+            self.target,
+            &exact,
+            self.options.exclude_newer.as_deref(),
+        ))
+    }
+
+    /// The edges for a list of requirements, each narrowed by constraints.
+    fn edges<'r>(
+        &self,
+        requirements: impl Iterator<Item = &'r Requirement>,
+        extras: &[ExtraName],
+        from: Option<&PackageName>,
+    ) -> Result<Vec<(Node, Ranges<Version>)>, String> {
+        let mut out: Vec<(Node, Ranges<Version>)> = Vec::new();
+        for requirement in requirements {
+            if !requirement.marker.evaluate(self.target.markers(), extras) {
+                continue;
+            }
+            if let Some(VersionOrUrl::Url(url)) = &requirement.version_or_url {
+                return Err(format!(
+                    "{} requires {} from a URL ({url}), which a wheelhouse cannot serve",
+                    from.map_or("the requirements".to_string(), ToString::to_string),
+                    requirement.name
+                ));
+            }
+            let mut range = requirement_ranges(requirement);
+            if let Some(limit) = self.constraints.get(&requirement.name) {
+                range = range.intersection(limit);
+            }
+            if from == Some(&requirement.name) && requirement.extras.is_empty() {
+                continue; // a package requiring itself adds nothing
+            }
+            let mut push =
+                |node: Node, range: Ranges<Version>| match out.iter_mut().find(|(n, _)| *n == node)
+                {
+                    Some((_, existing)) => *existing = existing.intersection(&range),
+                    None => out.push((node, range)),
+                };
+            push(Node::Package(requirement.name.clone()), range.clone());
+            for extra in &requirement.extras {
+                push(
+                    Node::Extra(requirement.name.clone(), extra.clone()),
+                    range.clone(),
+                );
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Errors PubGrub carries back from the provider.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ProviderError(SourceError);
+
+impl DependencyProvider for Provider<'_> {
+    type P = Node;
+    type V = Version;
+    type VS = Ranges<Version>;
+    type Priority = (u32, Reverse<usize>);
+    type M = String;
+    type Err = ProviderError;
+
+    fn prioritize(
+        &self,
+        node: &Node,
+        range: &Ranges<Version>,
+        stats: &PackageResolutionStatistics,
+    ) -> Self::Priority {
+        // Decide conflicted packages first, then exact pins, then the rest
+        // breadth first.
+        let pinned = range.as_singleton().is_some();
+        (
+            stats.conflict_count() * 2 + u32::from(pinned),
+            Reverse(match node {
+                Node::Root => 0,
+                Node::Extra(..) => 1,
+                Node::Package(_) => 2,
+            }),
+        )
+    }
+
+    fn choose_version(
+        &self,
+        node: &Node,
+        range: &Ranges<Version>,
+    ) -> Result<Option<Version>, ProviderError> {
+        let name = match node {
+            Node::Root => return Ok(Some(Version::new([0]))),
+            Node::Package(name) | Node::Extra(name, _) => name,
+        };
+        let candidates = self.candidates(name).map_err(ProviderError)?;
+        let allow_pre = self.options.allow_prereleases || self.prerelease_ok.contains(name);
+        let in_range = || candidates.iter().filter(|c| range.contains(&c.version));
+        // Candidates are sorted newest first. Pre-releases only when allowed,
+        // or when nothing else is in range (as pip).
+        let finals = in_range().find(|c| allow_pre || !c.version.any_prerelease());
+        Ok(finals
+            .or_else(|| in_range().next())
+            .map(|c| c.version.clone()))
+    }
+
+    fn get_dependencies(
+        &self,
+        node: &Node,
+        version: &Version,
+    ) -> Result<Dependencies<Node, Ranges<Version>, String>, ProviderError> {
+        let (name, extra) = match node {
+            Node::Root => {
+                return Ok(match self.edges(self.requirements.iter(), &[], None) {
+                    Ok(edges) => Dependencies::Available(
+                        edges.into_iter().collect::<DependencyConstraints<_, _>>(),
+                    ),
+                    Err(reason) => Dependencies::Unavailable(reason),
+                });
+            }
+            Node::Package(name) => (name, None),
+            Node::Extra(name, extra) => (name, Some(extra)),
+        };
+        let candidates = self.candidates(name).map_err(ProviderError)?;
+        let Some(candidate) = candidates.iter().find(|c| &c.version == version) else {
+            return Ok(Dependencies::Unavailable(format!(
+                "no wheel of {name} {version} for this target"
+            )));
+        };
+        let metadata = self
+            .runtime
+            .block_on(self.source.metadata(candidate))
+            .map_err(ProviderError)?;
+        let extras: Vec<ExtraName> = extra.cloned().into_iter().collect();
+        if let Some(extra) = extra
+            && !metadata.extras().contains(extra)
+        {
+            // pip warns and installs the package without the extra.
+            tracing::warn!("{name} {version} has no extra `{extra}`");
+        }
+        let edges = self.edges(metadata.requires_dist.iter(), &extras, Some(name));
+        Ok(match edges {
+            Ok(mut edges) => {
+                if extra.is_some() {
+                    // `name[extra]` stands for `name` at the same version.
+                    edges.retain(|(n, _)| n != &Node::Package(name.clone()));
+                    edges.push((
+                        Node::Package(name.clone()),
+                        Ranges::singleton(version.clone()),
+                    ));
+                }
+                Dependencies::Available(edges.into_iter().collect::<DependencyConstraints<_, _>>())
+            }
+            Err(reason) => Dependencies::Unavailable(reason),
+        })
+    }
+}
+
+/// Resolves `requirements` for `target`. Must run on a blocking thread of
+/// a multi-threaded runtime (see `tokio::task::spawn_blocking`).
+pub fn resolve_target(
+    source: &PackageSource,
+    target: &Target,
+    requirements: &[Requirement],
+    constraints: &[Requirement],
+    options: &ResolveOptions,
+) -> Result<Resolution, ResolveError> {
+    let mut constraint_ranges: BTreeMap<PackageName, Ranges<Version>> = BTreeMap::new();
+    for constraint in constraints {
+        if constraint.marker.evaluate(target.markers(), &[]) {
+            let range = requirement_ranges(constraint);
+            constraint_ranges
+                .entry(constraint.name.clone())
+                .and_modify(|r| *r = r.intersection(&range))
+                .or_insert(range);
+        }
+    }
+    let mut exact_pins: BTreeMap<PackageName, BTreeSet<Version>> = BTreeMap::new();
+    let mut prerelease_ok = BTreeSet::new();
+    for requirement in requirements.iter().chain(constraints) {
+        if let Some(VersionOrUrl::VersionSpecifier(specifiers)) = &requirement.version_or_url {
+            for specifier in specifiers.iter() {
+                if matches!(
+                    specifier.operator(),
+                    pep440_rs::Operator::Equal | pep440_rs::Operator::ExactEqual
+                ) {
+                    exact_pins
+                        .entry(requirement.name.clone())
+                        .or_default()
+                        .insert(specifier.version().clone());
+                }
+                if specifier.version().any_prerelease() {
+                    prerelease_ok.insert(requirement.name.clone());
+                }
+            }
+        }
+    }
+    let provider = Provider {
+        source,
+        target,
+        runtime: tokio::runtime::Handle::current(),
+        constraints: constraint_ranges,
+        exact_pins,
+        prerelease_ok,
+        requirements: requirements.to_vec(),
+        options: options.clone(),
+    };
+    let solution = match pubgrub::resolve(&provider, Node::Root, Version::new([0])) {
+        Ok(solution) => solution,
+        Err(PubGrubError::NoSolution(mut tree)) => {
+            // Versions a range excludes are noise in the story, but a
+            // package with no wheel at all for the target is the cause
+            // users need: say what it does have wheels for.
+            let mut unavailable = Vec::new();
+            report::packages_without_versions(&tree, &mut unavailable);
+            tree.collapse_no_versions();
+            let mut explanation =
+                DefaultStringReporter::report_with_formatter(&tree, &report::Formatter);
+            for name in unavailable {
+                let no_candidates = provider.candidates(&name).is_ok_and(|c| c.is_empty());
+                let files = provider.runtime.block_on(provider.source.files(&name));
+                if let (true, Ok(files)) = (no_candidates, files)
+                    && let Err(no_wheel) = crate::index::select::select_wheel(
+                        &name,
+                        &files,
+                        &VersionSpecifiers::empty(),
+                        target,
+                        true,
+                    )
+                {
+                    explanation.push_str(&format!("\n{name}: {}", no_wheel.reason));
+                }
+            }
+            return Err(ResolveError::Conflict {
+                target: target.name(),
+                explanation,
+            });
+        }
+        Err(PubGrubError::ErrorChoosingVersion { source, .. })
+        | Err(PubGrubError::ErrorRetrievingDependencies { source, .. }) => {
+            return Err(ResolveError::Source {
+                target: target.name(),
+                source: source.0,
+            });
+        }
+        Err(other) => {
+            return Err(ResolveError::Internal {
+                target: target.name(),
+                message: other.to_string(),
+            });
+        }
+    };
+    build_resolution(&provider, solution.into_iter().collect())
+}
+
+/// Pins with their files, and who requires each package.
+fn build_resolution(
+    provider: &Provider,
+    solution: Vec<(Node, Version)>,
+) -> Result<Resolution, ResolveError> {
+    let target = provider.target.name();
+    let source_error = |source: SourceError| ResolveError::Source {
+        target: target.clone(),
+        source,
+    };
+    let mut extras_of: BTreeMap<PackageName, BTreeSet<ExtraName>> = BTreeMap::new();
+    for (node, _) in &solution {
+        if let Node::Extra(name, extra) = node {
+            extras_of
+                .entry(name.clone())
+                .or_default()
+                .insert(extra.clone());
+        }
+    }
+    let mut candidates = BTreeMap::new();
+    let mut pins = BTreeMap::new();
+    for (node, version) in &solution {
+        let Node::Package(name) = node else { continue };
+        let list = provider.candidates(name).map_err(source_error)?;
+        let candidate = list
+            .iter()
+            .find(|c| &c.version == version)
+            .cloned()
+            .ok_or_else(|| ResolveError::Internal {
+                target: target.clone(),
+                message: format!("the chosen {name} {version} has no candidate"),
+            })?;
+        pins.insert(
+            name.clone(),
+            Pin {
+                name: name.to_string(),
+                version: version.to_string(),
+                filename: candidate.file.filename.clone(),
+                required_by: BTreeSet::new(),
+                extras: extras_of
+                    .get(name)
+                    .into_iter()
+                    .flatten()
+                    .map(ToString::to_string)
+                    .collect(),
+            },
+        );
+        candidates.insert(name.clone(), candidate);
+    }
+    // Who requires whom, from the metadata of the chosen versions.
+    for requirement in &provider.requirements {
+        if requirement.marker.evaluate(provider.target.markers(), &[])
+            && let Some(pin) = pins.get_mut(&requirement.name)
+        {
+            pin.required_by.insert("direct".into());
+        }
+    }
+    for (name, candidate) in &candidates {
+        let metadata = provider
+            .runtime
+            .block_on(provider.source.metadata(candidate))
+            .map_err(source_error)?;
+        let extras: Vec<ExtraName> = extras_of.get(name).into_iter().flatten().cloned().collect();
+        for requirement in &metadata.requires_dist {
+            if &requirement.name != name
+                && requirement
+                    .marker
+                    .evaluate(provider.target.markers(), &extras)
+                && let Some(pin) = pins.get_mut(&requirement.name)
+            {
+                pin.required_by.insert(name.to_string());
+            }
+        }
+    }
+    Ok(Resolution {
+        target,
+        pins,
+        candidates,
+    })
+}

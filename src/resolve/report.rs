@@ -1,0 +1,191 @@
+//! Conflicts in words: PubGrub's derivation tree rendered for people,
+//! naming the requirements as such and explaining empty candidates as
+//! "no wheel for this target" (candidates are per target already).
+
+use pep440_rs::Version;
+use pep508_rs::PackageName;
+use pubgrub::{DerivationTree, Derived, External, Map, Ranges, ReportFormatter, Term};
+
+use super::Node;
+
+pub struct Formatter;
+
+/// `the requirements`, `left==1.0`, `common <2`, or `right` for any version.
+fn describe(node: &Node, range: &Ranges<Version>) -> String {
+    if *node == Node::Root {
+        return "the requirements".into();
+    }
+    if range == &Ranges::full() {
+        return node.to_string();
+    }
+    if let Some(version) = range.as_singleton() {
+        return format!("{node}=={version}");
+    }
+    format!("{node} {range}")
+}
+
+type Terms = Map<Node, Term<Ranges<Version>>>;
+
+impl ReportFormatter<Node, Ranges<Version>, String> for Formatter {
+    type Output = String;
+
+    fn format_external(&self, external: &External<Node, Ranges<Version>, String>) -> String {
+        match external {
+            External::NotRoot(node, version) => format!("we resolve {node} {version}"),
+            External::NoVersions(node, range) if range == &Ranges::full() => {
+                format!("no version of {node} has a wheel for this target")
+            }
+            External::NoVersions(node, range) => {
+                format!(
+                    "no version of {} has a wheel for this target",
+                    describe(node, range)
+                )
+            }
+            External::Custom(node, range, reason) => format!("{}: {reason}", describe(node, range)),
+
+            External::FromDependencyOf(node, range, dependency, dependency_range) => format!(
+                "{} {} {}",
+                describe(node, range),
+                if *node == Node::Root {
+                    "require"
+                } else {
+                    "depends on"
+                },
+                describe(dependency, dependency_range)
+            ),
+        }
+    }
+
+    fn format_terms(&self, terms: &Terms) -> String {
+        let list: Vec<_> = terms.iter().collect();
+        match list.as_slice() {
+            [] => "no solution exists".into(),
+            [(Node::Root, Term::Positive(_))] => "the requirements cannot be satisfied".into(),
+            [(node, Term::Positive(range))] => format!("{} cannot be used", describe(node, range)),
+            [(node, Term::Negative(range))] => format!("{} is required", describe(node, range)),
+            [(n1, Term::Positive(r1)), (n2, Term::Negative(r2))] => self.format_external(
+                &External::FromDependencyOf((*n1).clone(), r1.clone(), (*n2).clone(), r2.clone()),
+            ),
+            [(n1, Term::Negative(r1)), (n2, Term::Positive(r2))] => self.format_external(
+                &External::FromDependencyOf((*n2).clone(), r2.clone(), (*n1).clone(), r1.clone()),
+            ),
+            many => {
+                let names: Vec<String> = many
+                    .iter()
+                    .map(|(node, term)| match term {
+                        Term::Positive(range) => describe(node, range),
+                        Term::Negative(range) => format!("not {}", describe(node, range)),
+                    })
+                    .collect();
+                format!("{} cannot be used together", names.join(", "))
+            }
+        }
+    }
+
+    fn explain_both_external(
+        &self,
+        first: &External<Node, Ranges<Version>, String>,
+        second: &External<Node, Ranges<Version>, String>,
+        terms: &Terms,
+    ) -> String {
+        format!(
+            "Because {} and {}, {}.",
+            self.format_external(first),
+            self.format_external(second),
+            self.format_terms(terms)
+        )
+    }
+
+    fn explain_both_ref(
+        &self,
+        first_id: usize,
+        first: &Derived<Node, Ranges<Version>, String>,
+        second_id: usize,
+        second: &Derived<Node, Ranges<Version>, String>,
+        terms: &Terms,
+    ) -> String {
+        format!(
+            "Because {} ({first_id}) and {} ({second_id}), {}.",
+            self.format_terms(&first.terms),
+            self.format_terms(&second.terms),
+            self.format_terms(terms)
+        )
+    }
+
+    fn explain_ref_and_external(
+        &self,
+        id: usize,
+        derived: &Derived<Node, Ranges<Version>, String>,
+        external: &External<Node, Ranges<Version>, String>,
+        terms: &Terms,
+    ) -> String {
+        format!(
+            "Because {} ({id}) and {}, {}.",
+            self.format_terms(&derived.terms),
+            self.format_external(external),
+            self.format_terms(terms)
+        )
+    }
+
+    fn and_explain_external(
+        &self,
+        external: &External<Node, Ranges<Version>, String>,
+        terms: &Terms,
+    ) -> String {
+        format!(
+            "And because {}, {}.",
+            self.format_external(external),
+            self.format_terms(terms)
+        )
+    }
+
+    fn and_explain_ref(
+        &self,
+        id: usize,
+        derived: &Derived<Node, Ranges<Version>, String>,
+        terms: &Terms,
+    ) -> String {
+        format!(
+            "And because {} ({id}), {}.",
+            self.format_terms(&derived.terms),
+            self.format_terms(terms)
+        )
+    }
+
+    fn and_explain_prior_and_external(
+        &self,
+        prior: &External<Node, Ranges<Version>, String>,
+        external: &External<Node, Ranges<Version>, String>,
+        terms: &Terms,
+    ) -> String {
+        format!(
+            "And because {} and {}, {}.",
+            self.format_external(prior),
+            self.format_external(external),
+            self.format_terms(terms)
+        )
+    }
+}
+
+/// Packages the tree says have no version at all in some range (before
+/// collapsing), deduplicated, in order of appearance.
+pub fn packages_without_versions(
+    tree: &DerivationTree<Node, Ranges<Version>, String>,
+    out: &mut Vec<PackageName>,
+) {
+    match tree {
+        DerivationTree::External(External::NoVersions(
+            Node::Package(name) | Node::Extra(name, _),
+            _,
+        )) => {
+            if !out.contains(name) {
+                out.push(name.clone());
+            }
+        }
+        DerivationTree::External(_) => {}
+        DerivationTree::Derived(derived) => {
+            packages_without_versions(&derived.cause1, out);
+            packages_without_versions(&derived.cause2, out);
+        }
+    }
+}
