@@ -35,6 +35,42 @@ pub fn write_file(path: &Path, bytes: &[u8], overwrite: Overwrite) -> io::Result
     }
 }
 
+/// Where `replace_dir` keeps the previous folder while it swaps.
+fn backup_of(dest: &Path) -> std::path::PathBuf {
+    let name = dest
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    dest.with_file_name(format!(".{name}.replaced"))
+}
+
+/// The backup a swap killed between its two renames left behind, if any.
+pub fn replaced_dir_backup(dest: &Path) -> Option<std::path::PathBuf> {
+    let backup = backup_of(dest);
+    backup.is_dir().then_some(backup)
+}
+
+/// Replaces the folder `dest` with the folder `staging` (same parent). The
+/// old folder is renamed aside first, so a failure puts it back, and a
+/// kill between the two renames leaves it under `replaced_dir_backup`.
+pub fn replace_dir(staging: &Path, dest: &Path) -> io::Result<()> {
+    if !dest.exists() {
+        return std::fs::rename(staging, dest);
+    }
+    let backup = backup_of(dest);
+    if backup.exists() {
+        std::fs::remove_dir_all(&backup)?;
+    }
+    std::fs::rename(dest, &backup)?;
+    if let Err(error) = std::fs::rename(staging, dest) {
+        let _ = std::fs::rename(&backup, dest);
+        return Err(error);
+    }
+    // The new folder is in place; a leftover backup only costs space.
+    let _ = std::fs::remove_dir_all(&backup);
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -54,6 +90,28 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names, ["chiron.toml"]);
+    }
+
+    #[test]
+    fn folders_are_replaced_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("wheelhouse");
+        let staging = dir.path().join("staging");
+        std::fs::create_dir(&staging).unwrap();
+        std::fs::write(staging.join("new"), "1").unwrap();
+        replace_dir(&staging, &dest).unwrap();
+        assert!(dest.join("new").is_file());
+
+        std::fs::create_dir(&staging).unwrap();
+        std::fs::write(staging.join("newer"), "2").unwrap();
+        replace_dir(&staging, &dest).unwrap();
+        assert!(dest.join("newer").is_file() && !dest.join("new").exists());
+        assert!(replaced_dir_backup(&dest).is_none());
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["wheelhouse"]);
     }
 
     #[test]

@@ -253,3 +253,165 @@ dev = ["pytest"]
         assert!(error.contains("3.12+"), "{error}");
     }
 }
+
+/// The requirements a `pyproject.toml` declares: `[project] dependencies`,
+/// the named `optional-dependencies` (extras), and the named PEP 735
+/// `[dependency-groups]` (following `{include-group = "..."}`).
+pub fn pyproject_requirements(
+    path: &Path,
+    extras: &[String],
+    groups: &[String],
+) -> Result<Vec<pep508_rs::Requirement>, ProjectError> {
+    use std::str::FromStr;
+    let text = std::fs::read_to_string(path).map_err(|source| ProjectError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let doc: toml::Table = toml::from_str(&text).map_err(|e| ProjectError::Toml {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    let invalid = |message: String| ProjectError::Toml {
+        path: path.to_path_buf(),
+        message,
+    };
+    let parse =
+        |value: &toml::Value, context: &str| -> Result<pep508_rs::Requirement, ProjectError> {
+            let text = value
+                .as_str()
+                .ok_or_else(|| invalid(format!("{context}: `{value}` is not a string")))?;
+            pep508_rs::Requirement::from_str(text).map_err(|e| {
+                invalid(format!(
+                    "{context}: `{text}` is not a valid requirement: {}",
+                    e.message
+                ))
+            })
+        };
+    let project = doc.get("project").and_then(toml::Value::as_table);
+    let dynamic = project
+        .and_then(|p| p.get("dynamic"))
+        .and_then(toml::Value::as_array)
+        .is_some_and(|d| d.iter().any(|v| v.as_str() == Some("dependencies")));
+    if dynamic {
+        return Err(invalid(
+            "[project] dependencies are dynamic: chiron cannot read them without building the project; list them in a requirements file".into(),
+        ));
+    }
+    let mut out = Vec::new();
+    for value in project
+        .and_then(|p| p.get("dependencies"))
+        .and_then(toml::Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        out.push(parse(value, "[project] dependencies")?);
+    }
+    let optional = project
+        .and_then(|p| p.get("optional-dependencies"))
+        .and_then(toml::Value::as_table);
+    for extra in extras {
+        let normalized = extra.replace(['_', '.'], "-").to_ascii_lowercase();
+        let list = optional
+            .and_then(|o| {
+                o.iter()
+                    .find(|(k, _)| k.replace(['_', '.'], "-").to_ascii_lowercase() == normalized)
+            })
+            .and_then(|(_, v)| v.as_array())
+            .ok_or_else(|| invalid(format!("no optional-dependencies named `{extra}`")))?;
+        for value in list {
+            out.push(parse(value, &format!("optional-dependencies.{extra}"))?);
+        }
+    }
+    let all_groups = doc.get("dependency-groups").and_then(toml::Value::as_table);
+    for group in groups {
+        collect_group(
+            all_groups,
+            group,
+            &mut Vec::new(),
+            &mut out,
+            &parse,
+            &invalid,
+        )?;
+    }
+    Ok(out)
+}
+
+fn collect_group(
+    groups: Option<&toml::Table>,
+    name: &str,
+    stack: &mut Vec<String>,
+    out: &mut Vec<pep508_rs::Requirement>,
+    parse: &dyn Fn(&toml::Value, &str) -> Result<pep508_rs::Requirement, ProjectError>,
+    invalid: &dyn Fn(String) -> ProjectError,
+) -> Result<(), ProjectError> {
+    // PEP 735: group names compare normalised, like package names.
+    let normalize = |s: &str| s.replace(['_', '.'], "-").to_ascii_lowercase();
+    if stack.iter().any(|s| normalize(s) == normalize(name)) {
+        return Err(invalid(format!(
+            "dependency group `{name}` includes itself ({} -> {name})",
+            stack.join(" -> ")
+        )));
+    }
+    let entries = groups
+        .and_then(|g| g.iter().find(|(k, _)| normalize(k) == normalize(name)))
+        .and_then(|(_, v)| v.as_array())
+        .ok_or_else(|| invalid(format!("no [dependency-groups] entry named `{name}`")))?;
+    stack.push(name.to_string());
+    for entry in entries {
+        match entry.as_table().and_then(|t| t.get("include-group")) {
+            Some(included) => {
+                let included = included.as_str().ok_or_else(|| {
+                    invalid(format!("group `{name}`: include-group must be a string"))
+                })?;
+                collect_group(groups, included, stack, out, parse, invalid)?;
+            }
+            None => out.push(parse(entry, &format!("dependency-groups.{name}"))?),
+        }
+    }
+    stack.pop();
+    Ok(())
+}
+
+#[cfg(test)]
+mod pyproject_tests {
+    use super::*;
+
+    fn names(requirements: &[pep508_rs::Requirement]) -> Vec<String> {
+        requirements.iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn dependencies_extras_and_groups() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pyproject.toml");
+        std::fs::write(
+            &path,
+            r#"
+[project]
+name = "demo"
+dependencies = ["requests>=2"]
+[project.optional-dependencies]
+Socks_Proxy = ["pysocks"]
+[dependency-groups]
+test = ["pytest", {include-group = "lint"}]
+lint = ["ruff"]
+loop-a = [{include-group = "loop-b"}]
+loop-b = [{include-group = "loop-a"}]
+"#,
+        )
+        .unwrap();
+        let all = pyproject_requirements(&path, &["socks-proxy".into()], &["test".into()]).unwrap();
+        assert_eq!(names(&all), ["requests>=2", "pysocks", "pytest", "ruff"]);
+        let error = pyproject_requirements(&path, &[], &["loop-a".into()])
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("includes itself"), "{error}");
+        let error = pyproject_requirements(&path, &["nope".into()], &[])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("no optional-dependencies named `nope`"),
+            "{error}"
+        );
+    }
+}

@@ -38,3 +38,17 @@ fn config_schema_describes_every_section() {
     }
     assert_eq!(schema["additionalProperties"], false);
 }
+
+#[test]
+fn manifest_schema_is_up_to_date() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/manifest.schema.json");
+    let generated = chiron::wheelhouse::manifest::json_schema();
+    if std::env::var_os("CHIRON_UPDATE_SCHEMAS").is_some() {
+        std::fs::write(&path, &generated).unwrap();
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "schemas/manifest.schema.json is out of date: run CHIRON_UPDATE_SCHEMAS=1 cargo test --test schemas"
+    );
+}

@@ -4,16 +4,13 @@ use std::path::PathBuf;
 
 use anyhow::{Context as _, Result};
 use clap::{Args, Subcommand};
-use pep508_rs::Requirement;
 use serde::Serialize;
 
-use chiron::config::LoadedConfig;
 use chiron::doctor::human_bytes;
-use chiron::index::client::{ClientSettings, IndexClient};
-use chiron::lock::requirements_txt::read_requirements;
-use chiron::python::target::{Floors, NamedPlatform, Platform, PythonVersion, Target};
+use chiron::index::client::IndexClient;
 use chiron::wheelhouse::{ExactDownload, download_exact, list_packages};
 
+use super::inputs::{InputArgs, TargetArgs, gather, targets};
 use super::{Context, Exit, UsageError, style};
 
 #[derive(Debug, Subcommand)]
@@ -35,27 +32,9 @@ impl ManageCommand {
 }
 
 #[derive(Debug, Args)]
-pub struct TargetArgs {
-    /// Python versions, comma-separated (default: [targets] python).
-    #[arg(long, value_delimiter = ',', value_name = "X.Y,...")]
-    pub python: Vec<PythonVersion>,
-    /// Platforms, comma-separated names or wheel platform tags (default:
-    /// [targets] platforms, else this machine's).
-    #[arg(long = "platform", value_delimiter = ',', value_name = "NAME,...")]
-    pub platforms: Vec<Platform>,
-}
-
-#[derive(Debug, Args)]
 pub struct DownloadArgs {
-    /// Requirements such as `requests==2.32.3` or `numpy>=2`.
-    #[arg(value_name = "REQUIREMENT")]
-    pub requirements: Vec<String>,
-    /// Read requirements from a file (repeatable).
-    #[arg(short = 'r', long = "requirement", value_name = "FILE")]
-    pub files: Vec<PathBuf>,
-    /// Limit versions with a constraints file (repeatable).
-    #[arg(short = 'c', long = "constraint", value_name = "FILE")]
-    pub constraints: Vec<PathBuf>,
+    #[command(flatten)]
+    pub inputs: InputArgs,
     #[command(flatten)]
     pub targets: TargetArgs,
     /// Destination folder (default: [wheelhouse] dir).
@@ -65,22 +44,10 @@ pub struct DownloadArgs {
     /// until the resolver (chiron wheelhouse) resolves dependencies.
     #[arg(long)]
     pub no_deps: bool,
-    /// Allow pre-releases.
-    #[arg(long)]
-    pub pre: bool,
     /// Accept files the index lists without a sha256 (the hash is computed
     /// from the download instead).
     #[arg(long)]
     pub allow_unhashed: bool,
-    /// The index to use instead of [index] url / PIP_INDEX_URL.
-    #[arg(long, short = 'i', value_name = "URL")]
-    pub index_url: Option<String>,
-    /// Further indexes (repeatable).
-    #[arg(long, value_name = "URL")]
-    pub extra_index_url: Vec<String>,
-    /// Local folders or pages of files (repeatable).
-    #[arg(long, short = 'f', value_name = "PATH|URL")]
-    pub find_links: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -98,50 +65,6 @@ pub async fn run(command: ManageCommand, ctx: &Context) -> Result<Exit> {
     }
 }
 
-/// The targets named by flags, else by the configuration; the platform
-/// defaults to this machine's.
-fn targets(args: &TargetArgs, loaded: &LoadedConfig) -> Result<Vec<Target>> {
-    let config = &loaded.config.targets;
-    let python = if args.python.is_empty() {
-        config.python.clone()
-    } else {
-        args.python.clone()
-    };
-    if python.is_empty() {
-        return Err(UsageError {
-            message: "no Python version to target".into(),
-            hint: "pass --python 3.12 (comma-separated for several), or set [targets] python in chiron.toml".into(),
-        }
-        .into());
-    }
-    let mut platforms = if args.platforms.is_empty() {
-        config.platforms.clone()
-    } else {
-        args.platforms.clone()
-    };
-    if platforms.is_empty() {
-        let host = NamedPlatform::host().ok_or_else(|| UsageError {
-            message: "this machine's platform has no name chiron knows".into(),
-            hint: "pass --platform with a wheel platform tag".into(),
-        })?;
-        platforms.push(Platform::Named(host));
-    }
-    let floors =
-        Floors::parse(&config.min_glibc, &config.min_musl, &config.min_macos).map_err(|e| {
-            UsageError {
-                message: e.to_string(),
-                hint: "fix [targets] in chiron.toml".into(),
-            }
-        })?;
-    Ok(
-        Target::matrix(&python, &platforms, floors).map_err(|e| UsageError {
-            message: e.to_string(),
-            hint: "use a platform name (linux-x86_64, ...) or a manylinux/musllinux/macosx/win tag"
-                .into(),
-        })?,
-    )
-}
-
 async fn download(args: DownloadArgs, ctx: &Context) -> Result<Exit> {
     let loaded = ctx.require_config()?;
     if !args.no_deps {
@@ -154,67 +77,20 @@ async fn download(args: DownloadArgs, ctx: &Context) -> Result<Exit> {
         .into());
     }
     let targets = targets(&args.targets, loaded)?;
-    let mut settings = ClientSettings::from_config(loaded);
-    let mut requirements = Vec::new();
-    let mut constraints = Vec::new();
-    let mut pre = args.pre;
-    let env = |name: &str| ctx.env.get(name).map(str::to_string);
-    for text in &args.requirements {
-        let requirement: Requirement =
-            text.parse()
-                .map_err(|e: pep508_rs::Pep508Error| UsageError {
-                    message: format!("`{text}` is not a valid requirement: {}", e.message),
-                    hint: "requirements are PEP 508: name[extras] specifiers ; markers".into(),
-                })?;
-        requirements.push(requirement);
-    }
-    for file in &args.files {
-        let parsed = read_requirements(&ctx.cwd.join(file), &env)?;
-        requirements.extend(parsed.requirements.into_iter().map(|r| r.requirement));
-        constraints.extend(parsed.constraints.into_iter().map(|r| r.requirement));
-        pre |= parsed.pre;
-        if let Some(url) = parsed.index_url {
-            settings.index_urls[0] = url;
-        }
-        settings.index_urls.extend(parsed.extra_index_urls);
-        settings.find_links.extend(parsed.find_links);
-        if parsed.no_index {
-            settings.index_urls.clear();
-        }
-    }
-    for file in &args.constraints {
-        let parsed = read_requirements(&ctx.cwd.join(file), &env)?;
-        constraints.extend(
-            parsed
-                .requirements
-                .into_iter()
-                .chain(parsed.constraints)
-                .map(|r| r.requirement),
-        );
-    }
-    if requirements.is_empty() {
+    let gathered = gather(&args.inputs, ctx, loaded, None)?;
+    if gathered.requirements.is_empty() {
         return Err(UsageError {
             message: "nothing to download".into(),
             hint: "name packages (`chiron manage download --no-deps requests==2.32.3`) or pass -r requirements.txt".into(),
         }
         .into());
     }
-    if let Some(url) = args.index_url {
-        match settings.index_urls.first_mut() {
-            Some(first) => *first = url,
-            None => settings.index_urls.push(url),
-        }
-    }
-    settings.index_urls.extend(args.extra_index_url);
-    settings
-        .find_links
-        .extend(args.find_links.into_iter().map(|link| {
-            if link.contains("://") {
-                link
-            } else {
-                ctx.cwd.join(link).display().to_string()
-            }
-        }));
+    let (requirements, constraints, pre, settings) = (
+        gathered.requirements,
+        gathered.constraints,
+        gathered.pre,
+        gathered.settings,
+    );
     let client = IndexClient::new(settings)?;
     let dest = match args.dest {
         Some(dest) => ctx.cwd.join(dest),
@@ -277,10 +153,10 @@ async fn download(args: DownloadArgs, ctx: &Context) -> Result<Exit> {
     Ok(Exit::Ok)
 }
 /// Download progress on stderr, drawn only when asked for.
-struct DownloadBar(Option<indicatif::ProgressBar>);
+pub struct DownloadBar(Option<indicatif::ProgressBar>);
 
 impl DownloadBar {
-    fn new(enabled: bool) -> Self {
+    pub fn new(enabled: bool) -> Self {
         Self(enabled.then(|| {
             let bar = indicatif::ProgressBar::with_draw_target(
                 None,

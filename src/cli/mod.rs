@@ -4,7 +4,9 @@
 mod config;
 mod doctor;
 mod init;
+mod inputs;
 mod manage;
+mod wheelhouse;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -73,6 +75,9 @@ pub enum Command {
     /// Show the effective configuration or its JSON Schema.
     #[command(subcommand)]
     Config(config::ConfigCommand),
+    /// Resolve the requirements for every target, download every wheel once
+    /// with hash verification, and write locks, SHA256SUMS and a manifest.
+    Wheelhouse(wheelhouse::WheelhouseArgs),
     /// Download exact packages into a folder, or list a folder's packages.
     #[command(subcommand)]
     Manage(manage::ManageCommand),
@@ -85,6 +90,7 @@ impl Command {
             Command::Doctor(_) => "doctor",
             Command::Config(command) => command.name(),
             Command::Manage(command) => command.name(),
+            Command::Wheelhouse(_) => "wheelhouse",
         }
     }
 }
@@ -133,6 +139,7 @@ pub async fn run(command: Command, ctx: &Context) -> Result<Exit> {
         Command::Doctor(args) => doctor::run(args, ctx).await,
         Command::Config(command) => config::run(command, ctx),
         Command::Manage(command) => manage::run(command, ctx).await,
+        Command::Wheelhouse(args) => wheelhouse::run(args, ctx).await,
     }
 }
 
@@ -217,6 +224,8 @@ fn hint_for(error: &anyhow::Error) -> Option<String> {
         {
             Some(e.hint.clone())
         } else if let Some(e) = cause.downcast_ref::<chiron::wheelhouse::DownloadError>() {
+            e.hint()
+        } else if let Some(e) = cause.downcast_ref::<chiron::wheelhouse::build::WheelhouseError>() {
             e.hint()
         } else if let Some(e) = cause.downcast_ref::<chiron::index::client::IndexError>() {
             e.hint()

@@ -236,6 +236,9 @@ pub struct IndexClient {
     http: reqwest::Client,
     credentials: Credentials,
     limit: Arc<Semaphore>,
+    /// Files and bytes fetched from the network so far.
+    fetched: std::sync::atomic::AtomicU64,
+    fetched_bytes: std::sync::atomic::AtomicU64,
 }
 
 impl IndexClient {
@@ -255,11 +258,20 @@ impl IndexClient {
             http,
             credentials,
             limit,
+            fetched: Default::default(),
+            fetched_bytes: Default::default(),
         })
     }
 
     pub fn settings(&self) -> &ClientSettings {
         &self.settings
+    }
+
+    /// Files and bytes downloaded from the network by this client so far
+    /// (cache hits and files already present do not count).
+    pub fn fetched(&self) -> (u64, u64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        (self.fetched.load(Relaxed), self.fetched_bytes.load(Relaxed))
     }
 
     /// Every file of `package` the configured sources list. A name found on
@@ -605,7 +617,14 @@ impl IndexClient {
             }
             let blob = self.blob_path(expected);
             if blob.is_file() {
-                let (actual, size) = copy_verified(&blob, &dest, dest_dir).map_err(io(&dest))?;
+                // A hard link costs no copy; the hash is checked either way.
+                let _ = std::fs::remove_file(&dest);
+                let linked = std::fs::hard_link(&blob, &dest).is_ok();
+                let (actual, size) = if linked {
+                    hash_file(&dest).map_err(io(&dest))?
+                } else {
+                    copy_verified(&blob, &dest, dest_dir).map_err(io(&dest))?
+                };
                 if &actual == expected {
                     return Ok(Downloaded {
                         path: dest,
@@ -616,6 +635,7 @@ impl IndexClient {
                 }
                 // A corrupt cache entry: drop it and download again.
                 let _ = std::fs::remove_file(&blob);
+                let _ = std::fs::remove_file(&dest);
             }
         }
         if let Ok(local) = Url::parse(&file.url)
@@ -650,6 +670,10 @@ impl IndexClient {
                     })?;
                     let mut done = self.finish(file, dest, actual, size, expected)?;
                     done.fetched = true;
+                    self.fetched
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    self.fetched_bytes
+                        .fetch_add(size, std::sync::atomic::Ordering::Relaxed);
                     return Ok(done);
                 }
                 Err(error) if error.retryable() && attempt < attempts => {

@@ -309,6 +309,47 @@ fn split_hashes(line: &str) -> Result<(&str, Vec<String>), String> {
     Ok((spec, hashes))
 }
 
+/// One pinned requirement of a lock, as `render_pinned` writes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PinnedLine {
+    pub name: String,
+    pub extras: Vec<String>,
+    pub version: String,
+    /// Hex sha256 digests of the files this requirement may install.
+    pub hashes: Vec<String>,
+    /// `direct` or the packages that require it, written as a comment.
+    pub via: Vec<String>,
+}
+
+/// A hash-pinned requirements file for `pip install --require-hashes`,
+/// sorted by name, with `header` as leading comment lines.
+pub fn render_pinned(header: &str, lines: &[PinnedLine]) -> String {
+    let mut out = String::new();
+    for line in header.lines() {
+        out.push_str(&format!("# {line}\n").replace("# \n", "#\n"));
+    }
+    let mut sorted: Vec<&PinnedLine> = lines.iter().collect();
+    sorted.sort_by(|a, b| a.name.cmp(&b.name).then(a.version.cmp(&b.version)));
+    for line in sorted {
+        let extras = if line.extras.is_empty() {
+            String::new()
+        } else {
+            format!("[{}]", line.extras.join(","))
+        };
+        out.push_str(&format!("{}{extras}=={}", line.name, line.version));
+        let mut hashes = line.hashes.clone();
+        hashes.sort();
+        for hash in hashes {
+            out.push_str(&format!(" \\\n    --hash=sha256:{hash}"));
+        }
+        out.push('\n');
+        if !line.via.is_empty() {
+            out.push_str(&format!("    # via {}\n", line.via.join(", ")));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -420,6 +461,39 @@ mod tests {
             .map(|r| r.requirement.name.as_ref())
             .collect();
         assert_eq!(names, ["beta", "alpha"]);
+    }
+
+    #[test]
+    fn pinned_files_read_back_with_their_hashes() {
+        let text = render_pinned(
+            "a header\nsecond line",
+            &[
+                PinnedLine {
+                    name: "zeta".into(),
+                    extras: vec![],
+                    version: "1.0".into(),
+                    hashes: vec!["bb".into()],
+                    via: vec!["alpha".into()],
+                },
+                PinnedLine {
+                    name: "alpha".into(),
+                    extras: vec!["cli".into()],
+                    version: "2.0".into(),
+                    hashes: vec!["cc".into(), "aa".into()],
+                    via: vec!["direct".into()],
+                },
+            ],
+        );
+        assert!(
+            text.starts_with("# a header\n# second line\nalpha[cli]==2.0 \\\n    --hash=sha256:aa"),
+            "{text}"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(dir.path(), "lock.txt", &text);
+        let file = read_requirements(&path, &no_env).unwrap();
+        assert_eq!(file.requirements.len(), 2);
+        assert_eq!(file.requirements[0].hashes, ["sha256:aa", "sha256:cc"]);
+        assert_eq!(file.requirements[1].requirement.to_string(), "zeta==1.0");
     }
 
     #[test]

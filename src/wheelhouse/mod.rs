@@ -5,6 +5,9 @@
 //! when every pick succeeded downloads the distinct files, once each, then
 //! writes `SHA256SUMS`. `list_packages` describes a folder against targets.
 
+pub mod build;
+pub mod manifest;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 

@@ -1,0 +1,229 @@
+//! What `manage download` and `wheelhouse` share: reading requirement
+//! inputs (arguments, requirement files, the configuration's inputs),
+//! index flags, and the target matrix.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::Args;
+use pep508_rs::Requirement;
+
+use chiron::config::LoadedConfig;
+use chiron::index::client::ClientSettings;
+use chiron::lock::requirements_txt::read_requirements;
+use chiron::python::target::{Floors, NamedPlatform, Platform, PythonVersion, Target};
+
+use super::{Context, UsageError};
+
+#[derive(Debug, Args)]
+pub struct TargetArgs {
+    /// Python versions, comma-separated (default: [targets] python).
+    #[arg(long, value_delimiter = ',', value_name = "X.Y,...")]
+    pub python: Vec<PythonVersion>,
+    /// Platforms, comma-separated names or wheel platform tags (default:
+    /// [targets] platforms, else this machine's).
+    #[arg(long = "platform", value_delimiter = ',', value_name = "NAME,...")]
+    pub platforms: Vec<Platform>,
+}
+
+#[derive(Debug, Args)]
+pub struct InputArgs {
+    /// Requirements such as `requests==2.32.3` or `numpy>=2`.
+    #[arg(value_name = "REQUIREMENT")]
+    pub requirements: Vec<String>,
+    /// Read requirements from a file (repeatable).
+    #[arg(short = 'r', long = "requirement", value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Limit versions with a constraints file (repeatable).
+    #[arg(short = 'c', long = "constraint", value_name = "FILE")]
+    pub constraints: Vec<PathBuf>,
+    /// Allow pre-releases.
+    #[arg(long)]
+    pub pre: bool,
+    /// The index to use instead of [index] url / PIP_INDEX_URL.
+    #[arg(long, short = 'i', value_name = "URL")]
+    pub index_url: Option<String>,
+    /// Further indexes (repeatable).
+    #[arg(long, value_name = "URL")]
+    pub extra_index_url: Vec<String>,
+    /// Local folders or pages of files (repeatable).
+    #[arg(long, short = 'f', value_name = "PATH|URL")]
+    pub find_links: Vec<String>,
+}
+
+/// The inputs of a run, read.
+pub struct Gathered {
+    pub requirements: Vec<Requirement>,
+    pub constraints: Vec<Requirement>,
+    /// The files they came from.
+    pub input_files: Vec<PathBuf>,
+    pub settings: ClientSettings,
+    pub pre: bool,
+}
+
+/// Project inputs from the configuration, used when the command line names none.
+pub struct ConfigInputs<'a> {
+    pub extras: &'a [String],
+    pub groups: &'a [String],
+}
+
+pub fn gather(
+    args: &InputArgs,
+    ctx: &Context,
+    loaded: &LoadedConfig,
+    config_inputs: Option<ConfigInputs>,
+) -> Result<Gathered> {
+    let mut settings = ClientSettings::from_config(loaded);
+    let mut gathered = Gathered {
+        requirements: Vec::new(),
+        constraints: Vec::new(),
+        input_files: Vec::new(),
+        settings: ClientSettings::from_config(loaded),
+        pre: args.pre,
+    };
+    let env = |name: &str| ctx.env.get(name).map(str::to_string);
+    for text in &args.requirements {
+        let requirement: Requirement =
+            text.parse()
+                .map_err(|e: pep508_rs::Pep508Error| UsageError {
+                    message: format!("`{text}` is not a valid requirement: {}", e.message),
+                    hint: "requirements are PEP 508: name[extras] specifiers ; markers".into(),
+                })?;
+        gathered.requirements.push(requirement);
+    }
+    let mut files: Vec<PathBuf> = args.files.iter().map(|f| ctx.cwd.join(f)).collect();
+    let mut constraint_files: Vec<PathBuf> =
+        args.constraints.iter().map(|f| ctx.cwd.join(f)).collect();
+    let named_on_command_line = !args.requirements.is_empty() || !args.files.is_empty();
+    if let (Some(project), false) = (config_inputs, named_on_command_line) {
+        let inputs = &loaded.config.inputs;
+        if let Some(lock) = &inputs.lock {
+            return Err(UsageError {
+                message: format!(
+                    "[inputs] lock = {:?}: this version of chiron resolves from requirements and cannot take a lock as input",
+                    lock.display().to_string()
+                ),
+                hint: "remove [inputs] lock, or name requirements with -r / [inputs] requirements".into(),
+            }
+            .into());
+        }
+        files.extend(inputs.requirements.iter().map(|f| loaded.resolve(f)));
+        constraint_files.extend(inputs.constraints.iter().map(|f| loaded.resolve(f)));
+        if let Some(pyproject) = &inputs.pyproject {
+            let path = loaded.resolve(pyproject);
+            let extras = if project.extras.is_empty() {
+                &inputs.extras[..]
+            } else {
+                project.extras
+            };
+            let groups = if project.groups.is_empty() {
+                &inputs.groups[..]
+            } else {
+                project.groups
+            };
+            gathered
+                .requirements
+                .extend(chiron::project::pyproject_requirements(
+                    &path, extras, groups,
+                )?);
+            gathered.input_files.push(path);
+        }
+    }
+    for file in &files {
+        let parsed = read_requirements(file, &env)?;
+        gathered
+            .requirements
+            .extend(parsed.requirements.into_iter().map(|r| r.requirement));
+        gathered
+            .constraints
+            .extend(parsed.constraints.into_iter().map(|r| r.requirement));
+        gathered.pre |= parsed.pre;
+        if let Some(url) = parsed.index_url {
+            match settings.index_urls.first_mut() {
+                Some(first) => *first = url,
+                None => settings.index_urls.push(url),
+            }
+        }
+        settings.index_urls.extend(parsed.extra_index_urls);
+        settings.find_links.extend(parsed.find_links);
+        if parsed.no_index {
+            settings.index_urls.clear();
+        }
+        gathered.input_files.push(file.clone());
+    }
+    for file in &constraint_files {
+        let parsed = read_requirements(file, &env)?;
+        gathered.constraints.extend(
+            parsed
+                .requirements
+                .into_iter()
+                .chain(parsed.constraints)
+                .map(|r| r.requirement),
+        );
+        gathered.input_files.push(file.clone());
+    }
+    if let Some(url) = &args.index_url {
+        match settings.index_urls.first_mut() {
+            Some(first) => *first = url.clone(),
+            None => settings.index_urls.push(url.clone()),
+        }
+    }
+    settings
+        .index_urls
+        .extend(args.extra_index_url.iter().cloned());
+    settings
+        .find_links
+        .extend(args.find_links.iter().map(|link| {
+            if link.contains("://") {
+                link.clone()
+            } else {
+                ctx.cwd.join(link).display().to_string()
+            }
+        }));
+    gathered.settings = settings;
+    Ok(gathered)
+}
+
+/// The targets named by flags, else by the configuration; the platform
+/// defaults to this machine's.
+pub fn targets(args: &TargetArgs, loaded: &LoadedConfig) -> Result<Vec<Target>> {
+    let config = &loaded.config.targets;
+    let python = if args.python.is_empty() {
+        config.python.clone()
+    } else {
+        args.python.clone()
+    };
+    if python.is_empty() {
+        return Err(UsageError {
+            message: "no Python version to target".into(),
+            hint: "pass --python 3.12 (comma-separated for several), or set [targets] python in chiron.toml".into(),
+        }
+        .into());
+    }
+    let mut platforms = if args.platforms.is_empty() {
+        config.platforms.clone()
+    } else {
+        args.platforms.clone()
+    };
+    if platforms.is_empty() {
+        let host = NamedPlatform::host().ok_or_else(|| UsageError {
+            message: "this machine's platform has no name chiron knows".into(),
+            hint: "pass --platform with a wheel platform tag".into(),
+        })?;
+        platforms.push(Platform::Named(host));
+    }
+    let floors =
+        Floors::parse(&config.min_glibc, &config.min_musl, &config.min_macos).map_err(|e| {
+            UsageError {
+                message: e.to_string(),
+                hint: "fix [targets] in chiron.toml".into(),
+            }
+        })?;
+    Ok(
+        Target::matrix(&python, &platforms, floors).map_err(|e| UsageError {
+            message: e.to_string(),
+            hint: "use a platform name (linux-x86_64, ...) or a manylinux/musllinux/macosx/win tag"
+                .into(),
+        })?,
+    )
+}

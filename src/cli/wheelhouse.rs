@@ -1,0 +1,147 @@
+//! `chiron wheelhouse`: resolve and download for every target, write locks,
+//! checksums and the manifest.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context as _, Result};
+use clap::Args;
+
+use chiron::doctor::human_bytes;
+use chiron::index::client::IndexClient;
+use chiron::resolve::ResolveOptions;
+use chiron::wheelhouse::build::{WheelhouseRequest, build_wheelhouse};
+
+use super::inputs::{ConfigInputs, InputArgs, TargetArgs, gather, targets};
+use super::manage::DownloadBar;
+use super::{Context, Exit, UsageError, style};
+
+#[derive(Debug, Args)]
+pub struct WheelhouseArgs {
+    #[command(flatten)]
+    pub inputs: InputArgs,
+    #[command(flatten)]
+    pub targets: TargetArgs,
+    /// Optional-dependency groups of pyproject.toml to include (default: [inputs] extras).
+    #[arg(long = "extra", value_name = "NAME")]
+    pub extras: Vec<String>,
+    /// PEP 735 dependency groups to include (default: [inputs] groups).
+    #[arg(long = "group", value_name = "NAME")]
+    pub groups: Vec<String>,
+    /// Output folder (default: [wheelhouse] dir).
+    #[arg(long, short = 'o', value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Ignore files uploaded after this time, for reproducible resolutions
+    /// (RFC 3339, e.g. 2026-01-31T00:00:00Z, or a date).
+    #[arg(long, value_name = "TIME")]
+    pub exclude_newer: Option<String>,
+    /// Fail instead of resolving again when the inputs changed since the
+    /// wheelhouse was built.
+    #[arg(long, alias = "frozen")]
+    pub locked: bool,
+}
+
+pub async fn run(args: WheelhouseArgs, ctx: &Context) -> Result<Exit> {
+    let loaded = ctx.require_config()?;
+    let targets = targets(&args.targets, loaded)?;
+    let gathered = gather(
+        &args.inputs,
+        ctx,
+        loaded,
+        Some(ConfigInputs {
+            extras: &args.extras,
+            groups: &args.groups,
+        }),
+    )?;
+    if gathered.requirements.is_empty() {
+        return Err(UsageError {
+            message: "no requirements to resolve".into(),
+            hint: "name them (`chiron wheelhouse requests`), pass -r requirements.txt, or set [inputs] in chiron.toml (`chiron init`)".into(),
+        }
+        .into());
+    }
+    let exclude_newer = args.exclude_newer.map(|t| normalize_time(&t)).transpose()?;
+    let out = match args.out {
+        Some(out) => ctx.cwd.join(out),
+        None => loaded.resolve(&loaded.config.wheelhouse.dir),
+    };
+    let client = Arc::new(IndexClient::new(gathered.settings)?);
+    let request = WheelhouseRequest {
+        requirements: gathered.requirements,
+        constraints: gathered.constraints,
+        input_files: gathered.input_files,
+        targets,
+        out: out.clone(),
+        options: ResolveOptions {
+            allow_prereleases: gathered.pre,
+            exclude_newer,
+        },
+        locked: args.locked,
+    };
+    let bar = DownloadBar::new(ctx.progress);
+    let report = build_wheelhouse(client, &request, &bar)
+        .await
+        .with_context(|| format!("building the wheelhouse {}", out.display()))?;
+    drop(bar);
+    if ctx.out.json {
+        ctx.out.json(&report)?;
+        return Ok(Exit::Ok);
+    }
+    let mut text = String::new();
+    let width = report
+        .targets
+        .iter()
+        .map(|t| t.name.len())
+        .max()
+        .unwrap_or(0);
+    for target in &report.targets {
+        text.push_str(&format!(
+            "{:<width$}  {:>3} package(s)  {}\n",
+            target.name, target.packages, target.requirements_file
+        ));
+    }
+    let state = if report.up_to_date {
+        format!("{}up to date{:#}", style::OK, style::OK)
+    } else {
+        format!("{}written{:#}", style::OK, style::OK)
+    };
+    text.push_str(&format!(
+        "\n{state}: {} — {} file(s), {} ({} downloaded)\n",
+        report.wheelhouse.display(),
+        report.files,
+        human_bytes(report.bytes),
+        report.downloaded
+    ));
+    ctx.out.text(&text)?;
+    Ok(Exit::Ok)
+}
+
+/// `2026-01-31` or an RFC 3339 time, as `YYYY-MM-DDTHH:MM:SS` in UTC.
+fn normalize_time(text: &str) -> Result<String> {
+    let text = text.trim();
+    let bad = || UsageError {
+        message: format!("`{text}` is not a date or an RFC 3339 time"),
+        hint: "write --exclude-newer 2026-01-31 or 2026-01-31T12:00:00Z".into(),
+    };
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let date_ok = |d: &str| {
+        let parts: Vec<&str> = d.split('-').collect();
+        parts.len() == 3 && parts.iter().all(|p| digits(p)) && parts[0].len() == 4
+    };
+    if date_ok(text) {
+        return Ok(format!("{text}T00:00:00"));
+    }
+    let (date, time) = text.split_once('T').ok_or_else(bad)?;
+    let time = time.trim_end_matches('Z');
+    if !date_ok(date) || time.len() < 8 || !time[..8].split(':').all(digits) {
+        return Err(bad().into());
+    }
+    if time.len() > 8 && !time[8..].starts_with('.') {
+        return Err(UsageError {
+            message: format!("`{text}`: only UTC times (ending in Z) are supported"),
+            hint: "convert the time to UTC".into(),
+        }
+        .into());
+    }
+    Ok(format!("{date}T{}", &time[..8]))
+}

@@ -1,0 +1,523 @@
+//! `chiron wheelhouse`: resolve every target, download every needed file
+//! once, and write the wheelhouse (wheels, `requirements-<target>.txt`,
+//! `SHA256SUMS`, `manifest.json`) into a staging folder next to the
+//! destination, which then replaces the destination. A killed run leaves
+//! the previous wheelhouse as it was, and never a manifest that lies.
+//!
+//! With unchanged inputs and a complete wheelhouse, nothing is resolved or
+//! downloaded: the manifest's fingerprint of the inputs decides.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use futures_util::future::join_all;
+use pep508_rs::Requirement;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use tracing::Instrument;
+
+use super::manifest::{
+    InputFile, Inputs, MANIFEST_VERSION, Manifest, ManifestFile, ManifestPackage, ManifestTarget,
+    PackageUse, Tool,
+};
+use super::{Progress, write_sha256sums};
+use crate::index::client::{IndexClient, IndexError, hash_file, hex};
+use crate::index::redact_url;
+use crate::index::simple::IndexFile;
+use crate::lock::requirements_txt::{PinnedLine, render_pinned};
+use crate::python::target::Target;
+use crate::resolve::{PackageSource, Resolution, ResolveError, ResolveOptions, resolve_target};
+
+/// What `chiron wheelhouse` builds.
+#[derive(Debug, Clone)]
+pub struct WheelhouseRequest {
+    pub requirements: Vec<Requirement>,
+    pub constraints: Vec<Requirement>,
+    /// Files the requirements came from (hashed into the manifest).
+    pub input_files: Vec<PathBuf>,
+    pub targets: Vec<Target>,
+    pub out: PathBuf,
+    pub options: ResolveOptions,
+    /// Fail instead of resolving when the inputs changed since the manifest.
+    pub locked: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TargetSummary {
+    pub name: String,
+    pub packages: usize,
+    pub requirements_file: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct WheelhouseReport {
+    pub wheelhouse: PathBuf,
+    /// Nothing had to change.
+    pub up_to_date: bool,
+    pub targets: Vec<TargetSummary>,
+    pub files: usize,
+    /// Files fetched from the network in this run.
+    pub downloaded: usize,
+    pub bytes: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WheelhouseError {
+    #[error("{}", describe_failures(.0))]
+    Resolve(Vec<ResolveError>),
+    #[error(transparent)]
+    Index(#[from] IndexError),
+    #[error("the inputs changed since {} was written, and --locked forbids resolving again", manifest.display())]
+    InputsChanged { manifest: PathBuf },
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Internal(String),
+}
+
+fn describe_failures(failures: &[ResolveError]) -> String {
+    let texts: Vec<String> = failures.iter().map(ToString::to_string).collect();
+    texts.join("\n\n")
+}
+
+impl WheelhouseError {
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            WheelhouseError::Resolve(failures) => failures.first().and_then(ResolveError::hint),
+            WheelhouseError::Index(error) => error.hint(),
+            WheelhouseError::InputsChanged { .. } => {
+                Some("run without --locked to resolve again, or restore the inputs the wheelhouse was built from".into())
+            }
+            WheelhouseError::Io { .. } => Some("check the folder's permissions and free space".into()),
+            WheelhouseError::Internal(_) => None,
+        }
+    }
+}
+
+fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> WheelhouseError + '_ {
+    move |source| WheelhouseError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// `requirements-3.12-linux-x86_64.txt`.
+pub fn requirements_file_name(target: &Target) -> String {
+    format!("requirements-{}.txt", target.name())
+}
+
+/// The fingerprint of everything that decides the result.
+fn fingerprint(
+    request: &WheelhouseRequest,
+    client: &IndexClient,
+    input_files: &[InputFile],
+) -> String {
+    let mut requirements: Vec<String> = request
+        .requirements
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    requirements.sort();
+    let mut constraints: Vec<String> = request
+        .constraints
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    constraints.sort();
+    let targets: Vec<(String, Vec<String>)> = request
+        .targets
+        .iter()
+        .map(|t| (t.name(), t.platform_tags().to_vec()))
+        .collect();
+    let settings = client.settings();
+    let canonical = serde_json::json!({
+        "manifest_version": MANIFEST_VERSION,
+        "requirements": requirements,
+        "constraints": constraints,
+        "targets": targets,
+        "indexes": settings.index_urls.iter().map(|u| redact_url(u)).collect::<Vec<_>>(),
+        "find_links": settings.find_links,
+        "pins": settings.pins,
+        "allow_prereleases": request.options.allow_prereleases,
+        "exclude_newer": request.options.exclude_newer,
+        "input_files": input_files,
+    });
+    hex(&Sha256::digest(canonical.to_string().as_bytes()))
+}
+
+/// Reads the manifest of an existing wheelhouse, if it is one.
+pub fn read_manifest(dir: &Path) -> Option<Manifest> {
+    let text = std::fs::read_to_string(dir.join("manifest.json")).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+/// Whether every file the manifest names is present with its size.
+fn complete(dir: &Path, manifest: &Manifest) -> bool {
+    manifest.files.iter().all(|f| {
+        std::fs::metadata(dir.join(&f.filename)).is_ok_and(|m| m.is_file() && m.len() == f.size)
+    }) && manifest
+        .targets
+        .iter()
+        .all(|t| dir.join(&t.requirements_file).is_file())
+        && dir.join("SHA256SUMS").is_file()
+}
+
+/// Builds or updates the wheelhouse.
+pub async fn build_wheelhouse(
+    client: Arc<IndexClient>,
+    request: &WheelhouseRequest,
+    progress: &dyn Progress,
+) -> Result<WheelhouseReport, WheelhouseError> {
+    recover_interrupted_swap(&request.out)?;
+    let mut input_files = Vec::new();
+    for path in &request.input_files {
+        let (sha256, _) = hash_file(path).map_err(io_error(path))?;
+        input_files.push(InputFile {
+            path: path.display().to_string(),
+            sha256,
+        });
+    }
+    let fingerprint = fingerprint(request, &client, &input_files);
+    if let Some(existing) = read_manifest(&request.out)
+        && existing.inputs.fingerprint == fingerprint
+        && complete(&request.out, &existing)
+    {
+        tracing::info!("wheelhouse is up to date");
+        return Ok(summary(&request.out, &existing, true, 0));
+    }
+    if request.locked {
+        return Err(WheelhouseError::InputsChanged {
+            manifest: request.out.join("manifest.json"),
+        });
+    }
+
+    let source = Arc::new(PackageSource::new(
+        Arc::clone(&client),
+        client.settings().cache_dir.join("resolve-wheels"),
+    ));
+    let resolutions = resolve_all(&source, request).await?;
+
+    // One entry per distinct file, with the targets that install it.
+    let mut plan: BTreeMap<String, (IndexFile, BTreeSet<String>)> = BTreeMap::new();
+    for resolution in &resolutions {
+        for candidate in resolution.candidates.values() {
+            plan.entry(candidate.file.filename.clone())
+                .or_insert_with(|| (candidate.file.clone(), BTreeSet::new()))
+                .1
+                .insert(resolution.target.clone());
+        }
+    }
+
+    let staging = staging_dir(&request.out)?;
+    let result = fill_staging(
+        &client,
+        &source,
+        request,
+        &resolutions,
+        &plan,
+        &staging,
+        &input_files,
+        &fingerprint,
+        progress,
+    )
+    .await;
+    let (manifest, downloaded) = match result {
+        Ok(done) => done,
+        Err(error) => {
+            let _ = std::fs::remove_dir_all(&staging);
+            return Err(error);
+        }
+    };
+    crate::atomic::replace_dir(&staging, &request.out).map_err(io_error(&request.out))?;
+    // Wheels fetched to read their metadata count as downloads too.
+    let downloaded = usize::try_from(client.fetched().0).unwrap_or(downloaded);
+    Ok(summary(&request.out, &manifest, false, downloaded))
+}
+
+fn summary(
+    dir: &Path,
+    manifest: &Manifest,
+    up_to_date: bool,
+    downloaded: usize,
+) -> WheelhouseReport {
+    WheelhouseReport {
+        wheelhouse: dir.to_path_buf(),
+        up_to_date,
+        targets: manifest
+            .targets
+            .iter()
+            .map(|t| TargetSummary {
+                name: t.name.clone(),
+                packages: manifest
+                    .packages
+                    .iter()
+                    .filter(|p| p.targets.contains_key(&t.name))
+                    .count(),
+                requirements_file: t.requirements_file.clone(),
+            })
+            .collect(),
+        files: manifest.files.len(),
+        downloaded,
+        bytes: manifest.files.iter().map(|f| f.size).sum(),
+    }
+}
+
+/// Resolves every target, in parallel; all failures are reported together.
+async fn resolve_all(
+    source: &Arc<PackageSource>,
+    request: &WheelhouseRequest,
+) -> Result<Vec<Resolution>, WheelhouseError> {
+    let jobs = request.targets.iter().map(|target| {
+        let source = Arc::clone(source);
+        let target = target.clone();
+        let requirements = request.requirements.clone();
+        let constraints = request.constraints.clone();
+        let options = request.options.clone();
+        let span = tracing::info_span!("resolve", target = %target.name(), packages = tracing::field::Empty);
+        let inner = span.clone();
+        async move {
+            let resolution = tokio::task::spawn_blocking(move || {
+                inner.in_scope(|| resolve_target(&source, &target, &requirements, &constraints, &options))
+            })
+            .await
+            .map_err(|e| WheelhouseError::Internal(format!("a resolution thread failed: {e}")))?;
+            if let Ok(resolution) = &resolution {
+                span.record("packages", resolution.pins.len());
+            }
+            Ok::<_, WheelhouseError>(resolution)
+        }
+    });
+    let mut resolutions = Vec::new();
+    let mut failures = Vec::new();
+    for outcome in join_all(jobs).await {
+        match outcome? {
+            Ok(resolution) => resolutions.push(resolution),
+            Err(error) => failures.push(error),
+        }
+    }
+    if failures.is_empty() {
+        Ok(resolutions)
+    } else {
+        Err(WheelhouseError::Resolve(failures))
+    }
+}
+
+/// A fresh staging folder next to `out`, after removing ones that killed
+/// runs left behind.
+fn staging_dir(out: &Path) -> Result<PathBuf, WheelhouseError> {
+    let parent = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent).map_err(io_error(parent))?;
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "wheelhouse".into());
+    let prefix = format!(".{name}.staging-");
+    if let Ok(entries) = std::fs::read_dir(parent) {
+        for entry in entries.flatten() {
+            if entry.file_name().to_string_lossy().starts_with(&prefix) {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
+    }
+    let staging = tempfile::Builder::new()
+        .prefix(&prefix)
+        .tempdir_in(parent)
+        .map_err(io_error(parent))?
+        .keep();
+    Ok(staging)
+}
+
+/// A previous run killed between its two renames left the old wheelhouse
+/// under a backup name: put it back.
+fn recover_interrupted_swap(out: &Path) -> Result<(), WheelhouseError> {
+    if out.exists() {
+        return Ok(());
+    }
+    if let Some(backup) = crate::atomic::replaced_dir_backup(out) {
+        std::fs::rename(&backup, out).map_err(io_error(out))?;
+        tracing::warn!("restored {} from an interrupted run", out.display());
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn fill_staging(
+    client: &IndexClient,
+    source: &PackageSource,
+    request: &WheelhouseRequest,
+    resolutions: &[Resolution],
+    plan: &BTreeMap<String, (IndexFile, BTreeSet<String>)>,
+    staging: &Path,
+    input_files: &[InputFile],
+    fingerprint: &str,
+    progress: &dyn Progress,
+) -> Result<(Manifest, usize), WheelhouseError> {
+    // Files the old wheelhouse already has are linked, not fetched.
+    for (file, _) in plan.values() {
+        let old = request.out.join(&file.filename);
+        if let (Some(expected), true) = (file.sha256(), old.is_file())
+            && hash_file(&old).is_ok_and(|(actual, _)| actual == expected)
+        {
+            let new = staging.join(&file.filename);
+            if std::fs::hard_link(&old, &new).is_err() {
+                std::fs::copy(&old, &new).map_err(io_error(&new))?;
+            }
+        }
+    }
+    progress.downloads_planned(plan.len(), plan.values().filter_map(|(f, _)| f.size).sum());
+    let downloads = join_all(plan.values().map(|(file, _)| async move {
+        let result = client.download(file, staging, false).await;
+        if let Ok(done) = &result {
+            progress.download_done(&file.filename, done.size);
+        }
+        result
+    }))
+    .instrument(tracing::info_span!("download", files = plan.len()))
+    .await;
+    let mut downloaded_files = BTreeMap::new();
+    let mut fetched = 0;
+    for ((filename, _), result) in plan.iter().zip(downloads) {
+        let done = result?;
+        fetched += usize::from(done.fetched);
+        downloaded_files.insert(filename.clone(), done);
+    }
+
+    let mut targets = Vec::new();
+    let mut packages: BTreeMap<(String, String), ManifestPackage> = BTreeMap::new();
+    for (target, resolution) in request.targets.iter().zip(resolutions) {
+        let mut lines = Vec::new();
+        for (name, pin) in &resolution.pins {
+            let candidate = &resolution.candidates[name];
+            let sha256 = downloaded_files[&pin.filename].sha256.clone();
+            lines.push(PinnedLine {
+                name: pin.name.clone(),
+                extras: pin.extras.iter().cloned().collect(),
+                version: pin.version.clone(),
+                hashes: vec![sha256],
+                via: pin.required_by.iter().cloned().collect(),
+            });
+            let metadata = source
+                .metadata(candidate)
+                .await
+                .map_err(|e| WheelhouseError::Internal(e.to_string()))?;
+            let entry = packages
+                .entry((pin.name.clone(), pin.version.clone()))
+                .or_insert_with(|| ManifestPackage {
+                    name: pin.name.clone(),
+                    version: pin.version.clone(),
+                    license: metadata.license_expression.clone().or_else(|| {
+                        metadata
+                            .license
+                            .clone()
+                            .filter(|l| l.len() <= 100 && !l.contains('\n'))
+                    }),
+                    summary: metadata.summary.clone(),
+                    requires_dist: metadata
+                        .requires_dist
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect(),
+                    targets: BTreeMap::new(),
+                });
+            entry.targets.insert(
+                resolution.target.clone(),
+                PackageUse {
+                    file: pin.filename.clone(),
+                    required_by: pin.required_by.iter().cloned().collect(),
+                    extras: pin.extras.iter().cloned().collect(),
+                },
+            );
+        }
+        let file_name = requirements_file_name(target);
+        let header = format!(
+            "chiron wheelhouse: requirements for {} (CPython {} on {})\n\
+             install offline: pip install --no-index --find-links . --require-hashes -r {file_name}",
+            target.name(),
+            target.python,
+            target.platform
+        );
+        let path = staging.join(&file_name);
+        crate::atomic::write_file(
+            &path,
+            render_pinned(&header, &lines).as_bytes(),
+            crate::atomic::Overwrite::Replace,
+        )
+        .map_err(io_error(&path))?;
+        targets.push(ManifestTarget {
+            name: target.name(),
+            python: target.python.to_string(),
+            platform: target.platform.to_string(),
+            requirements_file: file_name,
+            platform_tags: target.platform_tags().to_vec(),
+        });
+    }
+
+    let files: Vec<ManifestFile> = plan
+        .iter()
+        .map(|(filename, (file, serves))| ManifestFile {
+            filename: filename.clone(),
+            sha256: downloaded_files[filename].sha256.clone(),
+            size: downloaded_files[filename].size,
+            url: redact_url(&file.url),
+            index: file.source.clone(),
+            yanked: file.yanked.is_some(),
+            targets: serves.iter().cloned().collect(),
+        })
+        .collect();
+    let known: BTreeMap<String, String> = files
+        .iter()
+        .map(|f| (f.filename.clone(), f.sha256.clone()))
+        .collect();
+    write_sha256sums(staging, &known).map_err(|e| WheelhouseError::Internal(e.to_string()))?;
+
+    let settings = client.settings();
+    let mut requirements: Vec<String> = request
+        .requirements
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    requirements.sort();
+    let mut constraints: Vec<String> = request
+        .constraints
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    constraints.sort();
+    let manifest = Manifest {
+        manifest_version: MANIFEST_VERSION,
+        tool: Tool {
+            name: "chiron".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+        },
+        inputs: Inputs {
+            fingerprint: fingerprint.to_string(),
+            files: input_files.to_vec(),
+            requirements,
+            constraints,
+            indexes: settings.index_urls.iter().map(|u| redact_url(u)).collect(),
+            find_links: settings.find_links.iter().map(|u| redact_url(u)).collect(),
+            allow_prereleases: request.options.allow_prereleases,
+            exclude_newer: request.options.exclude_newer.clone(),
+        },
+        targets,
+        packages: packages.into_values().collect(),
+        files,
+    };
+    // The manifest is written last: a staging folder without one is not a wheelhouse.
+    let path = staging.join("manifest.json");
+    crate::atomic::write_file(
+        &path,
+        manifest.to_json().as_bytes(),
+        crate::atomic::Overwrite::Replace,
+    )
+    .map_err(io_error(&path))?;
+    Ok((manifest, fetched))
+}

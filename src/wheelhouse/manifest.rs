@@ -1,0 +1,126 @@
+//! `manifest.json`: the spine of a wheelhouse. Every later stage (SBOM,
+//! scan, policy, bundle, verify) reads it, and `verify` recomputes it from
+//! the bytes. Sorted and free of timestamps, so the same inputs give the
+//! same bytes.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// The manifest format's version; bumped on incompatible changes.
+pub const MANIFEST_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "chiron wheelhouse manifest")]
+pub struct Manifest {
+    pub manifest_version: u32,
+    pub tool: Tool,
+    pub inputs: Inputs,
+    pub targets: Vec<ManifestTarget>,
+    /// One entry per package version, sorted by name then version.
+    pub packages: Vec<ManifestPackage>,
+    /// One entry per file in the wheelhouse, sorted by file name.
+    pub files: Vec<ManifestFile>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Tool {
+    pub name: String,
+    pub version: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Inputs {
+    /// sha256 of everything that decides the resolution (requirements,
+    /// constraints, targets, indexes, options), in a canonical form.
+    pub fingerprint: String,
+    /// The input files and their sha256.
+    pub files: Vec<InputFile>,
+    /// Requirements as resolved, after reading all inputs.
+    pub requirements: Vec<String>,
+    pub constraints: Vec<String>,
+    /// Index URLs (credentials removed) and find-links sources.
+    pub indexes: Vec<String>,
+    pub find_links: Vec<String>,
+    pub allow_prereleases: bool,
+    pub exclude_newer: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InputFile {
+    pub path: String,
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ManifestTarget {
+    /// `3.12-linux-x86_64`.
+    pub name: String,
+    pub python: String,
+    pub platform: String,
+    /// The hash-pinned requirements file for this target.
+    pub requirements_file: String,
+    /// The platform tags this target accepts, most preferred first.
+    pub platform_tags: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ManifestPackage {
+    pub name: String,
+    pub version: String,
+    /// PEP 639 `License-Expression`, else the `License` field when short.
+    pub license: Option<String>,
+    pub summary: Option<String>,
+    pub requires_dist: Vec<String>,
+    /// Target name to how that target uses this package.
+    pub targets: BTreeMap<String, PackageUse>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PackageUse {
+    /// The file this target installs.
+    pub file: String,
+    /// `direct`, or the packages that require it on this target.
+    pub required_by: Vec<String>,
+    /// Extras active on this target.
+    pub extras: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ManifestFile {
+    pub filename: String,
+    pub sha256: String,
+    pub size: u64,
+    /// Where it was downloaded from, credentials removed.
+    pub url: String,
+    /// The index or find-links source that listed it.
+    pub index: String,
+    pub yanked: bool,
+    pub targets: Vec<String>,
+}
+
+impl Manifest {
+    /// Stable, pretty JSON with a trailing newline.
+    pub fn to_json(&self) -> String {
+        let mut text = serde_json::to_string_pretty(self).expect("a manifest always serialises");
+        text.push('\n');
+        text
+    }
+}
+
+/// The JSON Schema of `manifest.json`, as committed in `schemas/`.
+pub fn json_schema() -> String {
+    let schema = schemars::schema_for!(Manifest);
+    let mut text = serde_json::to_string_pretty(&schema).expect("a schema always serialises");
+    text.push('\n');
+    text
+}

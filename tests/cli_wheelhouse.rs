@@ -1,0 +1,448 @@
+//! `chiron wheelhouse` end to end on a local index, checked by real pip.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+use serde_json::Value;
+use support::index::{Fault, PageFormat, TestIndex, WheelSpec};
+use support::{chiron, write_files};
+
+fn host_python() -> String {
+    let output = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import sys; print(f'{sys.version_info[0]}.{sys.version_info[1]}')",
+        ])
+        .output()
+        .expect("python3 is installed by .ci/run");
+    String::from_utf8(output.stdout).unwrap().trim().to_string()
+}
+
+fn host_platform() -> String {
+    chiron::python::target::NamedPlatform::host()
+        .unwrap()
+        .name()
+        .to_string()
+}
+
+/// app -> lib -> helper; app needs winonly on Windows and oldonly below 3.11.
+fn graph(index: &TestIndex) {
+    index.add(&WheelSpec {
+        requires_dist: &[
+            "lib>=1",
+            "winonly; sys_platform == 'win32'",
+            "oldonly; python_version < '3.11'",
+            "extra-dep; extra == 'fancy'",
+        ],
+        ..WheelSpec::new("app", "1.0", "py3-none-any")
+    });
+    index.add(&WheelSpec {
+        requires_dist: &["helper"],
+        ..WheelSpec::new("lib", "2.0", "py3-none-any")
+    });
+    index.add(&WheelSpec::new("helper", "1.0", "py3-none-any"));
+    index.add(&WheelSpec::new("winonly", "1.0", "py3-none-any"));
+    index.add(&WheelSpec::new("oldonly", "1.0", "py3-none-any"));
+    index.add(&WheelSpec::new("extra-dep", "1.0", "py3-none-any"));
+}
+
+fn wheelhouse(home: &Path, index: &TestIndex, args: &[&str]) -> (i32, Value, String) {
+    let output = chiron(home)
+        .current_dir(home)
+        .env("PIP_INDEX_URL", index.url())
+        .args(["wheelhouse", "--json"])
+        .args(args)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    (
+        output.status.code().unwrap(),
+        serde_json::from_slice(&output.stdout).unwrap_or(Value::Null),
+        stderr,
+    )
+}
+
+fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap())
+        .map(|e| {
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn pip_installs_the_host_lock_offline_with_hashes_and_pip_check_is_clean() {
+    let home = tempfile::tempdir().unwrap();
+    let index = TestIndex::start(PageFormat::Json, false);
+    graph(&index);
+    let python = host_python();
+    let platforms = format!("{},windows-x86_64", host_platform());
+    let (code, report, stderr) = wheelhouse(
+        home.path(),
+        &index,
+        &[
+            "app[fancy]",
+            "--python",
+            &python,
+            "--platform",
+            &platforms,
+            "--out",
+            "wh",
+        ],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(report["up_to_date"], false);
+    let wh = home.path().join("wh");
+    let host_lock = format!("requirements-{python}-{}.txt", host_platform());
+    let windows_lock = format!("requirements-{python}-windows-x86_64.txt");
+    let host_text = std::fs::read_to_string(wh.join(&host_lock)).unwrap();
+    let windows_text = std::fs::read_to_string(wh.join(&windows_lock)).unwrap();
+    assert!(host_text.contains("app[fancy]==1.0"), "{host_text}");
+    assert!(host_text.contains("extra-dep==1.0"), "{host_text}");
+    assert!(host_text.contains("    # via lib"), "{host_text}");
+    assert!(
+        !host_text.contains("winonly"),
+        "a Windows-only dependency on {host_lock}"
+    );
+    assert!(windows_text.contains("winonly==1.0"), "{windows_text}");
+
+    let venv = home.path().join("venv");
+    assert!(
+        std::process::Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(&venv)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let pip = |args: &[&str]| {
+        std::process::Command::new(venv.join("bin/python"))
+            .args(["-m", "pip", "--disable-pip-version-check"])
+            .args(args)
+            .env_remove("PIP_FIND_LINKS")
+            .env_remove("PIP_INDEX_URL")
+            .current_dir(&wh)
+            .output()
+            .unwrap()
+    };
+    let install = pip(&[
+        "install",
+        "--no-index",
+        "--find-links",
+        ".",
+        "--require-hashes",
+        "-r",
+        &host_lock,
+    ]);
+    assert!(
+        install.status.success(),
+        "{}",
+        String::from_utf8_lossy(&install.stderr)
+    );
+    let check = pip(&["check"]);
+    assert!(
+        check.status.success(),
+        "pip check: {}",
+        String::from_utf8_lossy(&check.stdout)
+    );
+}
+
+#[test]
+fn an_unchanged_wheelhouse_is_up_to_date_without_touching_the_index() {
+    let home = tempfile::tempdir().unwrap();
+    let index = TestIndex::start(PageFormat::Json, true);
+    graph(&index);
+    let args = [
+        "app",
+        "--python",
+        "3.12",
+        "--platform",
+        "linux-x86_64,macos-arm64",
+        "--out",
+        "wh",
+    ];
+    assert_eq!(wheelhouse(home.path(), &index, &args).0, 0);
+    let before = snapshot(&home.path().join("wh"));
+    let requests = index.requests().len();
+    let started = std::time::Instant::now();
+    let (code, report, _) = wheelhouse(home.path(), &index, &args);
+    assert_eq!(code, 0);
+    assert_eq!(report["up_to_date"], true);
+    assert_eq!(report["downloaded"], 0);
+    assert_eq!(index.requests().len(), requests, "the index was contacted");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert_eq!(snapshot(&home.path().join("wh")), before);
+    // A pure wheel shared by both targets was downloaded once.
+    assert_eq!(index.downloads("helper-1.0-py3-none-any.whl"), 1);
+}
+
+#[test]
+fn locked_refuses_changed_inputs() {
+    let home = tempfile::tempdir().unwrap();
+    let index = TestIndex::start(PageFormat::Json, true);
+    graph(&index);
+    assert_eq!(
+        wheelhouse(
+            home.path(),
+            &index,
+            &["app", "--python", "3.12", "--out", "wh", "--locked"]
+        )
+        .0,
+        1,
+        "nothing to be locked to yet"
+    );
+    assert_eq!(
+        wheelhouse(
+            home.path(),
+            &index,
+            &["app", "--python", "3.12", "--out", "wh"]
+        )
+        .0,
+        0
+    );
+    let (code, _, _) = wheelhouse(
+        home.path(),
+        &index,
+        &["app", "--python", "3.12", "--out", "wh", "--locked"],
+    );
+    assert_eq!(code, 0);
+    let (code, _, stderr) = wheelhouse(
+        home.path(),
+        &index,
+        &["app", "lib", "--python", "3.12", "--out", "wh", "--locked"],
+    );
+    assert_eq!(code, 1);
+    assert!(stderr.contains("the inputs changed"), "{stderr}");
+    assert!(stderr.contains("hint:"), "{stderr}");
+}
+
+#[test]
+fn a_run_killed_during_download_leaves_the_previous_wheelhouse_intact() {
+    let home = tempfile::tempdir().unwrap();
+    let index = TestIndex::start(PageFormat::Json, true);
+    graph(&index);
+    index.add(&WheelSpec::new("slow", "1.0", "py3-none-any"));
+    index.fault(
+        "slow-1.0-py3-none-any.whl",
+        Fault::Stall(Duration::from_secs(60)),
+    );
+    assert_eq!(
+        wheelhouse(
+            home.path(),
+            &index,
+            &["app", "--python", "3.12", "--out", "wh"]
+        )
+        .0,
+        0
+    );
+    let before = snapshot(&home.path().join("wh"));
+
+    let binary = assert_cmd::cargo::cargo_bin("chiron");
+    let mut child = std::process::Command::new(binary)
+        .current_dir(home.path())
+        .env("PIP_INDEX_URL", index.url())
+        .env("CHIRON_CACHE_DIR", home.path().join("cache"))
+        .env("PIP_TIMEOUT", "120")
+        .args([
+            "wheelhouse",
+            "app",
+            "slow",
+            "--python",
+            "3.12",
+            "--out",
+            "wh",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until the stalled download has started, then kill.
+    let started = (0..200).any(|_| {
+        std::thread::sleep(Duration::from_millis(50));
+        index.downloads("slow-1.0-py3-none-any.whl") > 0
+    });
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(started, "the slow download never started");
+    assert_eq!(
+        snapshot(&home.path().join("wh")),
+        before,
+        "the wheelhouse changed"
+    );
+}
+
+#[test]
+fn conflicts_are_explained_and_nothing_is_written() {
+    let home = tempfile::tempdir().unwrap();
+    let index = TestIndex::start(PageFormat::Html, false);
+    index.add(&WheelSpec {
+        requires_dist: &["common<2"],
+        ..WheelSpec::new("left", "1.0", "py3-none-any")
+    });
+    index.add(&WheelSpec {
+        requires_dist: &["common>=2"],
+        ..WheelSpec::new("right", "1.0", "py3-none-any")
+    });
+    index.add(&WheelSpec::new("common", "1.0", "py3-none-any"));
+    index.add(&WheelSpec::new("common", "2.0", "py3-none-any"));
+    let (code, _, stderr) = wheelhouse(
+        home.path(),
+        &index,
+        &[
+            "left",
+            "right",
+            "--python",
+            "3.12",
+            "--platform",
+            "linux-x86_64",
+            "--out",
+            "wh",
+        ],
+    );
+    assert_eq!(code, 1);
+    assert!(stderr.contains("on target 3.12-linux-x86_64"), "{stderr}");
+    assert!(stderr.contains("left depends on common <2"), "{stderr}");
+    assert!(stderr.contains("hint:"), "{stderr}");
+    assert!(!home.path().join("wh").exists());
+    let leftovers: Vec<_> = std::fs::read_dir(home.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .filter(|n| n.to_string_lossy().contains("staging"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn the_manifest_matches_its_schema_and_the_files() {
+    let home = tempfile::tempdir().unwrap();
+    let index = TestIndex::start(PageFormat::Json, true);
+    graph(&index);
+    write_files(home.path(), &[("requirements.txt", "app\n")]);
+    assert_eq!(
+        wheelhouse(
+            home.path(),
+            &index,
+            &[
+                "-r",
+                "requirements.txt",
+                "--python",
+                "3.10,3.12",
+                "--platform",
+                "linux-x86_64",
+                "--out",
+                "wh"
+            ]
+        )
+        .0,
+        0
+    );
+    let wh = home.path().join("wh");
+    let manifest: Value =
+        serde_json::from_str(&std::fs::read_to_string(wh.join("manifest.json")).unwrap()).unwrap();
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/manifest.schema.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&manifest)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+
+    // Every file is listed with its real hash; every listed file exists.
+    let files = manifest["files"].as_array().unwrap();
+    for file in files {
+        let bytes = std::fs::read(wh.join(file["filename"].as_str().unwrap())).unwrap();
+        assert_eq!(file["sha256"], support::index::sha256_hex(&bytes));
+    }
+    let sums = std::fs::read_to_string(wh.join("SHA256SUMS")).unwrap();
+    assert_eq!(sums.lines().count(), files.len());
+    // oldonly is needed only below 3.11, and the manifest says why.
+    let oldonly = manifest["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "oldonly")
+        .unwrap();
+    assert_eq!(
+        oldonly["targets"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .collect::<Vec<_>>(),
+        ["3.10-linux-x86_64"]
+    );
+    assert_eq!(
+        oldonly["targets"]["3.10-linux-x86_64"]["required_by"],
+        serde_json::json!(["app"])
+    );
+    assert_eq!(
+        manifest["inputs"]["files"][0]["path"].as_str().unwrap(),
+        home.path().join("requirements.txt").display().to_string()
+    );
+    // Same inputs, same bytes.
+    let first = std::fs::read(wh.join("manifest.json")).unwrap();
+    std::fs::remove_dir_all(&wh).unwrap();
+    assert_eq!(
+        wheelhouse(
+            home.path(),
+            &index,
+            &[
+                "-r",
+                "requirements.txt",
+                "--python",
+                "3.10,3.12",
+                "--platform",
+                "linux-x86_64",
+                "--out",
+                "wh"
+            ]
+        )
+        .0,
+        0
+    );
+    assert_eq!(std::fs::read(wh.join("manifest.json")).unwrap(), first);
+}
+
+#[test]
+fn the_configuration_names_inputs_and_targets() {
+    let home = tempfile::tempdir().unwrap();
+    let index = TestIndex::start(PageFormat::Json, true);
+    graph(&index);
+    write_files(
+        home.path(),
+        &[
+            (
+                "pyproject.toml",
+                "[project]\nname = \"svc\"\ndependencies = [\"lib\"]\n[dependency-groups]\nops = [\"app\"]\n",
+            ),
+            (
+                "chiron.toml",
+                "[inputs]\npyproject = \"pyproject.toml\"\ngroups = [\"ops\"]\n[targets]\npython = [\"3.12\"]\nplatforms = [\"windows-x86_64\"]\n[wheelhouse]\ndir = \"dist/wheels\"\n",
+            ),
+        ],
+    );
+    let (code, report, stderr) = wheelhouse(home.path(), &index, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(report["targets"][0]["name"], "3.12-windows-x86_64");
+    let lock = std::fs::read_to_string(
+        home.path()
+            .join("dist/wheels/requirements-3.12-windows-x86_64.txt"),
+    )
+    .unwrap();
+    for name in ["app==1.0", "lib==2.0", "helper==1.0", "winonly==1.0"] {
+        assert!(lock.contains(name), "{name} missing: {lock}");
+    }
+}
