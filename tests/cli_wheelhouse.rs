@@ -446,3 +446,86 @@ fn the_configuration_names_inputs_and_targets() {
         assert!(lock.contains(name), "{name} missing: {lock}");
     }
 }
+
+#[test]
+fn the_pylock_read_back_gives_the_same_wheelhouse() {
+    let home = tempfile::tempdir().unwrap();
+    let index = TestIndex::start(PageFormat::Json, false);
+    graph(&index);
+    let targets = [
+        "--python",
+        "3.10,3.12",
+        "--platform",
+        "linux-x86_64,windows-x86_64",
+    ];
+    let (code, _, stderr) = wheelhouse(
+        home.path(),
+        &index,
+        &[&["app[fancy]", "--out", "first"], &targets[..]].concat(),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let first = home.path().join("first");
+    let lock_text = std::fs::read_to_string(first.join("pylock.toml")).unwrap();
+    assert!(lock_text.contains("lock-version = \"1.0\""), "{lock_text}");
+    let lock: toml::Table = toml::from_str(&lock_text).unwrap();
+    let packages = lock["packages"].as_array().unwrap();
+    let marker_of = |name: &str| {
+        packages
+            .iter()
+            .find(|p| p["name"].as_str() == Some(name))
+            .unwrap()
+            .get("marker")
+            .map(|m| m.as_str().unwrap().to_string())
+    };
+    assert_eq!(marker_of("lib"), None, "lib is needed everywhere");
+    let winonly = marker_of("winonly").unwrap();
+    assert!(
+        winonly.contains("sys_platform == 'win32'") && !winonly.contains("linux"),
+        "{winonly}"
+    );
+    assert!(
+        marker_of("oldonly")
+            .unwrap()
+            .contains("python_version == '3.10'")
+    );
+
+    // Read back: no resolution, the files come from the URLs in the lock.
+    let (code, report, stderr) = wheelhouse(
+        home.path(),
+        &index,
+        &[
+            &["--lock", "first/pylock.toml", "--out", "second"],
+            &targets[..],
+        ]
+        .concat(),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(report["up_to_date"], false);
+    let second = home.path().join("second");
+    let mut a = snapshot(&first);
+    let mut b = snapshot(&second);
+    // The inputs differ (requirements vs the lock), so the manifests differ there only.
+    let manifest_a: Value = serde_json::from_slice(&a.remove("manifest.json").unwrap()).unwrap();
+    let manifest_b: Value = serde_json::from_slice(&b.remove("manifest.json").unwrap()).unwrap();
+    for key in ["targets", "packages", "files"] {
+        assert_eq!(manifest_a[key], manifest_b[key], "manifest {key}");
+    }
+    assert_eq!(a, b, "wheels, locks and checksums must be identical");
+}
+
+#[test]
+fn a_uv_lock_input_is_refused_with_a_way_forward() {
+    let home = tempfile::tempdir().unwrap();
+    let index = TestIndex::start(PageFormat::Json, false);
+    write_files(home.path(), &[("uv.lock", "version = 1\n")]);
+    let (code, _, stderr) = wheelhouse(
+        home.path(),
+        &index,
+        &["--lock", "uv.lock", "--python", "3.12"],
+    );
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("uv export --format pylock.toml"),
+        "{stderr}"
+    );
+}

@@ -59,6 +59,8 @@ pub struct Gathered {
     pub input_files: Vec<PathBuf>,
     pub settings: ClientSettings,
     pub pre: bool,
+    /// A `pylock.toml` named by `[inputs] lock`.
+    pub lock: Option<PathBuf>,
 }
 
 /// Project inputs from the configuration, used when the command line names none.
@@ -80,6 +82,7 @@ pub fn gather(
         input_files: Vec::new(),
         settings: ClientSettings::from_config(loaded),
         pre: args.pre,
+        lock: None,
     };
     let env = |name: &str| ctx.env.get(name).map(str::to_string);
     for text in &args.requirements {
@@ -98,14 +101,7 @@ pub fn gather(
     if let (Some(project), false) = (config_inputs, named_on_command_line) {
         let inputs = &loaded.config.inputs;
         if let Some(lock) = &inputs.lock {
-            return Err(UsageError {
-                message: format!(
-                    "[inputs] lock = {:?}: this version of chiron resolves from requirements and cannot take a lock as input",
-                    lock.display().to_string()
-                ),
-                hint: "remove [inputs] lock, or name requirements with -r / [inputs] requirements".into(),
-            }
-            .into());
+            gathered.lock = Some(check_lock_input(&loaded.resolve(lock))?);
         }
         files.extend(inputs.requirements.iter().map(|f| loaded.resolve(f)));
         constraint_files.extend(inputs.constraints.iter().map(|f| loaded.resolve(f)));
@@ -182,6 +178,29 @@ pub fn gather(
         }));
     gathered.settings = settings;
     Ok(gathered)
+}
+
+/// A lock chiron can install from as it is: a PEP 751 `pylock.toml`.
+pub fn check_lock_input(path: &std::path::Path) -> Result<PathBuf> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    if name == "uv.lock" {
+        return Err(UsageError {
+            message: format!("{}: reading uv.lock is not supported by this version of chiron", path.display()),
+            hint: "export it as PEP 751 (`uv export --format pylock.toml -o pylock.toml`) and use that".into(),
+        }
+        .into());
+    }
+    if !path.is_file() {
+        return Err(UsageError {
+            message: format!("the lock {} does not exist", path.display()),
+            hint: "check --lock / [inputs] lock".into(),
+        }
+        .into());
+    }
+    Ok(path.to_path_buf())
 }
 
 /// The targets named by flags, else by the configuration; the platform

@@ -39,6 +39,10 @@ pub struct WheelhouseArgs {
     /// wheelhouse was built.
     #[arg(long, alias = "frozen")]
     pub locked: bool,
+    /// Install exactly what this PEP 751 pylock.toml lists, without
+    /// resolving (default: [inputs] lock).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["requirements", "files"])]
+    pub lock: Option<PathBuf>,
 }
 
 pub async fn run(args: WheelhouseArgs, ctx: &Context) -> Result<Exit> {
@@ -53,7 +57,13 @@ pub async fn run(args: WheelhouseArgs, ctx: &Context) -> Result<Exit> {
             groups: &args.groups,
         }),
     )?;
-    if gathered.requirements.is_empty() {
+    let lock = match &args.lock {
+        Some(lock) => Some(super::inputs::check_lock_input(&ctx.cwd.join(lock))?),
+        None => gathered.lock.clone(),
+    };
+    let mut input_files = gathered.input_files;
+    input_files.extend(lock.clone());
+    if gathered.requirements.is_empty() && lock.is_none() {
         return Err(UsageError {
             message: "no requirements to resolve".into(),
             hint: "name them (`chiron wheelhouse requests`), pass -r requirements.txt, or set [inputs] in chiron.toml (`chiron init`)".into(),
@@ -69,7 +79,7 @@ pub async fn run(args: WheelhouseArgs, ctx: &Context) -> Result<Exit> {
     let request = WheelhouseRequest {
         requirements: gathered.requirements,
         constraints: gathered.constraints,
-        input_files: gathered.input_files,
+        input_files,
         targets,
         out: out.clone(),
         options: ResolveOptions {
@@ -77,6 +87,7 @@ pub async fn run(args: WheelhouseArgs, ctx: &Context) -> Result<Exit> {
             exclude_newer,
         },
         locked: args.locked,
+        lock,
     };
     let bar = DownloadBar::new(ctx.progress);
     let report = build_wheelhouse(client, &request, &bar)

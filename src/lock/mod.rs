@@ -2,4 +2,5 @@
 //! later also writing hash-pinned requirements and `pylock.toml`, and
 //! reading `uv.lock`.
 
+pub mod pylock;
 pub mod requirements_txt;

@@ -407,6 +407,18 @@ impl Target {
     pub fn markers(&self) -> &MarkerEnvironment {
         &self.markers
     }
+
+    /// A PEP 508 marker that holds in this target's environment: Python
+    /// version, OS and machine. Linux libc (glibc or musl) has no marker,
+    /// so a manylinux and a musllinux target share one expression.
+    pub fn marker_expression(&self) -> String {
+        format!(
+            "python_version == '{}' and sys_platform == '{}' and platform_machine == '{}'",
+            self.python,
+            self.markers.sys_platform(),
+            self.markers.platform_machine()
+        )
+    }
 }
 
 /// The OS, `platform_machine` and accepted platform tags of a platform.

@@ -41,6 +41,8 @@ pub struct WheelhouseRequest {
     pub options: ResolveOptions,
     /// Fail instead of resolving when the inputs changed since the manifest.
     pub locked: bool,
+    /// A `pylock.toml` to install as it is, instead of resolving.
+    pub lock: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -76,6 +78,8 @@ pub enum WheelhouseError {
         #[source]
         source: std::io::Error,
     },
+    #[error(transparent)]
+    Lock(#[from] crate::lock::pylock::PylockError),
     #[error("{0}")]
     Internal(String),
 }
@@ -94,6 +98,7 @@ impl WheelhouseError {
                 Some("run without --locked to resolve again, or restore the inputs the wheelhouse was built from".into())
             }
             WheelhouseError::Io { .. } => Some("check the folder's permissions and free space".into()),
+                        WheelhouseError::Lock(_) => Some("fix the lock, or resolve again from requirements without --lock".into()),
             WheelhouseError::Internal(_) => None,
         }
     }
@@ -145,7 +150,8 @@ fn fingerprint(
         "pins": settings.pins,
         "allow_prereleases": request.options.allow_prereleases,
         "exclude_newer": request.options.exclude_newer,
-        "input_files": input_files,
+                "input_files": input_files,
+        "from_lock": request.lock.is_some(),
     });
     hex(&Sha256::digest(canonical.to_string().as_bytes()))
 }
@@ -165,6 +171,7 @@ fn complete(dir: &Path, manifest: &Manifest) -> bool {
         .iter()
         .all(|t| dir.join(&t.requirements_file).is_file())
         && dir.join("SHA256SUMS").is_file()
+        && dir.join("pylock.toml").is_file()
 }
 
 /// Builds or updates the wheelhouse.
@@ -200,7 +207,10 @@ pub async fn build_wheelhouse(
         Arc::clone(&client),
         client.settings().cache_dir.join("resolve-wheels"),
     ));
-    let resolutions = resolve_all(&source, request).await?;
+    let resolutions = match &request.lock {
+        Some(lock) => resolutions_from_lock(lock, &request.targets)?,
+        None => resolve_all(&source, request).await?,
+    };
 
     // One entry per distinct file, with the targets that install it.
     let mut plan: BTreeMap<String, (IndexFile, BTreeSet<String>)> = BTreeMap::new();
@@ -265,6 +275,47 @@ fn summary(
         downloaded,
         bytes: manifest.files.iter().map(|f| f.size).sum(),
     }
+}
+
+/// What a lock says each target installs, as resolutions.
+fn resolutions_from_lock(
+    path: &Path,
+    targets: &[Target],
+) -> Result<Vec<Resolution>, WheelhouseError> {
+    use crate::resolve::{Candidate, Pin};
+    let lock = crate::lock::pylock::read_pylock(path)?;
+    let mut out = Vec::new();
+    for target in targets {
+        let mut pins = BTreeMap::new();
+        let mut candidates = BTreeMap::new();
+        for locked in crate::lock::pylock::pins_for_target(&lock, path, target)? {
+            let name = locked.wheel.name.clone();
+            pins.insert(
+                name.clone(),
+                Pin {
+                    name: locked.name,
+                    version: locked.version,
+                    filename: locked.file.filename.clone(),
+                    required_by: locked.required_by.into_iter().collect(),
+                    extras: locked.extras.into_iter().collect(),
+                },
+            );
+            candidates.insert(
+                name,
+                Arc::new(Candidate {
+                    version: locked.wheel.version.clone(),
+                    file: locked.file,
+                    wheel: locked.wheel,
+                }),
+            );
+        }
+        out.push(Resolution {
+            target: target.name(),
+            pins,
+            candidates,
+        });
+    }
+    Ok(out)
 }
 
 /// Resolves every target, in parallel; all failures are reported together.
@@ -511,6 +562,10 @@ async fn fill_staging(
         packages: packages.into_values().collect(),
         files,
     };
+    let path = staging.join("pylock.toml");
+    let lock = crate::lock::pylock::render_pylock(&manifest, &request.targets);
+    crate::atomic::write_file(&path, lock.as_bytes(), crate::atomic::Overwrite::Replace)
+        .map_err(io_error(&path))?;
     // The manifest is written last: a staging folder without one is not a wheelhouse.
     let path = staging.join("manifest.json");
     crate::atomic::write_file(

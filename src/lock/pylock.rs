@@ -1,0 +1,373 @@
+//! PEP 751 `pylock.toml`: written for every wheelhouse (all targets in one
+//! file, each package guarded by the markers of the targets that need it),
+//! and read back as an input that is installed as it is, without resolving.
+//!
+//! chiron keeps what PEP 751 has no field for (which target installs which
+//! file, and why) in `[packages.tool.chiron]`, so a lock read back gives the
+//! same wheelhouse.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::python::target::Target;
+use crate::wheelhouse::manifest::Manifest;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Pylock {
+    pub lock_version: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub environments: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_by: Option<String>,
+    #[serde(default)]
+    pub packages: Vec<LockedPackage>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct LockedPackage {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub marker: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub index: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dependencies: Vec<LockedDependency>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub wheels: Vec<LockedWheel>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sdist: Option<toml::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool: Option<PackageTool>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LockedDependency {
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct LockedWheel {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
+    #[serde(default)]
+    pub hashes: BTreeMap<String, String>,
+}
+
+impl LockedWheel {
+    /// The file name: `name`, else the last segment of the URL or path.
+    pub fn filename(&self) -> Option<String> {
+        self.name.clone().or_else(|| {
+            let location = self.url.as_deref().or(self.path.as_deref())?;
+            let last = location.rsplit(['/', '\\']).next()?;
+            Some(crate::index::percent_decode(last.split(['#', '?']).next()?))
+        })
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PackageTool {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chiron: Option<ChironPackageInfo>,
+}
+
+/// Per target: the file installed, extras, and who requires the package.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ChironPackageInfo {
+    pub targets: BTreeMap<String, ChironTargetUse>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct ChironTargetUse {
+    pub file: String,
+    #[serde(default)]
+    pub required_by: Vec<String>,
+    #[serde(default)]
+    pub extras: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}: {message}", path.display())]
+pub struct PylockError {
+    pub path: PathBuf,
+    pub message: String,
+}
+
+/// The lock of a wheelhouse: one package entry per name and version, with
+/// the wheels its targets install and the markers of those targets.
+pub fn render_pylock(manifest: &Manifest, targets: &[Target]) -> String {
+    let markers: BTreeMap<String, String> = targets
+        .iter()
+        .map(|t| (t.name(), t.marker_expression()))
+        .collect();
+    let files: BTreeMap<&str, &crate::wheelhouse::manifest::ManifestFile> = manifest
+        .files
+        .iter()
+        .map(|f| (f.filename.as_str(), f))
+        .collect();
+    let all_markers: Vec<String> = {
+        let mut list: Vec<String> = markers.values().cloned().collect();
+        list.sort();
+        list.dedup();
+        list
+    };
+    let packages = manifest
+        .packages
+        .iter()
+        .map(|package| {
+            let mut used: Vec<String> = package
+                .targets
+                .keys()
+                .filter_map(|t| markers.get(t).cloned())
+                .collect();
+            used.sort();
+            used.dedup();
+            let marker = (used != all_markers).then(|| {
+                if used.len() == 1 {
+                    used[0].clone()
+                } else {
+                    used.iter()
+                        .map(|m| format!("({m})"))
+                        .collect::<Vec<_>>()
+                        .join(" or ")
+                }
+            });
+            let mut wheels: Vec<LockedWheel> = package
+                .targets
+                .values()
+                .filter_map(|u| files.get(u.file.as_str()))
+                .map(|f| LockedWheel {
+                    name: Some(f.filename.clone()),
+                    url: Some(f.url.clone()),
+                    path: None,
+                    size: Some(f.size),
+                    hashes: BTreeMap::from([("sha256".to_string(), f.sha256.clone())]),
+                })
+                .collect();
+            wheels.sort_by(|a, b| a.name.cmp(&b.name));
+            wheels.dedup();
+            let index = package
+                .targets
+                .values()
+                .find_map(|u| files.get(u.file.as_str()))
+                .map(|f| f.index.clone());
+            let mut dependencies: Vec<String> = manifest
+                .packages
+                .iter()
+                .filter(|other| {
+                    other
+                        .targets
+                        .values()
+                        .any(|u| u.required_by.iter().any(|r| r == &package.name))
+                })
+                .map(|other| other.name.clone())
+                .collect();
+            dependencies.sort();
+            dependencies.dedup();
+            LockedPackage {
+                name: package.name.clone(),
+                version: Some(package.version.clone()),
+                marker,
+                index,
+                dependencies: dependencies
+                    .into_iter()
+                    .map(|name| LockedDependency { name })
+                    .collect(),
+                wheels,
+                sdist: None,
+                tool: Some(PackageTool {
+                    chiron: Some(ChironPackageInfo {
+                        targets: package
+                            .targets
+                            .iter()
+                            .map(|(target, u)| {
+                                (
+                                    target.clone(),
+                                    ChironTargetUse {
+                                        file: u.file.clone(),
+                                        required_by: u.required_by.clone(),
+                                        extras: u.extras.clone(),
+                                    },
+                                )
+                            })
+                            .collect(),
+                    }),
+                }),
+            }
+        })
+        .collect();
+    let lock = Pylock {
+        lock_version: "1.0".into(),
+        environments: all_markers,
+        created_by: Some("chiron".into()),
+        packages,
+    };
+    let mut text = String::from(
+        "# PEP 751 lock written by chiron: every target of the wheelhouse, each package\n\
+         # guarded by the markers of the targets that install it.\n",
+    );
+    text.push_str(&toml::to_string(&lock).expect("a lock always serialises"));
+    text
+}
+
+/// Reads and checks a `pylock.toml`.
+pub fn read_pylock(path: &Path) -> Result<Pylock, PylockError> {
+    let error = |message: String| PylockError {
+        path: path.to_path_buf(),
+        message,
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| error(format!("cannot read: {e}")))?;
+    let lock: Pylock =
+        toml::from_str(&text).map_err(|e| error(format!("not a PEP 751 lock: {}", e.message())))?;
+    if !lock.lock_version.starts_with("1.") {
+        return Err(error(format!(
+            "lock-version {} is not supported (chiron reads 1.x)",
+            lock.lock_version
+        )));
+    }
+    for package in &lock.packages {
+        if package.version.is_none() {
+            return Err(error(format!("package {} has no version", package.name)));
+        }
+        for wheel in &package.wheels {
+            if !wheel.hashes.contains_key("sha256") {
+                return Err(error(format!(
+                    "a wheel of {} has no sha256 hash",
+                    package.name
+                )));
+            }
+        }
+    }
+    Ok(lock)
+}
+
+/// What a lock says one target installs.
+#[derive(Debug, Clone)]
+pub struct LockedPin {
+    pub name: String,
+    pub version: String,
+    pub file: crate::index::simple::IndexFile,
+    pub wheel: crate::python::filename::WheelFilename,
+    pub required_by: Vec<String>,
+    pub extras: Vec<String>,
+}
+
+/// The packages `target` installs from `lock`: those whose marker holds
+/// there, each with the file chiron recorded for the target or else the
+/// wheel the target prefers. `lock_dir` anchors relative `path` entries.
+pub fn pins_for_target(
+    lock: &Pylock,
+    lock_path: &Path,
+    target: &Target,
+) -> Result<Vec<LockedPin>, PylockError> {
+    use std::str::FromStr;
+    let error = |message: String| PylockError {
+        path: lock_path.to_path_buf(),
+        message,
+    };
+    let lock_dir = lock_path.parent().unwrap_or(Path::new("."));
+    let mut pins = Vec::new();
+    for package in &lock.packages {
+        if let Some(marker) = &package.marker {
+            let tree = pep508_rs::MarkerTree::from_str(marker).map_err(|e| {
+                error(format!(
+                    "package {}: bad marker `{marker}`: {e}",
+                    package.name
+                ))
+            })?;
+            if !tree.evaluate(target.markers(), &[]) {
+                continue;
+            }
+        }
+        let recorded = package
+            .tool
+            .as_ref()
+            .and_then(|t| t.chiron.as_ref())
+            .and_then(|c| c.targets.get(&target.name()));
+        let mut best: Option<(usize, &LockedWheel, crate::python::filename::WheelFilename)> = None;
+        for wheel in &package.wheels {
+            let Some(filename) = wheel.filename() else {
+                continue;
+            };
+            let Ok(parsed) = filename.parse::<crate::python::filename::WheelFilename>() else {
+                continue;
+            };
+            if recorded.is_some_and(|r| r.file == filename) {
+                best = Some((0, wheel, parsed));
+                break;
+            }
+            if let Some(priority) = target.tags().best(parsed.tags().iter())
+                && best.as_ref().is_none_or(|(p, _, _)| priority + 1 < *p)
+            {
+                best = Some((priority + 1, wheel, parsed));
+            }
+        }
+        let Some((_, wheel, parsed)) = best else {
+            return Err(error(format!(
+                "the lock has no wheel of {} {} for target {}",
+                package.name,
+                package.version.as_deref().unwrap_or("?"),
+                target.name()
+            )));
+        };
+        let url = match (&wheel.url, &wheel.path) {
+            (Some(url), _) => url.clone(),
+            (None, Some(path)) => url::Url::from_file_path(
+                std::path::absolute(lock_dir.join(path)).unwrap_or_default(),
+            )
+            .map(|u| u.to_string())
+            .map_err(|_| error(format!("bad path {path}")))?,
+            (None, None) => {
+                return Err(error(format!(
+                    "a wheel of {} has neither url nor path",
+                    package.name
+                )));
+            }
+        };
+        let file = crate::index::simple::IndexFile {
+            filename: parsed.as_str().to_string(),
+            url,
+            hashes: wheel.hashes.clone(),
+            requires_python: None,
+            yanked: None,
+            metadata: None,
+            size: wheel.size,
+            upload_time: None,
+            source: package
+                .index
+                .clone()
+                .unwrap_or_else(|| lock_path.display().to_string()),
+        };
+        let required_by = match recorded {
+            Some(r) => r.required_by.clone(),
+            None => lock
+                .packages
+                .iter()
+                .filter(|p| p.dependencies.iter().any(|d| d.name == package.name))
+                .map(|p| p.name.clone())
+                .collect(),
+        };
+        pins.push(LockedPin {
+            name: package.name.clone(),
+            version: package.version.clone().unwrap_or_default(),
+            file,
+            wheel: parsed,
+            required_by,
+            extras: recorded.map(|r| r.extras.clone()).unwrap_or_default(),
+        });
+    }
+    Ok(pins)
+}
