@@ -119,7 +119,7 @@ fn requirement_ranges(requirement: &Requirement) -> Ranges<Version> {
 }
 
 struct Provider<'a> {
-    source: &'a PackageSource,
+    source: &'a Arc<PackageSource>,
     target: &'a Target,
     runtime: tokio::runtime::Handle,
     /// Constraint ranges by package.
@@ -141,6 +141,37 @@ impl Provider<'_> {
             &exact,
             self.options.exclude_newer.as_deref(),
         ))
+    }
+
+    /// Starts fetching, in the background, the metadata of the version each
+    /// dependency will most likely get (the newest in range), so that a
+    /// resolution waits on many downloads at once rather than one by one.
+    /// Only a guess: the resolver asks again, and the cache answers.
+    fn prefetch(&self, edges: &[(Node, Ranges<Version>)]) {
+        for (node, range) in edges {
+            let Node::Package(name) = node else { continue };
+            let source = Arc::clone(self.source);
+            let target = self.target.clone();
+            let name = name.clone();
+            let range = range.clone();
+            let exact = self.exact_pins.get(&name).cloned().unwrap_or_default();
+            let exclude_newer = self.options.exclude_newer.clone();
+            let allow_pre = self.options.allow_prereleases || self.prerelease_ok.contains(&name);
+            self.runtime.spawn(async move {
+                let Ok(candidates) = source
+                    .candidates(&name, &target, &exact, exclude_newer.as_deref())
+                    .await
+                else {
+                    return;
+                };
+                let likely = candidates.iter().find(|c| {
+                    range.contains(&c.version) && (allow_pre || !c.version.any_prerelease())
+                });
+                if let Some(candidate) = likely {
+                    let _ = source.metadata(candidate).await;
+                }
+            });
+        }
     }
 
     /// The edges for a list of requirements, each narrowed by constraints.
@@ -247,9 +278,12 @@ impl DependencyProvider for Provider<'_> {
         let (name, extra) = match node {
             Node::Root => {
                 return Ok(match self.edges(self.requirements.iter(), &[], None) {
-                    Ok(edges) => Dependencies::Available(
-                        edges.into_iter().collect::<DependencyConstraints<_, _>>(),
-                    ),
+                    Ok(edges) => {
+                        self.prefetch(&edges);
+                        Dependencies::Available(
+                            edges.into_iter().collect::<DependencyConstraints<_, _>>(),
+                        )
+                    }
                     Err(reason) => Dependencies::Unavailable(reason),
                 });
             }
@@ -274,6 +308,9 @@ impl DependencyProvider for Provider<'_> {
             tracing::warn!("{name} {version} has no extra `{extra}`");
         }
         let edges = self.edges(metadata.requires_dist.iter(), &extras, Some(name));
+        if let Ok(edges) = &edges {
+            self.prefetch(edges);
+        }
         Ok(match edges {
             Ok(mut edges) => {
                 if extra.is_some() {
@@ -294,7 +331,7 @@ impl DependencyProvider for Provider<'_> {
 /// Resolves `requirements` for `target`. Must run on a blocking thread of
 /// a multi-threaded runtime (see `tokio::task::spawn_blocking`).
 pub fn resolve_target(
-    source: &PackageSource,
+    source: &Arc<PackageSource>,
     target: &Target,
     requirements: &[Requirement],
     constraints: &[Requirement],
