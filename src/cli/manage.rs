@@ -11,6 +11,7 @@ use chiron::index::client::IndexClient;
 use chiron::wheelhouse::{ExactDownload, download_exact, list_packages};
 
 use super::inputs::{InputArgs, TargetArgs, gather, targets};
+use super::progress::StageProgress;
 use super::{Context, Exit, UsageError, style};
 
 #[derive(Debug, Subcommand)]
@@ -104,7 +105,7 @@ async fn download(args: DownloadArgs, ctx: &Context) -> Result<Exit> {
         allow_prereleases: pre,
         allow_unhashed: args.allow_unhashed,
     };
-    let bar = DownloadBar::new(ctx.progress);
+    let bar = StageProgress::new(ctx.progress);
     let report = download_exact(&client, &request, &bar)
         .await
         .with_context(|| format!("downloading into {}", dest.display()))?;
@@ -152,51 +153,6 @@ async fn download(args: DownloadArgs, ctx: &Context) -> Result<Exit> {
     ctx.out.text(&out)?;
     Ok(Exit::Ok)
 }
-/// Download progress on stderr, drawn only when asked for.
-pub struct DownloadBar(Option<indicatif::ProgressBar>);
-
-impl DownloadBar {
-    pub fn new(enabled: bool) -> Self {
-        Self(enabled.then(|| {
-            let bar = indicatif::ProgressBar::with_draw_target(
-                None,
-                indicatif::ProgressDrawTarget::stderr(),
-            );
-            bar.set_style(
-                indicatif::ProgressStyle::with_template(
-                    "{spinner} downloading [{bar:30}] {pos}/{len} files {msg}",
-                )
-                .expect("a valid template")
-                .progress_chars("=> "),
-            );
-            bar
-        }))
-    }
-}
-
-impl Drop for DownloadBar {
-    fn drop(&mut self) {
-        if let Some(bar) = &self.0 {
-            bar.finish_and_clear();
-        }
-    }
-}
-
-impl chiron::wheelhouse::Progress for DownloadBar {
-    fn downloads_planned(&self, files: usize, _bytes: u64) {
-        if let Some(bar) = &self.0 {
-            bar.set_length(files as u64);
-        }
-    }
-
-    fn download_done(&self, filename: &str, _bytes: u64) {
-        if let Some(bar) = &self.0 {
-            bar.set_message(filename.to_string());
-            bar.inc(1);
-        }
-    }
-}
-
 #[derive(Serialize)]
 struct ListJson<'a> {
     dir: String,

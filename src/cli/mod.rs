@@ -6,6 +6,7 @@ mod doctor;
 mod init;
 mod inputs;
 mod manage;
+mod progress;
 mod wheelhouse;
 
 use std::io::{IsTerminal, Write};

@@ -13,7 +13,7 @@ use chiron::resolve::ResolveOptions;
 use chiron::wheelhouse::build::{WheelhouseRequest, build_wheelhouse};
 
 use super::inputs::{ConfigInputs, InputArgs, TargetArgs, gather, targets};
-use super::manage::DownloadBar;
+use super::progress::StageProgress;
 use super::{Context, Exit, UsageError, style};
 
 #[derive(Debug, Args)]
@@ -89,7 +89,7 @@ pub async fn run(args: WheelhouseArgs, ctx: &Context) -> Result<Exit> {
         locked: args.locked,
         lock,
     };
-    let bar = DownloadBar::new(ctx.progress);
+    let bar = StageProgress::new(ctx.progress);
     let report = build_wheelhouse(client, &request, &bar)
         .await
         .with_context(|| format!("building the wheelhouse {}", out.display()))?;

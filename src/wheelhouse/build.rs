@@ -21,7 +21,7 @@ use super::manifest::{
     InputFile, Inputs, MANIFEST_VERSION, Manifest, ManifestFile, ManifestPackage, ManifestTarget,
     PackageUse, Tool,
 };
-use super::{Progress, write_sha256sums};
+use super::{Progress, total_size, write_sha256sums};
 use crate::index::client::{IndexClient, IndexError, hash_file, hex};
 use crate::index::redact_url;
 use crate::index::simple::IndexFile;
@@ -209,7 +209,7 @@ pub async fn build_wheelhouse(
     ));
     let resolutions = match &request.lock {
         Some(lock) => resolutions_from_lock(lock, &request.targets)?,
-        None => resolve_all(&source, request).await?,
+        None => resolve_all(&source, request, progress).await?,
     };
 
     // One entry per distinct file, with the targets that install it.
@@ -322,24 +322,30 @@ fn resolutions_from_lock(
 async fn resolve_all(
     source: &Arc<PackageSource>,
     request: &WheelhouseRequest,
+    progress: &dyn Progress,
 ) -> Result<Vec<Resolution>, WheelhouseError> {
+    progress.resolutions_planned(request.targets.len());
     let jobs = request.targets.iter().map(|target| {
         let source = Arc::clone(source);
         let target = target.clone();
         let requirements = request.requirements.clone();
         let constraints = request.constraints.clone();
         let options = request.options.clone();
-        let span = tracing::info_span!("resolve", target = %target.name(), packages = tracing::field::Empty);
+        let name = target.name();
+        let span = tracing::info_span!("resolve", target = %name, packages = tracing::field::Empty);
         let inner = span.clone();
         async move {
             let resolution = tokio::task::spawn_blocking(move || {
-                inner.in_scope(|| resolve_target(&source, &target, &requirements, &constraints, &options))
+                inner.in_scope(|| {
+                    resolve_target(&source, &target, &requirements, &constraints, &options)
+                })
             })
             .await
             .map_err(|e| WheelhouseError::Internal(format!("a resolution thread failed: {e}")))?;
             if let Ok(resolution) = &resolution {
                 span.record("packages", resolution.pins.len());
             }
+            progress.resolution_done(&name);
             Ok::<_, WheelhouseError>(resolution)
         }
     });
@@ -423,7 +429,7 @@ async fn fill_staging(
             }
         }
     }
-    progress.downloads_planned(plan.len(), plan.values().filter_map(|(f, _)| f.size).sum());
+    progress.downloads_planned(plan.len(), total_size(plan.values().map(|(f, _)| f)));
     let downloads = join_all(plan.values().map(|(file, _)| async move {
         let result = client.download(file, staging, false).await;
         if let Ok(done) = &result {

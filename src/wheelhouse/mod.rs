@@ -26,9 +26,24 @@ use crate::python::target::Target;
 
 /// Receives progress of long work; the CLI draws it, tests ignore it.
 pub trait Progress: Send + Sync {
+    /// `targets` resolutions start.
+    fn resolutions_planned(&self, _targets: usize) {}
+    fn resolution_done(&self, _target: &str) {}
     /// `files` will be fetched, `bytes` in all (0 when the index gives no sizes).
     fn downloads_planned(&self, _files: usize, _bytes: u64) {}
     fn download_done(&self, _filename: &str, _bytes: u64) {}
+}
+
+/// The total size of `files` when the index gave every size, else 0.
+pub fn total_size<'a>(files: impl Iterator<Item = &'a IndexFile>) -> u64 {
+    let mut total = 0;
+    for file in files {
+        match file.size {
+            Some(size) => total += size,
+            None => return 0,
+        }
+    }
+    total
 }
 
 /// Progress that goes nowhere.
@@ -201,10 +216,7 @@ pub async fn download_exact(
         source,
     })?;
     let span = tracing::info_span!("download.files", files = picks.len());
-    progress.downloads_planned(
-        picks.len(),
-        picks.values().filter_map(|(f, _)| f.size).sum(),
-    );
+    progress.downloads_planned(picks.len(), total_size(picks.values().map(|(f, _)| f)));
     let results = join_all(picks.values().map(|(file, _)| async move {
         let result = client
             .download(file, &request.dest, request.allow_unhashed)
