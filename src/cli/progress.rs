@@ -23,6 +23,7 @@ impl StageProgress {
     fn stage(&self, template: &str, length: u64) {
         if let Some(bar) = &self.bar {
             bar.reset();
+            bar.set_message("");
             bar.set_style(
                 ProgressStyle::with_template(template)
                     .expect("a valid template")

@@ -102,13 +102,18 @@ impl Credentials {
             return (url.to_string(), None);
         };
         if !parsed.username().is_empty() {
+            // Masked credentials (`redact_url` wrote them into a report or a
+            // lock) are no credentials: fall back to the host's real ones.
+            let masked = parsed.username() == "****" || parsed.password() == Some("****");
             let own = (
                 percent_decode(parsed.username()),
                 parsed.password().map(percent_decode),
             );
             let _ = parsed.set_username("");
             let _ = parsed.set_password(None);
-            return (parsed.to_string(), Some(own));
+            if !masked {
+                return (parsed.to_string(), Some(own));
+            }
         }
         let found = host_key(&parsed)
             .and_then(|key| self.from_urls.get(&key).cloned())
@@ -138,6 +143,18 @@ mod tests {
         let (clean, auth) = credentials.for_url("https://me:pw@other.example.invalid/x");
         assert_eq!(clean, "https://other.example.invalid/x");
         assert_eq!(auth, Some(("me".into(), Some("pw".into()))));
+    }
+
+    #[test]
+    fn masked_credentials_fall_back_to_the_real_ones() {
+        let mut credentials = Credentials::default();
+        credentials.learn_from_url("https://ci:real@private.example.invalid/simple");
+        let (clean, auth) =
+            credentials.for_url("https://ci:****@private.example.invalid/files/a.whl");
+        assert_eq!(clean, "https://private.example.invalid/files/a.whl");
+        assert_eq!(auth, Some(("ci".into(), Some("real".into()))));
+        let (_, auth) = credentials.for_url("https://****@elsewhere.example.invalid/a.whl");
+        assert_eq!(auth, None);
     }
 
     #[test]

@@ -417,12 +417,12 @@ async fn fill_staging(
     fingerprint: &str,
     progress: &dyn Progress,
 ) -> Result<(Manifest, usize), WheelhouseError> {
-    // Files the old wheelhouse already has are linked, not fetched.
+    // Files the old wheelhouse already has are linked, not fetched; the
+    // download step checks their hash (and replaces a bad one, leaving the
+    // old wheelhouse untouched).
     for (file, _) in plan.values() {
         let old = request.out.join(&file.filename);
-        if let (Some(expected), true) = (file.sha256(), old.is_file())
-            && hash_file(&old).is_ok_and(|(actual, _)| actual == expected)
-        {
+        if old.is_file() {
             let new = staging.join(&file.filename);
             if std::fs::hard_link(&old, &new).is_err() {
                 std::fs::copy(&old, &new).map_err(io_error(&new))?;
