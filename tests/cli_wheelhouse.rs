@@ -529,3 +529,72 @@ fn a_uv_lock_input_is_refused_with_a_way_forward() {
         "{stderr}"
     );
 }
+
+#[test]
+fn sdists_with_static_metadata_need_allow_sdist() {
+    let home = tempfile::tempdir().unwrap();
+    let index = TestIndex::start(PageFormat::Json, true);
+    graph(&index);
+    let sdist = index.add_sdist("pure-src", "1.0", "2.2", &["helper"], &[]);
+    let args = [
+        "pure-src",
+        "--python",
+        "3.12",
+        "--platform",
+        "linux-x86_64",
+        "--out",
+        "wh",
+    ];
+    let (code, _, stderr) = wheelhouse(home.path(), &index, &args);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("--allow-sdist"), "{stderr}");
+
+    let (code, _, stderr) = wheelhouse(
+        home.path(),
+        &index,
+        &[&args[..], &["--allow-sdist"]].concat(),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let lock =
+        std::fs::read_to_string(home.path().join("wh/requirements-3.12-linux-x86_64.txt")).unwrap();
+    assert!(
+        lock.contains(&format!(
+            "pure-src==1.0 \\\n    --hash=sha256:{}",
+            sdist.sha256
+        )),
+        "{lock}"
+    );
+    assert!(
+        lock.contains("helper==1.0"),
+        "the sdist's static Requires-Dist was followed: {lock}"
+    );
+    let pylock = std::fs::read_to_string(home.path().join("wh/pylock.toml")).unwrap();
+    assert!(pylock.contains("[packages.sdist]"), "{pylock}");
+}
+
+#[test]
+fn sdists_with_dynamic_metadata_are_explained() {
+    let home = tempfile::tempdir().unwrap();
+    let index = TestIndex::start(PageFormat::Json, false);
+    index.add_sdist("old-src", "1.0", "2.1", &[], &[]);
+    index.add_sdist("dyn-src", "1.0", "2.2", &[], &["Requires-Dist"]);
+    for (name, reason) in [
+        ("old-src", "older than 2.2"),
+        (
+            "dyn-src",
+            "declares Requires-Dist or Requires-Python dynamic",
+        ),
+    ] {
+        let (code, _, stderr) = wheelhouse(
+            home.path(),
+            &index,
+            &[name, "--python", "3.12", "--allow-sdist", "--out", "wh"],
+        );
+        assert_eq!(code, 1, "{stderr}");
+        assert!(
+            stderr.contains("cannot be used without building"),
+            "{stderr}"
+        );
+        assert!(stderr.contains(reason), "{stderr}");
+    }
+}

@@ -39,6 +39,11 @@ pub struct WheelhouseArgs {
     /// wheelhouse was built.
     #[arg(long, alias = "frozen")]
     pub locked: bool,
+    /// Use source distributions with static metadata (PKG-INFO 2.2+, no
+    /// dynamic dependencies) for versions without a wheel for a target
+    /// (default: [policy] allow-sdist).
+    #[arg(long)]
+    pub allow_sdist: bool,
     /// Install exactly what this PEP 751 pylock.toml lists, without
     /// resolving (default: [inputs] lock).
     #[arg(long, value_name = "FILE", conflicts_with_all = ["requirements", "files"])]
@@ -84,6 +89,7 @@ pub async fn run(args: WheelhouseArgs, ctx: &Context) -> Result<Exit> {
         out: out.clone(),
         options: ResolveOptions {
             allow_prereleases: gathered.pre,
+            allow_sdist: args.allow_sdist || loaded.config.policy.allow_sdist,
             exclude_newer,
         },
         locked: args.locked,

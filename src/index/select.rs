@@ -226,7 +226,21 @@ pub fn select_wheel(
             "the only matching files ({yanked}) are yanked; pin an exact version with == to use one"
         )
     } else if matching_versions.is_empty() {
-        "no wheel on the index matches that version specifier".to_string()
+        let sdists = files
+            .iter()
+            .filter(|f| {
+                crate::python::filename::SdistFilename::parse(&f.filename, Some(project))
+                    .is_ok_and(|s| specifiers.contains(&s.version))
+            })
+            .count();
+        if sdists > 0 {
+            format!(
+                "no wheel matches that version specifier, only {sdists} source distribution(s); \
+                 pass --allow-sdist to use sdists whose metadata is static"
+            )
+        } else {
+            "no wheel on the index matches that version specifier".to_string()
+        }
     } else {
         "no compatible wheel".to_string()
     };

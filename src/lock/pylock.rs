@@ -145,10 +145,27 @@ pub fn render_pylock(manifest: &Manifest, targets: &[Target]) -> String {
                         .join(" or ")
                 }
             });
+            let is_sdist = |name: &str| !name.ends_with(".whl");
+            let sdist = package
+                .targets
+                .values()
+                .filter_map(|u| files.get(u.file.as_str()))
+                .find(|f| is_sdist(&f.filename))
+                .map(|f| {
+                    toml::Value::try_from(LockedWheel {
+                        name: Some(f.filename.clone()),
+                        url: Some(f.url.clone()),
+                        path: None,
+                        size: Some(f.size),
+                        hashes: BTreeMap::from([("sha256".to_string(), f.sha256.clone())]),
+                    })
+                    .expect("a file entry serialises")
+                });
             let mut wheels: Vec<LockedWheel> = package
                 .targets
                 .values()
                 .filter_map(|u| files.get(u.file.as_str()))
+                .filter(|f| !is_sdist(&f.filename))
                 .map(|f| LockedWheel {
                     name: Some(f.filename.clone()),
                     url: Some(f.url.clone()),
@@ -187,7 +204,7 @@ pub fn render_pylock(manifest: &Manifest, targets: &[Target]) -> String {
                     .map(|name| LockedDependency { name })
                     .collect(),
                 wheels,
-                sdist: None,
+                sdist,
                 tool: Some(PackageTool {
                     chiron: Some(ChironPackageInfo {
                         targets: package
@@ -260,7 +277,8 @@ pub struct LockedPin {
     pub name: String,
     pub version: String,
     pub file: crate::index::simple::IndexFile,
-    pub wheel: crate::python::filename::WheelFilename,
+    /// `None` when the package is installed from its sdist.
+    pub wheel: Option<crate::python::filename::WheelFilename>,
     pub required_by: Vec<String>,
     pub extras: Vec<String>,
 }
@@ -315,13 +333,29 @@ pub fn pins_for_target(
                 best = Some((priority + 1, wheel, parsed));
             }
         }
-        let Some((_, wheel, parsed)) = best else {
-            return Err(error(format!(
-                "the lock has no wheel of {} {} for target {}",
-                package.name,
-                package.version.as_deref().unwrap_or("?"),
-                target.name()
-            )));
+        let sdist: Option<LockedWheel> = package
+            .sdist
+            .clone()
+            .and_then(|value| LockedWheel::deserialize(value).ok());
+        let (wheel, parsed, filename) = match (best, &sdist) {
+            (Some((_, wheel, parsed)), _) => {
+                let filename = parsed.as_str().to_string();
+                (wheel, Some(parsed), filename)
+            }
+            (None, Some(sdist)) => {
+                let filename = sdist
+                    .filename()
+                    .ok_or_else(|| error(format!("the sdist of {} has no name", package.name)))?;
+                (sdist, None, filename)
+            }
+            (None, None) => {
+                return Err(error(format!(
+                    "the lock has no wheel of {} {} for target {}",
+                    package.name,
+                    package.version.as_deref().unwrap_or("?"),
+                    target.name()
+                )));
+            }
         };
         let url = match (&wheel.url, &wheel.path) {
             (Some(url), _) => url.clone(),
@@ -337,8 +371,11 @@ pub fn pins_for_target(
                 )));
             }
         };
+        if filename.contains(['/', '\\']) || filename.starts_with('.') {
+            return Err(error(format!("refusing the file name `{filename}`")));
+        }
         let file = crate::index::simple::IndexFile {
-            filename: parsed.as_str().to_string(),
+            filename,
             url,
             hashes: wheel.hashes.clone(),
             requires_python: None,

@@ -55,6 +55,9 @@ impl fmt::Display for Node {
 #[derive(Debug, Clone, Default)]
 pub struct ResolveOptions {
     pub allow_prereleases: bool,
+    /// Source distributions with static metadata may be used when a version
+    /// has no wheel for the target.
+    pub allow_sdist: bool,
     /// Ignore files uploaded after this time (RFC 3339, compared in UTC).
     pub exclude_newer: Option<String>,
 }
@@ -140,6 +143,7 @@ impl Provider<'_> {
             self.target,
             &exact,
             self.options.exclude_newer.as_deref(),
+            self.options.allow_sdist,
         ))
     }
 
@@ -157,9 +161,16 @@ impl Provider<'_> {
             let exact = self.exact_pins.get(&name).cloned().unwrap_or_default();
             let exclude_newer = self.options.exclude_newer.clone();
             let allow_pre = self.options.allow_prereleases || self.prerelease_ok.contains(&name);
+            let allow_sdist = self.options.allow_sdist;
             self.runtime.spawn(async move {
                 let Ok(candidates) = source
-                    .candidates(&name, &target, &exact, exclude_newer.as_deref())
+                    .candidates(
+                        &name,
+                        &target,
+                        &exact,
+                        exclude_newer.as_deref(),
+                        allow_sdist,
+                    )
                     .await
                 else {
                     return;
@@ -296,10 +307,17 @@ impl DependencyProvider for Provider<'_> {
                 "no wheel of {name} {version} for this target"
             )));
         };
-        let metadata = self
-            .runtime
-            .block_on(self.source.metadata(candidate))
-            .map_err(ProviderError)?;
+        let metadata = self.runtime.block_on(self.source.metadata(candidate));
+        let metadata = match metadata {
+            Ok(metadata) => metadata,
+            // PubGrub can explain this and try other versions.
+            Err(SourceError::DynamicMetadata { filename, reason }) => {
+                return Ok(Dependencies::Unavailable(format!(
+                    "{filename} cannot be used without building: {reason}"
+                )));
+            }
+            Err(error) => return Err(ProviderError(error)),
+        };
         let extras: Vec<ExtraName> = extra.cloned().into_iter().collect();
         if let Some(extra) = extra
             && !metadata.extras().contains(extra)

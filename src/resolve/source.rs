@@ -24,12 +24,14 @@ use crate::python::filename::WheelFilename;
 use crate::python::metadata::{CoreMetadata, MetadataError};
 use crate::python::target::Target;
 
-/// A version a target can install, with the wheel it would install.
+/// A version a target can install, with the file it would install: a
+/// wheel, or (with `--allow-sdist`) a source distribution.
 #[derive(Debug, Clone)]
 pub struct Candidate {
     pub version: Version,
     pub file: IndexFile,
-    pub wheel: WheelFilename,
+    /// `None` for a source distribution.
+    pub wheel: Option<WheelFilename>,
 }
 
 #[derive(Debug, Clone, thiserror::Error)]
@@ -40,12 +42,19 @@ pub enum SourceError {
     Metadata(#[from] MetadataError),
     #[error("{filename}: {message}")]
     Wheel { filename: String, message: String },
+    /// An sdist whose dependencies are only known after building it.
+    #[error("{filename}: {reason}")]
+    DynamicMetadata { filename: String, reason: String },
 }
 
 impl SourceError {
     pub fn hint(&self) -> Option<String> {
         match self {
             SourceError::Index(error) => error.hint(),
+            SourceError::DynamicMetadata { .. } => Some(
+                "use a version that publishes wheels, or build the wheel yourself and serve it with --find-links"
+                    .into(),
+            ),
             SourceError::Metadata(_) | SourceError::Wheel { .. } => Some(
                 "the package's metadata is broken; exclude that version with a constraint (-c)"
                     .into(),
@@ -122,26 +131,38 @@ impl PackageSource {
         target: &Target,
         exact_pins: &BTreeSet<Version>,
         exclude_newer: Option<&str>,
+        allow_sdist: bool,
     ) -> Result<Arc<Vec<Arc<Candidate>>>, SourceError> {
         let key = (
             name.clone(),
-            format!("{}|{exact_pins:?}|{exclude_newer:?}", target.name()),
+            format!(
+                "{}|{exact_pins:?}|{exclude_newer:?}|{allow_sdist}",
+                target.name()
+            ),
         );
         if let Some(found) = self.candidates.lock().expect("never poisoned").get(&key) {
             return Ok(Arc::clone(found));
         }
         let files = self.files(name).await?;
-        let list: Vec<Arc<Candidate>> =
+        let mut list: Vec<Arc<Candidate>> =
             wheel_candidates(name, &files, target, exact_pins, exclude_newer)
                 .into_iter()
                 .map(|c| {
                     Arc::new(Candidate {
                         version: c.wheel.version.clone(),
                         file: c.file,
-                        wheel: c.wheel,
+                        wheel: Some(c.wheel),
                     })
                 })
                 .collect();
+        if allow_sdist {
+            list.extend(
+                sdist_candidates(name, &files, target, exact_pins, exclude_newer, &list)
+                    .into_iter()
+                    .map(Arc::new),
+            );
+            list.sort_by(|a, b| b.version.cmp(&a.version));
+        }
         let list = Arc::new(list);
         self.candidates
             .lock()
@@ -160,13 +181,20 @@ impl PackageSource {
         cell.get_or_init(|| {
             async {
                 if let Some(metadata) = self.client.file_metadata(&candidate.file).await? {
-                    return Ok(Arc::new(metadata));
+                    return match candidate.wheel {
+                        Some(_) => Ok(Arc::new(metadata)),
+                        None => require_static(metadata, &candidate.file.filename).map(Arc::new),
+                    };
                 }
                 let done = self
                     .client
                     .download(&candidate.file, &self.scratch, false)
                     .await?;
-                read_wheel_metadata(&done.path, &candidate.file.filename).map(Arc::new)
+                if candidate.wheel.is_some() {
+                    read_wheel_metadata(&done.path, &candidate.file.filename).map(Arc::new)
+                } else {
+                    read_sdist_metadata(&done.path, &candidate.file.filename).map(Arc::new)
+                }
             }
             .instrument(span)
         })
@@ -199,4 +227,143 @@ pub fn read_wheel_metadata(path: &Path, filename: &str) -> Result<CoreMetadata, 
         .read_to_string(&mut text)
         .map_err(|e| wheel_error(format!("unreadable METADATA: {e}")))?;
     Ok(CoreMetadata::parse(&text, filename)?)
+}
+
+/// Sdist candidates for the versions that have no wheel for the target
+/// (one sdist per version; yanked, too-new and requires-python rules as for
+/// wheels).
+fn sdist_candidates(
+    name: &PackageName,
+    files: &[IndexFile],
+    target: &Target,
+    exact_pins: &BTreeSet<Version>,
+    exclude_newer: Option<&str>,
+    wheels: &[Arc<Candidate>],
+) -> Vec<Candidate> {
+    use crate::python::filename::SdistFilename;
+    let python = Version::new([
+        u64::from(target.python.major),
+        u64::from(target.python.minor),
+    ]);
+    let mut out: Vec<Candidate> = Vec::new();
+    for file in files {
+        let Ok(sdist) = SdistFilename::parse(&file.filename, Some(name)) else {
+            continue;
+        };
+        if wheels.iter().any(|w| w.version == sdist.version)
+            || out.iter().any(|c| c.version == sdist.version)
+        {
+            continue;
+        }
+        if file.yanked.is_some() && !exact_pins.contains(&sdist.version) {
+            continue;
+        }
+        if let (Some(cutoff), Some(uploaded)) = (exclude_newer, file.upload_time.as_deref())
+            && uploaded.get(..19).unwrap_or(uploaded) > cutoff.get(..19).unwrap_or(cutoff)
+        {
+            continue;
+        }
+        if let Some(requires) = file
+            .requires_python
+            .as_deref()
+            .and_then(|r| r.parse::<pep440_rs::VersionSpecifiers>().ok())
+            && !requires.contains(&python)
+        {
+            continue;
+        }
+        out.push(Candidate {
+            version: sdist.version.clone(),
+            file: file.clone(),
+            wheel: None,
+        });
+    }
+    out
+}
+
+/// Reads `PKG-INFO` from a source distribution (`.tar.gz` or `.zip`) and
+/// accepts it only when it is reliable without building: metadata 2.2 or
+/// newer (PEP 643) with `Requires-Dist` and `Requires-Python` not dynamic.
+pub fn read_sdist_metadata(path: &Path, filename: &str) -> Result<CoreMetadata, SourceError> {
+    let broken = |message: String| SourceError::Wheel {
+        filename: filename.to_string(),
+        message,
+    };
+    let file = std::fs::File::open(path).map_err(|e| broken(e.to_string()))?;
+    // PKG-INFO sits at the top of the one folder the archive holds.
+    let is_pkg_info = |name: &str| {
+        let parts: Vec<&str> = name.trim_start_matches("./").split('/').collect();
+        parts.len() == 2 && parts[1] == "PKG-INFO"
+    };
+    let mut text = None;
+    if filename.ends_with(".zip") {
+        let mut archive =
+            zip::ZipArchive::new(file).map_err(|e| broken(format!("not a zip archive: {e}")))?;
+        let name = archive
+            .file_names()
+            .filter_map(Result::ok)
+            .find(|n| is_pkg_info(n))
+            .map(|n| n.into_owned());
+        if let Some(name) = name {
+            let mut content = String::new();
+            archive
+                .by_name(&name)
+                .map_err(|e| broken(e.to_string()))?
+                .take(MAX_METADATA_BYTES)
+                .read_to_string(&mut content)
+                .map_err(|e| broken(format!("unreadable PKG-INFO: {e}")))?;
+            text = Some(content);
+        }
+    } else {
+        let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
+        let entries = archive
+            .entries()
+            .map_err(|e| broken(format!("not a .tar.gz: {e}")))?;
+        for entry in entries {
+            let entry = entry.map_err(|e| broken(format!("broken archive: {e}")))?;
+            let name = entry
+                .path()
+                .map_err(|e| broken(e.to_string()))?
+                .to_string_lossy()
+                .into_owned();
+            if is_pkg_info(&name) {
+                let mut content = String::new();
+                entry
+                    .take(MAX_METADATA_BYTES)
+                    .read_to_string(&mut content)
+                    .map_err(|e| broken(format!("unreadable PKG-INFO: {e}")))?;
+                text = Some(content);
+                break;
+            }
+        }
+    }
+    let text = text.ok_or_else(|| broken("no PKG-INFO at the top of the archive".into()))?;
+    let metadata = CoreMetadata::parse(&text, filename)?;
+    require_static(metadata, filename)
+}
+
+/// Sdist metadata is only trusted when PEP 643 says it is final: metadata
+/// 2.2 or newer, with `Requires-Dist` and `Requires-Python` not dynamic.
+fn require_static(metadata: CoreMetadata, filename: &str) -> Result<CoreMetadata, SourceError> {
+    let version: Vec<u32> = metadata
+        .metadata_version
+        .split('.')
+        .filter_map(|p| p.parse().ok())
+        .collect();
+    let dynamic_reason = if version < vec![2, 2] {
+        Some(format!(
+            "its PKG-INFO is metadata {}, older than 2.2, so its dependencies are only known after building it",
+            metadata.metadata_version
+        ))
+    } else if metadata.is_dynamic("Requires-Dist") || metadata.is_dynamic("Requires-Python") {
+        Some("its PKG-INFO declares Requires-Dist or Requires-Python dynamic, so they are only known after building it".into())
+    } else {
+        None
+    };
+    match dynamic_reason {
+        Some(reason) => Err(SourceError::DynamicMetadata {
+            filename: filename.to_string(),
+            reason,
+        }),
+        None => Ok(metadata),
+    }
 }

@@ -289,12 +289,14 @@ fn resolutions_from_lock(
         let mut pins = BTreeMap::new();
         let mut candidates = BTreeMap::new();
         for locked in crate::lock::pylock::pins_for_target(&lock, path, target)? {
-            let name = locked.wheel.name.clone();
+            let name = pep508_rs::PackageName::new(locked.name.clone()).map_err(|e| {
+                WheelhouseError::Internal(format!("bad package name in the lock: {e}"))
+            })?;
             pins.insert(
                 name.clone(),
                 Pin {
                     name: locked.name,
-                    version: locked.version,
+                    version: locked.version.clone(),
                     filename: locked.file.filename.clone(),
                     required_by: locked.required_by.into_iter().collect(),
                     extras: locked.extras.into_iter().collect(),
@@ -303,7 +305,9 @@ fn resolutions_from_lock(
             candidates.insert(
                 name,
                 Arc::new(Candidate {
-                    version: locked.wheel.version.clone(),
+                    version: locked.version.parse().map_err(|e| {
+                        WheelhouseError::Internal(format!("bad version in the lock: {e}"))
+                    })?,
                     file: locked.file,
                     wheel: locked.wheel,
                 }),

@@ -222,6 +222,36 @@ impl TestIndex {
         file
     }
 
+    /// Adds a source distribution whose PKG-INFO has `metadata_version` and
+    /// the given `Requires-Dist` and `Dynamic` lines.
+    pub fn add_sdist(
+        &self,
+        name: &str,
+        version: &str,
+        metadata_version: &str,
+        requires_dist: &[&str],
+        dynamic: &[&str],
+    ) -> ServedFile {
+        let (filename, bytes, metadata) =
+            build_sdist(name, version, metadata_version, requires_dist, dynamic);
+        let file = ServedFile {
+            sha256: sha256_hex(&bytes),
+            filename,
+            bytes,
+            metadata,
+            requires_python: None,
+            yanked: None,
+        };
+        self.state
+            .lock()
+            .unwrap()
+            .projects
+            .entry(normalize(name))
+            .or_default()
+            .push(file.clone());
+        file
+    }
+
     pub fn fault(&self, filename: &str, fault: Fault) {
         self.state
             .lock()
@@ -313,7 +343,7 @@ fn respond_fresh(
                     if let Some(reason) = &f.yanked {
                         entry["yanked"] = reason.clone().into();
                     }
-                    if pep658 {
+                    if pep658 && f.filename.ends_with(".whl") {
                         let hash = if state.faults.get(&f.filename) == Some(&Fault::WrongMetadataHash) {
                             "0".repeat(64)
                         } else {
@@ -340,7 +370,7 @@ fn respond_fresh(
             if let Some(reason) = &f.yanked {
                 attributes.push_str(&format!(" data-yanked=\"{}\"", escape(reason)));
             }
-            if pep658 {
+            if pep658 && f.filename.ends_with(".whl") {
                 attributes.push_str(&format!(
                     " data-core-metadata=\"sha256={}\"",
                     sha256_hex(f.metadata.as_bytes())
@@ -391,4 +421,44 @@ fn respond_fresh(
         return response;
     }
     Response::new(404, "text/plain", "not found")
+}
+
+/// A `.tar.gz` source distribution with `NAME-VERSION/PKG-INFO`.
+pub fn build_sdist(
+    name: &str,
+    version: &str,
+    metadata_version: &str,
+    requires_dist: &[&str],
+    dynamic: &[&str],
+) -> (String, Vec<u8>, String) {
+    let dist = name.replace('-', "_");
+    let filename = format!("{dist}-{version}.tar.gz");
+    let mut pkg_info = format!(
+        "Metadata-Version: {metadata_version}\nName: {name}\nVersion: {version}\nLicense: MIT\n"
+    );
+    for requirement in requires_dist {
+        pkg_info.push_str(&format!("Requires-Dist: {requirement}\n"));
+    }
+    for field in dynamic {
+        pkg_info.push_str(&format!("Dynamic: {field}\n"));
+    }
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    {
+        let mut tar = tar::Builder::new(&mut gz);
+        for (path, text) in [
+            (format!("{dist}-{version}/PKG-INFO"), pkg_info.as_str()),
+            (
+                format!("{dist}-{version}/pyproject.toml"),
+                "[build-system]\nrequires = [\"setuptools\"]\n",
+            ),
+        ] {
+            let mut header = tar::Header::new_gnu();
+            header.set_size(text.len() as u64);
+            header.set_mode(0o644);
+            header.set_cksum();
+            tar.append_data(&mut header, path, text.as_bytes()).unwrap();
+        }
+        tar.finish().unwrap();
+    }
+    (filename, gz.finish().unwrap(), pkg_info)
 }
