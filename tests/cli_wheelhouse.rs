@@ -514,19 +514,143 @@ fn the_pylock_read_back_gives_the_same_wheelhouse() {
 }
 
 #[test]
-fn a_uv_lock_input_is_refused_with_a_way_forward() {
+fn a_uv_lock_is_installed_as_it_is_per_target() {
     let home = tempfile::tempdir().unwrap();
     let index = TestIndex::start(PageFormat::Json, false);
-    write_files(home.path(), &[("uv.lock", "version = 1\n")]);
+    let mut files = BTreeMap::new();
+    for (name, version) in [
+        ("app", "1.0"),
+        ("lib", "2.0"),
+        ("helper", "1.0"),
+        ("winonly", "1.0"),
+        ("oldonly", "1.0"),
+        ("extra-dep", "1.0"),
+    ] {
+        let served = index.add(&WheelSpec::new(name, version, "py3-none-any"));
+        files.insert(name, served);
+    }
+    let wheel = |name: &str| {
+        let f = &files[name];
+        format!(
+            "wheels = [{{ url = \"{}\", hash = \"sha256:{}\", size = {} }}]",
+            index.server.url(&format!("/files/{}", f.filename)),
+            f.sha256,
+            f.bytes.len()
+        )
+    };
+    let registry = index.url();
+    let lock = format!(
+        r#"version = 1
+revision = 2
+requires-python = ">=3.10"
+
+[[package]]
+name = "svc"
+version = "0.1.0"
+source = {{ virtual = "." }}
+dependencies = [
+    {{ name = "app" }},
+    {{ name = "winonly", marker = "sys_platform == 'win32'" }},
+]
+
+[package.dev-dependencies]
+ops = [{{ name = "extra-dep" }}]
+
+[[package]]
+name = "app"
+version = "1.0"
+source = {{ registry = "{registry}" }}
+dependencies = [
+    {{ name = "lib" }},
+    {{ name = "oldonly", marker = "python_full_version < '3.11'" }},
+]
+{app}
+
+[[package]]
+name = "lib"
+version = "2.0"
+source = {{ registry = "{registry}" }}
+dependencies = [{{ name = "helper" }}]
+{lib}
+
+[[package]]
+name = "helper"
+version = "1.0"
+source = {{ registry = "{registry}" }}
+{helper}
+
+[[package]]
+name = "winonly"
+version = "1.0"
+source = {{ registry = "{registry}" }}
+{winonly}
+
+[[package]]
+name = "oldonly"
+version = "1.0"
+source = {{ registry = "{registry}" }}
+{oldonly}
+
+[[package]]
+name = "extra-dep"
+version = "1.0"
+source = {{ registry = "{registry}" }}
+{extra}
+"#,
+        app = wheel("app"),
+        lib = wheel("lib"),
+        helper = wheel("helper"),
+        winonly = wheel("winonly"),
+        oldonly = wheel("oldonly"),
+        extra = wheel("extra-dep"),
+    );
+    write_files(home.path(), &[("uv.lock", &lock)]);
     let (code, _, stderr) = wheelhouse(
         home.path(),
         &index,
-        &["--lock", "uv.lock", "--python", "3.12"],
+        &[
+            "--lock",
+            "uv.lock",
+            "--group",
+            "ops",
+            "--python",
+            "3.10,3.12",
+            "--platform",
+            "linux-x86_64,windows-x86_64",
+            "--out",
+            "wh",
+        ],
     );
-    assert_eq!(code, 2);
+    assert_eq!(code, 0, "{stderr}");
+    let names = |target: &str| -> Vec<String> {
+        std::fs::read_to_string(home.path().join(format!("wh/requirements-{target}.txt")))
+            .unwrap()
+            .lines()
+            .filter(|l| !l.starts_with([' ', '#']))
+            .map(|l| l.split("==").next().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(
+        names("3.10-linux-x86_64"),
+        ["app", "extra-dep", "helper", "lib", "oldonly"]
+    );
+    assert_eq!(
+        names("3.12-windows-x86_64"),
+        ["app", "extra-dep", "helper", "lib", "winonly"]
+    );
+    let lock_text =
+        std::fs::read_to_string(home.path().join("wh/requirements-3.12-windows-x86_64.txt"))
+            .unwrap();
     assert!(
-        stderr.contains("uv export --format pylock.toml"),
-        "{stderr}"
+        lock_text.contains("helper==1.0 \\\n    --hash=sha256:") && lock_text.contains("# via lib"),
+        "{lock_text}"
+    );
+    // Nothing was resolved: no index page was read.
+    assert!(
+        index
+            .requests()
+            .iter()
+            .all(|r| !r.path.starts_with("/simple/"))
     );
 }
 

@@ -180,16 +180,19 @@ pub fn gather(
     Ok(gathered)
 }
 
-/// A lock chiron can install from as it is: a PEP 751 `pylock.toml`.
+/// A lock chiron can install from as it is: a PEP 751 `pylock.toml` or a `uv.lock`.
 pub fn check_lock_input(path: &std::path::Path) -> Result<PathBuf> {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    if name == "uv.lock" {
+    if name != "uv.lock" && !name.ends_with(".toml") {
         return Err(UsageError {
-            message: format!("{}: reading uv.lock is not supported by this version of chiron", path.display()),
-            hint: "export it as PEP 751 (`uv export --format pylock.toml -o pylock.toml`) and use that".into(),
+            message: format!(
+                "{}: a lock is a PEP 751 pylock.toml or a uv.lock",
+                path.display()
+            ),
+            hint: "name the lock file with --lock / [inputs] lock".into(),
         }
         .into());
     }

@@ -44,8 +44,8 @@ pub struct WheelhouseArgs {
     /// (default: [policy] allow-sdist).
     #[arg(long)]
     pub allow_sdist: bool,
-    /// Install exactly what this PEP 751 pylock.toml lists, without
-    /// resolving (default: [inputs] lock).
+    /// Install exactly what this lock lists, without resolving: a PEP 751
+    /// pylock.toml or a uv.lock (default: [inputs] lock).
     #[arg(long, value_name = "FILE", conflicts_with_all = ["requirements", "files"])]
     pub lock: Option<PathBuf>,
 }
@@ -94,6 +94,16 @@ pub async fn run(args: WheelhouseArgs, ctx: &Context) -> Result<Exit> {
         },
         locked: args.locked,
         lock,
+        lock_extras: if args.extras.is_empty() {
+            loaded.config.inputs.extras.clone()
+        } else {
+            args.extras.clone()
+        },
+        lock_groups: if args.groups.is_empty() {
+            loaded.config.inputs.groups.clone()
+        } else {
+            args.groups.clone()
+        },
     };
     let bar = StageProgress::new(ctx.progress);
     let report = build_wheelhouse(client, &request, &bar)

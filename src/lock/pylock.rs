@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::LockedPin;
 use crate::python::target::Target;
 use crate::wheelhouse::manifest::Manifest;
 
@@ -269,18 +270,6 @@ pub fn read_pylock(path: &Path) -> Result<Pylock, PylockError> {
         }
     }
     Ok(lock)
-}
-
-/// What a lock says one target installs.
-#[derive(Debug, Clone)]
-pub struct LockedPin {
-    pub name: String,
-    pub version: String,
-    pub file: crate::index::simple::IndexFile,
-    /// `None` when the package is installed from its sdist.
-    pub wheel: Option<crate::python::filename::WheelFilename>,
-    pub required_by: Vec<String>,
-    pub extras: Vec<String>,
 }
 
 /// The packages `target` installs from `lock`: those whose marker holds

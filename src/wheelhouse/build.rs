@@ -41,8 +41,11 @@ pub struct WheelhouseRequest {
     pub options: ResolveOptions,
     /// Fail instead of resolving when the inputs changed since the manifest.
     pub locked: bool,
-    /// A `pylock.toml` to install as it is, instead of resolving.
+    /// A `pylock.toml` or `uv.lock` to install as it is, instead of resolving.
     pub lock: Option<PathBuf>,
+    /// Extras and dependency groups of the project, for a `uv.lock`.
+    pub lock_extras: Vec<String>,
+    pub lock_groups: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -151,7 +154,9 @@ fn fingerprint(
         "allow_prereleases": request.options.allow_prereleases,
         "exclude_newer": request.options.exclude_newer,
                 "input_files": input_files,
-        "from_lock": request.lock.is_some(),
+                "from_lock": request.lock.is_some(),
+        "lock_extras": request.lock_extras,
+        "lock_groups": request.lock_groups,
     });
     hex(&Sha256::digest(canonical.to_string().as_bytes()))
 }
@@ -208,7 +213,7 @@ pub async fn build_wheelhouse(
         client.settings().cache_dir.join("resolve-wheels"),
     ));
     let resolutions = match &request.lock {
-        Some(lock) => resolutions_from_lock(lock, &request.targets)?,
+        Some(lock) => resolutions_from_lock(lock, request)?,
         None => resolve_all(&source, request, progress).await?,
     };
 
@@ -280,15 +285,37 @@ fn summary(
 /// What a lock says each target installs, as resolutions.
 fn resolutions_from_lock(
     path: &Path,
-    targets: &[Target],
+    request: &WheelhouseRequest,
 ) -> Result<Vec<Resolution>, WheelhouseError> {
     use crate::resolve::{Candidate, Pin};
-    let lock = crate::lock::pylock::read_pylock(path)?;
+    let is_uv = path.file_name().is_some_and(|n| n == "uv.lock");
+    let pylock = if is_uv {
+        None
+    } else {
+        Some(crate::lock::pylock::read_pylock(path)?)
+    };
+    let uv = if is_uv {
+        Some(crate::lock::uv_lock::read_uv_lock(path)?)
+    } else {
+        None
+    };
     let mut out = Vec::new();
-    for target in targets {
+    for target in &request.targets {
+        let locked = match (&pylock, &uv) {
+            (Some(lock), _) => crate::lock::pylock::pins_for_target(lock, path, target)?,
+            (_, Some(lock)) => crate::lock::uv_lock::pins_for_target(
+                lock,
+                path,
+                target,
+                &request.lock_extras,
+                &request.lock_groups,
+                request.options.allow_sdist,
+            )?,
+            (None, None) => unreachable!("one of the two locks was read"),
+        };
         let mut pins = BTreeMap::new();
         let mut candidates = BTreeMap::new();
-        for locked in crate::lock::pylock::pins_for_target(&lock, path, target)? {
+        for locked in locked {
             let name = pep508_rs::PackageName::new(locked.name.clone()).map_err(|e| {
                 WheelhouseError::Internal(format!("bad package name in the lock: {e}"))
             })?;
