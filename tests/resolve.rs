@@ -27,8 +27,17 @@ struct Fixture {
 }
 
 fn fixture(pep658: bool, fill: impl FnOnce(&TestIndex)) -> Fixture {
+    fixture_with(pep658, fill, |_| {})
+}
+
+fn fixture_with(
+    pep658: bool,
+    fill: impl FnOnce(&TestIndex),
+    tweak: impl FnOnce(&TestIndex),
+) -> Fixture {
     let index = TestIndex::start(PageFormat::Json, pep658);
     fill(&index);
+    tweak(&index);
     let cache = tempfile::tempdir().unwrap();
     let mut settings = ClientSettings::new(vec![index.url()], cache.path().join("cache"));
     settings.netrc = None;
@@ -326,4 +335,63 @@ async fn a_missing_wheel_deep_in_the_graph_is_explained() {
         error.contains("it has wheels for manylinux2014_x86_64"),
         "{error}"
     );
+}
+
+fn backtracking(index: &TestIndex) {
+    index.add(&WheelSpec {
+        requires_dist: &["c==1"],
+        ..WheelSpec::new("a", "2.0", "py3-none-any")
+    });
+    index.add(&WheelSpec::new("a", "1.0", "py3-none-any"));
+    index.add(&WheelSpec {
+        requires_dist: &["c==2"],
+        ..WheelSpec::new("b", "1.0", "py3-none-any")
+    });
+    index.add(&WheelSpec::new("c", "1.0", "py3-none-any"));
+    index.add(&WheelSpec::new("c", "2.0", "py3-none-any"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn candidates_considered_while_backtracking_are_read_by_range() {
+    let fixture = fixture(false, backtracking);
+    let resolution = resolve(
+        &fixture,
+        target("3.12", "linux-x86_64"),
+        &["a", "b"],
+        &[],
+        ResolveOptions::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(pinned(&resolution), ["a==1.0", "b==1.0", "c==2.0"]);
+    // a 1.0 was only considered: its METADATA came by range requests.
+    assert!(fixture.index.ranged("a-1.0-py3-none-any.whl") > 0);
+    assert_eq!(fixture.index.downloads("a-1.0-py3-none-any.whl"), 0);
+    // The newest candidates were downloaded whole (they are usually installed).
+    assert_eq!(fixture.index.downloads("b-1.0-py3-none-any.whl"), 1);
+
+    // A server that ignores ranges: the wheel is downloaded instead, and the
+    // server is not asked for ranges again.
+    let fixture = fixture_with(false, backtracking, |index| index.ignore_ranges());
+    let resolution = resolve(
+        &fixture,
+        target("3.12", "linux-x86_64"),
+        &["a", "b"],
+        &[],
+        ResolveOptions::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(pinned(&resolution), ["a==1.0", "b==1.0", "c==2.0"]);
+    let tried = fixture
+        .index
+        .requests()
+        .iter()
+        .filter(|r| r.header("range").is_some())
+        .count();
+    assert_eq!(
+        tried, 1,
+        "one ignored range request is enough to stop asking"
+    );
+    assert!(fixture.index.downloads("a-1.0-py3-none-any.whl") >= 1);
 }

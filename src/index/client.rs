@@ -236,6 +236,9 @@ pub struct IndexClient {
     http: reqwest::Client,
     credentials: Credentials,
     limit: Arc<Semaphore>,
+    /// Set once a server answered a range request with the whole file:
+    /// later metadata is read from downloads instead.
+    ranges_ignored: std::sync::atomic::AtomicBool,
     /// Files and bytes fetched from the network so far.
     fetched: std::sync::atomic::AtomicU64,
     fetched_bytes: std::sync::atomic::AtomicU64,
@@ -258,6 +261,7 @@ impl IndexClient {
             http,
             credentials,
             limit,
+            ranges_ignored: Default::default(),
             fetched: Default::default(),
             fetched_bytes: Default::default(),
         })
@@ -395,6 +399,122 @@ impl IndexClient {
             }
         }
         Ok(Some(CoreMetadata::parse(&page.body, &file.filename)?))
+    }
+
+    /// A wheel's METADATA read with HTTP range requests, without downloading
+    /// the wheel: the end of the file for the zip directory, then the one
+    /// entry. `None` when the server ignores ranges or the archive is one
+    /// this reader does not handle (ZIP64, unusual compression); the caller
+    /// then downloads the wheel. Not hash-checked: it only guides the
+    /// resolver, and the file installed is verified when downloaded.
+    pub async fn wheel_metadata_by_range(
+        &self,
+        file: &IndexFile,
+    ) -> Result<Option<String>, IndexError> {
+        if self.settings.offline
+            || !file.url.starts_with("http")
+            || self
+                .ranges_ignored
+                .load(std::sync::atomic::Ordering::Relaxed)
+        {
+            return Ok(None);
+        }
+        const TAIL: u64 = 64 * 1024;
+        let Some((tail_start, total, tail)) =
+            self.get_range(&file.url, &format!("bytes=-{TAIL}")).await?
+        else {
+            return Ok(None);
+        };
+        let Some(directory) = zip_directory(&tail, tail_start) else {
+            return Ok(None);
+        };
+        let directory_bytes = if directory.offset >= tail_start {
+            let from = usize::try_from(directory.offset - tail_start).unwrap_or(usize::MAX);
+            match tail.get(from..) {
+                Some(bytes) => bytes.to_vec(),
+                None => return Ok(None),
+            }
+        } else {
+            let end = directory.offset + directory.size - 1;
+            match self
+                .get_range(&file.url, &format!("bytes={}-{end}", directory.offset))
+                .await?
+            {
+                Some((_, _, bytes)) => bytes,
+                None => return Ok(None),
+            }
+        };
+        let Some(entry) = find_metadata_entry(&directory_bytes) else {
+            return Ok(None);
+        };
+        // The local header's extra field may differ from the directory's:
+        // ask for some slack and read the real lengths from the header.
+        let end = (entry.header_offset + 30 + 1024 + entry.compressed_size + entry.name_len)
+            .min(total)
+            - 1;
+        let Some((_, _, local)) = self
+            .get_range(&file.url, &format!("bytes={}-{end}", entry.header_offset))
+            .await?
+        else {
+            return Ok(None);
+        };
+        Ok(inflate_local_entry(&local, &entry))
+    }
+
+    /// One ranged GET: `(first byte, total size, bytes)`, or `None` when the
+    /// server answers with the whole file instead.
+    async fn get_range(
+        &self,
+        url: &str,
+        range: &str,
+    ) -> Result<Option<(u64, u64, Vec<u8>)>, IndexError> {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::RANGE,
+            range
+                .parse()
+                .map_err(|_| IndexError::Setup(format!("bad range {range}")))?,
+        );
+        let response = self.get(url, headers).await?;
+        if response.status() != StatusCode::PARTIAL_CONTENT {
+            // Dropped unread (the connection is closed); do not ask again.
+            self.ranges_ignored
+                .store(true, std::sync::atomic::Ordering::Relaxed);
+            return Ok(None);
+        }
+        let Some((start, total)) = response
+            .headers()
+            .get(header::CONTENT_RANGE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_content_range)
+        else {
+            return Ok(None);
+        };
+        if response
+            .content_length()
+            .is_some_and(|len| len > 32 * 1024 * 1024)
+        {
+            return Ok(None);
+        }
+        let bytes = self.read_text_bytes(response, url).await?;
+        Ok(Some((start, total, bytes)))
+    }
+
+    async fn read_text_bytes(
+        &self,
+        response: reqwest::Response,
+        url: &str,
+    ) -> Result<Vec<u8>, IndexError> {
+        let mut body = Vec::new();
+        let mut stream = response.bytes_stream();
+        loop {
+            match tokio::time::timeout(self.settings.timeout, stream.next()).await {
+                Err(_) => return Err(self.stalled(url)),
+                Ok(None) => return Ok(body),
+                Ok(Some(Ok(chunk))) => body.extend_from_slice(&chunk),
+                Ok(Some(Err(error))) => return Err(unreachable(url, 1, &error)),
+            }
+        }
     }
 
     /// GET through the page cache: `None` on 404.
@@ -865,6 +985,99 @@ fn unreachable(url: &str, attempts: u32, error: &reqwest::Error) -> IndexError {
     }
 }
 
+/// `bytes START-END/TOTAL` to `(START, TOTAL)`.
+fn parse_content_range(value: &str) -> Option<(u64, u64)> {
+    let (range, total) = value.strip_prefix("bytes ")?.split_once('/')?;
+    let (start, _) = range.split_once('-')?;
+    Some((start.trim().parse().ok()?, total.trim().parse().ok()?))
+}
+
+/// Where a zip's central directory is, from the end-of-directory record.
+#[derive(Debug, PartialEq)]
+struct ZipDirectory {
+    offset: u64,
+    size: u64,
+}
+
+fn le16(bytes: &[u8], at: usize) -> Option<u64> {
+    Some(u64::from(u16::from_le_bytes(
+        bytes.get(at..at + 2)?.try_into().ok()?,
+    )))
+}
+
+fn le32(bytes: &[u8], at: usize) -> Option<u64> {
+    Some(u64::from(u32::from_le_bytes(
+        bytes.get(at..at + 4)?.try_into().ok()?,
+    )))
+}
+
+/// Finds the end-of-central-directory record in the last bytes of a zip
+/// (`tail` starts at `tail_start`). `None` for ZIP64 archives.
+fn zip_directory(tail: &[u8], _tail_start: u64) -> Option<ZipDirectory> {
+    let at = tail.windows(4).rposition(|w| w == b"PK\x05\x06")?;
+    let size = le32(tail, at + 12)?;
+    let offset = le32(tail, at + 16)?;
+    if size == 0xFFFF_FFFF || offset == 0xFFFF_FFFF {
+        return None;
+    }
+    Some(ZipDirectory { offset, size })
+}
+
+#[derive(Debug, PartialEq)]
+struct ZipEntry {
+    header_offset: u64,
+    compressed_size: u64,
+    uncompressed_size: u64,
+    method: u64,
+    name_len: u64,
+}
+
+/// The central-directory entry of `*.dist-info/METADATA` at the top level.
+fn find_metadata_entry(directory: &[u8]) -> Option<ZipEntry> {
+    let mut at = 0;
+    while directory.get(at..at + 4)? == b"PK\x01\x02" {
+        let name_len = le16(directory, at + 28)?;
+        let extra_len = le16(directory, at + 30)?;
+        let comment_len = le16(directory, at + 32)?;
+        let name_start = at + 46;
+        let name = directory.get(name_start..name_start + usize::try_from(name_len).ok()?)?;
+        let name = std::str::from_utf8(name).ok()?;
+        if name.ends_with(".dist-info/METADATA") && name.matches('/').count() == 1 {
+            return Some(ZipEntry {
+                method: le16(directory, at + 10)?,
+                compressed_size: le32(directory, at + 20)?,
+                uncompressed_size: le32(directory, at + 24)?,
+                name_len,
+                header_offset: le32(directory, at + 42)?,
+            });
+        }
+        at = name_start + usize::try_from(name_len + extra_len + comment_len).ok()?;
+    }
+    None
+}
+
+/// The entry's data, inflated, from bytes starting at its local header.
+fn inflate_local_entry(local: &[u8], entry: &ZipEntry) -> Option<String> {
+    use std::io::Read as _;
+    if local.get(0..4)? != b"PK\x03\x04" || entry.uncompressed_size > 16 * 1024 * 1024 {
+        return None;
+    }
+    let start = 30 + usize::try_from(le16(local, 26)? + le16(local, 28)?).ok()?;
+    let data = local.get(start..start + usize::try_from(entry.compressed_size).ok()?)?;
+    let mut text = String::new();
+    match entry.method {
+        0 => text = String::from_utf8(data.to_vec()).ok()?,
+        8 => {
+            flate2::read::DeflateDecoder::new(data)
+                .take(entry.uncompressed_size)
+                .read_to_string(&mut text)
+                .ok()?;
+        }
+        _ => return None,
+    }
+    Some(text)
+}
+
 fn cache_max_age(headers: &HeaderMap) -> Option<u64> {
     let control = headers.get(header::CACHE_CONTROL)?.to_str().ok()?;
     if control
@@ -942,6 +1155,34 @@ fn copy_verified(from: &Path, to: &Path, dir: &Path) -> std::io::Result<(String,
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn zip_directories_and_entries_are_found() {
+        let mut buffer = std::io::Cursor::new(Vec::new());
+        {
+            let mut zip = zip::ZipWriter::new(&mut buffer);
+            let options = zip::write::SimpleFileOptions::default();
+            zip.start_file("pkg/__init__.py", options).unwrap();
+            zip.write_all(b"x = 1\n").unwrap();
+            zip.start_file("pkg-1.0.dist-info/METADATA", options)
+                .unwrap();
+            zip.write_all(b"Metadata-Version: 2.1\nName: pkg\nVersion: 1.0\n")
+                .unwrap();
+            zip.finish().unwrap();
+        }
+        let bytes = buffer.into_inner();
+        let directory = zip_directory(&bytes, 0).unwrap();
+        let start = usize::try_from(directory.offset).unwrap();
+        let entry = find_metadata_entry(&bytes[start..]).unwrap();
+        let local = &bytes[usize::try_from(entry.header_offset).unwrap()..];
+        let text = inflate_local_entry(local, &entry).unwrap();
+        assert!(
+            text.starts_with("Metadata-Version: 2.1\nName: pkg"),
+            "{text}"
+        );
+        assert_eq!(parse_content_range("bytes 100-199/1000"), Some((100, 1000)));
+        assert_eq!(zip_directory(b"not a zip", 0), None);
+    }
 
     #[test]
     fn cache_control_is_read() {

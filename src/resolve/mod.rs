@@ -302,12 +302,17 @@ impl DependencyProvider for Provider<'_> {
             Node::Extra(name, extra) => (name, Some(extra)),
         };
         let candidates = self.candidates(name).map_err(ProviderError)?;
+        // The newest candidate is what a resolution usually ends with; an
+        // older one is being considered while backtracking.
+        let likely_installed = candidates.first().is_some_and(|c| &c.version == version);
         let Some(candidate) = candidates.iter().find(|c| &c.version == version) else {
             return Ok(Dependencies::Unavailable(format!(
                 "no wheel of {name} {version} for this target"
             )));
         };
-        let metadata = self.runtime.block_on(self.source.metadata(candidate));
+        let metadata = self
+            .runtime
+            .block_on(self.source.metadata_with(candidate, likely_installed));
         let metadata = match metadata {
             Ok(metadata) => metadata,
             // PubGrub can explain this and try other versions.

@@ -171,8 +171,21 @@ impl PackageSource {
         Ok(list)
     }
 
-    /// The core metadata of a candidate's wheel, fetched once per file.
+    /// The core metadata of a candidate, fetched once per file: from its PEP
+    /// 658 file when offered; else from the file itself, downloaded whole
+    /// (it will be installed anyway).
     pub async fn metadata(&self, candidate: &Candidate) -> Result<Arc<CoreMetadata>, SourceError> {
+        self.metadata_with(candidate, true).await
+    }
+
+    /// As [`Self::metadata`]; with `likely_installed` false (a candidate the
+    /// resolver is only considering), a wheel's metadata is read with HTTP
+    /// range requests when the server allows them, not by downloading it.
+    pub async fn metadata_with(
+        &self,
+        candidate: &Candidate,
+        likely_installed: bool,
+    ) -> Result<Arc<CoreMetadata>, SourceError> {
         let cell = {
             let mut metadata = self.metadata.lock().expect("never poisoned");
             Arc::clone(metadata.entry(candidate.file.filename.clone()).or_default())
@@ -185,6 +198,14 @@ impl PackageSource {
                         Some(_) => Ok(Arc::new(metadata)),
                         None => require_static(metadata, &candidate.file.filename).map(Arc::new),
                     };
+                }
+                if !likely_installed
+                    && candidate.wheel.is_some()
+                    && let Some(text) = self.client.wheel_metadata_by_range(&candidate.file).await?
+                {
+                    return CoreMetadata::parse(&text, &candidate.file.filename)
+                        .map(Arc::new)
+                        .map_err(SourceError::from);
                 }
                 let done = self
                     .client

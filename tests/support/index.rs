@@ -168,6 +168,10 @@ struct State {
     served: BTreeMap<String, usize>,
     /// Page requests answered 304 Not Modified.
     not_modified: usize,
+    /// Range requests answered with 206, by file.
+    ranged: BTreeMap<String, usize>,
+    /// Answer Range requests with the whole file, as some servers do.
+    ignore_ranges: bool,
 }
 
 /// The index. Pages live at `/simple/<name>/`, files at `/files/<filename>`.
@@ -258,6 +262,22 @@ impl TestIndex {
             .unwrap()
             .faults
             .insert(filename.to_string(), fault);
+    }
+
+    /// Serve whole files even when a range is asked for.
+    pub fn ignore_ranges(&self) {
+        self.state.lock().unwrap().ignore_ranges = true;
+    }
+
+    /// How many range requests a file got.
+    pub fn ranged(&self, filename: &str) -> usize {
+        self.state
+            .lock()
+            .unwrap()
+            .ranged
+            .get(filename)
+            .copied()
+            .unwrap_or(0)
     }
 
     /// How many page requests were answered 304 (ETag revalidation).
@@ -406,6 +426,29 @@ fn respond_fresh(
         else {
             return Response::new(404, "text/plain", "no such file");
         };
+        if let (Some(range), false) = (request.header("range"), state.ignore_ranges) {
+            let len = file.bytes.len();
+            let spec = range.trim_start_matches("bytes=");
+            let (start, end) = match spec.split_once('-') {
+                Some(("", suffix)) => (len.saturating_sub(suffix.parse().unwrap_or(len)), len - 1),
+                Some((a, "")) => (a.parse().unwrap_or(0), len - 1),
+                Some((a, b)) => (
+                    a.parse().unwrap_or(0),
+                    b.parse::<usize>().unwrap_or(len - 1).min(len - 1),
+                ),
+                None => (0, len - 1),
+            };
+            *state.ranged.entry(filename.to_string()).or_default() += 1;
+            let mut partial = Response::new(
+                206,
+                "application/octet-stream",
+                file.bytes[start..=end].to_vec(),
+            );
+            partial
+                .headers
+                .push(("Content-Range".into(), format!("bytes {start}-{end}/{len}")));
+            return partial;
+        }
         let count = state.served.entry(filename.to_string()).or_default();
         *count += 1;
         let count = *count;
