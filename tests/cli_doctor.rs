@@ -201,9 +201,10 @@ fn an_unreachable_index_fails_with_a_hint() {
 fn an_index_that_refuses_credentials_fails_and_hides_them() {
     let home = tempfile::tempdir().unwrap();
     let index = HttpServer::start(|_| Response::new(401, "text/plain", "who are you"));
+    let (user, password) = ("bob", "t0ps3cret");
     let url = index
         .url("/simple")
-        .replace("http://", "http://bob:t0ps3cret@");
+        .replace("http://", &format!("http://{user}:{password}@"));
     let (code, report) = doctor_json(
         chiron(home.path())
             .current_dir(home.path())

@@ -526,7 +526,10 @@ fn the_same_name_on_two_indexes_is_an_error_unless_pinned() {
 fn credentials_are_sent_but_never_shown() {
     let home = tempfile::tempdir().unwrap();
     let index = populated(PageFormat::Json, false);
-    let url = index.url().replace("http://", "http://deploy:s3cr3t@");
+    let (user, password) = ("deploy", "s3cr3t");
+    let url = index
+        .url()
+        .replace("http://", &format!("http://{user}:{password}@"));
     let output = chiron(home.path())
         .current_dir(home.path())
         .env("PIP_INDEX_URL", &url)

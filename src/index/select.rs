@@ -48,6 +48,31 @@ fn mentions_prerelease(specifiers: &VersionSpecifiers) -> bool {
     specifiers.iter().any(|s| s.version().any_prerelease())
 }
 
+/// Whether a file may be a candidate at all: not yanked (unless its version
+/// is pinned exactly, PEP 592), not uploaded after `exclude_newer`, and with
+/// a `requires-python` that admits `python` (one pip cannot parse is
+/// ignored, as pip does).
+pub fn file_admitted(
+    file: &IndexFile,
+    version: &Version,
+    python: &Version,
+    exact_pins: &std::collections::BTreeSet<Version>,
+    exclude_newer: Option<&str>,
+) -> bool {
+    if file.yanked.is_some() && !exact_pins.contains(version) {
+        return false;
+    }
+    if let (Some(cutoff), Some(uploaded)) = (exclude_newer, file.upload_time.as_deref())
+        && uploaded.get(..19).unwrap_or(uploaded) > cutoff.get(..19).unwrap_or(cutoff)
+    {
+        return false;
+    }
+    file.requires_python
+        .as_deref()
+        .and_then(|r| r.parse::<VersionSpecifiers>().ok())
+        .is_none_or(|requires| requires.contains(python))
+}
+
 /// One version of a project that a target can install: its best wheel.
 #[derive(Debug, Clone)]
 pub struct WheelCandidate {
@@ -79,20 +104,7 @@ pub fn wheel_candidates(
         if &wheel.name != project {
             continue;
         }
-        if file.yanked.is_some() && !exact_pins.contains(&wheel.version) {
-            continue;
-        }
-        if let (Some(cutoff), Some(uploaded)) = (exclude_newer, file.upload_time.as_deref())
-            && uploaded.get(..19).unwrap_or(uploaded) > cutoff.get(..19).unwrap_or(cutoff)
-        {
-            continue;
-        }
-        if let Some(requires) = file
-            .requires_python
-            .as_deref()
-            .and_then(|r| r.parse::<VersionSpecifiers>().ok())
-            && !requires.contains(&python)
-        {
+        if !file_admitted(file, &wheel.version, &python, exact_pins, exclude_newer) {
             continue;
         }
         let Some(priority) = target.tags().best(wheel.tags().iter()) else {

@@ -276,20 +276,13 @@ fn sdist_candidates(
         {
             continue;
         }
-        if file.yanked.is_some() && !exact_pins.contains(&sdist.version) {
-            continue;
-        }
-        if let (Some(cutoff), Some(uploaded)) = (exclude_newer, file.upload_time.as_deref())
-            && uploaded.get(..19).unwrap_or(uploaded) > cutoff.get(..19).unwrap_or(cutoff)
-        {
-            continue;
-        }
-        if let Some(requires) = file
-            .requires_python
-            .as_deref()
-            .and_then(|r| r.parse::<pep440_rs::VersionSpecifiers>().ok())
-            && !requires.contains(&python)
-        {
+        if !crate::index::select::file_admitted(
+            file,
+            &sdist.version,
+            &python,
+            exact_pins,
+            exclude_newer,
+        ) {
             continue;
         }
         out.push(Candidate {

@@ -119,24 +119,24 @@ pub fn requirements_file_name(target: &Target) -> String {
     format!("requirements-{}.txt", target.name())
 }
 
+/// The requirements and constraints as sorted strings: their order does not
+/// change a resolution, so it must not change the fingerprint either.
+fn sorted_inputs(request: &WheelhouseRequest) -> (Vec<String>, Vec<String>) {
+    let sorted = |list: &[Requirement]| {
+        let mut out: Vec<String> = list.iter().map(ToString::to_string).collect();
+        out.sort();
+        out
+    };
+    (sorted(&request.requirements), sorted(&request.constraints))
+}
+
 /// The fingerprint of everything that decides the result.
 fn fingerprint(
     request: &WheelhouseRequest,
     client: &IndexClient,
     input_files: &[InputFile],
 ) -> String {
-    let mut requirements: Vec<String> = request
-        .requirements
-        .iter()
-        .map(ToString::to_string)
-        .collect();
-    requirements.sort();
-    let mut constraints: Vec<String> = request
-        .constraints
-        .iter()
-        .map(ToString::to_string)
-        .collect();
-    constraints.sort();
+    let (requirements, constraints) = sorted_inputs(request);
     let targets: Vec<(String, Vec<String>)> = request
         .targets
         .iter()
@@ -567,18 +567,7 @@ async fn fill_staging(
     write_sha256sums(staging, &known).map_err(|e| WheelhouseError::Internal(e.to_string()))?;
 
     let settings = client.settings();
-    let mut requirements: Vec<String> = request
-        .requirements
-        .iter()
-        .map(ToString::to_string)
-        .collect();
-    requirements.sort();
-    let mut constraints: Vec<String> = request
-        .constraints
-        .iter()
-        .map(ToString::to_string)
-        .collect();
-    constraints.sort();
+    let (requirements, constraints) = sorted_inputs(request);
     let manifest = Manifest {
         manifest_version: MANIFEST_VERSION,
         tool: Tool {
