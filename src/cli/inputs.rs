@@ -75,7 +75,6 @@ pub fn gather(
     loaded: &LoadedConfig,
     config_inputs: Option<ConfigInputs>,
 ) -> Result<Gathered> {
-    let mut settings = ClientSettings::from_config(loaded);
     let mut gathered = Gathered {
         requirements: Vec::new(),
         constraints: Vec::new(),
@@ -84,6 +83,8 @@ pub fn gather(
         pre: args.pre,
         lock: None,
     };
+    // Index options from requirement files and flags adjust these below.
+    let mut settings = gathered.settings.clone();
     let env = |name: &str| ctx.env.get(name).map(str::to_string);
     for text in &args.requirements {
         let requirement: Requirement =
