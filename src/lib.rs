@@ -12,5 +12,6 @@ pub mod lock;
 pub mod project;
 pub mod python;
 pub mod resolve;
+pub mod sbom;
 pub mod telemetry;
 pub mod wheelhouse;

@@ -7,6 +7,7 @@ mod init;
 mod inputs;
 mod manage;
 mod progress;
+mod sbom;
 mod wheelhouse;
 
 use std::io::{IsTerminal, Write};
@@ -82,6 +83,8 @@ pub enum Command {
     /// Download exact packages into a folder, or list a folder's packages.
     #[command(subcommand)]
     Manage(manage::ManageCommand),
+    /// Write a CycloneDX SBOM (1.6, or 1.5) of a wheelhouse.
+    Sbom(sbom::SbomArgs),
 }
 
 impl Command {
@@ -92,6 +95,7 @@ impl Command {
             Command::Config(command) => command.name(),
             Command::Manage(command) => command.name(),
             Command::Wheelhouse(_) => "wheelhouse",
+            Command::Sbom(_) => "sbom",
         }
     }
 }
@@ -141,6 +145,7 @@ pub async fn run(command: Command, ctx: &Context) -> Result<Exit> {
         Command::Config(command) => config::run(command, ctx),
         Command::Manage(command) => manage::run(command, ctx).await,
         Command::Wheelhouse(args) => wheelhouse::run(args, ctx).await,
+        Command::Sbom(args) => sbom::run(args, ctx),
     }
 }
 

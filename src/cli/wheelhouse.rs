@@ -94,6 +94,8 @@ pub async fn run(args: WheelhouseArgs, ctx: &Context) -> Result<Exit> {
         },
         locked: args.locked,
         lock,
+        project: super::sbom::project_name(ctx, loaded),
+        source_date_epoch: super::sbom::source_date_epoch(ctx)?,
         lock_extras: if args.extras.is_empty() {
             loaded.config.inputs.extras.clone()
         } else {

@@ -46,6 +46,10 @@ pub struct WheelhouseRequest {
     /// Extras and dependency groups of the project, for a `uv.lock`.
     pub lock_extras: Vec<String>,
     pub lock_groups: Vec<String>,
+    /// The project's name for the SBOM's root component.
+    pub project: String,
+    /// `SOURCE_DATE_EPOCH`, for the SBOM's timestamp.
+    pub source_date_epoch: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -157,6 +161,8 @@ fn fingerprint(
                 "from_lock": request.lock.is_some(),
         "lock_extras": request.lock_extras,
         "lock_groups": request.lock_groups,
+        "project": request.project,
+        "source_date_epoch": request.source_date_epoch,
     });
     hex(&Sha256::digest(canonical.to_string().as_bytes()))
 }
@@ -177,6 +183,7 @@ fn complete(dir: &Path, manifest: &Manifest) -> bool {
         .all(|t| dir.join(&t.requirements_file).is_file())
         && dir.join("SHA256SUMS").is_file()
         && dir.join("pylock.toml").is_file()
+        && dir.join("sbom.cdx.json").is_file()
 }
 
 /// Builds or updates the wheelhouse.
@@ -501,12 +508,8 @@ async fn fill_staging(
                 .or_insert_with(|| ManifestPackage {
                     name: pin.name.clone(),
                     version: pin.version.clone(),
-                    license: metadata.license_expression.clone().or_else(|| {
-                        metadata
-                            .license
-                            .clone()
-                            .filter(|l| l.len() <= 100 && !l.contains('\n'))
-                    }),
+                    license: crate::sbom::license::license_of(&metadata)
+                        .map(|l| l.as_str().to_string()),
                     summary: metadata.summary.clone(),
                     requires_dist: metadata
                         .requires_dist
@@ -591,6 +594,18 @@ async fn fill_staging(
     let path = staging.join("pylock.toml");
     let lock = crate::lock::pylock::render_pylock(&manifest, &request.targets);
     crate::atomic::write_file(&path, lock.as_bytes(), crate::atomic::Overwrite::Replace)
+        .map_err(io_error(&path))?;
+    let path = staging.join("sbom.cdx.json");
+    let sbom = crate::sbom::cyclonedx(
+        &manifest,
+        &crate::sbom::SbomOptions {
+            spec: crate::sbom::SpecVersion::V1_6,
+            project: request.project.clone(),
+            project_version: None,
+            source_date_epoch: request.source_date_epoch,
+        },
+    );
+    crate::atomic::write_file(&path, sbom.as_bytes(), crate::atomic::Overwrite::Replace)
         .map_err(io_error(&path))?;
     // The manifest is written last: a staging folder without one is not a wheelhouse.
     let path = staging.join("manifest.json");
