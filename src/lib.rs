@@ -14,4 +14,5 @@ pub mod python;
 pub mod resolve;
 pub mod sbom;
 pub mod telemetry;
+pub mod vuln;
 pub mod wheelhouse;
