@@ -8,6 +8,7 @@ mod inputs;
 mod manage;
 mod progress;
 mod sbom;
+mod scan;
 mod wheelhouse;
 
 use std::io::{IsTerminal, Write};
@@ -85,6 +86,9 @@ pub enum Command {
     Manage(manage::ManageCommand),
     /// Write a CycloneDX SBOM (1.6, or 1.5) of a wheelhouse.
     Sbom(sbom::SbomArgs),
+    /// Find known vulnerabilities of a wheelhouse's packages in an offline
+    /// OSV database; exit 1 when there are any.
+    Scan(scan::ScanArgs),
 }
 
 impl Command {
@@ -96,6 +100,7 @@ impl Command {
             Command::Manage(command) => command.name(),
             Command::Wheelhouse(_) => "wheelhouse",
             Command::Sbom(_) => "sbom",
+            Command::Scan(_) => "scan",
         }
     }
 }
@@ -146,6 +151,7 @@ pub async fn run(command: Command, ctx: &Context) -> Result<Exit> {
         Command::Manage(command) => manage::run(command, ctx).await,
         Command::Wheelhouse(args) => wheelhouse::run(args, ctx).await,
         Command::Sbom(args) => sbom::run(args, ctx),
+        Command::Scan(args) => scan::run(args, ctx),
     }
 }
 
@@ -212,6 +218,7 @@ pub fn exit_for(error: &anyhow::Error) -> Exit {
             || cause.is::<chiron::config::template::InitError>()
             || cause.is::<chiron::project::ProjectError>()
             || cause.is::<chiron::lock::requirements_txt::RequirementsError>()
+            || cause.is::<chiron::vuln::VulnError>()
     });
     if usage { Exit::Usage } else { Exit::Problems }
 }
@@ -232,6 +239,8 @@ fn hint_for(error: &anyhow::Error) -> Option<String> {
         } else if let Some(e) = cause.downcast_ref::<chiron::wheelhouse::DownloadError>() {
             e.hint()
         } else if let Some(e) = cause.downcast_ref::<chiron::wheelhouse::build::WheelhouseError>() {
+            e.hint()
+        } else if let Some(e) = cause.downcast_ref::<chiron::vuln::VulnError>() {
             e.hint()
         } else if let Some(e) = cause.downcast_ref::<chiron::index::client::IndexError>() {
             e.hint()

@@ -57,12 +57,14 @@ pub fn load_database(path: &Path) -> Result<OsvIndex, VulnError> {
         }
         files.sort();
         for file in files {
-            let text = std::fs::read_to_string(&file).map_err(|e| error(format!("{}: {e}", file.display())))?;
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| error(format!("{}: {e}", file.display())))?;
             add(&file.display().to_string(), &text);
         }
     } else if path.is_file() {
         let file = std::fs::File::open(path).map_err(|e| error(e.to_string()))?;
-        let mut archive = zip::ZipArchive::new(file).map_err(|e| error(format!("not a zip archive: {e}")))?;
+        let mut archive =
+            zip::ZipArchive::new(file).map_err(|e| error(format!("not a zip archive: {e}")))?;
         for i in 0..archive.len() {
             let entry = archive.by_index(i).map_err(|e| error(e.to_string()))?;
             let Ok(name) = entry.name().map(|n| n.into_owned()) else {

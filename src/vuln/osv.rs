@@ -137,8 +137,12 @@ fn affects(record: &OsvRecord, name: &str, version: &Version) -> Option<BTreeSet
     let mut hit = false;
     let mut fixed = BTreeSet::new();
     for affected in &record.affected {
-        let Some(package) = &affected.package else { continue };
-        if !package.ecosystem.eq_ignore_ascii_case("PyPI") || normalize(&package.name) != normalize(name) {
+        let Some(package) = &affected.package else {
+            continue;
+        };
+        if !package.ecosystem.eq_ignore_ascii_case("PyPI")
+            || normalize(&package.name) != normalize(name)
+        {
             continue;
         }
         if affected
@@ -153,7 +157,11 @@ fn affects(record: &OsvRecord, name: &str, version: &Version) -> Option<BTreeSet
                 hit = true;
             }
             for event in &range.events {
-                if let Some(v) = event.fixed.as_deref().and_then(|f| Version::from_str(f).ok()) {
+                if let Some(v) = event
+                    .fixed
+                    .as_deref()
+                    .and_then(|f| Version::from_str(f).ok())
+                {
                     fixed.insert(v);
                 }
             }
@@ -234,10 +242,17 @@ pub fn findings_for(records: &[&OsvRecord], name: &str, version: &str) -> Vec<Fi
     let Ok(parsed) = Version::from_str(version) else {
         return Vec::new();
     };
-    let mut groups: Vec<(BTreeSet<String>, Vec<(&OsvRecord, BTreeSet<Version>)>)> = Vec::new();
+    // Each group: every id and alias it is known by, and its records with
+    // the versions that fix them.
+    type Group<'r> = (BTreeSet<String>, Vec<(&'r OsvRecord, BTreeSet<Version>)>);
+    let mut groups: Vec<Group> = Vec::new();
     for record in records.iter().filter(|r| r.withdrawn.is_none()) {
-        let Some(fixed) = affects(record, name, &parsed) else { continue };
-        let ids: BTreeSet<String> = std::iter::once(record.id.clone()).chain(record.aliases.iter().cloned()).collect();
+        let Some(fixed) = affects(record, name, &parsed) else {
+            continue;
+        };
+        let ids: BTreeSet<String> = std::iter::once(record.id.clone())
+            .chain(record.aliases.iter().cloned())
+            .collect();
         let mut merged = (ids, vec![(*record, fixed)]);
         // Merge every group that shares an id with this record.
         let mut rest = Vec::new();
@@ -258,9 +273,17 @@ pub fn findings_for(records: &[&OsvRecord], name: &str, version: &str) -> Vec<Fi
             let severity = members
                 .iter()
                 .filter_map(|(r, _)| severity_of(r))
-                .max_by(|a, b| a.0.cmp(&b.0).then(a.1.partial_cmp(&b.1).unwrap_or(std::cmp::Ordering::Equal)));
-            let fixed: BTreeSet<Version> = members.iter().flat_map(|(_, f)| f.iter().cloned()).collect();
-            let summary = members.iter().find_map(|(r, _)| r.summary.clone().filter(|s| !s.is_empty()));
+                .max_by(|a, b| {
+                    a.0.cmp(&b.0)
+                        .then(a.1.partial_cmp(&b.1).unwrap_or(std::cmp::Ordering::Equal))
+                });
+            let fixed: BTreeSet<Version> = members
+                .iter()
+                .flat_map(|(_, f)| f.iter().cloned())
+                .collect();
+            let summary = members
+                .iter()
+                .find_map(|(r, _)| r.summary.clone().filter(|s| !s.is_empty()));
             Finding {
                 package: name.to_string(),
                 version: version.to_string(),
@@ -314,12 +337,18 @@ impl OsvIndex {
             .map(|p| normalize(&p.name))
             .collect();
         for name in names {
-            self.by_package.entry(name).or_default().push(record.clone());
+            self.by_package
+                .entry(name)
+                .or_default()
+                .push(record.clone());
         }
     }
 
     pub fn records(&self, name: &str) -> Vec<&OsvRecord> {
-        self.by_package.get(&normalize(name)).map(|v| v.iter().collect()).unwrap_or_default()
+        self.by_package
+            .get(&normalize(name))
+            .map(|v| v.iter().collect())
+            .unwrap_or_default()
     }
 
     pub fn len(&self) -> usize {
@@ -362,8 +391,17 @@ mod tests {
 
     #[test]
     fn ranges_follow_the_osv_algorithm() {
-        let two = range(r#"[{"introduced": "0"}, {"fixed": "1.2.0"}, {"introduced": "2.0.0a1"}, {"fixed": "2.0.3"}]"#);
-        for (version, expected) in [("0.9", true), ("1.2.0", false), ("1.9", false), ("2.0.0a1", true), ("2.0.2", true), ("2.0.3", false)] {
+        let two = range(
+            r#"[{"introduced": "0"}, {"fixed": "1.2.0"}, {"introduced": "2.0.0a1"}, {"fixed": "2.0.3"}]"#,
+        );
+        for (version, expected) in [
+            ("0.9", true),
+            ("1.2.0", false),
+            ("1.9", false),
+            ("2.0.0a1", true),
+            ("2.0.2", true),
+            ("2.0.3", false),
+        ] {
             assert_eq!(in_range(&v(version), &two), expected, "{version}");
         }
         let last = range(r#"[{"introduced": "1.0"}, {"last_affected": "1.4"}]"#);
@@ -387,7 +425,10 @@ mod tests {
         assert_eq!(findings.len(), 1, "{findings:#?}");
         let finding = &findings[0];
         assert_eq!(finding.id, "GHSA-aaaa-bbbb-cccc");
-        assert_eq!(finding.aliases, ["CVE-2023-1111", "GHSA-aaaa-bbbb-cccc", "PYSEC-2023-100"]);
+        assert_eq!(
+            finding.aliases,
+            ["CVE-2023-1111", "GHSA-aaaa-bbbb-cccc", "PYSEC-2023-100"]
+        );
         assert_eq!(finding.severity, Some(Severity::Critical));
         assert_eq!(finding.cvss_score, Some(9.8));
         assert_eq!(finding.fixed, ["1.2.0", "2.0.3"]);
@@ -398,28 +439,43 @@ mod tests {
 
     #[test]
     fn withdrawn_records_and_other_ecosystems_do_not_count() {
-        let withdrawn = record(r#"{"id": "PYSEC-1", "withdrawn": "2024-01-01T00:00:00Z",
-            "affected": [{"package": {"ecosystem": "PyPI", "name": "x"}, "versions": ["1.0"]}]}"#);
-        let npm = record(r#"{"id": "GHSA-npm", "affected": [{"package": {"ecosystem": "npm", "name": "x"}, "versions": ["1.0"]}]}"#);
+        let withdrawn = record(
+            r#"{"id": "PYSEC-1", "withdrawn": "2024-01-01T00:00:00Z",
+            "affected": [{"package": {"ecosystem": "PyPI", "name": "x"}, "versions": ["1.0"]}]}"#,
+        );
+        let npm = record(
+            r#"{"id": "GHSA-npm", "affected": [{"package": {"ecosystem": "npm", "name": "x"}, "versions": ["1.0"]}]}"#,
+        );
         assert!(findings_for(&[&withdrawn, &npm], "x", "1.0").is_empty());
     }
 
     #[test]
     fn the_smallest_upgrade_fixes_every_finding() {
-        let first = record(r#"{"id": "A", "affected": [{"package": {"ecosystem": "PyPI", "name": "x"},
-            "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "1.1"}]}]}]}"#);
-        let second = record(r#"{"id": "B", "affected": [{"package": {"ecosystem": "PyPI", "name": "x"},
-            "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "1.0"}, {"fixed": "1.3"}]}]}]}"#);
-        assert_eq!(smallest_fix(&[&first, &second], "x", "1.0").as_deref(), Some("1.3"));
+        let first = record(
+            r#"{"id": "A", "affected": [{"package": {"ecosystem": "PyPI", "name": "x"},
+            "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "1.1"}]}]}]}"#,
+        );
+        let second = record(
+            r#"{"id": "B", "affected": [{"package": {"ecosystem": "PyPI", "name": "x"},
+            "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "1.0"}, {"fixed": "1.3"}]}]}]}"#,
+        );
+        assert_eq!(
+            smallest_fix(&[&first, &second], "x", "1.0").as_deref(),
+            Some("1.3")
+        );
         assert_eq!(smallest_fix(&[&first], "x", "1.0").as_deref(), Some("1.1"));
         assert_eq!(smallest_fix(&[&first], "x", "2.0"), None);
     }
 
     #[test]
     fn database_severity_is_the_fallback() {
-        let r = record(r#"{"id": "GHSA-x", "database_specific": {"severity": "MODERATE"}, "affected": []}"#);
+        let r = record(
+            r#"{"id": "GHSA-x", "database_specific": {"severity": "MODERATE"}, "affected": []}"#,
+        );
         assert_eq!(severity_of(&r), Some((Severity::Medium, None)));
-        let v4 = record(r#"{"id": "GHSA-y", "severity": [{"type": "CVSS_V4", "score": "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N"}], "affected": []}"#);
+        let v4 = record(
+            r#"{"id": "GHSA-y", "severity": [{"type": "CVSS_V4", "score": "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N"}], "affected": []}"#,
+        );
         assert_eq!(severity_of(&v4).unwrap().0, Severity::Critical);
     }
 }

@@ -1,0 +1,119 @@
+//! `chiron scan`: known vulnerabilities of a wheelhouse's packages, from an
+//! offline OSV database.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::Args;
+use serde::Serialize;
+
+use chiron::vuln::{PackageReport, load_database, scan_manifest};
+use chiron::wheelhouse::build::read_manifest;
+
+use super::{Context, Exit, UsageError, style};
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// A wheelhouse folder, or its manifest.json (default: [wheelhouse] dir).
+    pub path: Option<PathBuf>,
+    /// An offline OSV database: a folder of OSV JSON files, or the zip
+    /// osv.dev exports per ecosystem (PyPI `all.zip`).
+    #[arg(long, value_name = "PATH")]
+    pub osv_db: PathBuf,
+}
+
+#[derive(Serialize)]
+struct ScanJson<'a> {
+    packages_scanned: usize,
+    records: usize,
+    vulnerable: &'a [PackageReport],
+}
+
+pub fn run(args: ScanArgs, ctx: &Context) -> Result<Exit> {
+    let loaded = ctx.require_config()?;
+    let path = match &args.path {
+        Some(path) => ctx.cwd.join(path),
+        None => loaded.resolve(&loaded.config.wheelhouse.dir),
+    };
+    let dir = if path.file_name().is_some_and(|n| n == "manifest.json") {
+        path.parent().map(PathBuf::from).unwrap_or_default()
+    } else {
+        path.clone()
+    };
+    let manifest = read_manifest(&dir).ok_or_else(|| UsageError {
+        message: format!(
+            "{} is not a wheelhouse: no readable manifest.json",
+            path.display()
+        ),
+        hint: "build one with `chiron wheelhouse`, or name its folder".into(),
+    })?;
+    let index = {
+        let _span = tracing::info_span!("scan.load", db = %args.osv_db.display()).entered();
+        load_database(&ctx.cwd.join(&args.osv_db))?
+    };
+    let reports = {
+        let _span = tracing::info_span!("scan.match", packages = manifest.packages.len()).entered();
+        scan_manifest(&manifest, &index)
+    };
+    let exit = if reports.is_empty() {
+        Exit::Ok
+    } else {
+        Exit::Problems
+    };
+    if ctx.out.json {
+        ctx.out.json(&ScanJson {
+            packages_scanned: manifest.packages.len(),
+            records: index.len(),
+            vulnerable: &reports,
+        })?;
+        return Ok(exit);
+    }
+    let mut out = String::new();
+    for report in &reports {
+        let upgrade = report
+            .upgrade_to
+            .as_deref()
+            .map(|v| format!("upgrade to {v}"))
+            .unwrap_or_else(|| "no fixed version".into());
+        out.push_str(&format!(
+            "{}{} {}{:#}  {upgrade}\n",
+            style::BOLD,
+            report.package,
+            report.version,
+            style::BOLD
+        ));
+        for finding in &report.findings {
+            let severity = finding
+                .severity
+                .map(|s| format!("{s:?}").to_lowercase())
+                .unwrap_or_else(|| "unknown".into());
+            let paint = match severity.as_str() {
+                "critical" | "high" => style::FAIL,
+                "medium" => style::WARN,
+                _ => style::DIM,
+            };
+            let others: Vec<&str> = finding
+                .aliases
+                .iter()
+                .map(String::as_str)
+                .filter(|a| *a != finding.id)
+                .collect();
+            out.push_str(&format!(
+                "  {paint}{severity:<8}{paint:#} {} ({})  {}\n",
+                finding.id,
+                others.join(", "),
+                finding.summary.as_deref().unwrap_or("")
+            ));
+        }
+    }
+    let count: usize = reports.iter().map(|r| r.findings.len()).sum();
+    out.push_str(&format!(
+        "\n{count} known vulnerabilit{} in {} of {} package(s) ({} OSV records)\n",
+        if count == 1 { "y" } else { "ies" },
+        reports.len(),
+        manifest.packages.len(),
+        index.len()
+    ));
+    ctx.out.text(&out)?;
+    Ok(exit)
+}
