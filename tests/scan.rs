@@ -113,6 +113,31 @@ fn known_advisories_are_found_merged_and_fail_the_scan() {
     assert_eq!(code, 1);
     assert_eq!(from_zip["vulnerable"], report["vulnerable"]);
 
+    // The overlay raises lib to the fix, and the wheelhouse built with it is clean.
+    chiron(home.path())
+        .current_dir(home.path())
+        .args([
+            "scan",
+            "wh",
+            "--osv-db",
+            "osv",
+            "--emit-overlay",
+            "overlay.txt",
+        ])
+        .assert()
+        .code(1);
+    let overlay = std::fs::read_to_string(home.path().join("overlay.txt")).unwrap();
+    assert!(
+        overlay.contains("\nlib>=2.2  # GHSA-7777-8888-9999, PYSEC-2024-9\n"),
+        "{overlay}"
+    );
+    let read = chiron::lock::requirements_txt::read_requirements(
+        &home.path().join("overlay.txt"),
+        &|_| None,
+    )
+    .unwrap();
+    assert_eq!(read.requirements[0].requirement.to_string(), "lib>=2.2");
+
     chiron(home.path())
         .current_dir(home.path())
         .args(["scan", "wh", "--osv-db", "osv"])
@@ -140,4 +165,57 @@ fn a_clean_wheelhouse_passes_and_a_missing_database_is_explained() {
         .code(2)
         .stderr(predicates::str::contains("cannot read the OSV database"))
         .stderr(predicates::str::contains("hint:"));
+}
+
+#[test]
+fn ignores_need_a_reason_and_expire() {
+    let home = tempfile::tempdir().unwrap();
+    wheelhouse(home.path());
+    write_files(
+        home.path(),
+        &[
+            ("osv/PYSEC-2024-7.json", PYSEC),
+            ("osv/GHSA-7777-8888-9999.json", GHSA),
+            ("osv/PYSEC-2024-9.json", LATER),
+            (
+                "chiron.toml",
+                "[scan]\nosv-db = \"osv\"\n\n[[scan.ignore]]\nid = \"CVE-2024-0007\"\nreason = \"only reachable through a feature we disable\"\nexpires = \"2999-01-01\"\n\n[[scan.ignore]]\nid = \"PYSEC-2024-9\"\nreason = \"fixed upstream soon\"\nexpires = \"2001-01-01\"\n",
+            ),
+        ],
+    );
+    let output = chiron(home.path())
+        .current_dir(home.path())
+        .args(["scan", "wh", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let lib = &report["vulnerable"][0];
+    // The merged advisory is ignored through its CVE alias ...
+    assert_eq!(lib["ignored"][0]["id"], "GHSA-7777-8888-9999");
+    assert_eq!(
+        lib["ignored"][0]["reason"],
+        "only reachable through a feature we disable"
+    );
+    // ... the expired ignore does not hide its advisory, and is a finding itself.
+    assert_eq!(lib["findings"].as_array().unwrap().len(), 1);
+    assert_eq!(lib["findings"][0]["id"], "PYSEC-2024-9");
+    assert_eq!(report["expired_ignores"][0]["id"], "PYSEC-2024-9");
+
+    // An ignore without a reason is a configuration error.
+    write_files(
+        home.path(),
+        &[("chiron.toml", "[[scan.ignore]]\nid = \"X\"\n")],
+    );
+    chiron(home.path())
+        .current_dir(home.path())
+        .args(["scan", "wh", "--osv-db", "osv"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("missing field `reason`"));
 }

@@ -17,9 +17,13 @@ pub struct ScanArgs {
     /// A wheelhouse folder, or its manifest.json (default: [wheelhouse] dir).
     pub path: Option<PathBuf>,
     /// An offline OSV database: a folder of OSV JSON files, or the zip
-    /// osv.dev exports per ecosystem (PyPI `all.zip`).
+    /// osv.dev exports per ecosystem (PyPI `all.zip`). Default: [scan] osv-db.
     #[arg(long, value_name = "PATH")]
-    pub osv_db: PathBuf,
+    pub osv_db: Option<PathBuf>,
+    /// Also write a constraints file raising each vulnerable package to its
+    /// smallest fixed version (for `chiron wheelhouse -c`).
+    #[arg(long, value_name = "FILE")]
+    pub emit_overlay: Option<PathBuf>,
 }
 
 #[derive(Serialize)]
@@ -27,6 +31,7 @@ struct ScanJson<'a> {
     packages_scanned: usize,
     records: usize,
     vulnerable: &'a [PackageReport],
+    expired_ignores: &'a [chiron::vuln::ExpiredIgnore],
 }
 
 pub fn run(args: ScanArgs, ctx: &Context) -> Result<Exit> {
@@ -47,24 +52,52 @@ pub fn run(args: ScanArgs, ctx: &Context) -> Result<Exit> {
         ),
         hint: "build one with `chiron wheelhouse`, or name its folder".into(),
     })?;
+    let database = match &args.osv_db {
+        Some(db) => ctx.cwd.join(db),
+        None => loaded
+            .config
+            .scan
+            .osv_db
+            .as_ref()
+            .map(|db| loaded.resolve(db))
+            .ok_or_else(|| UsageError {
+                message: "no OSV database to scan against".into(),
+                hint: "pass --osv-db (a folder of OSV JSON files or PyPI all.zip), or set [scan] osv-db".into(),
+            })?,
+    };
     let index = {
-        let _span = tracing::info_span!("scan.load", db = %args.osv_db.display()).entered();
-        load_database(&ctx.cwd.join(&args.osv_db))?
+        let _span = tracing::info_span!("scan.load", db = %database.display()).entered();
+        load_database(&database)?
     };
-    let reports = {
+    let (reports, expired) = {
         let _span = tracing::info_span!("scan.match", packages = manifest.packages.len()).entered();
-        scan_manifest(&manifest, &index)
+        chiron::vuln::apply_ignores(
+            scan_manifest(&manifest, &index),
+            &loaded.config.scan.ignore,
+            &chiron::vuln::today(),
+        )
     };
-    let exit = if reports.is_empty() {
+    let open: usize = reports.iter().map(|r| r.findings.len()).sum();
+    let exit = if open == 0 && expired.is_empty() {
         Exit::Ok
     } else {
         Exit::Problems
     };
+    if let Some(file) = &args.emit_overlay {
+        let file = ctx.cwd.join(file);
+        chiron::atomic::write_file(
+            &file,
+            chiron::vuln::overlay(&reports).as_bytes(),
+            chiron::atomic::Overwrite::Replace,
+        )
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", file.display()))?;
+    }
     if ctx.out.json {
         ctx.out.json(&ScanJson {
             packages_scanned: manifest.packages.len(),
             records: index.len(),
             vulnerable: &reports,
+            expired_ignores: &expired,
         })?;
         return Ok(exit);
     }
@@ -106,11 +139,33 @@ pub fn run(args: ScanArgs, ctx: &Context) -> Result<Exit> {
             ));
         }
     }
-    let count: usize = reports.iter().map(|r| r.findings.len()).sum();
+    for report in &reports {
+        for ignored in &report.ignored {
+            out.push_str(&format!(
+                "{}ignored{:#} {} in {} {}: {}\n",
+                style::DIM,
+                style::DIM,
+                ignored.id,
+                report.package,
+                report.version,
+                ignored.reason
+            ));
+        }
+    }
+    for rule in &expired {
+        out.push_str(&format!(
+            "{}expired ignore{:#} {} (expired {}): {}\n",
+            style::FAIL,
+            style::FAIL,
+            rule.id,
+            rule.expired,
+            rule.reason
+        ));
+    }
+    let vulnerable = reports.iter().filter(|r| !r.findings.is_empty()).count();
     out.push_str(&format!(
-        "\n{count} known vulnerabilit{} in {} of {} package(s) ({} OSV records)\n",
-        if count == 1 { "y" } else { "ies" },
-        reports.len(),
+        "\n{open} known vulnerabilit{} in {vulnerable} of {} package(s) ({} OSV records)\n",
+        if open == 1 { "y" } else { "ies" },
         manifest.packages.len(),
         index.len()
     ));

@@ -44,6 +44,31 @@ pub struct Config {
     pub signing: SigningConfig,
     /// OpenTelemetry trace export.
     pub telemetry: TelemetryConfig,
+    /// Vulnerability scanning.
+    pub scan: ScanConfig,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ScanConfig {
+    /// The offline OSV database: a folder of OSV JSON files or an
+    /// ecosystem zip, relative to the configuration file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub osv_db: Option<PathBuf>,
+    /// Advisories to ignore, each with a reason and optionally an expiry.
+    pub ignore: Vec<IgnoreRule>,
+}
+
+/// An advisory accepted for a reason. After `expires` (YYYY-MM-DD), the
+/// ignore itself is reported as a finding.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct IgnoreRule {
+    /// An advisory id or any of its aliases (GHSA, PYSEC, CVE).
+    pub id: String,
+    pub reason: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]

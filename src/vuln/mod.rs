@@ -92,7 +92,85 @@ pub struct PackageReport {
     pub package: String,
     pub version: String,
     pub findings: Vec<Finding>,
+    /// Findings an ignore rule accepted, with its reason.
+    pub ignored: Vec<IgnoredFinding>,
     pub upgrade_to: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct IgnoredFinding {
+    pub id: String,
+    pub reason: String,
+    pub expires: Option<String>,
+}
+
+/// An ignore rule past its expiry date: a finding in itself.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExpiredIgnore {
+    pub id: String,
+    pub reason: String,
+    pub expired: String,
+}
+
+/// Today as `YYYY-MM-DD` (UTC), for ignore expiry.
+pub fn today() -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    crate::sbom::rfc3339(now)[..10].to_string()
+}
+
+/// Moves findings an unexpired rule matches (by id or alias) to `ignored`;
+/// returns the rules that have expired. Packages left with no finding are
+/// dropped from the reports.
+pub fn apply_ignores(
+    reports: Vec<PackageReport>,
+    rules: &[crate::config::IgnoreRule],
+    today: &str,
+) -> (Vec<PackageReport>, Vec<ExpiredIgnore>) {
+    let expired: Vec<ExpiredIgnore> = rules
+        .iter()
+        .filter_map(|rule| {
+            let date = rule.expires.as_deref()?;
+            (date < today).then(|| ExpiredIgnore {
+                id: rule.id.clone(),
+                reason: rule.reason.clone(),
+                expired: date.to_string(),
+            })
+        })
+        .collect();
+    let active: Vec<&crate::config::IgnoreRule> = rules
+        .iter()
+        .filter(|r| r.expires.as_deref().is_none_or(|date| date >= today))
+        .collect();
+    let mut kept = Vec::new();
+    for mut report in reports {
+        let (ignored, findings): (Vec<Finding>, Vec<Finding>) =
+            report.findings.into_iter().partition(|f| {
+                active
+                    .iter()
+                    .any(|r| f.aliases.iter().any(|a| a.eq_ignore_ascii_case(&r.id)))
+            });
+        report.ignored = ignored
+            .iter()
+            .filter_map(|f| {
+                let rule = active
+                    .iter()
+                    .find(|r| f.aliases.iter().any(|a| a.eq_ignore_ascii_case(&r.id)))?;
+                Some(IgnoredFinding {
+                    id: f.id.clone(),
+                    reason: rule.reason.clone(),
+                    expires: rule.expires.clone(),
+                })
+            })
+            .collect();
+        report.findings = findings;
+        if !report.findings.is_empty() || !report.ignored.is_empty() {
+            kept.push(report);
+        }
+    }
+    (kept, expired)
 }
 
 /// Scans every package version of a wheelhouse.
@@ -108,7 +186,35 @@ pub fn scan_manifest(manifest: &Manifest, index: &OsvIndex) -> Vec<PackageReport
                 version: package.version.clone(),
                 upgrade_to: smallest_fix(&records, &package.name, &package.version),
                 findings,
+                ignored: Vec::new(),
             })
         })
         .collect()
+}
+
+/// A constraints file (pip's `-c` format) raising each vulnerable package
+/// to the smallest version that fixes all its findings: the security
+/// overlay `chiron wheelhouse -c` consumes.
+pub fn overlay(reports: &[PackageReport]) -> String {
+    let mut out = String::from(
+        "# Security overlay written by `chiron scan --emit-overlay`: the smallest\n\
+         # versions that fix every known advisory. Use with `chiron wheelhouse -c`.\n",
+    );
+    let mut lines: Vec<String> = reports
+        .iter()
+        .filter(|r| !r.findings.is_empty())
+        .map(|r| match &r.upgrade_to {
+            Some(version) => {
+                let ids: Vec<&str> = r.findings.iter().map(|f| f.id.as_str()).collect();
+                format!("{}>={version}  # {}\n", r.package, ids.join(", "))
+            }
+            None => format!(
+                "# {} {}: no version fixes every advisory yet\n",
+                r.package, r.version
+            ),
+        })
+        .collect();
+    lines.sort();
+    out.extend(lines);
+    out
 }
