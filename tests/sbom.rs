@@ -157,7 +157,7 @@ fn sbom_names_what_is_not_a_wheelhouse() {
         .args(["sbom", "nowhere"])
         .assert()
         .code(2)
-        .stderr(predicates::str::contains("is not a wheelhouse"))
+        .stderr(predicates::str::contains("no such file or folder"))
         .stderr(predicates::str::contains("hint:"));
     chiron(home.path())
         .current_dir(home.path())

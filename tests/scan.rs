@@ -163,7 +163,7 @@ fn a_clean_wheelhouse_passes_and_a_missing_database_is_explained() {
         .args(["scan", "wh", "--osv-db", "missing"])
         .assert()
         .code(2)
-        .stderr(predicates::str::contains("cannot read the OSV database"))
+        .stderr(predicates::str::contains("no OSV database to scan against"))
         .stderr(predicates::str::contains("hint:"));
 }
 

@@ -9,6 +9,7 @@ mod manage;
 mod progress;
 mod sbom;
 mod scan;
+mod subject;
 mod wheelhouse;
 
 use std::io::{IsTerminal, Write};
@@ -151,7 +152,7 @@ pub async fn run(command: Command, ctx: &Context) -> Result<Exit> {
         Command::Manage(command) => manage::run(command, ctx).await,
         Command::Wheelhouse(args) => wheelhouse::run(args, ctx).await,
         Command::Sbom(args) => sbom::run(args, ctx),
-        Command::Scan(args) => scan::run(args, ctx),
+        Command::Scan(args) => scan::run(args, ctx).await,
     }
 }
 
@@ -218,7 +219,9 @@ pub fn exit_for(error: &anyhow::Error) -> Exit {
             || cause.is::<chiron::config::template::InitError>()
             || cause.is::<chiron::project::ProjectError>()
             || cause.is::<chiron::lock::requirements_txt::RequirementsError>()
-            || cause.is::<chiron::vuln::VulnError>()
+            || cause
+                .downcast_ref::<chiron::vuln::VulnError>()
+                .is_some_and(|e| !matches!(e, chiron::vuln::VulnError::Api(_)))
     });
     if usage { Exit::Usage } else { Exit::Problems }
 }

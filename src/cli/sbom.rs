@@ -1,4 +1,5 @@
-//! `chiron sbom`: a CycloneDX SBOM of a wheelhouse.
+//! `chiron sbom`: a CycloneDX (or SPDX 2.3) SBOM of a wheelhouse, a lock,
+//! a folder of wheels or an installed environment.
 
 use std::path::PathBuf;
 
@@ -7,14 +8,24 @@ use clap::Args;
 
 use chiron::config::LoadedConfig;
 use chiron::sbom::{SbomOptions, SpecVersion, cyclonedx};
-use chiron::wheelhouse::build::read_manifest;
 
 use super::{Context, Exit, UsageError};
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SbomFormat {
+    /// CycloneDX JSON (1.6 by default, see --spec-version).
+    Cyclonedx,
+    /// SPDX 2.3 JSON.
+    Spdx,
+}
+
 #[derive(Debug, Args)]
 pub struct SbomArgs {
-    /// A wheelhouse folder, or its manifest.json (default: [wheelhouse] dir).
-    pub path: Option<PathBuf>,
+    #[command(flatten)]
+    pub subject: super::subject::SubjectArgs,
+    /// The document format.
+    #[arg(long, value_enum, default_value = "cyclonedx")]
+    pub format: SbomFormat,
     /// The CycloneDX version to write.
     #[arg(long, default_value = "1.6", value_name = "1.6|1.5")]
     pub spec_version: SpecVersion,
@@ -52,33 +63,26 @@ pub fn source_date_epoch(ctx: &Context) -> Result<Option<i64>> {
 }
 
 pub fn run(args: SbomArgs, ctx: &Context) -> Result<Exit> {
-    let loaded = ctx.require_config()?;
-    let path = match &args.path {
-        Some(path) => ctx.cwd.join(path),
-        None => loaded.resolve(&loaded.config.wheelhouse.dir),
+    let inventory = args.subject.load(ctx)?;
+    let project = match (&args.name, ctx.config.as_ref()) {
+        (Some(name), _) => name.clone(),
+        (None, Ok(loaded)) => project_name(ctx, loaded),
+        (None, Err(_)) => ctx
+            .cwd
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "project".into()),
     };
-    let dir = if path.file_name().is_some_and(|n| n == "manifest.json") {
-        path.parent().map(PathBuf::from).unwrap_or_default()
-    } else {
-        path.clone()
-    };
-    let manifest = read_manifest(&dir).ok_or_else(|| UsageError {
-        message: format!(
-            "{} is not a wheelhouse: no readable manifest.json",
-            path.display()
-        ),
-        hint: "build one with `chiron wheelhouse`, or name its folder".into(),
-    })?;
     let options = SbomOptions {
         spec: args.spec_version,
-        project: args
-            .name
-            .clone()
-            .unwrap_or_else(|| project_name(ctx, loaded)),
+        project,
         project_version: None,
         source_date_epoch: source_date_epoch(ctx)?,
     };
-    let text = cyclonedx(&manifest, &options);
+    let text = match args.format {
+        SbomFormat::Cyclonedx => cyclonedx(&inventory.manifest, &options),
+        SbomFormat::Spdx => chiron::sbom::spdx::spdx_json(&inventory.manifest, &options, now()),
+    };
     match &args.output {
         Some(file) => {
             let file = ctx.cwd.join(file);
@@ -88,4 +92,12 @@ pub fn run(args: SbomArgs, ctx: &Context) -> Result<Exit> {
         None => ctx.out.text(&text)?,
     }
     Ok(Exit::Ok)
+}
+
+/// Seconds since the epoch, now.
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
 }

@@ -1,84 +1,197 @@
-//! `chiron scan`: known vulnerabilities of a wheelhouse's packages, from an
-//! offline OSV database.
+//! `chiron scan`: known vulnerabilities of a wheelhouse, a lock, a folder
+//! of wheels or an installed environment, from an offline OSV database,
+//! the OSV API or the index's JSON API.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::Result;
 use clap::Args;
-use serde::Serialize;
+use tracing::Instrument;
 
-use chiron::vuln::{PackageReport, load_database, scan_manifest};
-use chiron::wheelhouse::build::read_manifest;
+use chiron::config::{LoadedConfig, ScanSource};
+use chiron::vuln::{ScanReport, Source};
 
 use super::{Context, Exit, UsageError, style};
 
 #[derive(Debug, Args)]
 pub struct ScanArgs {
-    /// A wheelhouse folder, or its manifest.json (default: [wheelhouse] dir).
-    pub path: Option<PathBuf>,
+    #[command(flatten)]
+    pub subject: super::subject::SubjectArgs,
+    /// Where advisories come from. Default: [scan] source (db).
+    #[arg(long, value_enum)]
+    pub source: Option<ScanSource>,
     /// An offline OSV database: a folder of OSV JSON files, or the zip
-    /// osv.dev exports per ecosystem (PyPI `all.zip`). Default: [scan] osv-db.
+    /// osv.dev exports per ecosystem (PyPI `all.zip`). Implies
+    /// `--source db`. Default: [scan] osv-db, else the cached copy.
     #[arg(long, value_name = "PATH")]
     pub osv_db: Option<PathBuf>,
+    /// The OSV API's base URL. Implies `--source osv-api`.
+    #[arg(long, value_name = "URL")]
+    pub osv_api: Option<String>,
+    /// The index JSON API's base URL. Implies `--source pypi`.
+    #[arg(long, value_name = "URL")]
+    pub pypi_api: Option<String>,
+    /// Download the PyPI OSV database ([scan] db-url) into the cache first,
+    /// for this and later offline scans.
+    #[arg(long)]
+    pub update_db: bool,
+    /// Output format (`--json` is `--format json`).
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: ScanFormat,
+    /// Write the report to this file instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
     /// Also write a constraints file raising each vulnerable package to its
     /// smallest fixed version (for `chiron wheelhouse -c`).
     #[arg(long, value_name = "FILE")]
     pub emit_overlay: Option<PathBuf>,
 }
 
-#[derive(Serialize)]
-struct ScanJson<'a> {
-    packages_scanned: usize,
-    records: usize,
-    vulnerable: &'a [PackageReport],
-    expired_ignores: &'a [chiron::vuln::ExpiredIgnore],
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ScanFormat {
+    Table,
+    Json,
+    /// SARIF 2.1.0, for code-scanning dashboards.
+    Sarif,
+    /// The CycloneDX SBOM with a `vulnerabilities` section (VEX).
+    Cyclonedx,
 }
 
-pub fn run(args: ScanArgs, ctx: &Context) -> Result<Exit> {
-    let loaded = ctx.require_config()?;
-    let path = match &args.path {
-        Some(path) => ctx.cwd.join(path),
-        None => loaded.resolve(&loaded.config.wheelhouse.dir),
-    };
-    let dir = if path.file_name().is_some_and(|n| n == "manifest.json") {
-        path.parent().map(PathBuf::from).unwrap_or_default()
+/// The HTTP client for advisory services, with the index's CA bundle.
+pub fn advisory_client(loaded: &LoadedConfig) -> Result<reqwest::Client> {
+    let cert = loaded.config.index.cert.as_ref().map(|c| loaded.resolve(c));
+    chiron::index::http_client(
+        Duration::from_secs(loaded.config.index.timeout.max(1)),
+        cert.as_deref(),
+    )
+    .map_err(|message| {
+        UsageError {
+            message,
+            hint: "check [index] cert".into(),
+        }
+        .into()
+    })
+}
+
+/// The source a scan reads, from the flags over the configuration.
+fn choose_source(args: &ScanArgs, loaded: &LoadedConfig, ctx: &Context) -> Result<Source> {
+    let mut config = loaded.config.scan.clone();
+    let mut source = args.source.unwrap_or(config.source);
+    let mut database = config
+        .osv_db
+        .as_ref()
+        .map(|db| loaded.resolve(db))
+        .unwrap_or_else(|| chiron::vuln::cached_database(&loaded.cache_dir()));
+    if let Some(db) = &args.osv_db {
+        database = ctx.cwd.join(db);
+        source = ScanSource::Db;
+    }
+    if let Some(url) = &args.osv_api {
+        config.osv_api = url.clone();
+        source = ScanSource::OsvApi;
+    }
+    if let Some(url) = &args.pypi_api {
+        config.pypi_api = url.clone();
+        source = ScanSource::Pypi;
+    }
+    let chosen = [
+        args.osv_db.is_some(),
+        args.osv_api.is_some(),
+        args.pypi_api.is_some(),
+    ];
+    if chosen.iter().filter(|c| **c).count() > 1 {
+        return Err(UsageError {
+            message: "--osv-db, --osv-api and --pypi-api each choose a different source".into(),
+            hint: "pass one of them".into(),
+        }
+        .into());
+    }
+    Ok(Source::from_config(
+        &config,
+        source,
+        database,
+        loaded.config.index.offline,
+    )?)
+}
+
+/// Runs a scan of `manifest` from `source`, as the scan command and the
+/// wheelhouse gate do.
+pub async fn scan_with(
+    manifest: &chiron::wheelhouse::manifest::Manifest,
+    source: &Source,
+    loaded: &LoadedConfig,
+) -> Result<ScanReport> {
+    let client = advisory_client(loaded)?;
+    let packages = chiron::vuln::packages_of(manifest);
+    let index = source
+        .records(&packages, &client)
+        .instrument(tracing::info_span!("scan.load", source = %source.describe(), packages = packages.len()))
+        .await?;
+    let _span = tracing::info_span!(
+        "scan.match",
+        packages = packages.len(),
+        records = index.len()
+    )
+    .entered();
+    Ok(chiron::vuln::scan(
+        manifest,
+        &index,
+        source,
+        &loaded.config.scan.ignore,
+        &chiron::vuln::today(),
+    ))
+}
+
+/// The path a report names its findings against: relative to the working
+/// folder when inside it.
+pub fn artifact_name(ctx: &Context, path: &Path) -> String {
+    let path = if path.is_dir() && path.join("manifest.json").is_file() {
+        path.join("manifest.json")
     } else {
-        path.clone()
+        path.to_path_buf()
     };
-    let manifest = read_manifest(&dir).ok_or_else(|| UsageError {
-        message: format!(
-            "{} is not a wheelhouse: no readable manifest.json",
-            path.display()
-        ),
-        hint: "build one with `chiron wheelhouse`, or name its folder".into(),
-    })?;
-    let database = match &args.osv_db {
-        Some(db) => ctx.cwd.join(db),
-        None => loaded
-            .config
-            .scan
-            .osv_db
-            .as_ref()
-            .map(|db| loaded.resolve(db))
-            .ok_or_else(|| UsageError {
-                message: "no OSV database to scan against".into(),
-                hint: "pass --osv-db (a folder of OSV JSON files or PyPI all.zip), or set [scan] osv-db".into(),
-            })?,
-    };
-    let index = {
-        let _span = tracing::info_span!("scan.load", db = %database.display()).entered();
-        load_database(&database)?
-    };
-    let (reports, expired) = {
-        let _span = tracing::info_span!("scan.match", packages = manifest.packages.len()).entered();
-        chiron::vuln::apply_ignores(
-            scan_manifest(&manifest, &index),
-            &loaded.config.scan.ignore,
-            &chiron::vuln::today(),
-        )
-    };
-    let open: usize = reports.iter().map(|r| r.findings.len()).sum();
-    let exit = if open == 0 && expired.is_empty() {
+    path.strip_prefix(&ctx.cwd)
+        .unwrap_or(&path)
+        .display()
+        .to_string()
+}
+
+pub async fn run(args: ScanArgs, ctx: &Context) -> Result<Exit> {
+    let loaded = ctx.require_config()?;
+    if args.update_db {
+        if loaded.config.index.offline {
+            return Err(UsageError {
+                message: "--update-db needs the network, and --offline forbids it".into(),
+                hint: "drop --offline, or copy PyPI all.zip here and pass --osv-db".into(),
+            }
+            .into());
+        }
+        let dest = chiron::vuln::cached_database(&loaded.cache_dir());
+        let url = &loaded.config.scan.db_url;
+        let client = advisory_client(loaded)?;
+        let records = chiron::vuln::api::download_database(&client, url, &dest)
+            .instrument(
+                tracing::info_span!("scan.update_db", url = %chiron::index::redact_url(url)),
+            )
+            .await?;
+        eprintln!(
+            "updated the OSV database: {records} records in {}",
+            dest.display()
+        );
+        // Nothing named and no wheelhouse: updating was the whole job.
+        let default = loaded.resolve(&loaded.config.wheelhouse.dir);
+        if args.subject.path.is_none()
+            && args.subject.python.is_none()
+            && !default.join("manifest.json").is_file()
+        {
+            return Ok(Exit::Ok);
+        }
+    }
+    let inventory = args.subject.load(ctx)?;
+    let source = choose_source(&args, loaded, ctx)?;
+    let report = scan_with(&inventory.manifest, &source, loaded).await?;
+    let exit = if report.passed() {
         Exit::Ok
     } else {
         Exit::Problems
@@ -87,23 +200,53 @@ pub fn run(args: ScanArgs, ctx: &Context) -> Result<Exit> {
         let file = ctx.cwd.join(file);
         chiron::atomic::write_file(
             &file,
-            chiron::vuln::overlay(&reports).as_bytes(),
+            chiron::vuln::overlay(&report.vulnerable).as_bytes(),
             chiron::atomic::Overwrite::Replace,
         )
         .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", file.display()))?;
     }
-    if ctx.out.json {
-        ctx.out.json(&ScanJson {
-            packages_scanned: manifest.packages.len(),
-            records: index.len(),
-            vulnerable: &reports,
-            expired_ignores: &expired,
-        })?;
-        return Ok(exit);
+    let format = if ctx.out.json {
+        ScanFormat::Json
+    } else {
+        args.format
+    };
+    let text = match format {
+        ScanFormat::Json => {
+            let mut text = serde_json::to_string_pretty(&report)?;
+            text.push('\n');
+            text
+        }
+        ScanFormat::Sarif => chiron::vuln::sarif(&report, &artifact_name(ctx, &inventory.path)),
+        ScanFormat::Cyclonedx => {
+            let options = chiron::sbom::SbomOptions {
+                spec: chiron::sbom::SpecVersion::V1_6,
+                project: super::sbom::project_name(ctx, loaded),
+                project_version: None,
+                source_date_epoch: super::sbom::source_date_epoch(ctx)?,
+            };
+            chiron::sbom::cyclonedx_with(&inventory.manifest, &options, Some(&report.vulnerable))
+        }
+        ScanFormat::Table => table(&report),
+    };
+    match &args.output {
+        Some(file) => {
+            let file = ctx.cwd.join(file);
+            chiron::atomic::write_file(&file, text.as_bytes(), chiron::atomic::Overwrite::Replace)
+                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", file.display()))?;
+            if format != ScanFormat::Table && !ctx.out.json {
+                eprint!("{}", table(&report));
+            }
+        }
+        None => ctx.out.text(&text)?,
     }
+    Ok(exit)
+}
+
+/// The human report.
+pub fn table(report: &ScanReport) -> String {
     let mut out = String::new();
-    for report in &reports {
-        let upgrade = report
+    for package in &report.vulnerable {
+        let upgrade = package
             .upgrade_to
             .as_deref()
             .map(|v| format!("upgrade to {v}"))
@@ -111,11 +254,11 @@ pub fn run(args: ScanArgs, ctx: &Context) -> Result<Exit> {
         out.push_str(&format!(
             "{}{} {}{:#}  {upgrade}\n",
             style::BOLD,
-            report.package,
-            report.version,
+            package.package,
+            package.version,
             style::BOLD
         ));
-        for finding in &report.findings {
+        for finding in &package.findings {
             let severity = finding
                 .severity
                 .map(|s| format!("{s:?}").to_lowercase())
@@ -139,20 +282,20 @@ pub fn run(args: ScanArgs, ctx: &Context) -> Result<Exit> {
             ));
         }
     }
-    for report in &reports {
-        for ignored in &report.ignored {
+    for package in &report.vulnerable {
+        for ignored in &package.ignored {
             out.push_str(&format!(
                 "{}ignored{:#} {} in {} {}: {}\n",
                 style::DIM,
                 style::DIM,
-                ignored.id,
-                report.package,
-                report.version,
+                ignored.finding.id,
+                package.package,
+                package.version,
                 ignored.reason
             ));
         }
     }
-    for rule in &expired {
+    for rule in &report.expired_ignores {
         out.push_str(&format!(
             "{}expired ignore{:#} {} (expired {}): {}\n",
             style::FAIL,
@@ -162,13 +305,18 @@ pub fn run(args: ScanArgs, ctx: &Context) -> Result<Exit> {
             rule.reason
         ));
     }
-    let vulnerable = reports.iter().filter(|r| !r.findings.is_empty()).count();
+    let open = report.open();
+    let vulnerable = report
+        .vulnerable
+        .iter()
+        .filter(|r| !r.findings.is_empty())
+        .count();
     out.push_str(&format!(
-        "\n{open} known vulnerabilit{} in {vulnerable} of {} package(s) ({} OSV records)\n",
+        "\n{open} known vulnerabilit{} in {vulnerable} of {} package(s) ({} OSV records from the {})\n",
         if open == 1 { "y" } else { "ies" },
-        manifest.packages.len(),
-        index.len()
+        report.packages_scanned,
+        report.records,
+        report.source
     ));
-    ctx.out.text(&out)?;
-    Ok(exit)
+    out
 }

@@ -48,15 +48,52 @@ pub struct Config {
     pub scan: ScanConfig,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
 pub struct ScanConfig {
+    /// Where advisories come from: the offline database (`db`), the OSV
+    /// API (`osv-api`), or the index's JSON API (`pypi`).
+    pub source: ScanSource,
     /// The offline OSV database: a folder of OSV JSON files or an
-    /// ecosystem zip, relative to the configuration file.
+    /// ecosystem zip, relative to the configuration file. Default: the
+    /// copy `chiron scan --update-db` keeps in the cache.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub osv_db: Option<PathBuf>,
+    /// Base URL of the OSV API.
+    pub osv_api: String,
+    /// Base URL of the index's JSON API (`<url>/<name>/<version>/json`).
+    pub pypi_api: String,
+    /// Where `chiron scan --update-db` downloads the database zip from.
+    pub db_url: String,
     /// Advisories to ignore, each with a reason and optionally an expiry.
     pub ignore: Vec<IgnoreRule>,
+}
+
+impl Default for ScanConfig {
+    fn default() -> Self {
+        Self {
+            source: ScanSource::Db,
+            osv_db: None,
+            osv_api: "https://api.osv.dev".into(),
+            pypi_api: "https://pypi.org/pypi".into(),
+            db_url: "https://osv-vulnerabilities.storage.googleapis.com/PyPI/all.zip".into(),
+            ignore: Vec::new(),
+        }
+    }
+}
+
+/// Where `chiron scan` reads advisories from.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, clap::ValueEnum,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum ScanSource {
+    /// An offline OSV database (folder or zip).
+    Db,
+    /// The OSV API (`/v1/querybatch`, `/v1/vulns/{id}`).
+    OsvApi,
+    /// The index's JSON API `vulnerabilities` field, as pip-audit reads it.
+    Pypi,
 }
 
 /// An advisory accepted for a reason. After `expires` (YYYY-MM-DD), the

@@ -81,9 +81,7 @@ impl UvPackage {
     }
 }
 
-fn normalize(name: &str) -> String {
-    name.replace(['_', '.'], "-").to_ascii_lowercase()
-}
+use crate::python::normalize;
 
 /// Reads a `uv.lock`.
 pub fn read_uv_lock(path: &Path) -> Result<UvLock, LockError> {

@@ -12,7 +12,7 @@
 //! blocking threads and wait on the runtime for each fetch.
 
 mod report;
-mod source;
+pub mod source;
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet};

@@ -7,13 +7,14 @@
 //! serial number derived from the content.
 
 pub mod license;
+pub mod spdx;
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::wheelhouse::manifest::Manifest;
+use crate::wheelhouse::manifest::{Manifest, ManifestFile, ManifestPackage};
 
 /// The CycloneDX specification version to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,7 +88,7 @@ pub fn rfc3339(epoch: i64) -> String {
 fn licenses(text: &Option<String>) -> Option<Value> {
     let text = text.as_deref()?;
     Some(match license::spdx_expression(text) {
-        Some(expression) if spdx::license_id(&expression).is_some() => {
+        Some(expression) if ::spdx::license_id(&expression).is_some() => {
             json!([{ "license": { "id": expression } }])
         }
         Some(expression) => json!([{ "expression": expression }]),
@@ -95,14 +96,45 @@ fn licenses(text: &Option<String>) -> Option<Value> {
     })
 }
 
-/// A CycloneDX SBOM of the wheelhouse, as pretty JSON with a newline.
-pub fn cyclonedx(manifest: &Manifest, options: &SbomOptions) -> String {
-    let root = "project".to_string();
-    let files: BTreeMap<&str, &crate::wheelhouse::manifest::ManifestFile> = manifest
+/// The files of `package` in `manifest`: those a target installs, and any
+/// other file whose name is a distribution of the same name and version
+/// (a lock lists every wheel of a release).
+pub fn files_of<'m>(manifest: &'m Manifest, package: &ManifestPackage) -> Vec<&'m ManifestFile> {
+    let name = crate::python::normalize(&package.name);
+    let named: BTreeSet<&str> = package.targets.values().map(|u| u.file.as_str()).collect();
+    let hashed_pin = format!("{name}-{}#", package.version);
+    manifest
         .files
         .iter()
-        .map(|f| (f.filename.as_str(), f))
-        .collect();
+        .filter(|file| {
+            named.contains(file.filename.as_str())
+                || file.filename.starts_with(&hashed_pin)
+                || crate::python::filename::DistFilename::parse(&file.filename, None).is_some_and(
+                    |dist| {
+                        crate::python::normalize(dist.name().as_ref()) == name
+                            && dist.version().to_string() == package.version
+                    },
+                )
+        })
+        .collect()
+}
+
+/// A CycloneDX SBOM of the wheelhouse, as pretty JSON with a newline.
+pub fn cyclonedx(manifest: &Manifest, options: &SbomOptions) -> String {
+    cyclonedx_with(manifest, options, None)
+}
+
+/// A CycloneDX SBOM with, when `scan` is given, a `vulnerabilities`
+/// section (VEX): each finding with its ids, ratings, fix and the component
+/// it affects; ignored findings carry the ignore's reason as analysis.
+pub fn cyclonedx_with(
+    manifest: &Manifest,
+    options: &SbomOptions,
+    scan: Option<&[crate::vuln::PackageReport]>,
+) -> String {
+    let root = "project".to_string();
+    let declared_targets: BTreeSet<&str> =
+        manifest.targets.iter().map(|t| t.name.as_str()).collect();
     let mut components = Vec::new();
     let mut depends: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let refs: BTreeMap<&str, String> = manifest
@@ -112,13 +144,13 @@ pub fn cyclonedx(manifest: &Manifest, options: &SbomOptions) -> String {
         .collect();
     for package in &manifest.packages {
         let reference = purl(&package.name, &package.version);
-        let package_files: BTreeSet<&str> =
-            package.targets.values().map(|u| u.file.as_str()).collect();
         let mut hashes = Vec::new();
         let mut references = Vec::new();
-        for name in &package_files {
-            if let Some(file) = files.get(name) {
+        for file in files_of(manifest, package) {
+            if !file.sha256.is_empty() {
                 hashes.push(json!({ "alg": "SHA-256", "content": file.sha256 }));
+            }
+            if !file.url.is_empty() {
                 references.push(json!({
                     "type": "distribution",
                     "url": file.url,
@@ -135,7 +167,7 @@ pub fn cyclonedx(manifest: &Manifest, options: &SbomOptions) -> String {
             "purl": reference,
             "hashes": hashes,
             "externalReferences": references,
-            "properties": package.targets.keys().map(|t| json!({ "name": "chiron:target", "value": t })).collect::<Vec<_>>(),
+            "properties": package.targets.keys().filter(|t| declared_targets.contains(t.as_str())).map(|t| json!({ "name": "chiron:target", "value": t })).collect::<Vec<_>>(),
         });
         if let Some(summary) = package.summary.as_ref().filter(|s| !s.is_empty()) {
             component["description"] = json!(summary);
@@ -185,6 +217,9 @@ pub fn cyclonedx(manifest: &Manifest, options: &SbomOptions) -> String {
             .map(|(reference, on)| json!({ "ref": reference, "dependsOn": on.into_iter().collect::<Vec<_>>() }))
             .collect::<Vec<_>>(),
     });
+    if let Some(reports) = scan {
+        bom["vulnerabilities"] = json!(vulnerabilities(reports));
+    }
     // The serial number names this content: same wheelhouse, same number.
     let digest = Sha256::digest(bom.to_string().as_bytes());
     let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
@@ -200,6 +235,66 @@ pub fn cyclonedx(manifest: &Manifest, options: &SbomOptions) -> String {
     let mut text = serde_json::to_string_pretty(&bom).expect("a BOM always serialises");
     text.push('\n');
     text
+}
+
+/// The CycloneDX `vulnerabilities` of a scan, one per advisory and
+/// package version, sorted.
+fn vulnerabilities(reports: &[crate::vuln::PackageReport]) -> Vec<Value> {
+    let mut out = Vec::new();
+    for report in reports {
+        let reference = purl(&report.package, &report.version);
+        let ignored: BTreeMap<&str, &crate::vuln::IgnoredFinding> = report
+            .ignored
+            .iter()
+            .map(|i| (i.finding.id.as_str(), i))
+            .collect();
+        for finding in report
+            .findings
+            .iter()
+            .chain(report.ignored.iter().map(|i| &i.finding))
+        {
+            let source = |id: &str| {
+                if id.starts_with("GHSA-") {
+                    json!({ "name": "GitHub Advisories", "url": format!("https://github.com/advisories/{id}") })
+                } else if id.starts_with("CVE-") {
+                    json!({ "name": "NVD", "url": format!("https://nvd.nist.gov/vuln/detail/{id}") })
+                } else {
+                    json!({ "name": "OSV", "url": format!("https://osv.dev/vulnerability/{id}") })
+                }
+            };
+            let mut vulnerability = json!({
+                "bom-ref": format!("{}/{reference}", finding.id),
+                "id": finding.id,
+                "source": source(&finding.id),
+                "references": finding.aliases.iter().filter(|a| **a != finding.id).map(|a| json!({ "id": a, "source": source(a) })).collect::<Vec<_>>(),
+                "affects": [{ "ref": reference }],
+            });
+            if let Some(severity) = finding.severity {
+                let mut rating = json!({ "severity": format!("{severity:?}").to_lowercase() });
+                if let Some(score) = finding.cvss_score {
+                    rating["score"] = json!(score);
+                }
+                vulnerability["ratings"] = json!([rating]);
+            }
+            if let Some(summary) = &finding.summary {
+                vulnerability["description"] = json!(summary);
+            }
+            if let Some(fix) = &report.upgrade_to {
+                vulnerability["recommendation"] =
+                    json!(format!("Upgrade {} to {fix} or later", report.package));
+            }
+            if let Some(rule) = ignored.get(finding.id.as_str()) {
+                vulnerability["analysis"] = json!({
+                    "state": "in_triage",
+                    "response": ["will_not_fix"],
+                    "detail": format!("ignored in the chiron configuration: {}", rule.reason),
+                });
+            }
+            out.push(vulnerability);
+        }
+    }
+    out.sort_by(|a, b| a["bom-ref"].as_str().cmp(&b["bom-ref"].as_str()));
+    out
 }
 
 #[cfg(test)]

@@ -1,9 +1,11 @@
 //! Vulnerability scanning against OSV records.
 //!
-//! The matching is pure (`osv`); this module loads records from an offline
-//! database (a folder of OSV JSON files, or the zip osv.dev exports per
-//! ecosystem) and scans a wheelhouse's packages.
+//! The matching is pure (`osv`); this module picks the source of records
+//! (an offline database: a folder of OSV JSON files or the zip osv.dev
+//! exports per ecosystem; the OSV API; an index's JSON API), loads them,
+//! and scans an inventory's packages into one report.
 
+pub mod api;
 pub mod osv;
 
 use std::io::Read;
@@ -18,12 +20,154 @@ use osv::{Finding, OsvIndex, OsvRecord, findings_for, smallest_fix};
 pub enum VulnError {
     #[error("cannot read the OSV database {}: {message}", path.display())]
     Database { path: PathBuf, message: String },
+    #[error("no OSV database to scan against: {} does not exist", path.display())]
+    NoDatabase { path: PathBuf },
+    #[error("--offline: the {0} source needs the network")]
+    Offline(&'static str),
+    #[error(transparent)]
+    Api(#[from] api::ApiError),
 }
 
 impl VulnError {
     pub fn hint(&self) -> Option<String> {
-        Some("--osv-db takes a folder of OSV JSON files or the ecosystem zip osv.dev exports (PyPI all.zip)".into())
+        match self {
+            VulnError::Database { .. } => Some("--osv-db takes a folder of OSV JSON files or the ecosystem zip osv.dev exports (PyPI all.zip)".into()),
+            VulnError::NoDatabase { .. } => Some("fetch it once with `chiron scan --update-db`, pass --osv-db, or scan online with --source osv-api".into()),
+            VulnError::Offline(_) => Some("scan the offline database instead (--source db, filled by `chiron scan --update-db`)".into()),
+            VulnError::Api(e) => e.hint(),
+        }
     }
+}
+
+/// Where the records of one scan come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    Database(PathBuf),
+    OsvApi(String),
+    PypiApi(String),
+}
+
+impl Source {
+    /// The source as reports name it (URLs without credentials).
+    pub fn describe(&self) -> String {
+        match self {
+            Source::Database(path) => format!("OSV database {}", path.display()),
+            Source::OsvApi(url) => format!("OSV API {}", crate::index::redact_url(url)),
+            Source::PypiApi(url) => format!("JSON API {}", crate::index::redact_url(url)),
+        }
+    }
+
+    /// The source `config` asks for; `db` is the database to use when
+    /// none is configured (the cached copy).
+    pub fn from_config(
+        config: &crate::config::ScanConfig,
+        source: crate::config::ScanSource,
+        database: PathBuf,
+        offline: bool,
+    ) -> Result<Source, VulnError> {
+        use crate::config::ScanSource;
+        match source {
+            ScanSource::Db => {
+                if database.exists() {
+                    Ok(Source::Database(database))
+                } else {
+                    Err(VulnError::NoDatabase { path: database })
+                }
+            }
+            ScanSource::OsvApi if offline => Err(VulnError::Offline("osv-api")),
+            ScanSource::Pypi if offline => Err(VulnError::Offline("pypi")),
+            ScanSource::OsvApi => Ok(Source::OsvApi(config.osv_api.clone())),
+            ScanSource::Pypi => Ok(Source::PypiApi(config.pypi_api.clone())),
+        }
+    }
+
+    /// Every record the source has for `packages` (name, version).
+    pub async fn records(
+        &self,
+        packages: &[(String, String)],
+        client: &reqwest::Client,
+    ) -> Result<OsvIndex, VulnError> {
+        match self {
+            Source::Database(path) => {
+                let path = path.clone();
+                tokio::task::spawn_blocking(move || load_database(&path))
+                    .await
+                    .unwrap_or_else(|e| {
+                        Err(VulnError::Database {
+                            path: PathBuf::new(),
+                            message: e.to_string(),
+                        })
+                    })
+            }
+            Source::OsvApi(url) => Ok(api::osv_api(client, url, packages).await?),
+            Source::PypiApi(url) => Ok(api::pypi_api(client, url, packages).await?),
+        }
+    }
+}
+
+/// Where `--update-db` keeps the PyPI database, under the cache folder.
+pub fn cached_database(cache_dir: &Path) -> PathBuf {
+    cache_dir.join("osv").join("PyPI-all.zip")
+}
+
+/// The outcome of one scan: what `scan.json` holds.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScanReport {
+    pub source: String,
+    pub packages_scanned: usize,
+    pub records: usize,
+    /// Packages with open or ignored findings, sorted.
+    pub vulnerable: Vec<PackageReport>,
+    pub expired_ignores: Vec<ExpiredIgnore>,
+}
+
+impl ScanReport {
+    /// Findings not ignored.
+    pub fn open(&self) -> usize {
+        self.vulnerable.iter().map(|r| r.findings.len()).sum()
+    }
+
+    /// No open finding and no expired ignore.
+    pub fn passed(&self) -> bool {
+        self.open() == 0 && self.expired_ignores.is_empty()
+    }
+
+    /// The highest severity among open findings (unknown counts as none).
+    pub fn max_severity(&self) -> Option<crate::config::Severity> {
+        self.vulnerable
+            .iter()
+            .flat_map(|r| &r.findings)
+            .filter_map(|f| f.severity)
+            .max()
+    }
+}
+
+/// Scans `manifest`'s packages against `index`, applying `ignores`.
+pub fn scan(
+    manifest: &Manifest,
+    index: &OsvIndex,
+    source: &Source,
+    ignores: &[crate::config::IgnoreRule],
+    today: &str,
+) -> ScanReport {
+    let (vulnerable, expired_ignores) =
+        apply_ignores(scan_manifest(manifest, index), ignores, today);
+    ScanReport {
+        source: source.describe(),
+        packages_scanned: manifest.packages.len(),
+        records: index.len(),
+        vulnerable,
+        expired_ignores,
+    }
+}
+
+/// (name, version) of every package of `manifest`, for online sources.
+pub fn packages_of(manifest: &Manifest) -> Vec<(String, String)> {
+    manifest
+        .packages
+        .iter()
+        .map(|p| (p.name.clone(), p.version.clone()))
+        .collect()
 }
 
 /// The most one record may expand to (zip bombs).
@@ -99,7 +243,8 @@ pub struct PackageReport {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct IgnoredFinding {
-    pub id: String,
+    #[serde(flatten)]
+    pub finding: Finding,
     pub reason: String,
     pub expires: Option<String>,
 }
@@ -159,7 +304,7 @@ pub fn apply_ignores(
                     .iter()
                     .find(|r| f.aliases.iter().any(|a| a.eq_ignore_ascii_case(&r.id)))?;
                 Some(IgnoredFinding {
-                    id: f.id.clone(),
+                    finding: f.clone(),
                     reason: rule.reason.clone(),
                     expires: rule.expires.clone(),
                 })
@@ -217,4 +362,85 @@ pub fn overlay(reports: &[PackageReport]) -> String {
     lines.sort();
     out.extend(lines);
     out
+}
+
+/// The scan as a SARIF 2.1.0 log: one rule per advisory, one result per
+/// affected package version, and expired ignores as their own rule.
+pub fn sarif(report: &ScanReport, artifact: &str) -> String {
+    use crate::sarif::{Finding as Result_, Rule, level_of};
+    let mut rules = Vec::new();
+    let mut results = Vec::new();
+    for package in &report.vulnerable {
+        for finding in &package.findings {
+            let aliases: Vec<&str> = finding
+                .aliases
+                .iter()
+                .map(String::as_str)
+                .filter(|a| *a != finding.id)
+                .collect();
+            rules.push(Rule {
+                id: finding.id.clone(),
+                short: finding
+                    .summary
+                    .clone()
+                    .unwrap_or_else(|| format!("Known vulnerability {}", finding.id)),
+                full: (!aliases.is_empty())
+                    .then(|| format!("Also known as {}", aliases.join(", "))),
+                help_uri: Some(format!("https://osv.dev/vulnerability/{}", finding.id)),
+                level: level_of(finding.severity),
+                security_severity: finding.cvss_score,
+            });
+            let fix = match &package.upgrade_to {
+                Some(version) => format!("upgrade to {version}"),
+                None => "no fixed version yet".into(),
+            };
+            results.push(Result_ {
+                rule_id: finding.id.clone(),
+                level: level_of(finding.severity),
+                message: format!(
+                    "{} {} is affected by {}{}: {fix}",
+                    package.package,
+                    package.version,
+                    finding.id,
+                    finding
+                        .summary
+                        .as_deref()
+                        .map(|s| format!(" ({s})"))
+                        .unwrap_or_default()
+                ),
+                artifact: artifact.to_string(),
+                fingerprint: format!("{}/{}/{}", package.package, package.version, finding.id),
+                properties: serde_json::json!({
+                    "package": package.package,
+                    "version": package.version,
+                    "aliases": finding.aliases,
+                    "fixed": finding.fixed,
+                }),
+            });
+        }
+    }
+    if !report.expired_ignores.is_empty() {
+        rules.push(Rule {
+            id: "chiron/expired-ignore".into(),
+            short: "An ignored advisory's acceptance has expired".into(),
+            full: Some("Review the advisory and renew or remove the [[scan.ignore]] entry".into()),
+            help_uri: None,
+            level: "error",
+            security_severity: None,
+        });
+    }
+    for expired in &report.expired_ignores {
+        results.push(Result_ {
+            rule_id: "chiron/expired-ignore".into(),
+            level: "error",
+            message: format!(
+                "the ignore of {} expired on {}: {}",
+                expired.id, expired.expired, expired.reason
+            ),
+            artifact: artifact.to_string(),
+            fingerprint: format!("expired/{}", expired.id),
+            properties: serde_json::json!({ "id": expired.id }),
+        });
+    }
+    crate::sarif::render("chiron scan", &rules, &results)
 }

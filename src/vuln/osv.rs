@@ -67,19 +67,7 @@ pub struct Event {
     pub limit: Option<String>,
 }
 
-fn normalize(name: &str) -> String {
-    let mut out = String::new();
-    for c in name.to_ascii_lowercase().chars() {
-        if matches!(c, '-' | '_' | '.') {
-            if !out.ends_with('-') {
-                out.push('-');
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
+use crate::python::normalize;
 
 /// Whether `version` is in an `ECOSYSTEM` range, by the OSV algorithm:
 /// events in version order; `introduced` opens, `fixed` closes at the

@@ -1,0 +1,667 @@
+//! What the SBOM, scan and policy stages look at: a wheelhouse's
+//! `manifest.json`, a lock (`pylock.toml`, `uv.lock`, a requirements file
+//! with `==` pins), a folder of wheels, or an installed environment (a venv
+//! or an interpreter's `*.dist-info`, as pip-audit and cyclonedx-py read
+//! by default). Every kind is read into the manifest's shape, so each stage
+//! has one input type. What a kind does not record stays empty rather than
+//! guessed: a lock names no licences, an environment no file hashes.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::python::filename::DistFilename;
+use crate::python::metadata::CoreMetadata;
+use crate::wheelhouse::build::read_manifest;
+use crate::wheelhouse::manifest::{
+    Inputs, Manifest, ManifestFile, ManifestPackage, PackageUse, Tool,
+};
+
+/// The key under which packages of a lock, folder or environment record
+/// their use: those inputs describe one set of packages, not targets.
+pub const ALL: &str = "all";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    Wheelhouse,
+    Pylock,
+    UvLock,
+    Requirements,
+    WheelFolder,
+    Environment,
+}
+
+impl Kind {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Kind::Wheelhouse => "wheelhouse",
+            Kind::Pylock => "pylock.toml",
+            Kind::UvLock => "uv.lock",
+            Kind::Requirements => "requirements file",
+            Kind::WheelFolder => "folder of wheels",
+            Kind::Environment => "Python environment",
+        }
+    }
+}
+
+/// Packages and files read from one input.
+#[derive(Debug, Clone)]
+pub struct Inventory {
+    pub kind: Kind,
+    pub path: PathBuf,
+    pub manifest: Manifest,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{}: {message}", path.display())]
+pub struct InventoryError {
+    pub path: PathBuf,
+    pub message: String,
+    pub hint: String,
+}
+
+impl InventoryError {
+    fn new(path: &Path, message: impl Into<String>, hint: impl Into<String>) -> Self {
+        Self {
+            path: path.to_path_buf(),
+            message: message.into(),
+            hint: hint.into(),
+        }
+    }
+}
+
+const INPUT_HINT: &str = "name a wheelhouse folder, manifest.json, pylock.toml, uv.lock, a requirements file with == pins, a folder of wheels, or a venv (or --python PATH)";
+
+/// Reads whatever `path` is.
+pub fn load(path: &Path) -> Result<Inventory, InventoryError> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    if path.is_dir() {
+        if path.join("manifest.json").is_file() {
+            return wheelhouse(path);
+        }
+        if path.join("pyvenv.cfg").is_file() {
+            return environment(path, &venv_site_packages(path)?);
+        }
+        if has_wheels(path) {
+            return wheel_folder(path);
+        }
+        if path.join("uv.lock").is_file() {
+            return uv_lock(&path.join("uv.lock"));
+        }
+        if path.join("pylock.toml").is_file() {
+            return pylock(&path.join("pylock.toml"));
+        }
+        return Err(InventoryError::new(
+            path,
+            "holds no manifest.json, venv, wheels or lock",
+            INPUT_HINT,
+        ));
+    }
+    if !path.is_file() {
+        return Err(InventoryError::new(
+            path,
+            "no such file or folder",
+            INPUT_HINT,
+        ));
+    }
+    if name == "manifest.json" {
+        return wheelhouse(path.parent().unwrap_or(Path::new(".")));
+    }
+    if name == "uv.lock" {
+        return uv_lock(path);
+    }
+    if name.starts_with("pylock.") && name.ends_with(".toml") {
+        return pylock(path);
+    }
+    if name.ends_with(".txt") || name.ends_with(".in") {
+        return requirements(path);
+    }
+    Err(InventoryError::new(
+        path,
+        "is not an input chiron can read",
+        INPUT_HINT,
+    ))
+}
+
+fn has_wheels(dir: &Path) -> bool {
+    std::fs::read_dir(dir).is_ok_and(|entries| {
+        entries
+            .flatten()
+            .any(|e| e.file_name().to_string_lossy().ends_with(".whl"))
+    })
+}
+
+fn empty_manifest() -> Manifest {
+    Manifest {
+        manifest_version: crate::wheelhouse::manifest::MANIFEST_VERSION,
+        tool: Tool {
+            name: "chiron".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+        },
+        inputs: Inputs {
+            fingerprint: String::new(),
+            files: Vec::new(),
+            requirements: Vec::new(),
+            constraints: Vec::new(),
+            indexes: Vec::new(),
+            find_links: Vec::new(),
+            allow_prereleases: false,
+            exclude_newer: None,
+        },
+        targets: Vec::new(),
+        packages: Vec::new(),
+        files: Vec::new(),
+    }
+}
+
+fn wheelhouse(dir: &Path) -> Result<Inventory, InventoryError> {
+    let manifest = read_manifest(dir).ok_or_else(|| {
+        InventoryError::new(
+            &dir.join("manifest.json"),
+            "is not a readable chiron manifest",
+            "rebuild the wheelhouse with `chiron wheelhouse`",
+        )
+    })?;
+    Ok(Inventory {
+        kind: Kind::Wheelhouse,
+        path: dir.to_path_buf(),
+        manifest,
+    })
+}
+
+/// A package being assembled: its files and whom it is required by.
+#[derive(Default)]
+struct Entry {
+    version: String,
+    metadata: Option<CoreMetadata>,
+    files: Vec<ManifestFile>,
+    depends_on: BTreeSet<String>,
+}
+
+use crate::python::normalize;
+
+/// Turns entries into a manifest: packages nothing depends on are `direct`.
+fn assemble(entries: BTreeMap<String, Entry>) -> Manifest {
+    let mut required_by: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (name, entry) in &entries {
+        for dependency in &entry.depends_on {
+            if entries.contains_key(dependency) && dependency != name {
+                required_by
+                    .entry(dependency.clone())
+                    .or_default()
+                    .insert(name.clone());
+            }
+        }
+    }
+    let mut manifest = empty_manifest();
+    for (name, entry) in entries {
+        let parents: Vec<String> = match required_by.remove(&name) {
+            Some(parents) => parents.into_iter().collect(),
+            None => vec!["direct".into()],
+        };
+        let metadata = entry.metadata.as_ref();
+        let file = entry
+            .files
+            .first()
+            .map(|f| f.filename.clone())
+            .unwrap_or_default();
+        manifest.packages.push(ManifestPackage {
+            name: metadata.map(|m| normalize(&m.name)).unwrap_or(name.clone()),
+            version: entry.version.clone(),
+            license: metadata
+                .and_then(crate::sbom::license::license_of)
+                .map(|l| l.as_str().to_string()),
+            summary: metadata.and_then(|m| m.summary.clone()),
+            requires_dist: metadata
+                .map(|m| m.requires_dist.iter().map(ToString::to_string).collect())
+                .unwrap_or_default(),
+            targets: BTreeMap::from([(
+                ALL.to_string(),
+                PackageUse {
+                    file,
+                    required_by: parents,
+                    extras: Vec::new(),
+                },
+            )]),
+        });
+        manifest.files.extend(entry.files);
+    }
+    manifest
+        .packages
+        .sort_by(|a, b| (&a.name, &a.version).cmp(&(&b.name, &b.version)));
+    manifest.files.sort_by(|a, b| a.filename.cmp(&b.filename));
+    manifest.files.dedup_by(|a, b| a.filename == b.filename);
+    manifest
+}
+
+fn lock_file(
+    filename: String,
+    sha256: String,
+    size: u64,
+    url: String,
+    index: String,
+) -> ManifestFile {
+    ManifestFile {
+        filename,
+        sha256,
+        size,
+        url,
+        index,
+        yanked: false,
+        targets: vec![ALL.to_string()],
+    }
+}
+
+fn pylock(path: &Path) -> Result<Inventory, InventoryError> {
+    let lock = crate::lock::pylock::read_pylock(path)
+        .map_err(|e| InventoryError::new(path, e.message, "check that it is a PEP 751 lock"))?;
+    let mut entries: BTreeMap<String, Entry> = BTreeMap::new();
+    for package in &lock.packages {
+        let name = normalize(&package.name);
+        let entry = entries.entry(name).or_default();
+        entry.version = package.version.clone().unwrap_or_default();
+        entry
+            .depends_on
+            .extend(package.dependencies.iter().map(|d| normalize(&d.name)));
+        let index = package.index.clone().unwrap_or_default();
+        for wheel in &package.wheels {
+            let Some(filename) = wheel.filename() else {
+                continue;
+            };
+            entry.files.push(lock_file(
+                filename,
+                wheel.hashes.get("sha256").cloned().unwrap_or_default(),
+                wheel.size.unwrap_or(0),
+                wheel
+                    .url
+                    .clone()
+                    .or_else(|| wheel.path.clone())
+                    .unwrap_or_default(),
+                index.clone(),
+            ));
+        }
+        if let Some(sdist) = &package.sdist {
+            let field = |key: &str| sdist.get(key).and_then(|v| v.as_str()).map(str::to_string);
+            let location = field("url").or_else(|| field("path")).unwrap_or_default();
+            let filename = field("name").or_else(|| {
+                location
+                    .rsplit('/')
+                    .next()
+                    .map(str::to_string)
+                    .filter(|s| !s.is_empty())
+            });
+            if let Some(filename) = filename {
+                let sha256 = sdist
+                    .get("hashes")
+                    .and_then(|h| h.get("sha256"))
+                    .and_then(|v| v.as_str())
+                    .unwrap_or_default()
+                    .to_string();
+                let size = sdist.get("size").and_then(|v| v.as_integer()).unwrap_or(0);
+                entry.files.push(lock_file(
+                    filename,
+                    sha256,
+                    size.max(0) as u64,
+                    location,
+                    index.clone(),
+                ));
+            }
+        }
+    }
+    Ok(Inventory {
+        kind: Kind::Pylock,
+        path: path.to_path_buf(),
+        manifest: assemble(entries),
+    })
+}
+
+fn uv_lock(path: &Path) -> Result<Inventory, InventoryError> {
+    let lock = crate::lock::uv_lock::read_uv_lock(path)
+        .map_err(|e| InventoryError::new(path, e.message, "check that uv wrote it (`uv lock`)"))?;
+    let mut entries: BTreeMap<String, Entry> = BTreeMap::new();
+    for package in &lock.packages {
+        // Workspace members are the project, not its dependencies.
+        if ["editable", "virtual", "directory"]
+            .iter()
+            .any(|k| package.source.contains_key(*k))
+        {
+            continue;
+        }
+        let Some(version) = &package.version else {
+            continue;
+        };
+        let entry = entries.entry(normalize(&package.name)).or_default();
+        entry.version = version.clone();
+        let optional = package.optional_dependencies.values().flatten();
+        entry.depends_on.extend(
+            package
+                .dependencies
+                .iter()
+                .chain(optional)
+                .map(|d| normalize(&d.name)),
+        );
+        let index = package
+            .source
+            .get("registry")
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+            .to_string();
+        for file in package.wheels.iter().chain(package.sdist.as_ref()) {
+            let location = file
+                .url
+                .clone()
+                .or_else(|| file.path.clone())
+                .unwrap_or_default();
+            let Some(filename) = file.filename.clone().or_else(|| {
+                location
+                    .rsplit('/')
+                    .next()
+                    .map(str::to_string)
+                    .filter(|s| !s.is_empty())
+            }) else {
+                continue;
+            };
+            let sha256 = file
+                .hash
+                .as_deref()
+                .and_then(|h| h.strip_prefix("sha256:"))
+                .unwrap_or_default()
+                .to_string();
+            entry.files.push(lock_file(
+                filename,
+                sha256,
+                file.size.unwrap_or(0),
+                location,
+                index.clone(),
+            ));
+        }
+    }
+    Ok(Inventory {
+        kind: Kind::UvLock,
+        path: path.to_path_buf(),
+        manifest: assemble(entries),
+    })
+}
+
+fn requirements(path: &Path) -> Result<Inventory, InventoryError> {
+    let file =
+        crate::lock::requirements_txt::read_requirements(path, &|name| std::env::var(name).ok())
+            .map_err(|e| {
+                InventoryError::new(
+                    &e.origin.path,
+                    format!("line {}: {}", e.origin.line, e.message),
+                    e.hint,
+                )
+            })?;
+    let mut entries: BTreeMap<String, Entry> = BTreeMap::new();
+    for line in &file.requirements {
+        let requirement = &line.requirement;
+        let pinned = match &requirement.version_or_url {
+            Some(pep508_rs::VersionOrUrl::VersionSpecifier(specifiers)) => specifiers
+                .iter()
+                .find(|s| {
+                    matches!(
+                        s.operator(),
+                        pep440_rs::Operator::Equal | pep440_rs::Operator::ExactEqual
+                    )
+                })
+                .map(|s| s.version().to_string()),
+            _ => None,
+        };
+        let Some(version) = pinned else {
+            return Err(InventoryError::new(
+                &line.origin.path,
+                format!(
+                    "line {}: {requirement} is not pinned with ==",
+                    line.origin.line
+                ),
+                "scan a lock: compile the requirements first (`chiron wheelhouse` writes requirements-<target>.txt)",
+            ));
+        };
+        let entry = entries
+            .entry(normalize(requirement.name.as_ref()))
+            .or_default();
+        entry.version = version;
+        for hash in &line.hashes {
+            if let Some(sha256) = hash.strip_prefix("sha256:") {
+                // A hash names a file without its name: record it so the
+                // policy sees the pin is hashed, and the SBOM lists it.
+                entry.files.push(lock_file(
+                    format!(
+                        "{}-{}#sha256:{sha256}",
+                        normalize(requirement.name.as_ref()),
+                        entry.version
+                    ),
+                    sha256.to_string(),
+                    0,
+                    String::new(),
+                    String::new(),
+                ));
+            }
+        }
+    }
+    Ok(Inventory {
+        kind: Kind::Requirements,
+        path: path.to_path_buf(),
+        manifest: assemble(entries),
+    })
+}
+
+fn sha256_file(path: &Path) -> std::io::Result<(String, u64)> {
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; 64 * 1024];
+    let mut size = 0u64;
+    loop {
+        let read = file.read(&mut buffer)?;
+        if read == 0 {
+            break;
+        }
+        size += read as u64;
+        hasher.update(&buffer[..read]);
+    }
+    Ok((crate::index::client::hex(&hasher.finalize()), size))
+}
+
+fn wheel_folder(dir: &Path) -> Result<Inventory, InventoryError> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map_err(|e| InventoryError::new(dir, e.to_string(), INPUT_HINT))?
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".whl"))
+        .collect();
+    names.sort();
+    let mut entries: BTreeMap<String, Entry> = BTreeMap::new();
+    for name in names {
+        let path = dir.join(&name);
+        let Some(DistFilename::Wheel(wheel)) = DistFilename::parse(&name, None) else {
+            return Err(InventoryError::new(
+                &path,
+                "is not a valid wheel file name (PEP 427)",
+                "rename or remove it",
+            ));
+        };
+        let metadata = crate::resolve::source::read_wheel_metadata(&path, &name).map_err(|e| {
+            InventoryError::new(
+                &path,
+                e.to_string(),
+                "the wheel looks damaged; download it again",
+            )
+        })?;
+        let (sha256, size) = sha256_file(&path).map_err(|e| {
+            InventoryError::new(&path, e.to_string(), "check the file's permissions")
+        })?;
+        let key = normalize(wheel.name.as_ref());
+        let entry = entries
+            .entry(format!("{key}=={}", wheel.version))
+            .or_default();
+        entry.version = wheel.version.to_string();
+        entry.depends_on.extend(
+            metadata
+                .requires_dist
+                .iter()
+                .map(|r| normalize(r.name.as_ref())),
+        );
+        entry.metadata = Some(metadata);
+        entry.files.push(ManifestFile {
+            filename: name.clone(),
+            sha256,
+            size,
+            url: String::new(),
+            index: dir.display().to_string(),
+            yanked: false,
+            targets: vec![ALL.to_string()],
+        });
+    }
+    Ok(Inventory {
+        kind: Kind::WheelFolder,
+        path: dir.to_path_buf(),
+        manifest: assemble(by_name(entries)),
+    })
+}
+
+/// Entries keyed `name==version` (a folder may hold two versions) keyed by
+/// name when unique, else by `name==version`.
+fn by_name(entries: BTreeMap<String, Entry>) -> BTreeMap<String, Entry> {
+    let mut count: BTreeMap<String, usize> = BTreeMap::new();
+    for key in entries.keys() {
+        *count
+            .entry(key.split("==").next().unwrap_or_default().to_string())
+            .or_default() += 1;
+    }
+    entries
+        .into_iter()
+        .map(|(key, entry)| {
+            let name = key.split("==").next().unwrap_or_default().to_string();
+            if count[&name] == 1 {
+                (name, entry)
+            } else {
+                (key, entry)
+            }
+        })
+        .collect()
+}
+
+/// The site-packages folders of a venv, found without running it.
+fn venv_site_packages(venv: &Path) -> Result<Vec<PathBuf>, InventoryError> {
+    let mut found = Vec::new();
+    for lib in ["lib", "lib64", "Lib"] {
+        let Ok(entries) = std::fs::read_dir(venv.join(lib)) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let site = if lib == "Lib" {
+                venv.join(lib).join("site-packages")
+            } else {
+                entry.path().join("site-packages")
+            };
+            if site.is_dir() && !found.contains(&site) {
+                found.push(site);
+            }
+        }
+    }
+    found.sort();
+    if found.is_empty() {
+        return Err(InventoryError::new(
+            venv,
+            "is a venv without a site-packages folder",
+            "recreate it with `python -m venv`",
+        ));
+    }
+    Ok(found)
+}
+
+/// The environment of an interpreter: the site-packages folders on its
+/// `sys.path`, asked from the interpreter itself.
+pub fn interpreter(python: &Path) -> Result<Inventory, InventoryError> {
+    let output = std::process::Command::new(python)
+        .args([
+            "-I",
+            "-c",
+            "import site, sys, sysconfig\n\
+             paths = {sysconfig.get_path('purelib'), sysconfig.get_path('platlib')}\n\
+             paths.update(p for p in sys.path if p.endswith('-packages'))\n\
+             print('\\n'.join(sorted(paths)))",
+        ])
+        .output()
+        .map_err(|e| {
+            InventoryError::new(
+                python,
+                format!("cannot run: {e}"),
+                "pass the path of a Python interpreter",
+            )
+        })?;
+    if !output.status.success() {
+        return Err(InventoryError::new(
+            python,
+            format!("failed: {}", String::from_utf8_lossy(&output.stderr).trim()),
+            "pass the path of a working Python interpreter",
+        ));
+    }
+    let sites: Vec<PathBuf> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(PathBuf::from)
+        .filter(|p| p.is_dir())
+        .collect();
+    environment(python, &sites)
+}
+
+fn environment(path: &Path, sites: &[PathBuf]) -> Result<Inventory, InventoryError> {
+    let mut entries: BTreeMap<String, Entry> = BTreeMap::new();
+    for site in sites {
+        let Ok(listing) = std::fs::read_dir(site) else {
+            continue;
+        };
+        let mut infos: Vec<PathBuf> = listing
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "dist-info"))
+            .collect();
+        infos.sort();
+        for info in infos {
+            let metadata_path = info.join("METADATA");
+            let Ok(text) = std::fs::read_to_string(&metadata_path) else {
+                tracing::warn!("{} has no readable METADATA; skipped", info.display());
+                continue;
+            };
+            let metadata = CoreMetadata::parse(&text, &metadata_path.display().to_string())
+                .map_err(|e| {
+                    InventoryError::new(&metadata_path, e.to_string(), "reinstall the package")
+                })?;
+            let key = normalize(&metadata.name);
+            // The first folder on the path wins, as for the interpreter.
+            if entries.contains_key(&key) {
+                continue;
+            }
+            let entry = entries.entry(key).or_default();
+            entry.version = metadata.version.clone();
+            entry.depends_on.extend(
+                metadata
+                    .requires_dist
+                    .iter()
+                    .filter(|r| r.marker.evaluate_optional_environment(None, &[]))
+                    .map(|r| normalize(r.name.as_ref())),
+            );
+            entry.metadata = Some(metadata);
+        }
+    }
+    if entries.is_empty() {
+        return Err(InventoryError::new(
+            path,
+            "has no installed distributions (*.dist-info)",
+            "point at the venv or interpreter the project runs in",
+        ));
+    }
+    Ok(Inventory {
+        kind: Kind::Environment,
+        path: path.to_path_buf(),
+        manifest: assemble(entries),
+    })
+}
