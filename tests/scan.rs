@@ -219,3 +219,342 @@ fn ignores_need_a_reason_and_expire() {
         .code(2)
         .stderr(predicates::str::contains("missing field `reason`"));
 }
+
+/// A mock of the OSV API: `/v1/querybatch` answers from the fixtures by
+/// package name (all versions of `lib` affected, as the fixtures say), and
+/// `/v1/vulns/{id}` serves each record.
+fn osv_api() -> support::HttpServer {
+    support::HttpServer::start(|request| {
+        let records = [
+            ("PYSEC-2024-7", PYSEC),
+            ("GHSA-7777-8888-9999", GHSA),
+            ("PYSEC-2024-9", LATER),
+        ];
+        if request.method == "POST" && request.path == "/v1/querybatch" {
+            let body: Value = serde_json::from_slice(&request.body).unwrap();
+            let results: Vec<Value> = body["queries"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|q| {
+                    if q["package"]["name"] == "lib" && q["package"]["ecosystem"] == "PyPI" {
+                        serde_json::json!({ "vulns": records.iter().map(|(id, _)| serde_json::json!({ "id": id, "modified": "2024-01-01T00:00:00Z" })).collect::<Vec<_>>() })
+                    } else {
+                        serde_json::json!({})
+                    }
+                })
+                .collect();
+            return support::Response::new(
+                200,
+                "application/json",
+                serde_json::json!({ "results": results }).to_string(),
+            );
+        }
+        match records
+            .iter()
+            .find(|(id, _)| request.path == format!("/v1/vulns/{id}"))
+        {
+            Some((_, text)) if request.method == "GET" => {
+                support::Response::new(200, "application/json", *text)
+            }
+            _ => support::Response::new(404, "application/json", "{}"),
+        }
+    })
+}
+
+#[test]
+fn the_osv_api_is_asked_in_one_batch_then_per_advisory() {
+    let home = tempfile::tempdir().unwrap();
+    wheelhouse(home.path());
+    let api = osv_api();
+    let output = chiron(home.path())
+        .current_dir(home.path())
+        .args(["scan", "wh", "--json", "--osv-api", &api.url("")])
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(
+        report["source"]
+            .as_str()
+            .unwrap()
+            .starts_with("OSV API http://127.0.0.1:")
+    );
+    let lib = &report["vulnerable"][0];
+    assert_eq!(lib["package"], "lib");
+    let ids: Vec<&str> = lib["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        ["GHSA-7777-8888-9999", "PYSEC-2024-9"],
+        "merged by alias"
+    );
+    assert_eq!(lib["upgrade_to"], "2.2");
+    let requests = api.requests();
+    let batches: Vec<_> = requests
+        .iter()
+        .filter(|r| r.path == "/v1/querybatch")
+        .collect();
+    assert_eq!(batches.len(), 1, "one batch for every package");
+    let body: Value = serde_json::from_slice(&batches[0].body).unwrap();
+    assert_eq!(body["queries"].as_array().unwrap().len(), 2);
+    assert!(
+        body["queries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|q| q["version"] == "2.0" && q["package"]["name"] == "lib")
+    );
+    assert_eq!(
+        requests
+            .iter()
+            .filter(|r| r.path.starts_with("/v1/vulns/"))
+            .count(),
+        3,
+        "each record once"
+    );
+
+    // Offline, an online source is refused with a way out; a dead API is named.
+    chiron(home.path())
+        .current_dir(home.path())
+        .args(["scan", "wh", "--offline", "--osv-api", &api.url("")])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "--offline: the osv-api source needs the network",
+        ))
+        .stderr(predicates::str::contains("hint:"));
+    chiron(home.path())
+        .current_dir(home.path())
+        .args(["scan", "wh", "--osv-api", &support::closed_port_url("")])
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("/v1/querybatch"))
+        .stderr(predicates::str::contains("hint:"));
+}
+
+#[test]
+fn the_index_json_api_vulnerabilities_are_read_as_pip_audit_does() {
+    let home = tempfile::tempdir().unwrap();
+    wheelhouse(home.path());
+    let api = support::HttpServer::start(|request| match request.path.as_str() {
+        "/pypi/lib/2.0/json" => support::Response::new(
+            200,
+            "application/json",
+            r#"{"info": {"name": "lib", "version": "2.0"}, "urls": [],
+               "vulnerabilities": [
+                 {"id": "GHSA-7777-8888-9999", "aliases": ["CVE-2024-0007", "PYSEC-2024-7"],
+                  "summary": "lib parses headers badly", "details": "...", "fixed_in": ["1.9.9", "2.1", "3.0"],
+                  "link": "https://osv.dev/vulnerability/GHSA-7777-8888-9999", "source": "osv", "withdrawn": null},
+                 {"id": "PYSEC-2020-1", "aliases": [], "details": "old", "fixed_in": [], "withdrawn": "2021-01-01T00:00:00Z"}
+               ]}"#,
+        ),
+        "/pypi/app/1.0/json" => support::Response::new(
+            200,
+            "application/json",
+            r#"{"info": {}, "urls": [], "vulnerabilities": []}"#,
+        ),
+        _ => support::Response::new(404, "text/plain", "not found"),
+    });
+    let output = chiron(home.path())
+        .current_dir(home.path())
+        .args(["scan", "wh", "--json", "--pypi-api", &api.url("/pypi")])
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let lib = &report["vulnerable"][0];
+    let findings = lib["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "the withdrawn one is skipped");
+    assert_eq!(findings[0]["id"], "GHSA-7777-8888-9999");
+    assert_eq!(
+        findings[0]["aliases"],
+        serde_json::json!(["CVE-2024-0007", "GHSA-7777-8888-9999", "PYSEC-2024-7"])
+    );
+    assert_eq!(lib["upgrade_to"], "2.1", "the smallest fix above 2.0");
+}
+
+fn zip_of(files: &[(&str, &str)]) -> Vec<u8> {
+    let mut buffer = std::io::Cursor::new(Vec::new());
+    let mut zip = zip::ZipWriter::new(&mut buffer);
+    for (name, text) in files {
+        zip.start_file(*name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        zip.write_all(text.as_bytes()).unwrap();
+    }
+    zip.finish().unwrap();
+    buffer.into_inner()
+}
+
+#[test]
+fn update_db_keeps_a_verified_copy_for_offline_scans() {
+    let home = tempfile::tempdir().unwrap();
+    wheelhouse(home.path());
+    let good = zip_of(&[
+        ("PYSEC-2024-7.json", PYSEC),
+        ("GHSA-7777-8888-9999.json", GHSA),
+    ]);
+    let serve_good = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let flag = serve_good.clone();
+    let server = support::HttpServer::start(move |request| {
+        if request.path != "/PyPI/all.zip" {
+            return support::Response::new(404, "text/plain", "");
+        }
+        if flag.load(std::sync::atomic::Ordering::SeqCst) {
+            support::Response::new(200, "application/zip", good.clone())
+        } else {
+            support::Response::new(200, "text/html", "<html>maintenance</html>")
+        }
+    });
+    write_files(
+        home.path(),
+        &[(
+            "chiron.toml",
+            &format!("[scan]\ndb-url = \"{}\"\n", server.url("/PyPI/all.zip")),
+        )],
+    );
+    // No wheelhouse named and none at the default place: update only.
+    chiron(home.path())
+        .current_dir(home.path())
+        .args(["scan", "--update-db"])
+        .assert()
+        .success()
+        .stderr(predicates::str::contains(
+            "updated the OSV database: 2 records",
+        ));
+    let cached = home.path().join("cache/chiron/osv/PyPI-all.zip");
+    assert!(cached.is_file());
+    // Later scans use the cached copy, offline.
+    let output = chiron(home.path())
+        .current_dir(home.path())
+        .args(["scan", "wh", "--offline", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        report["vulnerable"][0]["findings"][0]["id"],
+        "GHSA-7777-8888-9999"
+    );
+    // A broken download never replaces the good copy.
+    serve_good.store(false, std::sync::atomic::Ordering::SeqCst);
+    chiron(home.path())
+        .current_dir(home.path())
+        .args(["scan", "--update-db"])
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("not an OSV database"));
+    assert_eq!(
+        std::fs::read(&cached).unwrap(),
+        zip_of(&[
+            ("PYSEC-2024-7.json", PYSEC),
+            ("GHSA-7777-8888-9999.json", GHSA),
+        ])
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(cached.parent().unwrap())
+        .unwrap()
+        .collect();
+    assert_eq!(leftovers.len(), 1, "no temporary file left behind");
+    // Without a database at all, the way to get one is named.
+    std::fs::remove_file(&cached).unwrap();
+    chiron(home.path())
+        .current_dir(home.path())
+        .args(["scan", "wh"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("chiron scan --update-db"));
+}
+
+#[test]
+fn sarif_and_vex_reports_validate_against_their_schemas() {
+    let home = tempfile::tempdir().unwrap();
+    wheelhouse(home.path());
+    write_files(
+        home.path(),
+        &[
+            ("osv/PYSEC-2024-7.json", PYSEC),
+            ("osv/GHSA-7777-8888-9999.json", GHSA),
+            ("osv/PYSEC-2024-9.json", LATER),
+            (
+                "chiron.toml",
+                "[scan]\nosv-db = \"osv\"\n\n[[scan.ignore]]\nid = \"PYSEC-2024-9\"\nreason = \"not reachable\"\n",
+            ),
+        ],
+    );
+    chiron(home.path())
+        .current_dir(home.path())
+        .args(["scan", "wh", "--format", "sarif", "-o", "scan.sarif"])
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("1 known vulnerability"));
+    let log: Value =
+        serde_json::from_slice(&std::fs::read(home.path().join("scan.sarif")).unwrap()).unwrap();
+    support::schemas::assert_valid_sarif(&log);
+    let run = &log["runs"][0];
+    assert_eq!(run["tool"]["driver"]["name"], "chiron scan");
+    let results = run["results"].as_array().unwrap();
+    assert_eq!(results.len(), 1, "the ignored advisory is not a result");
+    assert_eq!(results[0]["ruleId"], "GHSA-7777-8888-9999");
+    assert_eq!(results[0]["level"], "error", "CVSS 9.1 is critical");
+    assert_eq!(
+        results[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "wh/manifest.json"
+    );
+    let rule = &run["tool"]["driver"]["rules"][results[0]["ruleIndex"].as_u64().unwrap() as usize];
+    assert_eq!(rule["id"], "GHSA-7777-8888-9999");
+    assert_eq!(rule["properties"]["security-severity"], "9.1");
+
+    let output = chiron(home.path())
+        .current_dir(home.path())
+        .env("SOURCE_DATE_EPOCH", "1700000000")
+        .args(["scan", "wh", "--format", "cyclonedx"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let bom: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let found = support::schemas::cyclonedx_errors(&bom, "1.6");
+    assert!(found.is_empty(), "VEX: {found:#?}");
+    let vulnerabilities = bom["vulnerabilities"].as_array().unwrap();
+    assert_eq!(vulnerabilities.len(), 2);
+    let open = vulnerabilities
+        .iter()
+        .find(|v| v["id"] == "GHSA-7777-8888-9999")
+        .unwrap();
+    assert_eq!(open["affects"][0]["ref"], "pkg:pypi/lib@2.0");
+    assert_eq!(open["ratings"][0]["severity"], "critical");
+    assert_eq!(open["references"][0]["id"], "CVE-2024-0007");
+    assert!(open.get("analysis").is_none());
+    let ignored = vulnerabilities
+        .iter()
+        .find(|v| v["id"] == "PYSEC-2024-9")
+        .unwrap();
+    assert_eq!(
+        ignored["analysis"]["response"],
+        serde_json::json!(["will_not_fix"])
+    );
+    assert!(
+        ignored["analysis"]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("not reachable")
+    );
+}

@@ -1,7 +1,8 @@
 //! SPDX 2.3 JSON of a wheelhouse or any other inventory: one package per
 //! package version (with its purl and declared licence), one package per
 //! distribution file (with its sha256 and download location) related to
-//! it by `DISTRIBUTION_OF`, and `DEPENDS_ON` edges from the resolution.
+//! it by `VARIANT_OF` (one file per platform is a variant of the release),
+//! and `DEPENDS_ON` edges from the resolution.
 //! Written as plain JSON: no maintained Rust crate writes SPDX 2.3
 //! documents (the `spdx` crate parses licence expressions only).
 
@@ -119,7 +120,7 @@ pub fn spdx_json(manifest: &Manifest, options: &SbomOptions, now: i64) -> String
                     json!([{ "algorithm": "SHA256", "checksumValue": file.sha256 }]);
             }
             packages.push(distribution);
-            edges.insert((file_id, "DISTRIBUTION_OF", id.clone()));
+            edges.insert((file_id, "VARIANT_OF", id.clone()));
         }
         for usage in package.targets.values() {
             for parent in &usage.required_by {
