@@ -167,7 +167,10 @@ fn sbom_of(home: &Path, args: &[&str]) -> Value {
 }
 
 /// (name, version, has a sha256) of each component, and the edges.
-fn summary(bom: &Value) -> (Vec<(String, String, bool)>, Vec<(String, Vec<String>)>) {
+type Components = Vec<(String, String, bool)>;
+type Edges = Vec<(String, Vec<String>)>;
+
+fn summary(bom: &Value) -> (Components, Edges) {
     let components = bom["components"]
         .as_array()
         .unwrap()
