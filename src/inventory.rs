@@ -241,6 +241,15 @@ fn assemble(entries: BTreeMap<String, Entry>) -> Manifest {
     manifest
 }
 
+/// A TOML date-time or string as RFC 3339 text.
+fn time_text(value: Option<&toml::Value>) -> Option<String> {
+    match value? {
+        toml::Value::Datetime(time) => Some(time.to_string()),
+        toml::Value::String(text) => Some(text.clone()),
+        _ => None,
+    }
+}
+
 fn lock_file(
     filename: String,
     sha256: String,
@@ -249,6 +258,7 @@ fn lock_file(
     index: String,
 ) -> ManifestFile {
     ManifestFile {
+        upload_time: None,
         filename,
         sha256,
         size,
@@ -286,6 +296,9 @@ fn pylock(path: &Path) -> Result<Inventory, InventoryError> {
                     .unwrap_or_default(),
                 index.clone(),
             ));
+            if let Some(file) = entry.files.last_mut() {
+                file.upload_time = time_text(wheel.upload_time.as_ref());
+            }
         }
         if let Some(sdist) = &package.sdist {
             let field = |key: &str| sdist.get(key).and_then(|v| v.as_str()).map(str::to_string);
@@ -312,6 +325,9 @@ fn pylock(path: &Path) -> Result<Inventory, InventoryError> {
                     location,
                     index.clone(),
                 ));
+                if let Some(file) = entry.files.last_mut() {
+                    file.upload_time = time_text(sdist.get("upload-time"));
+                }
             }
         }
     }
@@ -381,6 +397,9 @@ fn uv_lock(path: &Path) -> Result<Inventory, InventoryError> {
                 location,
                 index.clone(),
             ));
+            if let Some(last) = entry.files.last_mut() {
+                last.upload_time = time_text(file.upload_time.as_ref());
+            }
         }
     }
     Ok(Inventory {
@@ -515,9 +534,10 @@ fn wheel_folder(dir: &Path) -> Result<Inventory, InventoryError> {
             sha256,
             size,
             url: String::new(),
-            index: dir.display().to_string(),
+            index: String::new(),
             yanked: false,
             targets: vec![ALL.to_string()],
+            upload_time: None,
         });
     }
     Ok(Inventory {

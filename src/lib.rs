@@ -10,6 +10,7 @@ pub mod doctor;
 pub mod index;
 pub mod inventory;
 pub mod lock;
+pub mod policy;
 pub mod project;
 pub mod python;
 pub mod resolve;

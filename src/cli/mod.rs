@@ -6,6 +6,7 @@ mod doctor;
 mod init;
 mod inputs;
 mod manage;
+mod policy;
 mod progress;
 mod sbom;
 mod scan;
@@ -85,11 +86,16 @@ pub enum Command {
     /// Download exact packages into a folder, or list a folder's packages.
     #[command(subcommand)]
     Manage(manage::ManageCommand),
-    /// Write a CycloneDX SBOM (1.6, or 1.5) of a wheelhouse.
+    /// Write an SBOM (CycloneDX 1.6/1.5, or SPDX 2.3) of a wheelhouse, a
+    /// lock, a folder of wheels or an installed environment.
     Sbom(sbom::SbomArgs),
-    /// Find known vulnerabilities of a wheelhouse's packages in an offline
-    /// OSV database; exit 1 when there are any.
+    /// Find known vulnerabilities (OSV database, OSV API or the index's
+    /// JSON API); exit 1 when there are any.
     Scan(scan::ScanArgs),
+    /// Check licences, packages, vulnerabilities, sources, hashes and
+    /// release age against [policy] (and Rego policies).
+    #[command(subcommand)]
+    Policy(policy::PolicyCommand),
 }
 
 impl Command {
@@ -102,6 +108,7 @@ impl Command {
             Command::Wheelhouse(_) => "wheelhouse",
             Command::Sbom(_) => "sbom",
             Command::Scan(_) => "scan",
+            Command::Policy(_) => "policy check",
         }
     }
 }
@@ -153,6 +160,7 @@ pub async fn run(command: Command, ctx: &Context) -> Result<Exit> {
         Command::Wheelhouse(args) => wheelhouse::run(args, ctx).await,
         Command::Sbom(args) => sbom::run(args, ctx),
         Command::Scan(args) => scan::run(args, ctx).await,
+        Command::Policy(command) => policy::run(command, ctx).await,
     }
 }
 
@@ -219,6 +227,8 @@ pub fn exit_for(error: &anyhow::Error) -> Exit {
             || cause.is::<chiron::config::template::InitError>()
             || cause.is::<chiron::project::ProjectError>()
             || cause.is::<chiron::lock::requirements_txt::RequirementsError>()
+            || cause.is::<chiron::policy::PolicyError>()
+            || cause.is::<chiron::policy::rego::RegoError>()
             || cause
                 .downcast_ref::<chiron::vuln::VulnError>()
                 .is_some_and(|e| !matches!(e, chiron::vuln::VulnError::Api(_)))
@@ -245,6 +255,10 @@ fn hint_for(error: &anyhow::Error) -> Option<String> {
             e.hint()
         } else if let Some(e) = cause.downcast_ref::<chiron::vuln::VulnError>() {
             e.hint()
+        } else if let Some(e) = cause.downcast_ref::<chiron::policy::PolicyError>() {
+            Some(e.hint.clone())
+        } else if let Some(e) = cause.downcast_ref::<chiron::policy::rego::RegoError>() {
+            Some(e.hint())
         } else if let Some(e) = cause.downcast_ref::<chiron::index::client::IndexError>() {
             e.hint()
         } else if cause.is::<chiron::project::ProjectError>() {

@@ -18,20 +18,8 @@ use super::{Context, Exit, UsageError, style};
 pub struct ScanArgs {
     #[command(flatten)]
     pub subject: super::subject::SubjectArgs,
-    /// Where advisories come from. Default: [scan] source (db).
-    #[arg(long, value_enum)]
-    pub source: Option<ScanSource>,
-    /// An offline OSV database: a folder of OSV JSON files, or the zip
-    /// osv.dev exports per ecosystem (PyPI `all.zip`). Implies
-    /// `--source db`. Default: [scan] osv-db, else the cached copy.
-    #[arg(long, value_name = "PATH")]
-    pub osv_db: Option<PathBuf>,
-    /// The OSV API's base URL. Implies `--source osv-api`.
-    #[arg(long, value_name = "URL")]
-    pub osv_api: Option<String>,
-    /// The index JSON API's base URL. Implies `--source pypi`.
-    #[arg(long, value_name = "URL")]
-    pub pypi_api: Option<String>,
+    #[command(flatten)]
+    pub sources: SourceArgs,
     /// Download the PyPI OSV database ([scan] db-url) into the cache first,
     /// for this and later offline scans.
     #[arg(long)]
@@ -46,6 +34,25 @@ pub struct ScanArgs {
     /// smallest fixed version (for `chiron wheelhouse -c`).
     #[arg(long, value_name = "FILE")]
     pub emit_overlay: Option<PathBuf>,
+}
+
+/// Where a scan reads advisories, over [scan] in the configuration.
+#[derive(Debug, Args)]
+pub struct SourceArgs {
+    /// Where advisories come from. Default: [scan] source (db).
+    #[arg(long, value_enum)]
+    pub source: Option<ScanSource>,
+    /// An offline OSV database: a folder of OSV JSON files, or the zip
+    /// osv.dev exports per ecosystem (PyPI `all.zip`). Implies
+    /// `--source db`. Default: [scan] osv-db, else the cached copy.
+    #[arg(long, value_name = "PATH")]
+    pub osv_db: Option<PathBuf>,
+    /// The OSV API's base URL. Implies `--source osv-api`.
+    #[arg(long, value_name = "URL")]
+    pub osv_api: Option<String>,
+    /// The index JSON API's base URL. Implies `--source pypi`.
+    #[arg(long, value_name = "URL")]
+    pub pypi_api: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -75,7 +82,14 @@ pub fn advisory_client(loaded: &LoadedConfig) -> Result<reqwest::Client> {
 }
 
 /// The source a scan reads, from the flags over the configuration.
-fn choose_source(args: &ScanArgs, loaded: &LoadedConfig, ctx: &Context) -> Result<Source> {
+/// The outer error is a usage mistake; the inner one says the chosen
+/// source is not available (no database, offline), which the wheelhouse
+/// gate reports rather than stops on.
+pub fn choose_source(
+    args: &SourceArgs,
+    loaded: &LoadedConfig,
+    ctx: &Context,
+) -> Result<Result<Source, chiron::vuln::VulnError>> {
     let mut config = loaded.config.scan.clone();
     let mut source = args.source.unwrap_or(config.source);
     let mut database = config
@@ -112,7 +126,7 @@ fn choose_source(args: &ScanArgs, loaded: &LoadedConfig, ctx: &Context) -> Resul
         source,
         database,
         loaded.config.index.offline,
-    )?)
+    ))
 }
 
 /// Runs a scan of `manifest` from `source`, as the scan command and the
@@ -189,7 +203,7 @@ pub async fn run(args: ScanArgs, ctx: &Context) -> Result<Exit> {
         }
     }
     let inventory = args.subject.load(ctx)?;
-    let source = choose_source(&args, loaded, ctx)?;
+    let source = choose_source(&args.sources, loaded, ctx)??;
     let report = scan_with(&inventory.manifest, &source, loaded).await?;
     let exit = if report.passed() {
         Exit::Ok

@@ -48,6 +48,21 @@ pub struct WheelhouseArgs {
     /// pylock.toml or a uv.lock (default: [inputs] lock).
     #[arg(long, value_name = "FILE", conflicts_with_all = ["requirements", "files"])]
     pub lock: Option<PathBuf>,
+    /// Report the vulnerability scan and policy (scan.json, policy.json)
+    /// without failing the run on violations.
+    #[arg(long)]
+    pub no_gate: bool,
+    #[command(flatten)]
+    pub sources: super::scan::SourceArgs,
+}
+
+/// The gate's part of `--json`.
+#[derive(serde::Serialize)]
+struct WithGate<'a, T: serde::Serialize> {
+    #[serde(flatten)]
+    report: &'a T,
+    scan: serde_json::Value,
+    policy: &'a chiron::policy::PolicyReport,
 }
 
 pub async fn run(args: WheelhouseArgs, ctx: &Context) -> Result<Exit> {
@@ -112,9 +127,44 @@ pub async fn run(args: WheelhouseArgs, ctx: &Context) -> Result<Exit> {
         .await
         .with_context(|| format!("building the wheelhouse {}", out.display()))?;
     drop(bar);
+
+    // The gate: scan and policy over what was just written, reported next
+    // to the manifest every run (advisories change while inputs do not).
+    let manifest = chiron::wheelhouse::build::read_manifest(&out)
+        .with_context(|| format!("reading back {}", out.join("manifest.json").display()))?;
+    let inventory = chiron::inventory::Inventory {
+        kind: chiron::inventory::Kind::Wheelhouse,
+        path: out.clone(),
+        manifest,
+    };
+    let mut policy = loaded.config.policy.clone();
+    policy.allow_sdist |= args.allow_sdist;
+    let gate = super::policy::gate(&inventory, &args.sources, &policy, loaded, ctx).await?;
+    let scan_json = match &gate.scan {
+        Ok(scan) => serde_json::to_value(scan)?,
+        Err(reason) => serde_json::json!({ "skipped": reason }),
+    };
+    let write_report = |name: &str, value: serde_json::Value| -> Result<()> {
+        let path = out.join(name);
+        let mut text = serde_json::to_string_pretty(&value)?;
+        text.push('\n');
+        chiron::atomic::write_file(&path, text.as_bytes(), chiron::atomic::Overwrite::Replace)
+            .with_context(|| format!("cannot write {}", path.display()))
+    };
+    write_report("scan.json", scan_json.clone())?;
+    write_report("policy.json", serde_json::to_value(&gate.policy)?)?;
+    let exit = if gate.policy.passed || args.no_gate {
+        Exit::Ok
+    } else {
+        Exit::Problems
+    };
     if ctx.out.json {
-        ctx.out.json(&report)?;
-        return Ok(Exit::Ok);
+        ctx.out.json(&WithGate {
+            report: &report,
+            scan: scan_json,
+            policy: &gate.policy,
+        })?;
+        return Ok(exit);
     }
     let mut text = String::new();
     let width = report
@@ -141,8 +191,34 @@ pub async fn run(args: WheelhouseArgs, ctx: &Context) -> Result<Exit> {
         human_bytes(report.bytes),
         report.downloaded
     ));
+    match &gate.scan {
+        Ok(scan) => text.push_str(&format!(
+            "scan: {} open vulnerabilit{} ({} ignored) from the {}\n",
+            scan.open(),
+            if scan.open() == 1 { "y" } else { "ies" },
+            scan.vulnerable
+                .iter()
+                .map(|p| p.ignored.len())
+                .sum::<usize>(),
+            scan.source
+        )),
+        Err(reason) => text.push_str(&format!(
+            "{}scan skipped{:#}: {reason}\n",
+            style::WARN,
+            style::WARN
+        )),
+    }
+    if !gate.policy.findings.is_empty() {
+        text.push('\n');
+        text.push_str(&super::policy::table(&gate.policy));
+    } else {
+        text.push_str(&format!("{}policy passed{:#}\n", style::OK, style::OK));
+    }
+    if !gate.policy.passed && args.no_gate {
+        text.push_str("--no-gate: the violations above are reported, not enforced\n");
+    }
     ctx.out.text(&text)?;
-    Ok(Exit::Ok)
+    Ok(exit)
 }
 
 /// `2026-01-31` or an RFC 3339 time, as `YYYY-MM-DDTHH:MM:SS` in UTC.

@@ -227,20 +227,46 @@ impl Default for WheelhouseConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
 pub struct PolicyConfig {
-    /// SPDX licence ids allowed; empty allows any licence not denied.
+    /// SPDX licence ids allowed; empty allows any licence not denied. A
+    /// package's expression passes when some way of satisfying it uses
+    /// allowed licences only (`MIT OR GPL-3.0-only` passes if MIT is allowed).
     pub allow_licenses: Vec<String>,
-    /// SPDX licence ids denied.
+    /// SPDX licence ids denied: a package fails when every way of
+    /// satisfying its expression needs a denied licence.
     pub deny_licenses: Vec<String>,
+    /// With `allow-licenses`, whether packages whose licence is unknown (or
+    /// not an SPDX expression) pass.
+    pub allow_unknown_licenses: bool,
+    /// Packages whose licence is not checked, each with the reason.
+    pub license_exceptions: std::collections::BTreeMap<String, String>,
     /// Packages denied, as PEP 508 requirements (`name` or `name<2.0`).
     pub deny_packages: Vec<String>,
-    /// The highest vulnerability severity that still passes the gate.
+    /// The highest vulnerability severity that still passes the gate. An
+    /// advisory without a severity counts as critical.
     pub max_severity: Severity,
+    /// Whether a gate without a vulnerability scan (no database, offline)
+    /// fails, rather than only warning.
+    pub require_scan: bool,
     /// Whether source distributions may enter a wheelhouse.
     pub allow_sdist: bool,
     /// Whether yanked files may enter a wheelhouse.
     pub allow_yanked: bool,
-    /// Index URLs files may come from; empty allows the configured indexes.
+    /// Index URLs (prefixes) files may come from; empty allows the
+    /// configured indexes and find-links.
     pub allowed_indexes: Vec<String>,
+    /// Whether every file must carry a sha256.
+    pub require_hashes: bool,
+    /// Files uploaded more recently than this are refused (`7d`, `48h`,
+    /// `2w`): time for a malicious release to be caught.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_release_age: Option<String>,
+    /// Files uploaded longer ago than this are refused (`3y`): abandoned.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_release_age: Option<String>,
+    /// Rego policies (OPA/conftest style: `deny`, `violation` and `warn`
+    /// rules) evaluated over the manifest JSON, relative to the
+    /// configuration file.
+    pub rego: Vec<PathBuf>,
 }
 
 impl Default for PolicyConfig {
@@ -248,11 +274,18 @@ impl Default for PolicyConfig {
         Self {
             allow_licenses: Vec::new(),
             deny_licenses: Vec::new(),
+            allow_unknown_licenses: false,
+            license_exceptions: std::collections::BTreeMap::new(),
             deny_packages: Vec::new(),
             max_severity: Severity::Medium,
+            require_scan: false,
             allow_sdist: false,
             allow_yanked: false,
             allowed_indexes: Vec::new(),
+            require_hashes: true,
+            min_release_age: None,
+            max_release_age: None,
+            rego: Vec::new(),
         }
     }
 }

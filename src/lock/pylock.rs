@@ -65,6 +65,9 @@ pub struct LockedWheel {
     pub size: Option<u64>,
     #[serde(default)]
     pub hashes: BTreeMap<String, String>,
+    /// A TOML date-time (PEP 751 `upload-time`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upload_time: Option<toml::Value>,
 }
 
 impl LockedWheel {
@@ -159,6 +162,11 @@ pub fn render_pylock(manifest: &Manifest, targets: &[Target]) -> String {
                         path: None,
                         size: Some(f.size),
                         hashes: BTreeMap::from([("sha256".to_string(), f.sha256.clone())]),
+                        upload_time: f
+                            .upload_time
+                            .as_deref()
+                            .and_then(|t| t.parse::<toml::value::Datetime>().ok())
+                            .map(toml::Value::Datetime),
                     })
                     .expect("a file entry serialises")
                 });
@@ -173,6 +181,11 @@ pub fn render_pylock(manifest: &Manifest, targets: &[Target]) -> String {
                     path: None,
                     size: Some(f.size),
                     hashes: BTreeMap::from([("sha256".to_string(), f.sha256.clone())]),
+                    upload_time: f
+                        .upload_time
+                        .as_deref()
+                        .and_then(|t| t.parse::<toml::value::Datetime>().ok())
+                        .map(toml::Value::Datetime),
                 })
                 .collect();
             wheels.sort_by(|a, b| a.name.cmp(&b.name));

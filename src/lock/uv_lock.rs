@@ -59,6 +59,8 @@ pub struct UvDependency {
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct UvFile {
+    #[serde(default, rename = "upload-time")]
+    pub upload_time: Option<toml::Value>,
     pub url: Option<String>,
     pub path: Option<String>,
     pub filename: Option<String>,

@@ -561,6 +561,7 @@ async fn fill_staging(
             index: file.source.clone(),
             yanked: file.yanked.is_some(),
             targets: serves.iter().cloned().collect(),
+            upload_time: file.upload_time.clone(),
         })
         .collect();
     let known: BTreeMap<String, String> = files

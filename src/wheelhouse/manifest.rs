@@ -106,6 +106,9 @@ pub struct ManifestFile {
     pub index: String,
     pub yanked: bool,
     pub targets: Vec<String>,
+    /// When the index received the file (PEP 700), when it says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upload_time: Option<String>,
 }
 
 impl Manifest {

@@ -1,0 +1,601 @@
+//! `[policy]` rules over an inventory and, when there is one, its scan:
+//! licences (SPDX expressions evaluated, not string-matched), denied
+//! packages, vulnerability severity, sdists, yanked files, sources, hashes
+//! and release age, plus Rego policies (`rego`). Each finding has a stable
+//! rule id, the package, the reason and a hint.
+
+pub mod rego;
+
+use std::collections::BTreeSet;
+use std::str::FromStr;
+
+use serde::Serialize;
+
+use crate::config::{PolicyConfig, Severity};
+use crate::inventory::{Inventory, Kind};
+use crate::vuln::ScanReport;
+
+/// Whether a finding fails the gate or is only reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Warning,
+    Violation,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct PolicyFinding {
+    pub level: Level,
+    /// Stable: `license-denied`, `package-denied`, `rego:<package>.deny`, ...
+    pub rule: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub package: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    pub reason: String,
+    pub hint: String,
+}
+
+/// What `policy.json` holds.
+#[derive(Debug, Clone, Serialize)]
+pub struct PolicyReport {
+    pub passed: bool,
+    pub packages_checked: usize,
+    pub files_checked: usize,
+    pub violations: usize,
+    pub warnings: usize,
+    pub findings: Vec<PolicyFinding>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("[policy] {key}: {message}")]
+pub struct PolicyError {
+    pub key: String,
+    pub message: String,
+    pub hint: String,
+}
+
+fn config_error(key: &str, message: impl Into<String>, hint: impl Into<String>) -> PolicyError {
+    PolicyError {
+        key: key.to_string(),
+        message: message.into(),
+        hint: hint.into(),
+    }
+}
+
+/// A duration such as `7d`, `48h`, `2w` or `1y` (365 days), in seconds.
+pub fn parse_age(text: &str) -> Option<i64> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit())?;
+    let (number, unit) = text.split_at(split);
+    let number: i64 = number.parse().ok()?;
+    let unit = match unit.trim() {
+        "h" => 3600,
+        "d" => 86_400,
+        "w" => 7 * 86_400,
+        "y" => 365 * 86_400,
+        _ => return None,
+    };
+    number.checked_mul(unit)
+}
+
+/// Seconds since the epoch of an RFC 3339 time (`2024-05-01T12:00:00Z`,
+/// fractions and offsets allowed), or of a bare date.
+pub fn parse_time(text: &str) -> Option<i64> {
+    let text = text.trim();
+    let number = |range: std::ops::Range<usize>| text.get(range)?.parse::<i64>().ok();
+    let (year, month, day) = (number(0..4)?, number(5..7)?, number(8..10)?);
+    if text.get(4..5)? != "-" || text.get(7..8)? != "-" || !(1..=12).contains(&month) {
+        return None;
+    }
+    // Days from the civil date (Howard Hinnant's algorithm).
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let mut seconds = days * 86_400;
+    if text.len() > 10 {
+        let (hour, minute, second) = (number(11..13)?, number(14..16)?, number(17..19)?);
+        seconds += hour * 3600 + minute * 60 + second;
+        let rest = text.get(19..)?;
+        let rest = rest.trim_start_matches(|c: char| c == '.' || c.is_ascii_digit());
+        if let Some(offset) = rest.strip_prefix(['+', '-']) {
+            let sign = if rest.starts_with('-') { -1 } else { 1 };
+            let hours: i64 = offset.get(0..2)?.parse().ok()?;
+            let minutes: i64 = offset.get(3..5)?.parse().ok()?;
+            seconds -= sign * (hours * 3600 + minutes * 60);
+        } else if !(rest.is_empty() || rest.eq_ignore_ascii_case("z")) {
+            return None;
+        }
+    }
+    Some(seconds)
+}
+
+fn normalize_url(url: &str) -> String {
+    crate::index::redact_url(url.trim())
+        .trim_end_matches('/')
+        .to_string()
+}
+
+/// The rules of `[policy]`, checked and parsed once.
+pub struct Rules<'c> {
+    config: &'c PolicyConfig,
+    allowed: BTreeSet<String>,
+    denied: BTreeSet<String>,
+    deny_packages: Vec<pep508_rs::Requirement>,
+    min_age: Option<i64>,
+    max_age: Option<i64>,
+    indexes: Vec<String>,
+}
+
+fn license_ids(key: &str, ids: &[String]) -> Result<BTreeSet<String>, PolicyError> {
+    ids.iter()
+        .map(|id| {
+            ::spdx::license_id(id)
+                .map(|l| l.name.to_string())
+                .or_else(|| id.starts_with("LicenseRef-").then(|| id.clone()))
+                .ok_or_else(|| {
+                    let hint = ::spdx::imprecise_license_id(id)
+                        .map(|(l, _)| format!("did you mean `{}`?", l.name))
+                        .unwrap_or_else(|| {
+                            "use SPDX identifiers, as listed at spdx.org/licenses".into()
+                        });
+                    config_error(key, format!("`{id}` is not an SPDX licence id"), hint)
+                })
+        })
+        .collect()
+}
+
+impl<'c> Rules<'c> {
+    /// Checks `config`; `configured_indexes` are the index URLs and
+    /// find-links allowed when `allowed-indexes` is empty.
+    pub fn new(
+        config: &'c PolicyConfig,
+        configured_indexes: &[String],
+    ) -> Result<Self, PolicyError> {
+        let deny_packages = config
+            .deny_packages
+            .iter()
+            .map(|text| {
+                pep508_rs::Requirement::from_str(text).map_err(|e| {
+                    config_error(
+                        "deny-packages",
+                        format!("`{text}` is not a requirement: {e}"),
+                        "write a name, optionally with a version specifier: `pyyaml<6`",
+                    )
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let age = |key: &str, value: &Option<String>| {
+            value
+                .as_deref()
+                .map(|text| {
+                    parse_age(text).ok_or_else(|| {
+                        config_error(
+                            key,
+                            format!("`{text}` is not an age"),
+                            "write a number and a unit: 48h, 7d, 2w, 1y",
+                        )
+                    })
+                })
+                .transpose()
+        };
+        let indexes = if config.allowed_indexes.is_empty() {
+            configured_indexes
+                .iter()
+                .map(|u| normalize_url(u))
+                .collect()
+        } else {
+            config
+                .allowed_indexes
+                .iter()
+                .map(|u| normalize_url(u))
+                .collect()
+        };
+        Ok(Self {
+            config,
+            allowed: license_ids("allow-licenses", &config.allow_licenses)?,
+            denied: license_ids("deny-licenses", &config.deny_licenses)?,
+            deny_packages,
+            min_age: age("min-release-age", &config.min_release_age)?,
+            max_age: age("max-release-age", &config.max_release_age)?,
+            indexes,
+        })
+    }
+
+    /// Every finding for `inventory` (and its `scan`, when one ran; `None`
+    /// with the reason when it could not), at time `now`.
+    pub fn check(
+        &self,
+        inventory: &Inventory,
+        scan: Result<&ScanReport, &str>,
+        now: i64,
+    ) -> Vec<PolicyFinding> {
+        let manifest = &inventory.manifest;
+        let mut out = Vec::new();
+        let mut push = |level: Level,
+                        rule: &str,
+                        package: Option<(&str, &str)>,
+                        file: Option<&str>,
+                        reason: String,
+                        hint: &str| {
+            out.push(PolicyFinding {
+                level,
+                rule: rule.to_string(),
+                package: package.map(|p| p.0.to_string()),
+                version: package.map(|p| p.1.to_string()),
+                file: file.map(str::to_string),
+                reason,
+                hint: hint.to_string(),
+            });
+        };
+        for package in &manifest.packages {
+            let who = Some((package.name.as_str(), package.version.as_str()));
+            // Licences.
+            if !self
+                .config
+                .license_exceptions
+                .contains_key(&crate::python::normalize(&package.name))
+            {
+                self.check_license(package, &mut push);
+            }
+            // Denied packages.
+            let version = pep440_rs::Version::from_str(&package.version).ok();
+            for denied in &self.deny_packages {
+                if crate::python::normalize(denied.name.as_ref())
+                    != crate::python::normalize(&package.name)
+                {
+                    continue;
+                }
+                let matches = match &denied.version_or_url {
+                    Some(pep508_rs::VersionOrUrl::VersionSpecifier(specifiers)) => {
+                        version.as_ref().is_some_and(|v| specifiers.contains(v))
+                    }
+                    _ => true,
+                };
+                if matches {
+                    push(
+                        Level::Violation,
+                        "package-denied",
+                        who,
+                        None,
+                        format!(
+                            "{} {} is denied by `{denied}`",
+                            package.name, package.version
+                        ),
+                        "remove it or pin a version the policy allows",
+                    );
+                }
+            }
+            // Hashes: a lock must pin each package to hashed files.
+            let files = crate::sbom::files_of(manifest, package);
+            if self.config.require_hashes
+                && !matches!(inventory.kind, Kind::Environment)
+                && !files.iter().any(|f| !f.sha256.is_empty())
+            {
+                push(
+                    Level::Violation,
+                    "file-unhashed",
+                    who,
+                    None,
+                    format!(
+                        "{} {} is not pinned to any file hash",
+                        package.name, package.version
+                    ),
+                    "lock with hashes (`chiron wheelhouse` writes --hash for every file)",
+                );
+            }
+        }
+        for file in &manifest.files {
+            let owner = manifest
+                .packages
+                .iter()
+                .find(|p| {
+                    crate::sbom::files_of(manifest, p)
+                        .iter()
+                        .any(|f| f.filename == file.filename)
+                })
+                .map(|p| (p.name.as_str(), p.version.as_str()));
+            let name = Some(file.filename.as_str());
+            let is_sdist = !file.filename.ends_with(".whl") && !file.filename.contains('#');
+            if is_sdist && !self.config.allow_sdist {
+                push(
+                    Level::Violation,
+                    "sdist-forbidden",
+                    owner,
+                    name,
+                    format!(
+                        "{} is a source distribution: installing it runs its build",
+                        file.filename
+                    ),
+                    "find a wheel for it, or set [policy] allow-sdist = true",
+                );
+            }
+            if file.yanked && !self.config.allow_yanked {
+                push(
+                    Level::Violation,
+                    "yanked-forbidden",
+                    owner,
+                    name,
+                    format!("{} was yanked by its maintainers", file.filename),
+                    "move to a release that is not yanked",
+                );
+            }
+            if self.config.require_hashes && file.sha256.is_empty() {
+                push(
+                    Level::Violation,
+                    "file-unhashed",
+                    owner,
+                    name,
+                    format!("{} has no sha256", file.filename),
+                    "lock with hashes",
+                );
+            }
+            if !file.index.is_empty() && !self.indexes.is_empty() {
+                let index = normalize_url(&file.index);
+                if !self
+                    .indexes
+                    .iter()
+                    .any(|allowed| index.starts_with(allowed.as_str()))
+                {
+                    push(
+                        Level::Violation,
+                        "index-not-allowed",
+                        owner,
+                        name,
+                        format!(
+                            "{} comes from {index}, which the policy does not allow",
+                            file.filename
+                        ),
+                        "get it from an allowed index, or add that index to [policy] allowed-indexes",
+                    );
+                }
+            }
+            if let Some(uploaded) = file.upload_time.as_deref().and_then(parse_time) {
+                let age = now - uploaded;
+                if let Some(min) = self.min_age.filter(|min| age < *min) {
+                    push(
+                        Level::Violation,
+                        "release-too-new",
+                        owner,
+                        name,
+                        format!(
+                            "{} was uploaded {} ago, less than the {} the policy asks",
+                            file.filename,
+                            human_age(age),
+                            human_age(min)
+                        ),
+                        "wait, or pin the previous release",
+                    );
+                }
+                if let Some(max) = self.max_age.filter(|max| age > *max) {
+                    push(
+                        Level::Violation,
+                        "release-too-old",
+                        owner,
+                        name,
+                        format!(
+                            "{} was uploaded {} ago, more than the {} the policy allows",
+                            file.filename,
+                            human_age(age),
+                            human_age(max)
+                        ),
+                        "upgrade to a maintained release, or replace the package",
+                    );
+                }
+            }
+        }
+        match scan {
+            Ok(report) => {
+                for package in &report.vulnerable {
+                    for finding in &package.findings {
+                        let severity = finding.severity.unwrap_or(Severity::Critical);
+                        if severity > self.config.max_severity {
+                            push(Level::Violation, "vulnerability-severity", Some((&package.package, &package.version)), None, format!("{} {} has {} {}: {}", package.package, package.version, match finding.severity { Some(s) => format!("{s:?}").to_lowercase(), None => "unrated (counted as critical)".into() }, finding.id, finding.summary.as_deref().unwrap_or("no summary")), &match &package.upgrade_to { Some(v) => format!("upgrade to {v} (`chiron scan --emit-overlay` writes the constraints)"), None => "no fixed version: replace the package, or accept it in [[scan.ignore]] with a reason".into() });
+                        }
+                    }
+                }
+                for expired in &report.expired_ignores {
+                    push(
+                        Level::Violation,
+                        "vulnerability-expired-ignore",
+                        None,
+                        None,
+                        format!(
+                            "the ignore of {} expired on {}",
+                            expired.id, expired.expired
+                        ),
+                        "review the advisory, then renew or remove the [[scan.ignore]] entry",
+                    );
+                }
+            }
+            Err(reason) => push(
+                if self.config.require_scan {
+                    Level::Violation
+                } else {
+                    Level::Warning
+                },
+                "vulnerability-scan-missing",
+                None,
+                None,
+                format!("no vulnerability scan: {reason}"),
+                "fetch the database with `chiron scan --update-db`, or set [scan] source",
+            ),
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    fn check_license(
+        &self,
+        package: &crate::wheelhouse::manifest::ManifestPackage,
+        push: &mut impl FnMut(Level, &str, Option<(&str, &str)>, Option<&str>, String, &str),
+    ) {
+        if self.allowed.is_empty() && self.denied.is_empty() {
+            return;
+        }
+        let who = Some((package.name.as_str(), package.version.as_str()));
+        let expression = package
+            .license
+            .as_deref()
+            .and_then(crate::sbom::license::spdx_expression)
+            .and_then(|e| ::spdx::Expression::parse_mode(&e, ::spdx::ParseMode::LAX).ok());
+        let Some(expression) = expression else {
+            if !self.allowed.is_empty() && !self.config.allow_unknown_licenses {
+                push(
+                    Level::Violation,
+                    "license-unknown",
+                    who,
+                    None,
+                    format!(
+                        "{} {} declares no SPDX licence{}",
+                        package.name,
+                        package.version,
+                        package
+                            .license
+                            .as_deref()
+                            .map(|l| format!(" (it says `{l}`)"))
+                            .unwrap_or_default()
+                    ),
+                    "check its licence by hand, then add it to [policy.license-exceptions] with the reason",
+                );
+            }
+            return;
+        };
+        let id_of = |req: &::spdx::LicenseReq| match &req.license {
+            ::spdx::LicenseItem::Spdx { id, .. } => id.name.to_string(),
+            ::spdx::LicenseItem::Other(other) => format!("LicenseRef-{}", other.lic_ref),
+        };
+        if !self.denied.is_empty() && !expression.evaluate(|req| !self.denied.contains(&id_of(req)))
+        {
+            push(
+                Level::Violation,
+                "license-denied",
+                who,
+                None,
+                format!(
+                    "{} {} is licensed `{expression}`, and the policy denies that",
+                    package.name, package.version
+                ),
+                "replace the package, or add it to [policy.license-exceptions] with the reason",
+            );
+        } else if !self.allowed.is_empty()
+            && !expression.evaluate(|req| {
+                self.allowed.contains(&id_of(req)) && !self.denied.contains(&id_of(req))
+            })
+        {
+            push(
+                Level::Violation,
+                "license-not-allowed",
+                who,
+                None,
+                format!(
+                    "{} {} is licensed `{expression}`, which [policy] allow-licenses does not cover",
+                    package.name, package.version
+                ),
+                "replace the package, allow the licence, or add it to [policy.license-exceptions] with the reason",
+            );
+        }
+    }
+}
+
+fn human_age(seconds: i64) -> String {
+    let days = seconds / 86_400;
+    if days >= 730 {
+        format!("{} years", days / 365)
+    } else if days >= 2 {
+        format!("{days} days")
+    } else {
+        format!("{} hours", seconds / 3600)
+    }
+}
+
+/// The report of `findings` over `inventory`.
+pub fn report(inventory: &Inventory, findings: Vec<PolicyFinding>) -> PolicyReport {
+    let violations = findings
+        .iter()
+        .filter(|f| f.level == Level::Violation)
+        .count();
+    PolicyReport {
+        passed: violations == 0,
+        packages_checked: inventory.manifest.packages.len(),
+        files_checked: inventory.manifest.files.len(),
+        violations,
+        warnings: findings.len() - violations,
+        findings,
+    }
+}
+
+/// The policy report as a SARIF 2.1.0 log: one rule per rule id.
+pub fn sarif(report: &PolicyReport, artifact: &str) -> String {
+    use crate::sarif::{Finding, Rule};
+    let level = |l: Level| {
+        if l == Level::Violation {
+            "error"
+        } else {
+            "warning"
+        }
+    };
+    let rules: Vec<Rule> = report
+        .findings
+        .iter()
+        .map(|f| Rule {
+            id: f.rule.clone(),
+            short: format!("chiron policy rule {}", f.rule),
+            full: Some(f.hint.clone()),
+            help_uri: None,
+            level: level(f.level),
+            security_severity: None,
+        })
+        .collect();
+    let results: Vec<Finding> = report
+        .findings
+        .iter()
+        .map(|f| Finding {
+            rule_id: f.rule.clone(),
+            level: level(f.level),
+            message: format!("{} (hint: {})", f.reason, f.hint),
+            artifact: artifact.to_string(),
+            fingerprint: format!(
+                "{}/{}/{}/{}",
+                f.rule,
+                f.package.as_deref().unwrap_or(""),
+                f.version.as_deref().unwrap_or(""),
+                f.file.as_deref().unwrap_or("")
+            ),
+            properties: serde_json::json!({ "package": f.package, "version": f.version, "file": f.file }),
+        })
+        .collect();
+    crate::sarif::render("chiron policy", &rules, &results)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ages_and_times_parse() {
+        assert_eq!(parse_age("7d"), Some(7 * 86_400));
+        assert_eq!(parse_age("48h"), Some(48 * 3600));
+        assert_eq!(parse_age("2w"), Some(14 * 86_400));
+        assert_eq!(parse_age("1y"), Some(365 * 86_400));
+        assert_eq!(parse_age("7"), None);
+        assert_eq!(parse_age("d"), None);
+        assert_eq!(parse_age("3m"), None);
+        assert_eq!(parse_time("2023-11-14T22:13:20Z"), Some(1_700_000_000));
+        assert_eq!(
+            parse_time("2023-11-14T22:13:20.123456Z"),
+            Some(1_700_000_000)
+        );
+        assert_eq!(parse_time("2023-11-15T00:13:20+02:00"), Some(1_700_000_000));
+        assert_eq!(parse_time("2000-02-29"), Some(951_782_400));
+        assert_eq!(parse_time("2023-13-01"), None);
+        assert_eq!(parse_time("yesterday"), None);
+    }
+}
