@@ -122,6 +122,32 @@ fn normalize_url(url: &str) -> String {
         .to_string()
 }
 
+/// Findings being collected.
+#[derive(Default)]
+struct Findings(Vec<PolicyFinding>);
+
+impl Findings {
+    fn add(
+        &mut self,
+        level: Level,
+        rule: &str,
+        package: Option<(&str, &str)>,
+        file: Option<&str>,
+        reason: String,
+        hint: &str,
+    ) {
+        self.0.push(PolicyFinding {
+            level,
+            rule: rule.to_string(),
+            package: package.map(|p| p.0.to_string()),
+            version: package.map(|p| p.1.to_string()),
+            file: file.map(str::to_string),
+            reason,
+            hint: hint.to_string(),
+        });
+    }
+}
+
 /// The rules of `[policy]`, checked and parsed once.
 pub struct Rules<'c> {
     config: &'c PolicyConfig,
@@ -140,11 +166,28 @@ fn license_ids(key: &str, ids: &[String]) -> Result<BTreeSet<String>, PolicyErro
                 .map(|l| l.name.to_string())
                 .or_else(|| id.starts_with("LicenseRef-").then(|| id.clone()))
                 .ok_or_else(|| {
-                    let hint = ::spdx::imprecise_license_id(id)
-                        .map(|(l, _)| format!("did you mean `{}`?", l.name))
-                        .unwrap_or_else(|| {
-                            "use SPDX identifiers, as listed at spdx.org/licenses".into()
-                        });
+                    let lower = id.to_ascii_lowercase();
+                    let nearest = ::spdx::identifiers::LICENSES
+                        .iter()
+                        .map(|l| {
+                            (
+                                strsim::normalized_damerau_levenshtein(
+                                    &lower,
+                                    &l.name.to_ascii_lowercase(),
+                                ),
+                                l.name,
+                            )
+                        })
+                        .max_by(|a, b| a.0.total_cmp(&b.0))
+                        .filter(|(score, _)| *score >= 0.6)
+                        .map(|(_, name)| name);
+                    let hint = match ::spdx::imprecise_license_id(id)
+                        .map(|(l, _)| l.name)
+                        .or(nearest)
+                    {
+                        Some(name) => format!("did you mean `{name}`?"),
+                        None => "use SPDX identifiers, as listed at spdx.org/licenses".into(),
+                    };
                     config_error(key, format!("`{id}` is not an SPDX licence id"), hint)
                 })
         })
@@ -217,23 +260,7 @@ impl<'c> Rules<'c> {
         now: i64,
     ) -> Vec<PolicyFinding> {
         let manifest = &inventory.manifest;
-        let mut out = Vec::new();
-        let mut push = |level: Level,
-                        rule: &str,
-                        package: Option<(&str, &str)>,
-                        file: Option<&str>,
-                        reason: String,
-                        hint: &str| {
-            out.push(PolicyFinding {
-                level,
-                rule: rule.to_string(),
-                package: package.map(|p| p.0.to_string()),
-                version: package.map(|p| p.1.to_string()),
-                file: file.map(str::to_string),
-                reason,
-                hint: hint.to_string(),
-            });
-        };
+        let mut out = Findings::default();
         for package in &manifest.packages {
             let who = Some((package.name.as_str(), package.version.as_str()));
             // Licences.
@@ -242,7 +269,7 @@ impl<'c> Rules<'c> {
                 .license_exceptions
                 .contains_key(&crate::python::normalize(&package.name))
             {
-                self.check_license(package, &mut push);
+                self.check_license(package, &mut out);
             }
             // Denied packages.
             let version = pep440_rs::Version::from_str(&package.version).ok();
@@ -259,7 +286,7 @@ impl<'c> Rules<'c> {
                     _ => true,
                 };
                 if matches {
-                    push(
+                    out.add(
                         Level::Violation,
                         "package-denied",
                         who,
@@ -278,7 +305,7 @@ impl<'c> Rules<'c> {
                 && !matches!(inventory.kind, Kind::Environment)
                 && !files.iter().any(|f| !f.sha256.is_empty())
             {
-                push(
+                out.add(
                     Level::Violation,
                     "file-unhashed",
                     who,
@@ -304,7 +331,7 @@ impl<'c> Rules<'c> {
             let name = Some(file.filename.as_str());
             let is_sdist = !file.filename.ends_with(".whl") && !file.filename.contains('#');
             if is_sdist && !self.config.allow_sdist {
-                push(
+                out.add(
                     Level::Violation,
                     "sdist-forbidden",
                     owner,
@@ -317,7 +344,7 @@ impl<'c> Rules<'c> {
                 );
             }
             if file.yanked && !self.config.allow_yanked {
-                push(
+                out.add(
                     Level::Violation,
                     "yanked-forbidden",
                     owner,
@@ -327,7 +354,7 @@ impl<'c> Rules<'c> {
                 );
             }
             if self.config.require_hashes && file.sha256.is_empty() {
-                push(
+                out.add(
                     Level::Violation,
                     "file-unhashed",
                     owner,
@@ -343,7 +370,7 @@ impl<'c> Rules<'c> {
                     .iter()
                     .any(|allowed| index.starts_with(allowed.as_str()))
                 {
-                    push(
+                    out.add(
                         Level::Violation,
                         "index-not-allowed",
                         owner,
@@ -359,7 +386,7 @@ impl<'c> Rules<'c> {
             if let Some(uploaded) = file.upload_time.as_deref().and_then(parse_time) {
                 let age = now - uploaded;
                 if let Some(min) = self.min_age.filter(|min| age < *min) {
-                    push(
+                    out.add(
                         Level::Violation,
                         "release-too-new",
                         owner,
@@ -374,7 +401,7 @@ impl<'c> Rules<'c> {
                     );
                 }
                 if let Some(max) = self.max_age.filter(|max| age > *max) {
-                    push(
+                    out.add(
                         Level::Violation,
                         "release-too-old",
                         owner,
@@ -396,12 +423,12 @@ impl<'c> Rules<'c> {
                     for finding in &package.findings {
                         let severity = finding.severity.unwrap_or(Severity::Critical);
                         if severity > self.config.max_severity {
-                            push(Level::Violation, "vulnerability-severity", Some((&package.package, &package.version)), None, format!("{} {} has {} {}: {}", package.package, package.version, match finding.severity { Some(s) => format!("{s:?}").to_lowercase(), None => "unrated (counted as critical)".into() }, finding.id, finding.summary.as_deref().unwrap_or("no summary")), &match &package.upgrade_to { Some(v) => format!("upgrade to {v} (`chiron scan --emit-overlay` writes the constraints)"), None => "no fixed version: replace the package, or accept it in [[scan.ignore]] with a reason".into() });
+                            out.add(Level::Violation, "vulnerability-severity", Some((&package.package, &package.version)), None, format!("{} {} has {} {}: {}", package.package, package.version, match finding.severity { Some(s) => format!("{s:?}").to_lowercase(), None => "unrated (counted as critical)".into() }, finding.id, finding.summary.as_deref().unwrap_or("no summary")), &match &package.upgrade_to { Some(v) => format!("upgrade to {v} (`chiron scan --emit-overlay` writes the constraints)"), None => "no fixed version: replace the package, or accept it in [[scan.ignore]] with a reason".into() });
                         }
                     }
                 }
                 for expired in &report.expired_ignores {
-                    push(
+                    out.add(
                         Level::Violation,
                         "vulnerability-expired-ignore",
                         None,
@@ -414,7 +441,7 @@ impl<'c> Rules<'c> {
                     );
                 }
             }
-            Err(reason) => push(
+            Err(reason) => out.add(
                 if self.config.require_scan {
                     Level::Violation
                 } else {
@@ -427,6 +454,7 @@ impl<'c> Rules<'c> {
                 "fetch the database with `chiron scan --update-db`, or set [scan] source",
             ),
         }
+        let mut out = out.0;
         out.sort();
         out.dedup();
         out
@@ -435,68 +463,76 @@ impl<'c> Rules<'c> {
     fn check_license(
         &self,
         package: &crate::wheelhouse::manifest::ManifestPackage,
-        push: &mut impl FnMut(Level, &str, Option<(&str, &str)>, Option<&str>, String, &str),
+        out: &mut Findings,
     ) {
         if self.allowed.is_empty() && self.denied.is_empty() {
             return;
         }
         let who = Some((package.name.as_str(), package.version.as_str()));
-        let expression = package
-            .license
-            .as_deref()
-            .and_then(crate::sbom::license::spdx_expression)
-            .and_then(|e| ::spdx::Expression::parse_mode(&e, ::spdx::ParseMode::LAX).ok());
-        let Some(expression) = expression else {
+        let text = package.license.as_deref().unwrap_or_default();
+        let strict = crate::sbom::license::spdx_expression(text)
+            .and_then(|e| ::spdx::Expression::parse(&e).ok());
+        // A licence name that only loosely reads as SPDX (`GPLv3`, `MIT/X11`)
+        // may still be denied, but never allowed: leniency on the deny side.
+        let lenient = match strict {
+            Some(_) => None,
+            None => ::spdx::Expression::parse_mode(text, ::spdx::ParseMode::LAX).ok(),
+        };
+        let unknown = |out: &mut Findings| {
             if !self.allowed.is_empty() && !self.config.allow_unknown_licenses {
-                push(
+                let said = if text.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (it says `{text}`)")
+                };
+                out.add(
                     Level::Violation,
                     "license-unknown",
                     who,
                     None,
                     format!(
-                        "{} {} declares no SPDX licence{}",
-                        package.name,
-                        package.version,
-                        package
-                            .license
-                            .as_deref()
-                            .map(|l| format!(" (it says `{l}`)"))
-                            .unwrap_or_default()
+                        "{} {} declares no SPDX licence{said}",
+                        package.name, package.version
                     ),
                     "check its licence by hand, then add it to [policy.license-exceptions] with the reason",
                 );
             }
-            return;
         };
         let id_of = |req: &::spdx::LicenseReq| match &req.license {
             ::spdx::LicenseItem::Spdx { id, .. } => id.name.to_string(),
             ::spdx::LicenseItem::Other(other) => format!("LicenseRef-{}", other.lic_ref),
         };
+        let Some(expression) = strict.as_ref().or(lenient.as_ref()) else {
+            unknown(out);
+            return;
+        };
         if !self.denied.is_empty() && !expression.evaluate(|req| !self.denied.contains(&id_of(req)))
         {
-            push(
+            out.add(
                 Level::Violation,
                 "license-denied",
                 who,
                 None,
                 format!(
-                    "{} {} is licensed `{expression}`, and the policy denies that",
+                    "{} {} is licensed `{text}`, and the policy denies that",
                     package.name, package.version
                 ),
                 "replace the package, or add it to [policy.license-exceptions] with the reason",
             );
+        } else if lenient.is_some() {
+            unknown(out);
         } else if !self.allowed.is_empty()
             && !expression.evaluate(|req| {
                 self.allowed.contains(&id_of(req)) && !self.denied.contains(&id_of(req))
             })
         {
-            push(
+            out.add(
                 Level::Violation,
                 "license-not-allowed",
                 who,
                 None,
                 format!(
-                    "{} {} is licensed `{expression}`, which [policy] allow-licenses does not cover",
+                    "{} {} is licensed `{text}`, which [policy] allow-licenses does not cover",
                     package.name, package.version
                 ),
                 "replace the package, allow the licence, or add it to [policy.license-exceptions] with the reason",
@@ -578,6 +614,138 @@ pub fn sarif(report: &PolicyReport, artifact: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wheelhouse::manifest::{ManifestFile, ManifestPackage, PackageUse};
+
+    fn inventory(packages: &[(&str, Option<&str>)]) -> Inventory {
+        let mut manifest = empty();
+        for (name, license) in packages {
+            let file = format!("{name}-1.0-py3-none-any.whl");
+            manifest.packages.push(ManifestPackage {
+                name: name.to_string(),
+                version: "1.0".into(),
+                license: license.map(str::to_string),
+                summary: None,
+                requires_dist: Vec::new(),
+                targets: [(
+                    "all".to_string(),
+                    PackageUse {
+                        file: file.clone(),
+                        required_by: vec!["direct".into()],
+                        extras: Vec::new(),
+                    },
+                )]
+                .into(),
+            });
+            manifest.files.push(ManifestFile {
+                filename: file,
+                sha256: "ab".repeat(32),
+                size: 1,
+                url: String::new(),
+                index: String::new(),
+                yanked: false,
+                targets: vec!["all".into()],
+                upload_time: None,
+            });
+        }
+        Inventory {
+            kind: Kind::Pylock,
+            path: "pylock.toml".into(),
+            manifest,
+        }
+    }
+
+    fn empty() -> crate::wheelhouse::manifest::Manifest {
+        serde_json::from_value(serde_json::json!({
+            "manifest_version": 1,
+            "tool": { "name": "chiron", "version": "0" },
+            "inputs": { "fingerprint": "", "files": [], "requirements": [], "constraints": [],
+                        "indexes": [], "find_links": [], "allow_prereleases": false, "exclude_newer": null },
+            "targets": [], "packages": [], "files": []
+        }))
+        .unwrap()
+    }
+
+    /// The rule ids raised per package for licences `allow` / `deny`.
+    fn license_rules(
+        allow: &[&str],
+        deny: &[&str],
+        packages: &[(&str, Option<&str>)],
+    ) -> Vec<(String, String)> {
+        let config = PolicyConfig {
+            allow_licenses: allow.iter().map(|s| s.to_string()).collect(),
+            deny_licenses: deny.iter().map(|s| s.to_string()).collect(),
+            ..PolicyConfig::default()
+        };
+        let rules = Rules::new(&config, &[]).unwrap();
+        let mut found: Vec<(String, String)> = rules
+            .check(&inventory(packages), Err("not scanned"), 0)
+            .into_iter()
+            .filter(|f| f.rule.starts_with("license"))
+            .map(|f| (f.package.unwrap_or_default(), f.rule))
+            .collect();
+        found.sort();
+        found
+    }
+
+    #[test]
+    fn licence_expressions_are_evaluated_not_matched() {
+        let packages = [
+            ("either", Some("MIT OR GPL-3.0-only")),
+            ("both", Some("MIT AND GPL-3.0-only")),
+            ("with", Some("Apache-2.0 WITH LLVM-exception")),
+            ("nested", Some("(GPL-2.0-only OR BSD-3-Clause) AND MIT")),
+            ("legacy", Some("GPLv3")),
+            ("none", None),
+            ("custom", Some("LicenseRef-Acme")),
+        ];
+        assert_eq!(
+            license_rules(
+                &["MIT", "Apache-2.0", "BSD-3-Clause"],
+                &["GPL-3.0-only"],
+                &packages
+            ),
+            [
+                ("both", "license-denied"),
+                ("custom", "license-not-allowed"),
+                ("legacy", "license-denied"),
+                ("none", "license-unknown"),
+            ]
+            .map(|(p, r)| (p.to_string(), r.to_string()))
+        );
+        // Deny only: unknown licences cannot be judged, and pass.
+        assert_eq!(
+            license_rules(&[], &["GPL-3.0-only", "GPL-2.0-only"], &packages),
+            [("both", "license-denied"), ("legacy", "license-denied")]
+                .map(|(p, r)| (p.to_string(), r.to_string()))
+        );
+        // No licence rules, no licence findings.
+        assert!(license_rules(&[], &[], &packages).is_empty());
+    }
+
+    #[test]
+    fn bad_rules_are_named_with_a_suggestion() {
+        let config = PolicyConfig {
+            allow_licenses: vec!["MTI".into()],
+            ..PolicyConfig::default()
+        };
+        let error = Rules::new(&config, &[]).err().unwrap();
+        assert_eq!(error.key, "allow-licenses");
+        assert!(error.hint.contains("MIT"), "{}", error.hint);
+        let config = PolicyConfig {
+            deny_packages: vec!["not a requirement!".into()],
+            min_release_age: Some("soon".into()),
+            ..PolicyConfig::default()
+        };
+        assert_eq!(Rules::new(&config, &[]).err().unwrap().key, "deny-packages");
+        let config = PolicyConfig {
+            min_release_age: Some("soon".into()),
+            ..PolicyConfig::default()
+        };
+        assert_eq!(
+            Rules::new(&config, &[]).err().unwrap().key,
+            "min-release-age"
+        );
+    }
 
     #[test]
     fn ages_and_times_parse() {

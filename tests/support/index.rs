@@ -42,6 +42,7 @@ pub struct ServedFile {
     pub metadata: String,
     pub requires_python: Option<String>,
     pub yanked: Option<String>,
+    pub upload_time: Option<String>,
 }
 
 /// A wheel to build: `name`, `version`, `tag` (`py3-none-any`, ...).
@@ -52,6 +53,10 @@ pub struct WheelSpec<'a> {
     pub requires_python: Option<&'a str>,
     pub requires_dist: &'a [&'a str],
     pub yanked: Option<&'a str>,
+    /// `License-Expression` (PEP 639) instead of the default `License: MIT`.
+    pub license_expression: Option<&'a str>,
+    /// PEP 700 `upload-time` on the JSON page.
+    pub upload_time: Option<&'a str>,
 }
 
 impl<'a> WheelSpec<'a> {
@@ -63,6 +68,8 @@ impl<'a> WheelSpec<'a> {
             requires_python: None,
             requires_dist: &[],
             yanked: None,
+            license_expression: None,
+            upload_time: None,
         }
     }
 }
@@ -94,10 +101,16 @@ pub fn build_wheel(spec: &WheelSpec) -> (String, Vec<u8>, String) {
     let dist = spec.name.replace('-', "_");
     let filename = format!("{dist}-{}-{}.whl", spec.version, spec.tag);
     let dist_info = format!("{dist}-{}.dist-info", spec.version);
-    let mut metadata = format!(
-        "Metadata-Version: 2.1\nName: {}\nVersion: {}\nSummary: test package\nLicense: MIT\n",
-        spec.name, spec.version
-    );
+    let mut metadata = match spec.license_expression {
+        None => format!(
+            "Metadata-Version: 2.1\nName: {}\nVersion: {}\nSummary: test package\nLicense: MIT\n",
+            spec.name, spec.version
+        ),
+        Some(expression) => format!(
+            "Metadata-Version: 2.4\nName: {}\nVersion: {}\nSummary: test package\nLicense-Expression: {expression}\n",
+            spec.name, spec.version
+        ),
+    };
     if let Some(requires) = spec.requires_python {
         metadata.push_str(&format!("Requires-Python: {requires}\n"));
     }
@@ -215,6 +228,7 @@ impl TestIndex {
             metadata,
             requires_python: spec.requires_python.map(str::to_string),
             yanked: spec.yanked.map(str::to_string),
+            upload_time: spec.upload_time.map(str::to_string),
         };
         self.state
             .lock()
@@ -245,6 +259,7 @@ impl TestIndex {
             metadata,
             requires_python: None,
             yanked: None,
+            upload_time: None,
         };
         self.state
             .lock()
@@ -362,6 +377,9 @@ fn respond_fresh(
                     }
                     if let Some(reason) = &f.yanked {
                         entry["yanked"] = reason.clone().into();
+                    }
+                    if let Some(time) = &f.upload_time {
+                        entry["upload-time"] = time.clone().into();
                     }
                     if pep658 && f.filename.ends_with(".whl") {
                         let hash = if state.faults.get(&f.filename) == Some(&Fault::WrongMetadataHash) {
