@@ -196,7 +196,21 @@ pub fn render_init(scan: &ProjectScan, choices: &InitChoices) -> Result<String, 
          allow-yanked = false\n\
          # allow-licenses = [\"MIT\", \"Apache-2.0\", \"BSD-3-Clause\"]\n\
          # deny-licenses = [\"AGPL-3.0-only\"]\n\
-         # deny-packages = [\"insecure-package<2\"]\n",
+                  # deny-packages = [\"insecure-package<2\"]\n\
+         # Refuse releases younger than this (time for a bad upload to be caught).\n\
+         # min-release-age = \"7d\"\n\
+         # Fail the gate when no vulnerability scan could run.\n\
+         # require-scan = true\n\
+         # OPA/conftest-style Rego policies over manifest.json.\n\
+         # rego = [\"policy.rego\"]\n",
+    );
+
+    out.push_str(
+        "\n[scan]\n\
+         # Where advisories come from: db (offline; fill it with `chiron scan --update-db`),\n\
+         # osv-api or pypi.\n\
+         source = \"db\"\n\
+         # osv-db = \"osv/PyPI-all.zip\"\n",
     );
 
     out.push_str(

@@ -90,7 +90,11 @@ impl Source {
         match self {
             Source::Database(path) => {
                 let path = path.clone();
-                tokio::task::spawn_blocking(move || load_database(&path))
+                let names: std::collections::BTreeSet<String> = packages
+                    .iter()
+                    .map(|(name, _)| crate::python::normalize(name))
+                    .collect();
+                tokio::task::spawn_blocking(move || load_database_for(&path, Some(&names)))
                     .await
                     .unwrap_or_else(|e| {
                         Err(VulnError::Database {
@@ -155,7 +159,7 @@ pub fn scan(
     ScanReport {
         source: source.describe(),
         packages_scanned: manifest.packages.len(),
-        records: index.len(),
+        records: index.len() + index.skipped,
         vulnerable,
         expired_ignores,
     }
@@ -176,13 +180,35 @@ const MAX_RECORD_BYTES: u64 = 16 * 1024 * 1024;
 /// Loads every OSV record of a folder (recursively) or of a zip export.
 /// Files that are not OSV records are skipped with a warning.
 pub fn load_database(path: &Path) -> Result<OsvIndex, VulnError> {
+    load_database_for(path, None)
+}
+
+/// Like `load_database`, keeping only records that concern one of `names`
+/// (normalised): a scan of 200 packages need not hold 20,000 records.
+pub fn load_database_for(
+    path: &Path,
+    names: Option<&std::collections::BTreeSet<String>>,
+) -> Result<OsvIndex, VulnError> {
     let error = |message: String| VulnError::Database {
         path: path.to_path_buf(),
         message,
     };
     let mut index = OsvIndex::default();
     let mut add = |name: &str, text: &str| match serde_json::from_str::<OsvRecord>(text) {
-        Ok(record) => index.insert(record),
+        Ok(record) => {
+            let wanted = names.is_none_or(|names| {
+                record
+                    .affected
+                    .iter()
+                    .filter_map(|a| a.package.as_ref())
+                    .any(|p| names.contains(&crate::python::normalize(&p.name)))
+            });
+            if wanted {
+                index.insert(record);
+            } else {
+                index.skipped += 1;
+            }
+        }
         Err(e) => tracing::warn!("{name} is not an OSV record: {e}"),
     };
     if path.is_dir() {

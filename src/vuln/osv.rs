@@ -313,6 +313,8 @@ pub fn smallest_fix(records: &[&OsvRecord], name: &str, version: &str) -> Option
 #[derive(Debug, Default)]
 pub struct OsvIndex {
     by_package: BTreeMap<String, Vec<OsvRecord>>,
+    /// Records read but not kept: they concern none of the packages asked.
+    pub skipped: usize,
 }
 
 impl OsvIndex {
