@@ -219,6 +219,7 @@ fn assemble(entries: BTreeMap<String, Entry>) -> Manifest {
                 .and_then(crate::sbom::license::license_of)
                 .map(|l| l.as_str().to_string()),
             summary: metadata.and_then(|m| m.summary.clone()),
+            authors: metadata.and_then(CoreMetadata::authors),
             requires_dist: metadata
                 .map(|m| m.requires_dist.iter().map(ToString::to_string).collect())
                 .unwrap_or_default(),

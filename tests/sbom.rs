@@ -75,6 +75,7 @@ fn the_wheelhouse_sbom_is_valid_cyclonedx_and_deterministic() {
     let components = bom["components"].as_array().unwrap();
     let lib = components.iter().find(|c| c["name"] == "lib").unwrap();
     assert_eq!(lib["purl"], "pkg:pypi/lib@2.0%2Blocal");
+    assert_eq!(lib["authors"], serde_json::json!([{ "name": "Jane Doe" }]));
     assert_eq!(
         lib["licenses"],
         serde_json::json!([{ "license": { "id": "MIT" } }])
@@ -391,6 +392,7 @@ fn spdx_documents_pass_the_spdx_validator() {
         .find(|p| p["name"] == "lib" && p["primaryPackagePurpose"] == "LIBRARY")
         .unwrap();
     assert_eq!(lib["licenseDeclared"], "MIT");
+    assert_eq!(lib["originator"], "Person: Jane Doe");
     assert_eq!(
         lib["externalRefs"][0]["referenceLocator"],
         "pkg:pypi/lib@2.0"

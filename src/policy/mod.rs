@@ -625,6 +625,7 @@ mod tests {
                 version: "1.0".into(),
                 license: license.map(str::to_string),
                 summary: None,
+                authors: None,
                 requires_dist: Vec::new(),
                 targets: [(
                     "all".to_string(),

@@ -75,6 +75,34 @@ impl CoreMetadata {
         Version::from_str(&self.version).ok()
     }
 
+    /// Who wrote the package, without e-mail addresses: `Author`, else the
+    /// names in `Author-email` (`Jane Doe <jane@example.org>`), else the
+    /// same from `Maintainer` and `Maintainer-email`.
+    pub fn authors(&self) -> Option<String> {
+        let names = |emails: &Option<String>| -> Option<String> {
+            let names: Vec<String> = emails
+                .as_deref()?
+                .split(',')
+                .filter_map(|entry| {
+                    let name = entry.split('<').next()?.trim().trim_matches('"').trim();
+                    (!name.is_empty() && !name.contains('@')).then(|| name.to_string())
+                })
+                .collect();
+            (!names.is_empty()).then(|| names.join(", "))
+        };
+        let plain = |field: &Option<String>| {
+            field
+                .as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty() && !s.eq_ignore_ascii_case("unknown") && !s.contains('@'))
+                .map(str::to_string)
+        };
+        plain(&self.author)
+            .or_else(|| names(&self.author_email))
+            .or_else(|| plain(&self.maintainer))
+            .or_else(|| names(&self.maintainer_email))
+    }
+
     /// Whether a field is declared dynamic (case-insensitive, per PEP 643).
     pub fn is_dynamic(&self, field: &str) -> bool {
         self.dynamic.iter().any(|d| d.eq_ignore_ascii_case(field))
@@ -204,6 +232,34 @@ Requires-Dist: chardet<6,>=3.0.2; extra == \"use-chardet-on-py3\"
 **Requests** is a simple, yet elegant, HTTP library.
 Name: not-a-field
 ";
+
+    #[test]
+    fn authors_come_without_addresses() {
+        let meta = |text: &str| {
+            CoreMetadata::parse(
+                &format!("Metadata-Version: 2.1\nName: x\nVersion: 1\n{text}"),
+                "t",
+            )
+            .unwrap()
+        };
+        assert_eq!(
+            meta("Author: Jane Doe\n").authors().as_deref(),
+            Some("Jane Doe")
+        );
+        assert_eq!(
+            meta("Author-email: Jane Doe <jane@example.org>, \"Max M\" <max@example.org>\n")
+                .authors()
+                .as_deref(),
+            Some("Jane Doe, Max M")
+        );
+        assert_eq!(
+            meta("Author-email: jane@example.org\nMaintainer: The Team\n")
+                .authors()
+                .as_deref(),
+            Some("The Team")
+        );
+        assert_eq!(meta("Author: UNKNOWN\n").authors(), None);
+    }
 
     #[test]
     fn parses_real_metadata() {

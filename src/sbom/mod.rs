@@ -172,6 +172,12 @@ pub fn cyclonedx_with(
         if let Some(summary) = package.summary.as_ref().filter(|s| !s.is_empty()) {
             component["description"] = json!(summary);
         }
+        if let Some(authors) = &package.authors {
+            match options.spec {
+                SpecVersion::V1_5 => component["author"] = json!(authors),
+                SpecVersion::V1_6 => component["authors"] = json!([{ "name": authors }]),
+            }
+        }
         if let Some(licenses) = licenses(&package.license) {
             component["licenses"] = licenses;
         }

@@ -92,6 +92,9 @@ pub fn spdx_json(manifest: &Manifest, options: &SbomOptions, now: i64) -> String
         if let Some(summary) = package.summary.as_ref().filter(|s| !s.is_empty()) {
             entry["summary"] = json!(summary);
         }
+        if let Some(authors) = &package.authors {
+            entry["originator"] = json!(format!("Person: {authors}"));
+        }
         if let Some(text) = &package.license
             && declared(&package.license) == "NOASSERTION"
         {

@@ -511,6 +511,7 @@ async fn fill_staging(
                     license: crate::sbom::license::license_of(&metadata)
                         .map(|l| l.as_str().to_string()),
                     summary: metadata.summary.clone(),
+                    authors: metadata.authors(),
                     requires_dist: metadata
                         .requires_dist
                         .iter()

@@ -78,6 +78,9 @@ pub struct ManifestPackage {
     /// PEP 639 `License-Expression`, else the `License` field when short.
     pub license: Option<String>,
     pub summary: Option<String>,
+    /// The authors' names from the core metadata (no e-mail addresses).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authors: Option<String>,
     pub requires_dist: Vec<String>,
     /// Target name to how that target uses this package.
     pub targets: BTreeMap<String, PackageUse>,

@@ -103,7 +103,7 @@ pub fn build_wheel(spec: &WheelSpec) -> (String, Vec<u8>, String) {
     let dist_info = format!("{dist}-{}.dist-info", spec.version);
     let mut metadata = match spec.license_expression {
         None => format!(
-            "Metadata-Version: 2.1\nName: {}\nVersion: {}\nSummary: test package\nLicense: MIT\n",
+            "Metadata-Version: 2.1\nName: {}\nVersion: {}\nSummary: test package\nAuthor-email: Jane Doe <jane@example.test>\nLicense: MIT\n",
             spec.name, spec.version
         ),
         Some(expression) => format!(
