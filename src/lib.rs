@@ -5,6 +5,7 @@
 //! Modules follow the data flow (see `docs/architecture.md`).
 
 pub mod atomic;
+pub mod bundle;
 pub mod config;
 pub mod doctor;
 pub mod index;
@@ -16,6 +17,7 @@ pub mod python;
 pub mod resolve;
 pub mod sarif;
 pub mod sbom;
+pub mod sign;
 pub mod telemetry;
 pub mod vuln;
 pub mod wheelhouse;

@@ -1,10 +1,12 @@
 //! The command line: clap definitions, one file per subcommand, and the one
 //! place where errors and results are rendered for people or machines.
 
+mod airgap;
 mod config;
 mod doctor;
 mod init;
 mod inputs;
+mod keys;
 mod manage;
 mod policy;
 mod progress;
@@ -96,6 +98,17 @@ pub enum Command {
     /// release age against [policy] (and Rego policies).
     #[command(subcommand)]
     Policy(policy::PolicyCommand),
+    /// Make cosign-compatible signing keys.
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
+    /// Sign a file with a cosign-format key (FILE.sig, as `cosign sign-blob`).
+    Sign(keys::SignArgs),
+    /// Verify a bundle, a wheelhouse folder, or a signed file; exit 1 when
+    /// anything does not match.
+    Verify(keys::VerifyArgs),
+    /// Build and install air-gap bundles.
+    #[command(subcommand)]
+    Airgap(airgap::AirgapCommand),
 }
 
 impl Command {
@@ -109,6 +122,10 @@ impl Command {
             Command::Sbom(_) => "sbom",
             Command::Scan(_) => "scan",
             Command::Policy(_) => "policy check",
+            Command::Keys(_) => "keys generate",
+            Command::Sign(_) => "sign",
+            Command::Verify(_) => "verify",
+            Command::Airgap(command) => command.name(),
         }
     }
 }
@@ -161,6 +178,10 @@ pub async fn run(command: Command, ctx: &Context) -> Result<Exit> {
         Command::Sbom(args) => sbom::run(args, ctx),
         Command::Scan(args) => scan::run(args, ctx).await,
         Command::Policy(command) => policy::run(command, ctx).await,
+        Command::Keys(keys::KeysCommand::Generate(args)) => keys::generate(args, ctx),
+        Command::Sign(args) => keys::sign(args, ctx),
+        Command::Verify(args) => keys::verify(args, ctx),
+        Command::Airgap(command) => airgap::run(command, ctx).await,
     }
 }
 
@@ -230,6 +251,10 @@ pub fn exit_for(error: &anyhow::Error) -> Exit {
             || cause.is::<chiron::policy::PolicyError>()
             || cause.is::<chiron::policy::rego::RegoError>()
             || cause
+                .downcast_ref::<chiron::sign::SignError>()
+                .is_some_and(|e| !matches!(e, chiron::sign::SignError::BadSignature(_)))
+            || cause.is::<chiron::bundle::BundleError>()
+            || cause
                 .downcast_ref::<chiron::vuln::VulnError>()
                 .is_some_and(|e| !matches!(e, chiron::vuln::VulnError::Api(_)))
     });
@@ -258,6 +283,12 @@ fn hint_for(error: &anyhow::Error) -> Option<String> {
         } else if let Some(e) = cause.downcast_ref::<chiron::policy::PolicyError>() {
             Some(e.hint.clone())
         } else if let Some(e) = cause.downcast_ref::<chiron::policy::rego::RegoError>() {
+            Some(e.hint())
+        } else if let Some(e) = cause.downcast_ref::<chiron::sign::SignError>() {
+            Some(e.hint())
+        } else if let Some(e) = cause.downcast_ref::<chiron::bundle::BundleError>() {
+            Some(e.hint())
+        } else if let Some(e) = cause.downcast_ref::<chiron::bundle::archive::ArchiveError>() {
             Some(e.hint())
         } else if let Some(e) = cause.downcast_ref::<chiron::index::client::IndexError>() {
             e.hint()

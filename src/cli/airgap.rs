@@ -1,0 +1,249 @@
+//! `chiron airgap build` and `chiron airgap install`.
+
+use std::path::PathBuf;
+
+use anyhow::{Context as _, Result};
+use clap::{Args, Subcommand};
+
+use super::keys::{load_private_key, load_public_key, verify_bundle};
+use super::{Context, Exit, UsageError, style};
+
+#[derive(Debug, Subcommand)]
+pub enum AirgapCommand {
+    /// Pack a wheelhouse into a reproducible, signed bundle.tar.gz.
+    Build(BuildArgs),
+    /// Verify a bundle, then install it into a Python environment offline.
+    Install(InstallArgs),
+}
+
+impl AirgapCommand {
+    pub fn name(&self) -> &'static str {
+        match self {
+            AirgapCommand::Build(_) => "airgap build",
+            AirgapCommand::Install(_) => "airgap install",
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// The wheelhouse to pack (default: [wheelhouse] dir).
+    pub wheelhouse: Option<PathBuf>,
+    /// The bundle to write.
+    #[arg(
+        long,
+        short = 'o',
+        default_value = "bundle.tar.gz",
+        value_name = "FILE"
+    )]
+    pub output: PathBuf,
+    /// The private key to sign with (default: [signing] key).
+    #[arg(long, value_name = "KEY", conflicts_with = "unsigned")]
+    pub key: Option<PathBuf>,
+    /// Build without signatures (the provenance is still included).
+    #[arg(long)]
+    pub unsigned: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InstallArgs {
+    pub bundle: PathBuf,
+    /// The interpreter to install with (its environment receives the packages).
+    #[arg(long, value_name = "PATH", required_unless_present = "venv")]
+    pub python: Option<PathBuf>,
+    /// A virtual environment to install into; made (with --python, else
+    /// python3) when it does not exist.
+    #[arg(long, value_name = "DIR")]
+    pub venv: Option<PathBuf>,
+    /// The public key the bundle must be signed with (default: [signing]
+    /// public-key).
+    #[arg(long, value_name = "PUB")]
+    pub key: Option<PathBuf>,
+    /// Install this target instead of the one matching the interpreter.
+    #[arg(long, value_name = "NAME")]
+    pub target: Option<String>,
+    /// Refuse a bundle that expands to more than this many bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = chiron::bundle::archive::MAX_EXPANDED_BYTES)]
+    pub max_size: u64,
+}
+
+pub async fn run(command: AirgapCommand, ctx: &Context) -> Result<Exit> {
+    match command {
+        AirgapCommand::Build(args) => build(args, ctx),
+        AirgapCommand::Install(args) => install(args, ctx),
+    }
+}
+
+fn build(args: BuildArgs, ctx: &Context) -> Result<Exit> {
+    let loaded = ctx.require_config()?;
+    let wheelhouse = match &args.wheelhouse {
+        Some(dir) => ctx.cwd.join(dir),
+        None => loaded.resolve(&loaded.config.wheelhouse.dir),
+    };
+    let key = if args.unsigned {
+        None
+    } else if args.key.is_none() && loaded.config.signing.key.is_none() {
+        return Err(UsageError {
+            message: "no key to sign the bundle with".into(),
+            hint: "pass --key (make one with `chiron keys generate`), set [signing] key, or pass --unsigned".into(),
+        }
+        .into());
+    } else {
+        Some(load_private_key(ctx, &args.key)?)
+    };
+    let epoch = match super::sbom::source_date_epoch(ctx)? {
+        Some(epoch) if epoch >= 0 => epoch as u64,
+        Some(_) => {
+            return Err(UsageError {
+                message: "SOURCE_DATE_EPOCH is before 1970".into(),
+                hint: "set it to a Unix time, e.g. `git log -1 --format=%ct`".into(),
+            }
+            .into());
+        }
+        None => chiron::bundle::DEFAULT_EPOCH,
+    };
+    // The wheelhouse must itself verify before it is packed.
+    let check = chiron::bundle::verify::verify_dir(&wheelhouse, false, None);
+    if !check.passed() {
+        for problem in &check.problems {
+            eprintln!("{}: {}: {}", problem.kind, problem.path, problem.message);
+        }
+        return Err(UsageError {
+            message: format!("{} does not verify: {} problem(s)", wheelhouse.display(), check.problems.len()),
+            hint: "rebuild it with `chiron wheelhouse` (a policy failure: fix it, or rebuild with a policy that allows it)".into(),
+        }
+        .into());
+    }
+    let out = ctx.cwd.join(&args.output);
+    let report = {
+        let _span =
+            tracing::info_span!("airgap.build", wheelhouse = %wheelhouse.display()).entered();
+        chiron::bundle::build(
+            &wheelhouse,
+            &out,
+            &chiron::bundle::BuildOptions {
+                key: key.as_ref(),
+                epoch,
+                command: "chiron airgap build".into(),
+            },
+        )?
+    };
+    if ctx.out.json {
+        ctx.out.json(&report)?;
+    } else {
+        ctx.out.text(&format!(
+            "{}wrote{:#} {}: {} file(s), {} bytes, {}\nsha256 {}\n",
+            style::OK,
+            style::OK,
+            report.bundle.display(),
+            report.files,
+            report.size,
+            if report.signed { "signed" } else { "unsigned" },
+            report.sha256
+        ))?;
+    }
+    Ok(Exit::Ok)
+}
+
+fn install(args: InstallArgs, ctx: &Context) -> Result<Exit> {
+    let bundle = ctx.cwd.join(&args.bundle);
+    let key = load_public_key(ctx, &args.key)?;
+    let (_scratch, dir, report) = verify_bundle(&bundle, key.as_ref(), args.max_size)?;
+    if !report.passed() {
+        for problem in &report.problems {
+            eprintln!("{}: {}: {}", problem.kind, problem.path, problem.message);
+        }
+        eprintln!("nothing was installed");
+        return Ok(Exit::Problems);
+    }
+    for note in &report.notes {
+        eprintln!("note: {note}");
+    }
+    let base = args.python.as_ref().map(|p| {
+        if p.components().count() > 1 {
+            ctx.cwd.join(p)
+        } else {
+            p.clone()
+        }
+    });
+    let python = match &args.venv {
+        Some(venv) => {
+            let venv = ctx.cwd.join(venv);
+            let bin = venv.join(if cfg!(windows) {
+                "Scripts/python.exe"
+            } else {
+                "bin/python"
+            });
+            if !bin.exists() {
+                let maker = base.clone().unwrap_or_else(|| PathBuf::from("python3"));
+                let status = std::process::Command::new(&maker)
+                    .args(["-m", "venv"])
+                    .arg(&venv)
+                    .status()
+                    .with_context(|| format!("cannot run {}", maker.display()))?;
+                if !status.success() {
+                    return Err(UsageError {
+                        message: format!("{} -m venv {} failed", maker.display(), venv.display()),
+                        hint: "install the venv module (Debian: python3-venv), or pass --python"
+                            .into(),
+                    }
+                    .into());
+                }
+            }
+            bin
+        }
+        None => base.expect("clap requires --python without --venv"),
+    };
+    let requirements = match &args.target {
+        Some(target) => format!("requirements-{target}.txt"),
+        None => {
+            let output = std::process::Command::new(&python)
+                .arg(dir.join("select_target.py"))
+                .output()
+                .with_context(|| format!("cannot run {}", python.display()))?;
+            if !output.status.success() {
+                return Err(UsageError {
+                    message: String::from_utf8_lossy(&output.stderr).trim().to_string(),
+                    hint: "pass --target NAME to choose one, or use an interpreter the bundle was built for".into(),
+                }
+                .into());
+            }
+            String::from_utf8_lossy(&output.stdout).trim().to_string()
+        }
+    };
+    if !dir.join(&requirements).is_file() {
+        return Err(UsageError {
+            message: format!("the bundle has no {requirements}"),
+            hint: "see README.txt in the bundle for its targets".into(),
+        }
+        .into());
+    }
+    eprintln!("installing {requirements} with {}", python.display());
+    let status = std::process::Command::new(&python)
+        .args(["-m", "pip", "install", "--no-index", "--find-links"])
+        .arg(dir.join("wheels"))
+        .arg("--require-hashes")
+        .arg("-r")
+        .arg(dir.join(&requirements))
+        .env_remove("PIP_INDEX_URL")
+        .env_remove("PIP_EXTRA_INDEX_URL")
+        .env_remove("PIP_FIND_LINKS")
+        .status()
+        .with_context(|| format!("cannot run {} -m pip", python.display()))?;
+    if !status.success() {
+        eprintln!("pip failed ({status})");
+        return Ok(Exit::Problems);
+    }
+    if ctx.out.json {
+        ctx.out
+            .json(&serde_json::json!({ "installed": requirements, "python": python }))?;
+    } else {
+        ctx.out.text(&format!(
+            "{}installed{:#} {requirements} into {}\n",
+            style::OK,
+            style::OK,
+            python.display()
+        ))?;
+    }
+    Ok(Exit::Ok)
+}

@@ -1,0 +1,375 @@
+//! `chiron keys generate`, `chiron sign` and `chiron verify`: cosign-format
+//! keys and blob signatures, and verification of bundles, wheelhouses and
+//! single artifacts.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, Result};
+use clap::{Args, Subcommand};
+
+use chiron::sign::{KeyPair, PublicKey};
+
+use super::{Context, Exit, UsageError, style};
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Write a cosign-compatible encrypted ECDSA P-256 key pair
+    /// (PREFIX.key, mode 0600, and PREFIX.pub).
+    Generate(GenerateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// File name prefix of the pair.
+    #[arg(long, default_value = "cosign", value_name = "PREFIX")]
+    pub output_key_prefix: String,
+    /// Replace existing files.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SignArgs {
+    /// The file to sign.
+    pub file: PathBuf,
+    /// The private key (default: [signing] key).
+    #[arg(long, value_name = "KEY")]
+    pub key: Option<PathBuf>,
+    /// Where to write the signature (default: FILE.sig).
+    #[arg(long, value_name = "FILE")]
+    pub output_signature: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// A bundle (.tar.gz), a wheelhouse folder, or any file with a
+    /// signature beside it (FILE.sig).
+    pub path: PathBuf,
+    /// The public key (default: [signing] public-key).
+    #[arg(long, value_name = "PUB")]
+    pub key: Option<PathBuf>,
+    /// The signature of a single file (default: PATH.sig).
+    #[arg(long, value_name = "SIG")]
+    pub signature: Option<PathBuf>,
+    /// Refuse a bundle that expands to more than this many bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = chiron::bundle::archive::MAX_EXPANDED_BYTES)]
+    pub max_size: u64,
+}
+
+/// The password of a private key: `CHIRON_PASSWORD`, else
+/// `COSIGN_PASSWORD`, else asked on the terminal (twice when `confirm`).
+pub fn password(ctx: &Context, confirm: bool) -> Result<zeroize::Zeroizing<String>> {
+    for name in ["CHIRON_PASSWORD", "COSIGN_PASSWORD"] {
+        if let Some(value) = ctx.env.get(name) {
+            return Ok(zeroize::Zeroizing::new(value.to_string()));
+        }
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(UsageError {
+            message: "the key's password is needed and there is no terminal to ask it on".into(),
+            hint: "set CHIRON_PASSWORD (or COSIGN_PASSWORD)".into(),
+        }
+        .into());
+    }
+    let first = zeroize::Zeroizing::new(rpassword::prompt_password(
+        "Password for the private key: ",
+    )?);
+    if confirm {
+        let second = zeroize::Zeroizing::new(rpassword::prompt_password("Again: ")?);
+        if *first != *second {
+            return Err(UsageError {
+                message: "the passwords differ".into(),
+                hint: "run the command again".into(),
+            }
+            .into());
+        }
+    }
+    Ok(first)
+}
+
+fn private_key_path(ctx: &Context, given: &Option<PathBuf>) -> Result<PathBuf> {
+    if let Some(path) = given {
+        return Ok(ctx.cwd.join(path));
+    }
+    let loaded = ctx.require_config()?;
+    loaded
+        .config
+        .signing
+        .key
+        .as_ref()
+        .map(|k| loaded.resolve(k))
+        .ok_or_else(|| {
+            UsageError {
+                message: "no private key to sign with".into(),
+                hint: "pass --key, or set [signing] key (make one with `chiron keys generate`)"
+                    .into(),
+            }
+            .into()
+        })
+}
+
+/// Reads and decrypts a private key.
+pub fn load_private_key(ctx: &Context, given: &Option<PathBuf>) -> Result<KeyPair> {
+    let path = private_key_path(ctx, given)?;
+    let text = std::fs::read_to_string(&path).map_err(|e| UsageError {
+        message: format!("cannot read the private key {}: {e}", path.display()),
+        hint: "pass --key, or set [signing] key".into(),
+    })?;
+    let password = password(ctx, false)?;
+    Ok(KeyPair::from_encrypted_pem(
+        &text,
+        password.as_bytes(),
+        &path.display().to_string(),
+    )?)
+}
+
+/// Reads a public key: `given`, else [signing] public-key; `None` when
+/// neither is set.
+pub fn load_public_key(ctx: &Context, given: &Option<PathBuf>) -> Result<Option<PublicKey>> {
+    let path = match given {
+        Some(path) => ctx.cwd.join(path),
+        None => match ctx
+            .config
+            .as_ref()
+            .ok()
+            .and_then(|l| l.config.signing.public_key.as_ref().map(|k| l.resolve(k)))
+        {
+            Some(path) => path,
+            None => return Ok(None),
+        },
+    };
+    let text = std::fs::read_to_string(&path).map_err(|e| UsageError {
+        message: format!("cannot read the public key {}: {e}", path.display()),
+        hint: "pass --key with the .pub file of the key pair".into(),
+    })?;
+    Ok(Some(PublicKey::from_pem(
+        &text,
+        &path.display().to_string(),
+    )?))
+}
+
+pub fn generate(args: GenerateArgs, ctx: &Context) -> Result<Exit> {
+    let private = ctx.cwd.join(format!("{}.key", args.output_key_prefix));
+    let public = ctx.cwd.join(format!("{}.pub", args.output_key_prefix));
+    if !args.force {
+        for path in [&private, &public] {
+            if path.exists() {
+                return Err(UsageError {
+                    message: format!("{} exists", path.display()),
+                    hint: "pass --force to replace it, or --output-key-prefix for another name"
+                        .into(),
+                }
+                .into());
+            }
+        }
+    }
+    let password = password(ctx, true)?;
+    let pair = KeyPair::generate()?;
+    let text = pair.to_encrypted_pem(password.as_bytes())?;
+    write_private(&private, text.as_bytes())?;
+    chiron::atomic::write_file(
+        &public,
+        pair.public_pem().as_bytes(),
+        chiron::atomic::Overwrite::Replace,
+    )
+    .with_context(|| format!("cannot write {}", public.display()))?;
+    if ctx.out.json {
+        ctx.out
+            .json(&serde_json::json!({ "private_key": private, "public_key": public }))?;
+    } else {
+        ctx.out.text(&format!(
+            "{}wrote{:#} {} (private, mode 0600) and {}\n",
+            style::OK,
+            style::OK,
+            private.display(),
+            public.display()
+        ))?;
+    }
+    Ok(Exit::Ok)
+}
+
+/// Writes a private key readable by its owner only, atomically.
+fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut temp = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("cannot write in {}", dir.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(temp.path(), std::fs::Permissions::from_mode(0o600))?;
+    }
+    std::io::Write::write_all(&mut temp, bytes)?;
+    temp.as_file().sync_all()?;
+    temp.persist(path)
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {}", path.display(), e.error))?;
+    Ok(())
+}
+
+pub fn sign(args: SignArgs, ctx: &Context) -> Result<Exit> {
+    let file = ctx.cwd.join(&args.file);
+    let bytes = std::fs::read(&file).map_err(|e| UsageError {
+        message: format!("cannot read {}: {e}", file.display()),
+        hint: "name an existing file".into(),
+    })?;
+    let pair = load_private_key(ctx, &args.key)?;
+    let signature = pair.sign_blob(&bytes)?;
+    let out = match &args.output_signature {
+        Some(out) => ctx.cwd.join(out),
+        None => PathBuf::from(format!("{}.sig", file.display())),
+    };
+    chiron::atomic::write_file(
+        &out,
+        format!("{signature}\n").as_bytes(),
+        chiron::atomic::Overwrite::Replace,
+    )
+    .with_context(|| format!("cannot write {}", out.display()))?;
+    if ctx.out.json {
+        ctx.out
+            .json(&serde_json::json!({ "file": file, "signature": out }))?;
+    } else {
+        ctx.out.text(&format!(
+            "{}signed{:#} {} -> {}\n",
+            style::OK,
+            style::OK,
+            file.display(),
+            out.display()
+        ))?;
+    }
+    Ok(Exit::Ok)
+}
+
+fn render(report: &chiron::bundle::verify::VerifyReport, what: &str) -> String {
+    let mut out = String::new();
+    for problem in &report.problems {
+        out.push_str(&format!(
+            "{}{:<10}{:#} {}: {}\n",
+            style::FAIL,
+            problem.kind,
+            style::FAIL,
+            problem.path,
+            problem.message
+        ));
+    }
+    for note in &report.notes {
+        out.push_str(&format!(
+            "{}note{:#}       {note}\n",
+            style::WARN,
+            style::WARN
+        ));
+    }
+    let verdict = if report.passed() {
+        format!("{}verified{:#}", style::OK, style::OK)
+    } else {
+        format!("{}FAILED{:#}", style::FAIL, style::FAIL)
+    };
+    out.push_str(&format!(
+        "{verdict}: {what} ({}: {} file(s), {} wheel RECORD(s){}), {} problem(s)\n",
+        report.kind,
+        report.files_checked,
+        report.wheels_checked,
+        if report.signature_checked {
+            ", signature checked"
+        } else {
+            ""
+        },
+        report.problems.len()
+    ));
+    out
+}
+
+/// Whether a folder is an unpacked bundle rather than a wheelhouse.
+fn is_bundle_dir(dir: &Path) -> bool {
+    dir.join(chiron::bundle::PROVENANCE).is_file() || dir.join("wheels").is_dir()
+}
+
+/// Unpacks and verifies a bundle into a temporary folder that lives as
+/// long as the returned guard.
+pub fn verify_bundle(
+    bundle: &Path,
+    key: Option<&PublicKey>,
+    max_size: u64,
+) -> Result<(
+    tempfile::TempDir,
+    PathBuf,
+    chiron::bundle::verify::VerifyReport,
+)> {
+    let scratch = tempfile::Builder::new()
+        .prefix("chiron-verify-")
+        .tempdir()
+        .context("cannot make a temporary folder")?;
+    let dir = scratch.path().join("bundle");
+    chiron::bundle::archive::unpack(bundle, &dir, max_size)?;
+    let report = chiron::bundle::verify::verify_dir(&dir, true, key);
+    Ok((scratch, dir, report))
+}
+
+pub fn verify(args: VerifyArgs, ctx: &Context) -> Result<Exit> {
+    let path = ctx.cwd.join(&args.path);
+    let key = load_public_key(ctx, &args.key)?;
+    let name = path.display().to_string();
+    if path.is_dir() {
+        let report = chiron::bundle::verify::verify_dir(&path, is_bundle_dir(&path), key.as_ref());
+        return finish(ctx, &report, &name);
+    }
+    let lower = name.to_ascii_lowercase();
+    if lower.ends_with(".tar.gz") || lower.ends_with(".tgz") {
+        let _span = tracing::info_span!("verify.bundle", bundle = %name).entered();
+        let (_scratch, _dir, report) = verify_bundle(&path, key.as_ref(), args.max_size)?;
+        return finish(ctx, &report, &name);
+    }
+    // A single artifact and its signature, as `cosign verify-blob`.
+    let Some(key) = key else {
+        return Err(UsageError {
+            message: format!("{name} is a single file: checking it needs a public key"),
+            hint: "pass --key cosign.pub (or set [signing] public-key)".into(),
+        }
+        .into());
+    };
+    let bytes = std::fs::read(&path).map_err(|e| UsageError {
+        message: format!("cannot read {name}: {e}"),
+        hint: "name a bundle, a wheelhouse folder or a signed file".into(),
+    })?;
+    let signature_path = match &args.signature {
+        Some(sig) => ctx.cwd.join(sig),
+        None => PathBuf::from(format!("{name}.sig")),
+    };
+    let signature = std::fs::read_to_string(&signature_path).map_err(|e| UsageError {
+        message: format!(
+            "cannot read the signature {}: {e}",
+            signature_path.display()
+        ),
+        hint: "pass --signature FILE".into(),
+    })?;
+    key.verify_blob(&bytes, &signature, &name)?;
+    if ctx.out.json {
+        ctx.out.json(
+            &serde_json::json!({ "file": path, "signature": signature_path, "verified": true }),
+        )?;
+    } else {
+        ctx.out
+            .text(&format!("{}verified{:#}: {name}\n", style::OK, style::OK))?;
+    }
+    Ok(Exit::Ok)
+}
+
+fn finish(
+    ctx: &Context,
+    report: &chiron::bundle::verify::VerifyReport,
+    what: &str,
+) -> Result<Exit> {
+    if ctx.out.json {
+        ctx.out.json(&serde_json::json!({
+            "path": what,
+            "passed": report.passed(),
+            "report": report,
+        }))?;
+    } else {
+        ctx.out.text(&render(report, what))?;
+    }
+    Ok(if report.passed() {
+        Exit::Ok
+    } else {
+        Exit::Problems
+    })
+}

@@ -1,0 +1,683 @@
+//! Keys, signatures, provenance, reproducible bundles, verification and
+//! offline installation. `openssl` checks the signatures as an independent
+//! implementation; real pip installs the bundle into a fresh venv.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use base64::Engine as _;
+use serde_json::Value;
+use support::index::{PageFormat, TestIndex, WheelSpec};
+use support::{chiron, write_files};
+
+const PASSWORD: &str = "correct horse battery staple";
+
+fn keys(home: &Path) {
+    chiron(home)
+        .current_dir(home)
+        .env("CHIRON_PASSWORD", PASSWORD)
+        .args(["keys", "generate"])
+        .assert()
+        .success();
+}
+
+/// openssl's verdict on a cosign blob signature.
+fn openssl_verifies(public: &Path, file: &Path, signature_b64: &str, scratch: &Path) -> bool {
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(signature_b64.trim())
+        .unwrap();
+    let sig = scratch.join("signature.der");
+    std::fs::write(&sig, der).unwrap();
+    Command::new("openssl")
+        .args(["dgst", "-sha256", "-verify"])
+        .arg(public)
+        .arg("-signature")
+        .arg(&sig)
+        .arg(file)
+        .output()
+        .expect("openssl is installed by .ci/run")
+        .status
+        .success()
+}
+
+#[test]
+fn cosign_keys_sign_blobs_that_openssl_verifies() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    keys(h);
+    let private = std::fs::read_to_string(h.join("cosign.key")).unwrap();
+    assert!(private.starts_with("-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(h.join("cosign.key"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    // Never overwritten without --force.
+    chiron(h)
+        .current_dir(h)
+        .env("CHIRON_PASSWORD", PASSWORD)
+        .args(["keys", "generate"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("--force"));
+
+    write_files(h, &[("artifact.txt", "release 1.0\n")]);
+    chiron(h)
+        .current_dir(h)
+        .env("COSIGN_PASSWORD", PASSWORD)
+        .args(["sign", "artifact.txt", "--key", "cosign.key"])
+        .assert()
+        .success();
+    let signature = std::fs::read_to_string(h.join("artifact.txt.sig")).unwrap();
+    assert!(openssl_verifies(
+        &h.join("cosign.pub"),
+        &h.join("artifact.txt"),
+        &signature,
+        h
+    ));
+    chiron(h)
+        .current_dir(h)
+        .args(["verify", "artifact.txt", "--key", "cosign.pub"])
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("verified"));
+
+    // A changed file, another key, a corrupt signature, a wrong password:
+    // each its own error.
+    write_files(h, &[("artifact.txt", "release 1.1\n")]);
+    assert!(!openssl_verifies(
+        &h.join("cosign.pub"),
+        &h.join("artifact.txt"),
+        &signature,
+        h
+    ));
+    chiron(h)
+        .current_dir(h)
+        .args(["verify", "artifact.txt", "--key", "cosign.pub"])
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("does not match"));
+    write_files(h, &[("artifact.txt", "release 1.0\n")]);
+    chiron(h)
+        .current_dir(h)
+        .env("CHIRON_PASSWORD", "other")
+        .args(["keys", "generate", "--output-key-prefix", "other"])
+        .assert()
+        .success();
+    chiron(h)
+        .current_dir(h)
+        .args(["verify", "artifact.txt", "--key", "other.pub"])
+        .assert()
+        .code(1);
+    write_files(h, &[("artifact.txt.sig", "this is not base64!\n")]);
+    chiron(h)
+        .current_dir(h)
+        .args(["verify", "artifact.txt", "--key", "cosign.pub"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("is not a signature"));
+    chiron(h)
+        .current_dir(h)
+        .env("CHIRON_PASSWORD", "wrong")
+        .args(["sign", "artifact.txt", "--key", "cosign.key"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("wrong password"));
+    chiron(h)
+        .current_dir(h)
+        .args(["sign", "artifact.txt", "--key", "cosign.key"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("CHIRON_PASSWORD"));
+    chiron(h)
+        .current_dir(h)
+        .env("CHIRON_PASSWORD", PASSWORD)
+        .args(["sign", "artifact.txt", "--key", "cosign.pub"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("is not a cosign private key"));
+}
+
+/// A cosign-format key made by an independent implementation of the format
+/// (Python's cryptography for scrypt and the key, PyNaCl for the
+/// secretbox), as cosign writes it: chiron must read it and sign with it.
+#[test]
+fn keys_written_by_another_implementation_of_the_format_are_read() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let python = std::env::var("CHIRON_TEST_TOOLS_PYTHON").unwrap_or_else(|_| "python3".into());
+    let script = r#"
+import base64, json, os, sys
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+import nacl.secret
+
+password = sys.argv[1].encode()
+key = ec.generate_private_key(ec.SECP256R1())
+der = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+salt, nonce = os.urandom(32), os.urandom(24)
+box = nacl.secret.SecretBox(Scrypt(salt=salt, length=32, n=32768, r=8, p=1).derive(password))
+sealed = box.encrypt(der, nonce).ciphertext
+body = json.dumps({"kdf": {"name": "scrypt", "params": {"N": 32768, "r": 8, "p": 1}, "salt": base64.b64encode(salt).decode()},
+                   "cipher": {"name": "nacl/secretbox", "nonce": base64.b64encode(nonce).decode()},
+                   "ciphertext": base64.b64encode(sealed).decode()}).encode()
+b64 = base64.b64encode(body).decode()
+with open("py.key", "w") as f:
+    f.write("-----BEGIN ENCRYPTED COSIGN PRIVATE KEY-----\n")
+    f.write("\n".join(b64[i:i + 64] for i in range(0, len(b64), 64)))
+    f.write("\n-----END ENCRYPTED COSIGN PRIVATE KEY-----\n")
+with open("py.pub", "wb") as f:
+    f.write(key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+"#;
+    let status = Command::new(&python)
+        .args(["-c", script, PASSWORD])
+        .current_dir(h)
+        .status()
+        .expect("the tools venv (cryptography, pynacl) is installed by .ci/run");
+    assert!(
+        status.success(),
+        "{python} needs cryptography and pynacl (.ci/run installs them)"
+    );
+    write_files(h, &[("blob.bin", "payload")]);
+    chiron(h)
+        .current_dir(h)
+        .env("CHIRON_PASSWORD", PASSWORD)
+        .args(["sign", "blob.bin", "--key", "py.key"])
+        .assert()
+        .success();
+    let signature = std::fs::read_to_string(h.join("blob.bin.sig")).unwrap();
+    assert!(openssl_verifies(
+        &h.join("py.pub"),
+        &h.join("blob.bin"),
+        &signature,
+        h
+    ));
+    chiron(h)
+        .current_dir(h)
+        .args(["verify", "blob.bin", "--key", "py.pub"])
+        .assert()
+        .success();
+}
+
+/// A wheelhouse of app 1.0 -> lib 2.0 for the host's Python on Linux, in `h/wh`.
+fn wheelhouse(h: &Path) -> TestIndex {
+    let index = TestIndex::start(PageFormat::Json, true);
+    index.add(&WheelSpec {
+        requires_dist: &["lib"],
+        ..WheelSpec::new("app", "1.0", "py3-none-any")
+    });
+    index.add(&WheelSpec::new("lib", "2.0", "py3-none-any"));
+    let output = chiron(h)
+        .current_dir(h)
+        .env("PIP_INDEX_URL", index.url())
+        .args([
+            "wheelhouse",
+            "app",
+            "--python",
+            &host_python(),
+            "--platform",
+            "linux-x86_64,linux-aarch64,windows-x86_64",
+            "--out",
+            "wh",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    index
+}
+
+fn host_python() -> String {
+    let output = Command::new("python3")
+        .args(["-c", "import sys; print('%d.%d' % sys.version_info[:2])"])
+        .output()
+        .expect("python3 is installed by .ci/run");
+    String::from_utf8(output.stdout).unwrap().trim().to_string()
+}
+
+fn build(h: &Path, wheelhouse: &str, out: &str, extra: &[&str]) -> String {
+    let output = chiron(h)
+        .current_dir(h)
+        .env("CHIRON_PASSWORD", PASSWORD)
+        .args(["airgap", "build", wheelhouse, "-o", out, "--json"])
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    report["sha256"].as_str().unwrap().to_string()
+}
+
+fn tar(args: &[&str], dir: &Path) {
+    let status = Command::new("tar")
+        .args(args)
+        .current_dir(dir)
+        .status()
+        .unwrap();
+    assert!(status.success(), "tar {args:?}");
+}
+
+/// Unpacks `bundle` into `dir`, applies `change`, packs it as `out`.
+fn tampered(h: &Path, bundle: &str, name: &str, change: impl FnOnce(&Path)) -> PathBuf {
+    let dir = h.join(format!("t-{name}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    tar(&["xzf", h.join(bundle).to_str().unwrap()], &dir);
+    change(&dir);
+    let out = h.join(format!("{name}.tar.gz"));
+    tar(&["czf", out.to_str().unwrap(), "."], &dir);
+    out
+}
+
+fn verify(h: &Path, path: &Path, key: &str) -> (i32, Value) {
+    let output = chiron(h)
+        .current_dir(h)
+        .arg("verify")
+        .arg(path)
+        .args(["--key", key, "--json"])
+        .output()
+        .unwrap();
+    (
+        output.status.code().unwrap(),
+        serde_json::from_slice(&output.stdout)
+            .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&output.stderr))),
+    )
+}
+
+fn kinds(report: &Value) -> Vec<(String, String)> {
+    report["report"]["problems"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no problems listed: {report:#}"))
+        .iter()
+        .map(|p| {
+            (
+                p["kind"].as_str().unwrap().to_string(),
+                p["path"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn bundles_are_reproducible_verified_and_install_offline() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let _index = wheelhouse(h);
+    keys(h);
+
+    // The same wheelhouse, in another folder, bundled later: the same bytes.
+    let first = build(h, "wh", "bundle.tar.gz", &["--key", "cosign.key"]);
+    let copy = h.join("elsewhere/wh");
+    std::fs::create_dir_all(&copy).unwrap();
+    for entry in std::fs::read_dir(h.join("wh")).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, copy.join(path.file_name().unwrap())).unwrap();
+    }
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let second = build(
+        h,
+        "elsewhere/wh",
+        "elsewhere/bundle.tar.gz",
+        &["--key", "cosign.key"],
+    );
+    assert_eq!(first, second, "byte-identical bundles");
+    assert_eq!(
+        std::fs::read(h.join("bundle.tar.gz")).unwrap(),
+        std::fs::read(h.join("elsewhere/bundle.tar.gz")).unwrap()
+    );
+    // SOURCE_DATE_EPOCH sets the entry times (and so the bytes).
+    let output = chiron(h)
+        .current_dir(h)
+        .env("SOURCE_DATE_EPOCH", "1700000000")
+        .args(["airgap", "build", "wh", "-o", "sde.tar.gz", "--unsigned"])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let listing = Command::new("tar")
+        .args(["tzvf", "sde.tar.gz"])
+        .current_dir(h)
+        .output()
+        .unwrap();
+    let listing = String::from_utf8_lossy(&listing.stdout);
+    assert!(listing.contains("2023-11-14"), "{listing}");
+    assert!(
+        listing.lines().all(|l| l.contains("0/0")),
+        "uid/gid 0: {listing}"
+    );
+
+    // Verified, signature and provenance included.
+    let (code, report) = verify(h, &h.join("bundle.tar.gz"), "cosign.pub");
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(report["report"]["signature_checked"], true);
+    assert_eq!(report["report"]["wheels_checked"], 2);
+
+    // The provenance: an in-toto statement with SLSA provenance, every
+    // file a subject, its DSSE signature checked by openssl over the PAE.
+    let unpacked = h.join("unpacked");
+    std::fs::create_dir(&unpacked).unwrap();
+    tar(
+        &["xzf", h.join("bundle.tar.gz").to_str().unwrap()],
+        &unpacked,
+    );
+    let envelope: Value =
+        serde_json::from_slice(&std::fs::read(unpacked.join("provenance.intoto.json")).unwrap())
+            .unwrap();
+    assert_eq!(envelope["payloadType"], "application/vnd.in-toto+json");
+    let payload = base64::engine::general_purpose::STANDARD
+        .decode(envelope["payload"].as_str().unwrap())
+        .unwrap();
+    let statement: Value = serde_json::from_slice(&payload).unwrap();
+    assert_eq!(statement["_type"], "https://in-toto.io/Statement/v1");
+    assert_eq!(statement["predicateType"], "https://slsa.dev/provenance/v1");
+    let subjects: Vec<&str> = statement["subject"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert!(subjects.contains(&"wheels/lib-2.0-py3-none-any.whl"));
+    assert!(subjects.contains(&"install.sh"));
+    let indexes =
+        statement["predicate"]["buildDefinition"]["externalParameters"]["indexes"].to_string();
+    assert!(indexes.contains("127.0.0.1"));
+    let mut pae = format!("DSSEv1 28 application/vnd.in-toto+json {} ", payload.len()).into_bytes();
+    pae.extend_from_slice(&payload);
+    std::fs::write(h.join("pae.bin"), &pae).unwrap();
+    assert!(openssl_verifies(
+        &h.join("cosign.pub"),
+        &h.join("pae.bin"),
+        envelope["signatures"][0]["sig"].as_str().unwrap(),
+        h
+    ));
+    // The unpacked folder verifies too, and so does the wheelhouse.
+    assert_eq!(verify(h, &unpacked, "cosign.pub").0, 0);
+    chiron(h)
+        .current_dir(h)
+        .args(["verify", "wh"])
+        .assert()
+        .success();
+
+    // install.sh into a fresh venv, no index anywhere, then pip check.
+    let venv = h.join("venv");
+    assert!(
+        Command::new("python3")
+            .arg("-m")
+            .arg("venv")
+            .arg(&venv)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let python = venv.join("bin/python");
+    let output = Command::new("sh")
+        .arg(unpacked.join("install.sh"))
+        .arg(&python)
+        .env_remove("PIP_FIND_LINKS")
+        .env("PIP_INDEX_URL", "http://127.0.0.1:9/simple")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let check = Command::new(&python)
+        .args(["-m", "pip", "check"])
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stdout)
+    );
+    let listed = Command::new(&python)
+        .args(["-m", "pip", "list", "--format=freeze"])
+        .output()
+        .unwrap();
+    let listed = String::from_utf8_lossy(&listed.stdout);
+    assert!(
+        listed.contains("app==1.0") && listed.contains("lib==2.0"),
+        "{listed}"
+    );
+
+    // chiron airgap install: verifies, then installs into a new venv.
+    chiron(h)
+        .current_dir(h)
+        .env("PIP_FIND_LINKS", "/nonexistent")
+        .args([
+            "airgap",
+            "install",
+            "bundle.tar.gz",
+            "--venv",
+            "venv2",
+            "--key",
+            "cosign.pub",
+        ])
+        .assert()
+        .success();
+    let listed = Command::new(h.join("venv2/bin/python"))
+        .args(["-m", "pip", "list", "--format=freeze"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&listed.stdout).contains("lib==2.0"));
+}
+
+#[test]
+fn every_kind_of_tampering_is_detected_and_named() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let _index = wheelhouse(h);
+    keys(h);
+    build(h, "wh", "bundle.tar.gz", &["--key", "cosign.key"]);
+    let wheel = "wheels/lib-2.0-py3-none-any.whl";
+
+    // A flipped byte in a wheel.
+    let flipped = tampered(h, "bundle.tar.gz", "flipped", |d| {
+        let path = d.join(wheel);
+        let mut bytes = std::fs::read(&path).unwrap();
+        let middle = bytes.len() / 2;
+        bytes[middle] ^= 1;
+        std::fs::write(&path, bytes).unwrap();
+    });
+    let (code, report) = verify(h, &flipped, "cosign.pub");
+    assert_eq!(code, 1);
+    let found = kinds(&report);
+    assert!(
+        found.contains(&("modified".into(), wheel.into())),
+        "{found:?}"
+    );
+    assert!(
+        found.contains(&("provenance".into(), wheel.into())),
+        "{found:?}"
+    );
+
+    // A file added; a file removed.
+    let added = tampered(h, "bundle.tar.gz", "added", |d| {
+        std::fs::write(d.join("wheels/evil-1.0-py3-none-any.whl"), b"PK").unwrap();
+    });
+    let found = kinds(&verify(h, &added, "cosign.pub").1);
+    assert!(
+        found.contains(&("added".into(), "wheels/evil-1.0-py3-none-any.whl".into())),
+        "{found:?}"
+    );
+    let removed = tampered(h, "bundle.tar.gz", "removed", |d| {
+        std::fs::remove_file(d.join("README.txt")).unwrap();
+    });
+    let found = kinds(&verify(h, &removed, "cosign.pub").1);
+    assert!(
+        found.contains(&("missing".into(), "README.txt".into())),
+        "{found:?}"
+    );
+
+    // The sums rewritten to match a changed file: only the signature can tell.
+    let resummed = tampered(h, "bundle.tar.gz", "resummed", |d| {
+        std::fs::write(d.join("README.txt"), "trust me\n").unwrap();
+        let sums = std::fs::read_to_string(d.join("SHA256SUMS")).unwrap();
+        let new_hash = support::index::sha256_hex(b"trust me\n");
+        let sums: String = sums
+            .lines()
+            .map(|l| {
+                if l.ends_with("  README.txt") {
+                    format!("{new_hash}  README.txt\n")
+                } else {
+                    format!("{l}\n")
+                }
+            })
+            .collect();
+        std::fs::write(d.join("SHA256SUMS"), sums).unwrap();
+    });
+    let found = kinds(&verify(h, &resummed, "cosign.pub").1);
+    assert!(
+        found.contains(&("signature".into(), "SHA256SUMS.sig".into())),
+        "{found:?}"
+    );
+
+    // A signature swapped for one made with another key.
+    chiron(h)
+        .current_dir(h)
+        .env("CHIRON_PASSWORD", "x")
+        .args(["keys", "generate", "--output-key-prefix", "other"])
+        .assert()
+        .success();
+    let swapped = tampered(h, "bundle.tar.gz", "swapped", |d| {
+        let sums = std::fs::read(d.join("SHA256SUMS")).unwrap();
+        std::fs::write(d.join("sums"), sums).unwrap();
+    });
+    // Sign the same SHA256SUMS with the other key and put it in.
+    let dir = h.join("t-swapped");
+    chiron(h)
+        .current_dir(&dir)
+        .env("CHIRON_PASSWORD", "x")
+        .args(["sign", "sums", "--key"])
+        .arg(h.join("other.key"))
+        .args(["--output-signature", "SHA256SUMS.sig"])
+        .assert()
+        .success();
+    std::fs::remove_file(dir.join("sums")).unwrap();
+    std::fs::remove_file(&swapped).unwrap();
+    tar(&["czf", swapped.to_str().unwrap(), "."], &dir);
+    let found = kinds(&verify(h, &swapped, "cosign.pub").1);
+    assert!(
+        found.contains(&("signature".into(), "SHA256SUMS.sig".into())),
+        "{found:?}"
+    );
+
+    // A wheel whose RECORD does not match its contents (re-zipped
+    // consistently with the sums): the RECORD check names the entry.
+    let doctored = tampered(h, "bundle.tar.gz", "doctored", |d| {
+        let path = d.join(wheel);
+        let script = "import sys, zipfile\nsrc = sys.argv[1]\nitems = [(i, zipfile.ZipFile(src).read(i.filename)) for i in zipfile.ZipFile(src).infolist()]\nwith zipfile.ZipFile(src, 'w') as z:\n    for info, data in items:\n        if info.filename.endswith('__init__.py'):\n            data = data + b'\\nimport os\\n'\n        z.writestr(info, data)\n";
+        assert!(
+            Command::new("python3")
+                .args(["-c", script])
+                .arg(&path)
+                .status()
+                .unwrap()
+                .success()
+        );
+    });
+    let found = kinds(&verify(h, &doctored, "cosign.pub").1);
+    assert!(
+        found.iter().any(|(k, p)| k == "record" && p == wheel),
+        "{found:?}"
+    );
+
+    // Nothing was installed from a tampered bundle.
+    chiron(h)
+        .current_dir(h)
+        .args(["airgap", "install"])
+        .arg(&flipped)
+        .args(["--venv", "never", "--key", "cosign.pub"])
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("nothing was installed"));
+    assert!(!h.join("never").exists());
+}
+
+#[test]
+fn malicious_archives_are_refused_before_anything_is_written() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let scratch = h.join("tmp");
+    std::fs::create_dir(&scratch).unwrap();
+    let make = r#"
+import io, sys, tarfile
+kind, out = sys.argv[1], sys.argv[2]
+with tarfile.open(out, "w:gz") as t:
+    def add(name, data=b"x", **kw):
+        info = tarfile.TarInfo(name)
+        info.size = len(data)
+        for k, v in kw.items():
+            setattr(info, k, v)
+        t.addfile(info, io.BytesIO(data))
+    add("manifest.json", b"{}")
+    if kind == "traversal":
+        add("../../escaped.txt")
+    elif kind == "absolute":
+        add("/tmp/chiron-absolute.txt")
+    elif kind == "symlink":
+        info = tarfile.TarInfo("wheels/link")
+        info.type = tarfile.SYMTYPE
+        info.linkname = "../../../etc/passwd"
+        t.addfile(info)
+    elif kind == "device":
+        info = tarfile.TarInfo("dev")
+        info.type = tarfile.CHRTYPE
+        t.addfile(info)
+    elif kind == "bomb":
+        add("zeros.bin", b"\0" * (8 * 1024 * 1024))
+"#;
+    for (kind, message) in [
+        ("traversal", "unsafe path"),
+        ("absolute", "unsafe path"),
+        ("symlink", "symbolic link"),
+        ("device", "device"),
+        ("bomb", "decompression bomb"),
+    ] {
+        let archive = h.join(format!("{kind}.tar.gz"));
+        assert!(
+            Command::new("python3")
+                .args(["-c", make, kind])
+                .arg(&archive)
+                .status()
+                .unwrap()
+                .success()
+        );
+        chiron(h)
+            .current_dir(h)
+            .env("TMPDIR", &scratch)
+            .arg("verify")
+            .arg(&archive)
+            .args(["--max-size", "1000000"])
+            .assert()
+            .code(1)
+            .stderr(predicates::str::contains(message));
+        chiron(h)
+            .current_dir(h)
+            .env("TMPDIR", &scratch)
+            .args(["airgap", "install"])
+            .arg(&archive)
+            .args(["--venv", "never", "--max-size", "1000000"])
+            .assert()
+            .code(1)
+            .stderr(predicates::str::contains(message));
+        assert!(!h.join("never").exists(), "{kind}");
+        let left: Vec<_> = std::fs::read_dir(&scratch).unwrap().collect();
+        assert!(left.is_empty(), "{kind}: {left:?}");
+        assert!(!h.join("escaped.txt").exists() && !Path::new("/tmp/chiron-absolute.txt").exists());
+    }
+}
