@@ -681,3 +681,306 @@ with tarfile.open(out, "w:gz") as t:
         assert!(!h.join("escaped.txt").exists() && !Path::new("/tmp/chiron-absolute.txt").exists());
     }
 }
+
+/// A real registry (Debian's docker-registry, installed by .ci/run) on a
+/// free port of 127.0.0.1, for as long as the guard lives.
+struct RealRegistry {
+    child: std::process::Child,
+    address: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for RealRegistry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_registry() -> RealRegistry {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let address = format!("127.0.0.1:{port}");
+    let config = dir.path().join("config.yml");
+    std::fs::write(
+        &config,
+        format!(
+            "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {address}\n",
+            dir.path().join("data").display()
+        ),
+    )
+    .unwrap();
+    let binary =
+        std::env::var("CHIRON_TEST_REGISTRY").unwrap_or_else(|_| "/usr/bin/docker-registry".into());
+    let child = Command::new(&binary)
+        .arg("serve")
+        .arg(&config)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| {
+            panic!("{binary} (Debian's docker-registry, installed by .ci/run): {e}")
+        });
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(&address).is_ok() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    RealRegistry {
+        child,
+        address,
+        _dir: dir,
+    }
+}
+
+#[test]
+fn bundles_travel_through_a_real_registry_and_an_oci_layout() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let _index = wheelhouse(h);
+    keys(h);
+    build(h, "wh", "bundle.tar.gz", &["--key", "cosign.key"]);
+    chiron(h)
+        .current_dir(h)
+        .env("CHIRON_PASSWORD", PASSWORD)
+        .args(["sign", "bundle.tar.gz", "--key", "cosign.key"])
+        .assert()
+        .success();
+    let registry = start_registry();
+    let target = format!("oci://{}/team/bundle:1.0", registry.address);
+    let output = chiron(h)
+        .current_dir(h)
+        .args(["airgap", "push", "bundle.tar.gz", &target, "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let pushed: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        pushed["layers"],
+        serde_json::json!(["bundle.tar.gz", "sbom.cdx.json", "bundle.tar.gz.sig"])
+    );
+
+    // A second client, ORAS (Python), pulls what chiron pushed.
+    let python = std::env::var("CHIRON_TEST_TOOLS_PYTHON").unwrap_or_else(|_| "python3".into());
+    let oras_dir = h.join("oras");
+    let script = "import sys, oras.client\nc = oras.client.OrasClient(hostname=sys.argv[1], insecure=True)\nprint(c.pull(target=sys.argv[2], outdir=sys.argv[3]))\n";
+    let output = Command::new(&python)
+        .args([
+            "-c",
+            script,
+            &registry.address,
+            &format!("{}/team/bundle:1.0", registry.address),
+        ])
+        .arg(&oras_dir)
+        .output()
+        .expect("the tools venv (oras) is installed by .ci/run");
+    assert!(
+        output.status.success(),
+        "oras: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        std::fs::read(oras_dir.join("bundle.tar.gz")).unwrap(),
+        std::fs::read(h.join("bundle.tar.gz")).unwrap()
+    );
+    assert!(oras_dir.join("sbom.cdx.json").is_file());
+
+    // chiron pulls it back, and it verifies.
+    chiron(h)
+        .current_dir(h)
+        .args(["airgap", "pull", &target, "-o", "pulled"])
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("chiron verify"));
+    assert_eq!(
+        verify(h, &h.join("pulled/bundle.tar.gz"), "cosign.pub").0,
+        0
+    );
+    chiron(h)
+        .current_dir(h)
+        .args([
+            "verify",
+            "pulled/bundle.tar.gz",
+            "--key",
+            "cosign.pub",
+            "--signature",
+            "pulled/bundle.tar.gz.sig",
+        ])
+        .assert()
+        .success();
+
+    // An OCI image layout, for a transfer with no registry at all.
+    chiron(h)
+        .current_dir(h)
+        .args([
+            "airgap",
+            "push",
+            "bundle.tar.gz",
+            "--oci-layout",
+            "layout",
+            "--tag",
+            "1.0",
+        ])
+        .assert()
+        .success();
+    let index: Value =
+        serde_json::from_slice(&std::fs::read(h.join("layout/index.json")).unwrap()).unwrap();
+    assert_eq!(
+        index["manifests"][0]["annotations"]["org.opencontainers.image.ref.name"],
+        "1.0"
+    );
+    assert!(h.join("layout/oci-layout").is_file());
+    chiron(h)
+        .current_dir(h)
+        .args([
+            "airgap",
+            "pull",
+            "--oci-layout",
+            "layout",
+            "--tag",
+            "1.0",
+            "-o",
+            "from-layout",
+        ])
+        .assert()
+        .success();
+    assert_eq!(
+        std::fs::read(h.join("from-layout/bundle.tar.gz")).unwrap(),
+        std::fs::read(h.join("bundle.tar.gz")).unwrap()
+    );
+    // A changed blob in the layout is caught by its digest.
+    let blobs = h.join("layout/blobs/sha256");
+    let bundle_digest =
+        support::index::sha256_hex(&std::fs::read(h.join("bundle.tar.gz")).unwrap());
+    std::fs::write(blobs.join(&bundle_digest), b"tampered").unwrap();
+    chiron(h)
+        .current_dir(h)
+        .args([
+            "airgap",
+            "pull",
+            "--oci-layout",
+            "layout",
+            "--tag",
+            "1.0",
+            "-o",
+            "bad",
+        ])
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("does not match its digest"));
+
+    // A registry that is not there is named.
+    chiron(h)
+        .current_dir(h)
+        .args([
+            "airgap",
+            "pull",
+            &support::closed_port_url("/team/bundle:1.0").replace("http://", "oci://"),
+            "-o",
+            "x",
+        ])
+        .assert()
+        .code(1);
+}
+
+/// A registry that wants a bearer token, given for the docker config's
+/// credentials: chiron follows the challenge.
+#[test]
+fn registry_credentials_come_from_the_docker_config() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let payload = b"bundle bytes".to_vec();
+    let digest = format!("sha256:{}", support::index::sha256_hex(&payload));
+    let manifest = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "artifactType": "application/vnd.chiron.bundle.v1",
+        "config": { "mediaType": "application/vnd.oci.empty.v1+json", "digest": format!("sha256:{}", support::index::sha256_hex(b"{}")), "size": 2 },
+        "layers": [{ "mediaType": "application/vnd.chiron.bundle.v1.tar+gzip", "digest": digest, "size": payload.len(),
+                     "annotations": { "org.opencontainers.image.title": "bundle.tar.gz" } }],
+    })
+    .to_string();
+    let port = std::sync::Arc::new(std::sync::atomic::AtomicU16::new(0));
+    let seen_port = port.clone();
+    let (blob_digest, blob) = (digest.clone(), payload.clone());
+    let server = support::HttpServer::start(move |request| {
+        let port = seen_port.load(std::sync::atomic::Ordering::SeqCst);
+        if request.path.starts_with("/token") {
+            // user:secret
+            return if request.header("authorization") == Some("Basic dXNlcjpzZWNyZXQ=") {
+                support::Response::new(200, "application/json", r#"{"token": "t0k3n"}"#)
+            } else {
+                support::Response::new(401, "application/json", "{}")
+            };
+        }
+        if request.header("authorization") != Some("Bearer t0k3n") {
+            let mut response = support::Response::new(401, "application/json", "{}");
+            response.headers.push((
+                "WWW-Authenticate".into(),
+                format!("Bearer realm=\"http://127.0.0.1:{port}/token\",service=\"test\",scope=\"repository:team/bundle:pull\""),
+            ));
+            return response;
+        }
+        if request.path == "/v2/team/bundle/manifests/1.0" {
+            return support::Response::new(
+                200,
+                "application/vnd.oci.image.manifest.v1+json",
+                manifest.clone(),
+            );
+        }
+        if request.path == format!("/v2/team/bundle/blobs/{blob_digest}") {
+            return support::Response::new(200, "application/octet-stream", blob.clone());
+        }
+        support::Response::new(404, "application/json", "{}")
+    });
+    port.store(server.port, std::sync::atomic::Ordering::SeqCst);
+    let registry = format!("127.0.0.1:{}", server.port);
+    write_files(
+        h,
+        &[(
+            "docker/config.json",
+            &format!(r#"{{"auths": {{"{registry}": {{"auth": "dXNlcjpzZWNyZXQ="}}}}}}"#),
+        )],
+    );
+    chiron(h)
+        .current_dir(h)
+        .env("DOCKER_CONFIG", h.join("docker"))
+        .args([
+            "airgap",
+            "pull",
+            &format!("oci://{registry}/team/bundle:1.0"),
+            "-o",
+            "out",
+        ])
+        .assert()
+        .success();
+    assert_eq!(std::fs::read(h.join("out/bundle.tar.gz")).unwrap(), payload);
+    let tokens = server
+        .requests()
+        .iter()
+        .filter(|r| r.path.starts_with("/token"))
+        .count();
+    assert_eq!(tokens, 1, "one token for the whole pull");
+    // Without credentials, the registry's refusal is named.
+    chiron(h)
+        .current_dir(h)
+        .args([
+            "airgap",
+            "pull",
+            &format!("oci://{registry}/team/bundle:1.0"),
+            "-o",
+            "out2",
+        ])
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("token request: HTTP 401"));
+}

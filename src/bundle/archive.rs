@@ -178,3 +178,22 @@ pub fn unpack(archive: &Path, dest: &Path, max_bytes: u64) -> Result<Vec<PathBuf
     std::fs::rename(staging.keep(), dest).map_err(|e| io(format!("{}: {e}", dest.display())))?;
     Ok(seen.into_iter().collect())
 }
+
+/// The bytes of one regular file of a tar.gz (at most `max_bytes`),
+/// read without unpacking anything else.
+pub fn read_entry(archive: &Path, name: &str, max_bytes: u64) -> std::io::Result<Option<Vec<u8>>> {
+    let file = std::fs::File::open(archive)?;
+    let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(file));
+    for entry in tar.entries()? {
+        let entry = entry?;
+        let path = entry.path()?.into_owned();
+        if entry.header().entry_type().is_file()
+            && safe_relative(&path).is_some_and(|p| p == Path::new(name))
+        {
+            let mut bytes = Vec::new();
+            entry.take(max_bytes).read_to_end(&mut bytes)?;
+            return Ok(Some(bytes));
+        }
+    }
+    Ok(None)
+}

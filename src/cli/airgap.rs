@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context as _, Result};
 use clap::{Args, Subcommand};
+use tracing::Instrument;
 
 use super::keys::{load_private_key, load_public_key, verify_bundle};
 use super::{Context, Exit, UsageError, style};
@@ -14,6 +15,46 @@ pub enum AirgapCommand {
     Build(BuildArgs),
     /// Verify a bundle, then install it into a Python environment offline.
     Install(InstallArgs),
+    /// Push a bundle to an OCI registry (or an OCI image layout folder).
+    Push(PushArgs),
+    /// Pull a bundle from an OCI registry (or an OCI image layout folder).
+    Pull(PullArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PushArgs {
+    pub bundle: PathBuf,
+    /// oci://REGISTRY/REPOSITORY:TAG
+    #[arg(required_unless_present = "oci_layout")]
+    pub target: Option<String>,
+    /// Write an OCI image layout in this folder instead of pushing.
+    #[arg(long, value_name = "DIR", conflicts_with = "target")]
+    pub oci_layout: Option<PathBuf>,
+    /// The tag inside --oci-layout.
+    #[arg(long, default_value = "latest", requires = "oci_layout")]
+    pub tag: String,
+    /// Talk HTTP, not HTTPS, to the registry (always so for localhost).
+    #[arg(long)]
+    pub plain_http: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PullArgs {
+    /// oci://REGISTRY/REPOSITORY:TAG (or @sha256:DIGEST)
+    #[arg(required_unless_present = "oci_layout")]
+    pub source: Option<String>,
+    /// Read from an OCI image layout folder instead of a registry.
+    #[arg(long, value_name = "DIR", conflicts_with = "source")]
+    pub oci_layout: Option<PathBuf>,
+    /// The tag inside --oci-layout.
+    #[arg(long, default_value = "latest", requires = "oci_layout")]
+    pub tag: String,
+    /// Where to write the pulled files.
+    #[arg(long, short = 'o', default_value = ".", value_name = "DIR")]
+    pub output: PathBuf,
+    /// Talk HTTP, not HTTPS, to the registry (always so for localhost).
+    #[arg(long)]
+    pub plain_http: bool,
 }
 
 impl AirgapCommand {
@@ -21,6 +62,8 @@ impl AirgapCommand {
         match self {
             AirgapCommand::Build(_) => "airgap build",
             AirgapCommand::Install(_) => "airgap install",
+            AirgapCommand::Push(_) => "airgap push",
+            AirgapCommand::Pull(_) => "airgap pull",
         }
     }
 }
@@ -71,7 +114,120 @@ pub async fn run(command: AirgapCommand, ctx: &Context) -> Result<Exit> {
     match command {
         AirgapCommand::Build(args) => build(args, ctx),
         AirgapCommand::Install(args) => install(args, ctx),
+        AirgapCommand::Push(args) => push(args, ctx).await,
+        AirgapCommand::Pull(args) => pull(args, ctx).await,
     }
+}
+
+fn registry(
+    ctx: &Context,
+    reference: &chiron::oci::Reference,
+    plain_http: bool,
+) -> Result<chiron::oci::Registry> {
+    let loaded = ctx.require_config()?;
+    let client = super::scan::advisory_client(loaded)?;
+    let docker_config = ctx.env.get("DOCKER_CONFIG").map(PathBuf::from);
+    let home = ctx.env.get("HOME").map(PathBuf::from);
+    let credentials = chiron::oci::docker_credentials(
+        &reference.registry,
+        docker_config.as_deref(),
+        home.as_deref(),
+    );
+    Ok(chiron::oci::Registry::new(
+        client,
+        reference.clone(),
+        plain_http,
+        credentials,
+    ))
+}
+
+async fn push(args: PushArgs, ctx: &Context) -> Result<Exit> {
+    let bundle = ctx.cwd.join(&args.bundle);
+    let sbom =
+        chiron::bundle::archive::read_entry(&bundle, "sbom.cdx.json", 256 << 20).map_err(|e| {
+            UsageError {
+                message: format!("{} is not a readable bundle: {e}", bundle.display()),
+                hint: "build one with `chiron airgap build`".into(),
+            }
+        })?;
+    let created = super::sbom::source_date_epoch(ctx)?.map(chiron::sbom::rfc3339);
+    let artifact = chiron::oci::Artifact::from_bundle(&bundle, sbom, created)?;
+    let (place, digest) = match (&args.oci_layout, &args.target) {
+        (Some(dir), _) => {
+            let dir = ctx.cwd.join(dir);
+            let digest = artifact.write_layout(&dir, &args.tag)?;
+            (format!("{}:{}", dir.display(), args.tag), digest)
+        }
+        (None, Some(target)) => {
+            let reference = chiron::oci::Reference::parse(target)?;
+            let mut registry = registry(ctx, &reference, args.plain_http)?;
+            let digest = registry
+                .push(&artifact)
+                .instrument(tracing::info_span!("airgap.push", registry = %reference.registry))
+                .await?;
+            (target.clone(), digest)
+        }
+        (None, None) => unreachable!("clap requires a target or --oci-layout"),
+    };
+    if ctx.out.json {
+        ctx.out.json(&serde_json::json!({ "pushed": place, "digest": digest, "layers": artifact.layers.iter().map(|l| &l.2).collect::<Vec<_>>() }))?;
+    } else {
+        ctx.out.text(&format!(
+            "{}pushed{:#} {place}
+digest {digest}
+",
+            style::OK,
+            style::OK
+        ))?;
+    }
+    Ok(Exit::Ok)
+}
+
+async fn pull(args: PullArgs, ctx: &Context) -> Result<Exit> {
+    let files = match (&args.oci_layout, &args.source) {
+        (Some(dir), _) => chiron::oci::read_layout(&ctx.cwd.join(dir), &args.tag)?,
+        (None, Some(source)) => {
+            let reference = chiron::oci::Reference::parse(source)?;
+            let mut registry = registry(ctx, &reference, args.plain_http)?;
+            registry
+                .pull()
+                .instrument(tracing::info_span!("airgap.pull", registry = %reference.registry))
+                .await?
+        }
+        (None, None) => unreachable!("clap requires a source or --oci-layout"),
+    };
+    let out = ctx.cwd.join(&args.output);
+    std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
+    for (name, bytes) in &files {
+        let path = out.join(name);
+        chiron::atomic::write_file(&path, bytes, chiron::atomic::Overwrite::Replace)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    if ctx.out.json {
+        ctx.out.json(
+            &serde_json::json!({ "files": files.keys().collect::<Vec<_>>(), "output": out }),
+        )?;
+    } else {
+        let names: Vec<&str> = files.keys().map(String::as_str).collect();
+        ctx.out.text(&format!(
+            "{}pulled{:#} {} into {}
+check it before use: chiron verify {} --key cosign.pub
+",
+            style::OK,
+            style::OK,
+            names.join(", "),
+            out.display(),
+            out.join(
+                names
+                    .iter()
+                    .find(|n| n.ends_with(".tar.gz"))
+                    .copied()
+                    .unwrap_or("bundle.tar.gz")
+            )
+            .display()
+        ))?;
+    }
+    Ok(Exit::Ok)
 }
 
 fn build(args: BuildArgs, ctx: &Context) -> Result<Exit> {
