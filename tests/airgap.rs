@@ -984,3 +984,156 @@ fn registry_credentials_come_from_the_docker_config() {
         .code(1)
         .stderr(predicates::str::contains("token request: HTTP 401"));
 }
+
+const IDENTITY: &str = "https://github.com/acme/app/.github/workflows/release.yml@refs/tags/v1.0";
+const ISSUER: &str = "https://token.actions.githubusercontent.com";
+
+fn sigstore_verify(
+    h: &Path,
+    artifact: &str,
+    bundle: &str,
+    root: &str,
+    identity: &str,
+    issuer: &str,
+) -> assert_cmd::assert::Assert {
+    chiron(h)
+        .current_dir(h)
+        .args([
+            "verify",
+            artifact,
+            "--bundle",
+            bundle,
+            "--trusted-root",
+            root,
+            "--certificate-identity",
+            identity,
+            "--certificate-oidc-issuer",
+            issuer,
+        ])
+        .assert()
+}
+
+/// Keyless signatures: a Sigstore bundle verified offline against a trusted
+/// root, here of a private instance built by Python's cryptography.
+#[test]
+fn sigstore_bundles_verify_offline_against_a_trusted_root() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    write_files(h, &[("artifact.whl", "the released bytes")]);
+    let python = std::env::var("CHIRON_TEST_TOOLS_PYTHON").unwrap_or_else(|_| "python3".into());
+    let maker = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/sigstore/make_instance.py");
+    let output = Command::new(&python)
+        .arg(&maker)
+        .arg(h)
+        .arg(h.join("artifact.whl"))
+        .output()
+        .expect("the tools venv (cryptography) is installed by .ci/run");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    sigstore_verify(
+        h,
+        "artifact.whl",
+        "artifact.sigstore.json",
+        "trusted_root.json",
+        IDENTITY,
+        ISSUER,
+    )
+    .success()
+    .stdout(predicates::str::contains(format!("signed by {IDENTITY}")));
+
+    // Another signer, another issuer, another trust root, another artifact.
+    sigstore_verify(
+        h,
+        "artifact.whl",
+        "artifact.sigstore.json",
+        "trusted_root.json",
+        "https://github.com/evil/app/.github/workflows/x.yml@refs/heads/main",
+        ISSUER,
+    )
+    .code(1)
+    .stderr(predicates::str::contains(
+        "signed by https://github.com/acme/app",
+    ));
+    sigstore_verify(
+        h,
+        "artifact.whl",
+        "artifact.sigstore.json",
+        "trusted_root.json",
+        IDENTITY,
+        "https://accounts.google.com",
+    )
+    .code(1)
+    .stderr(predicates::str::contains("issued by"));
+    sigstore_verify(
+        h,
+        "artifact.whl",
+        "artifact.sigstore.json",
+        "other_root.json",
+        IDENTITY,
+        ISSUER,
+    )
+    .code(1)
+    .stderr(predicates::str::contains(
+        "does not chain to the trusted root",
+    ));
+    write_files(h, &[("artifact.whl", "other bytes")]);
+    sigstore_verify(
+        h,
+        "artifact.whl",
+        "artifact.sigstore.json",
+        "trusted_root.json",
+        IDENTITY,
+        ISSUER,
+    )
+    .code(1)
+    .stderr(predicates::str::contains("another artifact"));
+    write_files(h, &[("artifact.whl", "the released bytes")]);
+
+    // A forged log promise, and a log the trusted root does not know.
+    let bundle: Value =
+        serde_json::from_slice(&std::fs::read(h.join("artifact.sigstore.json")).unwrap()).unwrap();
+    let mut forged = bundle.clone();
+    forged["verificationMaterial"]["tlogEntries"][0]["integratedTime"] = Value::from("1700000001");
+    std::fs::write(h.join("forged.json"), forged.to_string()).unwrap();
+    sigstore_verify(
+        h,
+        "artifact.whl",
+        "forged.json",
+        "trusted_root.json",
+        IDENTITY,
+        ISSUER,
+    )
+    .code(1)
+    .stderr(predicates::str::contains("signed entry timestamp"));
+    let mut other_log: Value =
+        serde_json::from_slice(&std::fs::read(h.join("trusted_root.json")).unwrap()).unwrap();
+    other_log["tlogs"][0]["logId"]["keyId"] = Value::from("b3RoZXIgbG9n");
+    std::fs::write(h.join("other_log.json"), other_log.to_string()).unwrap();
+    sigstore_verify(
+        h,
+        "artifact.whl",
+        "artifact.sigstore.json",
+        "other_log.json",
+        IDENTITY,
+        ISSUER,
+    )
+    .code(1)
+    .stderr(predicates::str::contains(
+        "log the trusted root does not name",
+    ));
+    // Not a bundle at all: a usage error.
+    sigstore_verify(
+        h,
+        "artifact.whl",
+        "artifact.whl",
+        "trusted_root.json",
+        IDENTITY,
+        ISSUER,
+    )
+    .code(2)
+    .stderr(predicates::str::contains("not a Sigstore bundle"));
+}

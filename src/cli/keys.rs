@@ -55,6 +55,20 @@ pub struct VerifyArgs {
     /// Refuse a bundle that expands to more than this many bytes.
     #[arg(long, value_name = "BYTES", default_value_t = chiron::bundle::archive::MAX_EXPANDED_BYTES)]
     pub max_size: u64,
+    /// A Sigstore bundle (keyless signature, e.g. from CI) of the file,
+    /// verified offline against --trusted-root.
+    #[arg(long, value_name = "FILE", requires_all = ["trusted_root", "certificate_identity", "certificate_oidc_issuer"], conflicts_with_all = ["key", "signature"])]
+    pub bundle: Option<PathBuf>,
+    /// The Sigstore trusted root (trusted_root.json) to verify --bundle with.
+    #[arg(long, value_name = "FILE")]
+    pub trusted_root: Option<PathBuf>,
+    /// The identity the signing certificate must name (a workflow URI or
+    /// an e-mail address), exactly.
+    #[arg(long, value_name = "ID")]
+    pub certificate_identity: Option<String>,
+    /// The OIDC issuer the signing certificate must name, exactly.
+    #[arg(long, value_name = "URL")]
+    pub certificate_oidc_issuer: Option<String>,
 }
 
 /// The password of a private key: `CHIRON_PASSWORD`, else
@@ -304,7 +318,54 @@ pub fn verify_bundle(
     Ok((scratch, dir, report))
 }
 
+fn verify_sigstore(args: &VerifyArgs, ctx: &Context, bundle: &Path) -> Result<Exit> {
+    let path = ctx.cwd.join(&args.path);
+    let read = |p: &Path| {
+        std::fs::read(p).map_err(|e| UsageError {
+            message: format!("cannot read {}: {e}", p.display()),
+            hint: "check the path".into(),
+        })
+    };
+    let artifact = read(&path)?;
+    let bundle_text = String::from_utf8_lossy(&read(&ctx.cwd.join(bundle))?).into_owned();
+    let root_path = ctx
+        .cwd
+        .join(args.trusted_root.as_ref().expect("clap requires it"));
+    let root =
+        chiron::sign::sigstore::TrustedRoot::parse(&String::from_utf8_lossy(&read(&root_path)?))?;
+    let expected = chiron::sign::sigstore::Expected {
+        identity: args
+            .certificate_identity
+            .as_deref()
+            .expect("clap requires it"),
+        issuer: args
+            .certificate_oidc_issuer
+            .as_deref()
+            .expect("clap requires it"),
+    };
+    let signer = chiron::sign::sigstore::verify_bundle(&bundle_text, &artifact, &root, &expected)?;
+    if ctx.out.json {
+        ctx.out
+            .json(&serde_json::json!({ "file": path, "verified": true, "signer": signer }))?;
+    } else {
+        ctx.out.text(&format!(
+            "{}verified{:#}: {} signed by {} ({}), logged at index {} on {}\n",
+            style::OK,
+            style::OK,
+            path.display(),
+            signer.identity,
+            signer.issuer,
+            signer.log_index,
+            chiron::sbom::rfc3339(signer.integrated_time)
+        ))?;
+    }
+    Ok(Exit::Ok)
+}
+
 pub fn verify(args: VerifyArgs, ctx: &Context) -> Result<Exit> {
+    if let Some(bundle) = &args.bundle {
+        return verify_sigstore(&args, ctx, bundle);
+    }
     let path = ctx.cwd.join(&args.path);
     let key = load_public_key(ctx, &args.key)?;
     let name = path.display().to_string();

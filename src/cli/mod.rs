@@ -255,6 +255,9 @@ pub fn exit_for(error: &anyhow::Error) -> Exit {
                 .is_some_and(|e| !matches!(e, chiron::sign::SignError::BadSignature(_)))
             || cause.is::<chiron::bundle::BundleError>()
             || cause
+                .downcast_ref::<chiron::sign::sigstore::SigstoreError>()
+                .is_some_and(|e| matches!(e, chiron::sign::sigstore::SigstoreError::Format(_)))
+            || cause
                 .downcast_ref::<chiron::oci::OciError>()
                 .is_some_and(|e| matches!(e, chiron::oci::OciError::Reference(_)))
             || cause
@@ -294,6 +297,8 @@ fn hint_for(error: &anyhow::Error) -> Option<String> {
         } else if let Some(e) = cause.downcast_ref::<chiron::bundle::archive::ArchiveError>() {
             Some(e.hint())
         } else if let Some(e) = cause.downcast_ref::<chiron::oci::OciError>() {
+            Some(e.hint())
+        } else if let Some(e) = cause.downcast_ref::<chiron::sign::sigstore::SigstoreError>() {
             Some(e.hint())
         } else if let Some(e) = cause.downcast_ref::<chiron::index::client::IndexError>() {
             e.hint()

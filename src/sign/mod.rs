@@ -16,6 +16,7 @@
 //! use.
 
 pub mod dsse;
+pub mod sigstore;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;

@@ -1,0 +1,119 @@
+"""A private Sigstore instance for the tests, made with Python's
+cryptography: a root and an intermediate CA issuing a Fulcio-style
+code-signing certificate (SAN URI, OIDC issuer extension), a Rekor-style
+log key, and, for an artifact, the Sigstore bundle (v0.3, message
+signature) with a hashedrekord entry, its signed entry timestamp and a
+one-leaf inclusion proof. Writes trusted_root.json, artifact.sigstore.json
+and other_root.json (a root of another instance) in the given folder."""
+
+import base64
+import datetime
+import hashlib
+import json
+import sys
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+out, artifact_path = sys.argv[1], sys.argv[2]
+IDENTITY = "https://github.com/acme/app/.github/workflows/release.yml@refs/tags/v1.0"
+ISSUER = "https://token.actions.githubusercontent.com"
+T = 1700000000
+when = datetime.datetime.fromtimestamp(T, datetime.timezone.utc)
+b64 = lambda b: base64.b64encode(b).decode()
+
+
+def name(cn):
+    return x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "test.invalid"), x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+
+
+def ca(cn, key, issuer_name, issuer_key, path_length):
+    return (
+        x509.CertificateBuilder()
+        .subject_name(name(cn)).issuer_name(issuer_name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(when - datetime.timedelta(days=365)).not_valid_after(when + datetime.timedelta(days=3650))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=path_length), critical=True)
+        .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
+        .sign(issuer_key, hashes.SHA384())
+    )
+
+
+def instance():
+    root_key = ec.generate_private_key(ec.SECP384R1())
+    root = ca("root", root_key, name("root"), root_key, 1)
+    mid_key = ec.generate_private_key(ec.SECP384R1())
+    mid = ca("intermediate", mid_key, root.subject, root_key, 0)
+    return root, mid, mid_key
+
+
+root, mid, mid_key = instance()
+leaf_key = ec.generate_private_key(ec.SECP256R1())
+issuer_ext = b"\x0c" + bytes([len(ISSUER)]) + ISSUER.encode()
+leaf = (
+    x509.CertificateBuilder()
+    .subject_name(x509.Name([])).issuer_name(mid.subject).public_key(leaf_key.public_key())
+    .serial_number(x509.random_serial_number())
+    .not_valid_before(when - datetime.timedelta(seconds=60)).not_valid_after(when + datetime.timedelta(minutes=10))
+    .add_extension(x509.SubjectAlternativeName([x509.UniformResourceIdentifier(IDENTITY)]), critical=True)
+    .add_extension(x509.KeyUsage(True, False, False, False, False, False, False, False, False), critical=True)
+    .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CODE_SIGNING]), critical=False)
+    .add_extension(x509.UnrecognizedExtension(x509.ObjectIdentifier("1.3.6.1.4.1.57264.1.8"), issuer_ext), critical=False)
+    .sign(mid_key, hashes.SHA384())
+)
+leaf_der = leaf.public_bytes(serialization.Encoding.DER)
+leaf_pem = leaf.public_bytes(serialization.Encoding.PEM)
+
+artifact = open(artifact_path, "rb").read()
+digest = hashlib.sha256(artifact).digest()
+signature = leaf_key.sign(artifact, ec.ECDSA(hashes.SHA256()))
+
+log_key = ec.generate_private_key(ec.SECP256R1())
+log_spki = log_key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+log_id = hashlib.sha256(log_spki).digest()
+body = json.dumps({
+    "apiVersion": "0.0.1", "kind": "hashedrekord",
+    "spec": {"data": {"hash": {"algorithm": "sha256", "value": digest.hex()}},
+             "signature": {"content": b64(signature), "publicKey": {"content": b64(leaf_pem)}}},
+}, separators=(",", ":")).encode()
+set_payload = json.dumps({"body": b64(body), "integratedTime": T, "logID": log_id.hex(), "logIndex": 0},
+                         separators=(",", ":"), sort_keys=True).encode()
+set_signature = log_key.sign(set_payload, ec.ECDSA(hashes.SHA256()))
+leaf_hash = hashlib.sha256(b"\x00" + body).digest()
+
+bundle = {
+    "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
+    "verificationMaterial": {
+        "certificate": {"rawBytes": b64(leaf_der)},
+        "tlogEntries": [{
+            "logIndex": "0", "logId": {"keyId": b64(log_id)},
+            "kindVersion": {"kind": "hashedrekord", "version": "0.0.1"},
+            "integratedTime": str(T),
+            "inclusionPromise": {"signedEntryTimestamp": b64(set_signature)},
+            "inclusionProof": {"logIndex": "0", "rootHash": b64(leaf_hash), "treeSize": "1", "hashes": []},
+            "canonicalizedBody": b64(body),
+        }],
+    },
+    "messageSignature": {"messageDigest": {"algorithm": "SHA2_256", "digest": b64(digest)}, "signature": b64(signature)},
+}
+
+
+def trusted_root(root, mid):
+    chain = [{"rawBytes": b64(c.public_bytes(serialization.Encoding.DER))} for c in (mid, root)]
+    return {
+        "mediaType": "application/vnd.dev.sigstore.trustedroot+json;version=0.1",
+        "tlogs": [{"baseUrl": "https://rekor.test.invalid", "hashAlgorithm": "SHA2_256",
+                   "publicKey": {"rawBytes": b64(log_spki), "keyDetails": "PKIX_ECDSA_P256_SHA_256", "validFor": {"start": "2023-01-01T00:00:00Z"}},
+                   "logId": {"keyId": b64(log_id)}}],
+        "certificateAuthorities": [{"subject": {"organization": "test.invalid", "commonName": "root"}, "uri": "https://fulcio.test.invalid",
+                                    "certChain": {"certificates": chain}, "validFor": {"start": "2023-01-01T00:00:00Z"}}],
+        "ctlogs": [], "timestampAuthorities": [],
+    }
+
+
+json.dump(trusted_root(root, mid), open(f"{out}/trusted_root.json", "w"), indent=1)
+other_root, other_mid, _ = instance()
+json.dump(trusted_root(other_root, other_mid), open(f"{out}/other_root.json", "w"), indent=1)
+json.dump(bundle, open(f"{out}/artifact.sigstore.json", "w"), indent=1)
