@@ -155,38 +155,13 @@ pub fn render_pylock(manifest: &Manifest, targets: &[Target]) -> String {
                 .values()
                 .filter_map(|u| files.get(u.file.as_str()))
                 .find(|f| is_sdist(&f.filename))
-                .map(|f| {
-                    toml::Value::try_from(LockedWheel {
-                        name: Some(f.filename.clone()),
-                        url: Some(f.url.clone()),
-                        path: None,
-                        size: Some(f.size),
-                        hashes: BTreeMap::from([("sha256".to_string(), f.sha256.clone())]),
-                        upload_time: f
-                            .upload_time
-                            .as_deref()
-                            .and_then(|t| t.parse::<toml::value::Datetime>().ok())
-                            .map(toml::Value::Datetime),
-                    })
-                    .expect("a file entry serialises")
-                });
+                .map(|f| toml::Value::try_from(file_entry(f)).expect("a file entry serialises"));
             let mut wheels: Vec<LockedWheel> = package
                 .targets
                 .values()
                 .filter_map(|u| files.get(u.file.as_str()))
                 .filter(|f| !is_sdist(&f.filename))
-                .map(|f| LockedWheel {
-                    name: Some(f.filename.clone()),
-                    url: Some(f.url.clone()),
-                    path: None,
-                    size: Some(f.size),
-                    hashes: BTreeMap::from([("sha256".to_string(), f.sha256.clone())]),
-                    upload_time: f
-                        .upload_time
-                        .as_deref()
-                        .and_then(|t| t.parse::<toml::value::Datetime>().ok())
-                        .map(toml::Value::Datetime),
-                })
+                .map(|f| file_entry(f))
                 .collect();
             wheels.sort_by(|a, b| a.name.cmp(&b.name));
             wheels.dedup();
@@ -252,6 +227,22 @@ pub fn render_pylock(manifest: &Manifest, targets: &[Target]) -> String {
     );
     text.push_str(&toml::to_string(&lock).expect("a lock always serialises"));
     text
+}
+
+/// A wheel or sdist entry of the lock for a wheelhouse file.
+fn file_entry(f: &crate::wheelhouse::manifest::ManifestFile) -> LockedWheel {
+    LockedWheel {
+        name: Some(f.filename.clone()),
+        url: Some(f.url.clone()),
+        path: None,
+        size: Some(f.size),
+        hashes: BTreeMap::from([("sha256".to_string(), f.sha256.clone())]),
+        upload_time: f
+            .upload_time
+            .as_deref()
+            .and_then(|t| t.parse::<toml::value::Datetime>().ok())
+            .map(toml::Value::Datetime),
+    }
 }
 
 /// Reads and checks a `pylock.toml`.
