@@ -1137,3 +1137,38 @@ fn sigstore_bundles_verify_offline_against_a_trusted_root() {
     .code(2)
     .stderr(predicates::str::contains("not a Sigstore bundle"));
 }
+
+#[test]
+fn a_bundle_can_be_built_straight_from_requirements() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let index = TestIndex::start(PageFormat::Json, true);
+    index.add(&WheelSpec::new("lib", "2.0", "py3-none-any"));
+    write_files(h, &[("requirements.txt", "lib==2.0\n")]);
+    chiron(h)
+        .current_dir(h)
+        .env("PIP_INDEX_URL", index.url())
+        .args([
+            "airgap",
+            "build",
+            "-r",
+            "requirements.txt",
+            "--python",
+            "3.12",
+            "--platform",
+            "linux-x86_64",
+            "--unsigned",
+            "-o",
+            "b.tar.gz",
+        ])
+        .assert()
+        .success()
+        .stderr(predicates::str::contains("wheelhouse"));
+    assert!(h.join("wheelhouse/manifest.json").is_file());
+    chiron(h)
+        .current_dir(h)
+        .args(["verify", "b.tar.gz"])
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("verified"));
+}

@@ -70,8 +70,18 @@ impl AirgapCommand {
 
 #[derive(Debug, Args)]
 pub struct BuildArgs {
-    /// The wheelhouse to pack (default: [wheelhouse] dir).
+    /// The wheelhouse to pack as it is. Without it, the wheelhouse stage
+    /// runs first (from -r/--lock, else [inputs]) into [wheelhouse] dir.
+    #[arg(conflicts_with_all = ["requirement", "lock"])]
     pub wheelhouse: Option<PathBuf>,
+    /// Build the wheelhouse from this requirements file first (repeatable).
+    #[arg(short = 'r', long = "requirement", value_name = "FILE")]
+    pub requirement: Vec<PathBuf>,
+    /// Build the wheelhouse from this lock (pylock.toml or uv.lock) first.
+    #[arg(long, value_name = "FILE")]
+    pub lock: Option<PathBuf>,
+    #[command(flatten)]
+    pub targets: super::inputs::TargetArgs,
     /// The bundle to write.
     #[arg(
         long,
@@ -112,7 +122,7 @@ pub struct InstallArgs {
 
 pub async fn run(command: AirgapCommand, ctx: &Context) -> Result<Exit> {
     match command {
-        AirgapCommand::Build(args) => build(args, ctx),
+        AirgapCommand::Build(args) => build(args, ctx).await,
         AirgapCommand::Install(args) => install(args, ctx),
         AirgapCommand::Push(args) => push(args, ctx).await,
         AirgapCommand::Pull(args) => pull(args, ctx).await,
@@ -230,12 +240,52 @@ check it before use: chiron verify {} --key cosign.pub
     Ok(Exit::Ok)
 }
 
-fn build(args: BuildArgs, ctx: &Context) -> Result<Exit> {
+async fn build(args: BuildArgs, ctx: &Context) -> Result<Exit> {
     let loaded = ctx.require_config()?;
+    let inputs = &loaded.config.inputs;
+    let configured =
+        !inputs.requirements.is_empty() || inputs.pyproject.is_some() || inputs.lock.is_some();
     let wheelhouse = match &args.wheelhouse {
         Some(dir) => ctx.cwd.join(dir),
         None => loaded.resolve(&loaded.config.wheelhouse.dir),
     };
+    if args.wheelhouse.is_none()
+        && (!args.requirement.is_empty() || args.lock.is_some() || configured)
+    {
+        // Straight from requirements: the wheelhouse stage first (a no-op
+        // when it is up to date), then the bundle.
+        let stage_args = super::wheelhouse::WheelhouseArgs {
+            inputs: super::inputs::InputArgs {
+                requirements: Vec::new(),
+                files: args.requirement.clone(),
+                constraints: Vec::new(),
+                pre: false,
+                index_url: None,
+                extra_index_url: Vec::new(),
+                find_links: Vec::new(),
+            },
+            targets: super::inputs::TargetArgs {
+                python: args.targets.python.clone(),
+                platforms: args.targets.platforms.clone(),
+            },
+            extras: Vec::new(),
+            groups: Vec::new(),
+            out: None,
+            exclude_newer: None,
+            locked: false,
+            allow_sdist: false,
+            lock: args.lock.clone(),
+            no_gate: false,
+            sources: super::scan::SourceArgs::default(),
+        };
+        let stage = super::wheelhouse::stage(&stage_args, ctx).await?;
+        eprintln!(
+            "wheelhouse {}: {} file(s), {} downloaded",
+            stage.report.wheelhouse.display(),
+            stage.report.files,
+            stage.report.downloaded
+        );
+    }
     let key = if args.unsigned {
         None
     } else if args.key.is_none() && loaded.config.signing.key.is_none() {

@@ -37,7 +37,7 @@ pub struct ScanArgs {
 }
 
 /// Where a scan reads advisories, over [scan] in the configuration.
-#[derive(Debug, Args)]
+#[derive(Debug, Default, Args)]
 pub struct SourceArgs {
     /// Where advisories come from. Default: [scan] source (db).
     #[arg(long, value_enum)]

@@ -65,7 +65,17 @@ struct WithGate<'a, T: serde::Serialize> {
     policy: &'a chiron::policy::PolicyReport,
 }
 
-pub async fn run(args: WheelhouseArgs, ctx: &Context) -> Result<Exit> {
+/// What one wheelhouse stage produced: the build, the gate and the gate's
+/// scan report as written to `scan.json`.
+pub struct Stage {
+    pub report: chiron::wheelhouse::build::WheelhouseReport,
+    pub gate: super::policy::Gate,
+    pub scan_json: serde_json::Value,
+}
+
+/// Builds the wheelhouse and runs the gate, writing `scan.json` and
+/// `policy.json`; prints nothing on stdout.
+pub async fn stage(args: &WheelhouseArgs, ctx: &Context) -> Result<Stage> {
     let loaded = ctx.require_config()?;
     let targets = targets(&args.targets, loaded)?;
     let gathered = gather(
@@ -90,8 +100,12 @@ pub async fn run(args: WheelhouseArgs, ctx: &Context) -> Result<Exit> {
         }
         .into());
     }
-    let exclude_newer = args.exclude_newer.map(|t| normalize_time(&t)).transpose()?;
-    let out = match args.out {
+    let exclude_newer = args
+        .exclude_newer
+        .as_deref()
+        .map(normalize_time)
+        .transpose()?;
+    let out = match &args.out {
         Some(out) => ctx.cwd.join(out),
         None => loaded.resolve(&loaded.config.wheelhouse.dir),
     };
@@ -153,6 +167,19 @@ pub async fn run(args: WheelhouseArgs, ctx: &Context) -> Result<Exit> {
     };
     write_report("scan.json", scan_json.clone())?;
     write_report("policy.json", serde_json::to_value(&gate.policy)?)?;
+    Ok(Stage {
+        report,
+        gate,
+        scan_json,
+    })
+}
+
+pub async fn run(args: WheelhouseArgs, ctx: &Context) -> Result<Exit> {
+    let Stage {
+        report,
+        gate,
+        scan_json,
+    } = stage(&args, ctx).await?;
     let exit = if gate.policy.passed || args.no_gate {
         Exit::Ok
     } else {
