@@ -1125,6 +1125,44 @@ fn sigstore_bundles_verify_offline_against_a_trusted_root() {
     .stderr(predicates::str::contains(
         "log the trusted root does not name",
     ));
+    // The certificate transparency proof: a root without the CT log, and
+    // a CT log entry whose key is not the one that signed.
+    let mut no_ct: Value =
+        serde_json::from_slice(&std::fs::read(h.join("trusted_root.json")).unwrap()).unwrap();
+    no_ct["ctlogs"] = serde_json::json!([]);
+    std::fs::write(h.join("no_ct.json"), no_ct.to_string()).unwrap();
+    sigstore_verify(
+        h,
+        "artifact.whl",
+        "artifact.sigstore.json",
+        "no_ct.json",
+        IDENTITY,
+        ISSUER,
+    )
+    .code(1)
+    .stderr(predicates::str::contains(
+        "no certificate transparency timestamp comes from a log",
+    ));
+    let mut wrong_ct = no_ct.clone();
+    let mut ct =
+        serde_json::from_slice::<Value>(&std::fs::read(h.join("trusted_root.json")).unwrap())
+            .unwrap()["ctlogs"][0]
+            .clone();
+    ct["publicKey"]["rawBytes"] = no_ct["tlogs"][0]["publicKey"]["rawBytes"].clone();
+    wrong_ct["ctlogs"] = serde_json::json!([ct]);
+    std::fs::write(h.join("wrong_ct.json"), wrong_ct.to_string()).unwrap();
+    sigstore_verify(
+        h,
+        "artifact.whl",
+        "artifact.sigstore.json",
+        "wrong_ct.json",
+        IDENTITY,
+        ISSUER,
+    )
+    .code(1)
+    .stderr(predicates::str::contains(
+        "does not verify with its log's key",
+    ));
     // Not a bundle at all: a usage error.
     sigstore_verify(
         h,

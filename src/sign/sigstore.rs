@@ -4,6 +4,8 @@
 //! 1. the signing certificate chains to a certificate authority of the
 //!    trusted root, valid at the time the transparency log recorded the
 //!    signature, for code signing (rustls-webpki);
+//!    and a certificate transparency log of the trusted root signed it
+//!    (the SCT embedded in the certificate);
 //! 2. its identity (subject alternative name) and OIDC issuer (Fulcio's
 //!    extension 1.3.6.1.4.1.57264.1.8, or the older .1.1) are the expected
 //!    ones;
@@ -67,6 +69,8 @@ struct Authority {
 /// The parts of a trusted root chiron uses.
 pub struct TrustedRoot {
     authorities: Vec<Authority>,
+    /// Certificate transparency logs: key id (base64) to SPKI DER.
+    ctlogs: BTreeMap<String, Vec<u8>>,
     /// Log id (base64 key id) to the log's SPKI DER key.
     logs: BTreeMap<String, Vec<u8>>,
 }
@@ -75,6 +79,8 @@ pub struct TrustedRoot {
 struct RawRoot {
     #[serde(default)]
     tlogs: Vec<RawLog>,
+    #[serde(default)]
+    ctlogs: Vec<RawLog>,
     #[serde(default, rename = "certificateAuthorities")]
     certificate_authorities: Vec<RawAuthority>,
 }
@@ -144,12 +150,26 @@ impl TrustedRoot {
                 b64(&log.public_key.raw_bytes, "a log key of the trusted root")?,
             );
         }
+        let mut ctlogs = BTreeMap::new();
+        for log in raw.ctlogs {
+            ctlogs.insert(
+                log.log_id.key_id.clone(),
+                b64(
+                    &log.public_key.raw_bytes,
+                    "a CT log key of the trusted root",
+                )?,
+            );
+        }
         if authorities.is_empty() || logs.is_empty() {
             return Err(format_error(
                 "the trusted root names no certificate authority or no transparency log",
             ));
         }
-        Ok(Self { authorities, logs })
+        Ok(Self {
+            authorities,
+            logs,
+            ctlogs,
+        })
     }
 }
 
@@ -223,6 +243,103 @@ fn identity_of(der: &[u8]) -> Result<(String, String, Vec<u8>), SigstoreError> {
         issuer.ok_or_else(|| untrusted("the signing certificate names no OIDC issuer"))?,
         spki,
     ))
+}
+
+const SCT_LIST: &str = "1.3.6.1.4.1.11129.2.4.2";
+
+/// Checks that a certificate transparency log of the trusted root signed
+/// the certificate (RFC 6962 §3.2, a precertificate entry): some embedded
+/// SCT from a known log verifies over the certificate's TBS without its SCT
+/// list, bound to the issuer's key hash.
+fn verify_sct(
+    leaf: &[u8],
+    chain: &[Vec<u8>],
+    ctlogs: &BTreeMap<String, Vec<u8>>,
+) -> Result<(), SigstoreError> {
+    use x509_cert::der::{Decode, Encode};
+    let certificate =
+        x509_cert::Certificate::from_der(leaf).map_err(|e| format_error(e.to_string()))?;
+    let issuer = chain
+        .iter()
+        .filter_map(|der| x509_cert::Certificate::from_der(der).ok())
+        .find(|c| c.tbs_certificate.subject == certificate.tbs_certificate.issuer)
+        .ok_or_else(|| untrusted("the certificate's issuer is not in the trusted chain"))?;
+    let issuer_key_hash = Sha256::digest(
+        issuer
+            .tbs_certificate
+            .subject_public_key_info
+            .to_der()
+            .map_err(|e| format_error(e.to_string()))?,
+    );
+    let mut tbs = certificate.tbs_certificate.clone();
+    let mut list = None;
+    if let Some(extensions) = tbs.extensions.as_mut() {
+        extensions.retain(|e| {
+            if e.extn_id.to_string() == SCT_LIST {
+                list = Some(e.extn_value.as_bytes().to_vec());
+                false
+            } else {
+                true
+            }
+        });
+    }
+    let Some(list) = list else {
+        return Err(untrusted(
+            "the signing certificate carries no certificate transparency timestamp",
+        ));
+    };
+    let tbs_der = tbs.to_der().map_err(|e| format_error(e.to_string()))?;
+    // The extension holds an OCTET STRING with the TLS-encoded list.
+    let list = x509_cert::der::asn1::OctetStringRef::from_der(&list)
+        .map_err(|_| format_error("a malformed SCT list"))?
+        .as_bytes()
+        .to_vec();
+    let malformed = || format_error("a malformed SCT list");
+    let u16_at = |b: &[u8], i: usize| -> Option<usize> {
+        Some(u16::from_be_bytes([*b.get(i)?, *b.get(i + 1)?]) as usize)
+    };
+    let total = u16_at(&list, 0).ok_or_else(malformed)?;
+    let mut rest = list.get(2..2 + total).ok_or_else(malformed)?;
+    let mut known = false;
+    while !rest.is_empty() {
+        let length = u16_at(rest, 0).ok_or_else(malformed)?;
+        let sct = rest.get(2..2 + length).ok_or_else(malformed)?;
+        rest = &rest[2 + length..];
+        // version(1) log_id(32) timestamp(8) extensions<2> hash(1) sig(1) signature<2>
+        if sct.len() < 43 || sct[0] != 0 {
+            continue;
+        }
+        let log_id = STANDARD.encode(&sct[1..33]);
+        let timestamp = &sct[33..41];
+        let ext_len = u16_at(sct, 41).ok_or_else(malformed)?;
+        let extensions = sct.get(43..43 + ext_len).ok_or_else(malformed)?;
+        let at = 43 + ext_len;
+        let signature_len = u16_at(sct, at + 2).ok_or_else(malformed)?;
+        let signature = sct
+            .get(at + 4..at + 4 + signature_len)
+            .ok_or_else(malformed)?;
+        let Some(key) = ctlogs.get(&log_id) else {
+            continue;
+        };
+        known = true;
+        let mut signed = vec![0u8, 0u8];
+        signed.extend_from_slice(timestamp);
+        signed.extend_from_slice(&[0, 1]);
+        signed.extend_from_slice(&issuer_key_hash);
+        let tbs_len = tbs_der.len() as u32;
+        signed.extend_from_slice(&tbs_len.to_be_bytes()[1..]);
+        signed.extend_from_slice(&tbs_der);
+        signed.extend_from_slice(&(ext_len as u16).to_be_bytes());
+        signed.extend_from_slice(extensions);
+        if verify_ecdsa(key, &signed, signature) {
+            return Ok(());
+        }
+    }
+    Err(untrusted(if known {
+        "the certificate transparency timestamp does not verify with its log's key"
+    } else {
+        "no certificate transparency timestamp comes from a log the trusted root names"
+    }))
 }
 
 /// Canonical JSON (sorted keys, no spaces) of a value, as Rekor signs it.
@@ -470,7 +587,7 @@ pub fn verify_bundle(
     let end_entity = webpki::EndEntityCert::try_from(&leaf_der)
         .map_err(|e| format_error(format!("the signing certificate: {e}")))?;
     let algorithms = webpki::ALL_VERIFICATION_ALGS;
-    let mut chained = false;
+    let mut chained: Option<&Vec<Vec<u8>>> = None;
     let mut last_error = String::from("no certificate authority");
     for Authority { chain, start, end } in &root.authorities {
         if start.is_some_and(|s| integrated_time < s) || end.is_some_and(|e| integrated_time > e) {
@@ -497,17 +614,18 @@ pub fn verify_bundle(
             None,
         ) {
             Ok(_) => {
-                chained = true;
+                chained = Some(chain);
                 break;
             }
             Err(e) => last_error = format!("{e:?}"),
         }
     }
-    if !chained {
+    let Some(chain) = chained else {
         return Err(untrusted(format!(
             "the signing certificate does not chain to the trusted root at the logged time ({last_error})"
         )));
-    }
+    };
+    verify_sct(&leaf, chain, &root.ctlogs)?;
     if identity != expected.identity {
         return Err(untrusted(format!(
             "signed by {identity}, not {}",

@@ -1,7 +1,8 @@
 """A private Sigstore instance for the tests, made with Python's
 cryptography: a root and an intermediate CA issuing a Fulcio-style
 code-signing certificate (SAN URI, OIDC issuer extension), a Rekor-style
-log key, and, for an artifact, the Sigstore bundle (v0.3, message
+log key, a certificate transparency log whose SCT is embedded in the
+certificate, and, for an artifact, the Sigstore bundle (v0.3, message
 signature) with a hashedrekord entry, its signed entry timestamp and a
 one-leaf inclusion proof. Writes trusted_root.json, artifact.sigstore.json
 and other_root.json (a root of another instance) in the given folder."""
@@ -52,17 +53,40 @@ def instance():
 root, mid, mid_key = instance()
 leaf_key = ec.generate_private_key(ec.SECP256R1())
 issuer_ext = b"\x0c" + bytes([len(ISSUER)]) + ISSUER.encode()
-leaf = (
-    x509.CertificateBuilder()
-    .subject_name(x509.Name([])).issuer_name(mid.subject).public_key(leaf_key.public_key())
-    .serial_number(x509.random_serial_number())
-    .not_valid_before(when - datetime.timedelta(seconds=60)).not_valid_after(when + datetime.timedelta(minutes=10))
-    .add_extension(x509.SubjectAlternativeName([x509.UniformResourceIdentifier(IDENTITY)]), critical=True)
-    .add_extension(x509.KeyUsage(True, False, False, False, False, False, False, False, False), critical=True)
-    .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CODE_SIGNING]), critical=False)
-    .add_extension(x509.UnrecognizedExtension(x509.ObjectIdentifier("1.3.6.1.4.1.57264.1.8"), issuer_ext), critical=False)
-    .sign(mid_key, hashes.SHA384())
-)
+serial = x509.random_serial_number()
+
+
+def leaf_builder():
+    return (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([])).issuer_name(mid.subject).public_key(leaf_key.public_key())
+        .serial_number(serial)
+        .not_valid_before(when - datetime.timedelta(seconds=60)).not_valid_after(when + datetime.timedelta(minutes=10))
+        .add_extension(x509.SubjectAlternativeName([x509.UniformResourceIdentifier(IDENTITY)]), critical=True)
+        .add_extension(x509.KeyUsage(True, False, False, False, False, False, False, False, False), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CODE_SIGNING]), critical=False)
+        .add_extension(x509.UnrecognizedExtension(x509.ObjectIdentifier("1.3.6.1.4.1.57264.1.8"), issuer_ext), critical=False)
+    )
+
+
+# The certificate transparency log signs the certificate without its SCT
+# list (RFC 6962 precertificate entry), bound to the issuer's key hash.
+ct_key = ec.generate_private_key(ec.SECP256R1())
+ct_spki = ct_key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+ct_id = hashlib.sha256(ct_spki).digest()
+pre = leaf_builder().sign(mid_key, hashes.SHA384())
+tbs = pre.tbs_certificate_bytes
+issuer_key_hash = hashlib.sha256(mid.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)).digest()
+timestamp = (T * 1000).to_bytes(8, "big")
+signed = b"\x00\x00" + timestamp + b"\x00\x01" + issuer_key_hash + len(tbs).to_bytes(3, "big") + tbs + b"\x00\x00"
+ct_signature = ct_key.sign(signed, ec.ECDSA(hashes.SHA256()))
+sct = b"\x00" + ct_id + timestamp + b"\x00\x00" + b"\x04\x03" + len(ct_signature).to_bytes(2, "big") + ct_signature
+tls_list = (len(sct) + 2).to_bytes(2, "big") + len(sct).to_bytes(2, "big") + sct
+octet = b"\x04" + (bytes([len(tls_list)]) if len(tls_list) < 128 else b"\x81" + bytes([len(tls_list)])) + tls_list
+leaf = leaf_builder().add_extension(
+    x509.UnrecognizedExtension(x509.ObjectIdentifier("1.3.6.1.4.1.11129.2.4.2"), octet), critical=False
+).sign(mid_key, hashes.SHA384())
+assert leaf.tbs_precertificate_bytes == tbs
 leaf_der = leaf.public_bytes(serialization.Encoding.DER)
 leaf_pem = leaf.public_bytes(serialization.Encoding.PEM)
 
@@ -109,7 +133,10 @@ def trusted_root(root, mid):
                    "logId": {"keyId": b64(log_id)}}],
         "certificateAuthorities": [{"subject": {"organization": "test.invalid", "commonName": "root"}, "uri": "https://fulcio.test.invalid",
                                     "certChain": {"certificates": chain}, "validFor": {"start": "2023-01-01T00:00:00Z"}}],
-        "ctlogs": [], "timestampAuthorities": [],
+        "ctlogs": [{"baseUrl": "https://ctfe.test.invalid", "hashAlgorithm": "SHA2_256",
+                    "publicKey": {"rawBytes": b64(ct_spki), "keyDetails": "PKIX_ECDSA_P256_SHA_256", "validFor": {"start": "2023-01-01T00:00:00Z"}},
+                    "logId": {"keyId": b64(ct_id)}}],
+        "timestampAuthorities": [],
     }
 
 
