@@ -7,11 +7,9 @@
 //! guessed: a lock names no licences, an environment no file hashes.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use crate::python::filename::DistFilename;
 use crate::python::metadata::CoreMetadata;
@@ -474,22 +472,6 @@ fn requirements(path: &Path) -> Result<Inventory, InventoryError> {
     })
 }
 
-fn sha256_file(path: &Path) -> std::io::Result<(String, u64)> {
-    let mut file = std::fs::File::open(path)?;
-    let mut hasher = Sha256::new();
-    let mut buffer = vec![0u8; 64 * 1024];
-    let mut size = 0u64;
-    loop {
-        let read = file.read(&mut buffer)?;
-        if read == 0 {
-            break;
-        }
-        size += read as u64;
-        hasher.update(&buffer[..read]);
-    }
-    Ok((crate::index::client::hex(&hasher.finalize()), size))
-}
-
 fn wheel_folder(dir: &Path) -> Result<Inventory, InventoryError> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .map_err(|e| InventoryError::new(dir, e.to_string(), INPUT_HINT))?
@@ -515,7 +497,7 @@ fn wheel_folder(dir: &Path) -> Result<Inventory, InventoryError> {
                 "the wheel looks damaged; download it again",
             )
         })?;
-        let (sha256, size) = sha256_file(&path).map_err(|e| {
+        let (sha256, size) = crate::index::client::hash_file(&path).map_err(|e| {
             InventoryError::new(&path, e.to_string(), "check the file's permissions")
         })?;
         let key = normalize(wheel.name.as_ref());

@@ -36,10 +36,24 @@ impl ArchiveError {
     }
 }
 
-/// Writes `files` (archive path to bytes; executable when the flag is set)
-/// as a reproducible tar.gz with every mtime at `mtime`.
+/// Where an entry's bytes come from.
+pub enum Source {
+    Bytes(Vec<u8>),
+    /// Streamed from disk when the archive is written.
+    File(PathBuf),
+}
+
+/// One file of an archive being written.
+pub struct Entry {
+    pub source: Source,
+    pub sha256: String,
+    pub executable: bool,
+}
+
+/// Writes `files` (archive path to entry) as a reproducible tar.gz with
+/// every mtime at `mtime`.
 pub fn write_tar_gz(
-    files: &BTreeMap<String, (Vec<u8>, bool)>,
+    files: &BTreeMap<String, Entry>,
     mtime: u64,
     out: &mut impl Write,
 ) -> std::io::Result<()> {
@@ -49,17 +63,26 @@ pub fn write_tar_gz(
         .write(out, flate2::Compression::new(6));
     let mut tar = tar::Builder::new(gzip);
     tar.mode(tar::HeaderMode::Deterministic);
-    for (path, (bytes, executable)) in files {
+    for (path, entry) in files {
         let mut header = tar::Header::new_ustar();
         header.set_entry_type(tar::EntryType::Regular);
-        header.set_size(bytes.len() as u64);
-        header.set_mode(if *executable { 0o755 } else { 0o644 });
+        header.set_mode(if entry.executable { 0o755 } else { 0o644 });
         header.set_uid(0);
         header.set_gid(0);
         header.set_mtime(mtime);
         header.set_username("")?;
         header.set_groupname("")?;
-        tar.append_data(&mut header, path, bytes.as_slice())?;
+        match &entry.source {
+            Source::Bytes(bytes) => {
+                header.set_size(bytes.len() as u64);
+                tar.append_data(&mut header, path, bytes.as_slice())?;
+            }
+            Source::File(file) => {
+                let reader = std::fs::File::open(file)?;
+                header.set_size(reader.metadata()?.len());
+                tar.append_data(&mut header, path, reader)?;
+            }
+        }
     }
     let gzip = tar.into_inner()?;
     gzip.finish()?.flush()

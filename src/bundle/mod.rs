@@ -45,6 +45,26 @@ impl BundleError {
     }
 }
 
+/// Writes through, hashing and counting what passes.
+struct HashingWriter<W: std::io::Write> {
+    inner: W,
+    hasher: Sha256,
+    size: u64,
+}
+
+impl<W: std::io::Write> std::io::Write for HashingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let written = self.inner.write(buf)?;
+        self.hasher.update(&buf[..written]);
+        self.size += written as u64;
+        Ok(written)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
 pub fn sha256_hex(bytes: &[u8]) -> String {
     crate::index::client::hex(&Sha256::digest(bytes))
 }
@@ -79,20 +99,37 @@ pub fn build(
     };
     let manifest: Manifest = crate::wheelhouse::build::read_manifest(wheelhouse)
         .ok_or_else(|| input("no readable manifest.json".into()))?;
-    let mut files: BTreeMap<String, (Vec<u8>, bool)> = BTreeMap::new();
+    let mut files: BTreeMap<String, archive::Entry> = BTreeMap::new();
     let read = |name: &str| {
         std::fs::read(wheelhouse.join(name)).map_err(|e| input(format!("{name}: {e}")))
     };
+    let small = |bytes: Vec<u8>, executable: bool| {
+        let sha256 = sha256_hex(&bytes);
+        archive::Entry {
+            source: archive::Source::Bytes(bytes),
+            sha256,
+            executable,
+        }
+    };
     for file in &manifest.files {
-        let bytes = read(&file.filename)?;
-        let actual = sha256_hex(&bytes);
+        // Wheels are streamed from disk, never held whole.
+        let path = wheelhouse.join(&file.filename);
+        let (actual, _) = crate::index::client::hash_file(&path)
+            .map_err(|e| input(format!("{}: {e}", file.filename)))?;
         if actual != file.sha256 {
             return Err(input(format!(
                 "{} has sha256 {actual}, the manifest says {}",
                 file.filename, file.sha256
             )));
         }
-        files.insert(format!("wheels/{}", file.filename), (bytes, false));
+        files.insert(
+            format!("wheels/{}", file.filename),
+            archive::Entry {
+                source: archive::Source::File(path),
+                sha256: actual,
+                executable: false,
+            },
+        );
     }
     let mut top = vec![
         "manifest.json".to_string(),
@@ -101,28 +138,28 @@ pub fn build(
     ];
     top.extend(manifest.targets.iter().map(|t| t.requirements_file.clone()));
     for name in &top {
-        files.insert(name.clone(), (read(name)?, false));
+        files.insert(name.clone(), small(read(name)?, false));
     }
     for optional in ["scan.json", "policy.json"] {
         if wheelhouse.join(optional).is_file() {
-            files.insert(optional.to_string(), (read(optional)?, false));
+            files.insert(optional.to_string(), small(read(optional)?, false));
         }
     }
     files.insert(
         "install.sh".into(),
-        (scripts::INSTALL_SH.as_bytes().to_vec(), true),
+        small(scripts::INSTALL_SH.as_bytes().to_vec(), true),
     );
     files.insert(
         "install.ps1".into(),
-        (scripts::INSTALL_PS1.as_bytes().to_vec(), false),
+        small(scripts::INSTALL_PS1.as_bytes().to_vec(), false),
     );
     files.insert(
         "select_target.py".into(),
-        (scripts::SELECT_TARGET_PY.as_bytes().to_vec(), false),
+        small(scripts::SELECT_TARGET_PY.as_bytes().to_vec(), false),
     );
     files.insert(
         "README.txt".into(),
-        (scripts::readme(&manifest).into_bytes(), false),
+        small(scripts::readme(&manifest).into_bytes(), false),
     );
 
     let statement = provenance(&manifest, &files, options);
@@ -131,11 +168,11 @@ pub fn build(
     let mut envelope_text =
         serde_json::to_string_pretty(&envelope).expect("an envelope serialises");
     envelope_text.push('\n');
-    files.insert(PROVENANCE.into(), (envelope_text.into_bytes(), false));
+    files.insert(PROVENANCE.into(), small(envelope_text.into_bytes(), false));
 
     let sums: String = files
         .iter()
-        .map(|(name, (bytes, _))| format!("{}  {name}\n", sha256_hex(bytes)))
+        .map(|(name, entry)| format!("{}  {name}\n", entry.sha256))
         .collect();
     if let Some(key) = options.key {
         let signature = key
@@ -143,26 +180,41 @@ pub fn build(
             .map_err(|e| input(e.to_string()))?;
         files.insert(
             SUMS_SIG.into(),
-            (format!("{signature}\n").into_bytes(), false),
+            small(format!("{signature}\n").into_bytes(), false),
         );
     }
-    files.insert(SUMS.into(), (sums.into_bytes(), false));
+    files.insert(SUMS.into(), small(sums.into_bytes(), false));
 
-    let mut bytes = Vec::new();
-    archive::write_tar_gz(&files, options.epoch, &mut bytes).map_err(|e| BundleError::Write {
+    let write_error = |message: String| BundleError::Write {
         path: out.to_path_buf(),
-        message: e.to_string(),
-    })?;
-    crate::atomic::write_file(out, &bytes, crate::atomic::Overwrite::Replace).map_err(|e| {
-        BundleError::Write {
-            path: out.to_path_buf(),
-            message: e.to_string(),
-        }
-    })?;
+        message,
+    };
+    let dir = match out.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let mut temp = tempfile::NamedTempFile::new_in(dir).map_err(|e| write_error(e.to_string()))?;
+    let mut hashing = HashingWriter {
+        inner: std::io::BufWriter::new(temp.as_file_mut()),
+        hasher: Sha256::new(),
+        size: 0,
+    };
+    archive::write_tar_gz(&files, options.epoch, &mut hashing)
+        .map_err(|e| write_error(e.to_string()))?;
+    let (sha256, size) = (
+        crate::index::client::hex(&hashing.hasher.clone().finalize()),
+        hashing.size,
+    );
+    drop(hashing);
+    temp.as_file()
+        .sync_all()
+        .map_err(|e| write_error(e.to_string()))?;
+    temp.persist(out)
+        .map_err(|e| write_error(e.error.to_string()))?;
     Ok(BundleReport {
         bundle: out.to_path_buf(),
-        sha256: sha256_hex(&bytes),
-        size: bytes.len() as u64,
+        sha256,
+        size,
         files: files.len(),
         signed: options.key.is_some(),
     })
@@ -174,14 +226,12 @@ pub fn build(
 /// inputs as the build definition.
 fn provenance(
     manifest: &Manifest,
-    files: &BTreeMap<String, (Vec<u8>, bool)>,
+    files: &BTreeMap<String, archive::Entry>,
     options: &BuildOptions,
 ) -> String {
     let subjects: Vec<_> = files
         .iter()
-        .map(
-            |(name, (bytes, _))| json!({ "name": name, "digest": { "sha256": sha256_hex(bytes) } }),
-        )
+        .map(|(name, entry)| json!({ "name": name, "digest": { "sha256": entry.sha256 } }))
         .collect();
     let dependencies: Vec<_> = manifest
         .files

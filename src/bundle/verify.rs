@@ -12,7 +12,7 @@ use std::path::Path;
 use base64::Engine as _;
 use serde::Serialize;
 
-use super::{PROVENANCE, SUMS, SUMS_SIG, sha256_hex};
+use super::{PROVENANCE, SUMS, SUMS_SIG};
 use crate::sign::PublicKey;
 use crate::sign::dsse::Envelope;
 use crate::wheelhouse::manifest::Manifest;
@@ -274,8 +274,9 @@ pub fn verify_dir(dir: &Path, bundle: bool, key: Option<&PublicKey>) -> VerifyRe
     // Every listed file is there with its hash.
     let mut hashes = BTreeMap::new();
     for name in &present {
-        if let Ok(bytes) = std::fs::read(dir.join(name)) {
-            hashes.insert(name.clone(), sha256_hex(&bytes));
+        // Streamed: a wheel of a gigabyte is not held in memory.
+        if let Ok((sha256, _)) = crate::index::client::hash_file(&dir.join(name)) {
+            hashes.insert(name.clone(), sha256);
         }
     }
     for (name, expected) in &sums {
