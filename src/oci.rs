@@ -275,7 +275,7 @@ impl Registry {
         Err(registry_error(url, "authentication failed"))
     }
 
-    async fn push_blob(&mut self, bytes: &[u8], digest: &str) -> Result<(), OciError> {
+    async fn push_blob(&mut self, source: &Source, digest: &str) -> Result<(), OciError> {
         let head = format!("{}/blobs/{digest}", self.base);
         let exists = self.send(&head, |c| c.head(&head)).await?;
         if exists.status().is_success() {
@@ -303,12 +303,33 @@ impl Registry {
         };
         let separator = if location.contains('?') { '&' } else { '?' };
         let url = format!("{location}{separator}digest={digest}");
-        let body = bytes.to_vec();
+        // A file is streamed from disk on each attempt, never held whole.
+        let opened = match source {
+            Source::File(path) => Some(std::fs::File::open(path).map_err(|e| OciError::Io {
+                path: path.clone(),
+                message: e.to_string(),
+            })?),
+            Source::Bytes(_) => None,
+        };
+        let body = move || -> reqwest::Body {
+            match (source, &opened) {
+                (Source::Bytes(bytes), _) => reqwest::Body::from(bytes.clone()),
+                (Source::File(_), Some(file)) => match file.try_clone() {
+                    Ok(file) => {
+                        let mut file = file;
+                        let _ = std::io::Seek::rewind(&mut file);
+                        reqwest::Body::from(tokio::fs::File::from_std(file))
+                    }
+                    Err(_) => reqwest::Body::from(Vec::new()),
+                },
+                (Source::File(_), None) => reqwest::Body::from(Vec::new()),
+            }
+        };
         let response = self
             .send(&url, |c| {
                 c.put(&url)
                     .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
-                    .body(body.clone())
+                    .body(body())
             })
             .await?;
         if response.status() != reqwest::StatusCode::CREATED {
@@ -322,12 +343,14 @@ impl Registry {
 
     /// Pushes the layers and the manifest; returns the manifest's digest.
     pub async fn push(&mut self, artifact: &Artifact) -> Result<String, OciError> {
-        for (bytes, _, _) in &artifact.layers {
-            self.push_blob(bytes, &format!("sha256:{}", sha256_hex(bytes)))
-                .await?;
+        for layer in &artifact.layers {
+            self.push_blob(&layer.source, &layer.digest).await?;
         }
-        self.push_blob(b"{}", &format!("sha256:{}", sha256_hex(b"{}")))
-            .await?;
+        self.push_blob(
+            &Source::Bytes(b"{}".to_vec()),
+            &format!("sha256:{}", sha256_hex(b"{}")),
+        )
+        .await?;
         let manifest = artifact.manifest();
         let url = format!("{}/manifests/{}", self.base, self.reference.reference);
         let response = self
@@ -371,7 +394,12 @@ impl Registry {
     }
 
     /// Pulls the artifact's files (title to bytes), every digest checked.
-    pub async fn pull(&mut self) -> Result<BTreeMap<String, Vec<u8>>, OciError> {
+    /// Pulls the artifact's files into `out` (named by their titles),
+    /// each streamed to a temporary file, checked against its digest, then
+    /// renamed into place. Returns the titles.
+    pub async fn pull_to(&mut self, out: &Path) -> Result<Vec<String>, OciError> {
+        use futures_util::StreamExt;
+        use std::io::Write;
         let url = format!("{}/manifests/{}", self.base, self.reference.reference);
         let manifest = self.get(&url, MANIFEST_MEDIA_TYPE).await?;
         if let Some(expected) = self.reference.reference.strip_prefix("sha256:")
@@ -381,14 +409,44 @@ impl Registry {
                 "the manifest at {url} does not match its digest"
             )));
         }
-        let mut out = BTreeMap::new();
+        let io = |path: &Path, e: std::io::Error| OciError::Io {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        };
+        std::fs::create_dir_all(out).map_err(|e| io(out, e))?;
+        let mut titles = Vec::new();
         for (digest, title) in layers_of(&manifest)? {
             let blob_url = format!("{}/blobs/{digest}", self.base);
-            let bytes = self.get(&blob_url, "*/*").await?;
-            check_digest(&bytes, &digest, &title)?;
-            out.insert(title, bytes);
+            let owned = blob_url.clone();
+            let response = self.send(&blob_url, |c| c.get(&owned)).await?;
+            if !response.status().is_success() {
+                return Err(registry_error(
+                    &blob_url,
+                    format!("HTTP {}", response.status().as_u16()),
+                ));
+            }
+            let mut temp = tempfile::NamedTempFile::new_in(out).map_err(|e| io(out, e))?;
+            let mut hasher = <sha2::Sha256 as sha2::Digest>::new();
+            let mut stream = response.bytes_stream();
+            while let Some(chunk) = stream.next().await {
+                let chunk = chunk.map_err(|e| registry_error(&blob_url, e))?;
+                sha2::Digest::update(&mut hasher, &chunk);
+                temp.write_all(&chunk).map_err(|e| io(temp.path(), e))?;
+            }
+            let actual = format!(
+                "sha256:{}",
+                crate::index::client::hex(&sha2::Digest::finalize(hasher))
+            );
+            if actual != digest {
+                return Err(OciError::Content(format!(
+                    "{title} does not match its digest {digest}"
+                )));
+            }
+            let target = out.join(&title);
+            temp.persist(&target).map_err(|e| io(&target, e.error))?;
+            titles.push(title);
         }
-        Ok(out)
+        Ok(titles)
     }
 }
 
@@ -435,9 +493,33 @@ fn layers_of(manifest: &[u8]) -> Result<Vec<(String, String)>, OciError> {
         .collect()
 }
 
-/// The files of an artifact: (bytes, media type, title).
+/// Where a layer's bytes come from (a bundle is streamed from disk).
+pub use crate::bundle::archive::Source;
+
+/// One file of an artifact.
+pub struct Layer {
+    pub source: Source,
+    pub media_type: &'static str,
+    pub title: String,
+    pub digest: String,
+    pub size: u64,
+}
+
+impl Layer {
+    fn bytes(bytes: Vec<u8>, media_type: &'static str, title: String) -> Self {
+        Self {
+            digest: format!("sha256:{}", sha256_hex(&bytes)),
+            size: bytes.len() as u64,
+            source: Source::Bytes(bytes),
+            media_type,
+            title,
+        }
+    }
+}
+
+/// The files of an artifact.
 pub struct Artifact {
-    pub layers: Vec<(Vec<u8>, &'static str, String)>,
+    pub layers: Vec<Layer>,
     /// `org.opencontainers.image.created`, from `SOURCE_DATE_EPOCH`.
     pub created: Option<String>,
 }
@@ -454,19 +536,29 @@ impl Artifact {
             path: path.to_path_buf(),
             message: e.to_string(),
         };
-        let bytes = std::fs::read(bundle).map_err(|e| io(bundle, e))?;
+        let (sha256, size) = crate::index::client::hash_file(bundle).map_err(|e| io(bundle, e))?;
         let title = bundle
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "bundle.tar.gz".into());
-        let mut layers = vec![(bytes, BUNDLE_MEDIA_TYPE, title.clone())];
+        let mut layers = vec![Layer {
+            source: Source::File(bundle.to_path_buf()),
+            media_type: BUNDLE_MEDIA_TYPE,
+            title: title.clone(),
+            digest: format!("sha256:{sha256}"),
+            size,
+        }];
         if let Some(sbom) = sbom {
-            layers.push((sbom, SBOM_MEDIA_TYPE, "sbom.cdx.json".into()));
+            layers.push(Layer::bytes(sbom, SBOM_MEDIA_TYPE, "sbom.cdx.json".into()));
         }
         let signature = PathBuf::from(format!("{}.sig", bundle.display()));
         if signature.is_file() {
             let bytes = std::fs::read(&signature).map_err(|e| io(&signature, e))?;
-            layers.push((bytes, SIGNATURE_MEDIA_TYPE, format!("{title}.sig")));
+            layers.push(Layer::bytes(
+                bytes,
+                SIGNATURE_MEDIA_TYPE,
+                format!("{title}.sig"),
+            ));
         }
         Ok(Self { layers, created })
     }
@@ -476,12 +568,12 @@ impl Artifact {
         let layers: Vec<Value> = self
             .layers
             .iter()
-            .map(|(bytes, media_type, title)| {
+            .map(|layer| {
                 json!({
-                    "mediaType": media_type,
-                    "digest": format!("sha256:{}", sha256_hex(bytes)),
-                    "size": bytes.len(),
-                    "annotations": { TITLE: title },
+                    "mediaType": layer.media_type,
+                    "digest": layer.digest,
+                    "size": layer.size,
+                    "annotations": { TITLE: layer.title },
                 })
             })
             .collect();
@@ -507,10 +599,24 @@ impl Artifact {
         let blobs = dir.join("blobs/sha256");
         std::fs::create_dir_all(&blobs).map_err(|e| io(&blobs, e))?;
         let manifest = self.manifest();
-        let mut all: Vec<&[u8]> = self.layers.iter().map(|(b, _, _)| b.as_slice()).collect();
-        all.push(b"{}");
-        all.push(&manifest);
-        for bytes in all {
+        for layer in &self.layers {
+            let path = blobs.join(layer.digest.trim_start_matches("sha256:"));
+            match &layer.source {
+                Source::Bytes(bytes) => {
+                    crate::atomic::write_file(&path, bytes, crate::atomic::Overwrite::Replace)
+                        .map_err(|e| io(&path, e))?
+                }
+                Source::File(file) => {
+                    // Copied to a temporary name, then renamed: a blob is
+                    // never seen half-written.
+                    let temp =
+                        tempfile::NamedTempFile::new_in(&blobs).map_err(|e| io(&blobs, e))?;
+                    std::fs::copy(file, temp.path()).map_err(|e| io(file, e))?;
+                    temp.persist(&path).map_err(|e| io(&path, e.error))?;
+                }
+            }
+        }
+        for bytes in [b"{}".as_slice(), manifest.as_slice()] {
             let path = blobs.join(sha256_hex(bytes));
             crate::atomic::write_file(&path, bytes, crate::atomic::Overwrite::Replace)
                 .map_err(|e| io(&path, e))?;
@@ -553,8 +659,9 @@ impl Artifact {
     }
 }
 
-/// Reads the artifact tagged `tag` from an OCI image layout.
-pub fn read_layout(dir: &Path, tag: &str) -> Result<BTreeMap<String, Vec<u8>>, OciError> {
+/// Copies the files of the artifact tagged `tag` in an OCI image layout
+/// into `out`, each checked against its digest first. Returns the titles.
+pub fn read_layout_to(dir: &Path, tag: &str, out: &Path) -> Result<Vec<String>, OciError> {
     let io = |path: &Path, e: std::io::Error| OciError::Io {
         path: path.to_path_buf(),
         message: e.to_string(),
@@ -574,22 +681,33 @@ pub fn read_layout(dir: &Path, tag: &str) -> Result<BTreeMap<String, Vec<u8>>, O
             OciError::Content(format!("{} has no artifact tagged {tag}", dir.display()))
         })?
         .to_string();
-    let blob = |digest: &str| -> Result<Vec<u8>, OciError> {
+    let blob_path = |digest: &str| -> Result<PathBuf, OciError> {
         let hex = digest
             .strip_prefix("sha256:")
             .filter(|h| h.len() == 64 && h.chars().all(|c| c.is_ascii_hexdigit()))
             .ok_or_else(|| OciError::Content(format!("bad digest {digest}")))?;
-        let path = dir.join("blobs/sha256").join(hex);
-        let bytes = std::fs::read(&path).map_err(|e| io(&path, e))?;
-        check_digest(&bytes, digest, digest)?;
-        Ok(bytes)
+        Ok(dir.join("blobs/sha256").join(hex))
     };
-    let manifest = blob(&digest)?;
-    let mut out = BTreeMap::new();
+    let manifest_path = blob_path(&digest)?;
+    let manifest = std::fs::read(&manifest_path).map_err(|e| io(&manifest_path, e))?;
+    check_digest(&manifest, &digest, "the manifest")?;
+    std::fs::create_dir_all(out).map_err(|e| io(out, e))?;
+    let mut titles = Vec::new();
     for (layer, title) in layers_of(&manifest)? {
-        out.insert(title, blob(&layer)?);
+        let path = blob_path(&layer)?;
+        let (actual, _) = crate::index::client::hash_file(&path).map_err(|e| io(&path, e))?;
+        if format!("sha256:{actual}") != layer {
+            return Err(OciError::Content(format!(
+                "{title} does not match its digest {layer}"
+            )));
+        }
+        let target = out.join(&title);
+        let temp = tempfile::NamedTempFile::new_in(out).map_err(|e| io(out, e))?;
+        std::fs::copy(&path, temp.path()).map_err(|e| io(&path, e))?;
+        temp.persist(&target).map_err(|e| io(&target, e.error))?;
+        titles.push(title);
     }
-    Ok(out)
+    Ok(titles)
 }
 
 #[cfg(test)]

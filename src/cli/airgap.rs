@@ -180,7 +180,7 @@ async fn push(args: PushArgs, ctx: &Context) -> Result<Exit> {
         (None, None) => unreachable!("clap requires a target or --oci-layout"),
     };
     if ctx.out.json {
-        ctx.out.json(&serde_json::json!({ "pushed": place, "digest": digest, "layers": artifact.layers.iter().map(|l| &l.2).collect::<Vec<_>>() }))?;
+        ctx.out.json(&serde_json::json!({ "pushed": place, "digest": digest, "layers": artifact.layers.iter().map(|l| &l.title).collect::<Vec<_>>() }))?;
     } else {
         ctx.out.text(&format!(
             "{}pushed{:#} {place}
@@ -194,31 +194,24 @@ digest {digest}
 }
 
 async fn pull(args: PullArgs, ctx: &Context) -> Result<Exit> {
-    let files = match (&args.oci_layout, &args.source) {
-        (Some(dir), _) => chiron::oci::read_layout(&ctx.cwd.join(dir), &args.tag)?,
+    let out = ctx.cwd.join(&args.output);
+    let titles = match (&args.oci_layout, &args.source) {
+        (Some(dir), _) => chiron::oci::read_layout_to(&ctx.cwd.join(dir), &args.tag, &out)?,
         (None, Some(source)) => {
             let reference = chiron::oci::Reference::parse(source)?;
             let mut registry = registry(ctx, &reference, args.plain_http)?;
             registry
-                .pull()
+                .pull_to(&out)
                 .instrument(tracing::info_span!("airgap.pull", registry = %reference.registry))
                 .await?
         }
         (None, None) => unreachable!("clap requires a source or --oci-layout"),
     };
-    let out = ctx.cwd.join(&args.output);
-    std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
-    for (name, bytes) in &files {
-        let path = out.join(name);
-        chiron::atomic::write_file(&path, bytes, chiron::atomic::Overwrite::Replace)
-            .with_context(|| format!("cannot write {}", path.display()))?;
-    }
     if ctx.out.json {
-        ctx.out.json(
-            &serde_json::json!({ "files": files.keys().collect::<Vec<_>>(), "output": out }),
-        )?;
+        ctx.out
+            .json(&serde_json::json!({ "files": titles, "output": out }))?;
     } else {
-        let names: Vec<&str> = files.keys().map(String::as_str).collect();
+        let names: Vec<&str> = titles.iter().map(String::as_str).collect();
         ctx.out.text(&format!(
             "{}pulled{:#} {} into {}
 check it before use: chiron verify {} --key cosign.pub
