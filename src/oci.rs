@@ -342,9 +342,18 @@ impl Registry {
     }
 
     /// Pushes the layers and the manifest; returns the manifest's digest.
-    pub async fn push(&mut self, artifact: &Artifact) -> Result<String, OciError> {
+    pub async fn push(
+        &mut self,
+        artifact: &Artifact,
+        progress: &(dyn Fn(&str, u64, Option<u64>) + Sync),
+    ) -> Result<String, OciError> {
+        let total: u64 = artifact.layers.iter().map(|l| l.size).sum();
+        let mut done = 0;
         for layer in &artifact.layers {
+            progress(&layer.title, done, Some(total));
             self.push_blob(&layer.source, &layer.digest).await?;
+            done += layer.size;
+            progress(&layer.title, done, Some(total));
         }
         self.push_blob(
             &Source::Bytes(b"{}".to_vec()),
@@ -397,7 +406,11 @@ impl Registry {
     /// Pulls the artifact's files into `out` (named by their titles),
     /// each streamed to a temporary file, checked against its digest, then
     /// renamed into place. Returns the titles.
-    pub async fn pull_to(&mut self, out: &Path) -> Result<Vec<String>, OciError> {
+    pub async fn pull_to(
+        &mut self,
+        out: &Path,
+        progress: &(dyn Fn(&str, u64, Option<u64>) + Sync),
+    ) -> Result<Vec<String>, OciError> {
         use futures_util::StreamExt;
         use std::io::Write;
         let url = format!("{}/manifests/{}", self.base, self.reference.reference);
@@ -427,9 +440,13 @@ impl Registry {
             }
             let mut temp = tempfile::NamedTempFile::new_in(out).map_err(|e| io(out, e))?;
             let mut hasher = <sha2::Sha256 as sha2::Digest>::new();
+            let total = response.content_length();
+            let mut done = 0u64;
             let mut stream = response.bytes_stream();
             while let Some(chunk) = stream.next().await {
                 let chunk = chunk.map_err(|e| registry_error(&blob_url, e))?;
+                done += chunk.len() as u64;
+                progress(&title, done, total);
                 sha2::Digest::update(&mut hasher, &chunk);
                 temp.write_all(&chunk).map_err(|e| io(temp.path(), e))?;
             }

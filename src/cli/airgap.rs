@@ -171,8 +171,10 @@ async fn push(args: PushArgs, ctx: &Context) -> Result<Exit> {
         (None, Some(target)) => {
             let reference = chiron::oci::Reference::parse(target)?;
             let mut registry = registry(ctx, &reference, args.plain_http)?;
+            let bar = super::progress::ByteProgress::new(ctx.progress, "pushing");
+            let update = |what: &str, done: u64, total: Option<u64>| bar.update(what, done, total);
             let digest = registry
-                .push(&artifact)
+                .push(&artifact, &update)
                 .instrument(tracing::info_span!("airgap.push", registry = %reference.registry))
                 .await?;
             (target.clone(), digest)
@@ -200,8 +202,10 @@ async fn pull(args: PullArgs, ctx: &Context) -> Result<Exit> {
         (None, Some(source)) => {
             let reference = chiron::oci::Reference::parse(source)?;
             let mut registry = registry(ctx, &reference, args.plain_http)?;
+            let bar = super::progress::ByteProgress::new(ctx.progress, "pulling");
+            let update = |what: &str, done: u64, total: Option<u64>| bar.update(what, done, total);
             registry
-                .pull_to(&out)
+                .pull_to(&out, &update)
                 .instrument(tracing::info_span!("airgap.pull", registry = %reference.registry))
                 .await?
         }

@@ -84,3 +84,45 @@ impl chiron::wheelhouse::Progress for StageProgress {
         }
     }
 }
+
+/// A bar of bytes for one transfer (a database download, a push, a pull),
+/// drawn on the same terms as `StageProgress`.
+pub struct ByteProgress {
+    bar: Option<ProgressBar>,
+}
+
+impl ByteProgress {
+    pub fn new(enabled: bool, label: &str) -> Self {
+        let bar = enabled.then(|| {
+            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+            bar.set_style(
+                ProgressStyle::with_template(&format!(
+                    "{{spinner}} {label:<11} [{{bar:30}}] {{bytes}}/{{total_bytes}} {{bytes_per_sec}} {{msg}}"
+                ))
+                .expect("a valid template")
+                .progress_chars("=> "),
+            );
+            bar
+        });
+        Self { bar }
+    }
+
+    /// `done` bytes of `total` (when known) for `what`.
+    pub fn update(&self, what: &str, done: u64, total: Option<u64>) {
+        if let Some(bar) = &self.bar {
+            if let Some(total) = total {
+                bar.set_length(total);
+            }
+            bar.set_position(done);
+            bar.set_message(what.to_string());
+        }
+    }
+}
+
+impl Drop for ByteProgress {
+    fn drop(&mut self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}

@@ -184,11 +184,14 @@ pub async fn run(args: ScanArgs, ctx: &Context) -> Result<Exit> {
         let dest = chiron::vuln::cached_database(&loaded.cache_dir());
         let url = &loaded.config.scan.db_url;
         let client = advisory_client(loaded)?;
-        let records = chiron::vuln::api::download_database(&client, url, &dest)
+        let bar = super::progress::ByteProgress::new(ctx.progress, "downloading");
+        let update = |done: u64, total: Option<u64>| bar.update("OSV database", done, total);
+        let records = chiron::vuln::api::download_database(&client, url, &dest, &update)
             .instrument(
                 tracing::info_span!("scan.update_db", url = %chiron::index::redact_url(url)),
             )
             .await?;
+        drop(bar);
         eprintln!(
             "updated the OSV database: {records} records in {}",
             dest.display()

@@ -245,6 +245,7 @@ pub async fn download_database(
     client: &reqwest::Client,
     url: &str,
     dest: &Path,
+    progress: &(dyn Fn(u64, Option<u64>) + Sync),
 ) -> Result<usize, ApiError> {
     let dir = dest.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(|e| fail(url, format!("{}: {e}", dir.display())))?;
@@ -258,9 +259,13 @@ pub async fn download_database(
         temp.reopen()
             .map_err(|e| fail(url, format!("{}: {e}", temp.path().display())))?,
     );
+    let total = response.content_length();
+    let mut done = 0u64;
     let mut stream = response.bytes_stream();
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|e| fail(url, format!("download interrupted: {e}")))?;
+        done += chunk.len() as u64;
+        progress(done, total);
         file.write_all(&chunk)
             .await
             .map_err(|e| fail(url, format!("{}: {e}", temp.path().display())))?;
