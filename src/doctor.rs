@@ -136,6 +136,7 @@ pub async fn run_doctor(
         checks.push(traced(check));
     }
     checks.push(traced(check_cache(&loaded.cache_dir())));
+    checks.push(traced(check_vulnerability_source(loaded)));
     checks.extend(check_signing_key(loaded).into_iter().map(traced));
     checks.push(traced(check_telemetry(loaded, env, options.timeout).await));
     checks.push(traced(check_disk(loaded)));
@@ -526,6 +527,77 @@ fn check_cache(dir: &Path) -> Check {
             format!("not writable: {error}"),
         )
         .hint(fix),
+    }
+}
+
+/// An offline OSV database older than this is reported as stale.
+const STALE_DATABASE_DAYS: u64 = 7;
+
+/// Whether `chiron scan` and the wheelhouse gate have advisories to read:
+/// the offline database present and fresh, or an online source while not
+/// offline.
+fn check_vulnerability_source(loaded: &LoadedConfig) -> Check {
+    use crate::config::ScanSource;
+    let scan = &loaded.config.scan;
+    match scan.source {
+        ScanSource::OsvApi | ScanSource::Pypi => {
+            let url = if scan.source == ScanSource::OsvApi {
+                &scan.osv_api
+            } else {
+                &scan.pypi_api
+            };
+            let subject = crate::index::redact_url(url);
+            if loaded.config.index.offline {
+                Check::new("vulnerability-db", subject, Status::Warn, "an online source, and chiron is offline: scans will be skipped")
+                    .hint("set [scan] source = \"db\" and fetch it with `chiron scan --update-db` while online")
+            } else {
+                Check::new(
+                    "vulnerability-db",
+                    subject,
+                    Status::Ok,
+                    "scans ask this service",
+                )
+            }
+        }
+        ScanSource::Db => {
+            let path = scan
+                .osv_db
+                .as_ref()
+                .map(|db| loaded.resolve(db))
+                .unwrap_or_else(|| crate::vuln::cached_database(&loaded.cache_dir()));
+            let subject = path.display().to_string();
+            let Ok(metadata) = std::fs::metadata(&path) else {
+                return Check::new(
+                    "vulnerability-db",
+                    subject,
+                    Status::Warn,
+                    "no OSV database: scans and the wheelhouse gate cannot check advisories",
+                )
+                .hint("run `chiron scan --update-db` (or set [scan] osv-db)");
+            };
+            let age_days = metadata
+                .modified()
+                .ok()
+                .and_then(|m| m.elapsed().ok())
+                .map(|d| d.as_secs() / 86_400)
+                .unwrap_or(0);
+            if age_days > STALE_DATABASE_DAYS {
+                Check::new(
+                    "vulnerability-db",
+                    subject,
+                    Status::Warn,
+                    format!("{age_days} days old: newer advisories are missing"),
+                )
+                .hint("run `chiron scan --update-db`")
+            } else {
+                Check::new(
+                    "vulnerability-db",
+                    subject,
+                    Status::Ok,
+                    format!("updated {age_days} day(s) ago"),
+                )
+            }
+        }
     }
 }
 

@@ -463,3 +463,41 @@ fn a_private_ca_from_pip_cert_is_trusted() {
         std::panic::resume_unwind(panic);
     }
 }
+
+#[test]
+fn the_vulnerability_database_is_checked() {
+    let home = tempfile::tempdir().unwrap();
+    let (_, report) = doctor_json(
+        chiron(home.path())
+            .current_dir(home.path())
+            .arg("--offline"),
+    );
+    let db = checks(&report, "vulnerability-db");
+    assert_eq!(db[0]["status"], "warn");
+    assert!(
+        db[0]["hint"]
+            .as_str()
+            .unwrap()
+            .contains("chiron scan --update-db")
+    );
+    write_files(home.path(), &[("cache/chiron/osv/PyPI-all.zip", "zip")]);
+    let (_, report) = doctor_json(
+        chiron(home.path())
+            .current_dir(home.path())
+            .arg("--offline"),
+    );
+    let db = checks(&report, "vulnerability-db");
+    assert_eq!(db[0]["status"], "ok", "{db:?}");
+    write_files(
+        home.path(),
+        &[("chiron.toml", "[scan]\nsource = \"osv-api\"\n")],
+    );
+    let (_, report) = doctor_json(
+        chiron(home.path())
+            .current_dir(home.path())
+            .arg("--offline"),
+    );
+    let db = checks(&report, "vulnerability-db");
+    assert_eq!(db[0]["status"], "warn");
+    assert!(db[0]["finding"].as_str().unwrap().contains("offline"));
+}
