@@ -31,6 +31,7 @@ pub enum Kind {
     Requirements,
     WheelFolder,
     Environment,
+    Bundle,
 }
 
 impl Kind {
@@ -42,6 +43,7 @@ impl Kind {
             Kind::Requirements => "requirements file",
             Kind::WheelFolder => "folder of wheels",
             Kind::Environment => "Python environment",
+            Kind::Bundle => "air-gap bundle",
         }
     }
 }
@@ -72,7 +74,38 @@ impl InventoryError {
     }
 }
 
-const INPUT_HINT: &str = "name a wheelhouse folder, manifest.json, pylock.toml, uv.lock, a requirements file with == pins, a folder of wheels, or a venv (or --python PATH)";
+const INPUT_HINT: &str = "name a wheelhouse folder, manifest.json, pylock.toml, uv.lock, a requirements file with == pins, a folder of wheels, a bundle.tar.gz, or a venv (or --python PATH)";
+
+/// The manifest inside an air-gap bundle, read without unpacking the rest.
+fn bundle(path: &Path) -> Result<Inventory, InventoryError> {
+    let text = crate::bundle::archive::read_entry(path, "manifest.json", 64 << 20)
+        .map_err(|e| {
+            InventoryError::new(
+                path,
+                format!("not a readable bundle: {e}"),
+                "build one with `chiron airgap build`",
+            )
+        })?
+        .ok_or_else(|| {
+            InventoryError::new(
+                path,
+                "holds no manifest.json",
+                "build bundles with `chiron airgap build`",
+            )
+        })?;
+    let manifest = serde_json::from_slice(&text).map_err(|e| {
+        InventoryError::new(
+            path,
+            format!("its manifest.json is not a chiron manifest: {e}"),
+            "rebuild the bundle with this chiron",
+        )
+    })?;
+    Ok(Inventory {
+        kind: Kind::Bundle,
+        path: path.to_path_buf(),
+        manifest,
+    })
+}
 
 /// Reads whatever `path` is.
 pub fn load(path: &Path) -> Result<Inventory, InventoryError> {
@@ -114,6 +147,9 @@ pub fn load(path: &Path) -> Result<Inventory, InventoryError> {
     }
     if name == "uv.lock" {
         return uv_lock(path);
+    }
+    if name.ends_with(".tar.gz") || name.ends_with(".tgz") {
+        return bundle(path);
     }
     if name.starts_with("pylock.") && name.ends_with(".toml") {
         return pylock(path);

@@ -1203,6 +1203,32 @@ fn a_bundle_can_be_built_straight_from_requirements() {
         .success()
         .stderr(predicates::str::contains("wheelhouse"));
     assert!(h.join("wheelhouse/manifest.json").is_file());
+    // sbom, scan and policy read a bundle as they read a wheelhouse.
+    let output = chiron(h)
+        .current_dir(h)
+        .args(["sbom", "b.tar.gz"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let bom: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(bom["components"][0]["purl"], "pkg:pypi/lib@2.0");
+    write_files(
+        h,
+        &[(
+            "osv/x.json",
+            r#"{"id": "PYSEC-1", "affected": [{"package": {"ecosystem": "PyPI", "name": "lib"}, "versions": ["2.0"]}]}"#,
+        )],
+    );
+    chiron(h)
+        .current_dir(h)
+        .args(["scan", "b.tar.gz", "--osv-db", "osv"])
+        .assert()
+        .code(1)
+        .stdout(predicates::str::contains("PYSEC-1"));
     chiron(h)
         .current_dir(h)
         .args(["verify", "b.tar.gz"])
