@@ -48,10 +48,22 @@ pub enum Source {
 }
 
 impl Source {
-    /// The source as reports name it (URLs without credentials).
+    /// The source as reports name it: URLs without credentials; a
+    /// database by its name and content digest, not by where it lies, so
+    /// reports (and the bundles that carry them) do not depend on paths.
     pub fn describe(&self) -> String {
         match self {
-            Source::Database(path) => format!("OSV database {}", path.display()),
+            Source::Database(path) => {
+                let name = path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                match crate::index::client::hash_file(path) {
+                    Ok((sha256, _)) => format!("OSV database {name} (sha256:{})", &sha256[..16]),
+                    // A folder: named only.
+                    Err(_) => format!("OSV database {name}/"),
+                }
+            }
             Source::OsvApi(url) => format!("OSV API {}", crate::index::redact_url(url)),
             Source::PypiApi(url) => format!("JSON API {}", crate::index::redact_url(url)),
         }
