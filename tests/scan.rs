@@ -415,7 +415,12 @@ fn update_db_keeps_a_verified_copy_for_offline_scans() {
             return support::Response::new(404, "text/plain", "");
         }
         if flag.load(std::sync::atomic::Ordering::SeqCst) {
-            support::Response::new(200, "application/zip", good.clone())
+            if request.header("if-none-match") == Some("\"v1\"") {
+                return support::Response::new(304, "application/zip", "");
+            }
+            let mut response = support::Response::new(200, "application/zip", good.clone());
+            response.headers.push(("ETag".into(), "\"v1\"".into()));
+            response
         } else {
             support::Response::new(200, "text/html", "<html>maintenance</html>")
         }
@@ -438,6 +443,13 @@ fn update_db_keeps_a_verified_copy_for_offline_scans() {
         ));
     let cached = home.path().join("cache/chiron/osv/PyPI-all.zip");
     assert!(cached.is_file());
+    // The server's ETag is sent back: an unchanged database is not fetched.
+    chiron(home.path())
+        .current_dir(home.path())
+        .args(["scan", "--update-db"])
+        .assert()
+        .success()
+        .stderr(predicates::str::contains("up to date"));
     // Later scans use the cached copy, offline.
     let output = chiron(home.path())
         .current_dir(home.path())
@@ -470,10 +482,16 @@ fn update_db_keeps_a_verified_copy_for_offline_scans() {
             ("GHSA-7777-8888-9999.json", GHSA),
         ])
     );
-    let leftovers: Vec<_> = std::fs::read_dir(cached.parent().unwrap())
+    let mut leftovers: Vec<String> = std::fs::read_dir(cached.parent().unwrap())
         .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(leftovers.len(), 1, "no temporary file left behind");
+    leftovers.sort();
+    assert_eq!(
+        leftovers,
+        ["PyPI-all.zip", "PyPI-all.zip.etag"],
+        "the copy and its ETag, no temporary file"
+    );
     // Without a database at all, the way to get one is named.
     std::fs::remove_file(&cached).unwrap();
     chiron(home.path())

@@ -186,16 +186,25 @@ pub async fn run(args: ScanArgs, ctx: &Context) -> Result<Exit> {
         let client = advisory_client(loaded)?;
         let bar = super::progress::ByteProgress::new(ctx.progress, "downloading");
         let update = |done: u64, total: Option<u64>| bar.update("OSV database", done, total);
-        let records = chiron::vuln::api::download_database(&client, url, &dest, &update)
+        let outcome = chiron::vuln::api::download_database(&client, url, &dest, &update)
             .instrument(
                 tracing::info_span!("scan.update_db", url = %chiron::index::redact_url(url)),
             )
             .await?;
         drop(bar);
-        eprintln!(
-            "updated the OSV database: {records} records in {}",
-            dest.display()
-        );
+        match outcome {
+            chiron::vuln::api::Update::Downloaded(records) => eprintln!(
+                "updated the OSV database: {records} records in {}",
+                dest.display()
+            ),
+            chiron::vuln::api::Update::Unchanged => {
+                // Touched, so its age says when it was last confirmed current.
+                if let Ok(file) = std::fs::File::options().append(true).open(&dest) {
+                    let _ = file.set_modified(std::time::SystemTime::now());
+                }
+                eprintln!("the OSV database is up to date: {}", dest.display())
+            }
+        }
         // Nothing named and no wheelhouse: updating was the whole job.
         let default = loaded.resolve(&loaded.config.wheelhouse.dir);
         if args.subject.path.is_none()

@@ -6,7 +6,7 @@
 //! source are matched locally, the same way.
 
 use std::collections::BTreeSet;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use futures_util::StreamExt;
 use futures_util::future::join_all;
@@ -238,18 +238,44 @@ fn record_from_pypi(name: &str, version: &str, vuln: PypiVuln) -> OsvRecord {
     }
 }
 
+/// What `download_database` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Update {
+    /// A new copy with this many records.
+    Downloaded(usize),
+    /// The server says the copy we have is current (HTTP 304).
+    Unchanged,
+}
+
 /// Downloads the database zip at `url` to `dest`: streamed to a temporary
 /// file beside it, checked to be a readable zip of OSV records, then
-/// renamed over the previous copy. Returns the number of records.
+/// renamed over the previous copy. The server's `ETag` is kept beside the
+/// copy (`dest.etag`) and sent back next time, so an unchanged database is
+/// not downloaded again.
 pub async fn download_database(
     client: &reqwest::Client,
     url: &str,
     dest: &Path,
     progress: &(dyn Fn(u64, Option<u64>) + Sync),
-) -> Result<usize, ApiError> {
+) -> Result<Update, ApiError> {
     let dir = dest.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(|e| fail(url, format!("{}: {e}", dir.display())))?;
-    let response = client.get(url).send().await.map_err(|e| fail(url, e))?;
+    let etag_path = PathBuf::from(format!("{}.etag", dest.display()));
+    let mut request = client.get(url);
+    if dest.is_file()
+        && let Ok(etag) = std::fs::read_to_string(&etag_path)
+    {
+        request = request.header(reqwest::header::IF_NONE_MATCH, etag.trim());
+    }
+    let response = request.send().await.map_err(|e| fail(url, e))?;
+    if response.status() == reqwest::StatusCode::NOT_MODIFIED {
+        return Ok(Update::Unchanged);
+    }
+    let etag = response
+        .headers()
+        .get(reqwest::header::ETAG)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
     if !response.status().is_success() {
         return Err(fail(url, format!("HTTP {}", response.status().as_u16())));
     }
@@ -279,5 +305,17 @@ pub async fn download_database(
         .len();
     temp.persist(dest)
         .map_err(|e| fail(url, format!("{}: {}", dest.display(), e.error)))?;
-    Ok(records)
+    match etag {
+        Some(etag) => {
+            let _ = crate::atomic::write_file(
+                &etag_path,
+                etag.as_bytes(),
+                crate::atomic::Overwrite::Replace,
+            );
+        }
+        None => {
+            let _ = std::fs::remove_file(&etag_path);
+        }
+    }
+    Ok(Update::Downloaded(records))
 }
