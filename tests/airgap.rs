@@ -1163,6 +1163,28 @@ fn sigstore_bundles_verify_offline_against_a_trusted_root() {
     .stderr(predicates::str::contains(
         "does not verify with its log's key",
     ));
+    // An attestation (DSSE bundle) about the artifact verifies the same way,
+    // and not for another artifact.
+    sigstore_verify(
+        h,
+        "artifact.whl",
+        "artifact.attestation.json",
+        "trusted_root.json",
+        IDENTITY,
+        ISSUER,
+    )
+    .success();
+    write_files(h, &[("other.whl", "not the released bytes")]);
+    sigstore_verify(
+        h,
+        "other.whl",
+        "artifact.attestation.json",
+        "trusted_root.json",
+        IDENTITY,
+        ISSUER,
+    )
+    .code(1)
+    .stderr(predicates::str::contains("not about this artifact"));
     // Not a bundle at all: a usage error.
     sigstore_verify(
         h,

@@ -10,9 +10,12 @@
 //!    extension 1.3.6.1.4.1.57264.1.8, or the older .1.1) are the expected
 //!    ones;
 //! 3. the signature verifies over the artifact with the certificate's key,
-//!    and the bundle's message digest is the artifact's;
+//!    and the bundle's message digest is the artifact's; or, for a DSSE
+//!    bundle (an attestation), over the envelope, whose in-toto statement
+//!    names the artifact's sha256 among its subjects;
 //! 4. a transparency log entry of the trusted root's log records exactly
-//!    this artifact digest, signature and certificate, and its signed entry
+//!    this artifact digest (`hashedrekord`) or payload hash (`dsse`),
+//!    signature and certificate, and its signed entry
 //!    timestamp verifies with the log's key; an inclusion proof, when
 //!    present, leads to its root hash (RFC 6962).
 //!
@@ -423,7 +426,8 @@ pub fn inclusion_holds(leaf: &[u8], index: u64, size: u64, path: &[Vec<u8>], roo
     sn == 0 && hash == root
 }
 
-/// Verifies `bundle_text` (a Sigstore bundle, message-signature form) for
+/// Verifies `bundle_text` (a Sigstore bundle with a message signature, or
+/// with a DSSE envelope whose in-toto statement names the artifact) for
 /// `artifact` against `root`.
 pub fn verify_bundle(
     bundle_text: &str,
@@ -443,20 +447,59 @@ pub fn verify_bundle(
             )
         })?;
     let leaf = b64(leaf_b64, "the signing certificate")?;
-    let signature_b64 = bundle["messageSignature"]["signature"]
-        .as_str()
-        .ok_or_else(|| {
-            format_error("the bundle has no message signature (a DSSE bundle is not supported yet)")
-        })?;
-    let signature = b64(signature_b64, "the signature")?;
     let digest = Sha256::digest(artifact).to_vec();
-    if let Some(claimed) = bundle["messageSignature"]["messageDigest"]["digest"].as_str()
-        && b64(claimed, "the message digest")? != digest
-    {
-        return Err(untrusted(
-            "the bundle is for another artifact (its message digest differs)",
+    // What was signed: the artifact itself, or (a DSSE bundle, as
+    // attestations are) an in-toto statement naming the artifact's digest.
+    let (signature, signed, dsse_payload) = if bundle["messageSignature"].is_object() {
+        let signature_b64 = bundle["messageSignature"]["signature"]
+            .as_str()
+            .ok_or_else(|| format_error("the bundle's message signature is empty"))?;
+        if let Some(claimed) = bundle["messageSignature"]["messageDigest"]["digest"].as_str()
+            && b64(claimed, "the message digest")? != digest
+        {
+            return Err(untrusted(
+                "the bundle is for another artifact (its message digest differs)",
+            ));
+        }
+        (
+            b64(signature_b64, "the signature")?,
+            artifact.to_vec(),
+            None,
+        )
+    } else if bundle["dsseEnvelope"].is_object() {
+        let envelope = &bundle["dsseEnvelope"];
+        let payload_type = envelope["payloadType"].as_str().unwrap_or_default();
+        let payload = b64(
+            envelope["payload"].as_str().unwrap_or_default(),
+            "the DSSE payload",
+        )?;
+        let signature_b64 = envelope["signatures"][0]["sig"]
+            .as_str()
+            .ok_or_else(|| format_error("the DSSE envelope has no signature"))?;
+        let statement: Value = serde_json::from_slice(&payload).map_err(|e| {
+            format_error(format!("the DSSE payload is not an in-toto statement: {e}"))
+        })?;
+        let hex = crate::index::client::hex(&digest);
+        let about = statement["subject"].as_array().is_some_and(|subjects| {
+            subjects
+                .iter()
+                .any(|s| s["digest"]["sha256"].as_str() == Some(hex.as_str()))
+        });
+        if !about {
+            return Err(untrusted(
+                "the attestation is not about this artifact (no subject has its sha256)",
+            ));
+        }
+        (
+            b64(signature_b64, "the DSSE signature")?,
+            super::dsse::pae(payload_type, &payload),
+            Some(payload),
+        )
+    } else {
+        return Err(format_error(
+            "the bundle has neither a message signature nor a DSSE envelope",
         ));
-    }
+    };
     // The log entry: this artifact, this signature, this certificate.
     let entries = material["tlogEntries"]
         .as_array()
@@ -485,27 +528,49 @@ pub fn verify_bundle(
     let body_bytes = b64(body_b64, "the log entry body")?;
     let body: Value = serde_json::from_slice(&body_bytes)
         .map_err(|e| format_error(format!("the log entry body is not JSON: {e}")))?;
-    if body["kind"] != "hashedrekord" {
-        return Err(format_error(format!(
-            "log entries of kind {} are not supported",
-            body["kind"]
-        )));
-    }
     let spec = &body["spec"];
-    let logged_digest = spec["data"]["hash"]["value"].as_str().unwrap_or_default();
-    if logged_digest != crate::index::client::hex(&digest) {
-        return Err(untrusted("the log entry records another artifact"));
-    }
-    if spec["signature"]["content"]
-        .as_str()
-        .map(|s| b64(s, "the logged signature"))
-        .transpose()?
-        != Some(signature.clone())
-    {
-        return Err(untrusted("the log entry records another signature"));
-    }
-    let logged_cert = spec["signature"]["publicKey"]["content"]
-        .as_str()
+    let logged_cert = match (body["kind"].as_str(), &dsse_payload) {
+        (Some("hashedrekord"), None) => {
+            let logged_digest = spec["data"]["hash"]["value"].as_str().unwrap_or_default();
+            if logged_digest != crate::index::client::hex(&digest) {
+                return Err(untrusted("the log entry records another artifact"));
+            }
+            if spec["signature"]["content"]
+                .as_str()
+                .map(|s| b64(s, "the logged signature"))
+                .transpose()?
+                != Some(signature.clone())
+            {
+                return Err(untrusted("the log entry records another signature"));
+            }
+            spec["signature"]["publicKey"]["content"].as_str()
+        }
+        (Some("dsse"), Some(payload)) => {
+            let logged_payload = spec["payloadHash"]["value"].as_str().unwrap_or_default();
+            if logged_payload != crate::index::client::hex(&Sha256::digest(payload)) {
+                return Err(untrusted("the log entry records another attestation"));
+            }
+            let logged = spec["signatures"].as_array().and_then(|signatures| {
+                signatures.iter().find(|s| {
+                    s["signature"]
+                        .as_str()
+                        .and_then(|sig| b64(sig, "a logged signature").ok())
+                        .is_some_and(|sig| sig == signature)
+                })
+            });
+            let Some(logged) = logged else {
+                return Err(untrusted("the log entry records another signature"));
+            };
+            logged["verifier"].as_str()
+        }
+        (kind, _) => {
+            return Err(format_error(format!(
+                "log entries of kind {} are not supported for this bundle",
+                kind.unwrap_or("(none)")
+            )));
+        }
+    };
+    let logged_cert = logged_cert
         .map(|s| b64(s, "the logged certificate"))
         .transpose()?
         .unwrap_or_default();
@@ -638,7 +703,7 @@ pub fn verify_bundle(
             expected.issuer
         )));
     }
-    if !verify_ecdsa(&spki, artifact, &signature) {
+    if !verify_ecdsa(&spki, &signed, &signature) {
         return Err(untrusted(
             "the signature does not verify over the artifact with the certificate's key",
         ));

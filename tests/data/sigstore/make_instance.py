@@ -144,3 +144,39 @@ json.dump(trusted_root(root, mid), open(f"{out}/trusted_root.json", "w"), indent
 other_root, other_mid, _ = instance()
 json.dump(trusted_root(other_root, other_mid), open(f"{out}/other_root.json", "w"), indent=1)
 json.dump(bundle, open(f"{out}/artifact.sigstore.json", "w"), indent=1)
+
+# The same signer, attesting to the artifact: a DSSE bundle (as GitHub and
+# PyPI attestations are) with a `dsse` log entry.
+statement = json.dumps({
+    "_type": "https://in-toto.io/Statement/v1",
+    "subject": [{"name": "artifact.whl", "digest": {"sha256": digest.hex()}}],
+    "predicateType": "https://slsa.dev/provenance/v1",
+    "predicate": {"buildDefinition": {"buildType": "https://test.invalid/build"}},
+}).encode()
+payload_type = "application/vnd.in-toto+json"
+pae = b"DSSEv1 %d %s %d %s" % (len(payload_type), payload_type.encode(), len(statement), statement)
+dsse_signature = leaf_key.sign(pae, ec.ECDSA(hashes.SHA256()))
+envelope = {"payload": b64(statement), "payloadType": payload_type, "signatures": [{"sig": b64(dsse_signature), "keyid": ""}]}
+dsse_body = json.dumps({
+    "apiVersion": "0.0.1", "kind": "dsse",
+    "spec": {"envelopeHash": {"algorithm": "sha256", "value": hashlib.sha256(json.dumps(envelope).encode()).hexdigest()},
+             "payloadHash": {"algorithm": "sha256", "value": hashlib.sha256(statement).hexdigest()},
+             "signatures": [{"signature": b64(dsse_signature), "verifier": b64(leaf_pem)}]},
+}, separators=(",", ":")).encode()
+dsse_set_payload = json.dumps({"body": b64(dsse_body), "integratedTime": T, "logID": log_id.hex(), "logIndex": 1},
+                              separators=(",", ":"), sort_keys=True).encode()
+attestation = {
+    "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
+    "verificationMaterial": {
+        "certificate": {"rawBytes": b64(leaf_der)},
+        "tlogEntries": [{
+            "logIndex": "1", "logId": {"keyId": b64(log_id)},
+            "kindVersion": {"kind": "dsse", "version": "0.0.1"},
+            "integratedTime": str(T),
+            "inclusionPromise": {"signedEntryTimestamp": b64(log_key.sign(dsse_set_payload, ec.ECDSA(hashes.SHA256())))},
+            "canonicalizedBody": b64(dsse_body),
+        }],
+    },
+    "dsseEnvelope": envelope,
+}
+json.dump(attestation, open(f"{out}/artifact.attestation.json", "w"), indent=1)
