@@ -184,10 +184,9 @@ impl KeyPair {
 
     /// Reads cosign's encrypted private key PEM; `what` names it in errors.
     pub fn from_encrypted_pem(text: &str, password: &[u8], what: &str) -> Result<Self, SignError> {
-        let (label, body) = parse_pem(text)
+        let (_, body) = parse_pem(text)
             .filter(|(label, _)| label == PRIVATE_LABEL || label == OLD_PRIVATE_LABEL)
             .ok_or_else(|| SignError::NotAPrivateKey(what.to_string()))?;
-        let _ = label;
         let encrypted: Encrypted = serde_json::from_slice(&body)
             .map_err(|_| SignError::NotAPrivateKey(what.to_string()))?;
         let unsupported = |detail: String| SignError::Unsupported {
