@@ -698,6 +698,11 @@ impl Drop for RealRegistry {
 }
 
 fn start_registry() -> RealRegistry {
+    start_registry_with(None)
+}
+
+/// With `htpasswd`, the registry wants HTTP basic credentials.
+fn start_registry_with(htpasswd: Option<&Path>) -> RealRegistry {
     let dir = tempfile::tempdir().unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -709,8 +714,11 @@ fn start_registry() -> RealRegistry {
     std::fs::write(
         &config,
         format!(
-            "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {address}\n",
-            dir.path().join("data").display()
+            "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {address}\n{}",
+            dir.path().join("data").display(),
+            htpasswd
+                .map(|p| format!("auth:\n  htpasswd:\n    realm: test\n    path: {}\n", p.display()))
+                .unwrap_or_default()
         ),
     )
     .unwrap();
@@ -1257,4 +1265,66 @@ fn a_bundle_can_be_built_straight_from_requirements() {
         .assert()
         .success()
         .stdout(predicates::str::contains("verified"));
+}
+
+/// A real registry that wants credentials: chiron takes them from the
+/// docker configuration, and says so when they are missing or wrong.
+#[test]
+fn a_registry_with_basic_auth_takes_docker_config_credentials() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let python = std::env::var("CHIRON_TEST_TOOLS_PYTHON").unwrap_or_else(|_| "python3".into());
+    let htpasswd = h.join("htpasswd");
+    let status = Command::new(&python)
+        .args([
+            "-c",
+            "import bcrypt, sys; open(sys.argv[1], 'w').write('user:' + bcrypt.hashpw(b'secret', bcrypt.gensalt(rounds=5)).decode() + '\\n')",
+        ])
+        .arg(&htpasswd)
+        .status()
+        .expect("the tools venv (bcrypt) is installed by .ci/run");
+    assert!(status.success());
+    let registry = start_registry_with(Some(&htpasswd));
+    let _index = wheelhouse(h);
+    build(h, "wh", "bundle.tar.gz", &["--unsigned"]);
+    let target = format!("oci://{}/team/bundle:1.0", registry.address);
+    let config = |auth: &str| {
+        format!(
+            r#"{{"auths": {{"{}": {{"auth": "{auth}"}}}}}}"#,
+            registry.address
+        )
+    };
+    // No credentials, then wrong ones: each named.
+    chiron(h)
+        .current_dir(h)
+        .args(["airgap", "push", "bundle.tar.gz", &target])
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("needs credentials"));
+    write_files(h, &[("docker/config.json", &config("dXNlcjp3cm9uZw=="))]);
+    chiron(h)
+        .current_dir(h)
+        .env("DOCKER_CONFIG", h.join("docker"))
+        .args(["airgap", "push", "bundle.tar.gz", &target])
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("refused the credentials"));
+    // user:secret
+    write_files(h, &[("docker/config.json", &config("dXNlcjpzZWNyZXQ="))]);
+    chiron(h)
+        .current_dir(h)
+        .env("DOCKER_CONFIG", h.join("docker"))
+        .args(["airgap", "push", "bundle.tar.gz", &target])
+        .assert()
+        .success();
+    chiron(h)
+        .current_dir(h)
+        .env("DOCKER_CONFIG", h.join("docker"))
+        .args(["airgap", "pull", &target, "-o", "pulled"])
+        .assert()
+        .success();
+    assert_eq!(
+        std::fs::read(h.join("pulled/bundle.tar.gz")).unwrap(),
+        std::fs::read(h.join("bundle.tar.gz")).unwrap()
+    );
 }
