@@ -1328,3 +1328,53 @@ fn a_registry_with_basic_auth_takes_docker_config_credentials() {
         std::fs::read(h.join("bundle.tar.gz")).unwrap()
     );
 }
+
+/// On a terminal (a pseudo-terminal from util-linux's `script`), the
+/// password is asked twice; the key then opens with what was typed.
+#[test]
+fn the_password_is_asked_on_a_terminal() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let binary = assert_cmd::cargo::cargo_bin("chiron");
+    let run = |first: &str, second: &str, prefix: &str| {
+        let mut child = Command::new("script")
+            .args(["-qec"])
+            .arg(format!(
+                "{} keys generate --output-key-prefix {prefix}",
+                binary.display()
+            ))
+            .arg("/dev/null")
+            .current_dir(h)
+            .env_remove("CHIRON_PASSWORD")
+            .env_remove("COSIGN_PASSWORD")
+            .env("HOME", h)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("script (util-linux) is installed by .ci/run");
+        let mut stdin = child.stdin.take().unwrap();
+        for line in [first, second] {
+            std::thread::sleep(std::time::Duration::from_millis(700));
+            std::io::Write::write_all(&mut stdin, format!("{line}\n").as_bytes()).unwrap();
+        }
+        drop(stdin);
+        let output = child.wait_with_output().unwrap();
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let shown = run("typed secret", "typed secret", "tty");
+    assert!(shown.contains("Password for the private key"), "{shown}");
+    assert!(
+        !shown.contains("typed secret"),
+        "the password is not echoed"
+    );
+    write_files(h, &[("file.txt", "x")]);
+    chiron(h)
+        .current_dir(h)
+        .env("CHIRON_PASSWORD", "typed secret")
+        .args(["sign", "file.txt", "--key", "tty.key"])
+        .assert()
+        .success();
+    let shown = run("one", "two", "differ");
+    assert!(shown.contains("the passwords differ"), "{shown}");
+    assert!(!h.join("differ.key").exists());
+}
