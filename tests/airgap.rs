@@ -993,8 +993,9 @@ fn registry_credentials_come_from_the_docker_config() {
         .stderr(predicates::str::contains("token request: HTTP 401"));
 }
 
-const IDENTITY: &str = "https://github.com/acme/app/.github/workflows/release.yml@refs/tags/v1.0";
-const ISSUER: &str = "https://token.actions.githubusercontent.com";
+const IDENTITY: &str =
+    "https://github.example.invalid/acme/app/.github/workflows/release.yml@refs/tags/v1.0";
+const ISSUER: &str = "https://token.actions.example.invalid";
 
 fn sigstore_verify(
     h: &Path,
@@ -1059,12 +1060,12 @@ fn sigstore_bundles_verify_offline_against_a_trusted_root() {
         "artifact.whl",
         "artifact.sigstore.json",
         "trusted_root.json",
-        "https://github.com/evil/app/.github/workflows/x.yml@refs/heads/main",
+        "https://github.example.invalid/evil/app/.github/workflows/x.yml@refs/heads/main",
         ISSUER,
     )
     .code(1)
     .stderr(predicates::str::contains(
-        "signed by https://github.com/acme/app",
+        "signed by https://github.example.invalid/acme/app",
     ));
     sigstore_verify(
         h,
@@ -1072,7 +1073,7 @@ fn sigstore_bundles_verify_offline_against_a_trusted_root() {
         "artifact.sigstore.json",
         "trusted_root.json",
         IDENTITY,
-        "https://accounts.google.com",
+        "https://accounts.example.invalid",
     )
     .code(1)
     .stderr(predicates::str::contains("issued by"));

@@ -320,7 +320,7 @@ dependencies = [{ name = "requests" }]
 [[package]]
 name = "requests"
 version = "2.32.3"
-source = { registry = "https://pypi.org/simple" }
+source = { registry = "https://pypi.example.invalid/simple" }
 dependencies = [{ name = "idna" }]
 sdist = { url = "https://files.example/requests-2.32.3.tar.gz", hash = "sha256:55365417734eb18255590a9ff9eb97e9e1da868d4ccd6402399eaf68af20a760", size = 131218 }
 wheels = [{ url = "https://files.example/requests-2.32.3-py3-none-any.whl", hash = "sha256:70761cfe03c773ceb22aa2f671b4757976145175cdfca038c02654d061d6dcc6", size = 64928 }]
@@ -328,7 +328,7 @@ wheels = [{ url = "https://files.example/requests-2.32.3-py3-none-any.whl", hash
 [[package]]
 name = "idna"
 version = "3.10"
-source = { registry = "https://pypi.org/simple" }
+source = { registry = "https://pypi.example.invalid/simple" }
 wheels = [{ url = "https://files.example/idna-3.10-py3-none-any.whl", hash = "sha256:946d195a0d259cbba61165e88e65941f16e9b36ea6ddb97f00452bae8b1287d3", size = 70442 }]
 "#,
         )],

@@ -354,7 +354,7 @@ fn the_index_json_api_vulnerabilities_are_read_as_pip_audit_does() {
                "vulnerabilities": [
                  {"id": "GHSA-7777-8888-9999", "aliases": ["CVE-2024-0007", "PYSEC-2024-7"],
                   "summary": "lib parses headers badly", "details": "...", "fixed_in": ["1.9.9", "2.1", "3.0"],
-                  "link": "https://osv.dev/vulnerability/GHSA-7777-8888-9999", "source": "osv", "withdrawn": null},
+                  "link": "https://osv.example.invalid/vulnerability/GHSA-7777-8888-9999", "source": "osv", "withdrawn": null},
                  {"id": "PYSEC-2020-1", "aliases": [], "details": "old", "fixed_in": [], "withdrawn": "2021-01-01T00:00:00Z"}
                ]}"#,
         ),

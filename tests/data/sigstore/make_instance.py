@@ -19,8 +19,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 out, artifact_path = sys.argv[1], sys.argv[2]
-IDENTITY = "https://github.com/acme/app/.github/workflows/release.yml@refs/tags/v1.0"
-ISSUER = "https://token.actions.githubusercontent.com"
+IDENTITY = "https://github.example.invalid/acme/app/.github/workflows/release.yml@refs/tags/v1.0"
+ISSUER = "https://token.actions.example.invalid"
 T = 1700000000
 when = datetime.datetime.fromtimestamp(T, datetime.timezone.utc)
 b64 = lambda b: base64.b64encode(b).decode()
