@@ -20,5 +20,6 @@ pub mod sarif;
 pub mod sbom;
 pub mod sign;
 pub mod telemetry;
+pub mod time;
 pub mod vuln;
 pub mod wheelhouse;

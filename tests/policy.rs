@@ -15,31 +15,9 @@ const CRITICAL: &str = r#"{"id": "GHSA-7777-8888-9999", "aliases": ["CVE-2024-00
   "affected": [{"package": {"ecosystem": "PyPI", "name": "lib"},
     "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "2.1"}]}]}]}"#;
 
-/// Seconds since the epoch as RFC 3339, for upload times relative to now.
-fn rfc3339_ago(seconds: u64) -> String {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-        - seconds;
-    let days = (now / 86_400) as i64;
-    let rest = now % 86_400;
-    // Civil date (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rest / 3600,
-        rest / 60 % 60,
-        rest % 60
-    )
+/// An upload time `seconds` ago, as an index writes it.
+fn rfc3339_ago(seconds: i64) -> String {
+    chiron::time::rfc3339(chiron::time::now() - seconds)
 }
 
 /// An index with app -> lib, gpl, fresh: lib is dual-licensed, gpl is

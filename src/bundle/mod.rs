@@ -274,7 +274,7 @@ fn provenance(
                     "version": { "chiron": manifest.tool.version },
                 },
                 "metadata": {
-                    "startedOn": crate::sbom::rfc3339(options.epoch as i64),
+                    "startedOn": crate::time::rfc3339(options.epoch as i64),
                 },
             },
         },

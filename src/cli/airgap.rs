@@ -160,7 +160,7 @@ async fn push(args: PushArgs, ctx: &Context) -> Result<Exit> {
                 hint: "build one with `chiron airgap build`".into(),
             }
         })?;
-    let created = super::sbom::source_date_epoch(ctx)?.map(chiron::sbom::rfc3339);
+    let created = super::sbom::source_date_epoch(ctx)?.map(chiron::time::rfc3339);
     let artifact = chiron::oci::Artifact::from_bundle(&bundle, sbom, created)?;
     let (place, digest) = match (&args.oci_layout, &args.target) {
         (Some(dir), _) => {

@@ -356,7 +356,7 @@ fn verify_sigstore(args: &VerifyArgs, ctx: &Context, bundle: &Path) -> Result<Ex
             signer.identity,
             signer.issuer,
             signer.log_index,
-            chiron::sbom::rfc3339(signer.integrated_time)
+            chiron::time::rfc3339(signer.integrated_time)
         ))?;
     }
     Ok(Exit::Ok)

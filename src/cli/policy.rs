@@ -83,7 +83,7 @@ pub async fn gate(
     let mut findings = rules.check(
         inventory,
         scan.as_ref().map_err(String::as_str),
-        super::sbom::now(),
+        chiron::time::now(),
     );
     if !policy.rego.is_empty() {
         let paths: Vec<PathBuf> = policy.rego.iter().map(|p| loaded.resolve(p)).collect();

@@ -81,7 +81,9 @@ pub fn run(args: SbomArgs, ctx: &Context) -> Result<Exit> {
     };
     let text = match args.format {
         SbomFormat::Cyclonedx => cyclonedx(&inventory.manifest, &options),
-        SbomFormat::Spdx => chiron::sbom::spdx::spdx_json(&inventory.manifest, &options, now()),
+        SbomFormat::Spdx => {
+            chiron::sbom::spdx::spdx_json(&inventory.manifest, &options, chiron::time::now())
+        }
     };
     match &args.output {
         Some(file) => {
@@ -92,12 +94,4 @@ pub fn run(args: SbomArgs, ctx: &Context) -> Result<Exit> {
         None => ctx.out.text(&text)?,
     }
     Ok(Exit::Ok)
-}
-
-/// Seconds since the epoch, now.
-pub fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
 }

@@ -153,7 +153,7 @@ pub async fn scan_with(
         &index,
         source,
         &loaded.config.scan.ignore,
-        &chiron::vuln::today(),
+        &chiron::time::today(),
     ))
 }
 

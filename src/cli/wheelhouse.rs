@@ -248,32 +248,14 @@ pub async fn run(args: WheelhouseArgs, ctx: &Context) -> Result<Exit> {
     Ok(exit)
 }
 
-/// `2026-01-31` or an RFC 3339 time, as `YYYY-MM-DDTHH:MM:SS` in UTC.
+/// `2026-01-31` or an RFC 3339 time (offsets converted), as
+/// `YYYY-MM-DDTHH:MM:SS` in UTC.
 fn normalize_time(text: &str) -> Result<String> {
-    let text = text.trim();
-    let bad = || UsageError {
-        message: format!("`{text}` is not a date or an RFC 3339 time"),
+    let epoch = chiron::time::parse(text).ok_or_else(|| UsageError {
+        message: format!("`{}` is not a date or an RFC 3339 time", text.trim()),
         hint: "write --exclude-newer 2026-01-31 or 2026-01-31T12:00:00Z".into(),
-    };
-    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    let date_ok = |d: &str| {
-        let parts: Vec<&str> = d.split('-').collect();
-        parts.len() == 3 && parts.iter().all(|p| digits(p)) && parts[0].len() == 4
-    };
-    if date_ok(text) {
-        return Ok(format!("{text}T00:00:00"));
-    }
-    let (date, time) = text.split_once('T').ok_or_else(bad)?;
-    let time = time.trim_end_matches('Z');
-    if !date_ok(date) || time.len() < 8 || !time[..8].split(':').all(digits) {
-        return Err(bad().into());
-    }
-    if time.len() > 8 && !time[8..].starts_with('.') {
-        return Err(UsageError {
-            message: format!("`{text}`: only UTC times (ending in Z) are supported"),
-            hint: "convert the time to UTC".into(),
-        }
-        .into());
-    }
-    Ok(format!("{date}T{}", &time[..8]))
+    })?;
+    Ok(chiron::time::rfc3339(epoch)
+        .trim_end_matches('Z')
+        .to_string())
 }

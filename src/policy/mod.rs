@@ -81,41 +81,6 @@ pub fn parse_age(text: &str) -> Option<i64> {
     number.checked_mul(unit)
 }
 
-/// Seconds since the epoch of an RFC 3339 time (`2024-05-01T12:00:00Z`,
-/// fractions and offsets allowed), or of a bare date.
-pub fn parse_time(text: &str) -> Option<i64> {
-    let text = text.trim();
-    let number = |range: std::ops::Range<usize>| text.get(range)?.parse::<i64>().ok();
-    let (year, month, day) = (number(0..4)?, number(5..7)?, number(8..10)?);
-    if text.get(4..5)? != "-" || text.get(7..8)? != "-" || !(1..=12).contains(&month) {
-        return None;
-    }
-    // Days from the civil date (Howard Hinnant's algorithm).
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    let mut seconds = days * 86_400;
-    if text.len() > 10 {
-        let (hour, minute, second) = (number(11..13)?, number(14..16)?, number(17..19)?);
-        seconds += hour * 3600 + minute * 60 + second;
-        let rest = text.get(19..)?;
-        let rest = rest.trim_start_matches(|c: char| c == '.' || c.is_ascii_digit());
-        if let Some(offset) = rest.strip_prefix(['+', '-']) {
-            let sign = if rest.starts_with('-') { -1 } else { 1 };
-            let hours: i64 = offset.get(0..2)?.parse().ok()?;
-            let minutes: i64 = offset.get(3..5)?.parse().ok()?;
-            seconds -= sign * (hours * 3600 + minutes * 60);
-        } else if !(rest.is_empty() || rest.eq_ignore_ascii_case("z")) {
-            return None;
-        }
-    }
-    Some(seconds)
-}
-
 fn normalize_url(url: &str) -> String {
     crate::index::redact_url(url.trim())
         .trim_end_matches('/')
@@ -383,7 +348,7 @@ impl<'c> Rules<'c> {
                     );
                 }
             }
-            if let Some(uploaded) = file.upload_time.as_deref().and_then(parse_time) {
+            if let Some(uploaded) = file.upload_time.as_deref().and_then(crate::time::parse) {
                 let age = now - uploaded;
                 if let Some(min) = self.min_age.filter(|min| age < *min) {
                     out.add(
@@ -749,7 +714,7 @@ mod tests {
     }
 
     #[test]
-    fn ages_and_times_parse() {
+    fn ages_parse() {
         assert_eq!(parse_age("7d"), Some(7 * 86_400));
         assert_eq!(parse_age("48h"), Some(48 * 3600));
         assert_eq!(parse_age("2w"), Some(14 * 86_400));
@@ -757,14 +722,5 @@ mod tests {
         assert_eq!(parse_age("7"), None);
         assert_eq!(parse_age("d"), None);
         assert_eq!(parse_age("3m"), None);
-        assert_eq!(parse_time("2023-11-14T22:13:20Z"), Some(1_700_000_000));
-        assert_eq!(
-            parse_time("2023-11-14T22:13:20.123456Z"),
-            Some(1_700_000_000)
-        );
-        assert_eq!(parse_time("2023-11-15T00:13:20+02:00"), Some(1_700_000_000));
-        assert_eq!(parse_time("2000-02-29"), Some(951_782_400));
-        assert_eq!(parse_time("2023-13-01"), None);
-        assert_eq!(parse_time("yesterday"), None);
     }
 }

@@ -63,28 +63,6 @@ pub fn purl(name: &str, version: &str) -> String {
     format!("pkg:pypi/{name}@{version}")
 }
 
-/// Seconds since the epoch to an RFC 3339 UTC time (proleptic Gregorian).
-pub fn rfc3339(epoch: i64) -> String {
-    let days = epoch.div_euclid(86_400);
-    let seconds = epoch.rem_euclid(86_400);
-    // Civil date from a day count (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        seconds / 3600,
-        seconds / 60 % 60,
-        seconds % 60
-    )
-}
-
 fn licenses(text: &Option<String>) -> Option<Value> {
     let text = text.as_deref()?;
     Some(match license::spdx_expression(text) {
@@ -209,7 +187,7 @@ pub fn cyclonedx_with(
         "component": project,
     });
     if let Some(epoch) = options.source_date_epoch {
-        metadata["timestamp"] = json!(rfc3339(epoch));
+        metadata["timestamp"] = json!(crate::time::rfc3339(epoch));
     }
     let mut bom = json!({
         "$schema": format!("http://cyclonedx.org/schema/bom-{}.schema.json", options.spec.as_str()),
@@ -314,13 +292,6 @@ mod tests {
             "pkg:pypi/typing-extensions@4.12.2"
         );
         assert_eq!(purl("torch", "2.5.1+cpu"), "pkg:pypi/torch@2.5.1%2Bcpu");
-    }
-
-    #[test]
-    fn epochs_become_rfc3339() {
-        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
-        assert_eq!(rfc3339(1_700_000_000), "2023-11-14T22:13:20Z");
-        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
     }
 
     #[test]

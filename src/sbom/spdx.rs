@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use super::{SbomOptions, files_of, license::spdx_expression, purl, rfc3339};
+use super::{SbomOptions, files_of, license::spdx_expression, purl};
 use crate::wheelhouse::manifest::Manifest;
 
 /// An SPDX identifier: letters, digits, `.` and `-` only.
@@ -141,7 +141,7 @@ pub fn spdx_json(manifest: &Manifest, options: &SbomOptions, now: i64) -> String
     relationships.extend(edges.into_iter().map(|(from, kind, to)| {
         json!({ "spdxElementId": from, "relationshipType": kind, "relatedSpdxElement": to })
     }));
-    let created = rfc3339(options.source_date_epoch.unwrap_or(now));
+    let created = crate::time::rfc3339(options.source_date_epoch.unwrap_or(now));
     let mut document = json!({
         "spdxVersion": "SPDX-2.3",
         "dataLicense": "CC0-1.0",

@@ -139,7 +139,7 @@ impl TrustedRoot {
                 .iter()
                 .map(|c| b64(&c.raw_bytes, "a certificate of the trusted root"))
                 .collect::<Result<Vec<_>, _>>()?;
-            let time = |t: &Option<String>| t.as_deref().and_then(crate::policy::parse_time);
+            let time = |t: &Option<String>| t.as_deref().and_then(crate::time::parse);
             let (start, end) = match &authority.valid_for {
                 Some(v) => (time(&v.start), time(&v.end)),
                 None => (None, None),

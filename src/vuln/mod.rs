@@ -295,15 +295,6 @@ pub struct ExpiredIgnore {
     pub expired: String,
 }
 
-/// Today as `YYYY-MM-DD` (UTC), for ignore expiry.
-pub fn today() -> String {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
-    crate::sbom::rfc3339(now)[..10].to_string()
-}
-
 /// Moves findings an unexpired rule matches (by id or alias) to `ignored`;
 /// returns the rules that have expired. Packages left with no finding are
 /// dropped from the reports.
