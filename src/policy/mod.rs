@@ -226,6 +226,9 @@ impl<'c> Rules<'c> {
     ) -> Vec<PolicyFinding> {
         let manifest = &inventory.manifest;
         let mut out = Findings::default();
+        // Each file's package, found once (the file loop below needs it).
+        let mut owners: std::collections::BTreeMap<&str, (&str, &str)> =
+            std::collections::BTreeMap::new();
         for package in &manifest.packages {
             let who = Some((package.name.as_str(), package.version.as_str()));
             // Licences.
@@ -266,6 +269,11 @@ impl<'c> Rules<'c> {
             }
             // Hashes: a lock must pin each package to hashed files.
             let files = crate::sbom::files_of(manifest, package);
+            for file in &files {
+                owners
+                    .entry(file.filename.as_str())
+                    .or_insert((package.name.as_str(), package.version.as_str()));
+            }
             if self.config.require_hashes
                 && !matches!(inventory.kind, Kind::Environment)
                 && !files.iter().any(|f| !f.sha256.is_empty())
@@ -284,15 +292,7 @@ impl<'c> Rules<'c> {
             }
         }
         for file in &manifest.files {
-            let owner = manifest
-                .packages
-                .iter()
-                .find(|p| {
-                    crate::sbom::files_of(manifest, p)
-                        .iter()
-                        .any(|f| f.filename == file.filename)
-                })
-                .map(|p| (p.name.as_str(), p.version.as_str()));
+            let owner = owners.get(file.filename.as_str()).copied();
             let name = Some(file.filename.as_str());
             let is_sdist = !file.filename.ends_with(".whl") && !file.filename.contains('#');
             if is_sdist && !self.config.allow_sdist {
