@@ -242,9 +242,19 @@ impl Registry {
         url: &str,
         make: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
     ) -> Result<reqwest::Response, OciError> {
+        self.send_with(url, |c| Ok(make(c))).await
+    }
+
+    /// `send` for requests whose building can fail (a body read from disk
+    /// again for the attempt after a login).
+    async fn send_with(
+        &mut self,
+        url: &str,
+        make: impl Fn(&reqwest::Client) -> Result<reqwest::RequestBuilder, OciError>,
+    ) -> Result<reqwest::Response, OciError> {
         for attempt in 0..2 {
             let response = self
-                .authorize(make(&self.client))
+                .authorize(make(&self.client)?)
                 .send()
                 .await
                 .map_err(|e| registry_error(url, e))?;
@@ -303,33 +313,29 @@ impl Registry {
         };
         let separator = if location.contains('?') { '&' } else { '?' };
         let url = format!("{location}{separator}digest={digest}");
-        // A file is streamed from disk on each attempt, never held whole.
-        let opened = match source {
-            Source::File(path) => Some(std::fs::File::open(path).map_err(|e| OciError::Io {
-                path: path.clone(),
-                message: e.to_string(),
-            })?),
-            Source::Bytes(_) => None,
-        };
-        let body = move || -> reqwest::Body {
-            match (source, &opened) {
-                (Source::Bytes(bytes), _) => reqwest::Body::from(bytes.clone()),
-                (Source::File(_), Some(file)) => match file.try_clone() {
-                    Ok(file) => {
-                        let mut file = file;
-                        let _ = std::io::Seek::rewind(&mut file);
-                        reqwest::Body::from(tokio::fs::File::from_std(file))
-                    }
-                    Err(_) => reqwest::Body::from(Vec::new()),
-                },
-                (Source::File(_), None) => reqwest::Body::from(Vec::new()),
-            }
+        // A file is streamed from disk, opened again for each attempt, and
+        // sent with its length (registries may refuse chunked uploads).
+        let body = || -> Result<(reqwest::Body, u64), OciError> {
+            Ok(match source {
+                Source::Bytes(bytes) => (reqwest::Body::from(bytes.clone()), bytes.len() as u64),
+                Source::File(path) => {
+                    let io = |e: std::io::Error| OciError::Io {
+                        path: path.clone(),
+                        message: e.to_string(),
+                    };
+                    let file = std::fs::File::open(path).map_err(io)?;
+                    let size = file.metadata().map_err(io)?.len();
+                    (reqwest::Body::from(tokio::fs::File::from_std(file)), size)
+                }
+            })
         };
         let response = self
-            .send(&url, |c| {
-                c.put(&url)
+            .send_with(&url, |c| {
+                let (body, size) = body()?;
+                Ok(c.put(&url)
                     .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
-                    .body(body())
+                    .header(reqwest::header::CONTENT_LENGTH, size)
+                    .body(body))
             })
             .await?;
         if response.status() != reqwest::StatusCode::CREATED {
