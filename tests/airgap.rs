@@ -42,6 +42,31 @@ fn openssl_verifies(public: &Path, file: &Path, signature_b64: &str, scratch: &P
         .success()
 }
 
+/// Signs `file` with chiron (password in `variable`), checks the signature
+/// with openssl and with `chiron verify`; returns it.
+fn sign_and_check(h: &Path, file: &str, private: &str, public: &str, variable: &str) -> String {
+    chiron(h)
+        .current_dir(h)
+        .env(variable, PASSWORD)
+        .args(["sign", file, "--key", private])
+        .assert()
+        .success();
+    let signature = std::fs::read_to_string(h.join(format!("{file}.sig"))).unwrap();
+    assert!(openssl_verifies(
+        &h.join(public),
+        &h.join(file),
+        &signature,
+        h
+    ));
+    chiron(h)
+        .current_dir(h)
+        .args(["verify", file, "--key", public])
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("verified"));
+    signature
+}
+
 #[test]
 fn cosign_keys_sign_blobs_that_openssl_verifies() {
     let home = tempfile::tempdir().unwrap();
@@ -68,25 +93,13 @@ fn cosign_keys_sign_blobs_that_openssl_verifies() {
         .stderr(predicates::str::contains("--force"));
 
     write_files(h, &[("artifact.txt", "release 1.0\n")]);
-    chiron(h)
-        .current_dir(h)
-        .env("COSIGN_PASSWORD", PASSWORD)
-        .args(["sign", "artifact.txt", "--key", "cosign.key"])
-        .assert()
-        .success();
-    let signature = std::fs::read_to_string(h.join("artifact.txt.sig")).unwrap();
-    assert!(openssl_verifies(
-        &h.join("cosign.pub"),
-        &h.join("artifact.txt"),
-        &signature,
-        h
-    ));
-    chiron(h)
-        .current_dir(h)
-        .args(["verify", "artifact.txt", "--key", "cosign.pub"])
-        .assert()
-        .success()
-        .stdout(predicates::str::contains("verified"));
+    let signature = sign_and_check(
+        h,
+        "artifact.txt",
+        "cosign.key",
+        "cosign.pub",
+        "COSIGN_PASSWORD",
+    );
 
     // A changed file, another key, a corrupt signature, a wrong password:
     // each its own error.
@@ -186,57 +199,21 @@ with open("py.pub", "wb") as f:
         "{python} needs cryptography and pynacl (.ci/run installs them)"
     );
     write_files(h, &[("blob.bin", "payload")]);
-    chiron(h)
-        .current_dir(h)
-        .env("CHIRON_PASSWORD", PASSWORD)
-        .args(["sign", "blob.bin", "--key", "py.key"])
-        .assert()
-        .success();
-    let signature = std::fs::read_to_string(h.join("blob.bin.sig")).unwrap();
-    assert!(openssl_verifies(
-        &h.join("py.pub"),
-        &h.join("blob.bin"),
-        &signature,
-        h
-    ));
-    chiron(h)
-        .current_dir(h)
-        .args(["verify", "blob.bin", "--key", "py.pub"])
-        .assert()
-        .success();
+    sign_and_check(h, "blob.bin", "py.key", "py.pub", "CHIRON_PASSWORD");
 }
 
 /// A wheelhouse of app 1.0 -> lib 2.0 for the host's Python on Linux, in `h/wh`.
 fn wheelhouse(h: &Path) -> TestIndex {
-    let index = TestIndex::start(PageFormat::Json, true);
-    index.add(&WheelSpec {
-        requires_dist: &["lib"],
-        ..WheelSpec::new("app", "1.0", "py3-none-any")
-    });
-    index.add(&WheelSpec::new("lib", "2.0", "py3-none-any"));
-    let output = chiron(h)
-        .current_dir(h)
-        .env("PIP_INDEX_URL", index.url())
-        .args([
-            "wheelhouse",
-            "app",
+    support::app_lib_wheelhouse(
+        h,
+        &[
             "--python",
             &host_python(),
             "--platform",
             "linux-x86_64,linux-aarch64,windows-x86_64",
-            "--out",
-            "wh",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    index
+        ],
+    )
 }
-
 fn host_python() -> String {
     let output = Command::new("python3")
         .args(["-c", "import sys; print('%d.%d' % sys.version_info[:2])"])

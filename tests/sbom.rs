@@ -131,27 +131,6 @@ fn sbom_names_what_is_not_a_wheelhouse() {
         .stderr(predicates::str::contains("1.6 or 1.5"));
 }
 
-/// A wheelhouse of app 1.0 -> lib 2.0 in `home/wh`.
-fn small_wheelhouse(home: &Path) {
-    let index = TestIndex::start(PageFormat::Json, true);
-    index.add(&WheelSpec {
-        requires_dist: &["lib"],
-        ..WheelSpec::new("app", "1.0", "py3-none-any")
-    });
-    index.add(&WheelSpec::new("lib", "2.0", "py3-none-any"));
-    let output = chiron(home)
-        .current_dir(home)
-        .env("PIP_INDEX_URL", index.url())
-        .args(["wheelhouse", "app", "--python", "3.12", "--out", "wh"])
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
-
 fn sbom_of(home: &Path, args: &[&str]) -> Value {
     let output = chiron(home)
         .current_dir(home)
@@ -206,7 +185,7 @@ fn summary(bom: &Value) -> (Components, Edges) {
 #[test]
 fn locks_wheel_folders_and_environments_give_the_same_packages() {
     let home = tempfile::tempdir().unwrap();
-    small_wheelhouse(home.path());
+    support::app_lib_wheelhouse(home.path(), &["--python", "3.12"]);
     let expected_edges = vec![
         (
             "pkg:pypi/app@1.0".to_string(),
@@ -358,7 +337,7 @@ wheels = [{ url = "https://files.example/idna-3.10-py3-none-any.whl", hash = "sh
 #[test]
 fn spdx_documents_pass_the_spdx_validator() {
     let home = tempfile::tempdir().unwrap();
-    small_wheelhouse(home.path());
+    support::app_lib_wheelhouse(home.path(), &["--python", "3.12"]);
     let write = |out: &str| {
         chiron(home.path())
             .current_dir(home.path())

@@ -6,7 +6,6 @@ use std::io::Write;
 use std::path::Path;
 
 use serde_json::Value;
-use support::index::{PageFormat, TestIndex, WheelSpec};
 use support::{chiron, write_files};
 
 const PYSEC: &str = r#"{"id": "PYSEC-2024-7", "aliases": ["CVE-2024-0007"], "summary": "lib parses headers badly",
@@ -22,23 +21,16 @@ const LATER: &str = r#"{"id": "PYSEC-2024-9", "summary": "another one",
 const WITHDRAWN: &str = r#"{"id": "PYSEC-2024-1", "withdrawn": "2024-02-01T00:00:00Z",
   "affected": [{"package": {"ecosystem": "PyPI", "name": "app"}, "versions": ["1.0"]}]}"#;
 
-fn wheelhouse(home: &Path) {
-    let index = TestIndex::start(PageFormat::Json, true);
-    index.add(&WheelSpec {
-        requires_dist: &["lib"],
-        ..WheelSpec::new("app", "1.0", "py3-none-any")
-    });
-    index.add(&WheelSpec::new("lib", "2.0", "py3-none-any"));
-    let output = chiron(home)
-        .current_dir(home)
-        .env("PIP_INDEX_URL", index.url())
-        .args(["wheelhouse", "app", "--python", "3.12", "--out", "wh"])
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+/// The advisories on `lib` in `home/osv`, and a chiron.toml.
+fn database_and_config(home: &Path, config: &str) {
+    write_files(
+        home,
+        &[
+            ("osv/PYSEC-2024-7.json", PYSEC),
+            ("osv/GHSA-7777-8888-9999.json", GHSA),
+            ("osv/PYSEC-2024-9.json", LATER),
+            ("chiron.toml", config),
+        ],
     );
 }
 
@@ -57,7 +49,7 @@ fn scan(home: &Path, db: &str) -> (i32, Value) {
 #[test]
 fn known_advisories_are_found_merged_and_fail_the_scan() {
     let home = tempfile::tempdir().unwrap();
-    wheelhouse(home.path());
+    support::app_lib_wheelhouse(home.path(), &["--python", "3.12"]);
     write_files(
         home.path(),
         &[
@@ -153,7 +145,7 @@ fn known_advisories_are_found_merged_and_fail_the_scan() {
 #[test]
 fn a_clean_wheelhouse_passes_and_a_missing_database_is_explained() {
     let home = tempfile::tempdir().unwrap();
-    wheelhouse(home.path());
+    support::app_lib_wheelhouse(home.path(), &["--python", "3.12"]);
     write_files(home.path(), &[("osv/PYSEC-2024-1.json", WITHDRAWN)]);
     let (code, report) = scan(home.path(), "osv");
     assert_eq!(code, 0);
@@ -170,18 +162,10 @@ fn a_clean_wheelhouse_passes_and_a_missing_database_is_explained() {
 #[test]
 fn ignores_need_a_reason_and_expire() {
     let home = tempfile::tempdir().unwrap();
-    wheelhouse(home.path());
-    write_files(
+    support::app_lib_wheelhouse(home.path(), &["--python", "3.12"]);
+    database_and_config(
         home.path(),
-        &[
-            ("osv/PYSEC-2024-7.json", PYSEC),
-            ("osv/GHSA-7777-8888-9999.json", GHSA),
-            ("osv/PYSEC-2024-9.json", LATER),
-            (
-                "chiron.toml",
-                "[scan]\nosv-db = \"osv\"\n\n[[scan.ignore]]\nid = \"CVE-2024-0007\"\nreason = \"only reachable through a feature we disable\"\nexpires = \"2999-01-01\"\n\n[[scan.ignore]]\nid = \"PYSEC-2024-9\"\nreason = \"fixed upstream soon\"\nexpires = \"2001-01-01\"\n",
-            ),
-        ],
+        "[scan]\nosv-db = \"osv\"\n\n[[scan.ignore]]\nid = \"CVE-2024-0007\"\nreason = \"only reachable through a feature we disable\"\nexpires = \"2999-01-01\"\n\n[[scan.ignore]]\nid = \"PYSEC-2024-9\"\nreason = \"fixed upstream soon\"\nexpires = \"2001-01-01\"\n",
     );
     let output = chiron(home.path())
         .current_dir(home.path())
@@ -265,7 +249,7 @@ fn osv_api() -> support::HttpServer {
 #[test]
 fn the_osv_api_is_asked_in_one_batch_then_per_advisory() {
     let home = tempfile::tempdir().unwrap();
-    wheelhouse(home.path());
+    support::app_lib_wheelhouse(home.path(), &["--python", "3.12"]);
     let api = osv_api();
     let output = chiron(home.path())
         .current_dir(home.path())
@@ -345,7 +329,7 @@ fn the_osv_api_is_asked_in_one_batch_then_per_advisory() {
 #[test]
 fn the_index_json_api_vulnerabilities_are_read_as_pip_audit_does() {
     let home = tempfile::tempdir().unwrap();
-    wheelhouse(home.path());
+    support::app_lib_wheelhouse(home.path(), &["--python", "3.12"]);
     let api = support::HttpServer::start(|request| match request.path.as_str() {
         "/pypi/lib/2.0/json" => support::Response::new(
             200,
@@ -403,7 +387,7 @@ fn zip_of(files: &[(&str, &str)]) -> Vec<u8> {
 #[test]
 fn update_db_keeps_a_verified_copy_for_offline_scans() {
     let home = tempfile::tempdir().unwrap();
-    wheelhouse(home.path());
+    support::app_lib_wheelhouse(home.path(), &["--python", "3.12"]);
     let good = zip_of(&[
         ("PYSEC-2024-7.json", PYSEC),
         ("GHSA-7777-8888-9999.json", GHSA),
@@ -505,18 +489,10 @@ fn update_db_keeps_a_verified_copy_for_offline_scans() {
 #[test]
 fn sarif_and_vex_reports_validate_against_their_schemas() {
     let home = tempfile::tempdir().unwrap();
-    wheelhouse(home.path());
-    write_files(
+    support::app_lib_wheelhouse(home.path(), &["--python", "3.12"]);
+    database_and_config(
         home.path(),
-        &[
-            ("osv/PYSEC-2024-7.json", PYSEC),
-            ("osv/GHSA-7777-8888-9999.json", GHSA),
-            ("osv/PYSEC-2024-9.json", LATER),
-            (
-                "chiron.toml",
-                "[scan]\nosv-db = \"osv\"\n\n[[scan.ignore]]\nid = \"PYSEC-2024-9\"\nreason = \"not reachable\"\n",
-            ),
-        ],
+        "[scan]\nosv-db = \"osv\"\n\n[[scan.ignore]]\nid = \"PYSEC-2024-9\"\nreason = \"not reachable\"\n",
     );
     chiron(home.path())
         .current_dir(home.path())

@@ -207,3 +207,28 @@ pub fn write_files(root: &Path, files: &[(&str, &str)]) {
         std::fs::write(path, text).unwrap();
     }
 }
+
+/// A wheelhouse of `app 1.0 -> lib 2.0` in `home/wh`, built by chiron from
+/// a fresh test index with `targets` (`--python ...`, `--platform ...`).
+/// The index is returned so it can outlive the build when needed.
+pub fn app_lib_wheelhouse(home: &Path, targets: &[&str]) -> index::TestIndex {
+    let index = index::TestIndex::start(index::PageFormat::Json, true);
+    index.add(&index::WheelSpec {
+        requires_dist: &["lib"],
+        ..index::WheelSpec::new("app", "1.0", "py3-none-any")
+    });
+    index.add(&index::WheelSpec::new("lib", "2.0", "py3-none-any"));
+    let output = chiron(home)
+        .current_dir(home)
+        .env("PIP_INDEX_URL", index.url())
+        .args(["wheelhouse", "app", "--out", "wh"])
+        .args(targets)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    index
+}
