@@ -6,7 +6,7 @@ use anyhow::{Context as _, Result};
 use clap::{Args, Subcommand};
 use tracing::Instrument;
 
-use super::keys::{load_private_key, load_public_key, verify_bundle};
+use super::sign::{load_private_key, load_public_key, verify_bundle};
 use super::{Context, Exit, UsageError, style};
 
 #[derive(Debug, Subcommand)]

@@ -6,12 +6,12 @@ mod config;
 mod doctor;
 mod init;
 mod inputs;
-mod keys;
 mod manage;
 mod policy;
 mod progress;
 mod sbom;
 mod scan;
+mod sign;
 mod subject;
 mod wheelhouse;
 
@@ -100,12 +100,12 @@ pub enum Command {
     Policy(policy::PolicyCommand),
     /// Make cosign-compatible signing keys.
     #[command(subcommand)]
-    Keys(keys::KeysCommand),
+    Keys(sign::KeysCommand),
     /// Sign a file with a cosign-format key (FILE.sig, as `cosign sign-blob`).
-    Sign(keys::SignArgs),
+    Sign(sign::SignArgs),
     /// Verify a bundle, a wheelhouse folder, or a signed file; exit 1 when
     /// anything does not match.
-    Verify(keys::VerifyArgs),
+    Verify(sign::VerifyArgs),
     /// Build and install air-gap bundles.
     #[command(subcommand)]
     Airgap(airgap::AirgapCommand),
@@ -178,9 +178,9 @@ pub async fn run(command: Command, ctx: &Context) -> Result<Exit> {
         Command::Sbom(args) => sbom::run(args, ctx),
         Command::Scan(args) => scan::run(args, ctx).await,
         Command::Policy(command) => policy::run(command, ctx).await,
-        Command::Keys(keys::KeysCommand::Generate(args)) => keys::generate(args, ctx),
-        Command::Sign(args) => keys::sign(args, ctx),
-        Command::Verify(args) => keys::verify(args, ctx),
+        Command::Keys(sign::KeysCommand::Generate(args)) => sign::generate(args, ctx),
+        Command::Sign(args) => sign::sign(args, ctx),
+        Command::Verify(args) => sign::verify(args, ctx),
         Command::Airgap(command) => airgap::run(command, ctx).await,
     }
 }
