@@ -451,6 +451,51 @@ fn bundles_are_reproducible_verified_and_install_offline() {
         .output()
         .unwrap();
     assert!(String::from_utf8_lossy(&listed.stdout).contains("lib==2.0"));
+
+    // An existing interpreter, with the target named; an unknown target is
+    // named with a hint, and nothing is installed.
+    let venv3 = h.join("venv3");
+    assert!(
+        Command::new("python3")
+            .arg("-m")
+            .arg("venv")
+            .arg(&venv3)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let target = format!("{}-linux-x86_64", host_python());
+    chiron(h)
+        .current_dir(h)
+        .args([
+            "airgap",
+            "install",
+            "bundle.tar.gz",
+            "--python",
+            "venv3/bin/python",
+            "--target",
+            &target,
+        ])
+        .assert()
+        .success()
+        .stdout(predicates::str::contains(format!(
+            "requirements-{target}.txt"
+        )));
+    chiron(h)
+        .current_dir(h)
+        .args([
+            "airgap",
+            "install",
+            "bundle.tar.gz",
+            "--python",
+            "venv3/bin/python",
+            "--target",
+            "2.7-os2",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("has no requirements-2.7-os2.txt"))
+        .stderr(predicates::str::contains("hint:"));
 }
 
 #[test]
