@@ -1,0 +1,46 @@
+# Sourced by .ci/test: installs every tool the tests run (Debian packages
+# and a pinned venv from PyPI) and exports where each one is. Safe to source
+# again: what is there already is kept.
+
+as_root() {
+    if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else "$@"; fi
+}
+
+apt_updated=0
+need_deb() {
+    # need_deb COMMAND PACKAGE...: install the packages when COMMAND is missing.
+    local command=$1; shift
+    if ! command -v "$command" >/dev/null 2>&1; then
+        if [ "$apt_updated" = 0 ]; then as_root apt-get update -qq; apt_updated=1; fi
+        DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "$@" >/dev/null
+    fi
+}
+
+# The tests run the real tools a user would: Python with pip and venv.
+need_deb python3 python3 python3-venv python3-pip
+python3 -m pip --version >/dev/null 2>&1 || need_deb pip3 python3-pip
+need_deb openssl openssl
+# util-linux's `script` gives the password-prompt test a terminal.
+need_deb script bsdutils
+# A real OCI registry for the push/pull tests (each test starts its own).
+need_deb docker-registry docker-registry
+
+# Independent implementations the tests check chiron against, in a venv of
+# their own, from PyPI, pinned: uv and pip (the resolution and install
+# oracles), the SPDX project's spdx-tools (pyspdxtools), cryptography +
+# PyNaCl + bcrypt to make a cosign-format key chiron must read, and ORAS.
+# The venv is rebuilt whenever this list changes.
+tools="$HOME/.cache/chiron-ci/tools"
+tool_pins="uv==0.13.9 pip==26.3 spdx-tools==0.8.5 cryptography==50.0.2 pynacl==1.6.2 oras==0.2.43 bcrypt==5.0.0"
+if [ "$(cat "$tools/pins" 2>/dev/null)" != "$tool_pins" ]; then
+    rm -rf "$tools"
+    python3 -m venv "$tools"
+    # shellcheck disable=SC2086
+    "$tools/bin/pip" install -q --disable-pip-version-check $tool_pins
+    echo "$tool_pins" > "$tools/pins"
+fi
+export CHIRON_TEST_PYSPDXTOOLS="$tools/bin/pyspdxtools"
+export CHIRON_TEST_TOOLS_PYTHON="$tools/bin/python"
+export CHIRON_TEST_UV="$tools/bin/uv"
+export CHIRON_TEST_PIP="$tools/bin/pip"
+
