@@ -26,7 +26,7 @@ pub struct TargetArgs {
     pub platforms: Vec<Platform>,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Default, Args)]
 pub struct InputArgs {
     /// Requirements such as `requests==2.32.3` or `numpy>=2`.
     #[arg(value_name = "REQUIREMENT")]
@@ -49,6 +49,13 @@ pub struct InputArgs {
     /// Local folders or pages of files (repeatable).
     #[arg(long, short = 'f', value_name = "PATH|URL")]
     pub find_links: Vec<String>,
+    /// Ask no index, only --find-links (pip's `--no-index`).
+    #[arg(long)]
+    pub no_index: bool,
+    /// A host (`host` or `host:port`) reached over plain HTTP or without
+    /// verifying its certificate (repeatable; pip's `--trusted-host`).
+    #[arg(long, value_name = "HOST")]
+    pub trusted_host: Vec<String>,
 }
 
 /// The inputs of a run, read.
@@ -85,6 +92,7 @@ pub fn gather(
     };
     // Index options from requirement files and flags adjust these below.
     let mut settings = gathered.settings.clone();
+    let mut no_index = args.no_index;
     let env = |name: &str| ctx.env.get(name).map(str::to_string);
     for text in &args.requirements {
         let requirement: Requirement =
@@ -143,9 +151,8 @@ pub fn gather(
         }
         settings.index_urls.extend(parsed.extra_index_urls);
         settings.find_links.extend(parsed.find_links);
-        if parsed.no_index {
-            settings.index_urls.clear();
-        }
+        no_index |= parsed.no_index;
+        settings.trusted_hosts.extend(parsed.trusted_hosts);
         gathered.input_files.push(file.clone());
     }
     for file in &constraint_files {
@@ -177,6 +184,13 @@ pub fn gather(
                 ctx.cwd.join(link).display().to_string()
             }
         }));
+    settings
+        .trusted_hosts
+        .extend(args.trusted_host.iter().cloned());
+    if no_index {
+        settings.index_urls.clear();
+    }
+    settings.dedup_indexes();
     gathered.settings = settings;
     Ok(gathered)
 }

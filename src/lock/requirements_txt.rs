@@ -43,6 +43,8 @@ pub struct RequirementsFile {
     pub find_links: Vec<String>,
     pub no_index: bool,
     pub pre: bool,
+    /// `--trusted-host` values.
+    pub trusted_hosts: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -132,10 +134,11 @@ fn read_into(
                     out.find_links.push(link);
                 }
                 "--no-index" => out.no_index = true,
+                "--trusted-host" => out.trusted_hosts.push(need_value(value)?),
                 "--pre" => out.pre = true,
                 // Options about how pip installs, not what: nothing to do.
-                "--require-hashes" | "--only-binary" | "--prefer-binary" | "--trusted-host"
-                | "--use-feature" | "--no-binary" | "--progress-bar" => {}
+                "--require-hashes" | "--only-binary" | "--prefer-binary" | "--use-feature"
+                | "--no-binary" | "--progress-bar" => {}
                 "-e" | "--editable" => {
                     return Err(fail(
                         format!("editable requirement `{line}` cannot go into a wheelhouse"),
