@@ -12,6 +12,7 @@ use chiron::config::LoadedConfig;
 use chiron::index::client::ClientSettings;
 use chiron::lock::requirements_txt::read_requirements;
 use chiron::python::target::{Floors, NamedPlatform, Platform, PythonVersion, Target};
+use chiron::resolve::formats::FormatControl;
 
 use super::{Context, UsageError};
 
@@ -56,6 +57,14 @@ pub struct InputArgs {
     /// verifying its certificate (repeatable; pip's `--trusted-host`).
     #[arg(long, value_name = "HOST")]
     pub trusted_host: Vec<String>,
+    /// Packages (comma-separated, `:all:` or `:none:`) taken from their
+    /// source distributions only; needs --allow-sdist (pip's `--no-binary`).
+    #[arg(long, value_name = "NAMES")]
+    pub no_binary: Vec<String>,
+    /// Packages (comma-separated, `:all:` or `:none:`) taken as wheels only,
+    /// even with --allow-sdist (pip's `--only-binary`).
+    #[arg(long, value_name = "NAMES")]
+    pub only_binary: Vec<String>,
 }
 
 /// The inputs of a run, read.
@@ -68,6 +77,8 @@ pub struct Gathered {
     pub pre: bool,
     /// A `pylock.toml` named by `[inputs] lock`.
     pub lock: Option<PathBuf>,
+    /// `--no-binary` / `--only-binary` from requirement files, then flags.
+    pub formats: FormatControl,
 }
 
 /// Project inputs from the configuration, used when the command line names none.
@@ -89,6 +100,7 @@ pub fn gather(
         settings: ClientSettings::from_config(loaded),
         pre: args.pre,
         lock: None,
+        formats: FormatControl::default(),
     };
     // Index options from requirement files and flags adjust these below.
     let mut settings = gathered.settings.clone();
@@ -152,6 +164,14 @@ pub fn gather(
         settings.index_urls.extend(parsed.extra_index_urls);
         settings.find_links.extend(parsed.find_links);
         no_index |= parsed.no_index;
+        for (no_binary, value) in &parsed.format_options {
+            // Checked when the file was read.
+            let _ = if *no_binary {
+                gathered.formats.no_binary(value)
+            } else {
+                gathered.formats.only_binary(value)
+            };
+        }
         settings.trusted_hosts.extend(parsed.trusted_hosts);
         gathered.input_files.push(file.clone());
     }
@@ -187,6 +207,18 @@ pub fn gather(
     settings
         .trusted_hosts
         .extend(args.trusted_host.iter().cloned());
+    // clap keeps each option's values in order but not the order between
+    // the two options: all --no-binary, then all --only-binary.
+    let format_error = |e: chiron::resolve::formats::FormatError| UsageError {
+        message: e.to_string(),
+        hint: "give package names separated by commas, :all: or :none:".into(),
+    };
+    for value in &args.no_binary {
+        gathered.formats.no_binary(value).map_err(format_error)?;
+    }
+    for value in &args.only_binary {
+        gathered.formats.only_binary(value).map_err(format_error)?;
+    }
     if no_index {
         settings.index_urls.clear();
     }
