@@ -117,6 +117,9 @@ impl HttpServer {
 
 fn serve_connection(stream: TcpStream, handler: &Handler, recorded: &Mutex<Vec<Request>>) {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
+    // Head and body go out in two writes: without this, Nagle's algorithm
+    // holds the body until the client's delayed ACK, 40 ms per response.
+    let _ = stream.set_nodelay(true);
     let mut writer = match stream.try_clone() {
         Ok(writer) => writer,
         Err(_) => return,
@@ -231,4 +234,30 @@ pub fn app_lib_wheelhouse(home: &Path, targets: &[&str]) -> index::TestIndex {
         String::from_utf8_lossy(&output.stderr)
     );
     index
+}
+
+/// An oracle tool the CI installs (`.ci/test` exports `CHIRON_TEST_*`):
+/// the path in `variable`, else `~/.cache/chiron-ci/tools/bin/<name>`.
+/// Panics when neither exists: a missing oracle must fail a test, never
+/// skip it.
+pub fn oracle_tool(variable: &str, name: &str) -> std::path::PathBuf {
+    if let Some(path) = std::env::var_os(variable) {
+        let path = std::path::PathBuf::from(path);
+        assert!(
+            path.is_file(),
+            "{variable}={} does not exist; run `bash .ci/test` to install the test tools",
+            path.display()
+        );
+        return path;
+    }
+    let fallback = dirs::home_dir()
+        .unwrap_or_default()
+        .join(".cache/chiron-ci/tools/bin")
+        .join(name);
+    assert!(
+        fallback.is_file(),
+        "{name} is not installed ({variable} unset, {} missing); run `bash .ci/test` to install the test tools",
+        fallback.display()
+    );
+    fallback
 }
