@@ -130,10 +130,11 @@ struct Case {
     constraints: &'static [&'static str],
     /// chiron `--pre`, uv `--prerelease allow`.
     pre: bool,
-    /// Targets where no resolution exists. uv must fail there (and succeed
-    /// everywhere else), so that two tools failing alike for a broken
-    /// scenario never counts as agreement.
-    gap: fn(&Target) -> bool,
+    /// Targets where no resolution exists, with the package chiron's error
+    /// must name there. uv must fail there (and succeed everywhere else), so
+    /// that two tools failing alike for a broken scenario never counts as
+    /// agreement.
+    gap: fn(&Target) -> Option<&'static str>,
     /// Packages (with the reason) where uv deliberately differs from pip
     /// and chiron follows pip: their pins are compared with
     /// `pip install --dry-run --report` for the target's Python version and
@@ -151,8 +152,8 @@ fn nothing_expected(_: &Target) -> Vec<&'static str> {
     Vec::new()
 }
 
-fn nowhere(_: &Target) -> bool {
-    false
+fn nowhere(_: &Target) -> Option<&'static str> {
+    None
 }
 
 impl Case {
@@ -655,12 +656,20 @@ fn check(scenario: &str, wheels: &[WheelSpec], cases: &[Case]) {
                     target.python,
                     target.chiron
                 );
-                let expect_gap = (case.gap)(target);
+                let gap = (case.gap)(target);
+                let expect_gap = gap.is_some();
                 if matches!(uv, Outcome::Failed(_)) != expect_gap {
                     broken.push(format!(
                         "{place}: the scenario expects {}, uv says {}",
                         if expect_gap { "no resolution" } else { "one" },
                         describe(uv)
+                    ));
+                }
+                if let (Some(package), Outcome::Failed(stderr)) = (gap, chiron)
+                    && !stderr.contains(package)
+                {
+                    disagreements.push(format!(
+                        "{place}\n    chiron's error does not name {package}:\n{stderr}"
                     ));
                 }
                 if let Outcome::Pins(pins) = uv {
@@ -1267,7 +1276,7 @@ fn gap() {
             needs(wheel("gp-app", "1.0", ANY), &["gp-winonly"]),
         ],
         &[Case {
-            gap: |target| !target.is_windows(),
+            gap: |target| (!target.is_windows()).then_some("gp-winonly"),
             ..Case::new("windows-only-wheel", &["gp-app"])
         }],
     );
