@@ -567,6 +567,31 @@ fn difference(chiron: &Outcome, uv: &Outcome) -> Option<String> {
     }
 }
 
+/// `TARGETS` split into groups that are each a full matrix of their
+/// Pythons and platforms, since that is what one chiron run resolves: by
+/// Python version, then Pythons with the same platforms together.
+fn chiron_groups() -> Vec<Vec<usize>> {
+    let mut by_python: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for target in TARGETS {
+        by_python
+            .entry(target.python)
+            .or_default()
+            .insert(target.chiron);
+    }
+    let mut by_platforms: BTreeMap<BTreeSet<&str>, BTreeSet<&str>> = BTreeMap::new();
+    for (python, platforms) in by_python {
+        by_platforms.entry(platforms).or_default().insert(python);
+    }
+    by_platforms
+        .values()
+        .map(|pythons| {
+            (0..TARGETS.len())
+                .filter(|&t| pythons.contains(TARGETS[t].python))
+                .collect()
+        })
+        .collect()
+}
+
 /// Serves `wheels` in every flavour, resolves every case with both tools
 /// for every target, and fails with every disagreement.
 fn check(scenario: &str, wheels: &[WheelSpec], cases: &[Case]) {
@@ -589,16 +614,14 @@ fn check(scenario: &str, wheels: &[WheelSpec], cases: &[Case]) {
         Uv(usize, usize, usize, Outcome),
         Pip(usize, usize, usize, Outcome),
     }
-    let pythons: BTreeSet<&str> = TARGETS.iter().map(|t| t.python).collect();
+    let groups = chiron_groups();
     let mut jobs: Vec<Job<'_, Done>> = Vec::new();
     for (c, case) in cases.iter().enumerate() {
         for (f, (flavour, source)) in sources.iter().enumerate() {
             let work = temp.path().join(flavour.name()).join(format!("case{c}"));
-            for python in &pythons {
-                let home = work.join(format!("chiron-{python}"));
-                let indexes: Vec<usize> = (0..TARGETS.len())
-                    .filter(|&t| TARGETS[t].python == *python)
-                    .collect();
+            for (g, indexes) in groups.iter().enumerate() {
+                let home = work.join(format!("chiron-{g}"));
+                let indexes = indexes.clone();
                 jobs.push(Box::new(move || {
                     let targets: Vec<&Target> = indexes.iter().map(|&t| &TARGETS[t]).collect();
                     let outcomes = chiron_resolve(&home, case, source, &targets);
