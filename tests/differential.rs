@@ -242,14 +242,9 @@ struct Inputs {
     constraints: Option<PathBuf>,
 }
 
-fn write_inputs(dir: &Path, case: &Case, source: &FlavouredSource, tool: &str) -> Inputs {
+fn write_inputs(dir: &Path, case: &Case, tool: &str) -> Inputs {
     std::fs::create_dir_all(dir).unwrap();
     let mut text = String::new();
-    if tool == "chiron" && source.folder().is_some() {
-        // chiron has no --no-index flag; pip's requirements-file option is
-        // how a folder becomes the only source.
-        text.push_str("--no-index\n");
-    }
     for requirement in case.requirements {
         text.push_str(requirement);
         text.push('\n');
@@ -316,7 +311,7 @@ fn uv() -> &'static Uv {
 
 fn uv_resolve(work: &Path, case: &Case, source: &FlavouredSource, target: &Target) -> Outcome {
     let uv = uv();
-    let inputs = write_inputs(work, case, source, "uv");
+    let inputs = write_inputs(work, case, "uv");
     let mut command = Command::new(&uv.program);
     for (key, _) in std::env::vars_os() {
         let key = key.to_string_lossy().into_owned();
@@ -462,7 +457,7 @@ fn chiron_run(
     source: &FlavouredSource,
     targets: &[&Target],
 ) -> Result<Vec<Outcome>, String> {
-    let inputs = write_inputs(home, case, source, "chiron");
+    let inputs = write_inputs(home, case, "chiron");
     let pythons: BTreeSet<&str> = targets.iter().map(|t| t.python).collect();
     let platforms: BTreeSet<&str> = targets.iter().map(|t| t.chiron).collect();
     let out = home.join("wheelhouse");
@@ -485,7 +480,7 @@ fn chiron_run(
     if source.index_url().is_some() {
         command.args(source_args(source));
     } else if let Some(dir) = source.folder() {
-        command.arg("--find-links").arg(dir);
+        command.arg("--no-index").arg("--find-links").arg(dir);
     }
     if let Some(constraints) = &inputs.constraints {
         command.arg("-c").arg(constraints);
