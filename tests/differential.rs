@@ -9,6 +9,13 @@
 //! by chiron (one run for the whole target matrix, one run per target when
 //! that fails) and by uv (one run per target), all in parallel threads.
 //! Every disagreement is collected and printed, then the test fails.
+//!
+//! Where uv deliberately differs from pip, chiron follows pip and the case
+//! names the package in `pip_decides`, compared with `pip install --dry-run`
+//! instead: an upper bound in Requires-Python (uv ignores it), a plain
+//! `linux_x86_64` wheel on a manylinux or musllinux target (uv takes it, as
+//! the Linux host it runs on would), and a final release above a specifier
+//! that names a pre-release (`>=2.0b1`: uv prefers the final release).
 
 mod support;
 
