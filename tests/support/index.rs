@@ -185,6 +185,9 @@ struct State {
     ranged: BTreeMap<String, usize>,
     /// Answer Range requests with the whole file, as some servers do.
     ignore_ranges: bool,
+    /// Leave `requires-python` off the pages, as pypiserver does: it is then
+    /// only in each wheel's METADATA.
+    hide_requires_python: bool,
 }
 
 /// The index. Pages live at `/simple/<name>/`, files at `/files/<filename>`.
@@ -284,6 +287,12 @@ impl TestIndex {
         self.state.lock().unwrap().ignore_ranges = true;
     }
 
+    /// List no `requires-python` / `data-requires-python` on the pages: a
+    /// client learns it only from the metadata, like on pypiserver.
+    pub fn hide_requires_python(&self) {
+        self.state.lock().unwrap().hide_requires_python = true;
+    }
+
     /// How many range requests a file got.
     pub fn ranged(&self, filename: &str) -> usize {
         self.state
@@ -372,7 +381,7 @@ fn respond_fresh(
                         "hashes": listed_hash(f).map(|h| serde_json::json!({"sha256": h})).unwrap_or(serde_json::json!({})),
                         "size": f.bytes.len(),
                     });
-                    if let Some(requires) = &f.requires_python {
+                    if let (Some(requires), false) = (&f.requires_python, state.hide_requires_python) {
                         entry["requires-python"] = requires.clone().into();
                     }
                     if let Some(reason) = &f.yanked {
@@ -402,7 +411,7 @@ fn respond_fresh(
                 .map(|h| format!("#sha256={h}"))
                 .unwrap_or_default();
             let mut attributes = String::new();
-            if let Some(requires) = &f.requires_python {
+            if let (Some(requires), false) = (&f.requires_python, state.hide_requires_python) {
                 attributes.push_str(&format!(" data-requires-python=\"{}\"", escape(requires)));
             }
             if let Some(reason) = &f.yanked {
@@ -522,4 +531,94 @@ pub fn build_sdist(
         tar.finish().unwrap();
     }
     (filename, gz.finish().unwrap(), pkg_info)
+}
+
+/// The kinds of package source users meet. A test that must hold wherever
+/// chiron is pointed serves the same wheels in every flavour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flavour {
+    /// PEP 691 JSON with `requires-python` and PEP 658 metadata, as PyPI.
+    Json,
+    /// PEP 503 HTML with PEP 658 metadata but no `data-requires-python`:
+    /// Requires-Python is only in the METADATA, as on pypiserver.
+    HtmlNoRequiresPython,
+    /// PEP 503 HTML with `data-requires-python` but no PEP 658 metadata
+    /// files: dependencies are only inside the wheels.
+    HtmlNoMetadata,
+    /// A local folder of wheel files (`--find-links DIR`, no index).
+    FindLinks,
+}
+
+impl Flavour {
+    pub const ALL: [Flavour; 4] = [
+        Flavour::Json,
+        Flavour::HtmlNoRequiresPython,
+        Flavour::HtmlNoMetadata,
+        Flavour::FindLinks,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Flavour::Json => "pep691-json",
+            Flavour::HtmlNoRequiresPython => "pep503-html-no-requires-python",
+            Flavour::HtmlNoMetadata => "pep503-html-no-pep658",
+            Flavour::FindLinks => "find-links-folder",
+        }
+    }
+}
+
+/// Wheels served in one [`Flavour`]: an index on 127.0.0.1, or a folder.
+pub enum FlavouredSource {
+    Index(TestIndex),
+    Folder(std::path::PathBuf),
+}
+
+impl FlavouredSource {
+    /// Starts the index, or creates the folder `dir` (used only by
+    /// [`Flavour::FindLinks`]).
+    pub fn start(flavour: Flavour, dir: &std::path::Path) -> Self {
+        match flavour {
+            Flavour::Json => Self::Index(TestIndex::start(PageFormat::Json, true)),
+            Flavour::HtmlNoRequiresPython => {
+                let index = TestIndex::start(PageFormat::Html, true);
+                index.hide_requires_python();
+                Self::Index(index)
+            }
+            Flavour::HtmlNoMetadata => Self::Index(TestIndex::start(PageFormat::Html, false)),
+            Flavour::FindLinks => {
+                std::fs::create_dir_all(dir).unwrap();
+                Self::Folder(dir.to_path_buf())
+            }
+        }
+    }
+
+    /// Serves one wheel. A folder cannot say a file is yanked: the flag is
+    /// lost there, as it is for users of `--find-links`.
+    pub fn add(&self, spec: &WheelSpec) {
+        match self {
+            Self::Index(index) => {
+                index.add(spec);
+            }
+            Self::Folder(dir) => {
+                let (filename, bytes, _) = build_wheel(spec);
+                std::fs::write(dir.join(filename), bytes).unwrap();
+            }
+        }
+    }
+
+    /// The simple-API root, for `--index-url`.
+    pub fn index_url(&self) -> Option<String> {
+        match self {
+            Self::Index(index) => Some(index.url()),
+            Self::Folder(_) => None,
+        }
+    }
+
+    /// The folder, for `--find-links` with no index.
+    pub fn folder(&self) -> Option<&std::path::Path> {
+        match self {
+            Self::Index(_) => None,
+            Self::Folder(dir) => Some(dir),
+        }
+    }
 }

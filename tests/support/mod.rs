@@ -123,6 +123,9 @@ impl HttpServer {
 
 fn serve_connection(stream: TcpStream, handler: &Handler, recorded: &Mutex<Vec<Request>>) {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
+    // Head and body go out in two writes: without this, Nagle's algorithm
+    // holds the body until the client's delayed ACK, 40 ms per response.
+    let _ = stream.set_nodelay(true);
     let mut writer = match stream.try_clone() {
         Ok(writer) => writer,
         Err(_) => return,
