@@ -59,14 +59,30 @@ pub fn file_admitted(
     exact_pins: &std::collections::BTreeSet<Version>,
     exclude_newer: Option<&str>,
 ) -> bool {
+    file_offered(file, version, exact_pins, exclude_newer) && admits_python(file, python)
+}
+
+/// Whether a file is on offer at all, whatever the Python: not yanked
+/// (unless pinned exactly), not uploaded after `exclude_newer`.
+pub fn file_offered(
+    file: &IndexFile,
+    version: &Version,
+    exact_pins: &std::collections::BTreeSet<Version>,
+    exclude_newer: Option<&str>,
+) -> bool {
     if file.yanked.is_some() && !exact_pins.contains(version) {
         return false;
     }
-    if let (Some(cutoff), Some(uploaded)) = (exclude_newer, file.upload_time.as_deref())
-        && uploaded.get(..19).unwrap_or(uploaded) > cutoff.get(..19).unwrap_or(cutoff)
-    {
-        return false;
-    }
+    !matches!(
+        (exclude_newer, file.upload_time.as_deref()),
+        (Some(cutoff), Some(uploaded))
+            if uploaded.get(..19).unwrap_or(uploaded) > cutoff.get(..19).unwrap_or(cutoff)
+    )
+}
+
+/// Whether a file's `requires-python` admits `python` (one pip cannot
+/// parse is ignored, as pip does).
+pub fn admits_python(file: &IndexFile, python: &Version) -> bool {
     file.requires_python
         .as_deref()
         .and_then(|r| r.parse::<VersionSpecifiers>().ok())
