@@ -29,6 +29,8 @@ use serde::Serialize;
 
 pub use source::{Candidate, PackageSource, SourceError};
 
+use crate::index::gap::MissingWheel;
+
 use crate::python::target::Target;
 
 /// A node of the resolution graph.
@@ -87,7 +89,12 @@ pub struct Resolution {
 #[derive(Debug, thiserror::Error)]
 pub enum ResolveError {
     #[error("no set of versions satisfies the requirements on target {target}:\n{explanation}")]
-    Conflict { target: String, explanation: String },
+    Conflict {
+        target: String,
+        explanation: String,
+        /// The packages without a wheel for the target that caused it.
+        missing: Vec<MissingWheel>,
+    },
     #[error("on target {target}: {source}")]
     Source {
         target: String,
@@ -101,6 +108,13 @@ pub enum ResolveError {
 impl ResolveError {
     pub fn hint(&self) -> Option<String> {
         match self {
+            ResolveError::Conflict { missing, .. } if !missing.is_empty() => Some(
+                missing
+                    .iter()
+                    .map(|m| format!("{}: {}", m.package, m.hint))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            ),
             ResolveError::Conflict { .. } => Some(
                 "loosen one of the requirements named above, or drop the target that cannot be served".into(),
             ),
@@ -411,24 +425,14 @@ pub fn resolve_target(
             tree.collapse_no_versions();
             let mut explanation =
                 DefaultStringReporter::report_with_formatter(&tree, &report::Formatter);
-            for name in unavailable {
-                let no_candidates = provider.candidates(&name).is_ok_and(|c| c.is_empty());
-                let files = provider.runtime.block_on(provider.source.files(&name));
-                if let (true, Ok(files)) = (no_candidates, files)
-                    && let Err(no_wheel) = crate::index::select::select_wheel(
-                        &name,
-                        &files,
-                        &VersionSpecifiers::empty(),
-                        target,
-                        true,
-                    )
-                {
-                    explanation.push_str(&format!("\n{name}: {}", no_wheel.reason));
-                }
+            let missing = report::missing_wheels(&provider, &unavailable);
+            for gap in &missing {
+                explanation.push_str(&format!("\n{}: {}", gap.package, gap.reason));
             }
             return Err(ResolveError::Conflict {
                 target: target.name(),
                 explanation,
+                missing,
             });
         }
         Err(PubGrubError::ErrorChoosingVersion { source, .. })
