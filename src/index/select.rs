@@ -70,7 +70,11 @@ pub fn file_offered(
     exact_pins: &std::collections::BTreeSet<Version>,
     exclude_newer: Option<&str>,
 ) -> bool {
-    if file.yanked.is_some() && !exact_pins.contains(version) {
+    if file.yanked.is_some()
+        && !exact_pins
+            .iter()
+            .any(|pinned| crate::python::ranges::pin_names(pinned, version))
+    {
         return false;
     }
     !matches!(
