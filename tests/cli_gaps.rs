@@ -355,6 +355,34 @@ fn allow_gaps_writes_the_servable_targets_and_records_the_gap() {
     assert!(found.is_empty(), "CycloneDX 1.5: {found:#?}");
     assert_eq!(gap_of(&bom15), lines);
 
+    // SPDX says it in the document's comment, and the SPDX tools accept it.
+    let output = chiron(h)
+        .current_dir(h)
+        .args(["sbom", "wh", "--format", "spdx", "-o", "wh.spdx.json"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let spdx = read_json(&h.join("wh.spdx.json"));
+    assert!(
+        spdx["comment"]
+            .as_str()
+            .unwrap_or_default()
+            .contains(&lines[0]),
+        "{spdx:#}"
+    );
+    // spdx-tools wants a domain with a TLD (see tests/sbom.rs): validate a
+    // copy whose loopback download locations name a `.test` domain.
+    let text = std::fs::read_to_string(h.join("wh.spdx.json")).unwrap();
+    let portable = text.replace(&index.server.url(""), "https://files.pypi.test");
+    std::fs::write(h.join("portable.spdx.json"), portable).unwrap();
+    if let Some(complaints) = support::schemas::spdx_tools_errors(&h.join("portable.spdx.json")) {
+        panic!("pyspdxtools rejects the document:\n{complaints}");
+    }
+
     // The gate reports the gap as a warning, and passes.
     let policy = read_json(&wh.join("policy.json"));
     assert_eq!(policy["passed"], true, "{policy:#}");
@@ -370,6 +398,26 @@ fn allow_gaps_writes_the_servable_targets_and_records_the_gap() {
         finding["reason"].as_str().unwrap().contains(&mac),
         "{finding:#}"
     );
+
+    // A gapped wheelhouse is resolved again, to the same bytes.
+    let first = std::fs::read(wh.join("manifest.json")).unwrap();
+    let (code, report, stderr) = run(
+        h,
+        &index,
+        &[
+            "app",
+            "--python",
+            &python,
+            "--platform",
+            &platforms,
+            "--out",
+            "wh",
+            "--allow-gaps",
+        ],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(report["up_to_date"], false);
+    assert_eq!(std::fs::read(wh.join("manifest.json")).unwrap(), first);
 
     // The missing target is not tampering.
     chiron(h)
@@ -699,4 +747,38 @@ fn a_gapped_bundle_verifies_and_install_sh_names_the_gap() {
             )))
             .stderr(predicates::str::contains("min-glibc"));
     }
+}
+
+#[test]
+fn with_no_servable_target_gaps_allowed_still_fail() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let index = mac12_index("3.12");
+    let (code, report, stderr) = run(
+        h,
+        &index,
+        &[
+            "app",
+            "--python",
+            "3.12",
+            "--platform",
+            "macos-arm64",
+            "--out",
+            "wh",
+            "--allow-gaps",
+        ],
+    );
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("no target of the 1 declared can be served; nothing was written"),
+        "{stderr}"
+    );
+    assert!(
+        !report["error"]["hint"]
+            .as_str()
+            .unwrap()
+            .contains("--allow-gaps"),
+        "{report:#}"
+    );
+    assert!(!h.join("wh").exists());
 }
