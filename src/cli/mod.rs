@@ -84,7 +84,7 @@ pub enum Command {
     Config(config::ConfigCommand),
     /// Resolve the requirements for every target, download every wheel once
     /// with hash verification, and write locks, SHA256SUMS and a manifest.
-    Wheelhouse(wheelhouse::WheelhouseArgs),
+    Wheelhouse(Box<wheelhouse::WheelhouseArgs>),
     /// Download exact packages into a folder, or list a folder's packages.
     #[command(subcommand)]
     Manage(manage::ManageCommand),
@@ -174,7 +174,7 @@ pub async fn run(command: Command, ctx: &Context) -> Result<Exit> {
         Command::Doctor(args) => doctor::run(args, ctx).await,
         Command::Config(command) => config::run(command, ctx),
         Command::Manage(command) => manage::run(command, ctx).await,
-        Command::Wheelhouse(args) => wheelhouse::run(args, ctx).await,
+        Command::Wheelhouse(args) => wheelhouse::run(*args, ctx).await,
         Command::Sbom(args) => sbom::run(args, ctx),
         Command::Scan(args) => scan::run(args, ctx).await,
         Command::Policy(command) => policy::run(command, ctx).await,
