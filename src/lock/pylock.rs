@@ -439,3 +439,38 @@ fn check_lock_covers(lock: &Pylock, target: &Target) -> Result<(), String> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::python::target::{Floors, PythonVersion};
+
+    fn target(minor: u8, platform: &str) -> Target {
+        Target::new(
+            PythonVersion::new(3, minor),
+            platform.parse().unwrap(),
+            Floors::default(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_lock_covers_only_its_pythons_and_environments() {
+        let mut lock: Pylock = toml::from_str(
+            "lock-version = \"1.0\"\nrequires-python = \">=3.11\"\n\
+             environments = [\"sys_platform == 'linux'\", \"sys_platform == 'darwin'\"]\n",
+        )
+        .unwrap();
+        assert!(check_lock_covers(&lock, &target(12, "linux-x86_64")).is_ok());
+        assert!(check_lock_covers(&lock, &target(12, "macos-arm64")).is_ok());
+        let error = check_lock_covers(&lock, &target(10, "linux-x86_64")).unwrap_err();
+        assert!(
+            error.contains(">=3.11") && error.contains("3.10"),
+            "{error}"
+        );
+        let error = check_lock_covers(&lock, &target(12, "windows-x86_64")).unwrap_err();
+        assert!(error.contains("no environment"), "{error}");
+        lock.environments = vec!["python_version >".into()];
+        assert!(check_lock_covers(&lock, &target(12, "linux-x86_64")).is_err());
+    }
+}
