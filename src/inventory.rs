@@ -190,6 +190,7 @@ fn empty_manifest() -> Manifest {
             exclude_newer: None,
         },
         targets: Vec::new(),
+        gaps: Vec::new(),
         packages: Vec::new(),
         files: Vec::new(),
     }

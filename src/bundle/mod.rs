@@ -255,6 +255,7 @@ fn provenance(
                 "externalParameters": {
                     "command": options.command,
                     "targets": manifest.targets.iter().map(|t| &t.name).collect::<Vec<_>>(),
+                    "gaps": manifest.gaps.iter().map(|g| &g.name).collect::<Vec<_>>(),
                     "requirements": manifest.inputs.requirements,
                     "constraints": manifest.inputs.constraints,
                     "indexes": manifest.inputs.indexes.iter().map(|u| crate::index::redact_url(u)).collect::<Vec<_>>(),

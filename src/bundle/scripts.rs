@@ -67,9 +67,23 @@ for target in manifest["targets"]:
     if target["python"] == version and platforms & set(target["platform_tags"]):
         print(target["requirements_file"])
         sys.exit(0)
+# A declared target the bundle does not serve: say why, not a pip error.
+for gap in manifest.get("gaps", []):
+    if gap["python"] == version and platforms & set(gap["platform_tags"]):
+        lines = ["select_target.py: this bundle does not serve %s (Python %s on %s): "
+                 "it was built with gaps allowed, and this target is one" % (gap["name"], version, gap["platform"])]
+        for package in gap["packages"]:
+            lines.append("  no wheel of %s: %s" % (package["package"], package["reason"]))
+            lines.append("  fix (where the bundle is built): %s" % package["hint"])
+        if not gap["packages"]:
+            lines.append("  %s" % gap["reason"].splitlines()[0])
+            lines.append("  fix (where the bundle is built): %s" % gap["hint"])
+        sys.exit("\n".join(lines))
 names = ", ".join(t["name"] for t in manifest["targets"])
-sys.exit("select_target.py: this bundle has no target for Python %s on %s (it has: %s)"
-         % (version, sorted(platforms)[0] if platforms else "this platform", names))
+gaps = ", ".join(g["name"] for g in manifest.get("gaps", []))
+sys.exit("select_target.py: this bundle has no target for Python %s on %s (it has: %s%s)"
+         % (version, sorted(platforms)[0] if platforms else "this platform", names,
+            "; not served: " + gaps if gaps else ""))
 "#;
 
 /// The README of a bundle.
@@ -91,6 +105,20 @@ pub fn readme(manifest: &Manifest) -> String {
             "  {:<28} {}\n",
             target.name, target.requirements_file
         ));
+    }
+    if !manifest.gaps.is_empty() {
+        out.push_str(
+            "\nNot served (built with gaps allowed; manifest.json says why and what to change):\n",
+        );
+        for gap in &manifest.gaps {
+            let names: Vec<&str> = gap.packages.iter().map(|p| p.package.as_str()).collect();
+            let why = if names.is_empty() {
+                "the requirements conflict".to_string()
+            } else {
+                format!("no wheel of {}", names.join(", "))
+            };
+            out.push_str(&format!("  {:<28} {why}\n", gap.name));
+        }
     }
     out.push_str(&format!(
         "\n{} packages, {} files. Contents: wheels/, requirements-<target>.txt, pylock.toml,\n\

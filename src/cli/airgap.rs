@@ -270,6 +270,7 @@ async fn build(args: BuildArgs, ctx: &Context) -> Result<Exit> {
             allow_sdist: false,
             lock: args.lock.clone(),
             no_gate: false,
+            allow_gaps: false,
             sources: super::scan::SourceArgs::default(),
         };
         let stage = super::wheelhouse::stage(&stage_args, ctx).await?;
@@ -412,6 +413,22 @@ fn install(args: InstallArgs, ctx: &Context) -> Result<Exit> {
         }
     };
     if !dir.join(&requirements).is_file() {
+        let gap = args.target.as_ref().and_then(|name| {
+            chiron::wheelhouse::build::read_manifest(&dir)?
+                .gaps
+                .into_iter()
+                .find(|g| &g.name == name)
+        });
+        if let Some(gap) = gap {
+            return Err(UsageError {
+                message: format!(
+                    "the bundle does not serve {}: it was built with gaps allowed, and this target is one:\n{}",
+                    gap.name, gap.reason
+                ),
+                hint: format!("where the bundle is built: {}", gap.hint),
+            }
+            .into());
+        }
         return Err(UsageError {
             message: format!("the bundle has no {requirements}"),
             hint: "see README.txt in the bundle for its targets".into(),

@@ -316,7 +316,7 @@ pub fn report_error(error: &anyhow::Error, json: bool, exit: Exit) {
     let hint = hint_for(error);
     let causes: Vec<String> = error.chain().skip(1).map(ToString::to_string).collect();
     if json {
-        let value = serde_json::json!({
+        let mut value = serde_json::json!({
             "error": {
                 "message": error.to_string(),
                 "causes": causes,
@@ -324,6 +324,15 @@ pub fn report_error(error: &anyhow::Error, json: bool, exit: Exit) {
             },
             "exit_code": exit as u8,
         });
+        // Targets that cannot be served, as manifest.json would record them.
+        if let Some(gaps) = error.chain().find_map(|cause| {
+            match cause.downcast_ref::<chiron::wheelhouse::build::WheelhouseError>() {
+                Some(chiron::wheelhouse::build::WheelhouseError::Gaps { gaps, .. }) => Some(gaps),
+                _ => None,
+            }
+        }) {
+            value["error"]["gaps"] = serde_json::json!(gaps);
+        }
         let _ = Printer { json }.json(&value);
     }
     let mut stderr = anstream::stderr().lock();

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use anyhow::{Context as _, Result};
 use clap::Args;
 
+use chiron::config::OnGap;
 use chiron::doctor::human_bytes;
 use chiron::index::client::IndexClient;
 use chiron::resolve::ResolveOptions;
@@ -52,6 +53,12 @@ pub struct WheelhouseArgs {
     /// without failing the run on violations.
     #[arg(long)]
     pub no_gate: bool,
+    /// Write every target that can be served, and record each one that
+    /// cannot (a package without a wheel for it) as a gap in manifest.json,
+    /// the SBOM and policy.json, instead of failing and writing nothing
+    /// (default: [targets] on-gap).
+    #[arg(long)]
+    pub allow_gaps: bool,
     #[command(flatten)]
     pub sources: super::scan::SourceArgs,
 }
@@ -136,6 +143,11 @@ pub async fn stage(args: &WheelhouseArgs, ctx: &Context) -> Result<Stage> {
         } else {
             args.groups.clone()
         },
+        on_gap: if args.allow_gaps {
+            OnGap::Skip
+        } else {
+            loaded.config.targets.on_gap
+        },
     };
     request.options.check_formats().map_err(|e| UsageError {
         message: e.to_string(),
@@ -147,6 +159,25 @@ pub async fn stage(args: &WheelhouseArgs, ctx: &Context) -> Result<Stage> {
         .await
         .with_context(|| format!("building the wheelhouse {}", out.display()))?;
     drop(bar);
+    if !report.gaps.is_empty() {
+        // Said on stderr whatever the output format: a run with gaps passes,
+        // and nobody must miss that it did not serve everything.
+        eprintln!(
+            "warning: {} declared target(s) not served, gaps allowed (--allow-gaps / [targets] on-gap = \"skip\"); manifest.json records them:",
+            report.gaps.len()
+        );
+        for gap in &report.gaps {
+            if gap.packages.is_empty() {
+                eprintln!("  {}: the requirements conflict; {}", gap.name, gap.hint);
+            }
+            for package in &gap.packages {
+                eprintln!(
+                    "  {}: no wheel of {}: {}\n    fix: {}",
+                    gap.name, package.package, package.reason, package.hint
+                );
+            }
+        }
+    }
 
     // The gate: scan and policy over what was just written, reported next
     // to the manifest every run (advisories change while inputs do not).
@@ -206,10 +237,31 @@ pub async fn run(args: WheelhouseArgs, ctx: &Context) -> Result<Exit> {
         .map(|t| t.name.len())
         .max()
         .unwrap_or(0);
+    let width = report
+        .gaps
+        .iter()
+        .map(|g| g.name.len())
+        .max()
+        .unwrap_or(0)
+        .max(width);
     for target in &report.targets {
         text.push_str(&format!(
             "{:<width$}  {:>3} package(s)  {}\n",
             target.name, target.packages, target.requirements_file
+        ));
+    }
+    for gap in &report.gaps {
+        let names: Vec<&str> = gap.packages.iter().map(|p| p.package.as_str()).collect();
+        let what = if names.is_empty() {
+            "the requirements conflict".to_string()
+        } else {
+            format!("no wheel of {}", names.join(", "))
+        };
+        text.push_str(&format!(
+            "{:<width$}  {}gap{:#}: {what}\n",
+            gap.name,
+            style::WARN,
+            style::WARN
         ));
     }
     let state = if report.up_to_date {

@@ -143,6 +143,22 @@ pub struct TargetsConfig {
     pub min_musl: String,
     /// The oldest macOS the macOS targets must run on.
     pub min_macos: String,
+    /// What `chiron wheelhouse` does when a target cannot be served (a
+    /// package has no wheel for it): `fail` and write nothing, or `skip`
+    /// it, write the other targets and record the gap in the manifest,
+    /// SBOM and policy report. `--allow-gaps` means `skip`.
+    pub on_gap: OnGap,
+}
+
+/// What to do with a target that cannot be served.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum OnGap {
+    /// Name every gap and write nothing: a release must not ship a hole.
+    #[default]
+    Fail,
+    /// Write the servable targets and record each gap.
+    Skip,
 }
 
 impl Default for TargetsConfig {
@@ -154,6 +170,7 @@ impl Default for TargetsConfig {
             min_glibc: "2.17".into(),
             min_musl: "1.2".into(),
             min_macos: "11.0".into(),
+            on_gap: OnGap::Fail,
         }
     }
 }
@@ -260,6 +277,9 @@ pub struct PolicyConfig {
     /// Whether a gate without a vulnerability scan (no database, offline)
     /// fails, rather than only warning.
     pub require_scan: bool,
+    /// Whether a wheelhouse that leaves a declared target unserved (built
+    /// with `--allow-gaps`) fails the gate, rather than only warning.
+    pub require_all_targets: bool,
     /// Whether source distributions may enter a wheelhouse.
     pub allow_sdist: bool,
     /// Whether yanked files may enter a wheelhouse.
@@ -292,6 +312,7 @@ impl Default for PolicyConfig {
             deny_packages: Vec::new(),
             max_severity: Severity::Medium,
             require_scan: false,
+            require_all_targets: false,
             allow_sdist: false,
             allow_yanked: false,
             allowed_indexes: Vec::new(),

@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod client;
+pub mod gap;
 pub mod select;
 pub mod simple;
 

@@ -24,10 +24,16 @@ pub struct NoWheel {
     pub specifier: String,
     pub target: String,
     pub reason: String,
+    /// The exact change that would give the target a wheel (see
+    /// `index::gap`), when the index shows one.
+    pub fix: Option<String>,
 }
 
 impl NoWheel {
     pub fn hint(&self) -> String {
+        if let Some(fix) = &self.fix {
+            return fix.clone();
+        }
         format!(
             "check the versions and platforms {} publishes wheels for; change the target \
              (--python/--platform, or [targets] min-glibc/min-macos) or the version specifier",
@@ -59,6 +65,17 @@ pub fn file_admitted(
     exact_pins: &std::collections::BTreeSet<Version>,
     exclude_newer: Option<&str>,
 ) -> bool {
+    file_offered(file, version, exact_pins, exclude_newer) && admits_python(file, python)
+}
+
+/// Whether a file is on offer at all, whatever the Python: not yanked
+/// (unless pinned exactly), not uploaded after `exclude_newer`.
+pub fn file_offered(
+    file: &IndexFile,
+    version: &Version,
+    exact_pins: &std::collections::BTreeSet<Version>,
+    exclude_newer: Option<&str>,
+) -> bool {
     if file.yanked.is_some()
         && !exact_pins
             .iter()
@@ -66,11 +83,16 @@ pub fn file_admitted(
     {
         return false;
     }
-    if let (Some(cutoff), Some(uploaded)) = (exclude_newer, file.upload_time.as_deref())
-        && uploaded.get(..19).unwrap_or(uploaded) > cutoff.get(..19).unwrap_or(cutoff)
-    {
-        return false;
-    }
+    !matches!(
+        (exclude_newer, file.upload_time.as_deref()),
+        (Some(cutoff), Some(uploaded))
+            if uploaded.get(..19).unwrap_or(uploaded) > cutoff.get(..19).unwrap_or(cutoff)
+    )
+}
+
+/// Whether a file's `requires-python` admits `python` (one pip cannot
+/// parse is ignored, as pip does).
+pub fn admits_python(file: &IndexFile, python: &Version) -> bool {
     file.requires_python
         .as_deref()
         .and_then(|r| r.parse::<VersionSpecifiers>().ok())
@@ -260,11 +282,24 @@ pub fn select_wheel(
     } else {
         "no compatible wheel".to_string()
     };
+    let in_range = |version: &Version| specifiers.contains(version);
+    let fix = super::gap::explain_missing(
+        project,
+        files,
+        target,
+        &super::gap::Limits {
+            in_range: &in_range,
+            exact_pins: &std::collections::BTreeSet::new(),
+            exclude_newer: None,
+        },
+    )
+    .map(|gap| gap.hint);
     Err(NoWheel {
         package: project.to_string(),
         specifier: specifiers.to_string(),
         target: target.name(),
         reason,
+        fix,
     })
 }
 
@@ -413,7 +448,21 @@ mod tests {
                 .contains("it has wheels for macosx_11_0_arm64, win_amd64"),
             "{error}"
         );
-        assert!(error.hint().contains("--platform"));
+        // The hint is the exact fix when the index shows one.
+        assert!(
+            error
+                .hint()
+                .starts_with("no release of demo has a wheel 3.12-linux-x86_64"),
+            "{}",
+            error.hint()
+        );
+        let files = [file("demo-2.0-cp312-cp312-macosx_12_0_arm64.whl")];
+        let error = pick(&files, "", &target((3, 12), "macos-arm64")).unwrap_err();
+        assert!(
+            error.hint().contains("min-macos = \"12.0\""),
+            "{}",
+            error.hint()
+        );
         let error = pick(&files, ">=3", &target((3, 12), "linux-x86_64")).unwrap_err();
         assert!(
             error.reason.contains("no wheel on the index matches"),

@@ -427,6 +427,41 @@ impl<'c> Rules<'c> {
                 }
             }
         }
+        // Declared targets the wheelhouse does not serve.
+        let gap_level = if self.config.require_all_targets {
+            Level::Violation
+        } else {
+            Level::Warning
+        };
+        for gap in &manifest.gaps {
+            if gap.packages.is_empty() {
+                out.add(
+                    gap_level,
+                    "target-gap",
+                    None,
+                    None,
+                    format!(
+                        "target {} is not served: its requirements have no solution",
+                        gap.name
+                    ),
+                    &gap.hint,
+                );
+            }
+            for package in &gap.packages {
+                out.0.push(PolicyFinding {
+                    level: gap_level,
+                    rule: "target-gap".into(),
+                    package: Some(package.package.clone()),
+                    version: package.offered.as_ref().map(|o| o.version.clone()),
+                    file: None,
+                    reason: format!(
+                        "target {} is not served: no wheel of {} fits it ({})",
+                        gap.name, package.package, package.reason
+                    ),
+                    hint: package.hint.clone(),
+                });
+            }
+        }
         match scan {
             Ok(report) => {
                 for package in &report.vulnerable {

@@ -297,6 +297,34 @@ impl Default for Floors {
     }
 }
 
+/// One of the `[targets]` floors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FloorKey {
+    Glibc,
+    Musl,
+    Macos,
+}
+
+impl FloorKey {
+    /// The key in `[targets]`.
+    pub fn key(self) -> &'static str {
+        match self {
+            FloorKey::Glibc => "min-glibc",
+            FloorKey::Musl => "min-musl",
+            FloorKey::Macos => "min-macos",
+        }
+    }
+
+    /// The platform tag family whose version is this floor.
+    pub fn tag_prefix(self) -> &'static str {
+        match self {
+            FloorKey::Glibc => "manylinux",
+            FloorKey::Musl => "musllinux",
+            FloorKey::Macos => "macosx",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TargetError {
     #[error("`{value}` is not a valid {what}: expected MAJOR.MINOR such as `{example}`")]
@@ -346,6 +374,8 @@ enum Os {
 pub struct Target {
     pub python: PythonVersion,
     pub platform: Platform,
+    /// The floors the target was made with (a raw platform tag ignores them).
+    floors: Floors,
     platform_tags: Vec<String>,
     tags: TagPriorities,
     markers: MarkerEnvironment,
@@ -369,6 +399,7 @@ impl Target {
         Ok(Self {
             python,
             platform,
+            floors,
             platform_tags,
             tags,
             markers,
@@ -402,6 +433,43 @@ impl Target {
 
     pub fn tags(&self) -> &TagPriorities {
         &self.tags
+    }
+
+    pub fn floors(&self) -> Floors {
+        self.floors
+    }
+
+    /// The `[targets]` key whose floor decides this target's platform
+    /// tags (`min-glibc`, `min-musl`, `min-macos`), with its current
+    /// value; `None` for Windows and raw platform tags, which carry their
+    /// own floor.
+    pub fn floor_key(&self) -> Option<(FloorKey, (u32, u32))> {
+        use NamedPlatform as N;
+        let Platform::Named(named) = &self.platform else {
+            return None;
+        };
+        match named {
+            N::LinuxX86_64
+            | N::LinuxAarch64
+            | N::LinuxI686
+            | N::LinuxArmv7l
+            | N::LinuxPpc64le
+            | N::LinuxS390x => Some((FloorKey::Glibc, self.floors.glibc)),
+            N::MusllinuxX86_64 | N::MusllinuxAarch64 => Some((FloorKey::Musl, self.floors.musl)),
+            N::MacosX86_64 | N::MacosArm64 => Some((FloorKey::Macos, self.floors.macos)),
+            N::WindowsX86_64 | N::WindowsArm64 | N::WindowsX86 => None,
+        }
+    }
+
+    /// The same target with one floor changed.
+    pub fn with_floor(&self, key: FloorKey, floor: (u32, u32)) -> Result<Target, TargetError> {
+        let mut floors = self.floors;
+        match key {
+            FloorKey::Glibc => floors.glibc = floor,
+            FloorKey::Musl => floors.musl = floor,
+            FloorKey::Macos => floors.macos = floor,
+        }
+        Target::new(self.python, self.platform.clone(), floors)
     }
 
     pub fn markers(&self) -> &MarkerEnvironment {

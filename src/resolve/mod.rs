@@ -20,7 +20,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::sync::Arc;
 
-use pep440_rs::{Version, VersionSpecifiers};
+use pep440_rs::Version;
 use pep508_rs::{ExtraName, PackageName, Requirement, VersionOrUrl};
 use pubgrub::{
     DefaultStringReporter, Dependencies, DependencyConstraints, DependencyProvider,
@@ -29,6 +29,8 @@ use pubgrub::{
 use serde::Serialize;
 
 pub use source::{Candidate, PackageSource, SourceError};
+
+use crate::index::gap::MissingWheel;
 
 use crate::python::target::Target;
 
@@ -112,7 +114,12 @@ pub struct Resolution {
 #[derive(Debug, thiserror::Error)]
 pub enum ResolveError {
     #[error("no set of versions satisfies the requirements on target {target}:\n{explanation}")]
-    Conflict { target: String, explanation: String },
+    Conflict {
+        target: String,
+        explanation: String,
+        /// The packages without a wheel for the target that caused it.
+        missing: Vec<MissingWheel>,
+    },
     #[error("on target {target}: {source}")]
     Source {
         target: String,
@@ -126,6 +133,13 @@ pub enum ResolveError {
 impl ResolveError {
     pub fn hint(&self) -> Option<String> {
         match self {
+            ResolveError::Conflict { missing, .. } if !missing.is_empty() => Some(
+                missing
+                    .iter()
+                    .map(|m| format!("{}: {}", m.package, m.hint))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            ),
             ResolveError::Conflict { .. } => Some(
                 "loosen one of the requirements named above, or drop the target that cannot be served".into(),
             ),
@@ -509,24 +523,15 @@ pub fn resolve_target(
             for (name, error) in &missing {
                 explanation.push_str(&format!("\n{name}: {error}"));
             }
-            for name in unavailable.into_iter().filter(|n| !missing.contains_key(n)) {
-                let no_candidates = provider.candidates(&name).is_ok_and(|c| c.is_empty());
-                let files = provider.runtime.block_on(provider.source.files(&name));
-                if let (true, Ok(files)) = (no_candidates, files)
-                    && let Err(no_wheel) = crate::index::select::select_wheel(
-                        &name,
-                        &files,
-                        &VersionSpecifiers::empty(),
-                        target,
-                        true,
-                    )
-                {
-                    explanation.push_str(&format!("\n{name}: {}", no_wheel.reason));
-                }
+            unavailable.retain(|(name, _)| !missing.contains_key(name));
+            let without_wheels = report::missing_wheels(&provider, &unavailable);
+            for gap in &without_wheels {
+                explanation.push_str(&format!("\n{}: {}", gap.package, gap.reason));
             }
             return Err(ResolveError::Conflict {
                 target: target.name(),
                 explanation,
+                missing: without_wheels,
             });
         }
         Err(PubGrubError::ErrorChoosingVersion { source, .. })

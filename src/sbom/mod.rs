@@ -97,6 +97,27 @@ pub fn files_of<'m>(manifest: &'m Manifest, package: &ManifestPackage) -> Vec<&'
         .collect()
 }
 
+/// One line per declared target the manifest does not serve and package
+/// that has no wheel for it: `3.12-macos-arm64 scikit-learn: <reason>;
+/// hint: <hint>`; a target whose requirements conflict has one line
+/// without a package.
+pub fn gap_lines(manifest: &Manifest) -> Vec<String> {
+    let mut out = Vec::new();
+    for gap in &manifest.gaps {
+        if gap.packages.is_empty() {
+            let first = gap.reason.lines().next().unwrap_or_default();
+            out.push(format!("{}: {first}; hint: {}", gap.name, gap.hint));
+        }
+        for package in &gap.packages {
+            out.push(format!(
+                "{} {}: {}; hint: {}",
+                gap.name, package.package, package.reason, package.hint
+            ));
+        }
+    }
+    out
+}
+
 /// A CycloneDX SBOM of the wheelhouse, as pretty JSON with a newline.
 pub fn cyclonedx(manifest: &Manifest, options: &SbomOptions) -> String {
     cyclonedx_with(manifest, options, None)
@@ -188,6 +209,15 @@ pub fn cyclonedx_with(
     });
     if let Some(epoch) = options.source_date_epoch {
         metadata["timestamp"] = json!(crate::time::rfc3339(epoch));
+    }
+    let gaps = gap_lines(manifest);
+    if !gaps.is_empty() {
+        // A declared target this BOM does not cover is part of what it says.
+        metadata["properties"] = json!(
+            gaps.iter()
+                .map(|line| json!({ "name": "chiron:gap", "value": line }))
+                .collect::<Vec<_>>()
+        );
     }
     let mut bom = json!({
         "$schema": format!("http://cyclonedx.org/schema/bom-{}.schema.json", options.spec.as_str()),

@@ -154,6 +154,13 @@ pub fn spdx_json(manifest: &Manifest, options: &SbomOptions, now: i64) -> String
         "packages": packages,
         "relationships": relationships,
     });
+    let gaps = super::gap_lines(manifest);
+    if !gaps.is_empty() {
+        document["comment"] = json!(format!(
+            "Declared targets not covered (chiron:gap):\n{}",
+            gaps.join("\n")
+        ));
+    }
     // The namespace must be unique per document: derive it from the content.
     let digest = Sha256::digest(document.to_string().as_bytes());
     let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();

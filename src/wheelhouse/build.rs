@@ -19,10 +19,12 @@ use tracing::Instrument;
 
 use super::manifest::{
     InputFile, Inputs, MANIFEST_VERSION, Manifest, ManifestFile, ManifestPackage, ManifestTarget,
-    PackageUse, Tool,
+    PackageUse, TargetGap, Tool,
 };
 use super::{Progress, total_size, write_sha256sums};
+use crate::config::OnGap;
 use crate::index::client::{IndexClient, IndexError, hash_file, hex};
+use crate::index::gap::MissingWheel;
 use crate::index::redact_url;
 use crate::index::simple::IndexFile;
 use crate::lock::requirements_txt::{PinnedLine, render_pinned};
@@ -50,6 +52,9 @@ pub struct WheelhouseRequest {
     pub project: String,
     /// `SOURCE_DATE_EPOCH`, for the SBOM's timestamp.
     pub source_date_epoch: Option<i64>,
+    /// Whether a target that cannot be served fails the run (nothing is
+    /// written) or is skipped and recorded as a gap.
+    pub on_gap: OnGap,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -69,12 +74,31 @@ pub struct WheelhouseReport {
     /// Files fetched from the network in this run.
     pub downloaded: usize,
     pub bytes: u64,
+    /// Declared targets not served, as `manifest.json` records them.
+    pub gaps: Vec<TargetGap>,
+}
+
+/// What [`resolve_all`] found: a resolution for every target it could
+/// serve, in the order of the request, and a gap for every other one
+/// (only with [`OnGap::Skip`]; with [`OnGap::Fail`] gaps are an error).
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    pub resolutions: Vec<Resolution>,
+    /// Sorted by target name.
+    pub gaps: Vec<TargetGap>,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum WheelhouseError {
     #[error("{}", describe_failures(.0))]
     Resolve(Vec<ResolveError>),
+    /// Targets that cannot be served: all named at once, and nothing written.
+    #[error("{}", describe_gaps(gaps, *servable))]
+    Gaps {
+        gaps: Vec<TargetGap>,
+        /// How many of the declared targets could be served.
+        servable: usize,
+    },
     #[error(transparent)]
     Index(#[from] IndexError),
     #[error("the inputs changed since {} was written, and --locked forbids resolving again", manifest.display())]
@@ -96,10 +120,81 @@ fn describe_failures(failures: &[ResolveError]) -> String {
     texts.join("\n\n")
 }
 
+fn describe_gaps(gaps: &[TargetGap], servable: usize) -> String {
+    let declared = gaps.len() + servable;
+    let mut out = if servable == 0 {
+        format!("no target of the {declared} declared can be served; nothing was written:")
+    } else {
+        format!(
+            "{} of the {declared} declared targets cannot be served; nothing was written:",
+            gaps.len()
+        )
+    };
+    for gap in gaps {
+        let what = if gap.packages.is_empty() {
+            "no set of versions satisfies the requirements".to_string()
+        } else {
+            let names: Vec<&str> = gap.packages.iter().map(|p| p.package.as_str()).collect();
+            format!("no wheel of {} fits", names.join(", "))
+        };
+        out.push_str(&format!(
+            "\n\non target {} (CPython {} on {}): {what}",
+            gap.name, gap.python, gap.platform
+        ));
+        for line in gap.reason.lines() {
+            out.push_str(&format!("\n    {line}"));
+        }
+        if gap.packages.is_empty() {
+            out.push_str(&format!("\n  fix: {}", gap.hint));
+        }
+        for package in &gap.packages {
+            out.push_str(&format!("\n  fix {}: {}", package.package, package.hint));
+        }
+    }
+    out
+}
+
+/// A target whose resolution found no solution, as a gap.
+fn target_gap(target: &Target, explanation: String, mut missing: Vec<MissingWheel>) -> TargetGap {
+    missing.sort_by(|a, b| a.package.cmp(&b.package));
+    let hint = if missing.is_empty() {
+        "loosen one of the requirements named above, or drop the target".to_string()
+    } else {
+        missing
+            .iter()
+            .map(|m| format!("{}: {}", m.package, m.hint))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    TargetGap {
+        name: target.name(),
+        python: target.python.to_string(),
+        platform: target.platform.to_string(),
+        platform_tags: target.platform_tags().to_vec(),
+        reason: explanation,
+        hint,
+        packages: missing,
+    }
+}
+
 impl WheelhouseError {
     pub fn hint(&self) -> Option<String> {
         match self {
             WheelhouseError::Resolve(failures) => failures.first().and_then(ResolveError::hint),
+            WheelhouseError::Gaps { gaps, servable } => {
+                let fix = match gaps.as_slice() {
+                    [only] if only.packages.is_empty() => only.hint.clone(),
+                    _ => "make the change each `fix` line names".to_string(),
+                };
+                Some(if *servable == 0 {
+                    fix
+                } else {
+                    format!(
+                        "{fix}; or pass --allow-gaps (or set [targets] on-gap = \"skip\") to write \
+                         the {servable} target(s) that can be served and record the gaps in manifest.json"
+                    )
+                })
+            }
             WheelhouseError::Index(error) => error.hint(),
             WheelhouseError::InputsChanged { .. } => {
                 Some("run without --locked to resolve again, or restore the inputs the wheelhouse was built from".into())
@@ -206,8 +301,19 @@ pub async fn build_wheelhouse(
         && existing.inputs.fingerprint == fingerprint
         && complete(&request.out, &existing)
     {
-        tracing::info!("wheelhouse is up to date");
-        return Ok(summary(&request.out, &existing, true, 0));
+        // A wheelhouse with gaps is resolved again (the index may have the
+        // wheels by now), unless --locked forbids it.
+        let gaps_allowed = request.on_gap == OnGap::Skip;
+        if existing.gaps.is_empty() || (request.locked && gaps_allowed) {
+            tracing::info!("wheelhouse is up to date");
+            return Ok(summary(&request.out, &existing, true, 0));
+        }
+        if request.locked {
+            return Err(WheelhouseError::Gaps {
+                servable: existing.targets.len(),
+                gaps: existing.gaps,
+            });
+        }
     }
     if request.locked {
         return Err(WheelhouseError::InputsChanged {
@@ -219,8 +325,11 @@ pub async fn build_wheelhouse(
         Arc::clone(&client),
         client.settings().cache_dir.join("resolve-wheels"),
     ));
-    let resolutions = match &request.lock {
-        Some(lock) => resolutions_from_lock(lock, request)?,
+    let Resolved { resolutions, gaps } = match &request.lock {
+        Some(lock) => Resolved {
+            resolutions: resolutions_from_lock(lock, request)?,
+            gaps: Vec::new(),
+        },
         None => resolve_all(&source, request, progress).await?,
     };
 
@@ -241,6 +350,7 @@ pub async fn build_wheelhouse(
         &source,
         request,
         &resolutions,
+        gaps,
         &plan,
         &staging,
         &input_files,
@@ -286,6 +396,7 @@ fn summary(
         files: manifest.files.len(),
         downloaded,
         bytes: manifest.files.iter().map(|f| f.size).sum(),
+        gaps: manifest.gaps.clone(),
     }
 }
 
@@ -356,12 +467,16 @@ fn resolutions_from_lock(
     Ok(out)
 }
 
-/// Resolves every target, in parallel; all failures are reported together.
-async fn resolve_all(
+/// Resolves every target, in parallel. A target without a solution is a
+/// gap: with `request.on_gap` = skip the others are returned with the
+/// gaps, otherwise every gap is named in one [`WheelhouseError::Gaps`].
+/// Any other failure (the index, broken metadata) fails the whole run,
+/// all failures together: a gap must never come from a flaky network.
+pub async fn resolve_all(
     source: &Arc<PackageSource>,
     request: &WheelhouseRequest,
     progress: &dyn Progress,
-) -> Result<Vec<Resolution>, WheelhouseError> {
+) -> Result<Resolved, WheelhouseError> {
     progress.resolutions_planned(request.targets.len());
     let jobs = request.targets.iter().map(|target| {
         let source = Arc::clone(source);
@@ -389,17 +504,37 @@ async fn resolve_all(
     });
     let mut resolutions = Vec::new();
     let mut failures = Vec::new();
-    for outcome in join_all(jobs).await {
+    let mut gaps = Vec::new();
+    for (target, outcome) in request.targets.iter().zip(join_all(jobs).await) {
         match outcome? {
             Ok(resolution) => resolutions.push(resolution),
+            Err(ResolveError::Conflict {
+                explanation,
+                missing,
+                ..
+            }) => gaps.push(target_gap(target, explanation, missing)),
             Err(error) => failures.push(error),
         }
     }
-    if failures.is_empty() {
-        Ok(resolutions)
-    } else {
-        Err(WheelhouseError::Resolve(failures))
+    if !failures.is_empty() {
+        // The gaps are reported with the failures, in the resolver's words.
+        for gap in &gaps {
+            failures.push(ResolveError::Conflict {
+                target: gap.name.clone(),
+                explanation: gap.reason.clone(),
+                missing: gap.packages.clone(),
+            });
+        }
+        return Err(WheelhouseError::Resolve(failures));
     }
+    gaps.sort_by(|a, b| a.name.cmp(&b.name));
+    if !gaps.is_empty() && (request.on_gap == OnGap::Fail || resolutions.is_empty()) {
+        return Err(WheelhouseError::Gaps {
+            gaps,
+            servable: resolutions.len(),
+        });
+    }
+    Ok(Resolved { resolutions, gaps })
 }
 
 /// A fresh staging folder next to `out`, after removing ones that killed
@@ -449,6 +584,7 @@ async fn fill_staging(
     source: &PackageSource,
     request: &WheelhouseRequest,
     resolutions: &[Resolution],
+    gaps: Vec<TargetGap>,
     plan: &BTreeMap<String, (IndexFile, BTreeSet<String>)>,
     staging: &Path,
     input_files: &[InputFile],
@@ -487,7 +623,19 @@ async fn fill_staging(
 
     let mut targets = Vec::new();
     let mut packages: BTreeMap<(String, String), ManifestPackage> = BTreeMap::new();
-    for (target, resolution) in request.targets.iter().zip(resolutions) {
+    // The served targets, in the order they were declared.
+    let served: Vec<(&Target, &Resolution)> = request
+        .targets
+        .iter()
+        .filter_map(|t| {
+            let name = t.name();
+            resolutions
+                .iter()
+                .find(|r| r.target == name)
+                .map(|r| (t, r))
+        })
+        .collect();
+    for &(target, resolution) in &served {
         let mut lines = Vec::new();
         for (name, pin) in &resolution.pins {
             let candidate = &resolution.candidates[name];
@@ -590,11 +738,15 @@ async fn fill_staging(
             exclude_newer: request.options.exclude_newer.clone(),
         },
         targets,
+        gaps,
         packages: packages.into_values().collect(),
         files,
     };
     let path = staging.join("pylock.toml");
-    let lock = crate::lock::pylock::render_pylock(&manifest, &request.targets);
+    // The lock's environments are the served targets: an installer on a
+    // gapped one is told the lock is not for it.
+    let served_targets: Vec<Target> = served.iter().map(|(t, _)| (*t).clone()).collect();
+    let lock = crate::lock::pylock::render_pylock(&manifest, &served_targets);
     crate::atomic::write_file(&path, lock.as_bytes(), crate::atomic::Overwrite::Replace)
         .map_err(io_error(&path))?;
     let path = staging.join("sbom.cdx.json");

@@ -8,6 +8,8 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+pub use crate::index::gap::{MissingWheel, Offer};
+
 /// The manifest format's version; bumped on incompatible changes.
 pub const MANIFEST_VERSION: u32 = 1;
 
@@ -18,7 +20,13 @@ pub struct Manifest {
     pub manifest_version: u32,
     pub tool: Tool,
     pub inputs: Inputs,
+    /// The targets served: each has its requirements file.
     pub targets: Vec<ManifestTarget>,
+    /// The declared targets that are not served (built with `--allow-gaps`
+    /// or `[targets] on-gap = "skip"`), sorted by name: none has a
+    /// requirements file. Absent when every target is served.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gaps: Vec<TargetGap>,
     /// One entry per package version, sorted by name then version.
     pub packages: Vec<ManifestPackage>,
     /// One entry per file in the wheelhouse, sorted by file name.
@@ -68,6 +76,25 @@ pub struct ManifestTarget {
     pub requirements_file: String,
     /// The platform tags this target accepts, most preferred first.
     pub platform_tags: Vec<String>,
+}
+
+/// A declared target the wheelhouse does not serve, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TargetGap {
+    /// `3.12-macos-arm64`.
+    pub name: String,
+    pub python: String,
+    pub platform: String,
+    /// The platform tags this target accepts, most preferred first.
+    pub platform_tags: Vec<String>,
+    /// Why it cannot be served: the resolver's explanation.
+    pub reason: String,
+    /// What to change so that it can be.
+    pub hint: String,
+    /// The packages that have no wheel for this target; empty when its
+    /// requirements conflict for another reason.
+    pub packages: Vec<MissingWheel>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

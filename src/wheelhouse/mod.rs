@@ -113,7 +113,12 @@ fn describe_missing(missing: &[NoWheel]) -> String {
         "{} package/target pair(s) have no wheel; nothing was downloaded:",
         missing.len()
     )];
-    lines.extend(missing.iter().map(|m| format!("  - {m}")));
+    for m in missing {
+        lines.push(format!("  - {m}"));
+        if let Some(fix) = &m.fix {
+            lines.push(format!("    fix: {fix}"));
+        }
+    }
     lines.join("\n")
 }
 

@@ -1,0 +1,530 @@
+//! Why a target has no wheel of a package, and the smallest change that
+//! would give it one: a higher `[targets]` floor, another platform tag,
+//! another Python version, or an older release.
+//!
+//! Pure: index files and a target in, an explanation out. Every fix is
+//! found by building the changed target and asking the tag model whether
+//! it accepts a wheel the index has, so a hint never names a change that
+//! would not work. The resolver calls this for packages it found no
+//! candidate of; nothing here fetches or decides a resolution.
+
+use std::collections::BTreeSet;
+
+use pep440_rs::Version;
+use pep508_rs::PackageName;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::select::{admits_python, file_offered};
+use super::simple::IndexFile;
+use crate::python::filename::{SdistFilename, WheelFilename};
+use crate::python::target::{KNOWN_PYTHONS, Platform, Target};
+
+/// A package a target cannot install, explained.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MissingWheel {
+    /// The package, as the index names it.
+    pub package: String,
+    /// What the index has instead, in words.
+    pub reason: String,
+    /// The exact change that would give the target a wheel, or what to do
+    /// when none would.
+    pub hint: String,
+    /// The wheels the newest matching version does publish.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offered: Option<Offer>,
+}
+
+/// The wheels one version publishes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Offer {
+    pub version: String,
+    /// Python tags of its wheels (`cp312`, `py3`), sorted.
+    pub python_tags: Vec<String>,
+    /// Platform tags of its wheels (`macosx_12_0_arm64`, `any`), sorted.
+    pub platform_tags: Vec<String>,
+}
+
+/// Which versions count, as the resolver saw them.
+pub struct Limits<'a> {
+    /// Whether the requirements admit a version.
+    pub in_range: &'a dyn Fn(&Version) -> bool,
+    /// Versions pinned with `==`: their yanked files count (PEP 592).
+    pub exact_pins: &'a BTreeSet<Version>,
+    /// Files uploaded after this time (RFC 3339) do not count.
+    pub exclude_newer: Option<&'a str>,
+}
+
+struct Wheel<'f> {
+    wheel: WheelFilename,
+    file: &'f IndexFile,
+}
+
+fn python_of(target: &Target) -> Version {
+    Version::new([
+        u64::from(target.python.major),
+        u64::from(target.python.minor),
+    ])
+}
+
+fn usable(target: &Target, wheel: &Wheel) -> bool {
+    target.tags().best(wheel.wheel.tags().iter()).is_some()
+        && admits_python(wheel.file, &python_of(target))
+}
+
+/// A platform tag family and the system version it needs.
+type TagFloor = (&'static str, (u32, u32));
+
+/// `manylinux_2_28_x86_64` is (manylinux, (2, 28)); legacy manylinux
+/// names map to their glibc; `macosx_12_0_arm64` is (macosx, (12, 0)).
+fn tag_floor(tag: &str) -> Option<TagFloor> {
+    for (legacy, floor) in [
+        ("manylinux2014_", (2, 17)),
+        ("manylinux2010_", (2, 12)),
+        ("manylinux1_", (2, 5)),
+    ] {
+        if tag.starts_with(legacy) {
+            return Some(("manylinux", floor));
+        }
+    }
+    for family in ["manylinux", "musllinux", "macosx"] {
+        if let Some(rest) = tag.strip_prefix(family).and_then(|r| r.strip_prefix('_')) {
+            let mut parts = rest.splitn(3, '_');
+            let major = parts.next()?.parse().ok()?;
+            let minor = parts.next()?.parse().ok()?;
+            return Some((family, (major, minor)));
+        }
+    }
+    None
+}
+
+/// A list for a sentence, cut after eight items.
+fn shown(items: &[String]) -> String {
+    if items.len() > 8 {
+        format!("{}, and {} more", items[..8].join(", "), items.len() - 8)
+    } else {
+        items.join(", ")
+    }
+}
+
+/// Why `target` has no wheel of `project` among the versions `limits`
+/// admits, with the fix; `None` when it has one, or when the index has no
+/// file in that range at all (a requirement no target can meet, which
+/// the resolver's own story explains).
+pub fn explain_missing(
+    project: &PackageName,
+    files: &[IndexFile],
+    target: &Target,
+    limits: &Limits,
+) -> Option<MissingWheel> {
+    let wheels: Vec<Wheel> = files
+        .iter()
+        .filter_map(|file| {
+            let wheel = file.filename.parse::<WheelFilename>().ok()?;
+            (&wheel.name == project
+                && file_offered(
+                    file,
+                    &wheel.version,
+                    limits.exact_pins,
+                    limits.exclude_newer,
+                ))
+            .then_some(Wheel { wheel, file })
+        })
+        .collect();
+    let in_range: Vec<&Wheel> = wheels
+        .iter()
+        .filter(|w| (limits.in_range)(&w.wheel.version))
+        .collect();
+    if in_range.iter().any(|w| usable(target, w)) {
+        return None;
+    }
+    let package = project.to_string();
+    let name = target.name();
+    // The newest release the target can install, range or not: final
+    // releases first, as pip.
+    let older = {
+        let usable_versions: Vec<&Version> = wheels
+            .iter()
+            .filter(|w| usable(target, w))
+            .map(|w| &w.wheel.version)
+            .collect();
+        usable_versions
+            .iter()
+            .filter(|v| !v.any_prerelease())
+            .max()
+            .or_else(|| usable_versions.iter().max())
+            .map(|v| v.to_string())
+    };
+    let pin_older = |version: &str| {
+        format!(
+            "pin the older release {package}=={version}, the newest with a wheel for {name} \
+             (as a requirement, or in a -c constraints file when it is a dependency)"
+        )
+    };
+    if in_range.is_empty() {
+        let sdists = files
+            .iter()
+            .filter(|f| {
+                SdistFilename::parse(&f.filename, Some(project))
+                    .is_ok_and(|s| (limits.in_range)(&s.version))
+            })
+            .count();
+        if sdists == 0 {
+            return None;
+        }
+        let mut hints = vec![
+            "pass --allow-sdist (or set [policy] allow-sdist = true) to use sdists whose metadata is static".to_string(),
+        ];
+        hints.extend(older.as_deref().map(pin_older));
+        return Some(MissingWheel {
+            package,
+            reason: format!(
+                "no wheel matches the requirements, only {sdists} source distribution(s)"
+            ),
+            hint: hints.join("; or "),
+            offered: None,
+        });
+    }
+
+    let finals: Vec<&Version> = in_range
+        .iter()
+        .map(|w| &w.wheel.version)
+        .filter(|v| !v.any_prerelease())
+        .collect();
+    let newest = finals
+        .iter()
+        .copied()
+        .max()
+        .or_else(|| in_range.iter().map(|w| &w.wheel.version).max())
+        .expect("in_range is not empty")
+        .clone();
+    let of_newest: Vec<&Wheel> = in_range
+        .iter()
+        .copied()
+        .filter(|w| w.wheel.version == newest)
+        .collect();
+    let sorted = |tags: &mut dyn Iterator<Item = &String>| {
+        let set: BTreeSet<String> = tags.cloned().collect();
+        set.into_iter().collect::<Vec<_>>()
+    };
+    let offered = Offer {
+        version: newest.to_string(),
+        python_tags: sorted(&mut of_newest.iter().flat_map(|w| &w.wheel.python_tags)),
+        platform_tags: sorted(&mut of_newest.iter().flat_map(|w| &w.wheel.platform_tags)),
+    };
+    let python = python_of(target);
+    let reason = match of_newest
+        .iter()
+        .find(|w| !admits_python(w.file, &python))
+        .filter(|_| of_newest.iter().all(|w| !admits_python(w.file, &python)))
+    {
+        Some(w) => format!(
+            "version {newest} requires Python {}",
+            w.file.requires_python.as_deref().unwrap_or_default()
+        ),
+        None => format!(
+            "version {newest} has no wheel for cp{}{} on {} or a pure-Python wheel; it has wheels for {}, with Python tags {}",
+            target.python.major,
+            target.python.minor,
+            target
+                .platform_tags()
+                .first()
+                .map(String::as_str)
+                .unwrap_or("any"),
+            shown(&offered.platform_tags),
+            offered.python_tags.join(", ")
+        ),
+    };
+
+    let mut fixes = Vec::new();
+    // A higher floor for this kind of platform.
+    if let Some((key, current)) = target.floor_key() {
+        let floors: BTreeSet<(u32, u32)> = in_range
+            .iter()
+            .flat_map(|w| &w.wheel.platform_tags)
+            .filter_map(|tag| tag_floor(tag))
+            .filter(|(family, floor)| *family == key.tag_prefix() && *floor > current)
+            .map(|(_, floor)| floor)
+            .collect();
+        let raised = floors.into_iter().find(|floor| {
+            target
+                .with_floor(key, *floor)
+                .is_ok_and(|t| in_range.iter().any(|w| usable(&t, w)))
+        });
+        if let Some((major, minor)) = raised {
+            let os = match key.tag_prefix() {
+                "macosx" => "macOS",
+                "musllinux" => "musl",
+                _ => "glibc",
+            };
+            fixes.push(format!(
+                "set [targets] {} = \"{major}.{minor}\" in chiron.toml: {package} {newest} has \
+                 wheels for {os} {major}.{minor} and later (the floor applies to every {os} target)",
+                key.key(),
+            ));
+        }
+    }
+    // A raw platform tag carries its own floor: name the tag that works.
+    if let Platform::Tag(current) = &target.platform {
+        let mut candidates: Vec<(Option<TagFloor>, &String)> = in_range
+            .iter()
+            .flat_map(|w| &w.wheel.platform_tags)
+            .filter(|tag| *tag != current)
+            .map(|tag| (tag_floor(tag), tag))
+            .collect();
+        candidates.sort();
+        candidates.dedup();
+        let replacement = candidates.into_iter().map(|(_, tag)| tag).find(|tag| {
+            Target::new(
+                target.python,
+                Platform::Tag((*tag).clone()),
+                target.floors(),
+            )
+            .is_ok_and(|t| {
+                t.markers().sys_platform() == target.markers().sys_platform()
+                    && t.markers().platform_machine() == target.markers().platform_machine()
+                    && in_range.iter().any(|w| usable(&t, w))
+            })
+        });
+        if let Some(tag) = replacement {
+            fixes.push(format!(
+                "target the platform tag {tag} instead of {current} ({package} {newest} has wheels for it)"
+            ));
+        }
+    }
+    // Another Python version on the same platform.
+    let pythons: Vec<String> = KNOWN_PYTHONS
+        .iter()
+        .filter(|p| **p != target.python)
+        .filter(|p| {
+            Target::new(**p, target.platform.clone(), target.floors())
+                .is_ok_and(|t| in_range.iter().any(|w| usable(&t, w)))
+        })
+        .map(ToString::to_string)
+        .collect();
+    if !pythons.is_empty() && fixes.is_empty() {
+        fixes.push(format!(
+            "drop Python {} from [targets] python ({package} has wheels for Python {} on {})",
+            target.python,
+            pythons.join(", "),
+            target.platform
+        ));
+    }
+    if let Some(version) = &older {
+        fixes.push(pin_older(version));
+    }
+    if fixes.is_empty() {
+        fixes.push(format!(
+            "no release of {package} has a wheel {name} can use: drop the target, or build \
+             the wheel yourself and serve it with --find-links"
+        ));
+    }
+    Some(MissingWheel {
+        package,
+        reason,
+        hint: fixes.join("; or "),
+        offered: Some(offered),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::str::FromStr;
+
+    use super::*;
+    use crate::python::target::Floors;
+
+    fn file(name: &str) -> IndexFile {
+        IndexFile {
+            filename: name.into(),
+            url: format!("https://example.invalid/{name}"),
+            hashes: [("sha256".to_string(), "00".to_string())].into(),
+            requires_python: None,
+            yanked: None,
+            metadata: None,
+            size: None,
+            upload_time: None,
+            source: "https://example.invalid/simple".into(),
+        }
+    }
+
+    fn target(python: &str, platform: &str) -> Target {
+        Target::new(
+            python.parse().unwrap(),
+            platform.parse().unwrap(),
+            Floors::default(),
+        )
+        .unwrap()
+    }
+
+    fn explain_in(files: &[IndexFile], target: &Target, range: &str) -> Option<MissingWheel> {
+        let project = PackageName::from_str("demo").unwrap();
+        let range = pep440_rs::VersionSpecifiers::from_str(range).unwrap();
+        let in_range = |v: &Version| range.contains(v);
+        explain_missing(
+            &project,
+            files,
+            target,
+            &Limits {
+                in_range: &in_range,
+                exact_pins: &BTreeSet::new(),
+                exclude_newer: None,
+            },
+        )
+    }
+
+    fn explain(files: &[IndexFile], target: &Target) -> Option<MissingWheel> {
+        explain_in(files, target, "")
+    }
+
+    #[test]
+    fn a_target_with_a_wheel_has_no_gap() {
+        let files = [file("demo-1.0-py3-none-any.whl")];
+        assert_eq!(explain(&files, &target("3.12", "macos-arm64")), None);
+    }
+
+    #[test]
+    fn a_newer_floor_is_named_with_its_key_and_value() {
+        let cases = [
+            (
+                "demo-1.0-cp312-cp312-macosx_12_0_arm64.whl",
+                "macos-arm64",
+                "min-macos = \"12.0\"",
+            ),
+            (
+                "demo-1.0-cp312-cp312-macosx_14_0_arm64.whl",
+                "macos-arm64",
+                "min-macos = \"14.0\"",
+            ),
+            (
+                "demo-1.0-cp312-cp312-manylinux_2_28_x86_64.whl",
+                "linux-x86_64",
+                "min-glibc = \"2.28\"",
+            ),
+            (
+                "demo-1.0-cp312-cp312-musllinux_1_3_aarch64.whl",
+                "musllinux-aarch64",
+                "min-musl = \"1.3\"",
+            ),
+        ];
+        for (wheel, platform, fix) in cases {
+            let gap = explain(&[file(wheel)], &target("3.12", platform)).unwrap();
+            assert!(
+                gap.hint.starts_with(&format!("set [targets] {fix}")),
+                "{wheel}: {gap:?}"
+            );
+            let offered = gap.offered.unwrap();
+            assert_eq!(offered.version, "1.0");
+            assert_eq!(offered.python_tags, ["cp312"]);
+            assert!(gap.reason.contains("it has wheels for"), "{}", gap.reason);
+        }
+    }
+
+    #[test]
+    fn the_lowest_floor_that_works_is_chosen_and_other_arches_do_not_count() {
+        let files = [
+            file("demo-1.0-cp312-cp312-macosx_14_0_arm64.whl"),
+            file("demo-1.0-cp312-cp312-macosx_13_0_arm64.whl"),
+            file("demo-1.0-cp312-cp312-macosx_12_0_x86_64.whl"),
+        ];
+        let gap = explain(&files, &target("3.12", "macos-arm64")).unwrap();
+        assert!(gap.hint.contains("min-macos = \"13.0\""), "{gap:?}");
+        assert_eq!(
+            gap.offered.unwrap().platform_tags,
+            [
+                "macosx_12_0_x86_64",
+                "macosx_13_0_arm64",
+                "macosx_14_0_arm64"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_raw_platform_tag_gets_the_tag_that_works() {
+        let files = [file("demo-1.0-cp312-cp312-manylinux_2_28_aarch64.whl")];
+        let gap = explain(&files, &target("3.12", "manylinux_2_17_aarch64")).unwrap();
+        assert!(
+            gap.hint.starts_with(
+                "target the platform tag manylinux_2_28_aarch64 instead of manylinux_2_17_aarch64"
+            ),
+            "{gap:?}"
+        );
+        assert!(!gap.hint.contains("min-glibc"), "{gap:?}");
+    }
+
+    #[test]
+    fn a_python_without_wheels_is_dropped_or_an_older_release_pinned() {
+        let files = [
+            file("demo-1.0-cp313-cp313-manylinux_2_17_x86_64.whl"),
+            file("demo-2.0-cp311-cp311-manylinux_2_17_x86_64.whl"),
+            file("demo-2.0-cp312-cp312-manylinux_2_17_x86_64.whl"),
+        ];
+        let gap = explain_in(&files, &target("3.13", "linux-x86_64"), ">=2").unwrap();
+        assert!(
+            gap.reason.starts_with("version 2.0 has no wheel for cp313"),
+            "{gap:?}"
+        );
+        assert!(
+            gap.hint.starts_with(
+                "drop Python 3.13 from [targets] python (demo has wheels for Python 3.11, 3.12 on linux-x86_64)"
+            ),
+            "{gap:?}"
+        );
+        assert!(
+            gap.hint.contains("pin the older release demo==1.0"),
+            "{gap:?}"
+        );
+        assert_eq!(gap.offered.unwrap().python_tags, ["cp311", "cp312"]);
+    }
+
+    #[test]
+    fn requires_python_is_the_reason_when_it_excludes_the_target() {
+        let mut new = file("demo-2.0-py3-none-any.whl");
+        new.requires_python = Some(">=3.13".into());
+        let gap = explain(&[new], &target("3.12", "linux-x86_64")).unwrap();
+        assert_eq!(gap.reason, "version 2.0 requires Python >=3.13");
+        assert!(gap.hint.starts_with("drop Python 3.12"), "{gap:?}");
+    }
+
+    #[test]
+    fn the_range_decides_and_the_older_release_is_outside_it() {
+        let files = [
+            file("demo-1.0-py3-none-any.whl"),
+            file("demo-2.0-cp312-cp312-win_amd64.whl"),
+        ];
+        let arm = target("3.12", "windows-arm64");
+        assert_eq!(explain(&files, &arm), None);
+        let gap = explain_in(&files, &arm, ">=2").unwrap();
+        assert!(
+            gap.reason.contains("it has wheels for win_amd64"),
+            "{gap:?}"
+        );
+        assert!(
+            gap.hint.starts_with("pin the older release demo==1.0"),
+            "{gap:?}"
+        );
+        // Nothing at all in range is not this target's gap.
+        assert_eq!(explain_in(&files, &arm, ">=3"), None);
+    }
+
+    #[test]
+    fn no_fix_at_all_says_so() {
+        let files = [file("demo-1.0-cp312-cp312-win_amd64.whl")];
+        let gap = explain(&files, &target("3.12", "linux-s390x")).unwrap();
+        assert!(
+            gap.hint
+                .starts_with("no release of demo has a wheel 3.12-linux-s390x can use"),
+            "{gap:?}"
+        );
+    }
+
+    #[test]
+    fn sdists_only_point_at_allow_sdist() {
+        let files = [file("demo-1.0.tar.gz")];
+        let gap = explain(&files, &target("3.12", "linux-x86_64")).unwrap();
+        assert!(gap.reason.contains("only 1 source distribution"), "{gap:?}");
+        assert!(gap.hint.contains("--allow-sdist"), "{gap:?}");
+    }
+}
