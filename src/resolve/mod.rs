@@ -60,6 +60,9 @@ pub struct ResolveOptions {
     pub allow_sdist: bool,
     /// Ignore files uploaded after this time (RFC 3339, compared in UTC).
     pub exclude_newer: Option<String>,
+    /// Versions to keep when they still fit (the pins of an existing lock),
+    /// by target name: `choose_version` tries them before the newest.
+    pub preferences: BTreeMap<String, BTreeMap<PackageName, Version>>,
 }
 
 /// One pinned package of a resolution.
@@ -136,6 +139,26 @@ struct Provider<'a> {
 }
 
 impl Provider<'_> {
+    /// The version an existing lock pins for `name` on this target, when it
+    /// is in `range`, a candidate, and not a pre-release that is not allowed.
+    fn preferred(
+        &self,
+        name: &PackageName,
+        range: &Ranges<Version>,
+        candidates: &[Arc<Candidate>],
+        allow_pre: bool,
+    ) -> Option<Version> {
+        let preferred = self
+            .options
+            .preferences
+            .get(&self.target.name())?
+            .get(name)?;
+        (range.contains(preferred)
+            && (allow_pre || !preferred.any_prerelease())
+            && candidates.iter().any(|c| &c.version == preferred))
+        .then(|| preferred.clone())
+    }
+
     fn candidates(&self, name: &PackageName) -> Result<Arc<Vec<Arc<Candidate>>>, SourceError> {
         let exact = self.exact_pins.get(name).cloned().unwrap_or_default();
         self.runtime.block_on(self.source.candidates(
@@ -162,6 +185,12 @@ impl Provider<'_> {
             let exclude_newer = self.options.exclude_newer.clone();
             let allow_pre = self.options.allow_prereleases || self.prerelease_ok.contains(&name);
             let allow_sdist = self.options.allow_sdist;
+            let preferred = self
+                .options
+                .preferences
+                .get(&self.target.name())
+                .and_then(|p| p.get(&name))
+                .cloned();
             self.runtime.spawn(async move {
                 let Ok(candidates) = source
                     .candidates(
@@ -175,9 +204,17 @@ impl Provider<'_> {
                 else {
                     return;
                 };
-                let likely = candidates.iter().find(|c| {
+                // The locked version when it fits, else the newest.
+                let mut fitting = candidates.iter().filter(|c| {
                     range.contains(&c.version) && (allow_pre || !c.version.any_prerelease())
                 });
+                let likely = match &preferred {
+                    Some(version) => fitting
+                        .clone()
+                        .find(|c| &c.version == version)
+                        .or_else(|| fitting.next()),
+                    None => fitting.next(),
+                };
                 if let Some(candidate) = likely {
                     let _ = source.metadata(candidate).await;
                 }
@@ -272,6 +309,9 @@ impl DependencyProvider for Provider<'_> {
         };
         let candidates = self.candidates(name).map_err(ProviderError)?;
         let allow_pre = self.options.allow_prereleases || self.prerelease_ok.contains(name);
+        if let Some(preferred) = self.preferred(name, range, &candidates, allow_pre) {
+            return Ok(Some(preferred));
+        }
         let in_range = || candidates.iter().filter(|c| range.contains(&c.version));
         // Candidates are sorted newest first. Pre-releases only when allowed,
         // or when nothing else is in range (as pip).

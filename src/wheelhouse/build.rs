@@ -357,7 +357,9 @@ fn resolutions_from_lock(
 }
 
 /// Resolves every target, in parallel; all failures are reported together.
-async fn resolve_all(
+/// Also used by `chiron lock`, which reads only the requirements,
+/// constraints, targets and options of `request`.
+pub async fn resolve_all(
     source: &Arc<PackageSource>,
     request: &WheelhouseRequest,
     progress: &dyn Progress,
