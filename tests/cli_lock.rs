@@ -53,7 +53,13 @@ fn pins(report: &Value, target: &str) -> Vec<String> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|p| format!("{}=={}", p["name"].as_str().unwrap(), p["version"].as_str().unwrap()))
+        .map(|p| {
+            format!(
+                "{}=={}",
+                p["name"].as_str().unwrap(),
+                p["version"].as_str().unwrap()
+            )
+        })
         .collect()
 }
 
@@ -103,17 +109,28 @@ fn pep658_files_and_range_requests_lock_without_downloading_a_wheel() {
         let home = tempfile::tempdir().unwrap();
         let index = TestIndex::start(format, pep658);
         let files = graph(&index);
-        let (code, report, stderr) = run_lock(home.path(), &index.url(), &[&["app"], &TARGETS[..]].concat());
+        let (code, report, stderr) = run_lock(
+            home.path(),
+            &index.url(),
+            &[&["app"], &TARGETS[..]].concat(),
+        );
         assert_eq!(code, 0, "{format:?}: {stderr}");
         for file in &files {
-            assert_eq!(index.downloads(file), 0, "{format:?}: {file} was downloaded");
+            assert_eq!(
+                index.downloads(file),
+                0,
+                "{format:?}: {file} was downloaded"
+            );
         }
         assert_eq!(report["downloaded"], 0, "{report}");
         let ranged: usize = files.iter().map(|f| index.ranged(f)).sum();
         if pep658 {
             assert_eq!(ranged, 0, "PEP 658 files make range requests needless");
         } else {
-            assert!(index.ranged("app-1.0-py3-none-any.whl") > 0, "no range request for app");
+            assert!(
+                index.ranged("app-1.0-py3-none-any.whl") > 0,
+                "no range request for app"
+            );
         }
         assert_eq!(
             pins(&report, "3.12-windows-x86_64"),
@@ -124,8 +141,8 @@ fn pep658_files_and_range_requests_lock_without_downloading_a_wheel() {
             ["app==1.0", "helper==1.1", "lib==1.0", "oldonly==1.0"]
         );
         // The hashes are the index's, and the files are written.
-        let text =
-            std::fs::read_to_string(home.path().join("requirements-3.12-linux-x86_64.txt")).unwrap();
+        let text = std::fs::read_to_string(home.path().join("requirements-3.12-linux-x86_64.txt"))
+            .unwrap();
         let lib = support::index::sha256_hex(
             &support::index::build_wheel(&WheelSpec {
                 requires_dist: &["helper>=1.1"],
@@ -134,7 +151,10 @@ fn pep658_files_and_range_requests_lock_without_downloading_a_wheel() {
             })
             .1,
         );
-        assert!(text.contains(&format!("lib==2.0 \\\n    --hash=sha256:{lib}")), "{text}");
+        assert!(
+            text.contains(&format!("lib==2.0 \\\n    --hash=sha256:{lib}")),
+            "{text}"
+        );
         assert!(home.path().join("pylock.toml").is_file());
     }
 }
@@ -164,7 +184,11 @@ fn a_server_that_ignores_ranges_costs_one_download_per_locked_file() {
         let locked = locked.contains(&file.as_str());
         let served = index.downloads(file);
         assert!(
-            if locked { (1..=2).contains(&served) } else { served == 0 },
+            if locked {
+                (1..=2).contains(&served)
+            } else {
+                served == 0
+            },
             "{file} served {served} time(s)"
         );
     }
@@ -191,16 +215,31 @@ fn a_find_links_folder_is_read_from_disk_with_no_index() {
         let (name, bytes, _) = support::index::build_wheel(&spec);
         std::fs::write(vendor.join(name), bytes).unwrap();
     }
-    write_files(home.path(), &[("requirements.in", "--no-index\n-f ./vendor\napp\n")]);
+    write_files(
+        home.path(),
+        &[("requirements.in", "--no-index\n-f ./vendor\napp\n")],
+    );
     let (code, report, stderr) = run_lock(
         home.path(),
         &support::closed_port_url("/simple"),
-        &["-r", "requirements.in", "--python", "3.12", "--platform", "linux-x86_64", "-o", "locks"],
+        &[
+            "-r",
+            "requirements.in",
+            "--python",
+            "3.12",
+            "--platform",
+            "linux-x86_64",
+            "-o",
+            "locks",
+        ],
     );
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(pins(&report, "3.12-linux-x86_64"), ["app==1.0", "lib==1.0"]);
     let lock = std::fs::read_to_string(home.path().join("locks/pylock.toml")).unwrap();
-    assert!(lock.contains("size = "), "sizes of local files are known: {lock}");
+    assert!(
+        lock.contains("size = "),
+        "sizes of local files are known: {lock}"
+    );
 }
 
 #[test]
@@ -219,18 +258,31 @@ fn a_link_without_a_hash_is_downloaded_to_hash_it_and_the_report_says_so() {
         &["app", "--python", "3.12", "--platform", "linux-x86_64"],
     );
     assert_eq!(code, 0, "{stderr}");
-    assert_eq!(report["hashed_by_download"], serde_json::json!([lib.filename]));
+    assert_eq!(
+        report["hashed_by_download"],
+        serde_json::json!([lib.filename])
+    );
     assert_eq!(index.downloads(&lib.filename), 1);
     assert_eq!(index.downloads("app-1.0-py3-none-any.whl"), 0);
     let text =
         std::fs::read_to_string(home.path().join("requirements-3.12-linux-x86_64.txt")).unwrap();
-    assert!(text.contains(&format!("--hash=sha256:{}", lib.sha256)), "{text}");
+    assert!(
+        text.contains(&format!("--hash=sha256:{}", lib.sha256)),
+        "{text}"
+    );
 
     // People are told too.
     let output = chiron(home.path())
         .current_dir(home.path())
         .env("PIP_INDEX_URL", index.url())
-        .args(["lock", "app", "--python", "3.12", "--platform", "linux-x86_64"])
+        .args([
+            "lock",
+            "app",
+            "--python",
+            "3.12",
+            "--platform",
+            "linux-x86_64",
+        ])
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -268,7 +320,11 @@ fn existing_pins_are_kept_until_an_upgrade_is_asked_for() {
     write_files(home.path(), &[("requirements.in", "app\n")]);
     let first = lock(&[]);
     assert_eq!(both(&first), ["app==1.0", "lib==1.0"]);
-    assert_eq!(first["changes"], serde_json::json!([]), "nothing to compare with");
+    assert_eq!(
+        first["changes"],
+        serde_json::json!([]),
+        "nothing to compare with"
+    );
 
     // Newer versions appear: the lock stays as it is, byte for byte.
     index.add(&WheelSpec {
@@ -283,7 +339,10 @@ fn existing_pins_are_kept_until_an_upgrade_is_asked_for() {
     assert_eq!(both(&again), ["app==1.0", "lib==1.0"]);
     assert_eq!(again["up_to_date"], true);
     assert_eq!(again["written"], false);
-    assert_eq!(std::fs::read(home.path().join("pylock.toml")).unwrap(), before);
+    assert_eq!(
+        std::fs::read(home.path().join("pylock.toml")).unwrap(),
+        before
+    );
 
     // One package may move; the others stay.
     let moved = lock(&["--upgrade-package", "lib"]);
@@ -351,9 +410,18 @@ fn check_exits_1_naming_what_would_change_and_writes_nothing() {
     let missing = check("app");
     assert_eq!(missing.status.code(), Some(1));
     assert!(!home.path().join("pylock.toml").exists());
-    assert!(!home.path().join("requirements-3.12-linux-x86_64.txt").exists());
+    assert!(
+        !home
+            .path()
+            .join("requirements-3.12-linux-x86_64.txt")
+            .exists()
+    );
 
-    let (code, _, stderr) = run_lock(home.path(), &index.url(), &[&["app"], &targets[..]].concat());
+    let (code, _, stderr) = run_lock(
+        home.path(),
+        &index.url(),
+        &[&["app"], &targets[..]].concat(),
+    );
     assert_eq!(code, 0, "{stderr}");
     let current = check("app");
     assert_eq!(
@@ -368,17 +436,29 @@ fn check_exits_1_naming_what_would_change_and_writes_nothing() {
     let files = ["pylock.toml", "requirements-3.12-linux-x86_64.txt"];
     let read = || files.map(|f| std::fs::read(home.path().join(f)).unwrap());
     let before = read();
-    assert_eq!(check("app").status.code(), Some(0), "a newer version alone is no reason");
+    assert_eq!(
+        check("app").status.code(),
+        Some(0),
+        "a newer version alone is no reason"
+    );
     let stale = check("lib>=1.1");
     assert_eq!(stale.status.code(), Some(1));
     let stdout = String::from_utf8_lossy(&stale.stdout);
     assert!(stdout.contains("would change"), "{stdout}");
-    let line = stdout.lines().find(|l| l.contains("lib")).unwrap_or_default();
+    let line = stdout
+        .lines()
+        .find(|l| l.contains("lib"))
+        .unwrap_or_default();
     assert!(
         line.contains("1.0 -> 1.1") && line.contains("3.12-linux-x86_64"),
         "{stdout}"
     );
-    assert!(stdout.lines().any(|l| l.contains("app") && l.contains("(removed)")), "{stdout}");
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.contains("app") && l.contains("(removed)")),
+        "{stdout}"
+    );
     assert_eq!(read(), before, "--check wrote something");
 
     let (code, report, _) = run_lock(
@@ -429,7 +509,10 @@ fn bad_input_is_a_usage_error_with_a_hint() {
         &["lib", "--python", "3.12", "--platform", "linux-x86_64"],
     );
     assert_eq!(code, 1, "{stderr}");
-    assert!(stderr.contains("pylock.toml") && stderr.contains("--upgrade"), "{stderr}");
+    assert!(
+        stderr.contains("pylock.toml") && stderr.contains("--upgrade"),
+        "{stderr}"
+    );
     assert_eq!(
         std::fs::read_to_string(home.path().join("pylock.toml")).unwrap(),
         "this is not toml ["
@@ -450,7 +533,13 @@ fn uv_pins(home: &Path, index: &TestIndex, python: &str, platform: &str) -> Vec<
         .env("HOME", home)
         .env("UV_PYTHON_DOWNLOADS", "never")
         .env("UV_NO_CONFIG", "1")
-        .args(["pip", "compile", "requirements.in", "--only-binary", ":all:"])
+        .args([
+            "pip",
+            "compile",
+            "requirements.in",
+            "--only-binary",
+            ":all:",
+        ])
         .args(["--python-version", python, "--python-platform", uv_platform])
         .args(["--index-url", &index.url(), "--no-header", "--no-annotate"])
         .arg("--cache-dir")
@@ -480,7 +569,14 @@ fn the_pins_equal_uv_pip_compile_for_every_target() {
     let (code, report, stderr) = run_lock(
         home.path(),
         &index.url(),
-        &["-r", "requirements.in", "--python", "3.10,3.12", "--platform", "linux-x86_64,windows-x86_64"],
+        &[
+            "-r",
+            "requirements.in",
+            "--python",
+            "3.10,3.12",
+            "--platform",
+            "linux-x86_64,windows-x86_64",
+        ],
     );
     assert_eq!(code, 0, "{stderr}");
     for (python, platform) in [
@@ -504,15 +600,26 @@ fn the_wheelhouse_installs_exactly_the_lock_and_pip_installs_it_with_hashes() {
     let files = graph(&index);
     let python_bin = tool("CHIRON_TEST_TOOLS_PYTHON", "python");
     let version = std::process::Command::new(&python_bin)
-        .args(["-c", "import sys; print(f'{sys.version_info[0]}.{sys.version_info[1]}')"])
+        .args([
+            "-c",
+            "import sys; print(f'{sys.version_info[0]}.{sys.version_info[1]}')",
+        ])
         .output()
         .unwrap();
-    let python = String::from_utf8(version.stdout).unwrap().trim().to_string();
-    let host = chiron::python::target::NamedPlatform::host().unwrap().name();
+    let python = String::from_utf8(version.stdout)
+        .unwrap()
+        .trim()
+        .to_string();
+    let host = chiron::python::target::NamedPlatform::host()
+        .unwrap()
+        .name();
     let platforms = format!("{host},windows-x86_64");
     let targets = ["--python", &python, "--platform", &platforms];
-    let (code, report, stderr) =
-        run_lock(home.path(), &index.url(), &[&["app", "-o", "locks"], &targets[..]].concat());
+    let (code, report, stderr) = run_lock(
+        home.path(),
+        &index.url(),
+        &[&["app", "-o", "locks"], &targets[..]].concat(),
+    );
     assert_eq!(code, 0, "{stderr}");
     let locked: std::collections::BTreeSet<String> = report["targets"]
         .as_array()
@@ -525,11 +632,22 @@ fn the_wheelhouse_installs_exactly_the_lock_and_pip_installs_it_with_hashes() {
     let output = chiron(home.path())
         .current_dir(home.path())
         .env("PIP_INDEX_URL", index.url())
-        .args(["wheelhouse", "--json", "--lock", "locks/pylock.toml", "-o", "wh"])
+        .args([
+            "wheelhouse",
+            "--json",
+            "--lock",
+            "locks/pylock.toml",
+            "-o",
+            "wh",
+        ])
         .args(targets)
         .output()
         .unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     for file in &files {
         assert_eq!(
             index.downloads(file),
@@ -573,7 +691,11 @@ fn the_wheelhouse_installs_exactly_the_lock_and_pip_installs_it_with_hashes() {
         "-r",
         requirements.to_str().unwrap(),
     ]);
-    assert!(install.status.success(), "{}", String::from_utf8_lossy(&install.stderr));
+    assert!(
+        install.status.success(),
+        "{}",
+        String::from_utf8_lossy(&install.stderr)
+    );
     let freeze = pip(&["freeze"]);
     let frozen: Vec<String> = String::from_utf8_lossy(&freeze.stdout)
         .lines()
@@ -581,5 +703,9 @@ fn the_wheelhouse_installs_exactly_the_lock_and_pip_installs_it_with_hashes() {
         .collect();
     assert_eq!(frozen, pins(&report, &format!("{python}-{host}")));
     let check = pip(&["check"]);
-    assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stdout));
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stdout)
+    );
 }

@@ -300,10 +300,7 @@ pub fn locked_versions(
                 .is_ok_and(|tree| tree.evaluate(target.markers(), &[])),
         };
         let name = pep508_rs::PackageName::from_str(&package.name);
-        let version = package
-            .version
-            .as_deref()
-            .map(pep440_rs::Version::from_str);
+        let version = package.version.as_deref().map(pep440_rs::Version::from_str);
         if let (true, Ok(name), Some(Ok(version))) = (installed, name, version) {
             out.insert(name, version);
         }

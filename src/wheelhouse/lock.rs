@@ -126,9 +126,9 @@ impl LockError {
     pub fn hint(&self) -> Option<String> {
         match self {
             LockError::Build(error) => error.hint(),
-            LockError::Previous(_) => Some(
-                "fix or delete the lock, or pass --upgrade to resolve from scratch".into(),
-            ),
+            LockError::Previous(_) => {
+                Some("fix or delete the lock, or pass --upgrade to resolve from scratch".into())
+            }
         }
     }
 }
@@ -286,7 +286,10 @@ pub async fn lock(
         });
     }
     // The pylock is written last: it is what the next run keeps pins from.
-    outputs.push((lock_path.clone(), render_pylock(&manifest, &request.targets)));
+    outputs.push((
+        lock_path.clone(),
+        render_pylock(&manifest, &request.targets),
+    ));
 
     let stale: Vec<&(PathBuf, String)> = outputs
         .iter()
@@ -537,12 +540,13 @@ mod tests {
                 BTreeMap::from([("same".to_string(), "2.0".to_string())]),
             ),
         ]);
-        let change = |package: &str, old: Option<&str>, new: Option<&str>, target: &str| PinChange {
-            package: package.into(),
-            old: old.map(Into::into),
-            new: new.map(Into::into),
-            target: target.into(),
-        };
+        let change =
+            |package: &str, old: Option<&str>, new: Option<&str>, target: &str| PinChange {
+                package: package.into(),
+                old: old.map(Into::into),
+                new: new.map(Into::into),
+                target: target.into(),
+            };
         assert_eq!(
             pin_changes(&old, &new),
             vec![
