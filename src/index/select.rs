@@ -59,7 +59,11 @@ pub fn file_admitted(
     exact_pins: &std::collections::BTreeSet<Version>,
     exclude_newer: Option<&str>,
 ) -> bool {
-    if file.yanked.is_some() && !exact_pins.contains(version) {
+    if file.yanked.is_some()
+        && !exact_pins
+            .iter()
+            .any(|pinned| crate::python::ranges::pin_names(pinned, version))
+    {
         return false;
     }
     if let (Some(cutoff), Some(uploaded)) = (exclude_newer, file.upload_time.as_deref())

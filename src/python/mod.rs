@@ -3,6 +3,7 @@
 
 pub mod filename;
 pub mod metadata;
+pub mod ranges;
 pub mod tags;
 pub mod target;
 

@@ -113,13 +113,11 @@ impl ResolveError {
     }
 }
 
-fn ranges(specifiers: &VersionSpecifiers) -> Ranges<Version> {
-    Ranges::from(specifiers.clone())
-}
-
 fn requirement_ranges(requirement: &Requirement) -> Ranges<Version> {
     match &requirement.version_or_url {
-        Some(VersionOrUrl::VersionSpecifier(specifiers)) => ranges(specifiers),
+        Some(VersionOrUrl::VersionSpecifier(specifiers)) => {
+            crate::python::ranges::specifiers_range(specifiers)
+        }
         _ => Ranges::full(),
     }
 }
@@ -136,6 +134,12 @@ struct Provider<'a> {
     prerelease_ok: BTreeSet<PackageName>,
     requirements: Vec<Requirement>,
     options: ResolveOptions,
+    /// The target's Python, as `Requires-Python` is checked against it.
+    python: Version,
+    /// Packages no index or find-links source has, with the error that
+    /// said so: a dead end for the version that depends on them, not the
+    /// end of the resolution (pip and uv backtrack too).
+    missing: std::sync::Mutex<BTreeMap<PackageName, SourceError>>,
 }
 
 impl Provider<'_> {
@@ -266,6 +270,42 @@ impl Provider<'_> {
     }
 }
 
+impl Provider<'_> {
+    /// Why a candidate's own core metadata rules it out for this target, as
+    /// pip and uv judge it. The index's `requires-python` only filters
+    /// early, and many indexes (pypiserver, find-links folders) do not state
+    /// it: the metadata decides. A file whose METADATA names another project
+    /// or version than its file name is skipped, as pip does.
+    fn unusable_metadata(
+        &self,
+        name: &PackageName,
+        version: &Version,
+        metadata: &crate::python::metadata::CoreMetadata,
+    ) -> Option<String> {
+        if let Some(requires) = &metadata.requires_python
+            && !requires.contains(&self.python)
+        {
+            return Some(format!(
+                "{name} {version} requires Python {requires} (Requires-Python in its metadata), the target is {}",
+                self.target.python
+            ));
+        }
+        if crate::python::normalize(&metadata.name) != name.as_ref() {
+            return Some(format!(
+                "its METADATA names the project `{}`, not {name}; the file is skipped, as pip does",
+                metadata.name
+            ));
+        }
+        if metadata.parsed_version().as_ref() != Some(version) {
+            return Some(format!(
+                "its METADATA says version {}, its file name {version}; the file is skipped, as pip does",
+                metadata.version
+            ));
+        }
+        None
+    }
+}
+
 /// Errors PubGrub carries back from the provider.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -307,7 +347,17 @@ impl DependencyProvider for Provider<'_> {
             Node::Root => return Ok(Some(Version::new([0]))),
             Node::Package(name) | Node::Extra(name, _) => name,
         };
-        let candidates = self.candidates(name).map_err(ProviderError)?;
+        let candidates = match self.candidates(name) {
+            Ok(candidates) => candidates,
+            Err(error) if error.is_not_found() => {
+                self.missing
+                    .lock()
+                    .expect("never poisoned")
+                    .insert(name.clone(), error);
+                return Ok(None);
+            }
+            Err(error) => return Err(ProviderError(error)),
+        };
         let allow_pre = self.options.allow_prereleases || self.prerelease_ok.contains(name);
         if let Some(preferred) = self.preferred(name, range, &candidates, allow_pre) {
             return Ok(Some(preferred));
@@ -363,6 +413,9 @@ impl DependencyProvider for Provider<'_> {
             }
             Err(error) => return Err(ProviderError(error)),
         };
+        if let Some(reason) = self.unusable_metadata(name, version, &metadata) {
+            return Ok(Dependencies::Unavailable(reason));
+        }
         let extras: Vec<ExtraName> = extra.cloned().into_iter().collect();
         if let Some(extra) = extra
             && !metadata.extras().contains(extra)
@@ -439,19 +492,45 @@ pub fn resolve_target(
         prerelease_ok,
         requirements: requirements.to_vec(),
         options: options.clone(),
+        python: Version::new([
+            u64::from(target.python.major),
+            u64::from(target.python.minor),
+        ]),
+        missing: std::sync::Mutex::default(),
     };
     let solution = match pubgrub::resolve(&provider, Node::Root, Version::new([0])) {
         Ok(solution) => solution,
         Err(PubGrubError::NoSolution(mut tree)) => {
+            let missing = std::mem::take(&mut *provider.missing.lock().expect("never poisoned"));
+            // A direct requirement that no source has is a typo or a wrong
+            // index, not a conflict: say so as such.
+            if let Some(error) = provider
+                .requirements
+                .iter()
+                .filter(|r| r.marker.evaluate(target.markers(), &[]))
+                .find_map(|r| missing.get(&r.name))
+            {
+                return Err(ResolveError::Source {
+                    target: target.name(),
+                    source: error.clone(),
+                });
+            }
             // Versions a range excludes are noise in the story, but a
             // package with no wheel at all for the target is the cause
             // users need: say what it does have wheels for.
             let mut unavailable = Vec::new();
             report::packages_without_versions(&tree, &mut unavailable);
             tree.collapse_no_versions();
-            let mut explanation =
-                DefaultStringReporter::report_with_formatter(&tree, &report::Formatter);
-            for name in unavailable {
+            let mut explanation = DefaultStringReporter::report_with_formatter(
+                &tree,
+                &report::Formatter {
+                    missing: missing.keys().cloned().collect(),
+                },
+            );
+            for (name, error) in &missing {
+                explanation.push_str(&format!("\n{name}: {error}"));
+            }
+            for name in unavailable.into_iter().filter(|n| !missing.contains_key(n)) {
                 let no_candidates = provider.candidates(&name).is_ok_and(|c| c.is_empty());
                 let files = provider.runtime.block_on(provider.source.files(&name));
                 if let (true, Ok(files)) = (no_candidates, files)

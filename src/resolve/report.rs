@@ -8,7 +8,16 @@ use pubgrub::{DerivationTree, Derived, External, Map, Ranges, ReportFormatter, T
 
 use super::Node;
 
-pub struct Formatter;
+pub struct Formatter {
+    /// Packages no source has: "not on any index", not "no wheel".
+    pub missing: std::collections::BTreeSet<PackageName>,
+}
+
+impl Formatter {
+    fn is_missing(&self, node: &Node) -> bool {
+        matches!(node, Node::Package(name) | Node::Extra(name, _) if self.missing.contains(name))
+    }
+}
 
 /// `the requirements`, `left==1.0`, `common <2`, or `right` for any version.
 fn describe(node: &Node, range: &Ranges<Version>) -> String {
@@ -32,6 +41,9 @@ impl ReportFormatter<Node, Ranges<Version>, String> for Formatter {
     fn format_external(&self, external: &External<Node, Ranges<Version>, String>) -> String {
         match external {
             External::NotRoot(node, version) => format!("we resolve {node} {version}"),
+            External::NoVersions(node, _) if self.is_missing(node) => {
+                format!("{node} is not on any index or find-links source")
+            }
             External::NoVersions(node, range) if range == &Ranges::full() => {
                 format!("no version of {node} has a wheel for this target")
             }

@@ -52,6 +52,11 @@ pub enum SourceError {
 }
 
 impl SourceError {
+    /// No index or find-links source has the package at all.
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, SourceError::Index(error) if matches!(**error, IndexError::NotFound { .. }))
+    }
+
     pub fn hint(&self) -> Option<String> {
         match self {
             SourceError::Index(error) => error.hint(),

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod index;
+pub mod plain;
 pub mod schemas;
 
 use std::io::{BufRead, BufReader, Read, Write};
