@@ -271,6 +271,29 @@ fn a_link_without_a_hash_is_downloaded_to_hash_it_and_the_report_says_so() {
         "{text}"
     );
 
+    // Also when only a whole download could read its metadata.
+    let plain = TestIndex::start(PageFormat::Html, false);
+    plain.add(&WheelSpec::new("lib", "1.0", "py3-none-any"));
+    plain.fault(&lib.filename, Fault::NoHash);
+    plain.ignore_ranges();
+    let other = tempfile::tempdir().unwrap();
+    let (code, report, stderr) = run_lock(
+        other.path(),
+        &plain.url(),
+        &["lib", "--python", "3.12", "--platform", "linux-x86_64"],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        report["hashed_by_download"],
+        serde_json::json!([lib.filename])
+    );
+    let text =
+        std::fs::read_to_string(other.path().join("requirements-3.12-linux-x86_64.txt")).unwrap();
+    assert!(
+        text.contains(&format!("--hash=sha256:{}", lib.sha256)),
+        "{text}"
+    );
+
     // People are told too.
     let output = chiron(home.path())
         .current_dir(home.path())

@@ -11,16 +11,58 @@ use chiron::python::ranges::specifiers_range;
 use pep440_rs::{Version, VersionSpecifiers};
 
 const VERSIONS: &[&str] = &[
-    "0.9", "1.0.dev0", "1.0a1", "1.0a1+x", "1.0rc1", "1.0", "1.0+cpu", "1.0+cu121.7", "1.0.0",
-    "1.0.0+a", "1.0.post0.dev0", "1.0.post1", "1.0.post1+x", "1.0.1", "1.0.1+cpu", "1.1.dev1",
-    "1.1", "1.2.3", "1.2.3+cpu", "1.2.3.post2", "2.0", "2.0+local", "1!0.5", "1!1.0+x",
+    "0.9",
+    "1.0.dev0",
+    "1.0a1",
+    "1.0a1+x",
+    "1.0rc1",
+    "1.0",
+    "1.0+cpu",
+    "1.0+cu121.7",
+    "1.0.0",
+    "1.0.0+a",
+    "1.0.post0.dev0",
+    "1.0.post1",
+    "1.0.post1+x",
+    "1.0.1",
+    "1.0.1+cpu",
+    "1.1.dev1",
+    "1.1",
+    "1.2.3",
+    "1.2.3+cpu",
+    "1.2.3.post2",
+    "2.0",
+    "2.0+local",
+    "1!0.5",
+    "1!1.0+x",
 ];
 
 const SPECIFIERS: &[&str] = &[
-    "==1.0", "==1.0+cpu", "!=1.0", "<=1.0", "<1.0", ">1.0", ">=1.0", "~=1.0", "~=1.0.0",
-    "==1.0.*", "!=1.0.*", "==1.0.post1", "<=1.0.post1", ">1.0.post1", "==1.0a1", "<1.0rc1",
-    ">=1.0a1", "==1.1.dev1", "<=1.2.3", ">1.2.3", "==1!1.0", "<2.0", ">=1.0,<=1.0.1",
-    "!=1.0.1,>=1.0", "==1.0.0",
+    "==1.0",
+    "==1.0+cpu",
+    "!=1.0",
+    "<=1.0",
+    "<1.0",
+    ">1.0",
+    ">=1.0",
+    "~=1.0",
+    "~=1.0.0",
+    "==1.0.*",
+    "!=1.0.*",
+    "==1.0.post1",
+    "<=1.0.post1",
+    ">1.0.post1",
+    "==1.0a1",
+    "<1.0rc1",
+    ">=1.0a1",
+    "==1.1.dev1",
+    "<=1.2.3",
+    ">1.2.3",
+    "==1!1.0",
+    "<2.0",
+    ">=1.0,<=1.0.1",
+    "!=1.0.1,>=1.0",
+    "==1.0.0",
 ];
 
 fn python() -> String {
@@ -59,7 +101,11 @@ print(json.dumps([[SpecifierSet(s).contains(Version(v), prereleases=True) for v 
         .write_all(grid.to_string().as_bytes())
         .unwrap();
     let output = child.wait_with_output().unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let answers: Vec<Vec<bool>> = serde_json::from_slice(&output.stdout).unwrap();
 
     let mut disagreements = Vec::new();
@@ -75,5 +121,8 @@ print(json.dumps([[SpecifierSet(s).contains(Version(v), prereleases=True) for v 
         }
     }
     assert!(disagreements.is_empty(), "{}", disagreements.join("\n"));
-    assert_eq!(answers.len() * VERSIONS.len(), SPECIFIERS.len() * VERSIONS.len());
+    assert_eq!(
+        answers.len() * VERSIONS.len(),
+        SPECIFIERS.len() * VERSIONS.len()
+    );
 }

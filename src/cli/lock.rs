@@ -182,19 +182,23 @@ fn human(report: &LockReport, check: bool) -> String {
     }
     let lock = report.lock.display();
     let line = match (report.up_to_date, check) {
-        (true, _) => format!("{}up to date{:#}: {lock}", style::OK, style::OK),
+        (true, _) => format!("{}up to date{:#}: {lock}\n", style::OK, style::OK),
         (false, true) => format!(
-            "{}stale{:#}: {lock} — {} would change; run `chiron lock` to update it",
+            "{}stale{:#}: {lock} ({} would change)\nrun `chiron lock` to update it\n",
             style::FAIL,
             style::FAIL,
             report.stale_files.join(", ")
         ),
-        (false, false) => format!("{}written{:#}: {lock}", style::OK, style::OK),
+        (false, false) => format!("{}written{:#}: {lock}\n", style::OK, style::OK),
     };
-    text.push_str(&format!(
-        "\n{line} ({} file(s) downloaded)\n",
-        report.downloaded
-    ));
+    text.push('\n');
+    text.push_str(&line);
+    if report.downloaded > 0 {
+        text.push_str(&format!(
+            "{} whole file(s) downloaded: the index offers no PEP 658 metadata and ignores range requests, or lists no hash\n",
+            report.downloaded
+        ));
+    }
     text
 }
 

@@ -228,9 +228,13 @@ impl PackageSource {
                         .map(Arc::new)
                         .map_err(SourceError::from);
                 }
+                // Without downloads for installing, a file is fetched only
+                // to be read, as range requests read it: unverified, like
+                // them (the lock hashes what it pins on its own).
+                let allow_unhashed = !self.download_likely_installed;
                 let done = self
                     .client
-                    .download(&candidate.file, &self.scratch, false)
+                    .download(&candidate.file, &self.scratch, allow_unhashed)
                     .await?;
                 if candidate.wheel.is_some() {
                     read_wheel_metadata(&done.path, &candidate.file.filename).map(Arc::new)
