@@ -732,3 +732,54 @@ fn the_wheelhouse_installs_exactly_the_lock_and_pip_installs_it_with_hashes() {
         String::from_utf8_lossy(&check.stdout)
     );
 }
+
+#[test]
+fn the_configured_lock_is_written_and_then_installed_by_the_wheelhouse() {
+    let home = tempfile::tempdir().unwrap();
+    let index = TestIndex::start(PageFormat::Json, true);
+    let files = graph(&index);
+    write_files(
+        home.path(),
+        &[
+            (
+                "chiron.toml",
+                "[inputs]\nrequirements = [\"requirements.in\"]\nlock = \"locks/pylock.toml\"\n\n\
+                 [targets]\npython = [\"3.12\"]\nplatforms = [\"linux-x86_64\"]\n",
+            ),
+            ("requirements.in", "app\n"),
+        ],
+    );
+    // The lock need not exist before the first `chiron lock`.
+    let (code, report, stderr) = run_lock(home.path(), &index.url(), &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        pins(&report, "3.12-linux-x86_64"),
+        ["app==1.0", "helper==1.1", "lib==2.0"]
+    );
+    let locks = home.path().join("locks");
+    assert!(locks.join("pylock.toml").is_file());
+    assert!(locks.join("requirements-3.12-linux-x86_64.txt").is_file());
+    assert!(!home.path().join("pylock.toml").exists());
+
+    // `chiron wheelhouse` installs the configured lock: each file once.
+    let output = chiron(home.path())
+        .current_dir(home.path())
+        .env("PIP_INDEX_URL", index.url())
+        .args(["wheelhouse", "--json", "-o", "wh"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    for file in &files {
+        let locked = [
+            "app-1.0-py3-none-any.whl",
+            "helper-1.1-py3-none-any.whl",
+            "lib-2.0-py3-none-any.whl",
+        ]
+        .contains(&file.as_str());
+        assert_eq!(index.downloads(file), usize::from(locked), "{file}");
+    }
+}

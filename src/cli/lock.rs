@@ -29,8 +29,8 @@ pub struct LockArgs {
     /// PEP 735 dependency groups to include (default: [inputs] groups).
     #[arg(long = "group", value_name = "NAME")]
     pub groups: Vec<String>,
-    /// Folder for pylock.toml and requirements-<target>.txt (default: the
-    /// project folder, where chiron.toml is, else the working folder).
+    /// Folder for pylock.toml and requirements-<target>.txt (default: where
+    /// [inputs] lock is, else the project folder, where chiron.toml is).
     #[arg(long, short = 'o', value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Keep the pins of this pylock.toml (default: the pylock.toml in the
@@ -59,10 +59,20 @@ pub struct LockArgs {
 pub async fn run(args: LockArgs, ctx: &Context) -> Result<Exit> {
     let loaded = ctx.require_config()?;
     let targets = targets(&args.targets, loaded)?;
+    // `[inputs] lock` is what this command writes (and what `chiron
+    // wheelhouse` then installs), not an input: it need not exist yet.
+    let mut without_lock = loaded.clone();
+    let configured_lock = without_lock
+        .config
+        .inputs
+        .lock
+        .take()
+        .map(|path| loaded.resolve(&path))
+        .filter(|path| path.extension().is_some_and(|e| e == "toml"));
     let gathered = gather(
         &args.inputs,
         ctx,
-        loaded,
+        &without_lock,
         Some(ConfigInputs {
             extras: &args.extras,
             groups: &args.groups,
@@ -107,16 +117,17 @@ pub async fn run(args: LockArgs, ctx: &Context) -> Result<Exit> {
         .as_deref()
         .map(super::wheelhouse::normalize_time)
         .transpose()?;
-    let out = match &args.out {
-        Some(out) => ctx.cwd.join(out),
-        None => loaded.root.clone(),
+    let lock_file = match (&args.out, configured_lock) {
+        (Some(out), _) => ctx.cwd.join(out).join(LOCK_FILE),
+        (None, Some(configured)) => configured,
+        (None, None) => loaded.root.join(LOCK_FILE),
     };
     let client = Arc::new(IndexClient::new(gathered.settings)?);
     let request = LockRequest {
         requirements: gathered.requirements,
         constraints: gathered.constraints,
         targets,
-        out: out.clone(),
+        lock_file: lock_file.clone(),
         previous,
         options: ResolveOptions {
             allow_prereleases: gathered.pre,
@@ -133,7 +144,7 @@ pub async fn run(args: LockArgs, ctx: &Context) -> Result<Exit> {
     let bar = StageProgress::new(ctx.progress);
     let report = lock(client, &request, &bar)
         .await
-        .with_context(|| format!("locking into {}", out.join(LOCK_FILE).display()))?;
+        .with_context(|| format!("locking into {}", lock_file.display()))?;
     drop(bar);
     let exit = if args.check && !report.up_to_date {
         Exit::Problems

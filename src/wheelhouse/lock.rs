@@ -36,7 +36,8 @@ use crate::lock::requirements_txt::{PinnedLine, render_pinned};
 use crate::python::target::Target;
 use crate::resolve::{PackageSource, Resolution, ResolveOptions};
 
-/// The lock file `chiron lock` writes and reads back.
+/// The lock file `chiron lock` writes and reads back, unless `[inputs] lock`
+/// names another.
 pub const LOCK_FILE: &str = "pylock.toml";
 
 /// Which pins of the existing lock may move.
@@ -55,9 +56,9 @@ pub struct LockRequest {
     pub requirements: Vec<Requirement>,
     pub constraints: Vec<Requirement>,
     pub targets: Vec<Target>,
-    /// The folder `pylock.toml` and the requirements files are written to.
-    pub out: PathBuf,
-    /// The lock whose pins are kept; `None`: `out/pylock.toml` when it exists.
+    /// The `pylock.toml` to write; the requirements files go next to it.
+    pub lock_file: PathBuf,
+    /// The lock whose pins are kept; `None`: `lock_file` when it exists.
     pub previous: Option<PathBuf>,
     pub options: ResolveOptions,
     pub upgrade: Upgrade,
@@ -154,7 +155,12 @@ pub async fn lock(
     request: &LockRequest,
     progress: &dyn Progress,
 ) -> Result<LockReport, LockError> {
-    let lock_path = request.out.join(LOCK_FILE);
+    let lock_path = request.lock_file.clone();
+    let out = lock_path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+        .to_path_buf();
     let previous_path = request
         .previous
         .clone()
@@ -222,7 +228,7 @@ pub async fn lock(
         constraints,
         input_files: Vec::new(),
         targets: request.targets.clone(),
-        out: request.out.clone(),
+        out: out.clone(),
         options,
         locked: false,
         lock: None,
@@ -261,15 +267,19 @@ pub async fn lock(
                 via: pin.required_by.iter().cloned().collect(),
             })
             .collect();
+        let lock_name = lock_path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| LOCK_FILE.into());
         let header = format!(
             "chiron lock: requirements for {} (CPython {} on {})\n\
              install: pip install --require-hashes -r {file_name}\n\
-             offline: chiron wheelhouse --lock {LOCK_FILE}, then pip install --no-index --find-links WHEELHOUSE --require-hashes -r {file_name}",
+             offline: chiron wheelhouse --lock {lock_name}, then pip install --no-index --find-links WHEELHOUSE --require-hashes -r {file_name}",
             target.name(),
             target.python,
             target.platform
         );
-        outputs.push((request.out.join(&file_name), render_pinned(&header, &lines)));
+        outputs.push((out.join(&file_name), render_pinned(&header, &lines)));
         targets.push(LockedTarget {
             name: target.name(),
             requirements_file: file_name,
@@ -302,7 +312,7 @@ pub async fn lock(
         .collect();
     let written = !request.check && !stale.is_empty();
     if written {
-        std::fs::create_dir_all(&request.out).map_err(io_error(&request.out))?;
+        std::fs::create_dir_all(&out).map_err(io_error(&out))?;
         for (path, text) in &stale {
             crate::atomic::write_file(path, text.as_bytes(), crate::atomic::Overwrite::Replace)
                 .map_err(io_error(path))?;
