@@ -433,3 +433,56 @@ pub fn pins_for_target(
     }
     Ok(pins)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    fn target(python: &str, platform: &str) -> Target {
+        use crate::python::target::{Floors, Platform, PythonVersion};
+        Target::new(
+            PythonVersion::from_str(python).unwrap(),
+            Platform::from_str(platform).unwrap(),
+            Floors::default(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn locked_versions_follow_recorded_targets_then_markers() {
+        let lock: Pylock = toml::from_str(
+            r#"
+lock-version = "1.0"
+
+[[packages]]
+name = "Recorded_Pkg"
+version = "1.0"
+marker = "sys_platform == 'win32'"
+[packages.tool.chiron.targets."3.12-linux-x86_64"]
+file = "recorded_pkg-1.0-py3-none-any.whl"
+
+[[packages]]
+name = "winonly"
+version = "2.0"
+marker = "sys_platform == 'win32'"
+
+[[packages]]
+name = "everywhere"
+version = "3.0"
+
+[[packages]]
+name = "bad-version"
+version = "not a version"
+"#,
+        )
+        .unwrap();
+        let linux = locked_versions(&lock, &target("3.12", "linux-x86_64"));
+        let names: Vec<String> = linux.iter().map(|(n, v)| format!("{n}=={v}")).collect();
+        // The recorded target wins over the marker; unparsable pins are no preference.
+        assert_eq!(names, ["everywhere==3.0", "recorded-pkg==1.0"]);
+        let windows = locked_versions(&lock, &target("3.12", "windows-x86_64"));
+        let names: Vec<String> = windows.iter().map(|(n, v)| format!("{n}=={v}")).collect();
+        assert_eq!(names, ["everywhere==3.0", "winonly==2.0"]);
+    }
+}
