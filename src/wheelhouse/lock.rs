@@ -254,7 +254,15 @@ pub async fn lock(
     let manifest = lock_manifest(request, &source, &resolutions, &plan, &hashes).await?;
     let mut outputs: Vec<(PathBuf, String)> = Vec::new();
     let mut targets = Vec::new();
-    for (target, resolution) in request.targets.iter().zip(&resolutions) {
+    for target in &request.targets {
+        // By name, not by position: the order resolutions come back in is
+        // `resolve_all`'s business.
+        let resolution = resolutions
+            .iter()
+            .find(|r| r.target == target.name())
+            .ok_or_else(|| {
+                WheelhouseError::Internal(format!("target {} was not resolved", target.name()))
+            })?;
         let file_name = requirements_file_name(target);
         let lines: Vec<PinnedLine> = resolution
             .pins
