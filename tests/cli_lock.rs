@@ -783,3 +783,42 @@ fn the_configured_lock_is_written_and_then_installed_by_the_wheelhouse() {
         assert_eq!(index.downloads(file), usize::from(locked), "{file}");
     }
 }
+
+#[test]
+fn lock_names_another_lock_to_keep_the_pins_of() {
+    let home = tempfile::tempdir().unwrap();
+    let index = TestIndex::start(PageFormat::Json, true);
+    index.add(&WheelSpec::new("lib", "1.0", "py3-none-any"));
+    let targets = ["--python", "3.12", "--platform", "linux-x86_64"];
+    let (code, _, stderr) = run_lock(
+        home.path(),
+        &index.url(),
+        &[&["lib", "-o", "old"], &targets[..]].concat(),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    index.add(&WheelSpec::new("lib", "1.1", "py3-none-any"));
+    let (code, kept, stderr) = run_lock(
+        home.path(),
+        &index.url(),
+        &[
+            &["lib", "-o", "new", "--lock", "old/pylock.toml"],
+            &targets[..],
+        ]
+        .concat(),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(pins(&kept, "3.12-linux-x86_64"), ["lib==1.0"]);
+    assert!(kept["previous"].as_str().unwrap().ends_with("pylock.toml"));
+    assert_eq!(
+        std::fs::read(home.path().join("new/pylock.toml")).unwrap(),
+        std::fs::read(home.path().join("old/pylock.toml")).unwrap()
+    );
+    let (code, fresh, stderr) = run_lock(
+        home.path(),
+        &index.url(),
+        &[&["lib", "-o", "fresh"], &targets[..]].concat(),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(pins(&fresh, "3.12-linux-x86_64"), ["lib==1.1"]);
+    assert_eq!(fresh["previous"], Value::Null);
+}
