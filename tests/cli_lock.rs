@@ -822,3 +822,75 @@ fn lock_names_another_lock_to_keep_the_pins_of() {
     assert_eq!(pins(&fresh, "3.12-linux-x86_64"), ["lib==1.1"]);
     assert_eq!(fresh["previous"], Value::Null);
 }
+
+#[test]
+fn the_pins_of_a_uv_lock_written_by_uv_are_kept() {
+    let home = tempfile::tempdir().unwrap();
+    let index = TestIndex::start(PageFormat::Json, true);
+    index.add(&WheelSpec {
+        requires_dist: &["helper"],
+        ..WheelSpec::new("lib", "1.0", "py3-none-any")
+    });
+    index.add(&WheelSpec::new("helper", "1.0", "py3-none-any"));
+    write_files(
+        home.path(),
+        &[(
+            "pyproject.toml",
+            "[project]\nname = \"demo\"\nversion = \"0.1\"\nrequires-python = \">=3.11\"\ndependencies = [\"lib\"]\n",
+        )],
+    );
+    let uv = std::process::Command::new(tool("CHIRON_TEST_UV", "uv"))
+        .current_dir(home.path())
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", home.path())
+        .env("UV_PYTHON_DOWNLOADS", "never")
+        .env("UV_NO_CONFIG", "1")
+        .args(["lock", "--index-url", &index.url(), "--python"])
+        .arg(tool("CHIRON_TEST_TOOLS_PYTHON", "python"))
+        .arg("--cache-dir")
+        .arg(home.path().join("uv-cache"))
+        .output()
+        .unwrap();
+    assert!(
+        uv.status.success(),
+        "uv lock: {}",
+        String::from_utf8_lossy(&uv.stderr)
+    );
+    index.add(&WheelSpec {
+        requires_dist: &["helper"],
+        ..WheelSpec::new("lib", "2.0", "py3-none-any")
+    });
+    index.add(&WheelSpec::new("helper", "2.0", "py3-none-any"));
+    let targets = [
+        "--python",
+        "3.12",
+        "--platform",
+        "linux-x86_64,windows-x86_64",
+    ];
+    let (code, report, stderr) = run_lock(
+        home.path(),
+        &index.url(),
+        &[&["lib", "--lock", "uv.lock", "-o", "locks"], &targets[..]].concat(),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    for target in ["3.12-linux-x86_64", "3.12-windows-x86_64"] {
+        assert_eq!(
+            pins(&report, target),
+            ["helper==1.0", "lib==1.0"],
+            "{target}"
+        );
+    }
+    assert_eq!(report["changes"], serde_json::json!([]), "{report}");
+    // Without the uv.lock, the newest.
+    let (code, fresh, stderr) = run_lock(
+        home.path(),
+        &index.url(),
+        &[&["lib", "-o", "fresh"], &targets[..]].concat(),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        pins(&fresh, "3.12-linux-x86_64"),
+        ["helper==2.0", "lib==2.0"]
+    );
+}

@@ -33,8 +33,8 @@ pub struct LockArgs {
     /// [inputs] lock is, else the project folder, where chiron.toml is).
     #[arg(long, short = 'o', value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// Keep the pins of this pylock.toml (default: the pylock.toml in the
-    /// output folder, when there is one).
+    /// Keep the pins of this lock, a pylock.toml or a uv.lock (default: the
+    /// lock being written, when it exists).
     #[arg(long, value_name = "FILE")]
     pub lock: Option<PathBuf>,
     /// Ignore the existing pins: resolve every package to its newest version.

@@ -167,8 +167,8 @@ pub async fn lock(
         .or_else(|| lock_path.is_file().then(|| lock_path.clone()));
     let previous = match &previous_path {
         None => None,
-        Some(path) => match read_pylock(path) {
-            Ok(lock) => Some(lock),
+        Some(path) => match read_previous(path, &request.targets) {
+            Ok(pins) => Some(pins),
             // Nothing of it is kept anyway.
             Err(error) if request.upgrade.all => {
                 tracing::warn!("{error}; --upgrade resolves without it");
@@ -183,7 +183,7 @@ pub async fn lock(
         .map(|t| {
             let pins = previous
                 .as_ref()
-                .map(|lock| locked_versions(lock, t))
+                .and_then(|p| p.get(&t.name()).cloned())
                 .unwrap_or_default();
             (t.name(), pins)
         })
@@ -353,6 +353,26 @@ pub async fn lock(
         hashed_by_download,
         downloaded: client.fetched().0,
     })
+}
+
+/// The pins of a previous lock per target name: a `pylock.toml`, or a
+/// `uv.lock` (to move from uv keeping its pins).
+fn read_previous(
+    path: &Path,
+    targets: &[Target],
+) -> Result<BTreeMap<String, BTreeMap<PackageName, Version>>, PylockError> {
+    if path.file_name().is_some_and(|n| n == "uv.lock") {
+        let lock = crate::lock::uv_lock::read_uv_lock(path)?;
+        return Ok(targets
+            .iter()
+            .map(|t| (t.name(), crate::lock::uv_lock::locked_versions(&lock, t)))
+            .collect());
+    }
+    let lock = read_pylock(path)?;
+    Ok(targets
+        .iter()
+        .map(|t| (t.name(), locked_versions(&lock, t)))
+        .collect())
 }
 
 /// The sha256 and size of every planned file: from its link, else by
