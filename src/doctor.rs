@@ -13,7 +13,7 @@ use serde::Serialize;
 use tracing::{Instrument, info_span};
 
 use crate::config::{ConfigError, Env, LoadedConfig};
-use crate::index::{http_client, redact_url};
+use crate::index::{HttpClients, TlsSettings, redact_url};
 use crate::python::target::PythonVersion;
 
 /// How a check came out. Only `Fail` makes `chiron doctor` exit 1, unless
@@ -328,8 +328,9 @@ async fn run_with_timeout(
 
 async fn check_indexes(loaded: &LoadedConfig, options: &DoctorOptions) -> Vec<Check> {
     let index = &loaded.config.index;
-    let mut urls = vec![index.url.clone()];
-    urls.extend(index.extra_urls.iter().cloned());
+    let settings = crate::index::client::ClientSettings::from_config(loaded);
+    let urls = settings.index_urls.clone();
+    let tls = settings.tls();
     let mut checks = Vec::new();
     if index.offline {
         for url in &urls {
@@ -346,12 +347,7 @@ async fn check_indexes(loaded: &LoadedConfig, options: &DoctorOptions) -> Vec<Ch
             .min(Duration::from_secs(index.timeout.max(1)));
         for url in &urls {
             let span = info_span!("doctor.probe", url = %redact_url(url));
-            let cert = index.cert.as_ref().map(|c| loaded.resolve(c));
-            checks.push(
-                probe_index(url, timeout, cert.as_deref())
-                    .instrument(span)
-                    .await,
-            );
+            checks.push(probe_index(url, timeout, &tls).instrument(span).await);
         }
     }
     for link in &index.find_links {
@@ -362,7 +358,7 @@ async fn check_indexes(loaded: &LoadedConfig, options: &DoctorOptions) -> Vec<Ch
 
 /// Probes an index by asking for one small project page (`pip`), as a real
 /// lookup would; the root page of a large index can be tens of megabytes.
-async fn probe_index(url: &str, timeout: Duration, cert: Option<&Path>) -> Check {
+async fn probe_index(url: &str, timeout: Duration, tls: &TlsSettings) -> Check {
     let shown = redact_url(url);
     let parsed = match url::Url::parse(url) {
         Ok(parsed) => parsed,
@@ -389,13 +385,27 @@ async fn probe_index(url: &str, timeout: Duration, cert: Option<&Path>) -> Check
         };
     }
     let probe = format!("{}/pip/", url.trim_end_matches('/'));
-    let client = match http_client(timeout, cert) {
-        Ok(client) => client,
+    let clients = match HttpClients::new(timeout, tls) {
+        Ok(clients) => clients,
         Err(error) => {
-            return Check::new("index", shown, Status::Fail, error)
-                .hint("fix PIP_CERT / SSL_CERT_FILE / [index] cert, or unset it");
+            return Check::new("index", shown, Status::Fail, error).hint(
+                "fix cert / client-cert (pip.conf, PIP_CERT, PIP_CLIENT_CERT, SSL_CERT_FILE, [index]), or unset it",
+            );
         }
     };
+    if !clients.is_secure_origin(&parsed) {
+        let host = parsed.host_str().unwrap_or_default();
+        return Check::new(
+            "index",
+            shown,
+            Status::Fail,
+            "plain HTTP to a host that is not trusted",
+        )
+        .hint(format!(
+            "use https, or trust the host as pip does: trusted-host = {host}"
+        ));
+    }
+    let client = clients.for_url(&parsed);
     let started = Instant::now();
     let response = client
         .get(&probe)

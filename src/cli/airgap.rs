@@ -256,10 +256,7 @@ async fn build(args: BuildArgs, ctx: &Context) -> Result<Exit> {
                 requirements: Vec::new(),
                 files: args.requirement.clone(),
                 constraints: Vec::new(),
-                pre: false,
-                index_url: None,
-                extra_index_url: Vec::new(),
-                find_links: Vec::new(),
+                ..Default::default()
             },
             targets: super::inputs::TargetArgs {
                 python: args.targets.python.clone(),

@@ -12,6 +12,7 @@ use chiron::config::LoadedConfig;
 use chiron::index::client::ClientSettings;
 use chiron::lock::requirements_txt::read_requirements;
 use chiron::python::target::{Floors, NamedPlatform, Platform, PythonVersion, Target};
+use chiron::resolve::formats::FormatControl;
 
 use super::{Context, UsageError};
 
@@ -26,7 +27,7 @@ pub struct TargetArgs {
     pub platforms: Vec<Platform>,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Default, Args)]
 pub struct InputArgs {
     /// Requirements such as `requests==2.32.3` or `numpy>=2`.
     #[arg(value_name = "REQUIREMENT")]
@@ -49,6 +50,21 @@ pub struct InputArgs {
     /// Local folders or pages of files (repeatable).
     #[arg(long, short = 'f', value_name = "PATH|URL")]
     pub find_links: Vec<String>,
+    /// Ask no index, only --find-links (pip's `--no-index`).
+    #[arg(long)]
+    pub no_index: bool,
+    /// A host (`host` or `host:port`) reached over plain HTTP or without
+    /// verifying its certificate (repeatable; pip's `--trusted-host`).
+    #[arg(long, value_name = "HOST")]
+    pub trusted_host: Vec<String>,
+    /// Packages (comma-separated, `:all:` or `:none:`) taken from their
+    /// source distributions only; needs --allow-sdist (pip's `--no-binary`).
+    #[arg(long, value_name = "NAMES")]
+    pub no_binary: Vec<String>,
+    /// Packages (comma-separated, `:all:` or `:none:`) taken as wheels only,
+    /// even with --allow-sdist (pip's `--only-binary`).
+    #[arg(long, value_name = "NAMES")]
+    pub only_binary: Vec<String>,
 }
 
 /// The inputs of a run, read.
@@ -61,6 +77,8 @@ pub struct Gathered {
     pub pre: bool,
     /// A `pylock.toml` named by `[inputs] lock`.
     pub lock: Option<PathBuf>,
+    /// `--no-binary` / `--only-binary` from requirement files, then flags.
+    pub formats: FormatControl,
 }
 
 /// Project inputs from the configuration, used when the command line names none.
@@ -82,9 +100,11 @@ pub fn gather(
         settings: ClientSettings::from_config(loaded),
         pre: args.pre,
         lock: None,
+        formats: FormatControl::default(),
     };
     // Index options from requirement files and flags adjust these below.
     let mut settings = gathered.settings.clone();
+    let mut no_index = args.no_index;
     let env = |name: &str| ctx.env.get(name).map(str::to_string);
     for text in &args.requirements {
         let requirement: Requirement =
@@ -143,9 +163,16 @@ pub fn gather(
         }
         settings.index_urls.extend(parsed.extra_index_urls);
         settings.find_links.extend(parsed.find_links);
-        if parsed.no_index {
-            settings.index_urls.clear();
+        no_index |= parsed.no_index;
+        for (no_binary, value) in &parsed.format_options {
+            // Checked when the file was read.
+            let _ = if *no_binary {
+                gathered.formats.no_binary(value)
+            } else {
+                gathered.formats.only_binary(value)
+            };
         }
+        settings.trusted_hosts.extend(parsed.trusted_hosts);
         gathered.input_files.push(file.clone());
     }
     for file in &constraint_files {
@@ -177,6 +204,25 @@ pub fn gather(
                 ctx.cwd.join(link).display().to_string()
             }
         }));
+    settings
+        .trusted_hosts
+        .extend(args.trusted_host.iter().cloned());
+    // clap keeps each option's values in order but not the order between
+    // the two options: all --no-binary, then all --only-binary.
+    let format_error = |e: chiron::resolve::formats::FormatError| UsageError {
+        message: e.to_string(),
+        hint: "give package names separated by commas, :all: or :none:".into(),
+    };
+    for value in &args.no_binary {
+        gathered.formats.no_binary(value).map_err(format_error)?;
+    }
+    for value in &args.only_binary {
+        gathered.formats.only_binary(value).map_err(format_error)?;
+    }
+    if no_index {
+        settings.index_urls.clear();
+    }
+    settings.dedup_indexes();
     gathered.settings = settings;
     Ok(gathered)
 }

@@ -133,6 +133,7 @@ pub async fn run(args: LockArgs, ctx: &Context) -> Result<Exit> {
             allow_prereleases: gathered.pre,
             allow_sdist: args.allow_sdist || loaded.config.policy.allow_sdist,
             exclude_newer,
+            formats: gathered.formats,
             ..Default::default()
         },
         upgrade: Upgrade {
@@ -141,6 +142,10 @@ pub async fn run(args: LockArgs, ctx: &Context) -> Result<Exit> {
         },
         check: args.check,
     };
+    request.options.check_formats().map_err(|e| UsageError {
+        message: e.to_string(),
+        hint: "pass --allow-sdist to lock those sdists, or drop --no-binary".into(),
+    })?;
     let bar = StageProgress::new(ctx.progress);
     let report = lock(client, &request, &bar)
         .await

@@ -18,7 +18,7 @@ use super::{Context, Exit, UsageError, style};
 pub enum ManageCommand {
     /// Download the best wheel of each named package for every target, with
     /// hash verification, into a folder; write SHA256SUMS there.
-    Download(DownloadArgs),
+    Download(Box<DownloadArgs>),
     /// Describe a folder of wheels: name, version, targets served, tags, size, sha256.
     ListPackages(ListArgs),
 }
@@ -61,7 +61,7 @@ pub struct ListArgs {
 
 pub async fn run(command: ManageCommand, ctx: &Context) -> Result<Exit> {
     match command {
-        ManageCommand::Download(args) => download(args, ctx).await,
+        ManageCommand::Download(args) => download(*args, ctx).await,
         ManageCommand::ListPackages(args) => list(args, ctx),
     }
 }
@@ -83,6 +83,18 @@ async fn download(args: DownloadArgs, ctx: &Context) -> Result<Exit> {
         return Err(UsageError {
             message: "nothing to download".into(),
             hint: "name packages (`chiron manage download --no-deps requests==2.32.3`) or pass -r requirements.txt".into(),
+        }
+        .into());
+    }
+    if gathered.formats.wants_sources() {
+        return Err(UsageError {
+            message: format!(
+                "--no-binary {}: `manage download` fetches wheels only",
+                gathered.formats.source_only().join(",")
+            ),
+            hint:
+                "use `chiron wheelhouse --allow-sdist --no-binary ...` to take source distributions"
+                    .into(),
         }
         .into());
     }

@@ -85,11 +85,11 @@ pub enum Command {
     Config(config::ConfigCommand),
     /// Resolve the requirements for every target, download every wheel once
     /// with hash verification, and write locks, SHA256SUMS and a manifest.
-    Wheelhouse(wheelhouse::WheelhouseArgs),
+    Wheelhouse(Box<wheelhouse::WheelhouseArgs>),
     /// Resolve every target without downloading wheels and write pylock.toml
     /// and hash-pinned requirements per target, keeping existing pins unless
     /// asked to upgrade; --check for CI.
-    Lock(lock::LockArgs),
+    Lock(Box<lock::LockArgs>),
     /// Download exact packages into a folder, or list a folder's packages.
     #[command(subcommand)]
     Manage(manage::ManageCommand),
@@ -180,8 +180,8 @@ pub async fn run(command: Command, ctx: &Context) -> Result<Exit> {
         Command::Doctor(args) => doctor::run(args, ctx).await,
         Command::Config(command) => config::run(command, ctx),
         Command::Manage(command) => manage::run(command, ctx).await,
-        Command::Wheelhouse(args) => wheelhouse::run(args, ctx).await,
-        Command::Lock(args) => lock::run(args, ctx).await,
+        Command::Wheelhouse(args) => wheelhouse::run(*args, ctx).await,
+        Command::Lock(args) => lock::run(*args, ctx).await,
         Command::Sbom(args) => sbom::run(args, ctx),
         Command::Scan(args) => scan::run(args, ctx).await,
         Command::Policy(command) => policy::run(command, ctx).await,

@@ -120,6 +120,7 @@ pub async fn stage(args: &WheelhouseArgs, ctx: &Context) -> Result<Stage> {
             allow_prereleases: gathered.pre,
             allow_sdist: args.allow_sdist || loaded.config.policy.allow_sdist,
             exclude_newer,
+            formats: gathered.formats,
             ..Default::default()
         },
         locked: args.locked,
@@ -137,6 +138,11 @@ pub async fn stage(args: &WheelhouseArgs, ctx: &Context) -> Result<Stage> {
             args.groups.clone()
         },
     };
+    request.options.check_formats().map_err(|e| UsageError {
+        message: e.to_string(),
+        hint: "pass --allow-sdist to build the wheelhouse from those sdists, or drop --no-binary"
+            .into(),
+    })?;
     let bar = StageProgress::new(ctx.progress);
     let report = build_wheelhouse(client, &request, &bar)
         .await

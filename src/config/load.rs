@@ -1,9 +1,10 @@
 //! Finding the configuration file, layering the sources of each value and
 //! explaining bad input with the file, line and column.
 //!
-//! Layers, lowest first: defaults, pip's environment (`PIP_INDEX_URL`, ...),
-//! the file, chiron's and OpenTelemetry's environment (`CHIRON_*`, `OTEL_*`),
-//! then command-line flags. pip's variables sit below the file because they
+//! Layers, lowest first: defaults, `SSL_CERT_FILE`, pip's configuration
+//! files (in pip's order, see `pip`), pip's environment (`PIP_INDEX_URL`,
+//! ...), the file, chiron's and OpenTelemetry's environment (`CHIRON_*`, `OTEL_*`),
+//! then command-line flags. pip's settings sit below the file because they
 //! describe the user's machine in general, while the file describes this
 //! project; `CHIRON_*` variables are the way to override a project for one run.
 
@@ -86,6 +87,11 @@ pub enum Source {
     /// A default computed from the environment, e.g. `XDG_CACHE_HOME`.
     DefaultFrom(String),
     File(PathBuf),
+    /// A pip configuration file and the section the value is in.
+    PipFile {
+        path: PathBuf,
+        section: String,
+    },
     Env(String),
     Flag(String),
 }
@@ -96,6 +102,7 @@ impl fmt::Display for Source {
             Source::Default => f.write_str("default"),
             Source::DefaultFrom(var) => write!(f, "default (from {var})"),
             Source::File(path) => write!(f, "{}", path.display()),
+            Source::PipFile { path, section } => write!(f, "{} [{section}]", path.display()),
             Source::Env(var) => write!(f, "env {var}"),
             Source::Flag(flag) => write!(f, "flag {flag}"),
         }
@@ -216,7 +223,7 @@ fn layer(
         .unwrap_or_else(|| options.cwd.clone());
 
     let mut layers = Layers::new(&env_default_cache_dir(env));
-    layers.extend(pip_env_layers(env)?);
+    layers.extend(pip_layers(env, &options.cwd)?);
     if let Some(file) = &file {
         let text = std::fs::read_to_string(&file.path).map_err(|source| ConfigError::Read {
             path: file.path.clone(),
@@ -522,10 +529,28 @@ fn env_default_cache_dir(env: &Env) -> (PathBuf, Source) {
     (base.join("chiron"), Source::Default)
 }
 
-/// pip's own variables, so chiron works wherever pip is set up; each
-/// variable is its own layer so that `config show` can name it.
-fn pip_env_layers(env: &Env) -> Result<Vec<Layer>, ConfigError> {
+/// pip's settings, so chiron works wherever pip is set up: OpenSSL's
+/// `SSL_CERT_FILE` lowest, then pip's configuration files in pip's order,
+/// then pip's `PIP_*` variables, which beat the files as in pip. Each
+/// variable and each file value is its own layer so that `config show` can
+/// name it.
+fn pip_layers(env: &Env, cwd: &Path) -> Result<Vec<Layer>, ConfigError> {
     let mut layers = Vec::new();
+    if let Some(path) = env.get("SSL_CERT_FILE") {
+        layers.push(Layer::single(
+            "SSL_CERT_FILE",
+            "index.cert",
+            path.trim().into(),
+        ));
+    }
+    for value in super::pip::pip_file_values(env, cwd)? {
+        let mut values = toml::Table::new();
+        insert_dotted(&mut values, value.key, value.value);
+        layers.push(Layer {
+            source: value.source,
+            values,
+        });
+    }
     if let Some(url) = env.get("PIP_INDEX_URL") {
         layers.push(Layer::single(
             "PIP_INDEX_URL",
@@ -536,16 +561,19 @@ fn pip_env_layers(env: &Env) -> Result<Vec<Layer>, ConfigError> {
     for (var, key) in [
         ("PIP_EXTRA_INDEX_URL", "index.extra-urls"),
         ("PIP_FIND_LINKS", "index.find-links"),
+        ("PIP_TRUSTED_HOST", "index.trusted-hosts"),
     ] {
         if let Some(list) = env.get(var) {
             let items = list.split_whitespace().map(toml::Value::from).collect();
             layers.push(Layer::single(var, key, toml::Value::Array(items)));
         }
     }
-    // OpenSSL's variable first, so that pip's own wins when both are set.
-    for var in ["SSL_CERT_FILE", "PIP_CERT"] {
+    for (var, key) in [
+        ("PIP_CERT", "index.cert"),
+        ("PIP_CLIENT_CERT", "index.client-cert"),
+    ] {
         if let Some(path) = env.get(var) {
-            layers.push(Layer::single(var, "index.cert", path.trim().into()));
+            layers.push(Layer::single(var, key, path.trim().into()));
         }
     }
     // pip reads both; `--default-timeout` is the older name of `--timeout`.
@@ -559,13 +587,18 @@ fn pip_env_layers(env: &Env) -> Result<Vec<Layer>, ConfigError> {
             layers.push(Layer::single(var, "index.timeout", seconds.into()));
         }
     }
+    if let Some(flag) = env.get("PIP_NO_INDEX") {
+        let flag = super::pip::strtobool(flag).ok_or_else(|| ConfigError::Override {
+            key: "index.no-index".into(),
+            origin: Source::Env("PIP_NO_INDEX".into()),
+            message: format!("`{flag}` is not a boolean (use yes/no, true/false, 1/0)"),
+        })?;
+        layers.push(Layer::single("PIP_NO_INDEX", "index.no-index", flag.into()));
+    }
     Ok(layers)
 }
 
-fn parse_seconds(text: &str) -> Option<i64> {
-    let seconds: f64 = text.trim().parse().ok()?;
-    (seconds.is_finite() && seconds > 0.0).then(|| seconds.ceil() as i64)
-}
+use super::pip::parse_seconds;
 
 fn parse_bool(text: &str) -> Option<bool> {
     match text.trim().to_ascii_lowercase().as_str() {

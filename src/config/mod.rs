@@ -1,11 +1,12 @@
 //! chiron's configuration: the typed sections of `chiron.toml` (or
 //! `[tool.chiron]` in `pyproject.toml`), with documented defaults.
 //!
-//! Loading, layering (defaults, pip's environment, the file, chiron's
+//! Loading, layering (defaults, pip's files and environment, the file, chiron's
 //! environment, flags) and the provenance of each value live in `load`; the
 //! text `chiron init` writes lives in `template`. This module does no I/O.
 
 mod load;
+pub mod pip;
 pub mod template;
 
 use std::path::PathBuf;
@@ -180,6 +181,15 @@ pub struct IndexConfig {
     /// (pip's `--cert`; also `PIP_CERT` and `SSL_CERT_FILE`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cert: Option<PathBuf>,
+    /// A PEM file holding a client certificate and its private key, for
+    /// indexes that require mutual TLS (pip's `--client-cert`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_cert: Option<PathBuf>,
+    /// Hosts (`host` or `host:port`) reached over plain HTTP or with TLS
+    /// certificates that are not verified (pip's `--trusted-host`).
+    pub trusted_hosts: Vec<String>,
+    /// Ask no index: only `find-links` are used (pip's `--no-index`).
+    pub no_index: bool,
     /// Use only the cache; never touch the network.
     pub offline: bool,
     /// Seconds to wait for an index before giving up on a request.
@@ -194,6 +204,9 @@ impl Default for IndexConfig {
             find_links: Vec::new(),
             pin: std::collections::BTreeMap::new(),
             cert: None,
+            client_cert: None,
+            trusted_hosts: Vec::new(),
+            no_index: false,
             offline: false,
             timeout: 30,
         }

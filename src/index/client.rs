@@ -26,8 +26,8 @@ use tracing::Instrument;
 use url::Url;
 
 use super::auth::Credentials;
+use super::redact_url;
 use super::simple::{ACCEPT, IndexFile, PageError, parse_html, parse_json};
-use super::{http_client, redact_url};
 use crate::python::filename::DistFilename;
 use crate::python::metadata::{CoreMetadata, MetadataError};
 
@@ -54,6 +54,10 @@ pub struct ClientSettings {
     pub netrc: Option<PathBuf>,
     /// Extra CA certificates (PEM bundle).
     pub cert: Option<PathBuf>,
+    /// A PEM client certificate with its key, for mutual TLS.
+    pub client_cert: Option<PathBuf>,
+    /// Hosts reached over plain HTTP or without verifying certificates.
+    pub trusted_hosts: Vec<String>,
 }
 
 impl ClientSettings {
@@ -70,22 +74,27 @@ impl ClientSettings {
             backoff: Duration::from_millis(200),
             netrc: default_netrc(),
             cert: None,
+            client_cert: None,
+            trusted_hosts: Vec::new(),
         }
     }
 }
 
 impl ClientSettings {
-    /// Settings from the effective configuration: indexes, find-links
-    /// (relative folders against the configuration's folder), pins, cache,
-    /// offline and timeout.
+    /// Settings from the effective configuration: indexes (none with
+    /// `no-index`), find-links (relative folders against the configuration's
+    /// folder), pins, cache, TLS, offline and timeout.
     pub fn from_config(loaded: &crate::config::LoadedConfig) -> Self {
         let index = &loaded.config.index;
-        let mut settings = Self::new(
+        let index_urls = if index.no_index {
+            Vec::new()
+        } else {
             std::iter::once(index.url.clone())
                 .chain(index.extra_urls.iter().cloned())
-                .collect(),
-            loaded.cache_dir(),
-        );
+                .collect()
+        };
+        let mut settings = Self::new(index_urls, loaded.cache_dir());
+        settings.dedup_indexes();
         settings.find_links = index
             .find_links
             .iter()
@@ -108,10 +117,41 @@ impl ClientSettings {
             })
             .collect();
         settings.cert = index.cert.as_ref().map(|cert| loaded.resolve(cert));
+        settings.client_cert = index.client_cert.as_ref().map(|c| loaded.resolve(c));
+        settings.trusted_hosts = index.trusted_hosts.clone();
         settings.offline = index.offline;
         settings.timeout = Duration::from_secs(index.timeout.max(1));
         settings
     }
+}
+
+impl ClientSettings {
+    /// One entry per index: the same URL given twice (a flag, a variable and
+    /// a file, with or without the trailing slash) is asked once, in the
+    /// place it was first given. Find-links likewise.
+    pub fn dedup_indexes(&mut self) {
+        dedup_urls(&mut self.index_urls);
+        dedup_urls(&mut self.find_links);
+    }
+
+    /// The TLS part, for the HTTP clients.
+    pub fn tls(&self) -> super::TlsSettings {
+        super::TlsSettings {
+            cert: self.cert.clone(),
+            client_cert: self.client_cert.clone(),
+            trusted_hosts: self.trusted_hosts.clone(),
+        }
+    }
+}
+
+/// The form two spellings of one index URL share: no trailing slash.
+pub fn index_key(url: &str) -> String {
+    url.trim().trim_end_matches('/').to_string()
+}
+
+fn dedup_urls(urls: &mut Vec<String>) {
+    let mut seen = std::collections::BTreeSet::new();
+    urls.retain(|url| seen.insert(index_key(url)));
 }
 
 /// `$NETRC`, else `~/.netrc` (`~/_netrc` on Windows), as pip and curl read it.
@@ -134,6 +174,8 @@ pub enum IndexError {
         attempts: u32,
         reason: String,
     },
+    #[error("{url} is plain HTTP to a host that is not trusted")]
+    Insecure { url: String, host: String },
     #[error("offline: no cached copy of {url}")]
     Offline { url: String },
     #[error("package `{package}` was not found on {}", sources.join(", "))]
@@ -184,6 +226,9 @@ impl IndexError {
             IndexError::Status { .. } | IndexError::Unreachable { .. } => {
                 "check the URL and the network (HTTPS_PROXY, SSL_CERT_FILE), or use --offline with a warm cache".into()
             }
+            IndexError::Insecure { host, .. } => format!(
+                "use https, or trust the host as pip does: --trusted-host {host} (or trusted-host in pip.conf, PIP_TRUSTED_HOST, [index] trusted-hosts)"
+            ),
             IndexError::Offline { .. } => "run once with the network to fill the cache, or drop --offline".into(),
             IndexError::NotFound { .. } => {
                 "check the name's spelling, and --index-url / --extra-index-url / --find-links".into()
@@ -233,7 +278,7 @@ struct CachedPage {
 
 pub struct IndexClient {
     settings: ClientSettings,
-    http: reqwest::Client,
+    http: super::HttpClients,
     credentials: Credentials,
     limit: Arc<Semaphore>,
     /// Set once a server answered a range request with the whole file:
@@ -246,8 +291,8 @@ pub struct IndexClient {
 
 impl IndexClient {
     pub fn new(settings: ClientSettings) -> Result<Self, IndexError> {
-        let http =
-            http_client(settings.timeout, settings.cert.as_deref()).map_err(IndexError::Setup)?;
+        let http = super::HttpClients::new(settings.timeout, &settings.tls())
+            .map_err(IndexError::Setup)?;
         let mut credentials = Credentials::default();
         for url in settings.index_urls.iter().chain(&settings.find_links) {
             credentials.learn_from_url(url);
@@ -636,6 +681,15 @@ impl IndexClient {
     /// with a status below 500 (other than 429) are returned as they are.
     async fn get(&self, url: &str, headers: HeaderMap) -> Result<reqwest::Response, IndexError> {
         let (clean, auth) = self.credentials.for_url(url);
+        let parsed = Url::parse(clean.as_str())
+            .map_err(|e| IndexError::Setup(format!("bad URL {}: {e}", redact_url(url))))?;
+        if !self.http.is_secure_origin(&parsed) {
+            return Err(IndexError::Insecure {
+                url: redact_url(url),
+                host: parsed.host_str().unwrap_or_default().to_string(),
+            });
+        }
+        let client = self.http.for_url(&parsed);
         let attempts = self.settings.retries + 1;
         let mut attempt = 0;
         loop {
@@ -645,7 +699,7 @@ impl IndexClient {
                 .acquire()
                 .await
                 .map_err(|e| IndexError::Setup(e.to_string()))?;
-            let mut request = self.http.get(clean.as_str()).headers(headers.clone());
+            let mut request = client.get(clean.as_str()).headers(headers.clone());
             if let Some((user, password)) = &auth {
                 request = request.basic_auth(user, password.as_deref());
             }

@@ -31,6 +31,128 @@ pub fn install_crypto_provider() {
 /// bounds connecting and each read, not a whole transfer: a large wheel on a
 /// slow link must not fail while data still flows.
 pub fn http_client(timeout: Duration, cert: Option<&Path>) -> Result<reqwest::Client, String> {
+    build_client(timeout, cert, None, false)
+}
+
+/// How TLS is set up for indexes, from pip's `cert`, `client-cert` and
+/// `trusted-host`.
+#[derive(Debug, Clone, Default)]
+pub struct TlsSettings {
+    /// Extra CA certificates (PEM bundle).
+    pub cert: Option<std::path::PathBuf>,
+    /// A PEM file with a client certificate and its private key (mutual TLS).
+    pub client_cert: Option<std::path::PathBuf>,
+    /// `host` or `host:port`: plain HTTP allowed, certificates not verified.
+    pub trusted_hosts: Vec<String>,
+}
+
+/// The clients every index request goes through: one that verifies
+/// certificates, and for trusted hosts one that does not (as pip's
+/// `--trusted-host`).
+#[derive(Debug, Clone)]
+pub struct HttpClients {
+    verified: reqwest::Client,
+    unverified: Option<reqwest::Client>,
+    trusted_hosts: Vec<String>,
+}
+
+impl HttpClients {
+    pub fn new(timeout: Duration, tls: &TlsSettings) -> Result<Self, String> {
+        let identity = match &tls.client_cert {
+            Some(path) => {
+                let pem = std::fs::read(path).map_err(|e| {
+                    format!("cannot read the client certificate {}: {e}", path.display())
+                })?;
+                Some(reqwest::Identity::from_pem(&pem).map_err(|e| {
+                    format!(
+                        "{} is not a PEM client certificate with its private key: {e}",
+                        path.display()
+                    )
+                })?)
+            }
+            None => None,
+        };
+        let verified = build_client(timeout, tls.cert.as_deref(), identity.clone(), false)?;
+        let unverified = if tls.trusted_hosts.is_empty() {
+            None
+        } else {
+            Some(build_client(timeout, tls.cert.as_deref(), identity, true)?)
+        };
+        Ok(Self {
+            verified,
+            unverified,
+            trusted_hosts: tls.trusted_hosts.clone(),
+        })
+    }
+
+    /// The client for `url`: the unverified one for a trusted host.
+    pub fn for_url(&self, url: &Url) -> &reqwest::Client {
+        match &self.unverified {
+            Some(unverified) if is_trusted_host(&self.trusted_hosts, url) => unverified,
+            _ => &self.verified,
+        }
+    }
+
+    /// Whether `url` may be fetched: HTTPS and file URLs, loopback hosts
+    /// and trusted hosts, as pip's secure origins.
+    pub fn is_secure_origin(&self, url: &Url) -> bool {
+        is_secure_origin(&self.trusted_hosts, url)
+    }
+}
+
+/// pip's `--trusted-host` match: `host` matches any port, `host:port` that port.
+pub fn is_trusted_host(trusted: &[String], url: &Url) -> bool {
+    let Some(host) = url.host_str() else {
+        return false;
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let port = url.port_or_known_default();
+    trusted.iter().any(|entry| {
+        let entry = entry.trim();
+        let (name, entry_port) = split_host_port(entry);
+        name.eq_ignore_ascii_case(host) && entry_port.is_none_or(|p| Some(p) == port)
+    })
+}
+
+fn split_host_port(entry: &str) -> (&str, Option<u16>) {
+    if let Some(rest) = entry.strip_prefix('[') {
+        // [::1]:8080
+        if let Some((host, tail)) = rest.split_once(']') {
+            return (host, tail.strip_prefix(':').and_then(|p| p.parse().ok()));
+        }
+    }
+    match entry.rsplit_once(':') {
+        Some((host, port)) if !host.contains(':') => match port.parse() {
+            Ok(port) => (host, Some(port)),
+            Err(_) => (entry, None),
+        },
+        _ => (entry, None),
+    }
+}
+
+/// pip's `SECURE_ORIGINS`: https, file, localhost and loopback addresses,
+/// plus the trusted hosts.
+pub fn is_secure_origin(trusted: &[String], url: &Url) -> bool {
+    match url.scheme() {
+        "https" | "file" => return true,
+        "http" => {}
+        _ => return false,
+    }
+    let loopback = match url.host() {
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    loopback || is_trusted_host(trusted, url)
+}
+
+fn build_client(
+    timeout: Duration,
+    cert: Option<&Path>,
+    identity: Option<reqwest::Identity>,
+    accept_invalid_certs: bool,
+) -> Result<reqwest::Client, String> {
     install_crypto_provider();
     let mut builder = reqwest::Client::builder()
         .user_agent(USER_AGENT)
@@ -49,6 +171,12 @@ pub fn http_client(timeout: Duration, cert: Option<&Path>) -> Result<reqwest::Cl
             return Err(format!("{} holds no PEM certificate", path.display()));
         }
         builder = builder.tls_certs_merge(certs);
+    }
+    if let Some(identity) = identity {
+        builder = builder.identity(identity);
+    }
+    if accept_invalid_certs {
+        builder = builder.tls_danger_accept_invalid_certs(true);
     }
     builder
         .build()
@@ -111,6 +239,30 @@ pub fn percent_decode(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn trusted_hosts_and_secure_origins_follow_pip() {
+        let trusted = vec![
+            "mirror.invalid".to_string(),
+            "other.invalid:8080".to_string(),
+        ];
+        let cases = [
+            ("https://anything.invalid/simple", true, false),
+            ("http://127.0.0.1:9/simple", true, false),
+            ("http://localhost/simple", true, false),
+            ("http://[::1]:80/simple", true, false),
+            ("http://mirror.invalid:1234/simple", true, true),
+            ("https://MIRROR.invalid/simple", true, true),
+            ("http://other.invalid:8080/simple", true, true),
+            ("http://other.invalid/simple", false, false),
+            ("http://plain.invalid/simple", false, false),
+        ];
+        for (url, secure, is_trusted) in cases {
+            let url = Url::parse(url).unwrap();
+            assert_eq!(is_secure_origin(&trusted, &url), secure, "{url}");
+            assert_eq!(is_trusted_host(&trusted, &url), is_trusted, "{url}");
+        }
+    }
 
     #[test]
     fn credentials_never_survive() {

@@ -21,6 +21,9 @@ pub struct Pylock {
     pub lock_version: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub environments: Vec<String>,
+    /// The Python versions the lock was made for (uv writes it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requires_python: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_by: Option<String>,
     #[serde(default)]
@@ -218,6 +221,7 @@ pub fn render_pylock(manifest: &Manifest, targets: &[Target]) -> String {
     let lock = Pylock {
         lock_version: "1.0".into(),
         environments: all_markers,
+        requires_python: None,
         created_by: Some("chiron".into()),
         packages,
     };
@@ -322,6 +326,7 @@ pub fn pins_for_target(
         message,
     };
     let lock_dir = lock_path.parent().unwrap_or(Path::new("."));
+    check_lock_covers(lock, target).map_err(error)?;
     let mut pins = Vec::new();
     for package in &lock.packages {
         if let Some(marker) = &package.marker {
@@ -408,10 +413,9 @@ pub fn pins_for_target(
             metadata: None,
             size: wheel.size,
             upload_time: None,
-            source: package
-                .index
-                .clone()
-                .unwrap_or_else(|| lock_path.display().to_string()),
+            // A lock without `index` (pip lock, uv pip compile) leaves the
+            // source empty: the policy then judges the file by its URL.
+            source: package.index.clone().unwrap_or_default(),
         };
         let required_by = match recorded {
             Some(r) => r.required_by.clone(),
@@ -432,6 +436,40 @@ pub fn pins_for_target(
         });
     }
     Ok(pins)
+}
+
+/// A target outside the lock's `requires-python` or `environments` is an
+/// error: the lock says nothing about what it would install.
+fn check_lock_covers(lock: &Pylock, target: &Target) -> Result<(), String> {
+    use std::str::FromStr;
+    if let Some(requires) = &lock.requires_python {
+        let specifiers = pep440_rs::VersionSpecifiers::from_str(requires)
+            .map_err(|e| format!("bad requires-python `{requires}`: {e}"))?;
+        let python = pep440_rs::Version::from_str(&target.python.to_string())
+            .map_err(|e| format!("bad Python version: {e}"))?;
+        if !specifiers.contains(&python) {
+            return Err(format!(
+                "the lock is for Python {requires}, not target {}",
+                target.name()
+            ));
+        }
+    }
+    if !lock.environments.is_empty() {
+        let mut covered = false;
+        for environment in &lock.environments {
+            let tree = pep508_rs::MarkerTree::from_str(environment)
+                .map_err(|e| format!("bad environment marker `{environment}`: {e}"))?;
+            covered |= tree.evaluate(target.markers(), &[]);
+        }
+        if !covered {
+            return Err(format!(
+                "no environment of the lock ({}) matches target {}",
+                lock.environments.join("; "),
+                target.name()
+            ));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

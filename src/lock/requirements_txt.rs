@@ -43,6 +43,14 @@ pub struct RequirementsFile {
     pub find_links: Vec<String>,
     pub no_index: bool,
     pub pre: bool,
+    /// `--trusted-host` values.
+    pub trusted_hosts: Vec<String>,
+    /// `--no-binary` / `--only-binary` in the order given, applied to a
+    /// format control of their own (so they compose across files).
+    pub formats: crate::resolve::formats::FormatControl,
+    /// The same options as written, to replay over another control:
+    /// `(true, value)` for `--no-binary`, `(false, value)` for `--only-binary`.
+    pub format_options: Vec<(bool, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -132,10 +140,25 @@ fn read_into(
                     out.find_links.push(link);
                 }
                 "--no-index" => out.no_index = true,
+                "--trusted-host" => out.trusted_hosts.push(need_value(value)?),
+                "--no-binary" | "--only-binary" => {
+                    let value = need_value(value)?;
+                    let applied = if option == "--no-binary" {
+                        out.formats.no_binary(&value)
+                    } else {
+                        out.formats.only_binary(&value)
+                    };
+                    applied.map_err(|e| {
+                        fail(
+                            e.to_string(),
+                            "give package names separated by commas, :all: or :none:",
+                        )
+                    })?;
+                    out.format_options.push((option == "--no-binary", value));
+                }
                 "--pre" => out.pre = true,
                 // Options about how pip installs, not what: nothing to do.
-                "--require-hashes" | "--only-binary" | "--prefer-binary" | "--trusted-host"
-                | "--use-feature" | "--no-binary" | "--progress-bar" => {}
+                "--require-hashes" | "--prefer-binary" | "--use-feature" | "--progress-bar" => {}
                 "-e" | "--editable" => {
                     return Err(fail(
                         format!("editable requirement `{line}` cannot go into a wheelhouse"),

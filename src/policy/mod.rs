@@ -87,6 +87,28 @@ fn normalize_url(url: &str) -> String {
         .to_string()
 }
 
+/// Whether a file URL is served by an index: under the index's URL, or on
+/// the same host and port (indexes serve files beside their pages, as
+/// `/simple/` and `/files/`), or on PyPI's file host for PyPI.
+fn url_is_on_index(url: &str, index: &str) -> bool {
+    if url.starts_with(index) {
+        return true;
+    }
+    let (Ok(url), Ok(index)) = (url::Url::parse(url), url::Url::parse(index)) else {
+        return false;
+    };
+    if !matches!(index.scheme(), "http" | "https") {
+        return false;
+    }
+    let same_origin = url.scheme() == index.scheme()
+        && url.host_str() == index.host_str()
+        && url.port_or_known_default() == index.port_or_known_default();
+    let pypi = matches!(index.host_str(), Some("pypi.org" | "pypi.python.org"))
+        && url.scheme() == "https"
+        && url.host_str() == Some("files.pythonhosted.org");
+    same_origin || pypi
+}
+
 /// Findings being collected.
 #[derive(Default)]
 struct Findings(Vec<PolicyFinding>);
@@ -327,6 +349,29 @@ impl<'c> Rules<'c> {
                     format!("{} has no sha256", file.filename),
                     "lock with hashes",
                 );
+            }
+            let remote_url = file.url.starts_with("https://") || file.url.starts_with("http://");
+            if file.index.is_empty() && remote_url && !self.indexes.is_empty() {
+                // A lock written by another tool (pip lock, uv pip compile)
+                // may name no index: the file's own URL must then be on one.
+                let url = normalize_url(&file.url);
+                if !self
+                    .indexes
+                    .iter()
+                    .any(|allowed| url_is_on_index(&url, allowed))
+                {
+                    out.add(
+                        Level::Violation,
+                        "index-not-allowed",
+                        owner,
+                        name,
+                        format!(
+                            "{} comes from {url}, which is on no allowed index (the lock names no index for it)",
+                            file.filename
+                        ),
+                        "get it from an allowed index, or add that index to [policy] allowed-indexes",
+                    );
+                }
             }
             if !file.index.is_empty() && !self.indexes.is_empty() {
                 let index = normalize_url(&file.index);
@@ -579,6 +624,44 @@ pub fn sarif(report: &PolicyReport, artifact: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn file_urls_are_on_the_index_that_serves_them() {
+        for (url, index, on) in [
+            (
+                "https://files.pythonhosted.org/packages/ab/x-1.0-py3-none-any.whl",
+                "https://pypi.org/simple",
+                true,
+            ),
+            (
+                "http://127.0.0.1:8/files/x.whl",
+                "http://127.0.0.1:8/simple",
+                true,
+            ),
+            (
+                "http://127.0.0.1:9/files/x.whl",
+                "http://127.0.0.1:8/simple",
+                false,
+            ),
+            (
+                "https://mirror.invalid/x.whl",
+                "http://mirror.invalid/simple",
+                false,
+            ),
+            (
+                "https://evil.invalid/simple/x.whl",
+                "https://pypi.org/simple",
+                false,
+            ),
+            (
+                "https://a.invalid/wheels/x.whl",
+                "https://a.invalid/wheels",
+                true,
+            ),
+        ] {
+            assert_eq!(url_is_on_index(url, index), on, "{url} on {index}");
+        }
+    }
     use crate::wheelhouse::manifest::{ManifestFile, ManifestPackage, PackageUse};
 
     fn inventory(packages: &[(&str, Option<&str>)]) -> Inventory {

@@ -11,6 +11,7 @@
 //! PubGrub is synchronous and the index client is not: resolutions run on
 //! blocking threads and wait on the runtime for each fetch.
 
+pub mod formats;
 mod report;
 pub mod source;
 
@@ -60,9 +61,33 @@ pub struct ResolveOptions {
     pub allow_sdist: bool,
     /// Ignore files uploaded after this time (RFC 3339, compared in UTC).
     pub exclude_newer: Option<String>,
+    /// pip's `--no-binary` / `--only-binary`, per package.
+    pub formats: formats::FormatControl,
     /// Versions to keep when they still fit (the pins of an existing lock),
     /// by target name: `choose_version` tries them before the newest.
     pub preferences: BTreeMap<String, BTreeMap<PackageName, Version>>,
+}
+
+impl ResolveOptions {
+    /// `(wheels, sdists)` that `name` may come as: pip's per-package
+    /// format options, with sdists only when they are allowed at all.
+    pub fn formats_for(&self, name: &PackageName) -> (bool, bool) {
+        let (wheels, sdists) = self.formats.allowed(name);
+        (wheels, sdists && self.allow_sdist)
+    }
+
+    /// A package asked for from source only cannot be had when sdists are
+    /// not allowed: refused before any resolution.
+    pub fn check_formats(&self) -> Result<(), formats::FormatError> {
+        if self.formats.wants_sources() && !self.allow_sdist {
+            return Err(formats::FormatError {
+                option: "no-binary",
+                value: self.formats.source_only().join(","),
+                reason: "chiron takes source distributions only with --allow-sdist ([policy] allow-sdist)".into(),
+            });
+        }
+        Ok(())
+    }
 }
 
 /// One pinned package of a resolution.
@@ -170,7 +195,7 @@ impl Provider<'_> {
             self.target,
             &exact,
             self.options.exclude_newer.as_deref(),
-            self.options.allow_sdist,
+            self.options.formats_for(name),
         ))
     }
 
@@ -188,7 +213,7 @@ impl Provider<'_> {
             let exact = self.exact_pins.get(&name).cloned().unwrap_or_default();
             let exclude_newer = self.options.exclude_newer.clone();
             let allow_pre = self.options.allow_prereleases || self.prerelease_ok.contains(&name);
-            let allow_sdist = self.options.allow_sdist;
+            let formats = self.options.formats_for(&name);
             let preferred = self
                 .options
                 .preferences
@@ -197,13 +222,7 @@ impl Provider<'_> {
                 .cloned();
             self.runtime.spawn(async move {
                 let Ok(candidates) = source
-                    .candidates(
-                        &name,
-                        &target,
-                        &exact,
-                        exclude_newer.as_deref(),
-                        allow_sdist,
-                    )
+                    .candidates(&name, &target, &exact, exclude_newer.as_deref(), formats)
                     .await
                 else {
                     return;

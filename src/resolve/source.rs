@@ -144,19 +144,21 @@ impl PackageSource {
         .clone()
     }
 
-    /// The versions `target` can install, newest first (see `wheel_candidates`).
+    /// The versions `target` can install, newest first (see
+    /// `wheel_candidates`): wheels unless the package is source-only, and
+    /// sdists when they are allowed for it.
     pub async fn candidates(
         &self,
         name: &PackageName,
         target: &Target,
         exact_pins: &BTreeSet<Version>,
         exclude_newer: Option<&str>,
-        allow_sdist: bool,
+        (wheels, allow_sdist): (bool, bool),
     ) -> Result<Arc<Vec<Arc<Candidate>>>, SourceError> {
         let key = (
             name.clone(),
             format!(
-                "{}|{exact_pins:?}|{exclude_newer:?}|{allow_sdist}",
+                "{}|{exact_pins:?}|{exclude_newer:?}|{wheels}|{allow_sdist}",
                 target.name()
             ),
         );
@@ -175,6 +177,9 @@ impl PackageSource {
                     })
                 })
                 .collect();
+        if !wheels {
+            list.clear();
+        }
         if allow_sdist {
             list.extend(
                 sdist_candidates(name, &files, target, exact_pins, exclude_newer, &list)

@@ -35,6 +35,11 @@ pub fn chiron(home: &Path) -> assert_cmd::Command {
         .env("XDG_CACHE_HOME", home.join("cache"))
         // Tests never reach the internet: an index must be named explicitly.
         .env("PIP_INDEX_URL", "http://127.0.0.1:9/simple")
+        // Nor does the machine's pip.conf (/etc/pip.conf, ...) leak in.
+        .env(
+            "PIP_CONFIG_FILE",
+            if cfg!(windows) { "nul" } else { "/dev/null" },
+        )
         .timeout(Duration::from_secs(60));
     command
 }
@@ -232,4 +237,20 @@ pub fn app_lib_wheelhouse(home: &Path, targets: &[&str]) -> index::TestIndex {
         String::from_utf8_lossy(&output.stderr)
     );
     index
+}
+
+/// A pinned oracle tool: `$var` (exported by `.ci/tools.sh`), else its
+/// place in `~/.cache/chiron-ci/tools/bin/`. A missing tool fails the test.
+pub fn oracle_tool(var: &str, name: &str) -> std::path::PathBuf {
+    if let Some(path) = std::env::var_os(var) {
+        return path.into();
+    }
+    let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
+    let fallback = home.map(|h| h.join(".cache/chiron-ci/tools/bin").join(name));
+    match fallback {
+        Some(path) if path.exists() => path,
+        _ => panic!(
+            "{name} is missing: set {var}, or run `bash .ci/test` to install the pinned tools"
+        ),
+    }
 }
