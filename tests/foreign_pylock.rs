@@ -145,6 +145,9 @@ fn policy_check(home: &Path, index_url: &str, lock: &str) -> (i32, Value) {
     )
 }
 
+/// One test, so the three tools lock once: installing exactly the locked
+/// files, the index rule passing them, naming files on no configured
+/// index, and refusing a target outside the lock's Python.
 #[test]
 fn locks_from_pip_and_uv_install_exactly_their_files_and_pass_the_policy() {
     let home = tempfile::tempdir().unwrap();
@@ -224,16 +227,23 @@ fn locks_from_pip_and_uv_install_exactly_their_files_and_pass_the_policy() {
             "{path}: {report}"
         );
     }
+
+    a_lock_without_index_whose_files_are_on_no_configured_index_is_a_violation(
+        home.path(),
+        &index,
+        &locks,
+    );
+    a_target_outside_the_locks_requires_python_is_refused(home.path(), &index, &locks);
 }
 
-#[test]
-fn a_lock_without_index_whose_files_are_on_no_configured_index_is_a_violation() {
-    let home = tempfile::tempdir().unwrap();
-    let index = index();
-    let locks = foreign_locks(home.path(), &index);
+fn a_lock_without_index_whose_files_are_on_no_configured_index_is_a_violation(
+    home: &Path,
+    index: &TestIndex,
+    locks: &[(&str, String)],
+) {
     let other = TestIndex::start(PageFormat::Json, false);
     for (path, _) in &locks[..2] {
-        let (code, report) = policy_check(home.path(), &other.url(), path);
+        let (code, report) = policy_check(home, &other.url(), path);
         assert_eq!(code, 1, "{path}: {report}");
         let violations: Vec<&Value> = report["findings"]
             .as_array()
@@ -250,14 +260,14 @@ fn a_lock_without_index_whose_files_are_on_no_configured_index_is_a_violation() 
     }
 }
 
-#[test]
-fn a_target_outside_the_locks_requires_python_is_refused() {
-    let home = tempfile::tempdir().unwrap();
-    let index = index();
-    let locks = foreign_locks(home.path(), &index);
+fn a_target_outside_the_locks_requires_python_is_refused(
+    home: &Path,
+    index: &TestIndex,
+    locks: &[(&str, String)],
+) {
     let (path, _) = &locks[2];
-    let output = chiron(home.path())
-        .current_dir(home.path())
+    let output = chiron(home)
+        .current_dir(home)
         .env("PIP_INDEX_URL", index.url())
         .args([
             "wheelhouse",

@@ -71,7 +71,7 @@ fn show(loaded: &LoadedConfig, ctx: &Context) -> Result<()> {
     let mut out = String::new();
     let file = match &loaded.file {
         Some(file) => file.path.display().to_string(),
-        None => "none found (defaults, environment and flags only)".into(),
+        None => "none found (defaults, pip's files, environment and flags only)".into(),
     };
     out.push_str(&format!("{}file{:#}: {file}\n\n", style::BOLD, style::BOLD));
     for (key, value) in &rows {

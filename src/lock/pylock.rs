@@ -475,16 +475,35 @@ fn check_lock_covers(lock: &Pylock, target: &Target) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::str::FromStr;
+    use crate::python::target::{Floors, PythonVersion};
 
-    fn target(python: &str, platform: &str) -> Target {
-        use crate::python::target::{Floors, Platform, PythonVersion};
+    fn target(minor: u8, platform: &str) -> Target {
         Target::new(
-            PythonVersion::from_str(python).unwrap(),
-            Platform::from_str(platform).unwrap(),
+            PythonVersion::new(3, minor),
+            platform.parse().unwrap(),
             Floors::default(),
         )
         .unwrap()
+    }
+
+    #[test]
+    fn a_lock_covers_only_its_pythons_and_environments() {
+        let mut lock: Pylock = toml::from_str(
+            "lock-version = \"1.0\"\nrequires-python = \">=3.11\"\n\
+             environments = [\"sys_platform == 'linux'\", \"sys_platform == 'darwin'\"]\n",
+        )
+        .unwrap();
+        assert!(check_lock_covers(&lock, &target(12, "linux-x86_64")).is_ok());
+        assert!(check_lock_covers(&lock, &target(12, "macos-arm64")).is_ok());
+        let error = check_lock_covers(&lock, &target(10, "linux-x86_64")).unwrap_err();
+        assert!(
+            error.contains(">=3.11") && error.contains("3.10"),
+            "{error}"
+        );
+        let error = check_lock_covers(&lock, &target(12, "windows-x86_64")).unwrap_err();
+        assert!(error.contains("no environment"), "{error}");
+        lock.environments = vec!["python_version >".into()];
+        assert!(check_lock_covers(&lock, &target(12, "linux-x86_64")).is_err());
     }
 
     #[test]
@@ -515,11 +534,11 @@ version = "not a version"
 "#,
         )
         .unwrap();
-        let linux = locked_versions(&lock, &target("3.12", "linux-x86_64"));
+        let linux = locked_versions(&lock, &target(12, "linux-x86_64"));
         let names: Vec<String> = linux.iter().map(|(n, v)| format!("{n}=={v}")).collect();
         // The recorded target wins over the marker; unparsable pins are no preference.
         assert_eq!(names, ["everywhere==3.0", "recorded-pkg==1.0"]);
-        let windows = locked_versions(&lock, &target("3.12", "windows-x86_64"));
+        let windows = locked_versions(&lock, &target(12, "windows-x86_64"));
         let names: Vec<String> = windows.iter().map(|(n, v)| format!("{n}=={v}")).collect();
         assert_eq!(names, ["everywhere==3.0", "winonly==2.0"]);
     }

@@ -461,6 +461,8 @@ mod tests {
                 1,
             ),
             ("-r nope.txt\n", "cannot read", 1),
+            ("x==1\n--no-binary bad name\n", "--no-binary", 2),
+            ("--only-binary\n", "needs a value", 1),
         ];
         for (text, expected, line) in cases {
             let path = write(dir.path(), "r.txt", text);
@@ -470,6 +472,25 @@ mod tests {
             assert!(error.to_string().starts_with(&path.display().to_string()));
             assert!(!error.hint.is_empty());
         }
+    }
+
+    #[test]
+    fn pip_host_and_format_options_are_kept_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(
+            dir.path(),
+            "r.txt",
+            "--trusted-host mirror.invalid:8080\n--no-binary :all:\n--only-binary=Lib_A,b\nx\n",
+        );
+        let file = read_requirements(&path, &no_env).unwrap();
+        assert_eq!(file.trusted_hosts, ["mirror.invalid:8080"]);
+        assert_eq!(
+            file.format_options,
+            [(true, ":all:".to_string()), (false, "Lib_A,b".to_string())]
+        );
+        let name = |n: &str| pep508_rs::PackageName::new(n.to_string()).unwrap();
+        assert_eq!(file.formats.allowed(&name("lib-a")), (true, false));
+        assert_eq!(file.formats.allowed(&name("c")), (false, true));
     }
 
     #[test]
