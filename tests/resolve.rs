@@ -395,3 +395,53 @@ async fn candidates_considered_while_backtracking_are_read_by_range() {
     );
     assert!(fixture.index.downloads("a-1.0-py3-none-any.whl") >= 1);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn preferred_versions_are_kept_per_target_while_they_fit() {
+    let fixture = fixture(true, graph);
+    let t = || target("3.12", "linux-x86_64");
+    let prefer = |pins: &[(&str, &str)]| {
+        let pins = pins
+            .iter()
+            .map(|(n, v)| (n.parse().unwrap(), v.parse().unwrap()))
+            .collect();
+        ResolveOptions {
+            preferences: [("3.12-linux-x86_64".to_string(), pins)].into(),
+            ..Default::default()
+        }
+    };
+    let kept = resolve(&fixture, t(), &["app"], &[], prefer(&[("lib", "1.0")]))
+        .await
+        .unwrap();
+    assert_eq!(pinned(&kept), ["app==1.0", "lib==1.0"]);
+    // Preferences of another target change nothing here.
+    let elsewhere = ResolveOptions {
+        preferences: [(
+            "3.11-linux-x86_64".to_string(),
+            [("lib".parse().unwrap(), "1.0".parse().unwrap())].into(),
+        )]
+        .into(),
+        ..Default::default()
+    };
+    let newest = resolve(&fixture, t(), &["app"], &[], elsewhere)
+        .await
+        .unwrap();
+    assert_eq!(pinned(&newest), ["app==1.0", "helper==1.0", "lib==2.0"]);
+    // Out of range, not a candidate (yanked), a pre-release: the usual choice.
+    for (requirement, version) in [("lib>=2", "1.0"), ("lib", "2.1"), ("lib", "3.0b1")] {
+        let moved = resolve(
+            &fixture,
+            t(),
+            &[requirement],
+            &[],
+            prefer(&[("lib", version)]),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            pinned(&moved),
+            ["helper==1.0", "lib==2.0"],
+            "{requirement} preferring {version}"
+        );
+    }
+}

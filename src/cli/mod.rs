@@ -6,6 +6,7 @@ mod config;
 mod doctor;
 mod init;
 mod inputs;
+mod lock;
 mod manage;
 mod policy;
 mod progress;
@@ -85,6 +86,10 @@ pub enum Command {
     /// Resolve the requirements for every target, download every wheel once
     /// with hash verification, and write locks, SHA256SUMS and a manifest.
     Wheelhouse(Box<wheelhouse::WheelhouseArgs>),
+    /// Resolve every target without downloading wheels and write pylock.toml
+    /// and hash-pinned requirements per target, keeping existing pins unless
+    /// asked to upgrade; --check for CI.
+    Lock(Box<lock::LockArgs>),
     /// Download exact packages into a folder, or list a folder's packages.
     #[command(subcommand)]
     Manage(manage::ManageCommand),
@@ -119,6 +124,7 @@ impl Command {
             Command::Config(command) => command.name(),
             Command::Manage(command) => command.name(),
             Command::Wheelhouse(_) => "wheelhouse",
+            Command::Lock(_) => "lock",
             Command::Sbom(_) => "sbom",
             Command::Scan(_) => "scan",
             Command::Policy(_) => "policy check",
@@ -175,6 +181,7 @@ pub async fn run(command: Command, ctx: &Context) -> Result<Exit> {
         Command::Config(command) => config::run(command, ctx),
         Command::Manage(command) => manage::run(command, ctx).await,
         Command::Wheelhouse(args) => wheelhouse::run(*args, ctx).await,
+        Command::Lock(args) => lock::run(*args, ctx).await,
         Command::Sbom(args) => sbom::run(args, ctx),
         Command::Scan(args) => scan::run(args, ctx).await,
         Command::Policy(command) => policy::run(command, ctx).await,
@@ -283,6 +290,8 @@ fn hint_for(error: &anyhow::Error) -> Option<String> {
         } else if let Some(e) = cause.downcast_ref::<chiron::wheelhouse::DownloadError>() {
             e.hint()
         } else if let Some(e) = cause.downcast_ref::<chiron::wheelhouse::build::WheelhouseError>() {
+            e.hint()
+        } else if let Some(e) = cause.downcast_ref::<chiron::wheelhouse::lock::LockError>() {
             e.hint()
         } else if let Some(e) = cause.downcast_ref::<chiron::vuln::VulnError>() {
             e.hint()

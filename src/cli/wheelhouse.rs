@@ -128,6 +128,7 @@ pub async fn stage(args: &WheelhouseArgs, ctx: &Context) -> Result<Stage> {
             allow_sdist: args.allow_sdist || loaded.config.policy.allow_sdist,
             exclude_newer,
             formats: gathered.formats,
+            ..Default::default()
         },
         locked: args.locked,
         lock,
@@ -308,7 +309,7 @@ pub async fn run(args: WheelhouseArgs, ctx: &Context) -> Result<Exit> {
 
 /// `2026-01-31` or an RFC 3339 time (offsets converted), as
 /// `YYYY-MM-DDTHH:MM:SS` in UTC.
-fn normalize_time(text: &str) -> Result<String> {
+pub(super) fn normalize_time(text: &str) -> Result<String> {
     let epoch = chiron::time::parse(text).ok_or_else(|| UsageError {
         message: format!("`{}` is not a date or an RFC 3339 time", text.trim()),
         hint: "write --exclude-newer 2026-01-31 or 2026-01-31T12:00:00Z".into(),

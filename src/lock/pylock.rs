@@ -239,7 +239,9 @@ fn file_entry(f: &crate::wheelhouse::manifest::ManifestFile) -> LockedWheel {
         name: Some(f.filename.clone()),
         url: Some(f.url.clone()),
         path: None,
-        size: Some(f.size),
+        // 0 stands for "the index gave no size" (`chiron lock` does not
+        // download to learn it); PEP 751 makes the field optional.
+        size: (f.size > 0).then_some(f.size),
         hashes: BTreeMap::from([("sha256".to_string(), f.sha256.clone())]),
         upload_time: f
             .upload_time
@@ -278,6 +280,36 @@ pub fn read_pylock(path: &Path) -> Result<Pylock, PylockError> {
         }
     }
     Ok(lock)
+}
+
+/// The version `lock` pins for every package `target` installs: where
+/// chiron recorded targets, those; else where the package's marker holds.
+/// For keeping pins, not installing: files are not looked at.
+pub fn locked_versions(
+    lock: &Pylock,
+    target: &Target,
+) -> BTreeMap<pep508_rs::PackageName, pep440_rs::Version> {
+    use std::str::FromStr;
+    let mut out = BTreeMap::new();
+    for package in &lock.packages {
+        let recorded = package
+            .tool
+            .as_ref()
+            .and_then(|t| t.chiron.as_ref())
+            .map(|c| c.targets.contains_key(&target.name()));
+        let installed = match (recorded, &package.marker) {
+            (Some(recorded), _) => recorded,
+            (None, None) => true,
+            (None, Some(marker)) => pep508_rs::MarkerTree::from_str(marker)
+                .is_ok_and(|tree| tree.evaluate(target.markers(), &[])),
+        };
+        let name = pep508_rs::PackageName::from_str(&package.name);
+        let version = package.version.as_deref().map(pep440_rs::Version::from_str);
+        if let (true, Ok(name), Some(Ok(version))) = (installed, name, version) {
+            out.insert(name, version);
+        }
+    }
+    out
 }
 
 /// The packages `target` installs from `lock`: those whose marker holds
@@ -472,5 +504,42 @@ mod tests {
         assert!(error.contains("no environment"), "{error}");
         lock.environments = vec!["python_version >".into()];
         assert!(check_lock_covers(&lock, &target(12, "linux-x86_64")).is_err());
+    }
+
+    #[test]
+    fn locked_versions_follow_recorded_targets_then_markers() {
+        let lock: Pylock = toml::from_str(
+            r#"
+lock-version = "1.0"
+
+[[packages]]
+name = "Recorded_Pkg"
+version = "1.0"
+marker = "sys_platform == 'win32'"
+[packages.tool.chiron.targets."3.12-linux-x86_64"]
+file = "recorded_pkg-1.0-py3-none-any.whl"
+
+[[packages]]
+name = "winonly"
+version = "2.0"
+marker = "sys_platform == 'win32'"
+
+[[packages]]
+name = "everywhere"
+version = "3.0"
+
+[[packages]]
+name = "bad-version"
+version = "not a version"
+"#,
+        )
+        .unwrap();
+        let linux = locked_versions(&lock, &target(12, "linux-x86_64"));
+        let names: Vec<String> = linux.iter().map(|(n, v)| format!("{n}=={v}")).collect();
+        // The recorded target wins over the marker; unparsable pins are no preference.
+        assert_eq!(names, ["everywhere==3.0", "recorded-pkg==1.0"]);
+        let windows = locked_versions(&lock, &target(12, "windows-x86_64"));
+        let names: Vec<String> = windows.iter().map(|(n, v)| format!("{n}=={v}")).collect();
+        assert_eq!(names, ["everywhere==3.0", "winonly==2.0"]);
     }
 }

@@ -103,6 +103,42 @@ pub fn read_uv_lock(path: &Path) -> Result<UvLock, LockError> {
     Ok(lock)
 }
 
+/// The version the lock pins for every package `target` may install (for
+/// keeping pins, not installing): a package locked once, at that version;
+/// one locked in several versions, at the one whose resolution markers
+/// hold for the target. Workspace members are not pins.
+pub fn locked_versions(
+    lock: &UvLock,
+    target: &Target,
+) -> BTreeMap<pep508_rs::PackageName, pep440_rs::Version> {
+    let mut by_name: BTreeMap<String, Vec<&UvPackage>> = BTreeMap::new();
+    for package in lock.packages.iter().filter(|p| !p.is_member()) {
+        by_name
+            .entry(normalize(&package.name))
+            .or_default()
+            .push(package);
+    }
+    let mut out = BTreeMap::new();
+    for (name, versions) in by_name {
+        let chosen = match versions.as_slice() {
+            [only] => Some(*only),
+            several => several.iter().copied().find(|p| {
+                p.resolution_markers.iter().any(|m| {
+                    pep508_rs::MarkerTree::from_str(m)
+                        .is_ok_and(|tree| tree.evaluate(target.markers(), &[]))
+                })
+            }),
+        };
+        let version = chosen
+            .and_then(|p| p.version.as_deref())
+            .and_then(|v| pep440_rs::Version::from_str(v).ok());
+        if let (Ok(name), Some(version)) = (pep508_rs::PackageName::from_str(&name), version) {
+            out.insert(name, version);
+        }
+    }
+    out
+}
+
 /// What `target` installs from the lock, with `extras` and `groups` of the
 /// workspace members.
 pub fn pins_for_target(
@@ -312,4 +348,58 @@ fn file_name(file: &UvFile) -> Option<String> {
         let last = location.rsplit(['/', '\\']).next()?;
         Some(crate::index::percent_decode(last.split(['#', '?']).next()?))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locked_versions_pick_the_fork_whose_markers_hold() {
+        let lock: UvLock = toml::from_str(
+            r#"
+version = 1
+
+[[package]]
+name = "demo"
+version = "0.1"
+source = { editable = "." }
+
+[[package]]
+name = "Lib"
+version = "1.0"
+source = { registry = "https://example.test/simple" }
+
+[[package]]
+name = "numpy"
+version = "1.26.4"
+source = { registry = "https://example.test/simple" }
+resolution-markers = ["python_full_version < '3.12'"]
+
+[[package]]
+name = "numpy"
+version = "2.1.0"
+source = { registry = "https://example.test/simple" }
+resolution-markers = ["python_full_version >= '3.12'"]
+"#,
+        )
+        .unwrap();
+        let target = |python: &str| {
+            use crate::python::target::{Floors, Platform, PythonVersion};
+            Target::new(
+                PythonVersion::from_str(python).unwrap(),
+                Platform::from_str("linux-x86_64").unwrap(),
+                Floors::default(),
+            )
+            .unwrap()
+        };
+        let pins = |python: &str| -> Vec<String> {
+            locked_versions(&lock, &target(python))
+                .iter()
+                .map(|(n, v)| format!("{n}=={v}"))
+                .collect()
+        };
+        assert_eq!(pins("3.11"), ["lib==1.0", "numpy==1.26.4"]);
+        assert_eq!(pins("3.12"), ["lib==1.0", "numpy==2.1.0"]);
+    }
 }

@@ -65,6 +65,9 @@ pub struct ResolveOptions {
     pub exclude_newer: Option<String>,
     /// pip's `--no-binary` / `--only-binary`, per package.
     pub formats: formats::FormatControl,
+    /// Versions to keep when they still fit (the pins of an existing lock),
+    /// by target name: `choose_version` tries them before the newest.
+    pub preferences: BTreeMap<String, BTreeMap<PackageName, Version>>,
 }
 
 impl ResolveOptions {
@@ -179,6 +182,26 @@ struct Provider<'a> {
 }
 
 impl Provider<'_> {
+    /// The version an existing lock pins for `name` on this target, when it
+    /// is in `range`, a candidate, and not a pre-release that is not allowed.
+    fn preferred(
+        &self,
+        name: &PackageName,
+        range: &Ranges<Version>,
+        candidates: &[Arc<Candidate>],
+        allow_pre: bool,
+    ) -> Option<Version> {
+        let preferred = self
+            .options
+            .preferences
+            .get(&self.target.name())?
+            .get(name)?;
+        (range.contains(preferred)
+            && (allow_pre || !preferred.any_prerelease())
+            && candidates.iter().any(|c| &c.version == preferred))
+        .then(|| preferred.clone())
+    }
+
     fn candidates(&self, name: &PackageName) -> Result<Arc<Vec<Arc<Candidate>>>, SourceError> {
         let exact = self.exact_pins.get(name).cloned().unwrap_or_default();
         self.runtime.block_on(self.source.candidates(
@@ -205,6 +228,12 @@ impl Provider<'_> {
             let exclude_newer = self.options.exclude_newer.clone();
             let allow_pre = self.options.allow_prereleases || self.prerelease_ok.contains(&name);
             let formats = self.options.formats_for(&name);
+            let preferred = self
+                .options
+                .preferences
+                .get(&self.target.name())
+                .and_then(|p| p.get(&name))
+                .cloned();
             self.runtime.spawn(async move {
                 let Ok(candidates) = source
                     .candidates(&name, &target, &exact, exclude_newer.as_deref(), formats)
@@ -212,9 +241,17 @@ impl Provider<'_> {
                 else {
                     return;
                 };
-                let likely = candidates.iter().find(|c| {
+                // The locked version when it fits, else the newest.
+                let mut fitting = candidates.iter().filter(|c| {
                     range.contains(&c.version) && (allow_pre || !c.version.any_prerelease())
                 });
+                let likely = match &preferred {
+                    Some(version) => fitting
+                        .clone()
+                        .find(|c| &c.version == version)
+                        .or_else(|| fitting.next()),
+                    None => fitting.next(),
+                };
                 if let Some(candidate) = likely {
                     let _ = source.metadata(candidate).await;
                 }
@@ -355,6 +392,9 @@ impl DependencyProvider for Provider<'_> {
             Err(error) => return Err(ProviderError(error)),
         };
         let allow_pre = self.options.allow_prereleases || self.prerelease_ok.contains(name);
+        if let Some(preferred) = self.preferred(name, range, &candidates, allow_pre) {
+            return Ok(Some(preferred));
+        }
         let in_range = || candidates.iter().filter(|c| range.contains(&c.version));
         // Candidates are sorted newest first. Pre-releases only when allowed,
         // or when nothing else is in range (as pip).

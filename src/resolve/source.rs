@@ -5,7 +5,11 @@
 //! Metadata comes from the PEP 658 file when the index offers one, and
 //! otherwise from the wheel itself, which is downloaded into the
 //! content-addressed cache (the wheelhouse copies it from there, so a
-//! chosen wheel is never fetched twice).
+//! chosen wheel is never fetched twice). A source made
+//! [`PackageSource::without_wheel_downloads`] (for `chiron lock`, which
+//! installs nothing) reads every wheel's METADATA with range requests, and
+//! downloads a wheel only when the server ignores ranges or the file is on
+//! disk anyway.
 
 use std::collections::{BTreeSet, HashMap};
 use std::io::Read;
@@ -87,6 +91,9 @@ pub struct PackageSource {
     files: Mutex<HashMap<PackageName, Shared<Arc<Vec<IndexFile>>>>>,
     candidates: Mutex<HashMap<(PackageName, String), Candidates>>,
     metadata: Mutex<HashMap<String, Shared<Arc<CoreMetadata>>>>,
+    /// Download the wheel a resolution will likely install to read its
+    /// metadata (the wheelhouse needs it anyway), rather than range requests.
+    download_likely_installed: bool,
 }
 
 /// The most a METADATA file may expand to before we call it a zip bomb.
@@ -100,7 +107,15 @@ impl PackageSource {
             files: Mutex::default(),
             candidates: Mutex::default(),
             metadata: Mutex::default(),
+            download_likely_installed: true,
         }
+    }
+
+    /// Metadata from PEP 658 files or range requests only, for a run that
+    /// installs nothing: a wheel is downloaded whole only when neither works.
+    pub fn without_wheel_downloads(mut self) -> Self {
+        self.download_likely_installed = false;
+        self
     }
 
     pub fn client(&self) -> &IndexClient {
@@ -200,6 +215,7 @@ impl PackageSource {
             let mut metadata = self.metadata.lock().expect("never poisoned");
             Arc::clone(metadata.entry(candidate.file.filename.clone()).or_default())
         };
+        let likely_installed = likely_installed && self.download_likely_installed;
         let span = tracing::debug_span!("resolve.metadata", file = %candidate.file.filename);
         cell.get_or_init(|| {
             async {
@@ -217,9 +233,13 @@ impl PackageSource {
                         .map(Arc::new)
                         .map_err(SourceError::from);
                 }
+                // Without downloads for installing, a file is fetched only
+                // to be read, as range requests read it: unverified, like
+                // them (the lock hashes what it pins on its own).
+                let allow_unhashed = !self.download_likely_installed;
                 let done = self
                     .client
-                    .download(&candidate.file, &self.scratch, false)
+                    .download(&candidate.file, &self.scratch, allow_unhashed)
                     .await?;
                 if candidate.wheel.is_some() {
                     read_wheel_metadata(&done.path, &candidate.file.filename).map(Arc::new)

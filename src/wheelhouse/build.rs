@@ -472,6 +472,8 @@ fn resolutions_from_lock(
 /// gaps, otherwise every gap is named in one [`WheelhouseError::Gaps`].
 /// Any other failure (the index, broken metadata) fails the whole run,
 /// all failures together: a gap must never come from a flaky network.
+/// Also used by `chiron lock`, which reads only the requirements,
+/// constraints, targets, options and `on_gap` of `request`.
 pub async fn resolve_all(
     source: &Arc<PackageSource>,
     request: &WheelhouseRequest,
