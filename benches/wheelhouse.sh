@@ -25,10 +25,14 @@
 #                   binary has no `lock` subcommand)
 #   uv compile x1   one uv pip compile --generate-hashes, one target, empty cache
 #   uv compile x9   nine of them, one per target, sharing a cache that starts empty
+# Not timed ("trace"): one more chiron cold run with its debug log stamped
+# ($BENCH_DIR/work/<server>-trace.log) and, on nginx, the access log's
+# timeline of index pages, metadata files and wheels (nginx-timeline.txt):
+# whether downloads wait for resolution.
 #
 # Knobs (environment): BENCH_DIR (default ~/.cache/chiron-bench), CHIRON (a
 # chiron binary to use instead of building one), BENCH_SERVERS ("pypiserver
-# nginx"), BENCH_STEPS ("chiron pip uv floor lock"), BENCH_PYTHONS,
+# nginx"), BENCH_STEPS ("chiron trace pip uv floor lock"), BENCH_PYTHONS,
 # BENCH_PLATFORMS (comma-separated, for quick trials; the corpus is always
 # the full matrix), UV and PIP (the tools timed; default: the pinned ones CI
 # installs, else a venv of their own).
@@ -41,7 +45,7 @@ free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1
 PORT=${BENCH_PORT:-$(free_port)}
 NGINX_PORT=${BENCH_NGINX_PORT:-$(free_port)}
 SERVERS=(${BENCH_SERVERS:-pypiserver nginx})
-STEPS=" ${BENCH_STEPS:-chiron pip uv floor lock} "
+STEPS=" ${BENCH_STEPS:-chiron trace pip uv floor lock} "
 mkdir -p "$BENCH_DIR"
 
 ALL_PYTHONS=(3.10 3.11 3.12)
@@ -155,7 +159,7 @@ PIDS+=($!)
 
 # nginx: sendfile, keepalive, HTTP/1.1; range requests work for static files by default.
 NGINX_DIR="$BENCH_DIR/nginx"
-mkdir -p "$NGINX_DIR/tmp"
+mkdir -p "$NGINX_DIR/tmp"; : > "$NGINX_DIR/access.log"
 cat > "$NGINX_DIR/nginx.conf" <<CONF
 daemon off;
 worker_processes 2;
@@ -171,7 +175,9 @@ http {
   tcp_nodelay on;
   keepalive_timeout 65;
   keepalive_requests 100000;
-  access_log off;
+  # For the trace step: when each request ended, how long it took, what it was.
+  log_format timeline '\$msec \$request_time \$status \$body_bytes_sent "\$http_range" \$request_uri';
+  access_log $NGINX_DIR/access.log timeline;
   client_body_temp_path $NGINX_DIR/tmp/body;
   proxy_temp_path $NGINX_DIR/tmp/proxy;
   fastcgi_temp_path $NGINX_DIR/tmp/fastcgi;
@@ -257,11 +263,36 @@ for srv in "${SERVERS[@]}"; do
   fi
   if step trace; then
     # Untimed: one more cold run with chiron's debug log, each line stamped
-    # with seconds since the start, to see where the time goes.
+    # with seconds since the start, to see where the time goes; on nginx,
+    # the access log then tells when metadata and wheels were fetched.
+    t_start=$(date +%s.%N)
     CHIRON_CACHE_DIR="$W/trace-cache" RUST_LOG=chiron=debug "$CHIRON" "${args[@]}" --out "$W/trace" 2>&1 \
       | python3 -u -c 'import sys, time
 t0 = time.monotonic()
 for line in sys.stdin: sys.stdout.write(f"{time.monotonic() - t0:8.3f} {line}")' > "$WORK/$srv-trace.log" || true
+    t_end=$(date +%s.%N)
+    if [ "$srv" = nginx ]; then
+      sleep 0.2
+      python3 - "$NGINX_DIR/access.log" "$t_start" "$t_end" <<'PY' | tee "$WORK/nginx-timeline.txt"
+import sys
+log, t0, t1 = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
+kinds = {}
+for line in open(log):
+    end, took, status, size, rng, uri = line.split(" ", 5)
+    end, took, size, uri = float(end), float(took), int(size), uri.strip()
+    if not t0 <= end <= t1 + 0.5:
+        continue
+    kind = ("page" if uri.startswith("/simple/") else "metadata" if uri.endswith(".metadata")
+            else "range" if rng != '"-"' else "wheel")
+    k = kinds.setdefault(kind, [0, 0, 1e9, 0])
+    k[0] += 1; k[1] += size; k[2] = min(k[2], end - took - t0); k[3] = max(k[3], end - t0)
+print(f"chiron cold on nginx, seen by nginx (seconds from the start; the run took {t1 - t0:.2f} s):")
+for kind in ("page", "metadata", "range", "wheel"):
+    if kind in kinds:
+        n, size, first, last = kinds[kind]
+        print(f"  {kind:9} {n:4} requests {size / 1e6:8.1f} MB   first starts {first:6.2f}   last ends {last:6.2f}")
+PY
+    fi
   fi
   if step pip; then
     timed "$srv-pip-loop" env OUT="$W/pip" IDX="$IDX" bash -c "$DECLS; pip_loop"
