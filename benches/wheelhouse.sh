@@ -203,8 +203,12 @@ WORK="$BENCH_DIR/work"
 rm -rf "$WORK"; mkdir -p "$WORK"
 cd "$WORK"
 # timed NAME COMMAND...: wall seconds, peak RSS (KB), user and sys seconds into $WORK/NAME.time
+# Each run starts after `sync`, so that none waits for the writeback of the
+# previous run's files (chiron's fsync of a small report would otherwise pay
+# for the 855 MB the run before it wrote).
 timed() {
   local name=$1; shift
+  sync
   /usr/bin/time -f "%e %M %U %S" -o "$WORK/$name.time" "$@" >"$WORK/$name.log" 2>&1 \
     || { echo "$name failed (exit $?): see $WORK/$name.log" >&2; tail -5 "$WORK/$name.log" >&2; rm -f "$WORK/$name.time"; }
 }
