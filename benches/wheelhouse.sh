@@ -97,10 +97,13 @@ command -v curl >/dev/null || { echo "curl is missing: apt-get install curl" >&2
 
 # Tools, in a venv of their own; pip and uv default to the versions CI pins.
 VENV="$BENCH_DIR/venv"
-if [ ! -x "$VENV/bin/waitress-serve" ]; then
-  python3 -m venv "$VENV"
-  # waitress: a threaded server, as pypiserver is deployed (its fallback serves one request at a time).
-  "$VENV/bin/pip" install -q --upgrade pip "pypiserver[passlib]" waitress
+if [ ! -x "$VENV/bin/waitress-serve" ] || ! "$VENV/bin/python" -c "import watchdog" 2>/dev/null; then
+  [ -x "$VENV/bin/pip" ] || python3 -m venv "$VENV"
+  # As pypiserver is deployed (its container image has these extras):
+  # waitress, a threaded server (the fallback serves one request at a time),
+  # and the cache (watchdog), without which every project page re-lists the
+  # folder and re-hashes each of the project's files.
+  "$VENV/bin/pip" install -q --upgrade pip "pypiserver[passlib,cache]" waitress
 fi
 PINNED="$HOME/.cache/chiron-ci/tools/bin"
 PIP=${PIP:-$( [ -x "$PINNED/pip" ] && echo "$PINNED/pip" || echo "$VENV/bin/pip")}
@@ -196,6 +199,10 @@ PIDS+=($!)
 
 wait_for "http://127.0.0.1:$PORT/simple/" "$BENCH_DIR/pypiserver.log" "${PIDS[0]}"
 wait_for "http://127.0.0.1:$NGINX_PORT/simple/" "$NGINX_DIR/error.log" "${PIDS[1]}"
+# Warm pypiserver's digest cache, as a long-running server has it: every
+# project page once, untimed.
+curl -fs "http://127.0.0.1:$PORT/simple/" | grep -o 'href="[^"]*"' | cut -d'"' -f2 \
+  | sed "s|^/simple/||; s|^|http://127.0.0.1:$PORT/simple/|" | xargs curl -fs > /dev/null
 declare -A INDEX=([pypiserver]="http://127.0.0.1:$PORT/simple" [nginx]="http://127.0.0.1:$NGINX_PORT/simple")
 declare -A FILES=([pypiserver]="http://127.0.0.1:$PORT/packages" [nginx]="http://127.0.0.1:$NGINX_PORT/files")
 
