@@ -1,30 +1,59 @@
 #!/usr/bin/env bash
-# Benchmark: chiron wheelhouse against what people run today, side by side,
-# for 3 Python versions x 3 platforms, served by a local pypiserver (which,
-# like many private indexes, offers no PEP 658 metadata files).
+# Benchmark: chiron wheelhouse and chiron lock against what people run today,
+# side by side in one run, for 3 Python versions x 3 platforms, on two local
+# indexes serving the same corpus of real wheels:
+#   pypiserver  pypiserver (threaded with waitress): no PEP 658 metadata files,
+#               no requires-python, like many private indexes
+#   nginx       a static PEP 503 tree (benches/data/static_index.py) with
+#               #sha256=, data-requires-python and PEP 658/714 metadata files,
+#               served by nginx (sendfile, keepalive): a PyPI-like fast index
 #
 #   bash benches/wheelhouse.sh            # prints a table; see docs/benchmarks.md
 #
 # The first run downloads the stack of real wheels once from the configured
-# index (PIP_INDEX_URL or PyPI) into $BENCH_DIR/corpus; later runs reuse it.
-# Timed, each from a cold cache:
+# index (PIP_INDEX_URL or PyPI) into $BENCH_DIR/corpus; later runs reuse it,
+# and every timed run talks to 127.0.0.1 only.
+# Timed on each server, each from a cold cache:
 #   chiron cold     chiron wheelhouse, empty cache and output
 #   chiron warm     the same command again, nothing changed
 #   pip loop        9 x pip download --only-binary=:all: --platform P --python-version V
 #   uv + pip        per target: uv pip compile --python-platform P --only-binary :all:,
 #                   then pip download --no-deps --require-hashes of the result
-#   curl floor      the same distinct files with 8 parallel curl processes, then sha256sum
+#   curl floor      the distinct files of chiron's wheelhouse fetched by one
+#                   curl -Z --parallel-max 8 process, one URL list, and nothing else
+#   chiron lock     chiron lock for the 9 targets, empty cache (skipped when the
+#                   binary has no `lock` subcommand)
+#   uv compile x1   one uv pip compile --generate-hashes, one target, empty cache
+#   uv compile x9   nine of them, one per target, sharing a cache that starts empty
+# Not timed ("trace"): one more chiron cold run with its debug log stamped
+# ($BENCH_DIR/work/<server>-trace.log) and, on nginx, the access log's
+# timeline of index pages, metadata files and wheels (nginx-timeline.txt):
+# whether downloads wait for resolution.
+#
+# Knobs (environment): BENCH_DIR (default ~/.cache/chiron-bench), CHIRON (a
+# chiron binary to use instead of building one), BENCH_SERVERS ("pypiserver
+# nginx"), BENCH_STEPS ("chiron trace pip uv floor lock"), BENCH_PYTHONS,
+# BENCH_PLATFORMS (comma-separated, for quick trials; the corpus is always
+# the full matrix), UV and PIP (the tools timed; default: the pinned ones CI
+# installs, else a venv of their own).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 BENCH_DIR=${BENCH_DIR:-$HOME/.cache/chiron-bench}
-PORT=${BENCH_PORT:-18765}
+# Free ports on 127.0.0.1 unless given.
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+PORT=${BENCH_PORT:-$(free_port)}
+NGINX_PORT=${BENCH_NGINX_PORT:-$(free_port)}
+SERVERS=(${BENCH_SERVERS:-pypiserver nginx})
+STEPS=" ${BENCH_STEPS:-chiron trace pip uv floor lock} "
 mkdir -p "$BENCH_DIR"
 
-PYTHONS=(3.10 3.11 3.12)
+ALL_PYTHONS=(3.10 3.11 3.12)
 # chiron platform, pip --platform tags, uv --python-platform
 # macOS 12 is the floor of today's compiled stacks (scipy has no macOS 11 arm64 wheel).
-PLATFORMS=(linux-x86_64 macosx_12_0_arm64 windows-x86_64)
+ALL_PLATFORMS=(linux-x86_64 macosx_12_0_arm64 windows-x86_64)
+IFS=, read -r -a PYTHONS <<<"${BENCH_PYTHONS:-$(IFS=,; echo "${ALL_PYTHONS[*]}")}"
+IFS=, read -r -a PLATFORMS <<<"${BENCH_PLATFORMS:-$(IFS=,; echo "${ALL_PLATFORMS[*]}")}"
 declare -A PIP_TAGS=(
   [linux-x86_64]="manylinux_2_17_x86_64 manylinux2014_x86_64 manylinux_2_12_x86_64 manylinux2010_x86_64 manylinux_2_5_x86_64 manylinux1_x86_64"
   [macosx_12_0_arm64]="macosx_12_0_arm64"
@@ -35,6 +64,9 @@ declare -A UV_PLATFORM=(
   [macosx_12_0_arm64]="aarch64-apple-darwin"
   [windows-x86_64]="x86_64-pc-windows-msvc"
 )
+# The one target of "uv compile x1".
+ONE_PY=${PYTHONS[-1]}
+ONE_PLAT=${PLATFORMS[0]}
 REQS="$BENCH_DIR/requirements.txt"
 cat > "$REQS" <<'REQ'
 requests
@@ -59,18 +91,31 @@ scipy
 matplotlib
 REQ
 
-# Tools, in a venv of their own.
-VENV="$BENCH_DIR/venv"
-if [ ! -x "$VENV/bin/waitress-serve" ]; then
-  python3 -m venv "$VENV"
-  # waitress: a threaded server, as pypiserver is deployed (its fallback serves one request at a time).
-  "$VENV/bin/pip" install -q --upgrade pip "pypiserver[passlib]" waitress uv
-fi
-PIP="$VENV/bin/pip"
-UV="$VENV/bin/uv"
+command -v nginx >/dev/null || { echo "nginx is missing: apt-get install nginx" >&2; exit 2; }
+[ -x /usr/bin/time ] || { echo "/usr/bin/time is missing: apt-get install time" >&2; exit 2; }
+command -v curl >/dev/null || { echo "curl is missing: apt-get install curl" >&2; exit 2; }
 
-cargo build -q --release --locked
-CHIRON="$ROOT/target/release/chiron"
+# Tools, in a venv of their own; pip and uv default to the versions CI pins.
+VENV="$BENCH_DIR/venv"
+if [ ! -x "$VENV/bin/waitress-serve" ] || ! "$VENV/bin/python" -c "import watchdog" 2>/dev/null; then
+  [ -x "$VENV/bin/pip" ] || python3 -m venv "$VENV"
+  # As pypiserver is deployed (its container image has these extras):
+  # waitress, a threaded server (the fallback serves one request at a time),
+  # and the cache (watchdog), without which every project page re-lists the
+  # folder and re-hashes each of the project's files.
+  "$VENV/bin/pip" install -q --upgrade pip "pypiserver[passlib,cache]" waitress
+fi
+PINNED="$HOME/.cache/chiron-ci/tools/bin"
+PIP=${PIP:-$( [ -x "$PINNED/pip" ] && echo "$PINNED/pip" || echo "$VENV/bin/pip")}
+if [ -z "${UV:-}" ]; then
+  if [ -x "$PINNED/uv" ]; then UV="$PINNED/uv"
+  else [ -x "$VENV/bin/uv" ] || "$VENV/bin/pip" install -q uv; UV="$VENV/bin/uv"; fi
+fi
+
+if [ -z "${CHIRON:-}" ]; then
+  cargo build -q --release --locked
+  CHIRON="${CARGO_TARGET_DIR:-$ROOT/target}/release/chiron"
+fi
 export CARGO_TERM_COLOR=never
 
 # The corpus: what chiron and pip pick for every target, from the real index.
@@ -78,93 +123,291 @@ CORPUS="$BENCH_DIR/corpus"
 if [ ! -f "$CORPUS/.complete" ]; then
   rm -rf "$CORPUS" "$BENCH_DIR/seed"
   mkdir -p "$CORPUS"
-  "$CHIRON" wheelhouse -r "$REQS" --python "$(IFS=,; echo "${PYTHONS[*]}")" \
-      --platform "$(IFS=,; echo "${PLATFORMS[*]}")" --out "$BENCH_DIR/seed" --no-progress
+  "$CHIRON" wheelhouse -r "$REQS" --python "$(IFS=,; echo "${ALL_PYTHONS[*]}")" \
+      --platform "$(IFS=,; echo "${ALL_PLATFORMS[*]}")" --out "$BENCH_DIR/seed" --no-progress
   cp "$BENCH_DIR/seed"/*.whl "$CORPUS/"
-  for py in "${PYTHONS[@]}"; do for plat in "${PLATFORMS[@]}"; do
+  for py in "${ALL_PYTHONS[@]}"; do for plat in "${ALL_PLATFORMS[@]}"; do
     args=(); for tag in ${PIP_TAGS[$plat]}; do args+=(--platform "$tag"); done
     "$PIP" download -q --only-binary=:all: "${args[@]}" --python-version "$py" -d "$CORPUS" -r "$REQS"
   done; done
   touch "$CORPUS/.complete"
 fi
 
-# The local index.
+# From here on, nothing but 127.0.0.1: no pip or uv configuration, no find-links.
+unset PIP_FIND_LINKS PIP_EXTRA_INDEX_URL UV_INDEX_URL UV_EXTRA_INDEX_URL UV_FIND_LINKS UV_INDEX UV_DEFAULT_INDEX
+export PIP_CONFIG_FILE=/dev/null UV_NO_CONFIG=1 UV_PYTHON_DOWNLOADS=never PIP_DISABLE_PIP_VERSION_CHECK=1
+
+# The static tree for nginx, made once per corpus.
+STATIC="$BENCH_DIR/static"
+if [ ! -f "$STATIC/.complete" ] || [ "$CORPUS/.complete" -nt "$STATIC/.complete" ]; then
+  rm -rf "$STATIC"
+  python3 "$ROOT/benches/data/static_index.py" "$CORPUS" "$STATIC"
+  touch "$STATIC/.complete"
+fi
+
+PIDS=()
+cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; }
+trap cleanup EXIT
+wait_for() {  # URL LOG PID
+  for _ in $(seq 100); do
+    kill -0 "$3" 2>/dev/null || break
+    curl -fs "$1" >/dev/null && return 0; sleep 0.1
+  done
+  echo "the server at $1 did not start: see $2" >&2; exit 1
+}
+
+# pypiserver.
 "$VENV/bin/pypi-server" run -i 127.0.0.1 -p "$PORT" --server auto --disable-fallback "$CORPUS" >"$BENCH_DIR/pypiserver.log" 2>&1 &
-SERVER=$!
-trap 'kill $SERVER 2>/dev/null || true' EXIT
-for _ in $(seq 100); do curl -fs "http://127.0.0.1:$PORT/simple/" >/dev/null && break; sleep 0.1; done
-curl -fs "http://127.0.0.1:$PORT/simple/" >/dev/null || { echo "pypiserver did not start: see $BENCH_DIR/pypiserver.log" >&2; exit 1; }
-INDEX="http://127.0.0.1:$PORT/simple"
+PIDS+=($!)
+
+# nginx: sendfile, keepalive, HTTP/1.1; range requests work for static files by default.
+NGINX_DIR="$BENCH_DIR/nginx"
+mkdir -p "$NGINX_DIR/tmp"; : > "$NGINX_DIR/access.log"
+cat > "$NGINX_DIR/nginx.conf" <<CONF
+daemon off;
+worker_processes 2;
+pid $NGINX_DIR/nginx.pid;
+error_log $NGINX_DIR/error.log warn;
+$( [ "$(id -u)" = 0 ] && echo "user root;" )
+events { worker_connections 1024; }
+http {
+  types { text/html html; }
+  default_type application/octet-stream;
+  sendfile on;
+  tcp_nopush on;
+  tcp_nodelay on;
+  keepalive_timeout 65;
+  keepalive_requests 100000;
+  # For the trace step: when each request ended, how long it took, what it was.
+  log_format timeline '\$msec \$request_time \$status \$body_bytes_sent "\$http_range" \$request_uri';
+  access_log $NGINX_DIR/access.log timeline;
+  client_body_temp_path $NGINX_DIR/tmp/body;
+  proxy_temp_path $NGINX_DIR/tmp/proxy;
+  fastcgi_temp_path $NGINX_DIR/tmp/fastcgi;
+  uwsgi_temp_path $NGINX_DIR/tmp/uwsgi;
+  scgi_temp_path $NGINX_DIR/tmp/scgi;
+  server {
+    listen 127.0.0.1:$NGINX_PORT;
+    root $STATIC;
+    index index.html;
+    absolute_redirect off;
+  }
+}
+CONF
+nginx -c "$NGINX_DIR/nginx.conf" -p "$NGINX_DIR" -e "$NGINX_DIR/error.log" &
+PIDS+=($!)
+
+wait_for "http://127.0.0.1:$PORT/simple/" "$BENCH_DIR/pypiserver.log" "${PIDS[0]}"
+wait_for "http://127.0.0.1:$NGINX_PORT/simple/" "$NGINX_DIR/error.log" "${PIDS[1]}"
+# Warm pypiserver's digest cache, as a long-running server has it: every
+# project page once, untimed.
+curl -fs "http://127.0.0.1:$PORT/simple/" | grep -o 'href="[^"]*"' | cut -d'"' -f2 \
+  | sed "s|^/simple/||; s|^|http://127.0.0.1:$PORT/simple/|" | xargs curl -fs > /dev/null
+declare -A INDEX=([pypiserver]="http://127.0.0.1:$PORT/simple" [nginx]="http://127.0.0.1:$NGINX_PORT/simple")
+declare -A FILES=([pypiserver]="http://127.0.0.1:$PORT/packages" [nginx]="http://127.0.0.1:$NGINX_PORT/files")
 
 WORK="$BENCH_DIR/work"
 rm -rf "$WORK"; mkdir -p "$WORK"
-# time NAME COMMAND...: wall seconds and peak RSS (MB) into $WORK/NAME.time
+cd "$WORK"
+# timed NAME COMMAND...: wall seconds, peak RSS (KB), user and sys seconds into $WORK/NAME.time
+# Each run starts after `sync`, so that none waits for the writeback of the
+# previous run's files (chiron's fsync of a small report would otherwise pay
+# for the 855 MB the run before it wrote).
 timed() {
   local name=$1; shift
-  /usr/bin/time -f "%e %M" -o "$WORK/$name.time" "$@" >"$WORK/$name.log" 2>&1
+  sync
+  /usr/bin/time -f "%e %M %U %S" -o "$WORK/$name.time" "$@" >"$WORK/$name.log" 2>&1 \
+    || { echo "$name failed (exit $?): see $WORK/$name.log" >&2; tail -5 "$WORK/$name.log" >&2; rm -f "$WORK/$name.time"; }
 }
+has() { [ -f "$WORK/$1.time" ]; }
 secs() { cut -d' ' -f1 "$WORK/$1.time"; }
 mem() { awk '{printf "%.0f", $2/1024}' "$WORK/$1.time"; }
+cpu() { awk '{printf "%.2f", $3+$4}' "$WORK/$1.time"; }
+step() { [[ $STEPS == *" $1 "* ]]; }
+PY_LIST=$(IFS=,; echo "${PYTHONS[*]}")
+PLAT_LIST=$(IFS=,; echo "${PLATFORMS[*]}")
 
-# chiron, cold then warm.
-export PIP_INDEX_URL=$INDEX PIP_FIND_LINKS= PIP_CERT=
-CHIRON_ARGS=(wheelhouse -r "$REQS" --python "$(IFS=,; echo "${PYTHONS[*]}")"
-  --platform "$(IFS=,; echo "${PLATFORMS[*]}")" --out "$WORK/chiron" --no-progress)
-CHIRON_CACHE_DIR="$WORK/chiron-cache" timed chiron-cold "$CHIRON" "${CHIRON_ARGS[@]}"
-CHIRON_CACHE_DIR="$WORK/chiron-cache" timed chiron-warm "$CHIRON" "${CHIRON_ARGS[@]}"
-
-# (a) the pip loop.
 pip_loop() {
   for py in "${PYTHONS[@]}"; do for plat in "${PLATFORMS[@]}"; do
     local args=(); for tag in ${PIP_TAGS[$plat]}; do args+=(--platform "$tag"); done
     "$PIP" download -q --no-cache-dir --only-binary=:all: "${args[@]}" --python-version "$py" \
-        -d "$WORK/pip/$py-$plat" -r "$REQS" --index-url "$INDEX"
+        -d "$OUT/$py-$plat" -r "$REQS" --index-url "$IDX"
   done; done
 }
-timed pip-loop bash -c "$(declare -f pip_loop); $(declare -p PYTHONS PLATFORMS PIP_TAGS PIP REQS WORK INDEX); pip_loop"
-
-# (b) uv pip compile per target, then pip download --no-deps.
 uv_pipeline() {
+  mkdir -p "$OUT/locks"
   for py in "${PYTHONS[@]}"; do for plat in "${PLATFORMS[@]}"; do
-    local lock="$WORK/uv/$py-$plat.txt"; mkdir -p "$WORK/uv"
-    UV_PYTHON_DOWNLOADS=never UV_CACHE_DIR="$WORK/uv-cache" "$UV" pip compile -q "$REQS" \
+    local lock="$OUT/locks/$py-$plat.txt"
+    UV_CACHE_DIR="$OUT/uv-cache" "$UV" pip compile -q "$REQS" \
         --python-version "$py" --python-platform "${UV_PLATFORM[$plat]}" --only-binary :all: \
-        --generate-hashes --index-url "$INDEX" -o "$lock"
+        --generate-hashes --index-url "$IDX" -o "$lock"
     local args=(); for tag in ${PIP_TAGS[$plat]}; do args+=(--platform "$tag"); done
     "$PIP" download -q --no-cache-dir --no-deps --only-binary=:all: "${args[@]}" --python-version "$py" \
-        -d "$WORK/uvpip/$py-$plat" -r "$lock" --index-url "$INDEX"
+        -d "$OUT/$py-$plat" -r "$lock" --index-url "$IDX"
   done; done
 }
-timed uv-pipeline bash -c "$(declare -f uv_pipeline); $(declare -p PYTHONS PLATFORMS PIP_TAGS UV_PLATFORM PIP UV REQS WORK INDEX); uv_pipeline"
-
-# (c) the floor: chiron's distinct files, 8 curl processes, then hashing.
-python3 -c "
-import json, sys
-for f in json.load(open('$WORK/chiron/manifest.json'))['files']:
-    print('http://127.0.0.1:$PORT/packages/' + f['filename'])
-" > "$WORK/urls.txt"
-floor() {
-  mkdir -p "$WORK/curl" && cd "$WORK/curl"
-  xargs -P 8 -n 4 curl -sf --remote-name-all < "$WORK/urls.txt"
-  sha256sum ./* > /dev/null
+uv_compile() {  # PYTHON PLATFORM...
+  mkdir -p "$OUT"
+  local py=$1; shift
+  for plat in "$@"; do
+    UV_CACHE_DIR="$OUT/uv-cache" "$UV" pip compile -q "$REQS" \
+        --python-version "$py" --python-platform "${UV_PLATFORM[$plat]}" --only-binary :all: \
+        --generate-hashes --index-url "$IDX" -o "$OUT/$py-$plat.txt"
+  done
 }
-timed curl-floor bash -c "$(declare -f floor); WORK=$WORK; floor"
+uv_compile_all() { for py in "${PYTHONS[@]}"; do uv_compile "$py" "${PLATFORMS[@]}"; done; }
+DECLS="$(declare -f pip_loop uv_pipeline uv_compile uv_compile_all); $(declare -p PYTHONS PLATFORMS PIP_TAGS UV_PLATFORM PIP UV REQS)"
+floor() {
+  mkdir -p "$OUT" && curl -sSf -Z --parallel-max 8 -K "$CFG"
+}
 
-FILES=$(wc -l < "$WORK/urls.txt")
-BYTES=$(du -sm "$WORK/curl" | cut -f1)
-ratio() { python3 -c "print(f'{$1/$2:.1f}')"; }
+HAVE_LOCK=0
+if "$CHIRON" lock --help >/dev/null 2>&1; then HAVE_LOCK=1; fi
+
+for srv in "${SERVERS[@]}"; do
+  IDX=${INDEX[$srv]}
+  W="$WORK/$srv"; mkdir -p "$W"
+  args=(wheelhouse -r "$REQS" --python "$PY_LIST" --platform "$PLAT_LIST" -i "$IDX" --no-progress)
+  if step chiron; then
+    CHIRON_CACHE_DIR="$W/chiron-cache" timed "$srv-chiron-cold" "$CHIRON" "${args[@]}" --out "$W/chiron"
+    CHIRON_CACHE_DIR="$W/chiron-cache" timed "$srv-chiron-warm" "$CHIRON" "${args[@]}" --out "$W/chiron"
+  fi
+  if step trace; then
+    # Untimed: one more cold run with chiron's debug log, each line stamped
+    # with seconds since the start, to see where the time goes; on nginx,
+    # the access log then tells when metadata and wheels were fetched.
+    t_start=$(date +%s.%N)
+    CHIRON_CACHE_DIR="$W/trace-cache" RUST_LOG=chiron=debug "$CHIRON" "${args[@]}" --out "$W/trace" 2>&1 \
+      | python3 -u -c 'import sys, time
+t0 = time.monotonic()
+for line in sys.stdin: sys.stdout.write(f"{time.monotonic() - t0:8.3f} {line}")' > "$WORK/$srv-trace.log" || true
+    t_end=$(date +%s.%N)
+    if [ "$srv" = nginx ]; then
+      sleep 0.2
+      python3 - "$NGINX_DIR/access.log" "$t_start" "$t_end" <<'PY' | tee "$WORK/nginx-timeline.txt"
+import sys
+log, t0, t1 = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
+kinds = {}
+for line in open(log):
+    end, took, status, size, rng, uri = line.split(" ", 5)
+    end, took, size, uri = float(end), float(took), int(size), uri.strip()
+    if not t0 <= end <= t1 + 0.5:
+        continue
+    kind = ("page" if uri.startswith("/simple/") else "metadata" if uri.endswith(".metadata")
+            else "range" if rng != '"-"' else "wheel")
+    k = kinds.setdefault(kind, [0, 0, 1e9, 0])
+    k[0] += 1; k[1] += size; k[2] = min(k[2], end - took - t0); k[3] = max(k[3], end - t0)
+print(f"chiron cold on nginx, seen by nginx (seconds from the start; the run took {t1 - t0:.2f} s):")
+for kind in ("page", "metadata", "range", "wheel"):
+    if kind in kinds:
+        n, size, first, last = kinds[kind]
+        print(f"  {kind:9} {n:4} requests {size / 1e6:8.1f} MB   first starts {first:6.2f}   last ends {last:6.2f}")
+PY
+    fi
+  fi
+  if step pip; then
+    timed "$srv-pip-loop" env OUT="$W/pip" IDX="$IDX" bash -c "$DECLS; pip_loop"
+  fi
+  if step uv; then
+    timed "$srv-uv-pip" env OUT="$W/uvpip" IDX="$IDX" bash -c "$DECLS; uv_pipeline"
+  fi
+  if step floor; then
+    manifest="$W/chiron/manifest.json"
+    [ -f "$manifest" ] || manifest=$(ls "$WORK"/*/chiron/manifest.json 2>/dev/null | head -1 || true)
+    if [ -n "$manifest" ] && [ -f "$manifest" ]; then
+      python3 - "$manifest" "${FILES[$srv]}" "$W/curl" > "$W/curl.cfg" <<'PY'
+import json, sys, urllib.parse
+manifest, base, out = sys.argv[1:]
+for f in sorted({f["filename"] for f in json.load(open(manifest))["files"]}):
+    print(f'url = "{base}/{urllib.parse.quote(f)}"')
+    print(f'output = "{out}/{f}"')
+PY
+      timed "$srv-curl-floor" env OUT="$W/curl" CFG="$W/curl.cfg" bash -c "$(declare -f floor); floor"
+    else
+      echo "curl floor skipped: no chiron manifest to take the file list from" >&2
+    fi
+  fi
+  if step lock; then
+    if [ "$HAVE_LOCK" = 1 ]; then
+      CHIRON_CACHE_DIR="$W/lock-cache" timed "$srv-chiron-lock" \
+          "$CHIRON" lock -r "$REQS" --python "$PY_LIST" --platform "$PLAT_LIST" -i "$IDX" -o "$W/lock" --no-progress
+    fi
+    timed "$srv-uv-compile-1" env OUT="$W/uv1" IDX="$IDX" bash -c "$DECLS; uv_compile $ONE_PY $ONE_PLAT"
+    timed "$srv-uv-compile-9" env OUT="$W/uv9" IDX="$IDX" bash -c "$DECLS; uv_compile_all"
+  fi
+done
+
+# The table.
+ratio() { python3 -c "print(f'{$1/$2:.2f}x' if $2 > 0 else '-')"; }
+NTARGETS=$(( ${#PYTHONS[@]} * ${#PLATFORMS[@]} ))
 echo
-echo "stack: $(grep -c . "$REQS") top-level requirements, $(( ${#PYTHONS[@]} * ${#PLATFORMS[@]} )) targets, $FILES distinct files, $BYTES MB"
-printf '%-12s %9s %14s %12s\n' "run" "seconds" "vs chiron cold" "peak MB"
-for run in chiron-cold chiron-warm pip-loop uv-pipeline curl-floor; do
-  printf '%-12s %9s %14s %12s\n' "$run" "$(secs $run)" "$(ratio "$(secs $run)" "$(secs chiron-cold)")x" "$(mem $run)"
+{
+manifest=$(ls "$WORK"/*/chiron/manifest.json 2>/dev/null | head -1 || true)
+if [ -n "$manifest" ]; then
+  read -r FILES_N BYTES_MB < <(python3 -c "
+import json, os, sys
+fs = {f['filename']: f for f in json.load(open('$manifest'))['files']}
+print(len(fs), round(sum(os.path.getsize(os.path.join('$CORPUS', n)) for n in fs) / 1e6))")
+  echo "stack: $(grep -c . "$REQS") top-level requirements, $NTARGETS targets, $FILES_N distinct files, $BYTES_MB MB"
+fi
+echo "tools: $("$CHIRON" --version), $("$UV" --version), pip $("$PIP" --version | cut -d' ' -f2); $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+printf '%-11s %-15s %8s %9s %10s %8s %8s\n' server run seconds "vs floor" "vs chiron" "peak MB" "CPU s"
+for srv in "${SERVERS[@]}"; do
+  floor_t=; has "$srv-curl-floor" && floor_t=$(secs "$srv-curl-floor")
+  cold_t=; has "$srv-chiron-cold" && cold_t=$(secs "$srv-chiron-cold")
+  lock_t=; has "$srv-chiron-lock" && lock_t=$(secs "$srv-chiron-lock")
+  for run in chiron-cold chiron-warm pip-loop uv-pip curl-floor chiron-lock uv-compile-1 uv-compile-9; do
+    name="$srv-$run"
+    if ! has "$name"; then
+      if [ "$run" = chiron-lock ] && step lock && [ "$HAVE_LOCK" = 0 ]; then
+        printf '%-11s %-15s %s\n' "$srv" "$run" "skipped: chiron lock not built"
+      fi
+      continue
+    fi
+    t=$(secs "$name")
+    case $run in
+      chiron-lock|uv-compile-*) vf=-; vc=-; [ -n "$lock_t" ] && vc=$(ratio "$t" "$lock_t") ;;
+      *) vf=-; vc=-; [ -n "$floor_t" ] && vf=$(ratio "$t" "$floor_t"); [ -n "$cold_t" ] && vc=$(ratio "$t" "$cold_t") ;;
+    esac
+    printf '%-11s %-15s %8s %9s %10s %8s %8s\n' "$srv" "$run" "$t" "$vf" "$vc" "$(mem "$name")" "$(cpu "$name")"
+  done
+done
+
+# The goals of issue 10.
+echo
+echo "goals:"
+goal() { printf '  %-58s %s\n' "$1" "$2"; }
+check() { python3 -c "import sys; print('met' if $1 else 'NOT met')"; }
+if has nginx-chiron-cold && has nginx-curl-floor; then
+  r=$(python3 -c "print(f'{$(secs nginx-chiron-cold)/$(secs nginx-curl-floor):.2f}')")
+  goal "nginx: wheelhouse cold within 1.5x of the floor" "${r}x $(check "$r <= 1.5")"
+fi
+if has pypiserver-chiron-cold && has pypiserver-curl-floor; then
+  r=$(python3 -c "print(f'{$(secs pypiserver-chiron-cold)/$(secs pypiserver-curl-floor):.2f}')")
+  goal "pypiserver: wheelhouse cold at the floor (<= 1.0x)" "${r}x $(check "$r <= 1.0")"
+fi
+if has nginx-chiron-cold && has nginx-pip-loop; then
+  r=$(python3 -c "print(f'{$(secs nginx-pip-loop)/$(secs nginx-chiron-cold):.1f}')")
+  goal "nginx: at least 15x faster than the pip loop" "${r}x $(check "$r >= 15")"
+fi
+for srv in "${SERVERS[@]}"; do
+  if has "$srv-chiron-warm"; then goal "$srv: warm under 0.3 s" "$(secs "$srv-chiron-warm") s $(check "$(secs "$srv-chiron-warm") < 0.3")"; fi
+  if has "$srv-chiron-cold"; then goal "$srv: peak memory under 150 MB" "$(mem "$srv-chiron-cold") MB $(check "$(mem "$srv-chiron-cold") < 150")"; fi
+  if has "$srv-chiron-lock" && has "$srv-uv-compile-1"; then
+    r=$(python3 -c "print(f'{$(secs "$srv-chiron-lock")/$(secs "$srv-uv-compile-1"):.2f}')")
+    goal "$srv: chiron lock ($NTARGETS targets) within 2x of one uv pip compile" "${r}x $(check "$r <= 2")"
+  fi
+  if has "$srv-chiron-lock" && has "$srv-uv-compile-9"; then
+    goal "$srv: chiron lock faster than $NTARGETS uv pip compile" "$(secs "$srv-chiron-lock") s vs $(secs "$srv-uv-compile-9") s $(check "$(secs "$srv-chiron-lock") < $(secs "$srv-uv-compile-9")")"
+  fi
 done
 
 # Where the pip loop is wrong: it evaluates markers for this machine.
-echo
-echo "packages each target needs (chiron) that the pip loop did not download:"
-for py in "${PYTHONS[@]}"; do for plat in "${PLATFORMS[@]}"; do
-  python3 - "$WORK" "$py" "$plat" <<'PY'
+if [ -d "$WORK/${SERVERS[0]}/pip" ] && [ -d "$WORK/${SERVERS[0]}/chiron" ]; then
+  echo
+  echo "packages each target needs (chiron) that the pip loop did not download:"
+  for py in "${PYTHONS[@]}"; do for plat in "${PLATFORMS[@]}"; do
+    python3 - "$WORK/${SERVERS[0]}" "$py" "$plat" <<'PY'
 import re, sys, os
 work, py, plat = sys.argv[1:]
 norm = lambda n: re.sub(r"[-_.]+", "-", n).lower()
@@ -173,4 +416,6 @@ got = {norm(f.split("-")[0]) for f in os.listdir(f"{work}/pip/{py}-{plat}")}
 missing = sorted(needed - got)
 print(f"  {py}-{plat}: {', '.join(missing) if missing else 'none'}")
 PY
-done; done
+  done; done
+fi
+} | tee "$WORK/results.txt"
