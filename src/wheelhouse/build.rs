@@ -23,7 +23,7 @@ use super::manifest::{
 };
 use super::{Progress, total_size, write_sha256sums};
 use crate::config::OnGap;
-use crate::index::client::{IndexClient, IndexError, hash_file, hex};
+use crate::index::client::{Downloaded, IndexClient, IndexError, hash_file, hex};
 use crate::index::gap::MissingWheel;
 use crate::index::redact_url;
 use crate::index::simple::IndexFile;
@@ -325,12 +325,27 @@ pub async fn build_wheelhouse(
         Arc::clone(&client),
         client.settings().cache_dir.join("resolve-wheels"),
     ));
-    let Resolved { resolutions, gaps } = match &request.lock {
-        Some(lock) => Resolved {
-            resolutions: resolutions_from_lock(lock, request)?,
+    let staging = staging_dir(&request.out)?;
+    let downloads = EarlyDownloads::new(Arc::clone(&client), staging.clone(), request.out.clone());
+    let resolved = match &request.lock {
+        Some(lock) => resolutions_from_lock(lock, request).map(|resolutions| Resolved {
+            resolutions,
             gaps: Vec::new(),
-        },
-        None => resolve_all(&source, request, progress).await?,
+        }),
+        None => {
+            resolve_all(&source, request, progress, &|resolution| {
+                downloads.start_resolution(resolution);
+            })
+            .await
+        }
+    };
+    let Resolved { resolutions, gaps } = match resolved {
+        Ok(resolved) => resolved,
+        Err(error) => {
+            downloads.cancel().await;
+            let _ = std::fs::remove_dir_all(&staging);
+            return Err(error);
+        }
     };
 
     // One entry per distinct file, with the targets that install it.
@@ -344,9 +359,9 @@ pub async fn build_wheelhouse(
         }
     }
 
-    let staging = staging_dir(&request.out)?;
     let result = fill_staging(
         &client,
+        &downloads,
         &source,
         request,
         &resolutions,
@@ -361,6 +376,7 @@ pub async fn build_wheelhouse(
     let (manifest, downloaded) = match result {
         Ok(done) => done,
         Err(error) => {
+            downloads.cancel().await;
             let _ = std::fs::remove_dir_all(&staging);
             return Err(error);
         }
@@ -467,6 +483,95 @@ fn resolutions_from_lock(
     Ok(out)
 }
 
+/// Downloads into the staging folder that start as soon as one target's
+/// resolution pins a file, while the other targets are still resolving, so
+/// the transfer overlaps resolution. Each file is fetched once, however
+/// many targets install it; a file the previous wheelhouse has is linked
+/// from there first (the download checks its hash and replaces a bad one,
+/// leaving the old wheelhouse untouched).
+struct EarlyDownloads {
+    client: Arc<IndexClient>,
+    staging: PathBuf,
+    previous: PathBuf,
+    started:
+        std::sync::Mutex<BTreeMap<String, tokio::task::JoinHandle<Result<Downloaded, IndexError>>>>,
+}
+
+impl EarlyDownloads {
+    fn new(client: Arc<IndexClient>, staging: PathBuf, previous: PathBuf) -> Self {
+        Self {
+            client,
+            staging,
+            previous,
+            started: std::sync::Mutex::default(),
+        }
+    }
+
+    /// Starts every file of `resolution` not started yet.
+    fn start_resolution(&self, resolution: &Resolution) {
+        for candidate in resolution.candidates.values() {
+            self.start(&candidate.file);
+        }
+    }
+
+    fn start(&self, file: &IndexFile) {
+        let mut started = self.started.lock().expect("never poisoned");
+        if started.contains_key(&file.filename) {
+            return;
+        }
+        let client = Arc::clone(&self.client);
+        let file = file.clone();
+        let staging = self.staging.clone();
+        let old = self.previous.join(&file.filename);
+        let name = file.filename.clone();
+        let task = tokio::spawn(async move {
+            if old.is_file() {
+                let new = staging.join(&file.filename);
+                if std::fs::hard_link(&old, &new).is_err() {
+                    std::fs::copy(&old, &new)
+                        .map_err(|source| IndexError::Io { path: new, source })?;
+                }
+            }
+            client.download(&file, &staging, false).await
+        });
+        started.insert(name, task);
+    }
+
+    /// The finished download of `file` (started now if it was not).
+    async fn finish(&self, file: &IndexFile) -> Result<Downloaded, WheelhouseError> {
+        self.start(file);
+        let task = self
+            .started
+            .lock()
+            .expect("never poisoned")
+            .remove(&file.filename);
+        let Some(task) = task else {
+            return Err(WheelhouseError::Internal(format!(
+                "the download of {} was awaited twice",
+                file.filename
+            )));
+        };
+        let outcome = task.await.map_err(|e| {
+            WheelhouseError::Internal(format!("the download of {} failed: {e}", file.filename))
+        })?;
+        Ok(outcome?)
+    }
+
+    /// Stops every download still running and waits until each has let go
+    /// of the staging folder, so that it can be removed.
+    async fn cancel(&self) {
+        let tasks: Vec<_> = std::mem::take(&mut *self.started.lock().expect("never poisoned"))
+            .into_values()
+            .collect();
+        for task in &tasks {
+            task.abort();
+        }
+        for task in tasks {
+            let _ = task.await;
+        }
+    }
+}
+
 /// Resolves every target, in parallel. A target without a solution is a
 /// gap: with `request.on_gap` = skip the others are returned with the
 /// gaps, otherwise every gap is named in one [`WheelhouseError::Gaps`].
@@ -474,10 +579,14 @@ fn resolutions_from_lock(
 /// all failures together: a gap must never come from a flaky network.
 /// Also used by `chiron lock`, which reads only the requirements,
 /// constraints, targets, options and `on_gap` of `request`.
+///
+/// `resolved` is called with each target's resolution as soon as it is
+/// done, while the others go on (the wheelhouse starts its downloads there).
 pub async fn resolve_all(
     source: &Arc<PackageSource>,
     request: &WheelhouseRequest,
     progress: &dyn Progress,
+    resolved: &(dyn Fn(&Resolution) + Sync),
 ) -> Result<Resolved, WheelhouseError> {
     progress.resolutions_planned(request.targets.len());
     let jobs = request.targets.iter().map(|target| {
@@ -499,6 +608,7 @@ pub async fn resolve_all(
             .map_err(|e| WheelhouseError::Internal(format!("a resolution thread failed: {e}")))?;
             if let Ok(resolution) = &resolution {
                 span.record("packages", resolution.pins.len());
+                resolved(resolution);
             }
             progress.resolution_done(&name);
             Ok::<_, WheelhouseError>(resolution)
@@ -583,6 +693,7 @@ fn recover_interrupted_swap(out: &Path) -> Result<(), WheelhouseError> {
 #[allow(clippy::too_many_arguments)]
 async fn fill_staging(
     client: &IndexClient,
+    downloads: &EarlyDownloads,
     source: &PackageSource,
     request: &WheelhouseRequest,
     resolutions: &[Resolution],
@@ -593,21 +704,9 @@ async fn fill_staging(
     fingerprint: &str,
     progress: &dyn Progress,
 ) -> Result<(Manifest, usize), WheelhouseError> {
-    // Files the old wheelhouse already has are linked, not fetched; the
-    // download step checks their hash (and replaces a bad one, leaving the
-    // old wheelhouse untouched).
-    for (file, _) in plan.values() {
-        let old = request.out.join(&file.filename);
-        if old.is_file() {
-            let new = staging.join(&file.filename);
-            if std::fs::hard_link(&old, &new).is_err() {
-                std::fs::copy(&old, &new).map_err(io_error(&new))?;
-            }
-        }
-    }
     progress.downloads_planned(plan.len(), total_size(plan.values().map(|(f, _)| f)));
     let downloads = join_all(plan.values().map(|(file, _)| async move {
-        let result = client.download(file, staging, false).await;
+        let result = downloads.finish(file).await;
         if let Ok(done) = &result {
             progress.download_done(&file.filename, done.size);
         }

@@ -240,7 +240,7 @@ pub async fn lock(
         // gap is named and nothing is written.
         on_gap: crate::config::OnGap::Fail,
     };
-    let resolutions = resolve_all(&source, &resolve_request, progress)
+    let resolutions = resolve_all(&source, &resolve_request, progress, &|_| {})
         .await?
         .resolutions;
 
