@@ -13,6 +13,39 @@ pub enum Overwrite {
     Refuse,
 }
 
+/// A temporary file in `dir` that becomes a file other people and tools
+/// read (a wheel, a lock, an SBOM): created as `File::create` creates
+/// files, 0666 less the umask. tempfile's default, 0600, would leave a
+/// wheelhouse served by nginx, or shared with a CI job, unreadable to them.
+/// Secrets (private keys) are written elsewhere, owner-only.
+pub fn shared_temp_file(
+    dir: &Path,
+    prefix: &str,
+    suffix: &str,
+) -> io::Result<tempfile::NamedTempFile> {
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(prefix).suffix(suffix);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    builder.tempfile_in(dir)
+}
+
+/// A temporary folder in `dir` that becomes a shared one (a wheelhouse, an
+/// unpacked bundle): 0777 less the umask, as `create_dir` makes folders.
+pub fn shared_temp_dir(dir: &Path, prefix: &str) -> io::Result<tempfile::TempDir> {
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(prefix);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o777));
+    }
+    builder.tempdir_in(dir)
+}
+
 /// Writes `bytes` to `path` atomically.
 pub fn write_file(path: &Path, bytes: &[u8], overwrite: Overwrite) -> io::Result<()> {
     let dir = match path.parent() {
@@ -23,10 +56,7 @@ pub fn write_file(path: &Path, bytes: &[u8], overwrite: Overwrite) -> io::Result
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let mut temp = tempfile::Builder::new()
-        .prefix(&format!(".{name}."))
-        .suffix(".tmp")
-        .tempfile_in(dir)?;
+    let mut temp = shared_temp_file(dir, &format!(".{name}."), ".tmp")?;
     temp.write_all(bytes)?;
     temp.as_file().sync_all()?;
     match overwrite {

@@ -444,7 +444,8 @@ impl Registry {
                     format!("HTTP {}", response.status().as_u16()),
                 ));
             }
-            let mut temp = tempfile::NamedTempFile::new_in(out).map_err(|e| io(out, e))?;
+            let mut temp =
+                crate::atomic::shared_temp_file(out, ".pull.", ".tmp").map_err(|e| io(out, e))?;
             let mut hasher = <sha2::Sha256 as sha2::Digest>::new();
             let total = response.content_length();
             let mut done = 0u64;
@@ -725,7 +726,8 @@ pub fn read_layout_to(dir: &Path, tag: &str, out: &Path) -> Result<Vec<String>, 
             )));
         }
         let target = out.join(&title);
-        let temp = tempfile::NamedTempFile::new_in(out).map_err(|e| io(out, e))?;
+        let temp =
+            crate::atomic::shared_temp_file(out, ".pull.", ".tmp").map_err(|e| io(out, e))?;
         std::fs::copy(&path, temp.path()).map_err(|e| io(&path, e))?;
         temp.persist(&target).map_err(|e| io(&target, e.error))?;
         titles.push(title);

@@ -381,3 +381,111 @@ fn a_file_whose_metadata_disagrees_with_its_name_is_skipped_as_pip_skips_it() {
         text(&output)
     );
 }
+
+#[test]
+fn exclude_newer_leaves_out_what_it_cannot_date_as_uv_does() {
+    use support::index::{PageFormat, TestIndex};
+    let home = tempfile::tempdir().unwrap();
+    let index = TestIndex::start(PageFormat::Json, true);
+    index.add(&WheelSpec {
+        upload_time: Some("2024-01-01T00:00:00Z"),
+        ..WheelSpec::new("dated", "1.0", "py3-none-any")
+    });
+    index.add(&WheelSpec {
+        upload_time: Some("2026-01-01T00:00:00Z"),
+        ..WheelSpec::new("dated", "2.0", "py3-none-any")
+    });
+    let (major, minor) = host_python();
+    let python = format!("{major}.{minor}");
+    let output = chiron(home.path())
+        .current_dir(home.path())
+        .env("PIP_INDEX_URL", index.url())
+        .args([
+            "wheelhouse",
+            "dated",
+            "--no-gate",
+            "--out",
+            "wh",
+            "--exclude-newer",
+            "2025-01-01",
+        ])
+        .args(["--python", &python, "--platform", &host_platform()])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output));
+    assert_eq!(pins(&host_lock(home.path())), ["dated==1.0"]);
+    let uv = support::oracle_tool("CHIRON_TEST_UV", "uv");
+    let reqs = home.path().join("dated.in");
+    std::fs::write(&reqs, "dated\n").unwrap();
+    let compiled = std::process::Command::new(&uv)
+        .args([
+            "pip",
+            "compile",
+            "--no-header",
+            "--no-annotate",
+            "--no-config",
+            "--only-binary",
+            ":all:",
+        ])
+        .args([
+            "--python-version",
+            &python,
+            "--exclude-newer",
+            "2025-01-01T00:00:00Z",
+        ])
+        .args(["--index-url", &index.url(), "--cache-dir"])
+        .arg(home.path().join("uv-cache"))
+        .arg(&reqs)
+        .env("UV_PYTHON_DOWNLOADS", "never")
+        .output()
+        .unwrap();
+    assert!(compiled.status.success(), "{}", text(&compiled));
+    assert_eq!(
+        pins(&String::from_utf8_lossy(&compiled.stdout)),
+        ["dated==1.0"]
+    );
+
+    // pypiserver states no upload time: nothing can be shown to be old
+    // enough, and the run says so instead of pinning today's files.
+    let dir = home.path().join("packages");
+    std::fs::create_dir(&dir).unwrap();
+    let plain = PlainIndex::serve(&dir);
+    plain.add(&WheelSpec::new("dated", "1.0", "py3-none-any"));
+    let output = wheelhouse(
+        home.path(),
+        &plain,
+        &["dated", "--exclude-newer", "2025-01-01"],
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+}
+
+#[cfg(unix)]
+#[test]
+fn written_files_are_as_readable_as_the_umask_makes_new_files() {
+    use std::os::unix::fs::PermissionsExt;
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join("packages");
+    std::fs::create_dir(&dir).unwrap();
+    let index = PlainIndex::serve(&dir);
+    index.add(&WheelSpec::new("plainpkg", "1.0", "py3-none-any"));
+    let output = wheelhouse(home.path(), &index, &["plainpkg"]);
+    assert!(output.status.success(), "{}", text(&output));
+    let wh = home.path().join("wh");
+    // The reference: what File::create and create_dir make under the same umask.
+    let probe = wh.join("probe");
+    std::fs::File::create(&probe).unwrap();
+    let file_mode = std::fs::metadata(&probe).unwrap().permissions().mode() & 0o777;
+    std::fs::remove_file(&probe).unwrap();
+    let probe_dir = home.path().join("probe-dir");
+    std::fs::create_dir(&probe_dir).unwrap();
+    let dir_mode = std::fs::metadata(&probe_dir).unwrap().permissions().mode() & 0o777;
+    assert_eq!(
+        std::fs::metadata(&wh).unwrap().permissions().mode() & 0o777,
+        dir_mode
+    );
+    for entry in std::fs::read_dir(&wh).unwrap() {
+        let entry = entry.unwrap();
+        let mode = entry.metadata().unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, file_mode, "{}", entry.file_name().to_string_lossy());
+    }
+}

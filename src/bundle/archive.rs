@@ -123,9 +123,7 @@ pub fn unpack(archive: &Path, dest: &Path, max_bytes: u64) -> Result<Vec<PathBuf
     }
     let parent = dest.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(parent).map_err(|e| io(format!("{}: {e}", parent.display())))?;
-    let staging = tempfile::Builder::new()
-        .prefix(".chiron-unpack-")
-        .tempdir_in(parent)
+    let staging = crate::atomic::shared_temp_dir(parent, ".chiron-unpack-")
         .map_err(|e| io(format!("{}: {e}", parent.display())))?;
     let file = std::fs::File::open(archive).map_err(|e| io(e.to_string()))?;
     // Bound what decompression may produce, whatever the headers say.

@@ -193,7 +193,8 @@ pub fn build(
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),
     };
-    let mut temp = tempfile::NamedTempFile::new_in(dir).map_err(|e| write_error(e.to_string()))?;
+    let mut temp = crate::atomic::shared_temp_file(dir, ".bundle.", ".tmp")
+        .map_err(|e| write_error(e.to_string()))?;
     let mut hashing = HashingWriter {
         inner: std::io::BufWriter::new(temp.as_file_mut()),
         hasher: Sha256::new(),

@@ -902,14 +902,12 @@ impl IndexClient {
             });
         }
         let expected_len = response.content_length();
-        let mut temp = tempfile::Builder::new()
-            .prefix(&format!(".{}.", file.filename))
-            .suffix(".part")
-            .tempfile_in(dir)
-            .map_err(|source| IndexError::Io {
-                path: dir.to_path_buf(),
-                source,
-            })?;
+        let mut temp =
+            crate::atomic::shared_temp_file(dir, &format!(".{}.", file.filename), ".part")
+                .map_err(|source| IndexError::Io {
+                    path: dir.to_path_buf(),
+                    source,
+                })?;
         let mut hasher = Sha256::new();
         let mut size = 0u64;
         let mut stream = response.bytes_stream();
@@ -1194,10 +1192,7 @@ pub fn hash_file(path: &Path) -> std::io::Result<(String, u64)> {
 /// Copies `from` to `to` through a temporary file in `dir`, hashing on the
 /// way, and renames it into place.
 fn copy_verified(from: &Path, to: &Path, dir: &Path) -> std::io::Result<(String, u64)> {
-    let mut temp = tempfile::Builder::new()
-        .prefix(".copy.")
-        .suffix(".part")
-        .tempfile_in(dir)?;
+    let mut temp = crate::atomic::shared_temp_file(dir, ".copy.", ".part")?;
     let digest = hash_reader(&mut std::fs::File::open(from)?, |chunk| {
         temp.write_all(chunk)
     })?;

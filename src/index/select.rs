@@ -69,7 +69,8 @@ pub fn file_admitted(
 }
 
 /// Whether a file is on offer at all, whatever the Python: not yanked
-/// (unless pinned exactly), not uploaded after `exclude_newer`.
+/// (unless pinned exactly), not uploaded after `exclude_newer` (and, with a
+/// cutoff, with an upload time at all).
 pub fn file_offered(
     file: &IndexFile,
     version: &Version,
@@ -83,11 +84,17 @@ pub fn file_offered(
     {
         return false;
     }
-    !matches!(
-        (exclude_newer, file.upload_time.as_deref()),
-        (Some(cutoff), Some(uploaded))
-            if uploaded.get(..19).unwrap_or(uploaded) > cutoff.get(..19).unwrap_or(cutoff)
-    )
+    match (exclude_newer, file.upload_time.as_deref()) {
+        (None, _) => true,
+        (Some(cutoff), Some(uploaded)) => {
+            uploaded.get(..19).unwrap_or(uploaded) <= cutoff.get(..19).unwrap_or(cutoff)
+        }
+        // A file whose upload time the index does not state (pypiserver,
+        // find-links) cannot be shown to be older than the cutoff: it is
+        // left out, as uv leaves it out, rather than silently letting a
+        // "frozen" resolution take today's files.
+        (Some(_), None) => false,
+    }
 }
 
 /// Whether a file's `requires-python` admits `python` (one pip cannot

@@ -90,6 +90,8 @@ fn read_into(
         message: format!("cannot read {}: {e}", path.display()),
         hint: "check the path; nested -r/-c paths are relative to the including file".into(),
     })?;
+    // Windows editors write a byte order mark; pip and uv read past it.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text).to_string();
     if !seen.insert(canonical) {
         return Ok(()); // already read (pip also tolerates repeated includes)
     }
@@ -386,6 +388,23 @@ mod tests {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, text).unwrap();
         path
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_read_past_as_pip_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let main = write(
+            dir.path(),
+            "requirements.txt",
+            "\u{feff}requests==2.32.3\nidna\n",
+        );
+        let file = read_requirements(&main, &|_: &str| None).unwrap();
+        let names: Vec<String> = file
+            .requirements
+            .iter()
+            .map(|r| r.requirement.name.to_string())
+            .collect();
+        assert_eq!(names, ["requests", "idna"]);
     }
 
     #[test]

@@ -669,9 +669,7 @@ fn staging_dir(out: &Path) -> Result<PathBuf, WheelhouseError> {
             }
         }
     }
-    let staging = tempfile::Builder::new()
-        .prefix(&prefix)
-        .tempdir_in(parent)
+    let staging = crate::atomic::shared_temp_dir(parent, &prefix)
         .map_err(io_error(parent))?
         .keep();
     Ok(staging)
