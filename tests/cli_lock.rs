@@ -663,7 +663,8 @@ fn the_wheelhouse_installs_exactly_the_lock_and_pip_installs_it_with_hashes() {
             "-o",
             "wh",
         ])
-        .args(targets)
+        // No target flags: the command the lock's header prints takes the
+        // targets the lock records.
         .output()
         .unwrap();
     assert!(

@@ -253,6 +253,48 @@ pub fn check_lock_input(path: &std::path::Path) -> Result<PathBuf> {
     Ok(path.to_path_buf())
 }
 
+/// The targets a lock chiron wrote records, when neither the flags nor the
+/// configuration name a Python version: `chiron wheelhouse --lock
+/// pylock.toml` then serves what `chiron lock` locked. `None` when the
+/// targets are named elsewhere, or the lock records none (pip's and uv's).
+pub fn targets_of_lock(
+    args: &TargetArgs,
+    loaded: &LoadedConfig,
+    lock: &std::path::Path,
+) -> Result<Option<Vec<Target>>> {
+    if !args.python.is_empty() || !loaded.config.targets.python.is_empty() {
+        return Ok(None);
+    }
+    let is_pylock = lock.extension().is_some_and(|e| e == "toml");
+    if !is_pylock {
+        return Ok(None);
+    }
+    let read = chiron::lock::pylock::read_pylock(lock)?;
+    let config = &loaded.config.targets;
+    let floors =
+        Floors::parse(&config.min_glibc, &config.min_musl, &config.min_macos).map_err(|e| {
+            UsageError {
+                message: e.to_string(),
+                hint: "fix [targets] in chiron.toml".into(),
+            }
+        })?;
+    let mut found = Vec::new();
+    for name in chiron::lock::pylock::recorded_targets(&read) {
+        let unreadable = || UsageError {
+            message: format!(
+                "{} records the target `{name}`, which chiron cannot read",
+                lock.display()
+            ),
+            hint: "pass --python and --platform to name the targets".into(),
+        };
+        let (python, platform) = name.split_once('-').ok_or_else(unreadable)?;
+        let python: PythonVersion = python.parse().map_err(|_| unreadable())?;
+        let platform: Platform = platform.parse().map_err(|_| unreadable())?;
+        found.push(Target::new(python, platform, floors.clone()).map_err(|_| unreadable())?);
+    }
+    Ok((!found.is_empty()).then_some(found))
+}
+
 /// The targets named by flags, else by the configuration; the platform
 /// defaults to this machine's.
 pub fn targets(args: &TargetArgs, loaded: &LoadedConfig) -> Result<Vec<Target>> {

@@ -84,7 +84,6 @@ pub struct Stage {
 /// `policy.json`; prints nothing on stdout.
 pub async fn stage(args: &WheelhouseArgs, ctx: &Context) -> Result<Stage> {
     let loaded = ctx.require_config()?;
-    let targets = targets(&args.targets, loaded)?;
     let gathered = gather(
         &args.inputs,
         ctx,
@@ -97,6 +96,15 @@ pub async fn stage(args: &WheelhouseArgs, ctx: &Context) -> Result<Stage> {
     let lock = match &args.lock {
         Some(lock) => Some(super::inputs::check_lock_input(&ctx.cwd.join(lock))?),
         None => gathered.lock.clone(),
+    };
+    let targets = match lock
+        .as_deref()
+        .map(|lock| super::inputs::targets_of_lock(&args.targets, loaded, lock))
+        .transpose()?
+        .flatten()
+    {
+        Some(recorded) => recorded,
+        None => targets(&args.targets, loaded)?,
     };
     let mut input_files = gathered.input_files;
     input_files.extend(lock.clone());

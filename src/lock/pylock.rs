@@ -438,6 +438,18 @@ pub fn pins_for_target(
     Ok(pins)
 }
 
+/// The names of the targets chiron recorded in a lock it wrote
+/// (`3.12-linux-x86_64`, ...), sorted; empty for a lock another tool wrote.
+pub fn recorded_targets(lock: &Pylock) -> Vec<String> {
+    let names: std::collections::BTreeSet<String> = lock
+        .packages
+        .iter()
+        .filter_map(|p| p.tool.as_ref()?.chiron.as_ref())
+        .flat_map(|c| c.targets.keys().cloned())
+        .collect();
+    names.into_iter().collect()
+}
+
 /// A target outside the lock's `requires-python` or `environments` is an
 /// error: the lock says nothing about what it would install.
 fn check_lock_covers(lock: &Pylock, target: &Target) -> Result<(), String> {
