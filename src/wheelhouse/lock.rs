@@ -126,6 +126,13 @@ pub enum LockError {
 impl LockError {
     pub fn hint(&self) -> Option<String> {
         match self {
+            // A lock has no --allow-gaps: a lock with a hole would install
+            // nothing on that target, so only the fix is hinted.
+            LockError::Build(WheelhouseError::Gaps { gaps, .. }) => Some(match gaps.as_slice() {
+                [only] if only.packages.is_empty() => only.hint.clone(),
+                _ => "make the change each `fix` line names, or drop the targets that cannot be served"
+                    .to_string(),
+            }),
             LockError::Build(error) => error.hint(),
             LockError::Previous(_) => {
                 Some("fix or delete the lock, or pass --upgrade to resolve from scratch".into())
