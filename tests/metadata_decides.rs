@@ -314,6 +314,17 @@ fn a_pin_without_a_local_label_takes_the_local_build_over_an_sdist() {
     );
     assert!(installed.status.success(), "{}", text(&installed));
 
+    // A pin that matches nothing is told as the user wrote it, not as the
+    // range that admits local variants.
+    let output = wheelhouse(home.path(), &index, &["torchlike==2.5.7"]);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    assert!(
+        text(&output).contains("torchlike==2.5.7"),
+        "{}",
+        text(&output)
+    );
+    assert!(!text(&output).contains("post0.dev0"), "{}", text(&output));
+
     // `!=2.5.1` excludes the local build too; `>2.5.1` does not admit it.
     let output = wheelhouse(home.path(), &index, &["torchlike!=2.6.0,>2.5.1"]);
     assert_eq!(output.status.code(), Some(1), "{}", text(&output));

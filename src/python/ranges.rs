@@ -21,7 +21,7 @@ use pubgrub::Ranges;
 /// version (`1.0.dev1` -> `1.0.dev2`), else the next post release's first dev
 /// release (`1.0.post1` -> `1.0.post2.dev0`, `1.0` and `1.0a1` ->
 /// `1.0.post0.dev0`, `1.0a1.post0.dev0`).
-fn above_locals_of(version: &Version) -> Version {
+pub fn above_locals_of(version: &Version) -> Version {
     let public = version.clone().without_local();
     match (public.dev(), public.post()) {
         (Some(dev), _) => public.with_dev(Some(dev + 1)),

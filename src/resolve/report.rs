@@ -2,6 +2,8 @@
 //! naming the requirements as such and explaining empty candidates as
 //! "no wheel for this target" (candidates are per target already).
 
+use std::ops::Bound;
+
 use pep440_rs::Version;
 use pep508_rs::PackageName;
 use pubgrub::{DerivationTree, Derived, External, Map, Ranges, ReportFormatter, Term};
@@ -30,6 +32,15 @@ fn describe(node: &Node, range: &Ranges<Version>) -> String {
     }
     if let Some(version) = range.as_singleton() {
         return format!("{node}=={version}");
+    }
+    // `==V` admits `V+local` too (PEP 440), so it is kept as the range from
+    // V to just above its local variants: say it as the user wrote it.
+    let mut segments = range.iter();
+    if let (Some((Bound::Included(low), Bound::Excluded(high))), None) =
+        (segments.next(), segments.next())
+        && *high == crate::python::ranges::above_locals_of(low)
+    {
+        return format!("{node}=={low}");
     }
     format!("{node} {range}")
 }
