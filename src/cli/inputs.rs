@@ -290,7 +290,7 @@ pub fn targets_of_lock(
         let (python, platform) = name.split_once('-').ok_or_else(unreadable)?;
         let python: PythonVersion = python.parse().map_err(|_| unreadable())?;
         let platform: Platform = platform.parse().map_err(|_| unreadable())?;
-        found.push(Target::new(python, platform, floors.clone()).map_err(|_| unreadable())?);
+        found.push(Target::new(python, platform, floors).map_err(|_| unreadable())?);
     }
     Ok((!found.is_empty()).then_some(found))
 }
