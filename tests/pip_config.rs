@@ -283,7 +283,7 @@ fn pip_config_file_replaces_the_user_files_and_devnull_turns_all_off() {
         assert_same(&pip, &shown, root);
         let index = &shown["config"]["index"];
         if config_file.ends_with("explicit.conf") {
-            assert_eq!(index["url"], "https://pypi.org/simple", "{shown}");
+            assert_eq!(index["url"], chiron::config::DEFAULT_INDEX_URL, "{shown}");
             assert_eq!(
                 shown["sources"]["index.find-links"],
                 format!("{config_file} [download]")

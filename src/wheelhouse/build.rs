@@ -507,10 +507,16 @@ impl EarlyDownloads {
         }
     }
 
-    /// Starts every file of `resolution` not started yet.
+    /// Starts every file of `resolution` not started yet whose metadata
+    /// came from a PEP 658 file. Without one, another target's resolver may
+    /// still be downloading that wheel whole to read its METADATA (and keeps
+    /// it in the cache): starting it here too could fetch it twice, and on
+    /// such indexes resolution already overlaps the transfer.
     fn start_resolution(&self, resolution: &Resolution) {
         for candidate in resolution.candidates.values() {
-            self.start(&candidate.file);
+            if candidate.file.metadata.is_some() {
+                self.start(&candidate.file);
+            }
         }
     }
 
