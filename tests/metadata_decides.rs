@@ -58,6 +58,34 @@ fn venv_pip(home: &Path) -> impl Fn(&Path, &[&str]) -> Output {
     }
 }
 
+/// A `packages` folder in `home`, served as a pypiserver-like index.
+fn packages_folder(home: &Path) -> (std::path::PathBuf, PlainIndex) {
+    let dir = home.join("packages");
+    std::fs::create_dir(&dir).unwrap();
+    let index = PlainIndex::serve(&dir);
+    (dir, index)
+}
+
+/// Real pip installs the host target's requirements file from `home/wh`
+/// offline, with `--require-hashes`.
+fn pip_installs_the_host_lock(pip: &impl Fn(&Path, &[&str]) -> Output, home: &Path) {
+    let (major, minor) = host_python();
+    let lock_name = format!("requirements-{major}.{minor}-{}.txt", host_platform());
+    let installed = pip(
+        &home.join("wh"),
+        &[
+            "install",
+            "--no-index",
+            "--find-links",
+            ".",
+            "--require-hashes",
+            "-r",
+            &lock_name,
+        ],
+    );
+    assert!(installed.status.success(), "{}", text(&installed));
+}
+
 /// `chiron wheelhouse ARGS --out wh --no-gate` for the host target on `index`.
 fn wheelhouse(home: &Path, index: &PlainIndex, args: &[&str]) -> Output {
     let (major, minor) = host_python();
@@ -137,9 +165,7 @@ fn pip_picks(
 #[test]
 fn requires_python_in_the_metadata_decides_when_the_index_does_not_say() {
     let home = tempfile::tempdir().unwrap();
-    let dir = home.path().join("packages");
-    std::fs::create_dir(&dir).unwrap();
-    let index = PlainIndex::serve(&dir);
+    let (dir, index) = packages_folder(home.path());
     let (major, minor) = host_python();
     let newer = format!(">={major}.{}", minor + 1);
     index.add(&WheelSpec {
@@ -185,22 +211,7 @@ fn requires_python_in_the_metadata_decides_when_the_index_does_not_say() {
         "{}",
         text(&refused)
     );
-    let wh = home.path().join("wh");
-    let (major, minor) = host_python();
-    let lock_name = format!("requirements-{major}.{minor}-{}.txt", host_platform());
-    let installed = pip(
-        &wh,
-        &[
-            "install",
-            "--no-index",
-            "--find-links",
-            ".",
-            "--require-hashes",
-            "-r",
-            &lock_name,
-        ],
-    );
-    assert!(installed.status.success(), "{}", text(&installed));
+    pip_installs_the_host_lock(&pip, home.path());
     assert_eq!(pip_picks(&pip, &dir, &["app"]), ["app==1.0", "newpy==1.0"]);
 
     // When no version fits, the explanation names the field and the target.
@@ -265,9 +276,7 @@ async fn a_find_links_folder_alone_is_resolved_by_the_metadata() {
 #[test]
 fn a_pin_without_a_local_label_takes_the_local_build_over_an_sdist() {
     let home = tempfile::tempdir().unwrap();
-    let dir = home.path().join("packages");
-    std::fs::create_dir(&dir).unwrap();
-    let index = PlainIndex::serve(&dir);
+    let (dir, index) = packages_folder(home.path());
     // PyTorch's CPU index serves `2.5.1+cpu` wheels only; an sdist of the
     // public version sits beside them here, as on mixed mirrors.
     index.add(&WheelSpec::new("torchlike", "2.5.1+cpu", "py3-none-any"));
@@ -297,22 +306,7 @@ fn a_pin_without_a_local_label_takes_the_local_build_over_an_sdist() {
         pip_picks(&pip, &dir, &["torchlike==2.5.1", "visionlike==0.20.1"]),
         ["torchlike==2.5.1+cpu", "visionlike==0.20.1+cpu"]
     );
-    let wh = home.path().join("wh");
-    let (major, minor) = host_python();
-    let lock_name = format!("requirements-{major}.{minor}-{}.txt", host_platform());
-    let installed = pip(
-        &wh,
-        &[
-            "install",
-            "--no-index",
-            "--find-links",
-            ".",
-            "--require-hashes",
-            "-r",
-            &lock_name,
-        ],
-    );
-    assert!(installed.status.success(), "{}", text(&installed));
+    pip_installs_the_host_lock(&pip, home.path());
 
     // A pin that matches nothing is told as the user wrote it, not as the
     // range that admits local variants.
@@ -333,9 +327,7 @@ fn a_pin_without_a_local_label_takes_the_local_build_over_an_sdist() {
 #[test]
 fn a_dependency_no_index_has_sends_the_resolver_to_another_version() {
     let home = tempfile::tempdir().unwrap();
-    let dir = home.path().join("packages");
-    std::fs::create_dir(&dir).unwrap();
-    let index = PlainIndex::serve(&dir);
+    let (dir, index) = packages_folder(home.path());
     index.add(&WheelSpec::new("top", "1.0", "py3-none-any"));
     index.add(&WheelSpec {
         requires_dist: &["ghost>=1"],
@@ -370,9 +362,7 @@ fn a_dependency_no_index_has_sends_the_resolver_to_another_version() {
 #[test]
 fn a_file_whose_metadata_disagrees_with_its_name_is_skipped_as_pip_skips_it() {
     let home = tempfile::tempdir().unwrap();
-    let dir = home.path().join("packages");
-    std::fs::create_dir(&dir).unwrap();
-    let index = PlainIndex::serve(&dir);
+    let (dir, index) = packages_folder(home.path());
     index.add(&WheelSpec::new("odd", "1.0", "py3-none-any"));
     // A wheel named 2.0 whose METADATA says 1.9.
     let (_, bytes, _) = support::index::build_wheel(&WheelSpec::new("odd", "1.9", "py3-none-any"));
@@ -475,9 +465,7 @@ fn exclude_newer_leaves_out_what_it_cannot_date_as_uv_does() {
 fn written_files_are_as_readable_as_the_umask_makes_new_files() {
     use std::os::unix::fs::PermissionsExt;
     let home = tempfile::tempdir().unwrap();
-    let dir = home.path().join("packages");
-    std::fs::create_dir(&dir).unwrap();
-    let index = PlainIndex::serve(&dir);
+    let (_, index) = packages_folder(home.path());
     index.add(&WheelSpec::new("plainpkg", "1.0", "py3-none-any"));
     let output = wheelhouse(home.path(), &index, &["plainpkg"]);
     assert!(output.status.success(), "{}", text(&output));
