@@ -331,6 +331,16 @@ async fn check_indexes(loaded: &LoadedConfig, options: &DoctorOptions) -> Vec<Ch
     let settings = crate::index::client::ClientSettings::from_config(loaded);
     let urls = settings.index_urls.clone();
     let tls = settings.tls();
+    // The credentials the index client would send: from the URLs, then
+    // `.netrc` (a probe without them would report a 401 that a real run
+    // never sees).
+    let mut credentials = crate::index::auth::Credentials::default();
+    for url in settings.index_urls.iter().chain(&settings.find_links) {
+        credentials.learn_from_url(url);
+    }
+    if let Some(netrc) = &settings.netrc {
+        credentials.load_netrc(netrc);
+    }
     let mut checks = Vec::new();
     if index.offline {
         for url in &urls {
@@ -347,7 +357,11 @@ async fn check_indexes(loaded: &LoadedConfig, options: &DoctorOptions) -> Vec<Ch
             .min(Duration::from_secs(index.timeout.max(1)));
         for url in &urls {
             let span = info_span!("doctor.probe", url = %redact_url(url));
-            checks.push(probe_index(url, timeout, &tls).instrument(span).await);
+            checks.push(
+                probe_index(url, timeout, &tls, &credentials)
+                    .instrument(span)
+                    .await,
+            );
         }
     }
     for link in &index.find_links {
@@ -358,7 +372,12 @@ async fn check_indexes(loaded: &LoadedConfig, options: &DoctorOptions) -> Vec<Ch
 
 /// Probes an index by asking for one small project page (`pip`), as a real
 /// lookup would; the root page of a large index can be tens of megabytes.
-async fn probe_index(url: &str, timeout: Duration, tls: &TlsSettings) -> Check {
+async fn probe_index(
+    url: &str,
+    timeout: Duration,
+    tls: &TlsSettings,
+    credentials: &crate::index::auth::Credentials,
+) -> Check {
     let shown = redact_url(url);
     let parsed = match url::Url::parse(url) {
         Ok(parsed) => parsed,
@@ -406,9 +425,13 @@ async fn probe_index(url: &str, timeout: Duration, tls: &TlsSettings) -> Check {
         ));
     }
     let client = clients.for_url(&parsed);
+    let (probe, auth) = credentials.for_url(&probe);
+    let mut request = client.get(&probe);
+    if let Some((user, password)) = &auth {
+        request = request.basic_auth(user, password.as_deref());
+    }
     let started = Instant::now();
-    let response = client
-        .get(&probe)
+    let response = request
         .timeout(timeout)
         .header(
             reqwest::header::ACCEPT,
@@ -423,6 +446,17 @@ async fn probe_index(url: &str, timeout: Duration, tls: &TlsSettings) -> Check {
             let finding = format!("HTTP {} in {elapsed} ms", status.as_u16());
             if status.is_success() || status == reqwest::StatusCode::NOT_FOUND {
                 Check::new("index", shown, Status::Ok, format!("reachable: {finding}"))
+            } else if (status == reqwest::StatusCode::UNAUTHORIZED
+                || status == reqwest::StatusCode::FORBIDDEN)
+                && auth.is_some()
+            {
+                Check::new(
+                    "index",
+                    shown,
+                    Status::Fail,
+                    format!("refused the credentials sent: {finding}"),
+                )
+                .hint("check the user and token in the index URL or in ~/.netrc ($NETRC): the index does not accept them")
             } else if status == reqwest::StatusCode::UNAUTHORIZED
                 || status == reqwest::StatusCode::FORBIDDEN
             {

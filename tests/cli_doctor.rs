@@ -225,6 +225,84 @@ fn an_index_that_refuses_credentials_fails_and_hides_them() {
     );
 }
 
+/// An index that wants `alice:s3cret` as basic auth, and 401 otherwise.
+fn index_wanting_alice() -> HttpServer {
+    use base64::Engine as _;
+    let wanted = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode("alice:s3cret")
+    );
+    HttpServer::start(move |request| {
+        if request.header("authorization") != Some(wanted.as_str()) {
+            return Response::new(401, "text/plain", "who are you");
+        }
+        Response::new(
+            200,
+            "application/vnd.pypi.simple.v1+json",
+            r#"{"meta":{"api-version":"1.1"},"name":"pip","files":[]}"#,
+        )
+    })
+}
+
+#[test]
+fn the_probe_sends_netrc_credentials_as_the_index_client_does() {
+    let home = tempfile::tempdir().unwrap();
+    let index = index_wanting_alice();
+    let netrc = |password: &str| {
+        write_files(
+            home.path(),
+            &[(
+                ".netrc",
+                &format!("machine 127.0.0.1 login alice password {password}\n"),
+            )],
+        )
+    };
+    netrc("s3cret");
+    let (code, report) = doctor_json(
+        chiron(home.path())
+            .current_dir(home.path())
+            .env_remove("NETRC")
+            .env("PIP_INDEX_URL", index.url("/simple")),
+    );
+    let check = checks(&report, "index")[0];
+    assert_eq!(check["status"], "ok", "{report:#}");
+    assert_eq!(code, 0, "{report:#}");
+    // $NETRC names another file, as for the index client.
+    let elsewhere = home.path().join("other-netrc");
+    std::fs::rename(home.path().join(".netrc"), &elsewhere).unwrap();
+    let (_, report) = doctor_json(
+        chiron(home.path())
+            .current_dir(home.path())
+            .env("NETRC", &elsewhere)
+            .env("PIP_INDEX_URL", index.url("/simple")),
+    );
+    assert_eq!(checks(&report, "index")[0]["status"], "ok", "{report:#}");
+    // Wrong credentials: the finding says they were sent and refused, and
+    // does not tell the user to add what is already there.
+    netrc("Wr0ngPw");
+    let (code, report) = doctor_json(
+        chiron(home.path())
+            .current_dir(home.path())
+            .env_remove("NETRC")
+            .env("PIP_INDEX_URL", index.url("/simple")),
+    );
+    assert_eq!(code, 1);
+    let check = checks(&report, "index")[0];
+    assert_eq!(check["status"], "fail");
+    let finding = check["finding"].as_str().unwrap();
+    assert!(
+        finding.contains("refused the credentials sent: HTTP 401"),
+        "{finding}"
+    );
+    assert!(
+        check["hint"]
+            .as_str()
+            .unwrap()
+            .contains("check the user and token")
+    );
+    assert!(!report.to_string().contains("Wr0ngPw"), "{report:#}");
+}
+
 #[test]
 fn offline_skips_the_index() {
     let home = tempfile::tempdir().unwrap();

@@ -211,6 +211,10 @@ pub struct IndexConfig {
     pub offline: bool,
     /// Seconds to wait for an index before giving up on a request.
     pub timeout: u64,
+    /// The largest project or find-links page chiron reads, in bytes
+    /// (default 50 MiB). A longer page is refused with an error, and not
+    /// cached.
+    pub max_page_bytes: u64,
 }
 
 impl Default for IndexConfig {
@@ -226,6 +230,7 @@ impl Default for IndexConfig {
             no_index: false,
             offline: false,
             timeout: 30,
+            max_page_bytes: crate::index::client::DEFAULT_MAX_PAGE_BYTES,
         }
     }
 }

@@ -58,7 +58,26 @@ pub struct ClientSettings {
     pub client_cert: Option<PathBuf>,
     /// Hosts reached over plain HTTP or without verifying certificates.
     pub trusted_hosts: Vec<String>,
+    /// The largest project or find-links page read; a longer body is
+    /// refused, not cached.
+    pub max_page_bytes: u64,
 }
+
+/// `[index] max-page-bytes` when not set: the largest PyPI project pages
+/// (thousands of files) are a few MiB, so this leaves room without letting
+/// a hostile index fill memory.
+pub const DEFAULT_MAX_PAGE_BYTES: u64 = 50 * 1024 * 1024;
+
+/// The largest PEP 658 metadata file read (real ones are a few KiB).
+pub const MAX_METADATA_BYTES: u64 = 16 * 1024 * 1024;
+
+/// The largest body of one HTTP range request (a zip's directory, or its
+/// METADATA entry).
+const MAX_RANGE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// The longest `Retry-After` chiron waits for; an index asking for longer
+/// gets an error instead of a silent stall.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 
 impl ClientSettings {
     pub fn new(index_urls: Vec<String>, cache_dir: PathBuf) -> Self {
@@ -76,6 +95,7 @@ impl ClientSettings {
             cert: None,
             client_cert: None,
             trusted_hosts: Vec::new(),
+            max_page_bytes: DEFAULT_MAX_PAGE_BYTES,
         }
     }
 }
@@ -121,6 +141,7 @@ impl ClientSettings {
         settings.trusted_hosts = index.trusted_hosts.clone();
         settings.offline = index.offline;
         settings.timeout = Duration::from_secs(index.timeout.max(1));
+        settings.max_page_bytes = index.max_page_bytes;
         settings
     }
 }
@@ -144,14 +165,45 @@ impl ClientSettings {
     }
 }
 
-/// The form two spellings of one index URL share: no trailing slash.
+/// The form all spellings of one index URL share: no trailing slash, the
+/// scheme and host in lowercase, no default port, no credentials
+/// (`HTTPS://ci:token@Example.org:443/simple/` and `https://example.org/simple`
+/// are one index). The path keeps its case: servers may tell paths apart by it.
 pub fn index_key(url: &str) -> String {
-    url.trim().trim_end_matches('/').to_string()
+    let url = url.trim();
+    match Url::parse(url) {
+        // The url crate lowercases the scheme and host and drops a default port.
+        Ok(mut parsed) if parsed.has_host() => {
+            let _ = parsed.set_username("");
+            let _ = parsed.set_password(None);
+            parsed.as_str().trim_end_matches('/').to_string()
+        }
+        _ => url.trim_end_matches('/').to_string(),
+    }
 }
 
+/// Keeps the first spelling of each index, in its place; a later spelling
+/// with credentials lends them to a first one without.
 fn dedup_urls(urls: &mut Vec<String>) {
-    let mut seen = std::collections::BTreeSet::new();
-    urls.retain(|url| seen.insert(index_key(url)));
+    let has_credentials =
+        |url: &str| Url::parse(url.trim()).is_ok_and(|u| !u.username().is_empty());
+    let mut kept: Vec<String> = Vec::new();
+    let mut keys: Vec<String> = Vec::new();
+    for url in urls.drain(..) {
+        let key = index_key(&url);
+        match keys.iter().position(|k| *k == key) {
+            Some(at) => {
+                if has_credentials(&url) && !has_credentials(&kept[at]) {
+                    kept[at] = url;
+                }
+            }
+            None => {
+                keys.push(key);
+                kept.push(url);
+            }
+        }
+    }
+    *urls = kept;
 }
 
 /// `$NETRC`, else `~/.netrc` (`~/_netrc` on Windows), as pip and curl read it.
@@ -176,6 +228,20 @@ pub enum IndexError {
     },
     #[error("{url} is plain HTTP to a host that is not trusted")]
     Insecure { url: String, host: String },
+    #[error("{url}: {reason}")]
+    Redirect { url: String, reason: String },
+    #[error("{url}: the {what} is larger than the limit of {limit} bytes")]
+    TooLarge {
+        url: String,
+        what: &'static str,
+        limit: u64,
+    },
+    #[error("{url} answered HTTP {status} and asks to retry after {seconds} s, longer than chiron waits ({} s)", MAX_RETRY_AFTER.as_secs())]
+    RetryAfterTooLong {
+        url: String,
+        status: u16,
+        seconds: u64,
+    },
     #[error("offline: no cached copy of {url}")]
     Offline { url: String },
     #[error("package `{package}` was not found on {}", sources.join(", "))]
@@ -223,6 +289,21 @@ impl IndexError {
                 "give credentials in the index URL (https://user:token@host/simple) or in ~/.netrc".into()
             }
             IndexError::Status { status: 404, .. } => "check the index URL".into(),
+            IndexError::Status { status: 429, .. } => {
+                "the index limits how fast it may be asked; retry later, or lower the load on it".into()
+            }
+            IndexError::RetryAfterTooLong { .. } => {
+                "the index is rate limiting or down for maintenance; retry later".into()
+            }
+            IndexError::Redirect { .. } => {
+                "an index may redirect only to https, or to plain http on the same, a loopback or a trusted host; use the final URL as the index URL if it is one you trust".into()
+            }
+            IndexError::TooLarge { what: "page", limit, .. } => format!(
+                "a project page this large is unusual; if the index really serves it, raise [index] max-page-bytes (now {limit}) in chiron.toml"
+            ),
+            IndexError::TooLarge { .. } => {
+                "the index serves a file far larger than this kind of file ever is; report it to the index".into()
+            }
             IndexError::Status { .. } | IndexError::Unreachable { .. } => {
                 "check the URL and the network (HTTPS_PROXY, SSL_CERT_FILE), or use --offline with a warm cache".into()
             }
@@ -247,11 +328,23 @@ impl IndexError {
         })
     }
 
+    /// The same error, saying how many tries it took.
+    fn after_attempts(self, attempts: u32) -> Self {
+        match self {
+            IndexError::Unreachable { url, reason, .. } => IndexError::Unreachable {
+                url,
+                attempts,
+                reason,
+            },
+            other => other,
+        }
+    }
+
     fn retryable(&self) -> bool {
         matches!(
             self,
             IndexError::Unreachable { .. } | IndexError::Truncated { .. }
-        ) || matches!(self, IndexError::Status { status, .. } if *status >= 500)
+        ) || matches!(self, IndexError::Status { status, .. } if *status >= 500 || *status == 429)
     }
 }
 
@@ -377,7 +470,10 @@ impl IndexClient {
     ) -> Result<Option<Vec<IndexFile>>, IndexError> {
         let base = index.trim_end_matches('/');
         let page_url = format!("{base}/{package}/");
-        let Some(page) = self.cached_get(&page_url).await? else {
+        let Some(page) = self
+            .cached_get(&page_url, self.settings.max_page_bytes, "page")
+            .await?
+        else {
             return Ok(None);
         };
         let url = Url::parse(&page.url)
@@ -391,7 +487,7 @@ impl IndexClient {
         } else {
             parse_html(&url, &source, &page.body)?
         };
-        Ok(Some(files))
+        Ok(Some(own_scheme_only(&url, files)))
     }
 
     async fn find_links_files(
@@ -401,11 +497,14 @@ impl IndexClient {
     ) -> Result<Vec<IndexFile>, IndexError> {
         let is_url = link.contains("://") && !link.starts_with("file://");
         let mut files = if is_url {
-            match self.cached_get(link).await? {
+            match self
+                .cached_get(link, self.settings.max_page_bytes, "page")
+                .await?
+            {
                 Some(page) => {
                     let url =
                         Url::parse(&page.url).map_err(|e| IndexError::Setup(e.to_string()))?;
-                    parse_html(&url, &redact_url(link), &page.body)?
+                    own_scheme_only(&url, parse_html(&url, &redact_url(link), &page.body)?)
                 }
                 None => Vec::new(),
             }
@@ -414,7 +513,7 @@ impl IndexClient {
                 .ok()
                 .and_then(|u| u.to_file_path().ok())
                 .unwrap_or_else(|| PathBuf::from(link));
-            local_files(&dir, package)?
+            local_files(&dir, &redact_url(link), package)?
         };
         files.retain(|f| {
             DistFilename::parse(&f.filename, Some(package)).is_some_and(|d| d.name() == package)
@@ -430,7 +529,10 @@ impl IndexClient {
         let (Some(url), Some(hashes)) = (file.metadata_url(), file.metadata.as_ref()) else {
             return Ok(None);
         };
-        let Some(page) = self.cached_get(&url).await? else {
+        let Some(page) = self
+            .cached_get(&url, MAX_METADATA_BYTES, "metadata file")
+            .await?
+        else {
             return Ok(None);
         };
         if let Some(expected) = hashes.get("sha256") {
@@ -473,6 +575,9 @@ impl IndexClient {
         let Some(directory) = zip_directory(&tail, tail_start) else {
             return Ok(None);
         };
+        if directory.size == 0 || directory.size > MAX_RANGE_BYTES {
+            return Ok(None);
+        }
         let directory_bytes = if directory.offset >= tail_start {
             let from = usize::try_from(directory.offset - tail_start).unwrap_or(usize::MAX);
             match tail.get(from..) {
@@ -492,6 +597,9 @@ impl IndexClient {
         let Some(entry) = find_metadata_entry(&directory_bytes) else {
             return Ok(None);
         };
+        if entry.compressed_size > MAX_RANGE_BYTES / 2 || total == 0 {
+            return Ok(None);
+        }
         // The local header's extra field may differ from the directory's:
         // ask for some slack and read the real lengths from the header.
         let end = (entry.header_offset + 30 + 1024 + entry.compressed_size + entry.name_len)
@@ -520,50 +628,73 @@ impl IndexClient {
                 .parse()
                 .map_err(|_| IndexError::Setup(format!("bad range {range}")))?,
         );
-        let response = self.get(url, headers).await?;
-        if response.status() != StatusCode::PARTIAL_CONTENT {
-            // Dropped unread (the connection is closed); do not ask again.
-            self.ranges_ignored
-                .store(true, std::sync::atomic::Ordering::Relaxed);
-            return Ok(None);
-        }
-        let Some((start, total)) = response
-            .headers()
-            .get(header::CONTENT_RANGE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(parse_content_range)
-        else {
-            return Ok(None);
-        };
-        if response
-            .content_length()
-            .is_some_and(|len| len > 32 * 1024 * 1024)
-        {
-            return Ok(None);
-        }
-        let bytes = self.read_text_bytes(response, url).await?;
-        Ok(Some((start, total, bytes)))
+        let headers = &headers;
+        self.with_retries(|| async move {
+            let response = self.send_once(url, headers).await?;
+            if response.status() != StatusCode::PARTIAL_CONTENT {
+                // Dropped unread (the connection is closed); do not ask again.
+                self.ranges_ignored
+                    .store(true, std::sync::atomic::Ordering::Relaxed);
+                return Ok(None);
+            }
+            let Some((start, total)) = response
+                .headers()
+                .get(header::CONTENT_RANGE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(parse_content_range)
+            else {
+                return Ok(None);
+            };
+            let bytes = self
+                .read_body(response, url, MAX_RANGE_BYTES, "range response")
+                .await?;
+            Ok(Some((start, total, bytes)))
+        })
+        .await
     }
 
-    async fn read_text_bytes(
+    /// The whole body, refused past `limit` bytes (counted as they arrive,
+    /// so a missing or lying `Content-Length` changes nothing) and when a
+    /// read stalls for longer than the timeout.
+    async fn read_body(
         &self,
         response: reqwest::Response,
         url: &str,
+        limit: u64,
+        what: &'static str,
     ) -> Result<Vec<u8>, IndexError> {
+        let too_large = || IndexError::TooLarge {
+            url: redact_url(url),
+            what,
+            limit,
+        };
+        if response.content_length().is_some_and(|len| len > limit) {
+            return Err(too_large());
+        }
         let mut body = Vec::new();
         let mut stream = response.bytes_stream();
         loop {
             match tokio::time::timeout(self.settings.timeout, stream.next()).await {
                 Err(_) => return Err(self.stalled(url)),
                 Ok(None) => return Ok(body),
-                Ok(Some(Ok(chunk))) => body.extend_from_slice(&chunk),
-                Ok(Some(Err(error))) => return Err(unreachable(url, 1, &error)),
+                Ok(Some(Ok(chunk))) => {
+                    if (body.len() + chunk.len()) as u64 > limit {
+                        return Err(too_large());
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                Ok(Some(Err(error))) => return Err(request_error(url, &error)),
             }
         }
     }
 
-    /// GET through the page cache: `None` on 404.
-    async fn cached_get(&self, url: &str) -> Result<Option<CachedPage>, IndexError> {
+    /// GET through the page cache, at most `limit` bytes: `None` on 404.
+    async fn cached_get(
+        &self,
+        url: &str,
+        limit: u64,
+        what: &'static str,
+    ) -> Result<Option<CachedPage>, IndexError> {
         let key = hex(&Sha256::digest(redact_url(url).as_bytes()));
         let path = self
             .settings
@@ -594,48 +725,73 @@ impl IndexClient {
                 extra.insert(header::IF_MODIFIED_SINCE, modified);
             }
         }
-        let response = self.get(url, extra).await?;
-        let status = response.status();
-        if status == StatusCode::NOT_FOUND {
-            return Ok(None);
+        let (extra, has_cached) = (&extra, cached.is_some());
+        // The body is read inside the retries: a page that stalls half-way
+        // is asked for again like one that never answered.
+        let fetched = self
+            .with_retries(|| async move {
+                let response = self.send_once(url, extra).await?;
+                let status = response.status();
+                if status == StatusCode::NOT_FOUND {
+                    return Ok(PageFetch::Missing);
+                }
+                let headers = response.headers().clone();
+                let max_age = cache_max_age(&headers);
+                if status == StatusCode::NOT_MODIFIED && has_cached {
+                    return Ok(PageFetch::NotModified { max_age });
+                }
+                if !status.is_success() {
+                    return Err(IndexError::Status {
+                        url: redact_url(url),
+                        status: status.as_u16(),
+                    }
+                    .into());
+                }
+                let final_url = response.url().to_string();
+                let body = self.read_body(response, url, limit, what).await?;
+                let body = String::from_utf8(body).map_err(|_| {
+                    IndexError::Setup(format!("{} is not UTF-8 text", redact_url(url)))
+                })?;
+                let header = |name: header::HeaderName| {
+                    headers
+                        .get(name)
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_string)
+                };
+                let page = CachedPage {
+                    url: final_url,
+                    content_type: header(header::CONTENT_TYPE)
+                        .unwrap_or_else(|| "text/html".into()),
+                    etag: header(header::ETAG),
+                    last_modified: header(header::LAST_MODIFIED),
+                    max_age,
+                    fetched_at: now(),
+                    body,
+                };
+                Ok(PageFetch::Fresh {
+                    page,
+                    store: !no_store(&headers),
+                })
+            })
+            .await?;
+        match fetched {
+            PageFetch::Missing => Ok(None),
+            PageFetch::NotModified { max_age } => {
+                let Some(mut page) = cached else {
+                    return Ok(None);
+                };
+                page.fetched_at = now();
+                page.max_age = max_age.or(page.max_age);
+                self.store_page(&path, &page);
+                Ok(Some(page))
+            }
+            PageFetch::Fresh { page, store } => {
+                if store {
+                    self.store_page(&path, &page);
+                }
+                Ok(Some(page))
+            }
         }
-        let headers = response.headers().clone();
-        let max_age = cache_max_age(&headers);
-        if status == StatusCode::NOT_MODIFIED
-            && let Some(mut page) = cached
-        {
-            page.fetched_at = now();
-            page.max_age = max_age.or(page.max_age);
-            self.store_page(&path, &page);
-            return Ok(Some(page));
-        }
-        if !status.is_success() {
-            return Err(IndexError::Status {
-                url: redact_url(url),
-                status: status.as_u16(),
-            });
-        }
-        let final_url = response.url().to_string();
-        let body = self.read_text(response, url).await?;
-        let header = |name: header::HeaderName| {
-            headers
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string)
-        };
-        let page = CachedPage {
-            url: final_url,
-            content_type: header(header::CONTENT_TYPE).unwrap_or_else(|| "text/html".into()),
-            etag: header(header::ETAG),
-            last_modified: header(header::LAST_MODIFIED),
-            max_age,
-            fetched_at: now(),
-            body,
-        };
-        if !no_store(&headers) {
-            self.store_page(&path, &page);
-        }
-        Ok(Some(page))
     }
 
     fn store_page(&self, path: &Path, page: &CachedPage) {
@@ -650,25 +806,6 @@ impl IndexClient {
         }
     }
 
-    async fn read_text(
-        &self,
-        response: reqwest::Response,
-        url: &str,
-    ) -> Result<String, IndexError> {
-        let mut body = Vec::new();
-        let mut stream = response.bytes_stream();
-        loop {
-            match tokio::time::timeout(self.settings.timeout, stream.next()).await {
-                Err(_) => return Err(self.stalled(url)),
-                Ok(None) => break,
-                Ok(Some(Ok(chunk))) => body.extend_from_slice(&chunk),
-                Ok(Some(Err(error))) => return Err(unreachable(url, 1, &error)),
-            }
-        }
-        String::from_utf8(body)
-            .map_err(|_| IndexError::Setup(format!("{} is not UTF-8 text", redact_url(url))))
-    }
-
     fn stalled(&self, url: &str) -> IndexError {
         IndexError::Unreachable {
             url: redact_url(url),
@@ -677,9 +814,59 @@ impl IndexClient {
         }
     }
 
-    /// One GET with credentials, the concurrency limit and retries. Answers
-    /// with a status below 500 (other than 429) are returned as they are.
-    async fn get(&self, url: &str, headers: HeaderMap) -> Result<reqwest::Response, IndexError> {
+    /// Runs `attempt_once` until it succeeds, fails for good, or has been
+    /// tried `retries + 1` times, waiting between tries with exponential
+    /// backoff, or as long as the server's `Retry-After` asks (up to
+    /// [`MAX_RETRY_AFTER`]). The one retry layer: callers do not retry.
+    async fn with_retries<T, F, Fut>(&self, mut attempt_once: F) -> Result<T, IndexError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, Failure>>,
+    {
+        let attempts = self.settings.retries.saturating_add(1);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let failure = match attempt_once().await {
+                Ok(value) => return Ok(value),
+                Err(failure) => failure,
+            };
+            if let Some(wait) = failure.retry_after
+                && wait > MAX_RETRY_AFTER
+                && let IndexError::Status { url, status } = &failure.error
+            {
+                return Err(IndexError::RetryAfterTooLong {
+                    url: url.clone(),
+                    status: *status,
+                    seconds: wait.as_secs(),
+                });
+            }
+            if !failure.error.retryable() || attempt >= attempts {
+                return Err(failure.error.after_attempts(attempt));
+            }
+            let delay = failure.retry_after.unwrap_or_else(|| {
+                self.settings
+                    .backoff
+                    .saturating_mul(2u32.saturating_pow(attempt - 1))
+            });
+            tracing::warn!(
+                "{}; retrying in {} ms (attempt {attempt} of {attempts})",
+                failure.error,
+                delay.as_millis()
+            );
+            tokio::time::sleep(delay).await;
+        }
+    }
+
+    /// One GET with credentials and the concurrency limit, no retry.
+    /// Answers with a status below 500 (other than 429) are returned as
+    /// they are; the others are failures, with the wait the server asked
+    /// for (`Retry-After` on 429 and 503).
+    async fn send_once(
+        &self,
+        url: &str,
+        headers: &HeaderMap,
+    ) -> Result<reqwest::Response, Failure> {
         let (clean, auth) = self.credentials.for_url(url);
         let parsed = Url::parse(clean.as_str())
             .map_err(|e| IndexError::Setup(format!("bad URL {}: {e}", redact_url(url))))?;
@@ -687,49 +874,70 @@ impl IndexClient {
             return Err(IndexError::Insecure {
                 url: redact_url(url),
                 host: parsed.host_str().unwrap_or_default().to_string(),
-            });
+            }
+            .into());
         }
         let client = self.http.for_url(&parsed);
-        let attempts = self.settings.retries + 1;
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let _permit = self
-                .limit
-                .acquire()
-                .await
-                .map_err(|e| IndexError::Setup(e.to_string()))?;
-            let mut request = client.get(clean.as_str()).headers(headers.clone());
-            if let Some((user, password)) = &auth {
-                request = request.basic_auth(user, password.as_deref());
-            }
-            let error = match request.send().await {
-                Ok(response) => {
-                    let status = response.status();
-                    if !(status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS) {
-                        return Ok(response);
-                    }
-                    IndexError::Status {
-                        url: redact_url(url),
-                        status: status.as_u16(),
-                    }
-                }
-                Err(error) => unreachable(url, attempt, &error),
-            };
-            if attempt >= attempts {
-                return Err(match error {
-                    IndexError::Unreachable { url, reason, .. } => IndexError::Unreachable {
-                        url,
-                        attempts: attempt,
-                        reason,
-                    },
-                    other => other,
-                });
-            }
-            let delay = self.settings.backoff * 2u32.pow(attempt - 1);
-            tracing::warn!("{error}; retrying in {} ms", delay.as_millis());
-            tokio::time::sleep(delay).await;
+        let _permit = self
+            .limit
+            .acquire()
+            .await
+            .map_err(|e| IndexError::Setup(e.to_string()))?;
+        let mut request = client.get(clean.as_str()).headers(headers.clone());
+        if let Some((user, password)) = &auth {
+            request = request.basic_auth(user, password.as_deref());
         }
+        let response = request
+            .send()
+            .await
+            .map_err(|error| request_error(url, &error))?;
+        let status = response.status();
+        if status.is_redirection() && status != StatusCode::NOT_MODIFIED {
+            // reqwest hands back, unfollowed, a redirect to a URL it cannot
+            // request (`file:`, `data:`): say why rather than "HTTP 302".
+            let target = response
+                .headers()
+                .get(header::LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| response.url().join(v).ok());
+            let reason = match &target {
+                Some(to) => {
+                    super::redirect_verdict(&self.settings.trusted_hosts, response.url(), to)
+                        .err()
+                        .unwrap_or_else(|| {
+                            format!(
+                                "a redirect to {} that was not followed",
+                                redact_url(to.as_str())
+                            )
+                        })
+                }
+                None => format!("HTTP {} without a usable Location", status.as_u16()),
+            };
+            return Err(IndexError::Redirect {
+                url: redact_url(url),
+                reason,
+            }
+            .into());
+        }
+        if !(status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS) {
+            return Ok(response);
+        }
+        let retry_after = if matches!(status.as_u16(), 429 | 503) {
+            response
+                .headers()
+                .get(header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| parse_retry_after(v, SystemTime::now()))
+        } else {
+            None
+        };
+        Err(Failure {
+            error: IndexError::Status {
+                url: redact_url(url),
+                status: status.as_u16(),
+            },
+            retry_after,
+        })
     }
 
     /// Downloads `file` into `dest_dir` under its own name: streamed into a
@@ -823,41 +1031,27 @@ impl IndexClient {
                 url: redact_url(&file.url),
             });
         }
-        let attempts = self.settings.retries + 1;
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            match self.fetch_to(file, dest_dir).await {
-                Ok((temp, actual, size)) => {
-                    if let Some(expected) = &expected
-                        && &actual != expected
-                    {
-                        return Err(IndexError::HashMismatch {
-                            url: redact_url(&file.url),
-                            expected: expected.clone(),
-                            actual,
-                        });
-                    }
-                    temp.persist(&dest).map_err(|e| IndexError::Io {
-                        path: dest.clone(),
-                        source: e.error,
-                    })?;
-                    let mut done = self.finish(file, dest, actual, size, expected)?;
-                    done.fetched = true;
-                    self.fetched
-                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    self.fetched_bytes
-                        .fetch_add(size, std::sync::atomic::Ordering::Relaxed);
-                    return Ok(done);
-                }
-                Err(error) if error.retryable() && attempt < attempts => {
-                    let delay = self.settings.backoff * 2u32.pow(attempt - 1);
-                    tracing::warn!("{error}; retrying in {} ms", delay.as_millis());
-                    tokio::time::sleep(delay).await;
-                }
-                Err(error) => return Err(error),
-            }
+        let (temp, actual, size) = self.with_retries(|| self.fetch_to(file, dest_dir)).await?;
+        if let Some(expected) = &expected
+            && &actual != expected
+        {
+            return Err(IndexError::HashMismatch {
+                url: redact_url(&file.url),
+                expected: expected.clone(),
+                actual,
+            });
         }
+        temp.persist(&dest).map_err(|e| IndexError::Io {
+            path: dest.clone(),
+            source: e.error,
+        })?;
+        let mut done = self.finish(file, dest, actual, size, expected)?;
+        done.fetched = true;
+        self.fetched
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.fetched_bytes
+            .fetch_add(size, std::sync::atomic::Ordering::Relaxed);
+        Ok(done)
     }
 
     fn finish(
@@ -893,13 +1087,14 @@ impl IndexClient {
         &self,
         file: &IndexFile,
         dir: &Path,
-    ) -> Result<(tempfile::NamedTempFile, String, u64), IndexError> {
-        let response = self.get(&file.url, HeaderMap::new()).await?;
+    ) -> Result<(tempfile::NamedTempFile, String, u64), Failure> {
+        let response = self.send_once(&file.url, &HeaderMap::new()).await?;
         if !response.status().is_success() {
             return Err(IndexError::Status {
                 url: redact_url(&file.url),
                 status: response.status().as_u16(),
-            });
+            }
+            .into());
         }
         let expected_len = response.content_length();
         let mut temp =
@@ -913,16 +1108,19 @@ impl IndexClient {
         let mut stream = response.bytes_stream();
         loop {
             let chunk = match tokio::time::timeout(self.settings.timeout, stream.next()).await {
-                Err(_) => return Err(self.stalled(&file.url)),
+                Err(_) => return Err(self.stalled(&file.url).into()),
                 Ok(None) => break,
                 Ok(Some(Ok(chunk))) => chunk,
-                Ok(Some(Err(error))) if error.is_timeout() => return Err(self.stalled(&file.url)),
+                Ok(Some(Err(error))) if error.is_timeout() => {
+                    return Err(self.stalled(&file.url).into());
+                }
                 Ok(Some(Err(_))) => {
                     return Err(IndexError::Truncated {
                         url: redact_url(&file.url),
                         received: size,
                         expected: expected_len.unwrap_or(size),
-                    });
+                    }
+                    .into());
                 }
             };
             hasher.update(&chunk);
@@ -939,7 +1137,8 @@ impl IndexClient {
                 url: redact_url(&file.url),
                 received: size,
                 expected,
-            });
+            }
+            .into());
         }
         temp.as_file().sync_all().map_err(|source| IndexError::Io {
             path: temp.path().to_path_buf(),
@@ -974,9 +1173,30 @@ impl IndexClient {
     }
 }
 
+/// The files of a page fetched from `page_url` whose URLs keep to its
+/// scheme family: http(s) links on an http(s) page, `file:` links only on a
+/// local one. A remote index must not make chiron read local files, so any
+/// other link is dropped with a warning naming it.
+fn own_scheme_only(page_url: &Url, files: Vec<IndexFile>) -> Vec<IndexFile> {
+    let (kept, dropped) = super::simple::split_by_scheme(page_url, files);
+    for file in &dropped {
+        tracing::warn!(
+            "{}: skipping the link {} to {}: an index page may only link to http(s) files; local files come only from --find-links folders you give",
+            redact_url(page_url.as_str()),
+            file.filename,
+            redact_url(&file.url)
+        );
+    }
+    kept
+}
+
 /// Files of a local find-links folder whose names belong to `package`,
 /// hashed from their bytes (the folder is the source of truth).
-fn local_files(dir: &Path, package: &PackageName) -> Result<Vec<IndexFile>, IndexError> {
+fn local_files(
+    dir: &Path,
+    source: &str,
+    package: &PackageName,
+) -> Result<Vec<IndexFile>, IndexError> {
     let io = |source| IndexError::Io {
         path: dir.to_path_buf(),
         source,
@@ -1012,10 +1232,62 @@ fn local_files(dir: &Path, package: &PackageName) -> Result<Vec<IndexFile>, Inde
             metadata: None,
             size: Some(size),
             upload_time: None,
-            source: dir.display().to_string(),
+            source: source.to_string(),
         });
     }
     Ok(files)
+}
+
+/// One failed try, and how long the server asked to wait before the next.
+struct Failure {
+    error: IndexError,
+    retry_after: Option<Duration>,
+}
+
+impl From<IndexError> for Failure {
+    fn from(error: IndexError) -> Self {
+        Self {
+            error,
+            retry_after: None,
+        }
+    }
+}
+
+/// How a project page request came out, inside the retries.
+enum PageFetch {
+    Missing,
+    NotModified { max_age: Option<u64> },
+    Fresh { page: CachedPage, store: bool },
+}
+
+/// `Retry-After` as seconds or an HTTP date (RFC 9110 10.2.3); a date in
+/// the past is no wait. `None` for anything else.
+fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let when = httpdate::parse_http_date(value).ok()?;
+    Some(when.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+/// A failed request as an index error: a refused redirect says why and is
+/// final; anything else is a network failure that may pass.
+fn request_error(url: &str, error: &reqwest::Error) -> IndexError {
+    if error.is_redirect() {
+        // The policy's own message is the innermost cause.
+        let mut reason = error.to_string();
+        let mut source = std::error::Error::source(error);
+        while let Some(cause) = source {
+            reason = cause.to_string();
+            source = cause.source();
+        }
+        return IndexError::Redirect {
+            url: redact_url(url),
+            reason,
+        };
+    }
+    unreachable(url, 1, error)
 }
 
 fn unreachable(url: &str, attempts: u32, error: &reqwest::Error) -> IndexError {
@@ -1234,6 +1506,79 @@ mod tests {
     }
 
     #[test]
+    fn one_index_has_one_key_however_it_is_spelt() {
+        let key = index_key("https://example.invalid/simple");
+        for spelling in [
+            "https://example.invalid/simple/",
+            " https://EXAMPLE.invalid/simple ",
+            "HTTPS://Example.Invalid:443/simple/",
+        ] {
+            assert_eq!(index_key(spelling), key, "{spelling}");
+        }
+        // The path keeps its case, another port or scheme is another index.
+        assert_ne!(index_key("https://example.invalid/Simple"), key);
+        assert_ne!(index_key("https://example.invalid:8443/simple"), key);
+        assert_ne!(index_key("http://example.invalid/simple"), key);
+        assert_eq!(index_key("https://ci:t0ken@example.invalid/simple/"), key);
+        assert_eq!(index_key("./wheels/"), "./wheels");
+        let mut settings = ClientSettings::new(
+            vec![
+                "http://127.0.0.1:9/simple".into(),
+                "http://127.0.0.1:9/simple/".into(),
+                "http://LOCALHOST:9/simple".into(),
+                "http://localhost:9/simple/".into(),
+            ],
+            PathBuf::from("cache"),
+        );
+        settings.dedup_indexes();
+        assert_eq!(
+            settings.index_urls,
+            ["http://127.0.0.1:9/simple", "http://LOCALHOST:9/simple"]
+        );
+        // The first place, the credentials of whichever spelling has them.
+        let mut settings = ClientSettings::new(
+            vec![
+                "https://a.invalid/simple".into(),
+                "https://b.invalid/simple".into(),
+                "https://ci:t0ken@A.invalid/simple/".into(),
+            ],
+            PathBuf::from("cache"),
+        );
+        settings.dedup_indexes();
+        assert_eq!(
+            settings.index_urls,
+            [
+                "https://ci:t0ken@A.invalid/simple/",
+                "https://b.invalid/simple"
+            ]
+        );
+    }
+
+    #[test]
+    fn retry_after_is_seconds_or_a_date() {
+        let now = UNIX_EPOCH + Duration::from_secs(784_111_777); // Sun, 06 Nov 1994 08:49:37 GMT
+        let cases = [
+            ("0", Some(0)),
+            (" 7 ", Some(7)),
+            ("3600", Some(3600)),
+            ("Sun, 06 Nov 1994 08:50:07 GMT", Some(30)),
+            ("Sunday, 06-Nov-94 08:49:47 GMT", Some(10)),
+            ("Sun Nov  6 08:49:57 1994", Some(20)),
+            ("Sun, 06 Nov 1994 08:00:00 GMT", Some(0)),
+            ("-1", None),
+            ("soon", None),
+            ("", None),
+        ];
+        for (value, expected) in cases {
+            assert_eq!(
+                parse_retry_after(value, now),
+                expected.map(Duration::from_secs),
+                "{value:?}"
+            );
+        }
+    }
+
+    #[test]
     fn cache_control_is_read() {
         let mut headers = HeaderMap::new();
         headers.insert(
@@ -1263,6 +1608,7 @@ mod tests {
             status,
         };
         assert!(status(503).retryable());
+        assert!(status(429).retryable());
         assert!(!status(404).retryable());
         assert!(
             !IndexError::HashMismatch {

@@ -32,7 +32,7 @@ pub fn install_crypto_provider() {
 /// bounds connecting and each read, not a whole transfer: a large wheel on a
 /// slow link must not fail while data still flows.
 pub fn http_client(timeout: Duration, cert: Option<&Path>) -> Result<reqwest::Client, String> {
-    build_client(timeout, cert, None, false)
+    build_client(timeout, cert, None, false, &[])
 }
 
 /// How TLS is set up for indexes, from pip's `cert`, `client-cert` and
@@ -73,11 +73,24 @@ impl HttpClients {
             }
             None => None,
         };
-        let verified = build_client(timeout, tls.cert.as_deref(), identity.clone(), false)?;
-        let unverified = if tls.trusted_hosts.is_empty() {
+        let trusted = &tls.trusted_hosts;
+        let verified = build_client(
+            timeout,
+            tls.cert.as_deref(),
+            identity.clone(),
+            false,
+            trusted,
+        )?;
+        let unverified = if trusted.is_empty() {
             None
         } else {
-            Some(build_client(timeout, tls.cert.as_deref(), identity, true)?)
+            Some(build_client(
+                timeout,
+                tls.cert.as_deref(),
+                identity,
+                true,
+                trusted,
+            )?)
         };
         Ok(Self {
             verified,
@@ -139,13 +152,68 @@ pub fn is_secure_origin(trusted: &[String], url: &Url) -> bool {
         "http" => {}
         _ => return false,
     }
-    let loopback = match url.host() {
+    is_loopback(url) || is_trusted_host(trusted, url)
+}
+
+/// Redirects followed in a row before giving up, as browsers and pip do.
+const MAX_REDIRECTS: usize = 10;
+
+/// Whether a redirect from `from` to `to` may be followed: to https always,
+/// to plain http only from plain http and only to a loopback address, the
+/// same host or a trusted host; never to any other scheme (`file:`, `ftp:`)
+/// and never down from https to http. An index must not be able to send
+/// chiron to a local file, or strip TLS off the next request. Pure.
+pub fn redirect_verdict(trusted: &[String], from: &Url, to: &Url) -> Result<(), String> {
+    match (from.scheme(), to.scheme()) {
+        (_, "https") => Ok(()),
+        ("https", "http") => Err(format!(
+            "refusing the redirect from https to plain http ({})",
+            redact_url(to.as_str())
+        )),
+        ("http", "http") => {
+            let same_host = from.host_str().is_some()
+                && from.host_str().map(str::to_ascii_lowercase)
+                    == to.host_str().map(str::to_ascii_lowercase);
+            if same_host || is_loopback(to) || is_trusted_host(trusted, to) {
+                Ok(())
+            } else {
+                Err(format!(
+                    "refusing the redirect to {}: plain http to another host that is not trusted",
+                    redact_url(to.as_str())
+                ))
+            }
+        }
+        (_, scheme) => Err(format!(
+            "refusing the redirect to {}: an index may only redirect to http(s), not to `{scheme}:`",
+            redact_url(to.as_str())
+        )),
+    }
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
         Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
         Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
         None => false,
-    };
-    loopback || is_trusted_host(trusted, url)
+    }
+}
+
+fn redirect_policy(trusted: &[String]) -> reqwest::redirect::Policy {
+    let trusted = trusted.to_vec();
+    reqwest::redirect::Policy::custom(move |attempt| {
+        if attempt.previous().len() > MAX_REDIRECTS {
+            return attempt.error(format!("more than {MAX_REDIRECTS} redirects"));
+        }
+        let verdict = match attempt.previous().last() {
+            Some(from) => redirect_verdict(&trusted, from, attempt.url()),
+            None => Ok(()),
+        };
+        match verdict {
+            Ok(()) => attempt.follow(),
+            Err(reason) => attempt.error(reason),
+        }
+    })
 }
 
 fn build_client(
@@ -153,10 +221,12 @@ fn build_client(
     cert: Option<&Path>,
     identity: Option<reqwest::Identity>,
     accept_invalid_certs: bool,
+    trusted_hosts: &[String],
 ) -> Result<reqwest::Client, String> {
     install_crypto_provider();
     let mut builder = reqwest::Client::builder()
         .user_agent(USER_AGENT)
+        .redirect(redirect_policy(trusted_hosts))
         .connect_timeout(timeout)
         .read_timeout(timeout);
     if let Some(path) = cert {
@@ -262,6 +332,50 @@ mod tests {
             let url = Url::parse(url).unwrap();
             assert_eq!(is_secure_origin(&trusted, &url), secure, "{url}");
             assert_eq!(is_trusted_host(&trusted, &url), is_trusted, "{url}");
+        }
+    }
+
+    #[test]
+    fn redirects_stay_on_http_and_never_downgrade() {
+        let trusted = vec!["mirror.invalid".to_string()];
+        let cases = [
+            ("https://a.invalid/simple/x/", "https://b.invalid/x/", true),
+            ("http://127.0.0.1:9/simple/", "https://b.invalid/x/", true),
+            ("http://127.0.0.1:9/simple/", "http://127.0.0.1:10/x/", true),
+            (
+                "http://plain.invalid/simple/",
+                "http://PLAIN.invalid/x/",
+                true,
+            ),
+            (
+                "http://plain.invalid/simple/",
+                "http://mirror.invalid/x/",
+                true,
+            ),
+            (
+                "http://plain.invalid/simple/",
+                "http://other.invalid/x/",
+                false,
+            ),
+            ("https://a.invalid/simple/", "http://a.invalid/x/", false),
+            ("https://a.invalid/simple/", "http://127.0.0.1/x/", false),
+            (
+                "https://a.invalid/simple/",
+                "http://mirror.invalid/x/",
+                false,
+            ),
+            ("http://127.0.0.1:9/simple/", "file:///etc/passwd", false),
+            ("https://a.invalid/simple/", "file:///etc/passwd", false),
+            ("https://a.invalid/simple/", "ftp://a.invalid/x.whl", false),
+            ("http://127.0.0.1:9/simple/", "data:text/plain,x", false),
+        ];
+        for (from, to, allowed) in cases {
+            let verdict = redirect_verdict(
+                &trusted,
+                &Url::parse(from).unwrap(),
+                &Url::parse(to).unwrap(),
+            );
+            assert_eq!(verdict.is_ok(), allowed, "{from} -> {to}: {verdict:?}");
         }
     }
 

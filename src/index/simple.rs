@@ -153,6 +153,23 @@ pub fn parse_json(page_url: &Url, source: &str, body: &str) -> Result<Vec<IndexF
         .collect()
 }
 
+/// Splits `files` listed on the page at `page_url` into those whose URL
+/// scheme the page may link to (http and https from an http(s) page, the
+/// page's own scheme otherwise) and the rest. Pure.
+pub fn split_by_scheme(page_url: &Url, files: Vec<IndexFile>) -> (Vec<IndexFile>, Vec<IndexFile>) {
+    let web = |scheme: &str| matches!(scheme, "http" | "https");
+    files.into_iter().partition(|file| {
+        let scheme = Url::parse(&file.url)
+            .map(|u| u.scheme().to_string())
+            .unwrap_or_default();
+        if web(page_url.scheme()) {
+            web(&scheme)
+        } else {
+            scheme == page_url.scheme()
+        }
+    })
+}
+
 fn without_fragment(mut url: Url) -> String {
     url.set_fragment(None);
     url.to_string()
@@ -361,6 +378,43 @@ mod tests {
 
     fn page() -> Url {
         Url::parse("https://example.invalid/simple/demo/").unwrap()
+    }
+
+    #[test]
+    fn web_pages_keep_only_web_links() {
+        let body = r#"<a href="a-1.0-py3-none-any.whl">a</a>
+            <a href="http://mirror.invalid/a-1.1-py3-none-any.whl">a</a>
+            <a href="file:///etc/a-1.2-py3-none-any.whl">a</a>
+            <a href="FILE:/home/me/a-1.3-py3-none-any.whl">a</a>
+            <a href="ftp://mirror.invalid/a-1.4-py3-none-any.whl">a</a>
+            <a href="data:,a-1.5-py3-none-any.whl">a</a>"#;
+        let names = |files: &[IndexFile]| -> Vec<String> {
+            files.iter().map(|f| f.filename.clone()).collect()
+        };
+        let files = parse_html(&page(), "s", body).unwrap();
+        let (kept, dropped) = split_by_scheme(&page(), files);
+        assert_eq!(
+            names(&kept),
+            ["a-1.0-py3-none-any.whl", "a-1.1-py3-none-any.whl"]
+        );
+        // file:, FILE: and ftp: (a data: URL names no file and is no link at all).
+        assert_eq!(dropped.len(), 3, "{dropped:?}");
+        // A `<base href="file:...">` cannot turn relative links local either.
+        let based = r#"<base href="file:///srv/"><a href="a-1.0-py3-none-any.whl">a</a>"#;
+        let files = parse_html(&page(), "s", based).unwrap();
+        assert!(split_by_scheme(&page(), files).0.is_empty());
+        // A local page (a file: URL) keeps its own file links.
+        let local = Url::parse("file:///srv/links.html").unwrap();
+        let files = parse_html(&local, "s", body).unwrap();
+        let (kept, _) = split_by_scheme(&local, files);
+        assert_eq!(
+            names(&kept),
+            [
+                "a-1.0-py3-none-any.whl",
+                "a-1.2-py3-none-any.whl",
+                "a-1.3-py3-none-any.whl"
+            ]
+        );
     }
 
     #[test]

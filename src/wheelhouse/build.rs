@@ -838,7 +838,15 @@ async fn fill_staging(
             requirements,
             constraints,
             indexes: settings.index_urls.iter().map(|u| redact_url(u)).collect(),
-            find_links: settings.find_links.iter().map(|u| redact_url(u)).collect(),
+            // Only the find-links that supplied a file: an ambient
+            // PIP_FIND_LINKS or pip.conf entry that served nothing is no
+            // input of this wheelhouse (docs/robustness/net.md).
+            find_links: settings
+                .find_links
+                .iter()
+                .map(|u| redact_url(u))
+                .filter(|link| files.iter().any(|f| &f.index == link))
+                .collect(),
             allow_prereleases: request.options.allow_prereleases,
             exclude_newer: request.options.exclude_newer.clone(),
         },
