@@ -597,3 +597,111 @@ fn an_ambient_find_links_is_recorded_only_when_it_supplied_a_file() {
     assert_eq!(recorded, serde_json::json!([ambient.display().to_string()]));
     assert_eq!(manifest_vendored["files"][0]["index"], recorded[0]);
 }
+
+/// `openssl s_server -HTTP` in `dir` (files there are whole HTTP
+/// responses), with a throwaway self-signed certificate for 127.0.0.1.
+fn tls_server(dir: &Path) -> (std::process::Child, u16) {
+    use std::process::{Command, Stdio};
+    let made = Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "ec", "-pkeyopt"])
+        .args(["ec_paramgen_curve:prime256v1", "-nodes", "-days", "2"])
+        .args([
+            "-keyout",
+            "key.pem",
+            "-out",
+            "cert.pem",
+            "-subj",
+            "/CN=127.0.0.1",
+        ])
+        .args(["-addext", "subjectAltName=IP:127.0.0.1"])
+        .current_dir(dir)
+        .stderr(Stdio::null())
+        .status()
+        .expect("openssl is installed by .ci/test");
+    assert!(made.success());
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let server = Command::new("openssl")
+        .args(["s_server", "-quiet", "-HTTP", "-cert", "cert.pem", "-key"])
+        .args(["key.pem", "-accept"])
+        .arg(format!("127.0.0.1:{port}"))
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let ready = (0..100).any(|_| {
+        std::thread::sleep(Duration::from_millis(50));
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    assert!(ready, "openssl s_server did not start");
+    (server, port)
+}
+
+/// From https, not even a loopback host chiron trusts may take the next
+/// request to plain http.
+#[tokio::test]
+async fn an_https_index_cannot_redirect_down_to_http() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let plain = HttpServer::start(|_| Response::new(200, "text/plain", "Name: x\n"));
+    let target = plain.url("/demo-1.0-py3-none-any.whl.metadata");
+    std::fs::write(
+        dir.path().join("demo-1.0-py3-none-any.whl.metadata"),
+        format!("HTTP/1.0 302 Found\r\nLocation: {target}\r\nContent-Length: 0\r\n\r\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("ok-1.0-py3-none-any.whl.metadata"),
+        "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nMetadata-Version: 2.1\nName: ok\nVersion: 1.0\n",
+    )
+    .unwrap();
+    let (mut server, port) = tls_server(dir.path());
+    // Trusted: its certificate is not checked, and plain http to it is allowed.
+    let client = client_with(|s| s.trusted_hosts = vec!["127.0.0.1".into()], cache.path());
+    let file = |name: &str| chiron::index::simple::IndexFile {
+        filename: format!("{name}-1.0-py3-none-any.whl"),
+        url: format!("https://127.0.0.1:{port}/{name}-1.0-py3-none-any.whl"),
+        hashes: Default::default(),
+        requires_python: None,
+        yanked: None,
+        metadata: Some(Default::default()),
+        size: None,
+        upload_time: None,
+        source: "test".into(),
+    };
+    // The server and the client speak TLS to each other.
+    let metadata = client.file_metadata(&file("ok")).await;
+    let error = client.file_metadata(&file("demo")).await.unwrap_err();
+    let _ = server.kill();
+    let _ = server.wait();
+    assert_eq!(metadata.unwrap().unwrap().version, "1.0");
+    assert!(matches!(error, IndexError::Redirect { .. }), "{error:?}");
+    assert!(
+        error.to_string().contains("from https to plain http"),
+        "{error}"
+    );
+    assert!(plain.requests().is_empty(), "the plain http URL was asked");
+}
+
+/// A find-links page on the web is held to the same rule as an index page.
+#[tokio::test]
+async fn a_find_links_page_cannot_link_local_files_either() {
+    let cache = tempfile::tempdir().unwrap();
+    let local = tempfile::tempdir().unwrap();
+    let (filename, bytes, _) = build_wheel(&WheelSpec::new("near", "1.0", "py3-none-any"));
+    let path = local.path().join(&filename);
+    std::fs::write(&path, bytes).unwrap();
+    let page = format!("<a href=\"file://{}\">{filename}</a>", path.display());
+    let server = HttpServer::start(move |_| Response::new(200, "text/html", page.clone()));
+    let client = client_with(
+        |s| s.find_links = vec![server.url("/links.html")],
+        cache.path(),
+    );
+    let error = client.project_files(&name("near")).await.unwrap_err();
+    assert!(matches!(error, IndexError::NotFound { .. }), "{error:?}");
+}
