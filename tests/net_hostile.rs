@@ -388,6 +388,33 @@ async fn metadata_files_are_capped() {
     assert!(error.to_string().contains(".whl.metadata"), "{error}");
 }
 
+#[tokio::test]
+async fn range_responses_are_capped() {
+    let cache = tempfile::tempdir().unwrap();
+    let (port, served) = close_delimited_server(
+        "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-65535/65536\r\nConnection: close\r\n\r\n",
+        vec![b'P'; 17 * 1024 * 1024],
+    );
+    let client = client_with(|_| {}, cache.path());
+    let file = chiron::index::simple::IndexFile {
+        filename: "wide-1.0-py3-none-any.whl".into(),
+        url: format!("http://127.0.0.1:{port}/files/wide-1.0-py3-none-any.whl"),
+        hashes: Default::default(),
+        requires_python: None,
+        yanked: None,
+        metadata: None,
+        size: None,
+        upload_time: None,
+        source: "test".into(),
+    };
+    let error = client.wheel_metadata_by_range(&file).await.unwrap_err();
+    assert!(
+        matches!(error, IndexError::TooLarge { what: "range response", limit, .. } if limit == 16 * 1024 * 1024),
+        "{error:?}"
+    );
+    assert_eq!(served.load(Ordering::SeqCst), 1, "not retried");
+}
+
 // --- Retries: the real count, one layer, Retry-After ----------------------
 
 #[tokio::test]
