@@ -40,7 +40,9 @@ pub enum SignError {
         "the signature of {0} does not match: the file changed, or it was signed with another key"
     )]
     BadSignature(String),
-    #[error("{0} is not a signature (expected the base64 of a DER ECDSA signature)")]
+    #[error(
+        "the signature of {0} is unreadable: it is not the base64 of a DER ECDSA signature (damaged or replaced)"
+    )]
     NotASignature(String),
     #[error("cannot make a key: {0}")]
     Random(String),
