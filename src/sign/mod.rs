@@ -205,6 +205,14 @@ impl KeyPair {
         if !n.is_power_of_two() || !(2..=1 << 20).contains(&n) {
             return Err(unsupported(format!("scrypt N={n}")));
         }
+        // scrypt takes 128 * N * r bytes and p times the work: a key file
+        // must not make chiron allocate terabytes (cosign writes r=8, p=1).
+        let (r, p) = (encrypted.kdf.params.r, encrypted.kdf.params.p);
+        if !(1..=32).contains(&r) || !(1..=16).contains(&p) {
+            return Err(unsupported(format!(
+                "scrypt r={r}, p={p} (at most r=32 and p=16 are read)"
+            )));
+        }
         let key = scrypt_key(
             password,
             &encrypted.kdf.salt,
