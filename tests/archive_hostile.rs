@@ -18,10 +18,7 @@ const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/hostile_ta
 
 /// A signed bundle of app 1.0 -> lib 2.0, at `h/bundle.tar.gz`.
 fn signed_bundle(h: &Path) -> support::index::TestIndex {
-    let index = support::app_lib_wheelhouse(
-        h,
-        &["--python", "3.11", "--platform", "linux-x86_64"],
-    );
+    let index = support::app_lib_wheelhouse(h, &["--python", "3.11", "--platform", "linux-x86_64"]);
     chiron(h)
         .current_dir(h)
         .env("CHIRON_PASSWORD", PASSWORD)
@@ -31,14 +28,26 @@ fn signed_bundle(h: &Path) -> support::index::TestIndex {
     chiron(h)
         .current_dir(h)
         .env("CHIRON_PASSWORD", PASSWORD)
-        .args(["airgap", "build", "wh", "-o", "bundle.tar.gz", "--key", "cosign.key"])
+        .args([
+            "airgap",
+            "build",
+            "wh",
+            "-o",
+            "bundle.tar.gz",
+            "--key",
+            "cosign.key",
+        ])
         .assert()
         .success();
     index
 }
 
 fn python(args: &[&str]) {
-    let output = Command::new("python3").arg(SCRIPT).args(args).output().unwrap();
+    let output = Command::new("python3")
+        .arg(SCRIPT)
+        .args(args)
+        .output()
+        .unwrap();
     assert!(
         output.status.success(),
         "{args:?}: {}",
@@ -54,7 +63,11 @@ fn tree(dir: &Path) -> BTreeMap<String, String> {
             if path.is_dir() {
                 walk(root, &path, out);
             } else {
-                let rel = path.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+                let rel = path
+                    .strip_prefix(root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned();
                 let bytes = std::fs::read(&path).unwrap();
                 out.insert(rel, chiron::bundle::sha256_hex(&bytes));
             }
@@ -125,7 +138,11 @@ fn verify(h: &Path, archive: &Path, extra: &[&str]) -> (i32, String) {
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    assert!(!stderr.contains("panicked"), "{}: {stderr}", archive.display());
+    assert!(
+        !stderr.contains("panicked"),
+        "{}: {stderr}",
+        archive.display()
+    );
     (output.status.code().unwrap(), stderr)
 }
 
@@ -137,8 +154,14 @@ fn assert_extracts_as_verified(h: &Path, archive: &Path, reference: &BTreeMap<St
         .unwrap_or_else(|| panic!("{name}: verified, but GNU tar fails on it"));
     let py = tarfile_tree(archive, &h.join("x-py").join(&name))
         .unwrap_or_else(|| panic!("{name}: verified, but tarfile fails on it"));
-    assert_eq!(&gnu, reference, "{name}: GNU tar extracts other files than verified");
-    assert_eq!(&py, reference, "{name}: tarfile extracts other files than verified");
+    assert_eq!(
+        &gnu, reference,
+        "{name}: GNU tar extracts other files than verified"
+    );
+    assert_eq!(
+        &py, reference,
+        "{name}: tarfile extracts other files than verified"
+    );
 }
 
 #[test]
@@ -200,8 +223,12 @@ fn hostile_archives_are_refused_and_what_verifies_is_what_tar_extracts() {
     // The attacks are real, not test artefacts: tar reading past zero
     // blocks (`-i`, as when archives are concatenated) takes the appended
     // install.sh, and tarfile follows the pax size.
-    let evil = gnu_tar_tree_with(&variants.join("second_member.tar.gz"), &h.join("evil"), "xzif")
-        .unwrap();
+    let evil = gnu_tar_tree_with(
+        &variants.join("second_member.tar.gz"),
+        &h.join("evil"),
+        "xzif",
+    )
+    .unwrap();
     assert_ne!(evil["install.sh"], reference["install.sh"]);
     let evil = tarfile_tree(&variants.join("pax_size.tar.gz"), &h.join("evil-pax")).unwrap();
     assert_ne!(evil["pylock.toml"], reference["pylock.toml"]);
@@ -261,7 +288,10 @@ fn corrupted_headers_never_verify_to_something_tar_extracts_differently() {
     }
     // Most corruptions are caught; some (a mode's read bit, say) change
     // nothing tar extracts.
-    assert!(accepted < count, "every mutant verified: the mutations do nothing");
+    assert!(
+        accepted < count,
+        "every mutant verified: the mutations do nothing"
+    );
 }
 
 #[test]

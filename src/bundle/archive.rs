@@ -164,7 +164,8 @@ pub fn read_bundle(
         archive: name.clone(),
         message: e.to_string(),
     })?;
-    let mut gzip = flate2::bufread::GzDecoder::new(std::io::BufReader::with_capacity(1 << 16, file));
+    let mut gzip =
+        flate2::bufread::GzDecoder::new(std::io::BufReader::with_capacity(1 << 16, file));
     let mut limit = max_bytes.unwrap_or(SLACK_BYTES);
     let mut total: u64 = 0;
     let mut files: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
@@ -177,13 +178,15 @@ pub fn read_bundle(
     let mut block = [0u8; 512];
     loop {
         read_block(&mut gzip, &mut block).map_err(|e| match e {
-            BlockError::Eof => unsafe_("ends without the end-of-archive marker (truncated?)".into()),
+            BlockError::Eof => {
+                unsafe_("ends without the end-of-archive marker (truncated?)".into())
+            }
             BlockError::Io(e) => unsafe_(format!("not a readable tar.gz archive: {e}")),
         })?;
         if block.iter().all(|&b| b == 0) {
             break;
         }
-        let header = Header::parse(&block).map_err(|m| unsafe_(m))?;
+        let header = Header::parse(&block).map_err(&unsafe_)?;
         let shown = quoted(&header.name);
         let declared = header.size;
         match header.kind {
@@ -353,12 +356,24 @@ impl Header {
         let unsigned: u64 = block
             .iter()
             .enumerate()
-            .map(|(i, &b)| if (148..156).contains(&i) { 32 } else { u64::from(b) })
+            .map(|(i, &b)| {
+                if (148..156).contains(&i) {
+                    32
+                } else {
+                    u64::from(b)
+                }
+            })
             .sum();
         let signed: i64 = block
             .iter()
             .enumerate()
-            .map(|(i, &b)| if (148..156).contains(&i) { 32 } else { i64::from(b as i8) })
+            .map(|(i, &b)| {
+                if (148..156).contains(&i) {
+                    32
+                } else {
+                    i64::from(b as i8)
+                }
+            })
             .sum();
         if stored != unsigned && i64::try_from(stored).ok() != Some(signed) {
             return Err("a header whose checksum does not match (corrupt or crafted)".into());
@@ -557,8 +572,7 @@ pub fn unpack(
     let files = read_bundle(archive, max_bytes, &mut |entry, data| {
         let target = root.join(entry.path);
         if let Some(dir) = target.parent() {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| io(format!("{}: {e}", dir.display())))?;
+            std::fs::create_dir_all(dir).map_err(|e| io(format!("{}: {e}", dir.display())))?;
         }
         let mut out =
             std::fs::File::create(&target).map_err(|e| io(format!("{}: {e}", entry.path)))?;

@@ -26,23 +26,107 @@ const MAX_INPUT: usize = 64 * 1024;
 
 /// Tokens that broke parsers before, or that parsers treat specially.
 const TOKENS: &[&str] = &[
-    "-", ".", "_", "é", "€", "\u{feff}", "\0", "\n", "\r\n", "\t", " ", "==", "===", "~=", "!=",
-    "<=", ">", ";", " and ", " or ", "[", "]", "(", ")", "'", "\"", "@", ",", "#", "\\", "/",
-    "..", "../", "file:///etc/passwd", "http://", "://", "*", "=", "{", "}", "[[", "]]", "\"\"\"",
-    "9999999999999999999999", "-1", "0", "1.0", "+local", ".post1", ".dev0", "a1", "rc1",
-    "python_version", "sys_platform", "extra", "platform_machine", "os_name", " in ", " not in ",
-    "<", "--hash=sha256:", "-r ", "-c ", "-e ", "--index-url ", "manylinux_2_17_x86_64", "py3",
-    "none", "any", "cp311", ".whl", ".tar.gz", "Requires-Dist: ", "Name: ", "Version: ",
-    "Metadata-Version: 2.4\n", "Requires-Python: ", "ustar", "\u{10ffff}", "\u{7f}", "%",
-    "%00", "%2e%2e", "true", "null", "[]", "{}", ":", "\"size\": ", "-----BEGIN ",
-    "-----END ", "PUBLIC KEY-----", "AAAA", "==\n",
+    "-",
+    ".",
+    "_",
+    "é",
+    "€",
+    "\u{feff}",
+    "\0",
+    "\n",
+    "\r\n",
+    "\t",
+    " ",
+    "==",
+    "===",
+    "~=",
+    "!=",
+    "<=",
+    ">",
+    ";",
+    " and ",
+    " or ",
+    "[",
+    "]",
+    "(",
+    ")",
+    "'",
+    "\"",
+    "@",
+    ",",
+    "#",
+    "\\",
+    "/",
+    "..",
+    "../",
+    "file:///etc/passwd",
+    "http://",
+    "://",
+    "*",
+    "=",
+    "{",
+    "}",
+    "[[",
+    "]]",
+    "\"\"\"",
+    "9999999999999999999999",
+    "-1",
+    "0",
+    "1.0",
+    "+local",
+    ".post1",
+    ".dev0",
+    "a1",
+    "rc1",
+    "python_version",
+    "sys_platform",
+    "extra",
+    "platform_machine",
+    "os_name",
+    " in ",
+    " not in ",
+    "<",
+    "--hash=sha256:",
+    "-r ",
+    "-c ",
+    "-e ",
+    "--index-url ",
+    "manylinux_2_17_x86_64",
+    "py3",
+    "none",
+    "any",
+    "cp311",
+    ".whl",
+    ".tar.gz",
+    "Requires-Dist: ",
+    "Name: ",
+    "Version: ",
+    "Metadata-Version: 2.4\n",
+    "Requires-Python: ",
+    "ustar",
+    "\u{10ffff}",
+    "\u{7f}",
+    "%",
+    "%00",
+    "%2e%2e",
+    "true",
+    "null",
+    "[]",
+    "{}",
+    ":",
+    "\"size\": ",
+    "-----BEGIN ",
+    "-----END ",
+    "PUBLIC KEY-----",
+    "AAAA",
+    "==\n",
 ];
 
 /// A small, fast, seeded generator (SplitMix64).
 pub struct Rng(u64);
 
 impl Rng {
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -51,7 +135,11 @@ impl Rng {
     }
 
     pub fn below(&mut self, n: usize) -> usize {
-        if n == 0 { 0 } else { (self.next() % n as u64) as usize }
+        if n == 0 {
+            0
+        } else {
+            (self.next_u64() % n as u64) as usize
+        }
     }
 }
 
@@ -65,7 +153,7 @@ fn mutate(rng: &mut Rng, seeds: &[Vec<u8>], input: &mut Vec<u8>) {
             }
             1 if len > 0 => {
                 let i = rng.below(len);
-                input[i] = rng.next() as u8;
+                input[i] = rng.next_u64() as u8;
             }
             2 | 3 => {
                 let token = TOKENS[rng.below(TOKENS.len())].as_bytes();
@@ -164,7 +252,10 @@ pub fn fuzz(name: &str, target: &mut dyn FnMut(&[u8])) -> u64 {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(0x5eed_u64);
-    let mut rng = Rng(seed ^ name.bytes().fold(0u64, |h, b| h.wrapping_mul(31) ^ u64::from(b)));
+    let mut rng = Rng(seed
+        ^ name
+            .bytes()
+            .fold(0u64, |h, b| h.wrapping_mul(31) ^ u64::from(b)));
     let deadline = Instant::now() + Duration::from_secs_f64(seconds());
     let mut cases = 0u64;
     let mut failures: Vec<(Vec<u8>, String)> = Vec::new();
@@ -198,7 +289,9 @@ pub fn fuzz(name: &str, target: &mut dyn FnMut(&[u8])) -> u64 {
         writeln!(file, "{name}\t{cases}\t{}", failures.len()).unwrap();
     }
     if !failures.is_empty() {
-        let saved = Path::new(env!("CARGO_TARGET_TMPDIR")).join("fuzz-crashes").join(name);
+        let saved = Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join("fuzz-crashes")
+            .join(name);
         std::fs::create_dir_all(&saved).unwrap();
         let mut text = String::new();
         for (i, (input, message)) in failures.iter().enumerate() {
@@ -210,7 +303,10 @@ pub fn fuzz(name: &str, target: &mut dyn FnMut(&[u8])) -> u64 {
                 String::from_utf8_lossy(&input[..input.len().min(400)])
             ));
         }
-        panic!("{report}:{text}\n(add the input to {} once fixed)", dir.display());
+        panic!(
+            "{report}:{text}\n(add the input to {} once fixed)",
+            dir.display()
+        );
     }
     cases
 }
@@ -219,6 +315,12 @@ pub fn fuzz(name: &str, target: &mut dyn FnMut(&[u8])) -> u64 {
 pub struct Scratch {
     _dir: tempfile::TempDir,
     pub root: PathBuf,
+}
+
+impl Default for Scratch {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl Scratch {

@@ -19,7 +19,9 @@ fn pep508() {
     fuzz("pep508", &mut |bytes| {
         let text = text(bytes);
         for line in text.lines().chain(std::iter::once(text.as_ref())) {
-            if let Ok(requirement) = pep508_rs::Requirement::<pep508_rs::VerbatimUrl>::from_str(line) {
+            if let Ok(requirement) =
+                pep508_rs::Requirement::<pep508_rs::VerbatimUrl>::from_str(line)
+            {
                 let _ = requirement.to_string();
                 let _ = requirement.marker.evaluate(&marker_env(), &[]);
             }
@@ -286,12 +288,12 @@ fn tar_gz_bundles() {
         };
         let path = scratch.write("bundle.tar.gz", bytes);
         let _ = chiron::bundle::archive::read_bundle(&path, Some(1 << 24), &mut |_, data| {
-            std::io::copy(data, &mut std::io::sink()).map(|_| ()).map_err(|e| {
-                chiron::bundle::archive::ArchiveError::Io {
+            std::io::copy(data, &mut std::io::sink())
+                .map(|_| ())
+                .map_err(|e| chiron::bundle::archive::ArchiveError::Io {
                     archive: "fuzz".into(),
                     message: e.to_string(),
-                }
-            })
+                })
         });
         let _ = chiron::bundle::archive::read_entry(&path, "manifest.json", 1 << 20);
     });
