@@ -134,7 +134,7 @@ fn cosign_keys_sign_blobs_that_openssl_verifies() {
         .args(["verify", "artifact.txt", "--key", "cosign.pub"])
         .assert()
         .code(2)
-        .stderr(predicates::str::contains("is not a signature"));
+        .stderr(predicates::str::contains("is unreadable"));
     chiron(h)
         .current_dir(h)
         .env("CHIRON_PASSWORD", "wrong")

@@ -93,11 +93,14 @@ pub fn readme(manifest: &Manifest) -> String {
          =====================\n\n\
          Python packages with everything needed to install them without a network.\n\n\
          Check it (on a machine with chiron):  chiron verify bundle.tar.gz --key cosign.pub\n\
+         Unpack it once it verified:           tar xzf bundle.tar.gz\n\
          Install (Linux, macOS):               ./install.sh /path/to/python\n\
          Install (Windows):                    .\\install.ps1 -Python C:\\path\\to\\python.exe\n\
          Or with chiron:                       chiron airgap install bundle.tar.gz --python /path/to/python\n\n\
          The scripts check every file against SHA256SUMS, pick the target matching the\n\
-         interpreter, and run pip install --no-index --find-links wheels --require-hashes.\n\n\
+         interpreter, and run pip install --no-index --find-links wheels --require-hashes.\n\
+         chiron verify accepts only archives that tar and Python's tarfile extract to\n\
+         exactly the files it checked (one gzip member, plain ustar entries).\n\n\
          Targets:\n",
     );
     for target in &manifest.targets {

@@ -115,9 +115,10 @@ pub struct InstallArgs {
     /// Install this target instead of the one matching the interpreter.
     #[arg(long, value_name = "NAME")]
     pub target: Option<String>,
-    /// Refuse a bundle that expands to more than this many bytes.
-    #[arg(long, value_name = "BYTES", default_value_t = chiron::bundle::archive::MAX_EXPANDED_BYTES)]
-    pub max_size: u64,
+    /// Refuse a bundle that expands to more than this many bytes (default:
+    /// the wheels its manifest lists plus 256 MiB, at most 16 GiB).
+    #[arg(long, value_name = "BYTES")]
+    pub max_size: Option<u64>,
 }
 
 pub async fn run(command: AirgapCommand, ctx: &Context) -> Result<Exit> {

@@ -52,9 +52,10 @@ pub struct VerifyArgs {
     /// The signature of a single file (default: PATH.sig).
     #[arg(long, value_name = "SIG")]
     pub signature: Option<PathBuf>,
-    /// Refuse a bundle that expands to more than this many bytes.
-    #[arg(long, value_name = "BYTES", default_value_t = chiron::bundle::archive::MAX_EXPANDED_BYTES)]
-    pub max_size: u64,
+    /// Refuse a bundle that expands to more than this many bytes (default:
+    /// the wheels its manifest lists plus 256 MiB, at most 16 GiB).
+    #[arg(long, value_name = "BYTES")]
+    pub max_size: Option<u64>,
     /// A Sigstore bundle (keyless signature, e.g. from CI) of the file,
     /// verified offline against --trusted-root.
     #[arg(long, value_name = "FILE", requires_all = ["trusted_root", "certificate_identity", "certificate_oidc_issuer"], conflicts_with_all = ["key", "signature"])]
@@ -302,7 +303,7 @@ fn is_bundle_dir(dir: &Path) -> bool {
 pub fn verify_bundle(
     bundle: &Path,
     key: Option<&PublicKey>,
-    max_size: u64,
+    max_size: Option<u64>,
 ) -> Result<(
     tempfile::TempDir,
     PathBuf,

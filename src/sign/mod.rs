@@ -40,7 +40,9 @@ pub enum SignError {
         "the signature of {0} does not match: the file changed, or it was signed with another key"
     )]
     BadSignature(String),
-    #[error("{0} is not a signature (expected the base64 of a DER ECDSA signature)")]
+    #[error(
+        "the signature of {0} is unreadable: it is not the base64 of a DER ECDSA signature (damaged or replaced)"
+    )]
     NotASignature(String),
     #[error("cannot make a key: {0}")]
     Random(String),
@@ -202,6 +204,14 @@ impl KeyPair {
         let n = encrypted.kdf.params.N;
         if !n.is_power_of_two() || !(2..=1 << 20).contains(&n) {
             return Err(unsupported(format!("scrypt N={n}")));
+        }
+        // scrypt takes 128 * N * r bytes and p times the work: a key file
+        // must not make chiron allocate terabytes (cosign writes r=8, p=1).
+        let (r, p) = (encrypted.kdf.params.r, encrypted.kdf.params.p);
+        if !(1..=32).contains(&r) || !(1..=16).contains(&p) {
+            return Err(unsupported(format!(
+                "scrypt r={r}, p={p} (at most r=32 and p=16 are read)"
+            )));
         }
         let key = scrypt_key(
             password,
