@@ -374,6 +374,33 @@ pub fn recover_and_clean(output: &Path) -> io::Result<Cleaned> {
     Ok(cleaned)
 }
 
+/// Removes, at the top of the folder `dir`, the temporary files chiron's
+/// writers leave when killed: `.chiron-tmp-NAME.XXXXXX`, and the names of
+/// earlier versions (`.NAME.XXXXXX.tmp`, `.NAME.XXXXXX.part`). Returns
+/// their names. Call it with the folder's [`OutputLock`] held.
+pub fn remove_temp_files_in(dir: &Path) -> io::Result<Vec<String>> {
+    let mut removed = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let Some(name) = entry.file_name().to_str().map(str::to_string) else {
+            continue;
+        };
+        let random_tail = |rest: &str| rest.rsplit_once('.').is_some_and(|(_, r)| is_random(r));
+        let ours = name.strip_prefix(TEMP_PREFIX).is_some_and(random_tail)
+            || [".tmp", ".part"].iter().any(|suffix| {
+                name.strip_prefix('.')
+                    .and_then(|rest| rest.strip_suffix(suffix))
+                    .is_some_and(random_tail)
+            });
+        if ours && entry.file_type()?.is_file() {
+            std::fs::remove_file(entry.path())?;
+            removed.push(name);
+        }
+    }
+    removed.sort();
+    Ok(removed)
+}
+
 /// A fresh, empty staging folder for `output`: `.chiron-staging-NAME-XXXXXX`
 /// next to it, so that [`publish_dir`] is a rename within one folder.
 pub fn staging_dir_for(output: &Path) -> io::Result<PathBuf> {
@@ -607,6 +634,27 @@ mod tests {
                 "wh",
                 "wh.replaced",
             ]
+        );
+    }
+
+    #[test]
+    fn temporary_files_inside_a_wheelhouse_are_removed_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in [
+            ".chiron-tmp-scan.json.Ab12Cd",
+            ".scan.json.Ab12Cd.tmp",
+            ".app-1.0-py3-none-any.whl.Ab12Cd.part",
+            "app-1.0-py3-none-any.whl",
+            "scan.json",
+            ".notes.tmp",
+        ] {
+            std::fs::write(dir.path().join(name), "").unwrap();
+        }
+        let removed = remove_temp_files_in(dir.path()).unwrap();
+        assert_eq!(removed.len(), 3, "{removed:?}");
+        assert_eq!(
+            names(dir.path()),
+            [".notes.tmp", "app-1.0-py3-none-any.whl", "scan.json"]
         );
     }
 
