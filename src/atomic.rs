@@ -181,16 +181,17 @@ fn reflink(_source: &File, _dest: &File) -> io::Result<()> {
 /// Links `to` to `from` when `from` has no other name (a file of the
 /// wheelhouse about to be replaced: the link costs nothing, and the old
 /// name goes away with the old folder); otherwise, or where links fail,
-/// [`clone_or_copy`], so that no two outputs share a file.
-pub fn link_if_private(from: &Path, to: &Path) -> io::Result<()> {
+/// [`clone_or_copy`], so that no two outputs share a file (an older
+/// chiron hard-linked wheelhouse files to its cache). True when linked.
+pub fn link_if_private(from: &Path, to: &Path) -> io::Result<bool> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::MetadataExt;
         if std::fs::metadata(from)?.nlink() == 1 && std::fs::hard_link(from, to).is_ok() {
-            return Ok(());
+            return Ok(true);
         }
     }
-    clone_or_copy(from, to)
+    clone_or_copy(from, to).map(|()| false)
 }
 
 /// The exclusive lock of one output (a wheelhouse folder, a bundle file):

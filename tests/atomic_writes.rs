@@ -415,6 +415,39 @@ fn the_wheelhouse_never_goes_missing_while_it_is_replaced() {
     );
 }
 
+#[test]
+fn concurrent_runs_on_one_wheelhouse_take_turns() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let index = app_index(h);
+    build_wheelhouse(h, &index, "1.0");
+    let mut waited = false;
+    for round in 0..3 {
+        let runs: Vec<_> = ["2.0", "1.0", "2.0"]
+            .iter()
+            .map(|app| {
+                let mut command = wheelhouse_command(h, &index, app);
+                command.stdout(Stdio::null()).stderr(Stdio::piped());
+                (*app, command.spawn().unwrap())
+            })
+            .collect();
+        for (app, child) in runs {
+            let output = child.wait_with_output().unwrap();
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            waited |= stderr.contains("waiting for another chiron run");
+            assert_eq!(
+                output.status.code(),
+                Some(if app == "1.0" { 1 } else { 0 }),
+                "round {round}: {stderr}"
+            );
+        }
+        let state = wheelhouse_state(&h.join("wh")).unwrap();
+        assert!(state == "1.0" || state == "2.0");
+        assert_eq!(names(h), ["cache", "osv", "wh"], "round {round}");
+    }
+    assert!(waited, "three runs at once, and none waited for another");
+}
+
 /// The cached copy of the file with this sha256, wherever the cache keeps it.
 fn cached_blob(cache: &Path, sha256: &str) -> PathBuf {
     let mut stack = vec![cache.to_path_buf()];
@@ -469,6 +502,16 @@ fn an_edited_wheelhouse_file_never_reaches_the_cache_and_is_repaired() {
         );
         assert_eq!(w.nlink(), 1, "the wheelhouse file has another name");
         assert_ne!((w.dev(), w.ino()), (b.dev(), b.ino()));
+
+        // A wheelhouse an older chiron made, its files hard links into the
+        // cache: an up-to-date run gives the wheelhouse its own copies.
+        std::fs::remove_file(&wheel).unwrap();
+        std::fs::hard_link(&blob, &wheel).unwrap();
+        let (code, stderr) = run(wheelhouse_command(h, &index, "2.0"));
+        assert_eq!(code, 0, "{stderr}");
+        assert_eq!(std::fs::metadata(&wheel).unwrap().nlink(), 1);
+        assert_eq!(std::fs::metadata(&blob).unwrap().nlink(), 1);
+        assert_eq!(wheelhouse_state(&wh).as_deref(), Ok("2.0"));
     }
 
     // Edited in place, same size: only hashing finds it.

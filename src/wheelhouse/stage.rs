@@ -91,13 +91,17 @@ impl StagedWheelhouse {
     /// Starts from the files of the wheelhouse at `out` (every visible
     /// top-level file: a `SHA256SUMS.sig` made by `chiron sign` stays;
     /// hidden names, such as an older chiron's temporary files, do not).
-    /// Linked, not copied: the old names go away with the old folder.
+    /// Linked, not copied: the old names go away with the old folder. A
+    /// file that has another name too (an older chiron linked wheelhouse
+    /// files to its cache) is copied, and the copy published.
     pub fn start_from_existing(&mut self) -> Result<(), WheelhouseError> {
+        let mut all_linked = true;
         for name in visible_files(&self.out).map_err(io_error(&self.out))? {
             let to = self.staging.join(&name);
-            crate::atomic::link_if_private(&self.out.join(&name), &to).map_err(io_error(&to))?;
+            all_linked &= crate::atomic::link_if_private(&self.out.join(&name), &to)
+                .map_err(io_error(&to))?;
         }
-        self.from_existing = true;
+        self.from_existing = all_linked;
         Ok(())
     }
 
