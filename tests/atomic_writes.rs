@@ -203,7 +203,7 @@ fn wheelhouse_state(dir: &Path) -> Result<String, String> {
     }
     let policy = read_json(&dir.join("policy.json"))?;
     if policy["passed"] != Value::Bool(!vulnerable)
-        || policy["files_checked"] != Value::from(files.len())
+        || policy["files_checked"] != files.len()
     {
         return Err(format!(
             "policy.json is not the policy of app {app}: {policy}"
@@ -386,7 +386,7 @@ fn the_wheelhouse_never_goes_missing_while_it_is_replaced() {
                 // Mostly the folder alone, the cheapest look, so the poller
                 // is fast enough to fall between two renames; now and then
                 // its reports.
-                let whole = if count % 16 == 0 {
+                let whole = if count.is_multiple_of(16) {
                     ["manifest.json", "SHA256SUMS", "scan.json", "policy.json"]
                         .iter()
                         .all(|name| wh.join(name).is_file())
