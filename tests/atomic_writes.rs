@@ -202,9 +202,7 @@ fn wheelhouse_state(dir: &Path) -> Result<String, String> {
         return Err(format!("scan.json is not the scan of app {app}: {scan}"));
     }
     let policy = read_json(&dir.join("policy.json"))?;
-    if policy["passed"] != Value::Bool(!vulnerable)
-        || policy["files_checked"] != files.len()
-    {
+    if policy["passed"] != Value::Bool(!vulnerable) || policy["files_checked"] != files.len() {
         return Err(format!(
             "policy.json is not the policy of app {app}: {policy}"
         ));
