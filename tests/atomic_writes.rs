@@ -328,7 +328,7 @@ fn a_wheelhouse_killed_at_any_moment_is_the_old_or_the_new_one() {
     eprintln!("a run takes {shortest:?}");
     let mut moments = Moments::new("wheelhouse");
     let window = shortest;
-    let mut interrupted = 0;
+    let (mut interrupted, mut staged) = (0, std::collections::BTreeSet::new());
     let mut before = "1.0".to_string();
     for trial in 0..TRIALS {
         let app = if trial % 2 == 0 { "2.0" } else { "1.0" };
@@ -348,14 +348,21 @@ fn a_wheelhouse_killed_at_any_moment_is_the_old_or_the_new_one() {
                     || is_chiron_leftover(&name, "wh"),
                 "trial {trial}: {name} next to the wheelhouse"
             );
+            if name.starts_with(".chiron-staging-wh-") {
+                staged.insert(name);
+            }
         }
         before = state;
     }
-    // The kills landed inside runs, not only before or after them.
+    // The kills landed inside runs, not only before or after them, and
+    // some while a new wheelhouse was half-built.
+    let staged = staged.len();
+    eprintln!("{interrupted} kills interrupted a run, {staged} left a staging folder");
     assert!(
         interrupted >= TRIALS / 2,
         "only {interrupted} of {TRIALS} kills interrupted a run"
     );
+    assert!(staged > 0, "no kill landed while a wheelhouse was staged");
     // The next run removes whatever the killed ones left.
     build_wheelhouse(h, &index, "2.0");
     assert_eq!(names(h), ["cache", "osv", "wh"]);
@@ -706,7 +713,7 @@ fn a_bundle_killed_at_any_moment_is_absent_old_or_new_and_leaves_nothing_behind(
     eprintln!("a build takes {shortest:?}");
     let mut moments = Moments::new("airgap build");
     let window = shortest;
-    let mut interrupted = 0;
+    let (mut interrupted, mut partial) = (0, std::collections::BTreeSet::new());
     let mut before: Option<&str> = None;
     for trial in 0..TRIALS {
         let version = if trial % 2 == 0 { "2.0" } else { "1.0" };
@@ -730,6 +737,9 @@ fn a_bundle_killed_at_any_moment_is_absent_old_or_new_and_leaves_nothing_behind(
                 name == "b.tar.gz" || is_chiron_leftover(&name, "b.tar.gz"),
                 "trial {trial}: {name} next to the bundle"
             );
+            if name.starts_with(".chiron-tmp-b.tar.gz.") {
+                partial.insert(name);
+            }
         }
         for name in names(h) {
             assert!(
@@ -741,10 +751,13 @@ fn a_bundle_killed_at_any_moment_is_absent_old_or_new_and_leaves_nothing_behind(
         }
         before = state;
     }
+    let partial = partial.len();
+    eprintln!("{interrupted} kills interrupted a build, {partial} left a partial bundle");
     assert!(
         interrupted >= TRIALS / 2,
         "only {interrupted} of {TRIALS} kills interrupted a build"
     );
+    assert!(partial > 0, "no kill landed while the bundle was written");
     // The next build removes every partial bundle the killed ones left.
     let (code, stderr) = run(bundle_command(h, "wh-2.0"));
     assert_eq!(code, 0, "{stderr}");
