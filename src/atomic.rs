@@ -221,7 +221,7 @@ impl OutputLock {
                 Ok(()) => {}
                 Err(std::fs::TryLockError::WouldBlock) => {
                     if !said {
-                        eprintln!(
+                        tracing::warn!(
                             "waiting for another chiron run on {} (it holds {})",
                             output.display(),
                             path.display()

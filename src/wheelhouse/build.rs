@@ -338,8 +338,8 @@ pub async fn build_wheelhouse(
             Some(problem) => {
                 // Built again: each file comes from the cache (a copy, so
                 // the edit never reached it) or the index.
-                eprintln!(
-                    "warning: {}: {problem}; repairing the wheelhouse",
+                tracing::warn!(
+                    "{}: {problem}; repairing the wheelhouse",
                     request.out.display()
                 );
             }
