@@ -633,8 +633,7 @@ impl Artifact {
                 Source::File(file) => {
                     // Copied to a temporary name, then renamed: a blob is
                     // never seen half-written.
-                    let temp =
-                        tempfile::NamedTempFile::new_in(&blobs).map_err(|e| io(&blobs, e))?;
+                    let temp = crate::atomic::temp_file_beside(&path).map_err(|e| io(&blobs, e))?;
                     std::fs::copy(file, temp.path()).map_err(|e| io(file, e))?;
                     temp.persist(&path).map_err(|e| io(&path, e.error))?;
                 }

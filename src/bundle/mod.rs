@@ -189,12 +189,9 @@ pub fn build(
         path: out.to_path_buf(),
         message,
     };
-    let dir = match out.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
-    let mut temp = crate::atomic::shared_temp_file(dir, ".bundle.", ".tmp")
-        .map_err(|e| write_error(e.to_string()))?;
+    // `.chiron-tmp-NAME.XXXXXX` next to the bundle: the next build there
+    // removes it if this one is killed.
+    let mut temp = crate::atomic::temp_file_beside(out).map_err(|e| write_error(e.to_string()))?;
     let mut hashing = HashingWriter {
         inner: std::io::BufWriter::new(temp.as_file_mut()),
         hasher: Sha256::new(),

@@ -304,6 +304,22 @@ async fn build(args: BuildArgs, ctx: &Context) -> Result<Exit> {
         }
         None => chiron::bundle::DEFAULT_EPOCH,
     };
+    // No `chiron wheelhouse` replaces the wheelhouse while it is checked
+    // and packed. Where its lock cannot be made (a read-only place), it is
+    // packed as it is.
+    let wheelhouse_lock = chiron::atomic::OutputLock::acquire(&wheelhouse).ok();
+    if wheelhouse_lock.is_some() && wheelhouse.is_dir() {
+        // What a killed writer of an older chiron left inside is not part
+        // of the wheelhouse: removed, not a reason to refuse it.
+        match chiron::atomic::remove_temp_files_in(&wheelhouse) {
+            Ok(removed) if !removed.is_empty() => eprintln!(
+                "removed what killed runs left in {}: {}",
+                wheelhouse.display(),
+                removed.join(", ")
+            ),
+            _ => {}
+        }
+    }
     // The wheelhouse must itself verify before it is packed.
     let check = chiron::bundle::verify::verify_dir(&wheelhouse, false, None);
     if !check.passed() {
@@ -317,6 +333,16 @@ async fn build(args: BuildArgs, ctx: &Context) -> Result<Exit> {
         .into());
     }
     let out = ctx.cwd.join(&args.output);
+    // One build at a time per bundle; then what killed builds left there
+    // (`.chiron-tmp-NAME.XXXXXX`) goes.
+    let _bundle_lock = chiron::atomic::OutputLock::acquire(&out)
+        .with_context(|| format!("cannot lock {}", out.display()))?;
+    chiron::atomic::recover_and_clean(&out).with_context(|| {
+        format!(
+            "cannot remove the leftovers of killed builds next to {}",
+            out.display()
+        )
+    })?;
     let report = {
         let _span =
             tracing::info_span!("airgap.build", wheelhouse = %wheelhouse.display()).entered();
@@ -330,6 +356,7 @@ async fn build(args: BuildArgs, ctx: &Context) -> Result<Exit> {
             },
         )?
     };
+    drop(wheelhouse_lock);
     if ctx.out.json {
         ctx.out.json(&report)?;
     } else {

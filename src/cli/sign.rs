@@ -206,19 +206,8 @@ pub fn generate(args: GenerateArgs, ctx: &Context) -> Result<Exit> {
 
 /// Writes a private key readable by its owner only, atomically.
 fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let mut temp = tempfile::NamedTempFile::new_in(dir)
-        .with_context(|| format!("cannot write in {}", dir.display()))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(temp.path(), std::fs::Permissions::from_mode(0o600))?;
-    }
-    std::io::Write::write_all(&mut temp, bytes)?;
-    temp.as_file().sync_all()?;
-    temp.persist(path)
-        .map_err(|e| anyhow::anyhow!("cannot write {}: {}", path.display(), e.error))?;
-    Ok(())
+    chiron::atomic::write_private_file(path, bytes, chiron::atomic::Overwrite::Replace)
+        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 pub fn sign(args: SignArgs, ctx: &Context) -> Result<Exit> {

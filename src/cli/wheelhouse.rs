@@ -11,7 +11,7 @@ use chiron::config::OnGap;
 use chiron::doctor::human_bytes;
 use chiron::index::client::IndexClient;
 use chiron::resolve::ResolveOptions;
-use chiron::wheelhouse::build::{WheelhouseRequest, build_wheelhouse};
+use chiron::wheelhouse::build::{Built, WheelhouseRequest, build_wheelhouse};
 
 use super::inputs::{ConfigInputs, InputArgs, TargetArgs, gather, targets};
 use super::progress::StageProgress;
@@ -81,7 +81,8 @@ pub struct Stage {
 }
 
 /// Builds the wheelhouse and runs the gate, writing `scan.json` and
-/// `policy.json`; prints nothing on stdout.
+/// `policy.json`, all in a staging folder that then replaces the
+/// wheelhouse in one exchange; prints nothing on stdout.
 pub async fn stage(args: &WheelhouseArgs, ctx: &Context) -> Result<Stage> {
     let loaded = ctx.require_config()?;
     let gathered = gather(
@@ -164,7 +165,7 @@ pub async fn stage(args: &WheelhouseArgs, ctx: &Context) -> Result<Stage> {
             .into(),
     })?;
     let bar = StageProgress::new(ctx.progress);
-    let report = build_wheelhouse(client, &request, &bar)
+    let Built { report, staged } = build_wheelhouse(client, &request, &bar)
         .await
         .with_context(|| format!("building the wheelhouse {}", out.display()))?;
     drop(bar);
@@ -188,10 +189,14 @@ pub async fn stage(args: &WheelhouseArgs, ctx: &Context) -> Result<Stage> {
         }
     }
 
-    // The gate: scan and policy over what was just written, reported next
+    // The gate: scan and policy over what was just staged, reported next
     // to the manifest every run (advisories change while inputs do not).
-    let manifest = chiron::wheelhouse::build::read_manifest(&out)
-        .with_context(|| format!("reading back {}", out.join("manifest.json").display()))?;
+    let manifest = chiron::wheelhouse::build::read_manifest(staged.path()).with_context(|| {
+        format!(
+            "reading back the manifest.json staged for {}",
+            out.display()
+        )
+    })?;
     let inventory = chiron::inventory::Inventory {
         kind: chiron::inventory::Kind::Wheelhouse,
         path: out.clone(),
@@ -205,14 +210,17 @@ pub async fn stage(args: &WheelhouseArgs, ctx: &Context) -> Result<Stage> {
         Err(reason) => serde_json::json!({ "skipped": reason }),
     };
     let write_report = |name: &str, value: serde_json::Value| -> Result<()> {
-        let path = out.join(name);
         let mut text = serde_json::to_string_pretty(&value)?;
         text.push('\n');
-        chiron::atomic::write_file(&path, text.as_bytes(), chiron::atomic::Overwrite::Replace)
-            .with_context(|| format!("cannot write {}", path.display()))
+        staged
+            .write_report(name, text.as_bytes())
+            .with_context(|| format!("cannot write {}", out.join(name).display()))
     };
     write_report("scan.json", scan_json.clone())?;
     write_report("policy.json", serde_json::to_value(&gate.policy)?)?;
+    staged
+        .publish()
+        .with_context(|| format!("cannot put the new wheelhouse at {}", out.display()))?;
     Ok(Stage {
         report,
         gate,

@@ -999,9 +999,11 @@ impl IndexClient {
             }
             let blob = self.blob_path(expected);
             if blob.is_file() {
-                // A hard link costs no copy; the hash is checked either way.
+                // A reflink costs no copy where the filesystem has them; never
+                // a hard link, which an edit of the wheelhouse would reach
+                // the cache through. The hash is checked either way.
                 let _ = std::fs::remove_file(&dest);
-                let linked = std::fs::hard_link(&blob, &dest).is_ok();
+                let linked = crate::atomic::reflink_file(&blob, &dest).is_ok();
                 let (actual, size) = if linked {
                     hash_file(&dest).map_err(io(&dest))?
                 } else {
@@ -1156,8 +1158,9 @@ impl IndexClient {
             .join(sha256)
     }
 
-    /// Keeps a verified file in the content-addressed cache (a hard link
-    /// where possible). Failure only costs a later download.
+    /// Keeps a verified file in the content-addressed cache (a reflink
+    /// where possible, else a copy: never a link an edit could reach it
+    /// through). Failure only costs a later download.
     fn remember_blob(&self, path: &Path, sha256: &str) {
         let blob = self.blob_path(sha256);
         if blob.exists() {
@@ -1167,7 +1170,7 @@ impl IndexClient {
         if std::fs::create_dir_all(parent).is_err() {
             return;
         }
-        if std::fs::hard_link(path, &blob).is_err() {
+        if crate::atomic::reflink_file(path, &blob).is_err() {
             let _ = copy_verified(path, &blob, parent);
         }
     }

@@ -279,7 +279,7 @@ pub async fn download_database(
     if !response.status().is_success() {
         return Err(fail(url, format!("HTTP {}", response.status().as_u16())));
     }
-    let temp = tempfile::NamedTempFile::new_in(dir)
+    let temp = crate::atomic::temp_file_beside(dest)
         .map_err(|e| fail(url, format!("{}: {e}", dir.display())))?;
     let mut file = tokio::fs::File::from_std(
         temp.reopen()

@@ -1,11 +1,13 @@
 //! `chiron wheelhouse`: resolve every target, download every needed file
 //! once, and write the wheelhouse (wheels, `requirements-<target>.txt`,
 //! `SHA256SUMS`, `manifest.json`) into a staging folder next to the
-//! destination, which then replaces the destination. A killed run leaves
-//! the previous wheelhouse as it was, and never a manifest that lies.
+//! destination ([`StagedWheelhouse`]); the caller adds the gate's reports
+//! and publishes it. A killed run leaves the previous wheelhouse as it was,
+//! and never a manifest that lies.
 //!
-//! With unchanged inputs and a complete wheelhouse, nothing is resolved or
-//! downloaded: the manifest's fingerprint of the inputs decides.
+//! With unchanged inputs and an intact wheelhouse (every file hashed),
+//! nothing is resolved or downloaded: the manifest's fingerprint of the
+//! inputs decides.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -21,6 +23,7 @@ use super::manifest::{
     InputFile, Inputs, MANIFEST_VERSION, Manifest, ManifestFile, ManifestPackage, ManifestTarget,
     PackageUse, TargetGap, Tool,
 };
+use super::stage::{StagedWheelhouse, damage};
 use super::{Progress, total_size, write_sha256sums};
 use crate::config::OnGap;
 use crate::index::client::{Downloaded, IndexClient, IndexError, hash_file, hex};
@@ -103,6 +106,11 @@ pub enum WheelhouseError {
     Index(#[from] IndexError),
     #[error("the inputs changed since {} was written, and --locked forbids resolving again", manifest.display())]
     InputsChanged { manifest: PathBuf },
+    #[error("the wheelhouse {} is damaged ({problem}), and --locked forbids repairing it", wheelhouse.display())]
+    Damaged {
+        wheelhouse: PathBuf,
+        problem: String,
+    },
     #[error("{}: {source}", path.display())]
     Io {
         path: PathBuf,
@@ -199,6 +207,9 @@ impl WheelhouseError {
             WheelhouseError::InputsChanged { .. } => {
                 Some("run without --locked to resolve again, or restore the inputs the wheelhouse was built from".into())
             }
+            WheelhouseError::Damaged { .. } => Some(
+                "run without --locked to repair it (the files come back from the cache or the index), or `chiron verify` it to see every difference".into(),
+            ),
             WheelhouseError::Io { .. } => Some("check the folder's permissions and free space".into()),
                         WheelhouseError::Lock(_) => Some("fix the lock, or resolve again from requirements without --lock".into()),
             WheelhouseError::Internal(_) => None,
@@ -268,26 +279,24 @@ pub fn read_manifest(dir: &Path) -> Option<Manifest> {
     serde_json::from_str(&text).ok()
 }
 
-/// Whether every file the manifest names is present with its size.
-fn complete(dir: &Path, manifest: &Manifest) -> bool {
-    manifest.files.iter().all(|f| {
-        std::fs::metadata(dir.join(&f.filename)).is_ok_and(|m| m.is_file() && m.len() == f.size)
-    }) && manifest
-        .targets
-        .iter()
-        .all(|t| dir.join(&t.requirements_file).is_file())
-        && dir.join("SHA256SUMS").is_file()
-        && dir.join("pylock.toml").is_file()
-        && dir.join("sbom.cdx.json").is_file()
+/// A wheelhouse built (or found up to date) and staged, not yet published.
+#[derive(Debug)]
+pub struct Built {
+    pub report: WheelhouseReport,
+    /// The complete wheelhouse in its staging folder: add the reports, then
+    /// [`StagedWheelhouse::publish`] it.
+    pub staged: StagedWheelhouse,
 }
 
-/// Builds or updates the wheelhouse.
+/// Builds or updates the wheelhouse, in a staging folder next to
+/// `request.out`; nothing at `request.out` changes until the caller
+/// publishes it.
 pub async fn build_wheelhouse(
     client: Arc<IndexClient>,
     request: &WheelhouseRequest,
     progress: &dyn Progress,
-) -> Result<WheelhouseReport, WheelhouseError> {
-    recover_interrupted_swap(&request.out)?;
+) -> Result<Built, WheelhouseError> {
+    let mut staged = StagedWheelhouse::begin(&request.out)?;
     let mut input_files = Vec::new();
     for path in &request.input_files {
         let (sha256, _) = hash_file(path).map_err(io_error(path))?;
@@ -299,20 +308,41 @@ pub async fn build_wheelhouse(
     let fingerprint = fingerprint(request, &client, &input_files);
     if let Some(existing) = read_manifest(&request.out)
         && existing.inputs.fingerprint == fingerprint
-        && complete(&request.out, &existing)
     {
-        // A wheelhouse with gaps is resolved again (the index may have the
-        // wheels by now), unless --locked forbids it.
-        let gaps_allowed = request.on_gap == OnGap::Skip;
-        if existing.gaps.is_empty() || (request.locked && gaps_allowed) {
-            tracing::info!("wheelhouse is up to date");
-            return Ok(summary(&request.out, &existing, true, 0));
-        }
-        if request.locked {
-            return Err(WheelhouseError::Gaps {
-                servable: existing.targets.len(),
-                gaps: existing.gaps,
-            });
+        match damage(&request.out, &existing) {
+            None => {
+                // A wheelhouse with gaps is resolved again (the index may
+                // have the wheels by now), unless --locked forbids it.
+                let gaps_allowed = request.on_gap == OnGap::Skip;
+                if existing.gaps.is_empty() || (request.locked && gaps_allowed) {
+                    tracing::info!("wheelhouse is up to date");
+                    staged.start_from_existing()?;
+                    return Ok(Built {
+                        report: summary(&request.out, &existing, true, 0),
+                        staged,
+                    });
+                }
+                if request.locked {
+                    return Err(WheelhouseError::Gaps {
+                        servable: existing.targets.len(),
+                        gaps: existing.gaps,
+                    });
+                }
+            }
+            Some(problem) if request.locked => {
+                return Err(WheelhouseError::Damaged {
+                    wheelhouse: request.out.clone(),
+                    problem,
+                });
+            }
+            Some(problem) => {
+                // Built again: each file comes from the cache (a copy, so
+                // the edit never reached it) or the index.
+                tracing::warn!(
+                    "{}: {problem}; repairing the wheelhouse",
+                    request.out.display()
+                );
+            }
         }
     }
     if request.locked {
@@ -325,7 +355,7 @@ pub async fn build_wheelhouse(
         Arc::clone(&client),
         client.settings().cache_dir.join("resolve-wheels"),
     ));
-    let staging = staging_dir(&request.out)?;
+    let staging = staged.path().to_path_buf();
     let downloads = EarlyDownloads::new(Arc::clone(&client), staging.clone(), request.out.clone());
     let resolved = match &request.lock {
         Some(lock) => resolutions_from_lock(lock, request).map(|resolutions| Resolved {
@@ -342,8 +372,8 @@ pub async fn build_wheelhouse(
     let Resolved { resolutions, gaps } = match resolved {
         Ok(resolved) => resolved,
         Err(error) => {
+            // Stopped before the staging folder is removed with `staged`.
             downloads.cancel().await;
-            let _ = std::fs::remove_dir_all(&staging);
             return Err(error);
         }
     };
@@ -376,15 +406,17 @@ pub async fn build_wheelhouse(
     let (manifest, downloaded) = match result {
         Ok(done) => done,
         Err(error) => {
+            // Stopped before the staging folder is removed with `staged`.
             downloads.cancel().await;
-            let _ = std::fs::remove_dir_all(&staging);
             return Err(error);
         }
     };
-    crate::atomic::replace_dir(&staging, &request.out).map_err(io_error(&request.out))?;
     // Wheels fetched to read their metadata count as downloads too.
     let downloaded = usize::try_from(client.fetched().0).unwrap_or(downloaded);
-    Ok(summary(&request.out, &manifest, false, downloaded))
+    Ok(Built {
+        report: summary(&request.out, &manifest, false, downloaded),
+        staged,
+    })
 }
 
 fn summary(
@@ -533,10 +565,8 @@ impl EarlyDownloads {
         let task = tokio::spawn(async move {
             if old.is_file() {
                 let new = staging.join(&file.filename);
-                if std::fs::hard_link(&old, &new).is_err() {
-                    std::fs::copy(&old, &new)
-                        .map_err(|source| IndexError::Io { path: new, source })?;
-                }
+                crate::atomic::link_if_private(&old, &new)
+                    .map_err(|source| IndexError::Io { path: new, source })?;
             }
             client.download(&file, &staging, false).await
         });
@@ -653,45 +683,6 @@ pub async fn resolve_all(
         });
     }
     Ok(Resolved { resolutions, gaps })
-}
-
-/// A fresh staging folder next to `out`, after removing ones that killed
-/// runs left behind.
-fn staging_dir(out: &Path) -> Result<PathBuf, WheelhouseError> {
-    let parent = out
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent).map_err(io_error(parent))?;
-    let name = out
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "wheelhouse".into());
-    let prefix = format!(".{name}.staging-");
-    if let Ok(entries) = std::fs::read_dir(parent) {
-        for entry in entries.flatten() {
-            if entry.file_name().to_string_lossy().starts_with(&prefix) {
-                let _ = std::fs::remove_dir_all(entry.path());
-            }
-        }
-    }
-    let staging = crate::atomic::shared_temp_dir(parent, &prefix)
-        .map_err(io_error(parent))?
-        .keep();
-    Ok(staging)
-}
-
-/// A previous run killed between its two renames left the old wheelhouse
-/// under a backup name: put it back.
-fn recover_interrupted_swap(out: &Path) -> Result<(), WheelhouseError> {
-    if out.exists() {
-        return Ok(());
-    }
-    if let Some(backup) = crate::atomic::replaced_dir_backup(out) {
-        std::fs::rename(&backup, out).map_err(io_error(out))?;
-        tracing::warn!("restored {} from an interrupted run", out.display());
-    }
-    Ok(())
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -8,6 +8,7 @@
 pub mod build;
 pub mod lock;
 pub mod manifest;
+pub mod stage;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};

@@ -1,0 +1,239 @@
+//! A wheelhouse on its way to its folder: a staging folder next to the
+//! output (`.chiron-staging-NAME-XXXXXX`) that holds the complete new
+//! wheelhouse — wheels, locks, `SHA256SUMS`, `manifest.json`, the SBOM and
+//! the gate's `scan.json` and `policy.json` — before [`StagedWheelhouse::publish`]
+//! exchanges it with the old one in one rename (see [`crate::atomic`]).
+//! The output's lock is held from the first look at the old wheelhouse to
+//! the exchange, so two runs on one output never interleave; dropped
+//! unpublished, the staging folder is removed.
+//!
+//! What this module must not do: write into the published folder. Every
+//! byte of a wheelhouse reaches its path through the exchange.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use super::build::WheelhouseError;
+use super::manifest::Manifest;
+use crate::atomic::{OutputLock, Published};
+use crate::index::client::hash_file;
+
+#[derive(Debug)]
+pub struct StagedWheelhouse {
+    out: PathBuf,
+    staging: PathBuf,
+    /// The staging folder started as the old wheelhouse's files (it was up
+    /// to date): when the reports come out the same, nothing is published.
+    from_existing: bool,
+    published: bool,
+    _lock: OutputLock,
+}
+
+fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> WheelhouseError + '_ {
+    move |source| WheelhouseError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+impl StagedWheelhouse {
+    /// Takes the lock of `out`, repairs what a killed run left (an old
+    /// folder renamed aside is put back; staging folders and temporary
+    /// files of chiron's are removed), and makes an empty staging folder.
+    pub fn begin(out: &Path) -> Result<Self, WheelhouseError> {
+        if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(io_error(parent))?;
+        }
+        let lock = OutputLock::acquire(out).map_err(io_error(out))?;
+        let cleaned = crate::atomic::recover_and_clean(out).map_err(io_error(out))?;
+        if cleaned.restored {
+            tracing::warn!(
+                "restored {} from a run killed while it replaced it",
+                out.display()
+            );
+        }
+        if !cleaned.removed.is_empty() {
+            tracing::info!(
+                "removed what killed runs left next to {}: {}",
+                out.display(),
+                cleaned.removed.join(", ")
+            );
+        }
+        if std::fs::symlink_metadata(out).is_ok_and(|m| !m.is_dir()) {
+            return Err(WheelhouseError::Io {
+                path: out.to_path_buf(),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::AlreadyExists,
+                    "exists and is not a folder",
+                ),
+            });
+        }
+        let staging = crate::atomic::staging_dir_for(out).map_err(io_error(out))?;
+        Ok(Self {
+            out: out.to_path_buf(),
+            staging,
+            from_existing: false,
+            published: false,
+            _lock: lock,
+        })
+    }
+
+    /// The folder being filled.
+    pub fn path(&self) -> &Path {
+        &self.staging
+    }
+
+    /// Where it will be published.
+    pub fn out(&self) -> &Path {
+        &self.out
+    }
+
+    /// Starts from the files of the wheelhouse at `out` (every visible
+    /// top-level file: a `SHA256SUMS.sig` made by `chiron sign` stays;
+    /// hidden names, such as an older chiron's temporary files, do not).
+    /// Linked, not copied: the old names go away with the old folder. A
+    /// file that has another name too (an older chiron linked wheelhouse
+    /// files to its cache) is copied, and the copy published.
+    pub fn start_from_existing(&mut self) -> Result<(), WheelhouseError> {
+        let mut all_linked = true;
+        for name in visible_files(&self.out).map_err(io_error(&self.out))? {
+            let to = self.staging.join(&name);
+            all_linked &= crate::atomic::link_if_private(&self.out.join(&name), &to)
+                .map_err(io_error(&to))?;
+        }
+        self.from_existing = all_linked;
+        Ok(())
+    }
+
+    /// Writes one report (`scan.json`, `policy.json`) into the staging folder.
+    pub fn write_report(&self, name: &str, bytes: &[u8]) -> Result<(), WheelhouseError> {
+        let path = self.staging.join(name);
+        crate::atomic::write_file(&path, bytes, crate::atomic::Overwrite::Replace)
+            .map_err(io_error(&path))
+    }
+
+    /// Puts the staged wheelhouse at its path in one exchange and removes
+    /// the old one. Returns false when it started from an up-to-date
+    /// wheelhouse and no file came out different: the folder is left alone.
+    pub fn publish(mut self) -> Result<bool, WheelhouseError> {
+        if self.from_existing && same_files(&self.staging, &self.out).unwrap_or(false) {
+            return Ok(false);
+        }
+        let how =
+            crate::atomic::publish_dir(&self.staging, &self.out).map_err(io_error(&self.out))?;
+        if how == Published::TwoStep {
+            tracing::debug!(
+                "{}: this filesystem has no atomic exchange; replaced in two renames",
+                self.out.display()
+            );
+        }
+        self.published = true;
+        Ok(true)
+    }
+}
+
+impl Drop for StagedWheelhouse {
+    fn drop(&mut self) {
+        if !self.published {
+            let _ = std::fs::remove_dir_all(&self.staging);
+        }
+    }
+}
+
+/// The visible regular files at the top of `dir`, sorted.
+fn visible_files(dir: &Path) -> std::io::Result<BTreeSet<String>> {
+    let mut names = BTreeSet::new();
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        if let Some(name) = entry.file_name().to_str()
+            && !name.starts_with('.')
+            && entry.file_type()?.is_file()
+        {
+            names.insert(name.to_string());
+        }
+    }
+    Ok(names)
+}
+
+/// Whether `a` and `b` hold the same names with the same bytes (files
+/// linked from one to the other are the same without reading them), and
+/// `b` nothing hidden that publishing `a` would remove.
+fn same_files(a: &Path, b: &Path) -> std::io::Result<bool> {
+    let names = visible_files(a)?;
+    let all_of_b: usize = std::fs::read_dir(b)?.count();
+    if names != visible_files(b)? || all_of_b != names.len() {
+        return Ok(false);
+    }
+    for name in &names {
+        let (left, right) = (a.join(name), b.join(name));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            let (l, r) = (std::fs::metadata(&left)?, std::fs::metadata(&right)?);
+            if l.dev() == r.dev() && l.ino() == r.ino() {
+                continue;
+            }
+        }
+        if std::fs::read(&left)? != std::fs::read(&right)? {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// The first way the wheelhouse at `dir` differs from its `manifest`: a
+/// file missing, of another size or another sha256 (each wheel is hashed:
+/// a file edited in place is found), a report missing, or a `SHA256SUMS`
+/// that lists other files or hashes. `None` when it is intact.
+pub fn damage(dir: &Path, manifest: &Manifest) -> Option<String> {
+    for file in &manifest.files {
+        let path = dir.join(&file.filename);
+        match std::fs::metadata(&path) {
+            Ok(meta) if meta.is_file() && meta.len() == file.size => {}
+            Ok(meta) if meta.is_file() => {
+                return Some(format!(
+                    "{} has {} bytes, manifest.json says {}",
+                    file.filename,
+                    meta.len(),
+                    file.size
+                ));
+            }
+            _ => return Some(format!("{} is missing", file.filename)),
+        }
+        match hash_file(&path) {
+            Ok((sha256, _)) if sha256 == file.sha256 => {}
+            Ok((sha256, _)) => {
+                return Some(format!(
+                    "{} has sha256 {sha256}, manifest.json says {}",
+                    file.filename, file.sha256
+                ));
+            }
+            Err(error) => return Some(format!("{}: {error}", file.filename)),
+        }
+    }
+    let reports = manifest
+        .targets
+        .iter()
+        .map(|t| t.requirements_file.as_str())
+        .chain(["SHA256SUMS", "pylock.toml", "sbom.cdx.json"]);
+    for name in reports {
+        if !dir.join(name).is_file() {
+            return Some(format!("{name} is missing"));
+        }
+    }
+    let sums = std::fs::read_to_string(dir.join("SHA256SUMS")).unwrap_or_default();
+    let listed: BTreeSet<(String, String)> = sums
+        .lines()
+        .filter_map(|line| line.split_once("  "))
+        .map(|(sha256, name)| (name.to_string(), sha256.to_string()))
+        .collect();
+    let expected: BTreeSet<(String, String)> = manifest
+        .files
+        .iter()
+        .map(|f| (f.filename.clone(), f.sha256.clone()))
+        .collect();
+    if listed != expected {
+        return Some("SHA256SUMS does not list the files of manifest.json".into());
+    }
+    None
+}
