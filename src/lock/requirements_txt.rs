@@ -296,9 +296,19 @@ fn split_option(line: &str) -> (String, Option<String>) {
         .next()
         .map(|v| v.trim().to_string())
         .filter(|v| !v.is_empty());
-    if value.is_none() && option.len() > 2 && !option.starts_with("--") {
-        // `-rfile.txt`
-        return (option[..2].to_string(), Some(option[2..].to_string()));
+    if value.is_none() && !option.starts_with("--") {
+        // `-rfile.txt`; the option letter may be any character (`-é`), so
+        // split after it, not after two bytes.
+        let letter_end = option
+            .char_indices()
+            .nth(2)
+            .map_or(option.len(), |(at, _)| at);
+        if letter_end < option.len() {
+            return (
+                option[..letter_end].to_string(),
+                Some(option[letter_end..].to_string()),
+            );
+        }
     }
     (option, value)
 }
