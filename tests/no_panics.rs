@@ -337,7 +337,7 @@ fn toml_string(text: &str) -> String {
 fn the_pep508_parser_returns_errors_for_every_reproducer() {
     use std::str::FromStr;
     let alphabet = [
-        "a", "-", ".", "_", "?", "é", "€", " ", "[", "]", ",", "'", "\u{feff}",
+        "a", "-", ".", "_", "?", "é", "€", " ", "[", "]", ",", "'", "~=", "\u{feff}",
     ];
     let mut inputs: Vec<String> = Vec::new();
     for a in alphabet {
@@ -349,6 +349,7 @@ fn the_pep508_parser_returns_errors_for_every_reproducer() {
                 inputs.push(format!("six; python_version == '3' {tail}"));
                 inputs.push(format!("six; python_version == '3' and{tail}"));
                 inputs.push(format!("six; extra == 'x{tail}'"));
+                inputs.push(format!("six; '{tail}' ~= os_name"));
             }
         }
     }
@@ -370,6 +371,21 @@ fn the_pep508_parser_returns_errors_for_every_reproducer() {
         }
     }
     assert!(refused > inputs.len() / 2, "{refused} of {}", inputs.len());
+    // `'...' ~= <env key>` reached an `unreachable!`; it is now ignored
+    // with a warning, as `<env key> ~= '...'` always was.
+    for (reversed, key_first) in [
+        ("'' ~= os_name", "os_name ~= ''"),
+        (
+            "'a' ~= sys_platform and python_version >= '3'",
+            "sys_platform ~= 'a' and python_version >= '3'",
+        ),
+    ] {
+        assert_eq!(
+            pep508_rs::MarkerTree::from_str(reversed).unwrap(),
+            pep508_rs::MarkerTree::from_str(key_first).unwrap(),
+            "{reversed}"
+        );
+    }
     for reproducer in [
         BAD_NAME.to_string(),
         "a[x-]".into(),
