@@ -364,10 +364,10 @@ fn the_pep508_parser_returns_errors_for_every_reproducer() {
                 assert!(!error.to_string().is_empty());
             }
         }
-        if let Some((_, marker)) = input.split_once(';') {
-            if let Err(error) = pep508_rs::MarkerTree::from_str(marker) {
-                assert!(!error.to_string().is_empty());
-            }
+        if let Some((_, marker)) = input.split_once(';')
+            && let Err(error) = pep508_rs::MarkerTree::from_str(marker)
+        {
+            assert!(!error.to_string().is_empty());
         }
     }
     assert!(refused > inputs.len() / 2, "{refused} of {}", inputs.len());
