@@ -575,4 +575,19 @@ mod tests {
         assert_eq!(strip_comment("# all"), "");
         assert_eq!(strip_comment("https://h/p#egg=x"), "https://h/p#egg=x");
     }
+
+    #[test]
+    fn a_short_option_is_split_after_its_letter_whatever_its_width() {
+        let split = |line: &str| split_option(line);
+        let some = |v: &str| Some(v.to_string());
+        assert_eq!(split("-rfile.txt"), ("-r".into(), some("file.txt")));
+        assert_eq!(split("-r file.txt"), ("-r".into(), some("file.txt")));
+        assert_eq!(split("--pre"), ("--pre".into(), None));
+        assert_eq!(split("-"), ("-".into(), None));
+        // These cut a character in two before.
+        assert_eq!(split("-é"), ("-é".into(), None));
+        assert_eq!(split("-\u{feff}"), ("-\u{feff}".into(), None));
+        assert_eq!(split("-€x"), ("-€".into(), some("x")));
+        assert_eq!(split("-éfile"), ("-é".into(), some("file")));
+    }
 }
