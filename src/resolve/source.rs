@@ -170,6 +170,9 @@ impl PackageSource {
             let mut files = self.files.lock().expect("the lock is never poisoned");
             Arc::clone(files.entry(name.clone()).or_default())
         };
+        if let Some(done) = cell.get() {
+            return done.clone();
+        }
         let client = Arc::clone(&self.client);
         let owned = name.clone();
         cell.get_or_init(|| {
@@ -256,6 +259,9 @@ impl PackageSource {
             let mut metadata = self.metadata.lock().expect("never poisoned");
             Arc::clone(metadata.entry(candidate.file.filename.clone()).or_default())
         };
+        if let Some(done) = cell.get() {
+            return done.clone();
+        }
         let likely_installed = likely_installed && self.download_likely_installed;
         let span = tracing::debug_span!("resolve.metadata", file = %candidate.file.filename);
         let client = Arc::clone(&self.client);
