@@ -264,6 +264,49 @@ fn bad_requires_dist_in_a_find_links_folder_fails_naming_the_file() {
 }
 
 #[test]
+fn bad_requires_dist_on_a_find_links_page_fails_naming_the_file() {
+    for requirement in [BAD_NAME.to_string(), format!("six; {BAD_MARKER}")] {
+        let home = tempfile::tempdir().unwrap();
+        let (filename, bytes) = app_requiring(&requirement);
+        let page = format!(
+            "<html><body><a href=\"/files/{filename}#sha256={}\">{filename}</a></body></html>\n",
+            support::index::sha256_hex(&bytes)
+        );
+        let served = filename.clone();
+        let server = support::HttpServer::start(move |request| match request.path.as_str() {
+            "/links/" => support::Response::new(200, "text/html", page.clone()),
+            path if path == format!("/files/{served}") => {
+                support::Response::new(200, "application/octet-stream", bytes.clone())
+            }
+            _ => support::Response::new(404, "text/plain", "not found"),
+        });
+        let output = run(
+            home.path(),
+            NO_INDEX,
+            &[
+                &[
+                    "wheelhouse",
+                    "app",
+                    "--no-index",
+                    "--find-links",
+                    &server.url("/links/"),
+                ],
+                &TARGET[..],
+            ]
+            .concat(),
+        );
+        assert_clean_failure(&output, 1, &[&filename, "bad Requires-Dist", &requirement]);
+        assert!(
+            server
+                .requests()
+                .iter()
+                .any(|r| r.path == format!("/files/{filename}")),
+            "the wheel was not read from the page"
+        );
+    }
+}
+
+#[test]
 fn sbom_of_a_folder_with_bad_metadata_fails_naming_the_wheel() {
     for requirement in [BAD_NAME.to_string(), format!("six; {BAD_MARKER}")] {
         let home = tempfile::tempdir().unwrap();
