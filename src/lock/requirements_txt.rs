@@ -296,9 +296,19 @@ fn split_option(line: &str) -> (String, Option<String>) {
         .next()
         .map(|v| v.trim().to_string())
         .filter(|v| !v.is_empty());
-    if value.is_none() && option.len() > 2 && !option.starts_with("--") {
-        // `-rfile.txt`
-        return (option[..2].to_string(), Some(option[2..].to_string()));
+    if value.is_none() && !option.starts_with("--") {
+        // `-rfile.txt`; the option letter may be any character (`-é`), so
+        // split after it, not after two bytes.
+        let letter_end = option
+            .char_indices()
+            .nth(2)
+            .map_or(option.len(), |(at, _)| at);
+        if letter_end < option.len() {
+            return (
+                option[..letter_end].to_string(),
+                Some(option[letter_end..].to_string()),
+            );
+        }
     }
     (option, value)
 }
@@ -564,5 +574,20 @@ mod tests {
         assert_eq!(strip_comment("pkg==1 # c"), "pkg==1");
         assert_eq!(strip_comment("# all"), "");
         assert_eq!(strip_comment("https://h/p#egg=x"), "https://h/p#egg=x");
+    }
+
+    #[test]
+    fn a_short_option_is_split_after_its_letter_whatever_its_width() {
+        let split = |line: &str| split_option(line);
+        let some = |v: &str| Some(v.to_string());
+        assert_eq!(split("-rfile.txt"), ("-r".into(), some("file.txt")));
+        assert_eq!(split("-r file.txt"), ("-r".into(), some("file.txt")));
+        assert_eq!(split("--pre"), ("--pre".into(), None));
+        assert_eq!(split("-"), ("-".into(), None));
+        // These cut a character in two before.
+        assert_eq!(split("-é"), ("-é".into(), None));
+        assert_eq!(split("-\u{feff}"), ("-\u{feff}".into(), None));
+        assert_eq!(split("-€x"), ("-€".into(), some("x")));
+        assert_eq!(split("-éfile"), ("-é".into(), some("file")));
     }
 }

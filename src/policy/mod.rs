@@ -154,8 +154,21 @@ fn license_ids(key: &str, ids: &[String]) -> Result<BTreeSet<String>, PolicyErro
                 .or_else(|| id.starts_with("LicenseRef-").then(|| id.clone()))
                 .ok_or_else(|| {
                     let lower = id.to_ascii_lowercase();
+                    // A distance costs length × length: only names whose
+                    // length allows a score of 0.6 (the distance is at least
+                    // the difference in length) are compared, so a huge id
+                    // is refused in linear time.
+                    let length = lower.chars().count();
                     let nearest = ::spdx::identifiers::LICENSES
                         .iter()
+                        .filter(|l| {
+                            let (short, long) = if l.name.len() < length {
+                                (l.name.len(), length)
+                            } else {
+                                (length, l.name.len())
+                            };
+                            short as f64 >= 0.6 * long as f64
+                        })
                         .map(|l| {
                             (
                                 strsim::normalized_damerau_levenshtein(
@@ -175,10 +188,22 @@ fn license_ids(key: &str, ids: &[String]) -> Result<BTreeSet<String>, PolicyErro
                         Some(name) => format!("did you mean `{name}`?"),
                         None => "use SPDX identifiers, as listed at spdx.org/licenses".into(),
                     };
-                    config_error(key, format!("`{id}` is not an SPDX licence id"), hint)
+                    config_error(
+                        key,
+                        format!("`{}` is not an SPDX licence id", shortened(id)),
+                        hint,
+                    )
                 })
         })
         .collect()
+}
+
+/// `text` cut to its first 80 characters, for a message that quotes it.
+fn shortened(text: &str) -> String {
+    match text.char_indices().nth(80) {
+        Some((at, _)) => format!("{}… ({} bytes)", &text[..at], text.len()),
+        None => text.to_string(),
+    }
 }
 
 impl<'c> Rules<'c> {

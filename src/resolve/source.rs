@@ -49,6 +49,10 @@ pub enum SourceError {
     /// An sdist whose dependencies are only known after building it.
     #[error("{filename}: {reason}")]
     DynamicMetadata { filename: String, reason: String },
+    /// Reading `what` (a package's page, a file's metadata) stopped on a
+    /// bug instead of returning an error: the run fails naming it.
+    #[error("{what}: reading it failed on an internal error: {message}")]
+    Crashed { what: String, message: String },
 }
 
 impl SourceError {
@@ -58,18 +62,51 @@ impl SourceError {
     }
 
     pub fn hint(&self) -> Option<String> {
+        const BROKEN: &str =
+            "the package's metadata is broken; exclude that version with a constraint (-c)";
         match self {
+            // A PEP 658 metadata file is read by the index client.
+            SourceError::Index(error) if matches!(**error, IndexError::Metadata(_)) => {
+                Some(BROKEN.into())
+            }
             SourceError::Index(error) => error.hint(),
             SourceError::DynamicMetadata { .. } => Some(
                 "use a version that publishes wheels, or build the wheel yourself and serve it with --find-links"
                     .into(),
             ),
-            SourceError::Metadata(_) | SourceError::Wheel { .. } => Some(
-                "the package's metadata is broken; exclude that version with a constraint (-c)"
+            SourceError::Metadata(_) | SourceError::Wheel { .. } => Some(BROKEN.into()),
+            SourceError::Crashed { .. } => Some(
+                "this is a bug in chiron, please report it with that file; meanwhile exclude that version with a constraint (-c)"
                     .into(),
             ),
         }
     }
+}
+
+/// Runs `work` as its own task, so that a bug that panics while reading
+/// `what` ends as an error naming it rather than taking the resolution
+/// thread down with an unexplained "task failed".
+async fn in_task<T: Send + 'static>(
+    what: String,
+    work: impl Future<Output = Result<T, SourceError>> + Send + 'static,
+) -> Result<T, SourceError> {
+    tokio::spawn(work)
+        .await
+        .unwrap_or_else(|error| Err(crashed(what, error)))
+}
+
+/// The error for a task that did not finish: its panic message, or that it
+/// was cancelled.
+fn crashed(what: String, error: tokio::task::JoinError) -> SourceError {
+    let message = match error.try_into_panic() {
+        Ok(payload) => payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic without a message".into()),
+        Err(error) => error.to_string(),
+    };
+    SourceError::Crashed { what, message }
 }
 
 impl From<IndexError> for SourceError {
@@ -133,12 +170,19 @@ impl PackageSource {
             let mut files = self.files.lock().expect("the lock is never poisoned");
             Arc::clone(files.entry(name.clone()).or_default())
         };
-        cell.get_or_init(|| async {
-            self.client
-                .project_files(name)
-                .await
-                .map(Arc::new)
-                .map_err(SourceError::from)
+        if let Some(done) = cell.get() {
+            return done.clone();
+        }
+        let client = Arc::clone(&self.client);
+        let owned = name.clone();
+        cell.get_or_init(|| {
+            in_task(format!("the index page of {name}"), async move {
+                client
+                    .project_files(&owned)
+                    .await
+                    .map(Arc::new)
+                    .map_err(SourceError::from)
+            })
         })
         .await
         .clone()
@@ -215,39 +259,54 @@ impl PackageSource {
             let mut metadata = self.metadata.lock().expect("never poisoned");
             Arc::clone(metadata.entry(candidate.file.filename.clone()).or_default())
         };
+        if let Some(done) = cell.get() {
+            return done.clone();
+        }
         let likely_installed = likely_installed && self.download_likely_installed;
         let span = tracing::debug_span!("resolve.metadata", file = %candidate.file.filename);
+        let client = Arc::clone(&self.client);
+        let scratch = self.scratch.clone();
+        let downloads = self.download_likely_installed;
+        let candidate = candidate.clone();
+        let what = format!(
+            "the metadata of {} (version {}, from {})",
+            candidate.file.filename, candidate.version, candidate.file.source
+        );
         cell.get_or_init(|| {
-            async {
-                if let Some(metadata) = self.client.file_metadata(&candidate.file).await? {
-                    return match candidate.wheel {
-                        Some(_) => Ok(Arc::new(metadata)),
-                        None => require_static(metadata, &candidate.file.filename).map(Arc::new),
-                    };
+            in_task(
+                what,
+                async move {
+                    if let Some(metadata) = client.file_metadata(&candidate.file).await? {
+                        return match candidate.wheel {
+                            Some(_) => Ok(Arc::new(metadata)),
+                            None => {
+                                require_static(metadata, &candidate.file.filename).map(Arc::new)
+                            }
+                        };
+                    }
+                    if !likely_installed
+                        && candidate.wheel.is_some()
+                        && let Some(text) = client.wheel_metadata_by_range(&candidate.file).await?
+                    {
+                        return CoreMetadata::parse(&text, &candidate.file.filename)
+                            .map(Arc::new)
+                            .map_err(SourceError::from);
+                    }
+                    // Without downloads for installing, a file is fetched only
+                    // to be read, as range requests read it: unverified, like
+                    // them (the lock hashes what it pins on its own).
+                    let allow_unhashed = !downloads;
+                    let done = client
+                        .download(&candidate.file, &scratch, allow_unhashed)
+                        .await?;
+                    if candidate.wheel.is_some() {
+                        read_wheel_metadata(&done.path, &candidate.file.filename).map(Arc::new)
+                    } else {
+                        read_sdist_metadata(&done.path, &candidate.file.filename).map(Arc::new)
+                    }
                 }
-                if !likely_installed
-                    && candidate.wheel.is_some()
-                    && let Some(text) = self.client.wheel_metadata_by_range(&candidate.file).await?
-                {
-                    return CoreMetadata::parse(&text, &candidate.file.filename)
-                        .map(Arc::new)
-                        .map_err(SourceError::from);
-                }
-                // Without downloads for installing, a file is fetched only
-                // to be read, as range requests read it: unverified, like
-                // them (the lock hashes what it pins on its own).
-                let allow_unhashed = !self.download_likely_installed;
-                let done = self
-                    .client
-                    .download(&candidate.file, &self.scratch, allow_unhashed)
-                    .await?;
-                if candidate.wheel.is_some() {
-                    read_wheel_metadata(&done.path, &candidate.file.filename).map(Arc::new)
-                } else {
-                    read_sdist_metadata(&done.path, &candidate.file.filename).map(Arc::new)
-                }
-            }
-            .instrument(span)
+                .instrument(span),
+            )
         })
         .await
         .clone()
@@ -409,5 +468,33 @@ fn require_static(metadata: CoreMetadata, filename: &str) -> Result<CoreMetadata
             reason,
         }),
         None => Ok(metadata),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_task_that_panics_is_an_error_naming_what_it_read() {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .build()
+            .unwrap();
+        let what = "the metadata of app-1.0-py3-none-any.whl".to_string();
+        let outcome: Result<(), SourceError> = runtime.block_on(in_task(what, async {
+            panic!("PackageName validation should match");
+        }));
+        let error = outcome.unwrap_err();
+        assert!(matches!(error, SourceError::Crashed { .. }), "{error:?}");
+        assert_eq!(
+            error.to_string(),
+            "the metadata of app-1.0-py3-none-any.whl: reading it failed on an internal error: \
+             PackageName validation should match"
+        );
+        assert!(error.hint().unwrap().contains("report"));
+        // A task that finishes gives its own result.
+        let ok = runtime.block_on(in_task("x".into(), async { Ok(7) }));
+        assert_eq!(ok.unwrap(), 7);
     }
 }
