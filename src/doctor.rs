@@ -522,10 +522,8 @@ fn check_find_links(loaded: &LoadedConfig, link: &str) -> Check {
             "find-links page: read when resolving",
         );
     }
-    let path = url::Url::parse(link)
-        .ok()
-        .and_then(|u| u.to_file_path().ok())
-        .unwrap_or_else(|| loaded.resolve(Path::new(link)));
+    let path =
+        crate::index::file_url_path_str(link).unwrap_or_else(|| loaded.resolve(Path::new(link)));
     if path.is_dir() {
         Check::new(
             "index",

@@ -255,7 +255,17 @@ fn tampered(h: &Path, bundle: &str, name: &str, change: impl FnOnce(&Path)) -> P
     tar(&["xzf", h.join(bundle).to_str().unwrap()], &dir);
     change(&dir);
     let out = h.join(format!("{name}.tar.gz"));
-    tar(&["czf", out.to_str().unwrap(), "."], &dir);
+    tar(
+        &[
+            "czf",
+            out.to_str().unwrap(),
+            "--owner=0",
+            "--group=0",
+            "--numeric-owner",
+            ".",
+        ],
+        &dir,
+    );
     out
 }
 
@@ -568,6 +578,30 @@ fn every_kind_of_tampering_is_detected_and_named() {
         "{found:?}"
     );
 
+    // A damaged signature names the signature file, not SHA256SUMS, as
+    // what is unreadable.
+    let flipped_sig = tampered(h, "bundle.tar.gz", "flipped-sig", |d| {
+        let sig = std::fs::read_to_string(d.join("SHA256SUMS.sig")).unwrap();
+        std::fs::write(d.join("SHA256SUMS.sig"), format!("!{}", &sig[1..])).unwrap();
+    });
+    let (code, report) = verify(h, &flipped_sig, "cosign.pub");
+    assert_eq!(code, 1);
+    let problem = report["report"]["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["path"] == "SHA256SUMS.sig")
+        .unwrap_or_else(|| panic!("{report:#}"));
+    let message = problem["message"].as_str().unwrap();
+    assert!(
+        message.contains("the signature of SHA256SUMS is unreadable"),
+        "{message}"
+    );
+    assert!(
+        !message.contains("SHA256SUMS is not a signature"),
+        "{message}"
+    );
+
     // A signature swapped for one made with another key.
     chiron(h)
         .current_dir(h)
@@ -591,7 +625,17 @@ fn every_kind_of_tampering_is_detected_and_named() {
         .success();
     std::fs::remove_file(dir.join("sums")).unwrap();
     std::fs::remove_file(&swapped).unwrap();
-    tar(&["czf", swapped.to_str().unwrap(), "."], &dir);
+    tar(
+        &[
+            "czf",
+            swapped.to_str().unwrap(),
+            "--owner=0",
+            "--group=0",
+            "--numeric-owner",
+            ".",
+        ],
+        &dir,
+    );
     let found = kinds(&verify(h, &swapped, "cosign.pub").1);
     assert!(
         found.contains(&("signature".into(), "SHA256SUMS.sig".into())),

@@ -193,6 +193,9 @@ fn hostile_archives_are_refused_and_what_verifies_is_what_tar_extracts() {
         ("hardlink", "hard link"),
         ("symlink", "symbolic link"),
         ("setuid", "mode 4755"),
+        ("owner_uid", "owned by uid 1000"),
+        ("owner_name", "(alice:)"),
+        ("owner_dot", "owned by uid 1000 gid 1000"),
         ("file_with_slash", "trailing /"),
         ("duplicate_manifest", "manifest.json appears twice"),
         ("file_then_folder", "a/b is inside a, which is a file"),
@@ -200,6 +203,7 @@ fn hostile_archives_are_refused_and_what_verifies_is_what_tar_extracts() {
         ("control_char", r#""a\u{1b}[2Jb""#),
         ("bad_checksum", "checksum"),
         ("truncated", "truncated"),
+        ("split_members", "more than one gzip member"),
     ];
     for (variant, message) in refused {
         let archive = variants.join(format!("{variant}.tar.gz"));

@@ -75,6 +75,57 @@ fn close_delimited_server(head: &'static str, body: Vec<u8>) -> (u16, Arc<Atomic
 /// `file:` links: 1.0 a real wheel on this machine with its sha256, 1.1 a
 /// FIFO without a hash (opening it for reading would hang chiron).
 #[cfg(unix)]
+/// `http://localhost/PATH` is a web address like any other: `Url::to_file_path`
+/// alone would take it for the local file PATH (it does not check the
+/// scheme), and the outside review found chiron copying that file.
+#[test]
+fn an_http_link_to_localhost_is_fetched_over_http_not_read_from_disk() {
+    let home = tempfile::tempdir().unwrap();
+    let local = tempfile::tempdir().unwrap();
+    let (real_name, real_bytes, _) = build_wheel(&WheelSpec::new("evil", "1.0", "py3-none-any"));
+    let real = local.path().join(&real_name);
+    std::fs::write(&real, &real_bytes).unwrap();
+    let hash = sha256_hex(&real_bytes);
+    let listed = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let page_link = listed.clone();
+    let server = HttpServer::start(move |request| {
+        if request.path.starts_with("/simple/evil/") {
+            Response::new(200, "text/html", page_link.lock().unwrap().clone())
+        } else {
+            Response::new(404, "text/plain", "no")
+        }
+    });
+    let port = server
+        .url("/")
+        .split(':')
+        .nth(2)
+        .unwrap()
+        .trim_end_matches('/')
+        .to_string();
+    *listed.lock().unwrap() = format!(
+        "<html><a href=\"http://localhost:{port}{}#sha256={hash}\">{real_name}</a></html>",
+        real.display()
+    );
+    let output = chiron(home.path())
+        .current_dir(home.path())
+        .env("PIP_INDEX_URL", server.url("/simple"))
+        .args(["wheelhouse", "evil", "--out", "wh"])
+        .args(TARGET)
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(!home.path().join("wh").exists(), "{stderr}");
+    assert!(
+        server
+            .requests()
+            .iter()
+            .any(|r| r.path == real.display().to_string()),
+        "the file was asked for over HTTP"
+    );
+}
+
 #[test]
 fn file_links_on_an_http_index_are_never_followed() {
     let home = tempfile::tempdir().unwrap();

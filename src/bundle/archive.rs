@@ -142,8 +142,9 @@ pub struct FileEntry<'a> {
 ///   `./` aside), a backslash,
 ///   control characters or invalid UTF-8, or a regular file whose name ends
 ///   in `/` (which tar and `tarfile` make a folder);
-/// - set-user-id, set-group-id and sticky bits, and world-writable modes
-///   (tar as root restores them);
+/// - set-user-id, set-group-id and sticky bits, and world-writable modes,
+///   and an owner other than root (uid or gid not 0, a user or group name
+///   other than `root`): tar as root restores them;
 /// - the same path twice, and a path that is both a file and a folder.
 ///
 /// `max_bytes` bounds the expanded size; without it the bound is the size
@@ -178,9 +179,10 @@ pub fn read_bundle(
     let mut block = [0u8; 512];
     loop {
         read_block(&mut gzip, &mut block).map_err(|e| match e {
-            BlockError::Eof => {
-                unsafe_("ends without the end-of-archive marker (truncated?)".into())
-            }
+            BlockError::Eof => unsafe_(truncated(
+                &mut gzip,
+                "ends without the end-of-archive marker (truncated?)".into(),
+            )),
             BlockError::Io(e) => unsafe_(format!("not a readable tar.gz archive: {e}")),
         })?;
         if block.iter().all(|&b| b == 0) {
@@ -262,7 +264,10 @@ pub fn read_bundle(
             data.read_to_end(&mut bytes)
                 .map_err(|e| unsafe_(format!("{path}: {e}")))?;
             if bytes.len() as u64 != declared {
-                return Err(unsafe_(format!("{path} is truncated")));
+                return Err(unsafe_(truncated(
+                    &mut gzip,
+                    format!("{path} is truncated"),
+                )));
             }
             if let Some(wheels) = manifest_total(&bytes) {
                 limit = wheels
@@ -277,14 +282,20 @@ pub fn read_bundle(
             std::io::copy(&mut data, &mut std::io::sink())
                 .map_err(|e| unsafe_(format!("{path}: {e}")))?;
             if data.limit() != 0 {
-                return Err(unsafe_(format!("{path} is truncated")));
+                return Err(unsafe_(truncated(
+                    &mut gzip,
+                    format!("{path} is truncated"),
+                )));
             }
         }
         let padding = (512 - declared % 512) % 512;
         let skipped = std::io::copy(&mut (&mut gzip).take(padding), &mut std::io::sink())
             .map_err(|e| unsafe_(format!("{path}: {e}")))?;
         if skipped != padding {
-            return Err(unsafe_(format!("{path} is truncated")));
+            return Err(unsafe_(truncated(
+                &mut gzip,
+                format!("{path} is truncated"),
+            )));
         }
     }
     // After the marker, only zeros, then nothing: no second member.
@@ -313,6 +324,19 @@ pub fn read_bundle(
         ));
     }
     Ok(files.into_iter().collect())
+}
+
+type Gzip = flate2::bufread::GzDecoder<std::io::BufReader<std::fs::File>>;
+
+/// Why the tar stream ended early: the first gzip member ended and another
+/// follows (bgzip, `cat a.gz b.gz`), or the file is cut short.
+fn truncated(gzip: &mut Gzip, message: String) -> String {
+    let more = std::io::BufRead::fill_buf(gzip.get_mut()).is_ok_and(|b| !b.is_empty());
+    if more {
+        "holds more than one gzip member (as bgzip or concatenated gzip files make): chiron reads a bundle as it writes it, one member; recompress it as one (`gzip -dc in.tar.gz | gzip > out.tar.gz`) and verify that".into()
+    } else {
+        message
+    }
 }
 
 enum BlockError {
@@ -430,6 +454,26 @@ impl Header {
                 "{} has mode {mode:o}: set-id, sticky and world-writable modes are refused (tar restores them)",
                 quoted(&name)
             ));
+        }
+        // tar run as root restores the owner: by name first (uname and
+        // gname), else by number. A bundle's files belong to root, as
+        // chiron writes them (uid and gid 0, no names).
+        if matches!(kind, Kind::File | Kind::Folder) {
+            let uid = octal(&block[108..116]);
+            let gid = octal(&block[116..124]);
+            let uname = field(265..297);
+            let gname = field(297..329);
+            let root_name = |n: &[u8]| n.is_empty() || n == b"root";
+            if uid != Some(0) || gid != Some(0) || !root_name(uname) || !root_name(gname) {
+                return Err(format!(
+                    "{} is owned by uid {} gid {} ({}:{}): tar run as root would give it to that user; bundle files belong to root (uid and gid 0)",
+                    quoted(&name),
+                    uid.map_or("?".into(), |u| u.to_string()),
+                    gid.map_or("?".into(), |g| g.to_string()),
+                    String::from_utf8_lossy(uname),
+                    String::from_utf8_lossy(gname),
+                ));
+            }
         }
         Ok(Header {
             name,

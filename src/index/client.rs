@@ -336,6 +336,12 @@ impl IndexError {
                 attempts,
                 reason,
             },
+            // A server error that lasted through every retry.
+            IndexError::Status { url, status } if attempts > 1 => IndexError::Unreachable {
+                url,
+                attempts,
+                reason: format!("it answered HTTP {status} each time"),
+            },
             other => other,
         }
     }
@@ -509,10 +515,7 @@ impl IndexClient {
                 None => Vec::new(),
             }
         } else {
-            let dir = Url::parse(link)
-                .ok()
-                .and_then(|u| u.to_file_path().ok())
-                .unwrap_or_else(|| PathBuf::from(link));
+            let dir = super::file_url_path_str(link).unwrap_or_else(|| PathBuf::from(link));
             local_files(&dir, &redact_url(link), package)?
         };
         files.retain(|f| {
@@ -849,9 +852,14 @@ impl IndexClient {
                     .backoff
                     .saturating_mul(2u32.saturating_pow(attempt - 1))
             });
+            let error = match failure.error {
+                IndexError::Unreachable { url, reason, .. } => {
+                    format!("cannot reach {url}: {reason}")
+                }
+                other => other.to_string(),
+            };
             tracing::warn!(
-                "{}; retrying in {} ms (attempt {attempt} of {attempts})",
-                failure.error,
+                "{error}; retrying in {} ms (attempt {attempt} of {attempts})",
                 delay.as_millis()
             );
             tokio::time::sleep(delay).await;
@@ -1022,9 +1030,7 @@ impl IndexClient {
                 let _ = std::fs::remove_file(&dest);
             }
         }
-        if let Ok(local) = Url::parse(&file.url)
-            .and_then(|u| u.to_file_path().map_err(|_| url::ParseError::EmptyHost))
-        {
+        if let Some(local) = super::file_url_path_str(&file.url) {
             let (actual, size) = copy_verified(&local, &dest, dest_dir).map_err(io(&dest))?;
             return self.finish(file, dest, actual, size, expected);
         }

@@ -190,6 +190,22 @@ pub fn redirect_verdict(trusted: &[String], from: &Url, to: &Url) -> Result<(), 
     }
 }
 
+/// The local path of a `file:` URL; `None` for every other scheme.
+/// `Url::to_file_path` alone does not look at the scheme: it would turn
+/// `http://localhost/tmp/x.whl` into `/tmp/x.whl`, so that a web page
+/// could make chiron read a local file.
+pub fn file_url_path(url: &Url) -> Option<std::path::PathBuf> {
+    if url.scheme() != "file" {
+        return None;
+    }
+    url.to_file_path().ok()
+}
+
+/// [`file_url_path`] of a URL given as text.
+pub fn file_url_path_str(url: &str) -> Option<std::path::PathBuf> {
+    Url::parse(url).ok().as_ref().and_then(file_url_path)
+}
+
 fn is_loopback(url: &Url) -> bool {
     match url.host() {
         Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),

@@ -62,6 +62,30 @@ pub struct RequirementsError {
 }
 
 /// Reads `path` and every file it includes. `env` looks up `${VAR}`.
+/// The most a requirements file may hold: `-r /dev/zero` must not eat
+/// the machine's memory.
+const MAX_REQUIREMENTS_BYTES: u64 = 16 << 20;
+
+fn read_bounded(path: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(MAX_REQUIREMENTS_BYTES + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_REQUIREMENTS_BYTES {
+        return Err(std::io::Error::other(format!(
+            "larger than {} MiB, which no requirements file is",
+            MAX_REQUIREMENTS_BYTES >> 20
+        )));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        std::io::Error::other(format!(
+            "not UTF-8 text (at byte {})",
+            e.utf8_error().valid_up_to()
+        ))
+    })
+}
+
 pub fn read_requirements(
     path: &Path,
     env: &dyn Fn(&str) -> Option<String>,
@@ -85,7 +109,7 @@ fn read_into(
         path: path.to_path_buf(),
         line,
     };
-    let text = std::fs::read_to_string(path).map_err(|e| RequirementsError {
+    let text = read_bounded(path).map_err(|e| RequirementsError {
         origin: included_from.cloned().unwrap_or_else(|| at(0)),
         message: format!("cannot read {}: {e}", path.display()),
         hint: "check the path; nested -r/-c paths are relative to the including file".into(),
@@ -334,6 +358,22 @@ fn split_hashes(line: &str) -> Result<(&str, Vec<String>), String> {
         let (algorithm, digest) = value
             .split_once(':')
             .ok_or_else(|| format!("`{value}` is not ALGORITHM:HEX"))?;
+        // pip's strong hashes, in hex of their full length.
+        let length = match algorithm.to_ascii_lowercase().as_str() {
+            "sha256" => 64,
+            "sha384" => 96,
+            "sha512" => 128,
+            _ => {
+                return Err(format!(
+                    "`{algorithm}` is not a hash pip accepts (sha256, sha384, sha512)"
+                ));
+            }
+        };
+        if digest.len() != length || !digest.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(format!(
+                "`{value}` is not a {algorithm} digest ({length} hexadecimal digits)"
+            ));
+        }
         hashes.push(format!(
             "{}:{}",
             algorithm.to_ascii_lowercase(),
@@ -401,6 +441,20 @@ mod tests {
     }
 
     #[test]
+    fn an_endless_or_binary_file_is_refused_not_read_whole() {
+        let error = read_requirements(Path::new("/dev/zero"), &no_env).unwrap_err();
+        assert!(error.message.contains("larger than 16 MiB"), "{error}");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("binary.txt");
+        std::fs::write(&path, b"six\n\xff\xfe\n").unwrap();
+        let error = read_requirements(&path, &no_env).unwrap_err();
+        assert!(
+            error.message.contains("not UTF-8 text (at byte 4)"),
+            "{error}"
+        );
+    }
+
+    #[test]
     fn a_byte_order_mark_is_read_past_as_pip_does() {
         let dir = tempfile::tempdir().unwrap();
         let main = write(
@@ -431,7 +485,7 @@ mod tests {
             "requirements.txt",
             "# top comment\n--index-url https://${TOKEN}@example.invalid/simple\n--extra-index-url=https://extra.example.invalid/simple\n\
              -f ./wheels\n-r base/common.txt\n-c constraints.txt\n\
-             requests[socks]==2.32.3 \\\n    --hash=sha256:AAAA \\\n    --hash sha256:bbbb\n\
+             requests[socks]==2.32.3 \\\n    --hash=sha256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA \\\n    --hash sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\n\
              pywin32>=306; sys_platform == 'win32'\n--pre\n",
         );
         let env = |name: &str| (name == "TOKEN").then(|| "t0k".to_string());
@@ -456,7 +510,13 @@ mod tests {
             .collect();
         assert_eq!(names, ["idna", "requests", "pywin32"]);
         let requests = &file.requirements[1];
-        assert_eq!(requests.hashes, ["sha256:aaaa", "sha256:bbbb"]);
+        assert_eq!(
+            requests.hashes,
+            [
+                "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+                "sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+            ]
+        );
         assert_eq!(requests.origin.line, 7);
         assert_eq!(
             file.requirements[0].origin.path,
@@ -484,6 +544,8 @@ mod tests {
             ("requests>=\n", "not a valid requirement", 1),
             ("--frobnicate\n", "unknown option", 1),
             ("x==1 --hash=md5\n", "ALGORITHM:HEX", 1),
+            ("x==1 --hash=md5:abc\n", "not a hash pip accepts", 1),
+            ("x==1 --hash=sha256:\u{e9}\n", "64 hexadecimal digits", 1),
             (
                 "--index-url https://${MISSING}@h/\n",
                 "MISSING is not set",

@@ -144,10 +144,12 @@ pub fn parse_pem(text: &str) -> Option<(String, Vec<u8>)> {
     let rest = &text[start + 11..];
     let label_end = rest.find("-----")?;
     let label = rest[..label_end].to_string();
-    let body_start = label_end + 5;
+    let body_and_end = &rest[label_end + 5..];
     let end_marker = format!("-----END {label}-----");
-    let body_end = rest.find(&end_marker)?;
-    let body: String = rest[body_start..body_end]
+    // The end is looked for after the label: with an empty label, the
+    // "-----END -----" could otherwise be found before the body starts.
+    let body_end = body_and_end.find(&end_marker)?;
+    let body: String = body_and_end[..body_end]
         .chars()
         .filter(|c| !c.is_whitespace())
         .collect();
@@ -208,9 +210,14 @@ impl KeyPair {
         // scrypt takes 128 * N * r bytes and p times the work: a key file
         // must not make chiron allocate terabytes (cosign writes r=8, p=1).
         let (r, p) = (encrypted.kdf.params.r, encrypted.kdf.params.p);
-        if !(1..=32).contains(&r) || !(1..=16).contains(&p) {
+        // 256 MiB of memory and 2^24 block mixes at most: eight times
+        // cosign's own N=32768, r=8, p=1 (32 MiB, under a second).
+        let memory = 128u64.saturating_mul(n).saturating_mul(u64::from(r));
+        let work = n.saturating_mul(u64::from(r)).saturating_mul(u64::from(p));
+        if r == 0 || p == 0 || memory > 256 << 20 || work > 1 << 24 {
             return Err(unsupported(format!(
-                "scrypt r={r}, p={p} (at most r=32 and p=16 are read)"
+                "scrypt N={n}, r={r}, p={p} (it would take {} MiB and {work} block mixes; at most 256 MiB and 2^24 are read)",
+                memory >> 20
             )));
         }
         let key = scrypt_key(

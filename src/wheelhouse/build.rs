@@ -212,7 +212,9 @@ impl WheelhouseError {
             ),
             WheelhouseError::Io { .. } => Some("check the folder's permissions and free space".into()),
                         WheelhouseError::Lock(_) => Some("fix the lock, or resolve again from requirements without --lock".into()),
-            WheelhouseError::Internal(_) => None,
+            WheelhouseError::Internal(_) => Some(
+                "this is a bug in chiron: please report it with the command and its inputs".into(),
+            ),
         }
     }
 }
@@ -483,7 +485,10 @@ fn resolutions_from_lock(
         let mut candidates = BTreeMap::new();
         for locked in locked {
             let name = pep508_rs::PackageName::new(locked.name.clone()).map_err(|e| {
-                WheelhouseError::Internal(format!("bad package name in the lock: {e}"))
+                WheelhouseError::Lock(crate::lock::pylock::PylockError {
+                    path: path.to_path_buf(),
+                    message: format!("`{}` is not a package name: {e}", locked.name),
+                })
             })?;
             pins.insert(
                 name.clone(),
@@ -641,7 +646,11 @@ pub async fn resolve_all(
                 })
             })
             .await
-            .map_err(|e| WheelhouseError::Internal(format!("a resolution thread failed: {e}")))?;
+            .map_err(|e| {
+                WheelhouseError::Internal(format!(
+                    "resolving target {name} failed on an internal error: {e}"
+                ))
+            })?;
             if let Ok(resolution) = &resolution {
                 span.record("packages", resolution.pins.len());
                 resolved(resolution);

@@ -398,9 +398,7 @@ async fn file_hashes(
     let mut scratch: Option<tempfile::TempDir> = None;
     for (filename, (file, _)) in plan {
         let local_size = || {
-            url::Url::parse(&file.url)
-                .ok()
-                .and_then(|u| u.to_file_path().ok())
+            crate::index::file_url_path_str(&file.url)
                 .and_then(|p| std::fs::metadata(p).ok())
                 .map(|m| m.len())
         };

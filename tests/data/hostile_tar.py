@@ -33,8 +33,10 @@ def pad(data):
     return data + b"\0" * ((BLOCK - len(data) % BLOCK) % BLOCK)
 
 
-def header(name, size, kind=tarfile.REGTYPE, mode=0o644, fmt=tarfile.USTAR_FORMAT, linkname=""):
+def header(name, size, kind=tarfile.REGTYPE, mode=0o644, fmt=tarfile.USTAR_FORMAT, linkname="", **owner):
     info = tarfile.TarInfo(name)
+    for key, value in owner.items():
+        setattr(info, key, value)
     info.size = size
     info.type = kind
     info.mode = mode
@@ -114,6 +116,10 @@ def make(good, outdir):
     variants["hardlink"] = rebuild(plain + [header("install2.sh", 0, kind=tarfile.LNKTYPE, linkname="install.sh")])
     variants["symlink"] = rebuild(plain + [header("link", 0, kind=tarfile.SYMTYPE, linkname="/etc/passwd")])
     variants["setuid"] = rebuild(plain + [entry("helper.sh", evil, mode=0o4755)])
+    # Owners that tar, run as root, restores (by number, or by name first).
+    variants["owner_uid"] = rebuild(plain + [entry("helper.sh", evil, uid=1000)])
+    variants["owner_name"] = rebuild(plain + [entry("helper.sh", evil, uname="alice")])
+    variants["owner_dot"] = rebuild([header("./", 0, kind=tarfile.DIRTYPE, mode=0o775, uid=1000, gid=1000)] + plain)
     variants["file_with_slash"] = rebuild(plain + [entry("x/", b"", kind=tarfile.AREGTYPE)])
     variants["duplicate_manifest"] = rebuild(plain + [entry("manifest.json", b"{}")])
     variants["file_then_folder"] = rebuild(plain + [entry("a", b"1"), entry("a/b", b"2")])
@@ -123,6 +129,9 @@ def make(good, outdir):
     h = bytearray(entry("notes.txt", b"1"))
     h[0] ^= 0x20
     variants["bad_checksum"] = rebuild(plain + [bytes(h)])
+    # One tar split over two gzip members (bgzip, `cat a.gz b.gz`).
+    half = len(raw) // 2
+    variants["split_members"] = gzip.compress(raw[:half], mtime=0) + gzip.compress(raw[half:], mtime=0)
     # The archive stops short.
     variants["truncated"] = gzip.compress(raw[: len(raw) // 2], mtime=0)
 
