@@ -607,14 +607,19 @@ mod tests {
                     name: "zeta".into(),
                     extras: vec![],
                     version: "1.0".into(),
-                    hashes: vec!["bb".into()],
+                    hashes: vec![
+                        "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb".into(),
+                    ],
                     via: vec!["alpha".into()],
                 },
                 PinnedLine {
                     name: "alpha".into(),
                     extras: vec!["cli".into()],
                     version: "2.0".into(),
-                    hashes: vec!["cc".into(), "aa".into()],
+                    hashes: vec![
+                        "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc".into(),
+                        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa".into(),
+                    ],
                     via: vec!["direct".into()],
                 },
             ],
@@ -627,7 +632,13 @@ mod tests {
         let path = write(dir.path(), "lock.txt", &text);
         let file = read_requirements(&path, &no_env).unwrap();
         assert_eq!(file.requirements.len(), 2);
-        assert_eq!(file.requirements[0].hashes, ["sha256:aa", "sha256:cc"]);
+        assert_eq!(
+            file.requirements[0].hashes,
+            [
+                "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+                "sha256:cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"
+            ]
+        );
         assert_eq!(file.requirements[1].requirement.to_string(), "zeta==1.0");
     }
 
