@@ -71,6 +71,11 @@ fn chiron(home: &Path, index: &str) -> Command {
         .env("SOURCE_DATE_EPOCH", "1700000000")
         .current_dir(home)
         .stdin(Stdio::null());
+    // Under cargo-llvm-cov the binary writes its counts where this says;
+    // without it, a `default.profraw` would appear beside the outputs.
+    if let Some(profile) = std::env::var_os("LLVM_PROFILE_FILE") {
+        command.env("LLVM_PROFILE_FILE", profile);
+    }
     command
 }
 

@@ -204,6 +204,34 @@ pub fn generate(args: GenerateArgs, ctx: &Context) -> Result<Exit> {
     Ok(Exit::Ok)
 }
 
+/// The SHA-256 of a file, read as a stream: signing or checking a large
+/// artifact does not hold it in memory.
+fn sha256_of(path: &Path) -> std::io::Result<[u8; 32]> {
+    use sha2::Digest;
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = sha2::Sha256::new();
+    let mut buffer = vec![0u8; 1 << 16];
+    loop {
+        let n = file.read(&mut buffer)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buffer[..n]);
+    }
+    Ok(hasher.finalize().into())
+}
+
+/// A cosign signature file: base64 of a DER signature, a few hundred bytes.
+fn read_signature(path: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut text = String::new();
+    std::fs::File::open(path)?
+        .take(64 * 1024)
+        .read_to_string(&mut text)?;
+    Ok(text)
+}
+
 /// Writes a private key readable by its owner only, atomically.
 fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
     chiron::atomic::write_private_file(path, bytes, chiron::atomic::Overwrite::Replace)
@@ -212,12 +240,12 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
 
 pub fn sign(args: SignArgs, ctx: &Context) -> Result<Exit> {
     let file = ctx.cwd.join(&args.file);
-    let bytes = std::fs::read(&file).map_err(|e| UsageError {
+    let digest = sha256_of(&file).map_err(|e| UsageError {
         message: format!("cannot read {}: {e}", file.display()),
         hint: "name an existing file".into(),
     })?;
     let pair = load_private_key(ctx, &args.key)?;
-    let signature = pair.sign_blob(&bytes)?;
+    let signature = pair.sign_blob_digest(&digest)?;
     let out = match &args.output_signature {
         Some(out) => ctx.cwd.join(out),
         None => PathBuf::from(format!("{}.sig", file.display())),
@@ -377,7 +405,7 @@ pub fn verify(args: VerifyArgs, ctx: &Context) -> Result<Exit> {
         }
         .into());
     };
-    let bytes = std::fs::read(&path).map_err(|e| UsageError {
+    let digest = sha256_of(&path).map_err(|e| UsageError {
         message: format!("cannot read {name}: {e}"),
         hint: "name a bundle, a wheelhouse folder or a signed file".into(),
     })?;
@@ -385,14 +413,14 @@ pub fn verify(args: VerifyArgs, ctx: &Context) -> Result<Exit> {
         Some(sig) => ctx.cwd.join(sig),
         None => PathBuf::from(format!("{name}.sig")),
     };
-    let signature = std::fs::read_to_string(&signature_path).map_err(|e| UsageError {
+    let signature = read_signature(&signature_path).map_err(|e| UsageError {
         message: format!(
             "cannot read the signature {}: {e}",
             signature_path.display()
         ),
         hint: "pass --signature FILE".into(),
     })?;
-    key.verify_blob(&bytes, &signature, &name)?;
+    key.verify_blob_digest(&digest, &signature, &name)?;
     if ctx.out.json {
         ctx.out.json(
             &serde_json::json!({ "file": path, "signature": signature_path, "verified": true }),

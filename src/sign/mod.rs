@@ -301,6 +301,18 @@ impl KeyPair {
     pub fn sign_blob(&self, message: &[u8]) -> Result<String, SignError> {
         Ok(STANDARD.encode(self.sign(message)?))
     }
+
+    /// The same signature as [`Self::sign_blob`] of a message given by its
+    /// SHA-256 digest (ECDSA-SHA256 signs the digest), so that a large file
+    /// is hashed as a stream rather than held in memory.
+    pub fn sign_blob_digest(&self, digest: &[u8; 32]) -> Result<String, SignError> {
+        use p256::ecdsa::signature::hazmat::PrehashSigner;
+        let signature: EcdsaSignature = self
+            .inner
+            .sign_prehash(digest)
+            .map_err(|e| SignError::Random(e.to_string()))?;
+        Ok(STANDARD.encode(signature.to_der().as_bytes()))
+    }
 }
 
 /// A public key read from PEM.
@@ -329,6 +341,28 @@ impl PublicKey {
             .map_err(|_| SignError::BadSignature(subject.to_string()))
     }
 
+    /// [`Self::verify_blob`] of a message given by its SHA-256 digest.
+    pub fn verify_blob_digest(
+        &self,
+        digest: &[u8; 32],
+        signature_text: &str,
+        subject: &str,
+    ) -> Result<(), SignError> {
+        use p256::ecdsa::signature::hazmat::PrehashVerifier;
+        let compact: String = signature_text
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        let der = STANDARD
+            .decode(compact)
+            .map_err(|_| SignError::NotASignature(subject.to_string()))?;
+        let signature = EcdsaSignature::from_der(&der)
+            .map_err(|_| SignError::NotASignature(subject.to_string()))?;
+        self.inner
+            .verify_prehash(digest, &signature)
+            .map_err(|_| SignError::BadSignature(subject.to_string()))
+    }
+
     /// Checks a cosign blob signature (base64 of DER; whitespace ignored).
     pub fn verify_blob(
         &self,
@@ -350,6 +384,31 @@ impl PublicKey {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn digest_signatures_are_message_signatures() {
+        use sha2::Digest;
+        let pair = KeyPair::generate().unwrap();
+        let message = b"release 1.0\n";
+        let digest: [u8; 32] = sha2::Sha256::digest(message).into();
+        let signature = pair.sign_blob_digest(&digest).unwrap();
+        assert_eq!(signature, pair.sign_blob(message).unwrap());
+        let key = PublicKey::from_pem(&pair.public_pem(), "k").unwrap();
+        key.verify_blob(message, &signature, "m").unwrap();
+        key.verify_blob_digest(&digest, &signature, "m").unwrap();
+        let other: [u8; 32] = sha2::Sha256::digest(b"release 1.1\n").into();
+        assert!(matches!(
+            key.verify_blob_digest(&other, &signature, "m"),
+            Err(SignError::BadSignature(_))
+        ));
+    }
+
+    #[test]
+    fn an_empty_pem_label_is_not_a_key() {
+        let text = "-----BEGIN -----END -----END PUBLIC KEY-----\nMFkw";
+        assert!(parse_pem(text).is_none());
+        assert!(PublicKey::from_pem(text, "k").is_err());
+    }
 
     #[test]
     fn keys_round_trip_through_the_encrypted_pem() {
