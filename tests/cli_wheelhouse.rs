@@ -722,3 +722,129 @@ fn sdists_with_dynamic_metadata_are_explained() {
         assert!(stderr.contains(reason), "{stderr}");
     }
 }
+
+/// `--hash` pins in a requirements file are enforced as pip's
+/// hash-checking mode does: a file whose hash is not pinned, or a package
+/// without a pin once others have one, fails the run and writes nothing.
+/// pip, given the same file and index, agrees on each verdict.
+#[test]
+fn hash_pins_in_requirements_files_are_enforced_as_pip_does() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let index = TestIndex::start(PageFormat::Json, false);
+    graph(&index);
+    let python = host_python();
+    let platform = host_platform();
+    let (code, _, stderr) = wheelhouse(
+        h,
+        &index,
+        &[
+            "app",
+            "--python",
+            &python,
+            "--platform",
+            &platform,
+            "--out",
+            "wh",
+        ],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let pinned =
+        std::fs::read_to_string(h.join(format!("wh/requirements-{python}-{platform}.txt")))
+            .unwrap();
+    let lib_hash = pinned
+        .split("lib==2.0")
+        .nth(1)
+        .and_then(|rest| rest.split("--hash=sha256:").nth(1))
+        .map(|rest| rest[..64].to_string())
+        .unwrap();
+    let wrong = pinned.replace(&lib_hash, &"0".repeat(64));
+    let unpinned_helper: String = {
+        // helper's line and its hash continuation removed, then pinned by name only.
+        let mut out = String::new();
+        let mut skipping = false;
+        for line in pinned.lines() {
+            if line.starts_with("helper==") {
+                skipping = true;
+                out.push_str("helper==1.0\n");
+                continue;
+            }
+            if skipping && line.starts_with("    --hash") {
+                continue;
+            }
+            skipping = false;
+            out.push_str(line);
+            out.push('\n');
+        }
+        out
+    };
+    write_files(
+        h,
+        &[
+            ("good.txt", &pinned),
+            ("wrong.txt", &wrong),
+            ("partial.txt", &unpinned_helper),
+        ],
+    );
+    let pip = support::oracle_tool("CHIRON_TEST_PIP", "pip");
+    for (file, ok, message) in [
+        ("good.txt", true, ""),
+        ("wrong.txt", false, "not one of the pinned"),
+        ("partial.txt", false, "none pin helper"),
+    ] {
+        let out = format!("out-{file}");
+        let (code, _, stderr) = wheelhouse(
+            h,
+            &index,
+            &[
+                "-r",
+                file,
+                "--python",
+                &python,
+                "--platform",
+                &platform,
+                "--out",
+                &out,
+            ],
+        );
+        assert_eq!(code == 0, ok, "{file}: {stderr}");
+        assert!(stderr.contains(message), "{file}: {stderr}");
+        assert_eq!(h.join(&out).exists(), ok, "{file}");
+        let pip_ok = std::process::Command::new(&pip)
+            .args([
+                "download",
+                "--no-deps",
+                "--quiet",
+                "--disable-pip-version-check",
+                "-d",
+            ])
+            .arg(h.join(format!("pip-{file}")))
+            .args(["--index-url", &index.url(), "-r"])
+            .arg(h.join(file))
+            .env("PIP_CONFIG_FILE", "/dev/null")
+            .env_remove("PIP_FIND_LINKS")
+            .output()
+            .unwrap()
+            .status
+            .success();
+        assert_eq!(pip_ok, ok, "pip's verdict on {file}");
+        // chiron lock checks the same pins.
+        let output = chiron(h)
+            .current_dir(h)
+            .env("PIP_INDEX_URL", index.url())
+            .args([
+                "lock",
+                "-r",
+                file,
+                "--python",
+                &python,
+                "--platform",
+                &platform,
+            ])
+            .args(["-o", &format!("lock-{file}")])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.success(), ok, "lock {file}: {stderr}");
+    }
+}

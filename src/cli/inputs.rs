@@ -79,6 +79,8 @@ pub struct Gathered {
     pub lock: Option<PathBuf>,
     /// `--no-binary` / `--only-binary` from requirement files, then flags.
     pub formats: FormatControl,
+    /// `--hash` pins of the requirements files, by normalised name.
+    pub hashes: std::collections::BTreeMap<String, std::collections::BTreeSet<String>>,
 }
 
 /// Project inputs from the configuration, used when the command line names none.
@@ -101,6 +103,7 @@ pub fn gather(
         pre: args.pre,
         lock: None,
         formats: FormatControl::default(),
+        hashes: Default::default(),
     };
     // Index options from requirement files and flags adjust these below.
     let mut settings = gathered.settings.clone();
@@ -148,6 +151,15 @@ pub fn gather(
     }
     for file in &files {
         let parsed = read_requirements(file, &env)?;
+        for line in &parsed.requirements {
+            if !line.hashes.is_empty() {
+                gathered
+                    .hashes
+                    .entry(chiron::python::normalize(line.requirement.name.as_ref()))
+                    .or_default()
+                    .extend(line.hashes.iter().cloned());
+            }
+        }
         gathered
             .requirements
             .extend(parsed.requirements.into_iter().map(|r| r.requirement));

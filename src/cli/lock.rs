@@ -141,6 +141,7 @@ pub async fn run(args: LockArgs, ctx: &Context) -> Result<Exit> {
             packages: upgrade_packages,
         },
         check: args.check,
+        hashes: gathered.hashes,
     };
     request.options.check_formats().map_err(|e| UsageError {
         message: e.to_string(),

@@ -127,6 +127,7 @@ pub async fn stage(args: &WheelhouseArgs, ctx: &Context) -> Result<Stage> {
     };
     let client = Arc::new(IndexClient::new(gathered.settings)?);
     let request = WheelhouseRequest {
+        hashes: gathered.hashes,
         requirements: gathered.requirements,
         constraints: gathered.constraints,
         input_files,

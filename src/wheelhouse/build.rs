@@ -58,6 +58,59 @@ pub struct WheelhouseRequest {
     /// Whether a target that cannot be served fails the run (nothing is
     /// written) or is skipped and recorded as a gap.
     pub on_gap: OnGap,
+    /// `--hash` pins of the requirements files: normalised name to the
+    /// allowed `sha256:HEX` values. As in pip, once one requirement has
+    /// hashes every file must be pinned by one.
+    pub hashes: BTreeMap<String, BTreeSet<String>>,
+}
+
+/// Checks `--hash` pins as pip's hash-checking mode does: when any
+/// requirement carries hashes, every file (dependencies too) must belong
+/// to a pinned package and have one of its hashes. `files` are filename
+/// and sha256 hex.
+pub fn check_hash_pins<'a>(
+    pins: &BTreeMap<String, BTreeSet<String>>,
+    files: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Result<(), WheelhouseError> {
+    if pins.is_empty() {
+        return Ok(());
+    }
+    let mut unpinned = BTreeSet::new();
+    let mut mismatched = Vec::new();
+    for (filename, sha256) in files {
+        let Some(name) = crate::python::filename::DistFilename::parse(filename, None)
+            .map(|d| crate::python::normalize(d.name().as_ref()))
+        else {
+            continue;
+        };
+        match pins.get(&name) {
+            None => {
+                unpinned.insert(name);
+            }
+            Some(allowed) if !allowed.contains(&format!("sha256:{sha256}")) => {
+                mismatched.push(format!(
+                    "{filename} has sha256:{sha256}, not one of the pinned {}",
+                    allowed.iter().cloned().collect::<Vec<_>>().join(", ")
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    let mut problems = mismatched;
+    if !unpinned.is_empty() {
+        problems.push(format!(
+            "hashes are required once a requirement has them (pip's hash-checking mode), and none pin {}",
+            unpinned.into_iter().collect::<Vec<_>>().join(", ")
+        ));
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(WheelhouseError::Hashes(format!(
+            "the files do not match the requirements' --hash pins; nothing was written:\n  {}",
+            problems.join("\n  ")
+        )))
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -119,6 +172,9 @@ pub enum WheelhouseError {
     },
     #[error(transparent)]
     Lock(#[from] crate::lock::pylock::PylockError),
+    /// `--hash` pins of the requirements that the chosen files do not meet.
+    #[error("{0}")]
+    Hashes(String),
     #[error("{0}")]
     Internal(String),
 }
@@ -212,6 +268,9 @@ impl WheelhouseError {
             ),
             WheelhouseError::Io { .. } => Some("check the folder's permissions and free space".into()),
                         WheelhouseError::Lock(_) => Some("fix the lock, or resolve again from requirements without --lock".into()),
+            WheelhouseError::Hashes(_) => Some(
+                "the requirements pin other files than the index serves: check where the files come from, or regenerate the hashes (`chiron lock`, `uv pip compile --generate-hashes`)".into(),
+            ),
             WheelhouseError::Internal(_) => Some(
                 "this is a bug in chiron: please report it with the command and its inputs".into(),
             ),
@@ -818,6 +877,12 @@ async fn fill_staging(
             upload_time: file.upload_time.clone(),
         })
         .collect();
+    check_hash_pins(
+        &request.hashes,
+        files
+            .iter()
+            .map(|f| (f.filename.as_str(), f.sha256.as_str())),
+    )?;
     let known: BTreeMap<String, String> = files
         .iter()
         .map(|f| (f.filename.clone(), f.sha256.clone()))

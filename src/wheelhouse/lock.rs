@@ -64,6 +64,9 @@ pub struct LockRequest {
     pub upgrade: Upgrade,
     /// Compare with the files on disk and write nothing.
     pub check: bool,
+    /// `--hash` pins of the requirements files (see
+    /// [`WheelhouseRequest::hashes`]).
+    pub hashes: BTreeMap<String, BTreeSet<String>>,
 }
 
 /// One pin of a target, as written.
@@ -246,6 +249,7 @@ pub async fn lock(
         // A lock with a hole would install nothing on that target: every
         // gap is named and nothing is written.
         on_gap: crate::config::OnGap::Fail,
+        hashes: request.hashes.clone(),
     };
     let resolutions = resolve_all(&source, &resolve_request, progress, &|_| {})
         .await?
@@ -262,6 +266,10 @@ pub async fn lock(
         }
     }
     let (hashes, hashed_by_download) = file_hashes(&client, &plan).await?;
+    crate::wheelhouse::build::check_hash_pins(
+        &request.hashes,
+        hashes.iter().map(|(f, (h, _))| (f.as_str(), h.as_str())),
+    )?;
 
     let manifest = lock_manifest(request, &source, &resolutions, &plan, &hashes).await?;
     let mut outputs: Vec<(PathBuf, String)> = Vec::new();
