@@ -349,13 +349,7 @@ impl PublicKey {
         subject: &str,
     ) -> Result<(), SignError> {
         use p256::ecdsa::signature::hazmat::PrehashVerifier;
-        let compact: String = signature_text
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .collect();
-        let der = STANDARD
-            .decode(compact)
-            .map_err(|_| SignError::NotASignature(subject.to_string()))?;
+        let der = blob_signature_der(signature_text, subject)?;
         let signature = EcdsaSignature::from_der(&der)
             .map_err(|_| SignError::NotASignature(subject.to_string()))?;
         self.inner
@@ -370,15 +364,20 @@ impl PublicKey {
         signature_text: &str,
         subject: &str,
     ) -> Result<(), SignError> {
-        let compact: String = signature_text
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .collect();
-        let der = STANDARD
-            .decode(compact)
-            .map_err(|_| SignError::NotASignature(subject.to_string()))?;
+        let der = blob_signature_der(signature_text, subject)?;
         self.verify(message, &der, subject)
     }
+}
+
+/// The DER inside a cosign blob signature: base64, whitespace ignored.
+fn blob_signature_der(signature_text: &str, subject: &str) -> Result<Vec<u8>, SignError> {
+    let compact: String = signature_text
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    STANDARD
+        .decode(compact)
+        .map_err(|_| SignError::NotASignature(subject.to_string()))
 }
 
 #[cfg(test)]
