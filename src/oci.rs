@@ -488,15 +488,34 @@ fn check_digest(bytes: &[u8], digest: &str, title: &str) -> Result<(), OciError>
 fn layers_of(manifest: &[u8]) -> Result<Vec<(String, String)>, OciError> {
     let manifest: Value = serde_json::from_slice(manifest)
         .map_err(|e| OciError::Content(format!("not an OCI manifest: {e}")))?;
-    if manifest["artifactType"] != ARTIFACT_TYPE {
-        return Err(OciError::Content(format!(
-            "the artifact type is {}, not {ARTIFACT_TYPE}",
-            manifest["artifactType"]
-        )));
-    }
     let layers = manifest["layers"]
         .as_array()
         .ok_or_else(|| OciError::Content("the manifest has no layers".into()))?;
+    // OCI image-spec 1.1: without `artifactType`, the config's media type
+    // is the artifact's type. Clients that cannot set either (ORAS without
+    // `--artifact-type`) leave a generic config type; such an artifact is
+    // taken when it carries a `bundle.tar.gz` layer, which `verify` then
+    // checks like any other bundle.
+    let (kind, from) = match manifest["artifactType"].as_str() {
+        Some(kind) => (kind, "artifactType"),
+        None => (
+            manifest["config"]["mediaType"].as_str().unwrap_or("none"),
+            "the config media type",
+        ),
+    };
+    const GENERIC: [&str; 3] = [
+        EMPTY_MEDIA_TYPE,
+        "application/vnd.unknown.config.v1+json",
+        "application/vnd.oci.image.config.v1+json",
+    ];
+    let has_bundle = layers
+        .iter()
+        .any(|layer| layer["annotations"][TITLE] == "bundle.tar.gz");
+    if kind != ARTIFACT_TYPE && !(GENERIC.contains(&kind) && has_bundle) {
+        return Err(OciError::Content(format!(
+            "the artifact type is {kind} (from {from}), not {ARTIFACT_TYPE}, and it has no bundle.tar.gz layer"
+        )));
+    }
     layers
         .iter()
         .map(|layer| {

@@ -868,6 +868,69 @@ fn bundles_travel_through_a_real_registry_and_an_oci_layout() {
     );
     assert!(oras_dir.join("sbom.cdx.json").is_file());
 
+    // ORAS pushes a bundle with no artifactType (oras-py cannot set one):
+    // as a bare upload (its generic config type) and with the chiron type
+    // as the config media type (OCI 1.1: then that is the artifact type).
+    // chiron pulls both, and they verify; a generic artifact without a
+    // bundle is refused, naming the type and where it came from.
+    let push = "import os, sys, oras.client\nc = oras.client.OrasClient(hostname=sys.argv[1], insecure=True)\nos.chdir(sys.argv[3])\nconfig = sys.argv[4] or None\nprint(c.push(files=sys.argv[5:], target=sys.argv[2], manifest_config=config))\n";
+    write_files(h, &[("config.json", "{}"), ("notes.txt", "not a bundle\n")]);
+    for (tag, config, files) in [
+        (
+            "bare",
+            String::new(),
+            &["bundle.tar.gz", "bundle.tar.gz.sig"][..],
+        ),
+        (
+            "typed",
+            format!("config.json:{}", chiron::oci::ARTIFACT_TYPE),
+            &["bundle.tar.gz"][..],
+        ),
+        ("other", String::new(), &["notes.txt"][..]),
+    ] {
+        let output = Command::new(&python)
+            .args([
+                "-c",
+                push,
+                &registry.address,
+                &format!("{}/team/oras:{tag}", registry.address),
+            ])
+            .arg(h)
+            .arg(&config)
+            .args(files)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "oras push {tag}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let out = format!("from-oras-{tag}");
+        let output = chiron(h)
+            .current_dir(h)
+            .args(["airgap", "pull"])
+            .arg(format!("oci://{}/team/oras:{tag}", registry.address))
+            .args(["-o", &out])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        if tag == "other" {
+            assert!(!output.status.success(), "{stderr}");
+            assert!(
+                stderr.contains("(from the config media type)")
+                    && stderr.contains("no bundle.tar.gz layer"),
+                "{stderr}"
+            );
+            continue;
+        }
+        assert!(output.status.success(), "pull {tag}: {stderr}");
+        assert_eq!(
+            verify(h, &h.join(&out).join("bundle.tar.gz"), "cosign.pub").0,
+            0,
+            "{tag}"
+        );
+    }
+
     // chiron pulls it back, and it verifies.
     chiron(h)
         .current_dir(h)
