@@ -527,6 +527,30 @@ fn sarif_and_vex_reports_validate_against_their_schemas() {
     let bom: Value = serde_json::from_slice(&output.stdout).unwrap();
     let found = support::schemas::cyclonedx_errors(&bom, "1.6");
     assert!(found.is_empty(), "VEX: {found:#?}");
+    // The version is chosen as for `chiron sbom`, and 1.5 is valid 1.5.
+    let output = chiron(home.path())
+        .current_dir(home.path())
+        .env("SOURCE_DATE_EPOCH", "1700000000")
+        .args([
+            "scan",
+            "wh",
+            "--format",
+            "cyclonedx",
+            "--spec-version",
+            "1.5",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let bom15: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(bom15["specVersion"], "1.5");
+    let found = support::schemas::cyclonedx_errors(&bom15, "1.5");
+    assert!(found.is_empty(), "VEX 1.5: {found:#?}");
+    assert_eq!(
+        bom15["vulnerabilities"].as_array().map(Vec::len),
+        Some(2),
+        "{bom15:#}"
+    );
     let vulnerabilities = bom["vulnerabilities"].as_array().unwrap();
     assert_eq!(vulnerabilities.len(), 2);
     let open = vulnerabilities

@@ -30,6 +30,9 @@ pub struct ScanArgs {
     /// Write the report to this file instead of stdout.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// The CycloneDX version of `--format cyclonedx` (VEX), as `chiron sbom`.
+    #[arg(long, default_value = "1.6", value_name = "1.6|1.5")]
+    pub spec_version: chiron::sbom::SpecVersion,
     /// Also write a constraints file raising each vulnerable package to its
     /// smallest fixed version (for `chiron wheelhouse -c`).
     #[arg(long, value_name = "FILE")]
@@ -245,7 +248,7 @@ pub async fn run(args: ScanArgs, ctx: &Context) -> Result<Exit> {
         ScanFormat::Sarif => chiron::vuln::sarif(&report, &artifact_name(ctx, &inventory.path)),
         ScanFormat::Cyclonedx => {
             let options = chiron::sbom::SbomOptions {
-                spec: chiron::sbom::SpecVersion::V1_6,
+                spec: args.spec_version,
                 project: super::sbom::project_name(ctx, loaded),
                 project_version: None,
                 source_date_epoch: super::sbom::source_date_epoch(ctx)?,
