@@ -343,4 +343,14 @@ with gzip.GzipFile(out, "wb", 1, mtime=0) as g:
     assert!(stderr.contains("--max-size"), "{stderr}");
     // Nothing of it was written: the size was refused from the header.
     assert_eq!(std::fs::read_dir(h.join("tmp")).unwrap().count(), 0);
+    // `sbom` of the bundle reads it with the same bound.
+    let output = chiron(h)
+        .current_dir(h)
+        .arg("sbom")
+        .arg(&archive)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(stderr.contains("decompression bomb"), "{stderr}");
 }

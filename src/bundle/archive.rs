@@ -636,15 +636,16 @@ pub fn unpack(
 }
 
 /// The bytes of one regular file of a bundle (at most `max_bytes`), after
-/// checking the whole archive as [`read_bundle`] does: what `sbom` and
-/// `scan` read is what `verify` checks.
+/// checking the whole archive as [`read_bundle`] does, with its default
+/// size bound (from the manifest): what `sbom` and `scan` read is what
+/// `verify` checks, and a bomb is refused there too.
 pub fn read_entry(
     archive: &Path,
     name: &str,
     max_bytes: u64,
 ) -> Result<Option<Vec<u8>>, ArchiveError> {
     let mut found = None;
-    read_bundle(archive, Some(MAX_EXPANDED_BYTES), &mut |entry, data| {
+    read_bundle(archive, None, &mut |entry, data| {
         if entry.path == name {
             let mut bytes = Vec::new();
             data.take(max_bytes)
