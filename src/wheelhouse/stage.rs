@@ -174,11 +174,33 @@ fn same_files(a: &Path, b: &Path) -> std::io::Result<bool> {
                 continue;
             }
         }
-        if std::fs::read(&left)? != std::fs::read(&right)? {
+        if !same_bytes(&left, &right)? {
             return Ok(false);
         }
     }
     Ok(true)
+}
+
+/// Whether two files hold the same bytes, compared in chunks (a wheel can
+/// be large: neither is read whole).
+fn same_bytes(left: &Path, right: &Path) -> std::io::Result<bool> {
+    use std::io::Read;
+    if std::fs::metadata(left)?.len() != std::fs::metadata(right)?.len() {
+        return Ok(false);
+    }
+    let (mut a, mut b) = (std::fs::File::open(left)?, std::fs::File::open(right)?);
+    let (mut x, mut y) = (vec![0u8; 1 << 16], vec![0u8; 1 << 16]);
+    loop {
+        let n = a.read(&mut x)?;
+        if n == 0 {
+            // Same length: b is at its end too.
+            return Ok(true);
+        }
+        b.read_exact(&mut y[..n])?;
+        if x[..n] != y[..n] {
+            return Ok(false);
+        }
+    }
 }
 
 /// The first way the wheelhouse at `dir` differs from its `manifest`: a
@@ -236,4 +258,29 @@ pub fn damage(dir: &Path, manifest: &Manifest) -> Option<String> {
         return Some("SHA256SUMS does not list the files of manifest.json".into());
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn files_are_compared_by_their_bytes_in_chunks() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, bytes: &[u8]| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, bytes).unwrap();
+            path
+        };
+        let big: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+        let mut changed = big.clone();
+        changed[150_000] ^= 1;
+        let a = write("a", &big);
+        let b = write("b", &big);
+        let c = write("c", &changed);
+        let d = write("d", &big[..199_999]);
+        assert!(same_bytes(&a, &b).unwrap());
+        assert!(!same_bytes(&a, &c).unwrap());
+        assert!(!same_bytes(&a, &d).unwrap());
+    }
 }
