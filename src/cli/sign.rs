@@ -56,19 +56,26 @@ pub struct VerifyArgs {
     /// the wheels its manifest lists plus 256 MiB, at most 16 GiB).
     #[arg(long, value_name = "BYTES")]
     pub max_size: Option<u64>,
-    /// A Sigstore bundle (keyless signature, e.g. from CI) of the file,
-    /// verified offline against --trusted-root.
-    #[arg(long, value_name = "FILE", requires_all = ["trusted_root", "certificate_identity", "certificate_oidc_issuer"], conflicts_with_all = ["key", "signature"])]
+    /// A Sigstore bundle of the file (a keyless signature, e.g. from CI,
+    /// checked with --certificate-identity and --certificate-oidc-issuer;
+    /// or a managed key's, checked with --key), verified offline against
+    /// --trusted-root.
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "trusted_root",
+        conflicts_with = "signature"
+    )]
     pub bundle: Option<PathBuf>,
     /// The Sigstore trusted root (trusted_root.json) to verify --bundle with.
     #[arg(long, value_name = "FILE")]
     pub trusted_root: Option<PathBuf>,
     /// The identity the signing certificate must name (a workflow URI or
     /// an e-mail address), exactly.
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", requires = "bundle", conflicts_with = "key")]
     pub certificate_identity: Option<String>,
     /// The OIDC issuer the signing certificate must name, exactly.
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", requires = "bundle", conflicts_with = "key")]
     pub certificate_oidc_issuer: Option<String>,
 }
 
@@ -351,30 +358,56 @@ fn verify_sigstore(args: &VerifyArgs, ctx: &Context, bundle: &Path) -> Result<Ex
         .join(args.trusted_root.as_ref().expect("clap requires it"));
     let root =
         chiron::sign::sigstore::TrustedRoot::parse(&String::from_utf8_lossy(&read(&root_path)?))?;
-    let expected = chiron::sign::sigstore::Expected {
-        identity: args
-            .certificate_identity
-            .as_deref()
-            .expect("clap requires it"),
-        issuer: args
-            .certificate_oidc_issuer
-            .as_deref()
-            .expect("clap requires it"),
+    let key_der;
+    let expected = match (
+        &args.key,
+        args.certificate_identity.as_deref(),
+        args.certificate_oidc_issuer.as_deref(),
+    ) {
+        (Some(key), None, None) => {
+            let key_path = ctx.cwd.join(key);
+            key_der = match chiron::sign::parse_pem(&String::from_utf8_lossy(&read(&key_path)?)) {
+                Some((label, der)) if label == "PUBLIC KEY" => der,
+                _ => {
+                    return Err(chiron::sign::SignError::NotAPublicKey(
+                        key_path.display().to_string(),
+                    )
+                    .into());
+                }
+            };
+            chiron::sign::sigstore::Expected::Key(&key_der)
+        }
+        (None, Some(identity), Some(issuer)) => {
+            chiron::sign::sigstore::Expected::Identity { identity, issuer }
+        }
+        _ => {
+            return Err(UsageError {
+                message: "--bundle needs the expected signer".into(),
+                hint: "pass --certificate-identity and --certificate-oidc-issuer for a keyless signature, or --key for a managed key's".into(),
+            }
+            .into());
+        }
     };
     let signer = chiron::sign::sigstore::verify_bundle(&bundle_text, &artifact, &root, &expected)?;
     if ctx.out.json {
         ctx.out
             .json(&serde_json::json!({ "file": path, "verified": true, "signer": signer }))?;
     } else {
+        let who = match (&signer.identity, &signer.issuer, &signer.key_sha256) {
+            (Some(identity), Some(issuer), _) => format!("signed by {identity} ({issuer})"),
+            (_, _, Some(key)) => format!("signed with the key sha256:{key}"),
+            _ => "signed".into(),
+        };
+        let when = match signer.signed_at {
+            Some(time) => format!(" on {}", chiron::time::rfc3339(time)),
+            None => String::new(),
+        };
         ctx.out.text(&format!(
-            "{}verified{:#}: {} signed by {} ({}), logged at index {} on {}\n",
+            "{}verified{:#}: {} {who}, logged at index {}{when}\n",
             style::OK,
             style::OK,
             path.display(),
-            signer.identity,
-            signer.issuer,
             signer.log_index,
-            chiron::time::rfc3339(signer.integrated_time)
         ))?;
     }
     Ok(Exit::Ok)

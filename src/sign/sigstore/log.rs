@@ -1,0 +1,533 @@
+//! The transparency log entry: the log's promise (signed entry timestamp),
+//! the inclusion proof (RFC 6962) and its checkpoint, a signed note
+//! (C2SP `signed-note`, `tlog-checkpoint`) verified with the log's key, and
+//! the agreement of the logged body with what the bundle carries (the
+//! kinds `hashedrekord` and `dsse`, versions 0.0.1 of Rekor v1 and 0.0.2 of
+//! Rekor v2).
+//!
+//! Written here: no maintained Rust crate verifies Sigstore checkpoints or
+//! Rekor bodies without also bringing the `sigstore` crate's HTTP clients.
+
+use serde_json::Value;
+use sha2::{Digest, Sha256, Sha384, Sha512};
+
+use super::bundle::{Content, Entry};
+use super::keys::{self, Hash};
+use super::trust::LogKey;
+use super::{SigstoreError, b64_decode, format_error, untrusted};
+
+/// Canonical JSON (sorted keys, no spaces) of a value, as Rekor signs it.
+pub fn canonical(value: &Value) -> String {
+    match value {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            let parts: Vec<String> = keys
+                .iter()
+                .map(|k| format!("{}:{}", Value::String((*k).clone()), canonical(&map[*k])))
+                .collect();
+            format!("{{{}}}", parts.join(","))
+        }
+        Value::Array(items) => format!(
+            "[{}]",
+            items.iter().map(canonical).collect::<Vec<_>>().join(",")
+        ),
+        other => other.to_string(),
+    }
+}
+
+/// Rekor v2 entries have no integrated time and no promise.
+fn is_rekor_v2(entry: &Entry) -> bool {
+    matches!(
+        (entry.kind.as_str(), entry.version.as_str()),
+        ("hashedrekord" | "dsse", "0.0.2")
+    )
+}
+
+/// Verifies the log's signed entry timestamp; the integrated time it
+/// authenticates.
+pub fn verify_promise(entry: &Entry, log: &LogKey) -> Result<Option<i64>, SigstoreError> {
+    let Some(set) = &entry.signed_entry_timestamp else {
+        return Ok(None);
+    };
+    if is_rekor_v2(entry) {
+        return Err(format_error(format!(
+            "an inclusion promise is only defined for Rekor v1 entries (this one is {} {})",
+            entry.kind, entry.version
+        )));
+    }
+    let payload = serde_json::json!({
+        "body": super::b64_text(&entry.body),
+        "integratedTime": entry.integrated_time,
+        "logID": crate::index::client::hex(&entry.log_id),
+        "logIndex": entry.log_index,
+    });
+    if !keys::verify(
+        &log.spki,
+        canonical(&payload).as_bytes(),
+        set,
+        Hash::Natural,
+    ) {
+        return Err(untrusted(
+            "the log's signed entry timestamp does not verify with the log's key",
+        ));
+    }
+    Ok(Some(entry.integrated_time))
+}
+
+/// RFC 6962 inclusion: the leaf, its index and the audit path lead to
+/// `root`.
+pub fn inclusion_holds(leaf: &[u8], index: u64, size: u64, path: &[Vec<u8>], root: &[u8]) -> bool {
+    if index >= size {
+        return false;
+    }
+    let node = |left: &[u8], right: &[u8]| {
+        let mut hasher = Sha256::new();
+        hasher.update([1u8]);
+        hasher.update(left);
+        hasher.update(right);
+        hasher.finalize().to_vec()
+    };
+    let mut hash = {
+        let mut hasher = Sha256::new();
+        hasher.update([0u8]);
+        hasher.update(leaf);
+        hasher.finalize().to_vec()
+    };
+    let (mut fn_, mut sn) = (index, size - 1);
+    for sibling in path {
+        if sn == 0 {
+            return false;
+        }
+        if fn_ & 1 == 1 || fn_ == sn {
+            hash = node(sibling, &hash);
+            while fn_ & 1 == 0 && fn_ != 0 {
+                fn_ >>= 1;
+                sn >>= 1;
+            }
+        } else {
+            hash = node(&hash, sibling);
+        }
+        fn_ >>= 1;
+        sn >>= 1;
+    }
+    sn == 0 && hash == root
+}
+
+/// The body of a checkpoint.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Checkpoint {
+    pub origin: String,
+    pub size: u64,
+    pub root_hash: Vec<u8>,
+}
+
+/// A signed note: its text (up to and including the line before the blank
+/// line) and its signature lines (key hint, signature).
+#[derive(Debug)]
+pub struct SignedNote {
+    pub text: String,
+    pub signatures: Vec<([u8; 4], Vec<u8>)>,
+}
+
+pub fn parse_note(envelope: &str) -> Result<SignedNote, SigstoreError> {
+    let bad = |why: &str| format_error(format!("the checkpoint is not a signed note: {why}"));
+    let split = envelope
+        .find("\n\n")
+        .ok_or_else(|| bad("no blank line before the signatures"))?;
+    let (text, signatures) = (&envelope[..=split], &envelope[split + 2..]);
+    if signatures.is_empty() || !signatures.ends_with('\n') {
+        return Err(bad(
+            "the signature block is empty or not ended by a newline",
+        ));
+    }
+    let mut parsed = Vec::new();
+    for line in signatures.lines() {
+        let line = line
+            .strip_prefix("\u{2014} ")
+            .ok_or_else(|| bad("a signature line does not start with an em dash"))?;
+        let (name, signature) = line
+            .rsplit_once(' ')
+            .ok_or_else(|| bad("a signature line has no key name"))?;
+        if name.is_empty() || name.contains(char::is_whitespace) {
+            return Err(bad("a signature line has a bad key name"));
+        }
+        let bytes = b64_decode(signature).ok_or_else(|| bad("a signature is not base64"))?;
+        if bytes.len() < 5 {
+            return Err(bad("a signature is too short"));
+        }
+        let mut hint = [0u8; 4];
+        hint.copy_from_slice(&bytes[..4]);
+        parsed.push((hint, bytes[4..].to_vec()));
+    }
+    Ok(SignedNote {
+        text: text.to_string(),
+        signatures: parsed,
+    })
+}
+
+pub fn parse_checkpoint(text: &str) -> Result<Checkpoint, SigstoreError> {
+    let bad = |why: &str| format_error(format!("the checkpoint is malformed: {why}"));
+    let mut lines = text.split('\n');
+    let origin = lines.next().unwrap_or_default();
+    if origin.is_empty() {
+        return Err(bad("no origin line"));
+    }
+    let size = lines
+        .next()
+        .and_then(|l| l.parse::<u64>().ok())
+        .ok_or_else(|| bad("the second line is not the tree size"))?;
+    let root_hash = lines
+        .next()
+        .and_then(b64_decode)
+        .filter(|h| h.len() == 32)
+        .ok_or_else(|| bad("the third line is not a base64 SHA-256 root hash"))?;
+    Ok(Checkpoint {
+        origin: origin.to_string(),
+        size,
+        root_hash,
+    })
+}
+
+/// Verifies the inclusion proof and its checkpoint: the entry is in the
+/// tree whose root the log signed.
+pub fn verify_inclusion(entry: &Entry, log: &LogKey) -> Result<bool, SigstoreError> {
+    let Some(proof) = &entry.proof else {
+        return Ok(false);
+    };
+    let (Ok(index), Ok(size)) = (
+        u64::try_from(proof.log_index),
+        u64::try_from(proof.tree_size),
+    ) else {
+        return Err(format_error(
+            "the inclusion proof has a negative index or size",
+        ));
+    };
+    if !inclusion_holds(&entry.body, index, size, &proof.hashes, &proof.root_hash) {
+        return Err(untrusted(
+            "the inclusion proof does not lead to its root hash",
+        ));
+    }
+    let Some(envelope) = &proof.checkpoint else {
+        // A 0.1 bundle's proof without a checkpoint proves nothing signed;
+        // its promise is what is relied on.
+        return Ok(false);
+    };
+    let note = parse_note(envelope)?;
+    let checkpoint = parse_checkpoint(&note.text)?;
+    let hint = log.key_id.get(..4).unwrap_or_default();
+    let signed = note.signatures.iter().any(|(key_hint, signature)| {
+        key_hint == hint && keys::verify(&log.spki, note.text.as_bytes(), signature, Hash::Natural)
+    });
+    if !signed {
+        return Err(untrusted(
+            "the checkpoint has no valid signature of the log that holds the entry",
+        ));
+    }
+    if checkpoint.root_hash != proof.root_hash || checkpoint.size != size {
+        return Err(untrusted(
+            "the signed checkpoint is for another tree than the inclusion proof",
+        ));
+    }
+    Ok(true)
+}
+
+/// Who signed, as the log must have recorded it.
+pub enum LoggedSigner<'a> {
+    /// A signing certificate (DER).
+    Certificate(&'a [u8]),
+    /// A public key (SubjectPublicKeyInfo DER).
+    Key(&'a [u8]),
+}
+
+impl LoggedSigner<'_> {
+    /// Whether a PEM (or DER) certificate or key, as Rekor v1 logs it, is
+    /// this signer.
+    fn matches_pem(&self, logged: &[u8]) -> bool {
+        let der = crate::sign::parse_pem(&String::from_utf8_lossy(logged))
+            .map(|(_, der)| der)
+            .unwrap_or_else(|| logged.to_vec());
+        match self {
+            LoggedSigner::Certificate(leaf) => der == *leaf,
+            LoggedSigner::Key(spki) => der == *spki,
+        }
+    }
+
+    /// Whether a Rekor v2 `Verifier` message is this signer.
+    fn matches_v2(&self, verifier: &Value) -> bool {
+        let raw = |field: &str| verifier[field]["rawBytes"].as_str().and_then(b64_decode);
+        match self {
+            LoggedSigner::Certificate(leaf) => raw("x509Certificate").as_deref() == Some(*leaf),
+            LoggedSigner::Key(spki) => raw("publicKey").as_deref() == Some(*spki),
+        }
+    }
+}
+
+fn digest_named(algorithm: &str, data: &[u8]) -> Option<Vec<u8>> {
+    match algorithm {
+        "sha256" | "SHA2_256" => Some(Sha256::digest(data).to_vec()),
+        "sha384" | "SHA2_384" => Some(Sha384::digest(data).to_vec()),
+        "sha512" | "SHA2_512" => Some(Sha512::digest(data).to_vec()),
+        _ => None,
+    }
+}
+
+fn b64_field(value: &Value) -> Option<Vec<u8>> {
+    value.as_str().and_then(b64_decode)
+}
+
+/// Checks that the logged body records exactly this content, signature
+/// and signer (so that a valid entry for something else cannot be paired
+/// with the bundle).
+pub fn check_body(
+    entry: &Entry,
+    content: &Content,
+    artifact: &[u8],
+    signer: &LoggedSigner,
+) -> Result<(), SigstoreError> {
+    let body: Value = serde_json::from_slice(&entry.body)
+        .map_err(|e| format_error(format!("the log entry body is not JSON: {e}")))?;
+    let (kind, version) = (
+        body["kind"].as_str().unwrap_or_default(),
+        body["apiVersion"].as_str().unwrap_or_default(),
+    );
+    if kind != entry.kind || version != entry.version {
+        return Err(untrusted(format!(
+            "the log entry says {} {} but its body is {kind} {version}",
+            entry.kind, entry.version
+        )));
+    }
+    let spec = &body["spec"];
+    match (kind, version, content) {
+        ("hashedrekord", "0.0.1", Content::Message { signature, .. }) => {
+            let data = &spec["data"]["hash"];
+            let algorithm = data["algorithm"].as_str().unwrap_or_default();
+            let expected = digest_named(algorithm, artifact).map(|d| crate::index::client::hex(&d));
+            if expected.is_none() || data["value"].as_str() != expected.as_deref() {
+                return Err(untrusted("the log entry records another artifact"));
+            }
+            if b64_field(&spec["signature"]["content"]).as_ref() != Some(signature) {
+                return Err(untrusted("the log entry records another signature"));
+            }
+            let logged = b64_field(&spec["signature"]["publicKey"]["content"]).unwrap_or_default();
+            if !signer.matches_pem(&logged) {
+                return Err(untrusted(
+                    "the log entry records another certificate or key",
+                ));
+            }
+        }
+        (
+            "dsse",
+            "0.0.1",
+            Content::Dsse {
+                payload,
+                signatures,
+                ..
+            },
+        ) => {
+            let hash = &spec["payloadHash"];
+            if hash["algorithm"].as_str() != Some("sha256")
+                || hash["value"].as_str()
+                    != Some(crate::index::client::hex(&Sha256::digest(payload)).as_str())
+            {
+                return Err(untrusted("the log entry records another attestation"));
+            }
+            let logged = spec["signatures"].as_array().cloned().unwrap_or_default();
+            let same = logged.len() == signatures.len()
+                && signatures.iter().all(|signature| {
+                    logged.iter().any(|l| {
+                        b64_field(&l["signature"]).as_ref() == Some(signature)
+                            && signer.matches_pem(&b64_field(&l["verifier"]).unwrap_or_default())
+                    })
+                });
+            if !same {
+                return Err(untrusted("the log entry records another signature"));
+            }
+        }
+        (
+            "intoto",
+            "0.0.2",
+            Content::Dsse {
+                payload_type,
+                payload,
+                signatures,
+            },
+        ) => {
+            // Rekor v1's in-toto entries store the envelope's base64 fields
+            // base64-encoded once more.
+            let content = &spec["content"];
+            let twice = |value: &Value| {
+                b64_field(value).and_then(|once| b64_decode(&String::from_utf8_lossy(&once)))
+            };
+            let hash = &content["payloadHash"];
+            if hash["algorithm"].as_str() != Some("sha256")
+                || hash["value"].as_str()
+                    != Some(crate::index::client::hex(&Sha256::digest(payload)).as_str())
+                || twice(&content["envelope"]["payload"]).as_ref() != Some(payload)
+                || content["envelope"]["payloadType"].as_str() != Some(payload_type.as_str())
+            {
+                return Err(untrusted("the log entry records another attestation"));
+            }
+            let logged = content["envelope"]["signatures"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            let same = logged.len() == signatures.len()
+                && signatures.iter().all(|signature| {
+                    logged.iter().any(|l| {
+                        twice(&l["sig"]).as_ref() == Some(signature)
+                            && signer.matches_pem(&b64_field(&l["publicKey"]).unwrap_or_default())
+                    })
+                });
+            if !same {
+                return Err(untrusted("the log entry records another signature"));
+            }
+        }
+        ("hashedrekord", "0.0.2", _) => {
+            let spec = &spec["hashedRekordV002"];
+            let (signed, signature) = match content {
+                Content::Message { signature, .. } => (artifact.to_vec(), signature),
+                Content::Dsse {
+                    payload_type,
+                    payload,
+                    signatures,
+                } => (
+                    crate::sign::dsse::pae(payload_type, payload),
+                    signatures
+                        .first()
+                        .ok_or_else(|| format_error("no DSSE signature"))?,
+                ),
+            };
+            let algorithm = spec["data"]["algorithm"].as_str().unwrap_or_default();
+            let digest = digest_named(algorithm, &signed);
+            if digest.is_none() || b64_field(&spec["data"]["digest"]) != digest {
+                return Err(untrusted(match content {
+                    Content::Message { .. } => "the log entry records another artifact",
+                    Content::Dsse { .. } => "the log entry records another attestation",
+                }));
+            }
+            if b64_field(&spec["signature"]["content"]).as_ref() != Some(signature) {
+                return Err(untrusted("the log entry records another signature"));
+            }
+            if !signer.matches_v2(&spec["signature"]["verifier"]) {
+                return Err(untrusted(
+                    "the log entry records another certificate or key",
+                ));
+            }
+        }
+        (
+            "dsse",
+            "0.0.2",
+            Content::Dsse {
+                payload,
+                signatures,
+                ..
+            },
+        ) => {
+            let spec = &spec["dsseV002"];
+            let hash = &spec["payloadHash"];
+            let algorithm = hash["algorithm"].as_str().unwrap_or_default();
+            if digest_named(algorithm, payload).is_none()
+                || b64_field(&hash["digest"]) != digest_named(algorithm, payload)
+            {
+                return Err(untrusted("the log entry records another attestation"));
+            }
+            let logged = spec["signatures"].as_array().cloned().unwrap_or_default();
+            let same = logged.len() == signatures.len()
+                && signatures.iter().all(|signature| {
+                    logged.iter().any(|l| {
+                        b64_field(&l["content"]).as_ref() == Some(signature)
+                            && signer.matches_v2(&l["verifier"])
+                    })
+                });
+            if !same {
+                return Err(untrusted("the log entry records another signature"));
+            }
+        }
+        (kind, version, content) => {
+            return Err(format_error(format!(
+                "log entries of kind {kind} {version} are not supported for a bundle with {}",
+                match content {
+                    Content::Message { .. } => "a message signature",
+                    Content::Dsse { .. } => "a DSSE envelope",
+                }
+            )));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_json_sorts_keys_without_spaces() {
+        let value =
+            serde_json::json!({ "logIndex": 2, "body": "x", "integratedTime": 1, "logID": "ab" });
+        assert_eq!(
+            canonical(&value),
+            r#"{"body":"x","integratedTime":1,"logID":"ab","logIndex":2}"#
+        );
+    }
+
+    #[test]
+    fn inclusion_proofs_follow_rfc_6962() {
+        let leaf_hash = |data: &[u8]| {
+            let mut h = Sha256::new();
+            h.update([0u8]);
+            h.update(data);
+            h.finalize().to_vec()
+        };
+        let node = |l: &[u8], r: &[u8]| {
+            let mut h = Sha256::new();
+            h.update([1u8]);
+            h.update(l);
+            h.update(r);
+            h.finalize().to_vec()
+        };
+        // Three leaves: root = H(H(a,b), c).
+        let (a, b, c) = (leaf_hash(b"a"), leaf_hash(b"b"), leaf_hash(b"c"));
+        let root = node(&node(&a, &b), &c);
+        assert!(inclusion_holds(b"a", 0, 3, &[b.clone(), c.clone()], &root));
+        assert!(inclusion_holds(b"c", 2, 3, &[node(&a, &b)], &root));
+        assert!(!inclusion_holds(b"x", 0, 3, &[b.clone(), c.clone()], &root));
+        assert!(!inclusion_holds(b"a", 3, 3, &[b, c], &root));
+    }
+
+    #[test]
+    fn signed_notes_and_checkpoints_parse_as_c2sp_says() {
+        let hash = super::super::b64_text(&[7u8; 32]);
+        let signature = super::super::b64_text(b"\x01\x02\x03\x04signature");
+        let note = format!(
+            "log.example.invalid\n12\n{hash}\nextra\n\n\u{2014} log.example.invalid {signature}\n"
+        );
+        let parsed = parse_note(&note).unwrap();
+        assert_eq!(
+            parsed.text,
+            format!("log.example.invalid\n12\n{hash}\nextra\n")
+        );
+        assert_eq!(
+            parsed.signatures,
+            vec![([1, 2, 3, 4], b"signature".to_vec())]
+        );
+        let checkpoint = parse_checkpoint(&parsed.text).unwrap();
+        assert_eq!(checkpoint.size, 12);
+        assert_eq!(checkpoint.root_hash, vec![7u8; 32]);
+        for bad in [
+            format!("log\n12\n{hash}\n"),
+            format!("log\n12\n{hash}\n\n\u{2014} log {signature}"),
+            format!("log\n12\n{hash}\n\n- log {signature}\n"),
+            format!("log\n12\n{hash}\n\n\u{2014} log AAAA\n"),
+        ] {
+            assert!(parse_note(&bad).is_err(), "{bad:?}");
+        }
+        for bad in [
+            format!("\n12\n{hash}\n"),
+            format!("log\n{hash}\n"),
+            "log\n12\n\n".to_string(),
+        ] {
+            assert!(parse_checkpoint(&bad).is_err(), "{bad:?}");
+        }
+    }
+}
