@@ -28,10 +28,11 @@ need_deb docker-registry docker-registry
 # Independent implementations the tests check chiron against, in a venv of
 # their own, from PyPI, pinned: uv and pip (the resolution and install
 # oracles), the SPDX project's spdx-tools (pyspdxtools), cryptography +
-# PyNaCl + bcrypt to make a cosign-format key chiron must read, and ORAS.
+# PyNaCl + bcrypt to make a cosign-format key chiron must read, ORAS, and
+# sigstore-python (the independent verifier of Sigstore bundles).
 # The venv is rebuilt whenever this list changes.
 tools="$HOME/.cache/chiron-ci/tools"
-tool_pins="uv==0.13.9 pip==26.3 spdx-tools==0.8.5 cryptography==50.0.2 pynacl==1.6.2 oras==0.2.43 bcrypt==5.0.0"
+tool_pins="uv==0.13.9 pip==26.3 spdx-tools==0.8.5 cryptography==50.0.2 pynacl==1.6.2 oras==0.2.43 bcrypt==5.0.0 sigstore==4.5.1"
 if [ "$(cat "$tools/pins" 2>/dev/null)" != "$tool_pins" ]; then
     rm -rf "$tools"
     python3 -m venv "$tools"

@@ -339,10 +339,9 @@ fn material(
     version: Version,
 ) -> Result<Material, SigstoreError> {
     match (certificate, chain, key) {
-        (Some(certificate), None, None) => Ok(Material::Certificate(nonempty(
-            certificate.raw_bytes.0,
-            "the signing certificate",
-        )?)),
+        (Some(certificate), None, None) if version == Version::V03 => Ok(Material::Certificate(
+            nonempty(certificate.raw_bytes.0, "the signing certificate")?,
+        )),
         (None, Some(chain), None) if version < Version::V03 => {
             let mut certificates = chain.certificates.into_iter().map(|c| c.raw_bytes.0);
             let leaf = certificates
@@ -366,6 +365,9 @@ fn material(
         (None, None, Some(key)) => Ok(Material::PublicKey { hint: key.hint }),
         (None, Some(_), None) => Err(format_error(
             "a version 0.3 bundle carries its signing certificate as `certificate`, not a chain",
+        )),
+        (Some(_), None, None) => Err(format_error(
+            "a bundle before version 0.3 carries its signing certificate in `x509CertificateChain`",
         )),
         _ => Err(format_error(
             "the bundle must have exactly one of a certificate, a certificate chain or a public key",

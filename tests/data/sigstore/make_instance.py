@@ -3,9 +3,15 @@ cryptography: a root and an intermediate CA issuing a Fulcio-style
 code-signing certificate (SAN URI, OIDC issuer extension), a Rekor-style
 log key, a certificate transparency log whose SCT is embedded in the
 certificate, and, for an artifact, the Sigstore bundle (v0.3, message
-signature) with a hashedrekord entry, its signed entry timestamp and a
-one-leaf inclusion proof. Writes trusted_root.json, artifact.sigstore.json
-and other_root.json (a root of another instance) in the given folder."""
+signature) with a hashedrekord entry, its signed entry timestamp and an
+inclusion proof (RFC 6962, in a tree of other entries) with its checkpoint
+signed by the log (a C2SP signed note). Writes trusted_root.json,
+artifact.sigstore.json, artifact.attestation.json (a DSSE bundle) and
+other_root.json (a root of another instance) in the given folder.
+
+The certificates carry the extensions the Web PKI profile asks for (key
+identifiers), so that sigstore-python, which validates paths with
+cryptography's verifier, accepts the instance as chiron does."""
 
 import base64
 import datetime
@@ -38,6 +44,8 @@ def ca(cn, key, issuer_name, issuer_key, path_length):
         .not_valid_before(when - datetime.timedelta(days=365)).not_valid_after(when + datetime.timedelta(days=3650))
         .add_extension(x509.BasicConstraints(ca=True, path_length=path_length), critical=True)
         .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()), critical=False)
         .sign(issuer_key, hashes.SHA384())
     )
 
@@ -65,6 +73,9 @@ def leaf_builder():
         .add_extension(x509.SubjectAlternativeName([x509.UniformResourceIdentifier(IDENTITY)]), critical=True)
         .add_extension(x509.KeyUsage(True, False, False, False, False, False, False, False, False), critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CODE_SIGNING]), critical=False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(leaf_key.public_key()), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(mid_key.public_key()), critical=False)
+        .add_extension(x509.UnrecognizedExtension(x509.ObjectIdentifier("1.3.6.1.4.1.57264.1.1"), ISSUER.encode()), critical=False)
         .add_extension(x509.UnrecognizedExtension(x509.ObjectIdentifier("1.3.6.1.4.1.57264.1.8"), issuer_ext), critical=False)
     )
 
@@ -90,6 +101,57 @@ assert leaf.tbs_precertificate_bytes == tbs
 leaf_der = leaf.public_bytes(serialization.Encoding.DER)
 leaf_pem = leaf.public_bytes(serialization.Encoding.PEM)
 
+def leaf_hash(data):
+    return hashlib.sha256(b"\x00" + data).digest()
+
+
+def node_hash(left, right):
+    return hashlib.sha256(b"\x01" + left + right).digest()
+
+
+def tree_hash(leaves):
+    """RFC 6962 Merkle tree hash of leaf hashes."""
+    if len(leaves) == 1:
+        return leaves[0]
+    k = 1
+    while k * 2 < len(leaves):
+        k *= 2
+    return node_hash(tree_hash(leaves[:k]), tree_hash(leaves[k:]))
+
+
+def audit_path(index, leaves):
+    """RFC 6962 audit path of leaf `index`."""
+    if len(leaves) == 1:
+        return []
+    k = 1
+    while k * 2 < len(leaves):
+        k *= 2
+    if index < k:
+        return audit_path(index, leaves[:k]) + [tree_hash(leaves[k:])]
+    return audit_path(index - k, leaves[k:]) + [tree_hash(leaves[:k])]
+
+
+ORIGIN = "rekor.test.invalid - 4242"
+# Entries logged by others: the bundles' entries are at index 2 and 5 of
+# a tree of 7.
+OTHERS = [leaf_hash(b"another entry %d" % i) for i in range(7)]
+
+
+def logged(index, body):
+    """The inclusion proof of `body` at `index`, with its signed checkpoint."""
+    leaves = list(OTHERS)
+    leaves[index] = leaf_hash(body)
+    root_hash = tree_hash(leaves)
+    note = f"{ORIGIN}\n{len(leaves)}\n{b64(root_hash)}\n"
+    signature = log_key.sign(note.encode(), ec.ECDSA(hashes.SHA256()))
+    checkpoint = note + "\n\u2014 rekor.test.invalid " + b64(log_id[:4] + signature) + "\n"
+    return {
+        "logIndex": str(index), "rootHash": b64(root_hash), "treeSize": str(len(leaves)),
+        "hashes": [b64(h) for h in audit_path(index, leaves)],
+        "checkpoint": {"envelope": checkpoint},
+    }
+
+
 artifact = open(artifact_path, "rb").read()
 digest = hashlib.sha256(artifact).digest()
 signature = leaf_key.sign(artifact, ec.ECDSA(hashes.SHA256()))
@@ -102,21 +164,20 @@ body = json.dumps({
     "spec": {"data": {"hash": {"algorithm": "sha256", "value": digest.hex()}},
              "signature": {"content": b64(signature), "publicKey": {"content": b64(leaf_pem)}}},
 }, separators=(",", ":")).encode()
-set_payload = json.dumps({"body": b64(body), "integratedTime": T, "logID": log_id.hex(), "logIndex": 0},
+set_payload = json.dumps({"body": b64(body), "integratedTime": T, "logID": log_id.hex(), "logIndex": 2},
                          separators=(",", ":"), sort_keys=True).encode()
 set_signature = log_key.sign(set_payload, ec.ECDSA(hashes.SHA256()))
-leaf_hash = hashlib.sha256(b"\x00" + body).digest()
 
 bundle = {
     "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
     "verificationMaterial": {
         "certificate": {"rawBytes": b64(leaf_der)},
         "tlogEntries": [{
-            "logIndex": "0", "logId": {"keyId": b64(log_id)},
+            "logIndex": "2", "logId": {"keyId": b64(log_id)},
             "kindVersion": {"kind": "hashedrekord", "version": "0.0.1"},
             "integratedTime": str(T),
             "inclusionPromise": {"signedEntryTimestamp": b64(set_signature)},
-            "inclusionProof": {"logIndex": "0", "rootHash": b64(leaf_hash), "treeSize": "1", "hashes": []},
+            "inclusionProof": logged(2, body),
             "canonicalizedBody": b64(body),
         }],
     },
@@ -163,17 +224,18 @@ dsse_body = json.dumps({
              "payloadHash": {"algorithm": "sha256", "value": hashlib.sha256(statement).hexdigest()},
              "signatures": [{"signature": b64(dsse_signature), "verifier": b64(leaf_pem)}]},
 }, separators=(",", ":")).encode()
-dsse_set_payload = json.dumps({"body": b64(dsse_body), "integratedTime": T, "logID": log_id.hex(), "logIndex": 1},
+dsse_set_payload = json.dumps({"body": b64(dsse_body), "integratedTime": T, "logID": log_id.hex(), "logIndex": 5},
                               separators=(",", ":"), sort_keys=True).encode()
 attestation = {
     "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
     "verificationMaterial": {
         "certificate": {"rawBytes": b64(leaf_der)},
         "tlogEntries": [{
-            "logIndex": "1", "logId": {"keyId": b64(log_id)},
+            "logIndex": "5", "logId": {"keyId": b64(log_id)},
             "kindVersion": {"kind": "dsse", "version": "0.0.1"},
             "integratedTime": str(T),
             "inclusionPromise": {"signedEntryTimestamp": b64(log_key.sign(dsse_set_payload, ec.ECDSA(hashes.SHA256())))},
+            "inclusionProof": logged(5, dsse_body),
             "canonicalizedBody": b64(dsse_body),
         }],
     },
