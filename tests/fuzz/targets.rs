@@ -259,13 +259,24 @@ fn sigstore_bundles() {
     })
     .unwrap();
     let root = chiron::sign::sigstore::TrustedRoot::parse(&root_text).unwrap();
-    let expected = chiron::sign::sigstore::Expected {
+    let expected = chiron::sign::sigstore::Expected::Identity {
         identity: "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main",
         issuer: "https://token.actions.githubusercontent.com",
     };
+    // A managed key (the conformance suite's), for bundles with a key hint.
+    let key = chiron::sign::parse_pem(concat!(
+        "-----BEGIN PUBLIC KEY-----\n",
+        "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAExRRST79+PsrRBnGAI4cMu6Omz2Jh\n",
+        "fwlMW+gIutNKVRaMyS4rQKvgngc5p8UbLj55pVHhIoAxi/SRgURZI0J3Xw==\n",
+        "-----END PUBLIC KEY-----\n"
+    ))
+    .unwrap()
+    .1;
+    let with_key = chiron::sign::sigstore::Expected::Key(&key);
     fuzz("sigstore_bundles", &mut |bytes| {
         let text = text(bytes);
         let _ = chiron::sign::sigstore::verify_bundle(&text, b"a\n", &root, &expected);
+        let _ = chiron::sign::sigstore::verify_bundle(&text, b"a\n", &root, &with_key);
         let _ = chiron::sign::sigstore::TrustedRoot::parse(&text);
     });
 }
