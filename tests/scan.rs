@@ -576,3 +576,93 @@ fn sarif_and_vex_reports_validate_against_their_schemas() {
             .contains("not reachable")
     );
 }
+
+/// A source that could not answer is not a pass: an index whose
+/// per-release JSON API answers 404 (as many private indexes do) checks
+/// nothing, and the scan and the gate say so.
+#[test]
+fn a_scan_that_checked_nothing_does_not_pass() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    support::app_lib_wheelhouse(h, &["--python", "3.12"]);
+    let api = support::HttpServer::start(|request| match request.path.as_str() {
+        "/half/app/1.0/json" => support::Response::new(
+            200,
+            "application/json",
+            r#"{"info": {}, "urls": [], "vulnerabilities": []}"#,
+        ),
+        _ => support::Response::new(404, "text/plain", "not found"),
+    });
+    let scan = |base: &str, extra: &[&str]| {
+        chiron(h)
+            .current_dir(h)
+            .args(["scan", "wh", "--pypi-api", &api.url(base)])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    // Nothing answered: exit 2, every package named as not checked.
+    let output = scan("/none", &[]);
+    assert_eq!(output.status.code(), Some(2));
+    let table = String::from_utf8_lossy(&output.stdout);
+    assert!(table.contains("not checked"), "{table}");
+    assert!(
+        table.contains("app 1.0") && table.contains("lib 2.0"),
+        "{table}"
+    );
+    assert!(table.contains("2 of 2 package(s) not checked"), "{table}");
+    let output = scan("/none", &["--json"]);
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        report["not_checked"],
+        serde_json::json!([{"package": "app", "version": "1.0"}, {"package": "lib", "version": "2.0"}])
+    );
+    // Some answered: exit 1, the rest named; --allow-unchecked passes and
+    // still names them.
+    let output = scan("/half", &["--json"]);
+    assert_eq!(output.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        report["not_checked"],
+        serde_json::json!([{"package": "lib", "version": "2.0"}])
+    );
+    let output = scan("/half", &["--allow-unchecked"]);
+    assert_eq!(output.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("lib 2.0"));
+
+    // The gate: a warning that names the packages, an error with
+    // require-scan.
+    let gate = || {
+        chiron(h)
+            .current_dir(h)
+            .args([
+                "policy",
+                "check",
+                "wh",
+                "--json",
+                "--pypi-api",
+                &api.url("/half"),
+            ])
+            .output()
+            .unwrap()
+    };
+    let output = gate();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains("vulnerability-scan-unchecked"), "{text}");
+    assert!(text.contains("lib 2.0"), "{text}");
+    write_files(h, &[("chiron.toml", "[policy]\nrequire-scan = true\n")]);
+    let output = gate();
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).contains("vulnerability-scan-unchecked"));
+}

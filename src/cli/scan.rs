@@ -37,6 +37,11 @@ pub struct ScanArgs {
     /// smallest fixed version (for `chiron wheelhouse -c`).
     #[arg(long, value_name = "FILE")]
     pub emit_overlay: Option<PathBuf>,
+    /// Pass even when the source could not answer for some packages (they
+    /// are still listed as not checked). Without it such a scan exits 1,
+    /// or 2 when no package at all could be checked.
+    #[arg(long)]
+    pub allow_unchecked: bool,
 }
 
 /// Where a scan reads advisories, over [scan] in the configuration.
@@ -220,7 +225,12 @@ pub async fn run(args: ScanArgs, ctx: &Context) -> Result<Exit> {
     let inventory = args.subject.load(ctx)?;
     let source = choose_source(&args.sources, loaded, ctx)??;
     let report = scan_with(&inventory.manifest, &source, loaded).await?;
-    let exit = if report.passed() {
+    let exit = if report.checked_nothing() && !args.allow_unchecked {
+        Exit::Usage
+    } else if report.open() == 0
+        && report.expired_ignores.is_empty()
+        && report.checked_enough(args.allow_unchecked)
+    {
         Exit::Ok
     } else {
         Exit::Problems
@@ -340,12 +350,35 @@ pub fn table(report: &ScanReport) -> String {
         .iter()
         .filter(|r| !r.findings.is_empty())
         .count();
+    if !report.not_checked.is_empty() {
+        let names: Vec<String> = report
+            .not_checked
+            .iter()
+            .map(|u| format!("{} {}", u.package, u.version))
+            .collect();
+        out.push_str(&format!(
+            "{}not checked{:#} (the {} had no answer): {}\n",
+            style::FAIL,
+            style::FAIL,
+            report.source,
+            names.join(", ")
+        ));
+    }
     out.push_str(&format!(
-        "\n{open} known vulnerabilit{} in {vulnerable} of {} package(s) ({} OSV records from the {})\n",
+        "\n{open} known vulnerabilit{} in {vulnerable} of {} package(s) ({} OSV records from the {}){}\n",
         if open == 1 { "y" } else { "ies" },
         report.packages_scanned,
         report.records,
-        report.source
+        report.source,
+        if report.not_checked.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; {} of {} package(s) not checked",
+                report.not_checked.len(),
+                report.packages_scanned
+            )
+        }
     ));
     out
 }

@@ -497,6 +497,31 @@ impl<'c> Rules<'c> {
                         }
                     }
                 }
+                if !report.not_checked.is_empty() {
+                    let names: Vec<String> = report
+                        .not_checked
+                        .iter()
+                        .map(|u| format!("{} {}", u.package, u.version))
+                        .collect();
+                    out.add(
+                        if self.config.require_scan {
+                            Level::Violation
+                        } else {
+                            Level::Warning
+                        },
+                        "vulnerability-scan-unchecked",
+                        None,
+                        None,
+                        format!(
+                            "{} of {} package(s) not checked: the {} had no answer for {}",
+                            names.len(),
+                            report.packages_scanned,
+                            report.source,
+                            names.join(", ")
+                        ),
+                        "scan with the offline database (`chiron scan --update-db`) or the OSV API ([scan] source = \"osv-api\"), which answer for every package",
+                    );
+                }
                 for expired in &report.expired_ignores {
                     out.add(
                         Level::Violation,

@@ -180,9 +180,11 @@ pub async fn pypi_api(
     let mut index = OsvIndex::default();
     for result in join_all(fetches).await {
         let (name, version, release) = result?;
-        // A release the index does not know (a local build) has no advisories there.
+        // A release the index does not know (a local build, or an index
+        // without the per-release JSON API) was not checked at all.
         let Some(release) = release else {
-            tracing::warn!("{name} {version} is unknown to {base}");
+            tracing::warn!("{name} {version} is unknown to {base}: not checked");
+            index.unchecked.push((name.clone(), version.clone()));
             continue;
         };
         for vuln in release.vulnerabilities {

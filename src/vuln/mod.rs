@@ -135,17 +135,37 @@ pub struct ScanReport {
     /// Packages with open or ignored findings, sorted.
     pub vulnerable: Vec<PackageReport>,
     pub expired_ignores: Vec<ExpiredIgnore>,
+    /// Packages the source could not answer for (sorted): nothing is
+    /// known about them, so a scan with any is not a pass.
+    pub not_checked: Vec<Unchecked>,
+}
+
+/// A package the advisory source did not answer for.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Unchecked {
+    pub package: String,
+    pub version: String,
 }
 
 impl ScanReport {
+    /// Every package was checked, or some were and `allow_unchecked`.
+    pub fn checked_enough(&self, allow_unchecked: bool) -> bool {
+        self.not_checked.is_empty() || allow_unchecked
+    }
+
+    /// Not a single package could be checked.
+    pub fn checked_nothing(&self) -> bool {
+        self.packages_scanned > 0 && self.not_checked.len() >= self.packages_scanned
+    }
+
     /// Findings not ignored.
     pub fn open(&self) -> usize {
         self.vulnerable.iter().map(|r| r.findings.len()).sum()
     }
 
-    /// No open finding and no expired ignore.
+    /// No open finding, no expired ignore, and every package checked.
     pub fn passed(&self) -> bool {
-        self.open() == 0 && self.expired_ignores.is_empty()
+        self.open() == 0 && self.expired_ignores.is_empty() && self.not_checked.is_empty()
     }
 
     /// The highest severity among open findings (unknown counts as none).
@@ -174,6 +194,19 @@ pub fn scan(
         records: index.len() + index.skipped,
         vulnerable,
         expired_ignores,
+        not_checked: {
+            let mut unchecked: Vec<Unchecked> = index
+                .unchecked
+                .iter()
+                .map(|(package, version)| Unchecked {
+                    package: crate::python::normalize(package),
+                    version: version.clone(),
+                })
+                .collect();
+            unchecked.sort();
+            unchecked.dedup();
+            unchecked
+        },
     }
 }
 

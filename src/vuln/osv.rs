@@ -315,6 +315,9 @@ pub struct OsvIndex {
     by_package: BTreeMap<String, Vec<OsvRecord>>,
     /// Records read but not kept: they concern none of the packages asked.
     pub skipped: usize,
+    /// Packages (name, version) the source could not answer for: not
+    /// checked, which is not the same as "no advisory".
+    pub unchecked: Vec<(String, String)>,
 }
 
 impl OsvIndex {
