@@ -217,20 +217,30 @@ fn check_about_artifact(content: &Content, artifact: &[u8]) -> Result<(), Sigsto
 /// bound, against a bundle that makes the verifier work without end).
 const MAX_TIMESTAMPS: usize = 32;
 
+/// The authenticated times of signing, and why the last timestamp that
+/// did not count did not.
+struct SigningTimes {
+    times: Vec<(i64, TimeSource)>,
+    why_not: Option<String>,
+}
+
 /// The authenticated times of signing: the log's promise, then every RFC
 /// 3161 timestamp that verifies.
 fn signing_times(
     bundle: &Bundle,
     promised: Option<i64>,
     root: &TrustedRoot,
-) -> Result<(Vec<(i64, TimeSource)>, Option<String>), SigstoreError> {
+) -> Result<SigningTimes, SigstoreError> {
     let mut times: Vec<(i64, TimeSource)> = promised
         .map(|t| (t, TimeSource::TransparencyLog))
         .into_iter()
         .collect();
     let mut why = None;
     if bundle.timestamps.is_empty() {
-        return Ok((times, why));
+        return Ok(SigningTimes {
+            times,
+            why_not: why,
+        });
     }
     if root.timestamp_authorities.is_empty() {
         return Err(untrusted(
@@ -259,7 +269,10 @@ fn signing_times(
             Err(e) => why = Some(e),
         }
     }
-    Ok((times, why))
+    Ok(SigningTimes {
+        times,
+        why_not: why,
+    })
 }
 
 /// The certificate at every verified time: chained to a certificate
@@ -365,7 +378,7 @@ pub fn verify_bundle(
     })?;
     let promised = log::verify_promise(entry, log_key)?;
     log::verify_inclusion(entry, log_key)?;
-    let (times, why_not) = signing_times(&bundle, promised, root)?;
+    let SigningTimes { times, why_not } = signing_times(&bundle, promised, root)?;
     if times.is_empty() && key.certificate.is_some() {
         return Err(untrusted(match why_not {
             Some(why) => format!("no trusted time of signing: {why}"),
