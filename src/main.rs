@@ -50,7 +50,10 @@ fn main() -> ExitCode {
         && env.get("CI").is_none();
     let name = command.name();
     let ctx = Context {
-        out: Printer { json },
+        out: Printer {
+            json,
+            quiet: global.quiet,
+        },
         progress,
         env,
         cwd,

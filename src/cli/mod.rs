@@ -195,9 +195,19 @@ pub async fn run(command: Command, ctx: &Context) -> Result<Exit> {
 /// Writes results to stdout: plain or coloured text, or JSON.
 pub struct Printer {
     pub json: bool,
+    /// `-q`: only errors on stderr.
+    pub quiet: bool,
 }
 
 impl Printer {
+    /// A one-line note on stderr (a summary beside a report written to a
+    /// file), unless `-q` or `--json`.
+    pub fn note(&self, line: &str) {
+        if !self.quiet && !self.json {
+            eprintln!("{line}");
+        }
+    }
+
     pub fn json<T: serde::Serialize>(&self, value: &T) -> Result<()> {
         let mut text = serde_json::to_string_pretty(value)?;
         text.push('\n');
@@ -342,7 +352,7 @@ pub fn report_error(error: &anyhow::Error, json: bool, exit: Exit) {
         }) {
             value["error"]["gaps"] = serde_json::json!(gaps);
         }
-        let _ = Printer { json }.json(&value);
+        let _ = Printer { json, quiet: false }.json(&value);
     }
     let mut stderr = anstream::stderr().lock();
     let fail = style::FAIL;

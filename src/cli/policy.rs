@@ -13,7 +13,7 @@ use chiron::inventory::Inventory;
 use chiron::policy::{Level, PolicyReport, Rules, rego::RegoPolicies};
 use chiron::vuln::ScanReport;
 
-use super::scan::{SourceArgs, artifact_name, choose_source, scan_with};
+use super::scan::{SourceArgs, choose_source, sarif_artifact, scan_with};
 use super::{Context, Exit, style};
 
 #[derive(Debug, Subcommand)]
@@ -154,7 +154,7 @@ pub async fn run(command: PolicyCommand, ctx: &Context) -> Result<Exit> {
             text.push('\n');
             text
         }
-        PolicyFormat::Sarif => chiron::policy::sarif(report, &artifact_name(ctx, &inventory.path)),
+        PolicyFormat::Sarif => chiron::policy::sarif(report, &sarif_artifact(ctx, &inventory.path)),
         PolicyFormat::Table => table(report),
     };
     match &args.output {
@@ -162,9 +162,13 @@ pub async fn run(command: PolicyCommand, ctx: &Context) -> Result<Exit> {
             let file = ctx.cwd.join(file);
             chiron::atomic::write_file(&file, text.as_bytes(), chiron::atomic::Overwrite::Replace)
                 .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", file.display()))?;
-            if format != PolicyFormat::Table && !ctx.out.json {
-                eprint!("{}", table(report));
-            }
+            ctx.out.note(&format!(
+                "wrote {}: policy {}, {} violation(s), {} warning(s)",
+                file.display(),
+                if report.passed { "passed" } else { "failed" },
+                report.violations,
+                report.warnings
+            ));
         }
         None => ctx.out.text(&text)?,
     }

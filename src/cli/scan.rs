@@ -165,18 +165,15 @@ pub async fn scan_with(
     ))
 }
 
-/// The path a report names its findings against: relative to the working
-/// folder when inside it.
-pub fn artifact_name(ctx: &Context, path: &Path) -> String {
+/// The file a report names its findings against (a wheelhouse by its
+/// manifest), relative to the working folder when inside it.
+pub fn sarif_artifact(ctx: &Context, path: &Path) -> chiron::sarif::Artifact {
     let path = if path.is_dir() && path.join("manifest.json").is_file() {
         path.join("manifest.json")
     } else {
         path.to_path_buf()
     };
-    path.strip_prefix(&ctx.cwd)
-        .unwrap_or(&path)
-        .display()
-        .to_string()
+    chiron::sarif::Artifact::at(&path, &ctx.cwd)
 }
 
 pub async fn run(args: ScanArgs, ctx: &Context) -> Result<Exit> {
@@ -255,7 +252,7 @@ pub async fn run(args: ScanArgs, ctx: &Context) -> Result<Exit> {
             text.push('\n');
             text
         }
-        ScanFormat::Sarif => chiron::vuln::sarif(&report, &artifact_name(ctx, &inventory.path)),
+        ScanFormat::Sarif => chiron::vuln::sarif(&report, &sarif_artifact(ctx, &inventory.path)),
         ScanFormat::Cyclonedx => {
             let options = chiron::sbom::SbomOptions {
                 spec: args.spec_version,
@@ -272,9 +269,9 @@ pub async fn run(args: ScanArgs, ctx: &Context) -> Result<Exit> {
             let file = ctx.cwd.join(file);
             chiron::atomic::write_file(&file, text.as_bytes(), chiron::atomic::Overwrite::Replace)
                 .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", file.display()))?;
-            if format != ScanFormat::Table && !ctx.out.json {
-                eprint!("{}", table(&report));
-            }
+            // stdout stays empty; one line says what was written.
+            ctx.out
+                .note(&format!("wrote {}: {}", file.display(), summary(&report)));
         }
         None => ctx.out.text(&text)?,
     }
@@ -344,12 +341,6 @@ pub fn table(report: &ScanReport) -> String {
             rule.reason
         ));
     }
-    let open = report.open();
-    let vulnerable = report
-        .vulnerable
-        .iter()
-        .filter(|r| !r.findings.is_empty())
-        .count();
     if !report.not_checked.is_empty() {
         let names: Vec<String> = report
             .not_checked
@@ -364,8 +355,22 @@ pub fn table(report: &ScanReport) -> String {
             names.join(", ")
         ));
     }
-    out.push_str(&format!(
-        "\n{open} known vulnerabilit{} in {vulnerable} of {} package(s) ({} OSV records from the {}){}\n",
+    out.push('\n');
+    out.push_str(&summary(report));
+    out.push('\n');
+    out
+}
+
+/// The closing line of a scan.
+pub fn summary(report: &ScanReport) -> String {
+    let open = report.open();
+    let vulnerable = report
+        .vulnerable
+        .iter()
+        .filter(|r| !r.findings.is_empty())
+        .count();
+    format!(
+        "{open} known vulnerabilit{} in {vulnerable} of {} package(s) ({} OSV records from the {}){}",
         if open == 1 { "y" } else { "ies" },
         report.packages_scanned,
         report.records,
@@ -379,6 +384,5 @@ pub fn table(report: &ScanReport) -> String {
                 report.packages_scanned
             )
         }
-    ));
-    out
+    )
 }

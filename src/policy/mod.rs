@@ -664,7 +664,7 @@ pub fn report(inventory: &Inventory, findings: Vec<PolicyFinding>) -> PolicyRepo
 }
 
 /// The policy report as a SARIF 2.1.0 log: one rule per rule id.
-pub fn sarif(report: &PolicyReport, artifact: &str) -> String {
+pub fn sarif(report: &PolicyReport, artifact: &crate::sarif::Artifact) -> String {
     use crate::sarif::{Finding, Rule};
     let level = |l: Level| {
         if l == Level::Violation {
@@ -680,6 +680,7 @@ pub fn sarif(report: &PolicyReport, artifact: &str) -> String {
             id: f.rule.clone(),
             short: format!("chiron policy rule {}", f.rule),
             full: Some(f.hint.clone()),
+            help: f.hint.clone(),
             help_uri: None,
             level: level(f.level),
             security_severity: None,
@@ -692,7 +693,10 @@ pub fn sarif(report: &PolicyReport, artifact: &str) -> String {
             rule_id: f.rule.clone(),
             level: level(f.level),
             message: format!("{} (hint: {})", f.reason, f.hint),
-            artifact: artifact.to_string(),
+            region: match (&f.package, &f.version) {
+                (Some(package), Some(version)) => artifact.locate(package, version),
+                _ => artifact.whole(),
+            },
             fingerprint: format!(
                 "{}/{}/{}/{}",
                 f.rule,
@@ -703,7 +707,7 @@ pub fn sarif(report: &PolicyReport, artifact: &str) -> String {
             properties: serde_json::json!({ "package": f.package, "version": f.version, "file": f.file }),
         })
         .collect();
-    crate::sarif::render("chiron policy", &rules, &results)
+    crate::sarif::render("chiron policy", artifact, &rules, &results)
 }
 
 #[cfg(test)]

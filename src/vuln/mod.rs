@@ -428,7 +428,7 @@ pub fn overlay(reports: &[PackageReport]) -> String {
 
 /// The scan as a SARIF 2.1.0 log: one rule per advisory, one result per
 /// affected package version, and expired ignores as their own rule.
-pub fn sarif(report: &ScanReport, artifact: &str) -> String {
+pub fn sarif(report: &ScanReport, artifact: &crate::sarif::Artifact) -> String {
     use crate::sarif::{Finding as Result_, Rule, level_of};
     let mut rules = Vec::new();
     let mut results = Vec::new();
@@ -448,6 +448,15 @@ pub fn sarif(report: &ScanReport, artifact: &str) -> String {
                     .unwrap_or_else(|| format!("Known vulnerability {}", finding.id)),
                 full: (!aliases.is_empty())
                     .then(|| format!("Also known as {}", aliases.join(", "))),
+                help: format!(
+                    "Upgrade the affected package to a version that fixes {}{}; `chiron scan --emit-overlay FILE` writes the constraints for `chiron wheelhouse -c FILE`. To accept the risk, add a [[scan.ignore]] entry with this id, a reason and an expiry date.",
+                    finding.id,
+                    if finding.fixed.is_empty() {
+                        " (none is known yet)".to_string()
+                    } else {
+                        format!(" ({})", finding.fixed.join(", "))
+                    }
+                ),
                 help_uri: Some(format!("https://osv.dev/vulnerability/{}", finding.id)),
                 level: level_of(finding.severity),
                 security_severity: finding.cvss_score,
@@ -470,7 +479,7 @@ pub fn sarif(report: &ScanReport, artifact: &str) -> String {
                         .map(|s| format!(" ({s})"))
                         .unwrap_or_default()
                 ),
-                artifact: artifact.to_string(),
+                region: artifact.locate(&package.package, &package.version),
                 fingerprint: format!("{}/{}/{}", package.package, package.version, finding.id),
                 properties: serde_json::json!({
                     "package": package.package,
@@ -486,6 +495,7 @@ pub fn sarif(report: &ScanReport, artifact: &str) -> String {
             id: "chiron/expired-ignore".into(),
             short: "An ignored advisory's acceptance has expired".into(),
             full: Some("Review the advisory and renew or remove the [[scan.ignore]] entry".into()),
+            help: "Review the advisory again; then renew the [[scan.ignore]] entry with a new expiry date, or remove it and upgrade.".into(),
             help_uri: None,
             level: "error",
             security_severity: None,
@@ -499,10 +509,37 @@ pub fn sarif(report: &ScanReport, artifact: &str) -> String {
                 "the ignore of {} expired on {}: {}",
                 expired.id, expired.expired, expired.reason
             ),
-            artifact: artifact.to_string(),
+            region: artifact.whole(),
             fingerprint: format!("expired/{}", expired.id),
             properties: serde_json::json!({ "id": expired.id }),
         });
     }
-    crate::sarif::render("chiron scan", &rules, &results)
+    if !report.not_checked.is_empty() {
+        rules.push(Rule {
+            id: "chiron/not-checked".into(),
+            short: "The advisory source had no answer for a package".into(),
+            full: Some(format!(
+                "Nothing is known about these packages from the {}: not checked is not safe",
+                report.source
+            )),
+            help: "Scan with the offline database (`chiron scan --update-db`) or the OSV API, which answer for every package.".into(),
+            help_uri: None,
+            level: "warning",
+            security_severity: None,
+        });
+    }
+    for unchecked in &report.not_checked {
+        results.push(Result_ {
+            rule_id: "chiron/not-checked".into(),
+            level: "warning",
+            message: format!(
+                "{} {} was not checked: the {} had no answer for it",
+                unchecked.package, unchecked.version, report.source
+            ),
+            region: artifact.locate(&unchecked.package, &unchecked.version),
+            fingerprint: format!("not-checked/{}/{}", unchecked.package, unchecked.version),
+            properties: serde_json::json!({ "package": unchecked.package, "version": unchecked.version }),
+        });
+    }
+    crate::sarif::render("chiron scan", artifact, &rules, &results)
 }
