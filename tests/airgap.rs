@@ -1194,7 +1194,7 @@ fn sigstore_bundles_verify_offline_against_a_trusted_root() {
     )
     .code(1)
     .stderr(predicates::str::contains(
-        "signed by https://github.example.invalid/acme/app",
+        "signed by \"https://github.example.invalid/acme/app",
     ));
     sigstore_verify(
         h,

@@ -520,3 +520,190 @@ fn chiron_agrees_with_sigstore_python_on_mutated_bundles() {
         disagreements.join("\n")
     );
 }
+
+/// Runs chiron on a conformance case with its bundle and trusted root
+/// replaced; the exit code and stderr.
+fn verify_changed_case(
+    case: &str,
+    bundle: impl FnOnce(&mut Value),
+    root: impl FnOnce(&mut Value),
+) -> (Option<i32>, String) {
+    let suite = conformance_dir();
+    let dir = suite.join("test/assets/bundle-verify").join(case);
+    let root_path = if dir.join("trusted_root.json").is_file() {
+        dir.join("trusted_root.json")
+    } else {
+        suite.join("trusted_root.production.json")
+    };
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let mut b: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("bundle.sigstore.json")).unwrap()).unwrap();
+    bundle(&mut b);
+    let mut r: Value = serde_json::from_slice(&std::fs::read(root_path).unwrap()).unwrap();
+    root(&mut r);
+    std::fs::write(h.join("bundle.json"), b.to_string()).unwrap();
+    std::fs::write(h.join("root.json"), r.to_string()).unwrap();
+    let output = chiron(h)
+        .current_dir(h)
+        .arg("verify")
+        .arg(suite.join("test/assets/bundle-verify/a.txt"))
+        .args(["--bundle", "bundle.json", "--trusted-root", "root.json"])
+        .args(["--certificate-identity", CONFORMANCE_IDENTITY])
+        .args(["--certificate-oidc-issuer", CONFORMANCE_ISSUER])
+        .output()
+        .unwrap();
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// What an outside review found beyond the suite: fractions of a second in
+/// validity windows, a log listed twice, a failing checkpoint line of the
+/// log's own key, and verdicts (exit 1) told apart from unreadable input.
+#[test]
+fn trust_windows_checkpoints_and_verdicts_beyond_the_suite() {
+    // rekor2-happy-path's timestamp is at 12:02:20 exactly.
+    let tsa_start = |start: &'static str| {
+        move |r: &mut Value| r["timestampAuthorities"][0]["validFor"]["start"] = Value::from(start)
+    };
+    let (code, stderr) = verify_changed_case(
+        "rekor2-happy-path",
+        |_| {},
+        tsa_start("2025-06-12T12:02:20Z"),
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    let (code, stderr) = verify_changed_case(
+        "rekor2-happy-path",
+        |_| {},
+        tsa_start("2025-06-12T12:02:20.5Z"),
+    );
+    assert_eq!(code, Some(1), "half a second before the window: {stderr}");
+    // happy-path-v0.3 was integrated at 17:26:26.
+    let (code, _) = verify_changed_case(
+        "happy-path-v0.3",
+        |_| {},
+        |r| {
+            for log in r["tlogs"].as_array_mut().unwrap() {
+                log["publicKey"]["validFor"]["start"] = Value::from("2024-03-19T17:26:26.5Z");
+            }
+        },
+    );
+    assert_eq!(code, Some(1));
+
+    // The same log twice, the first copy with a window that excludes the
+    // time of signing: the second copy is used.
+    let (code, stderr) = verify_changed_case(
+        "happy-path-v0.3",
+        |_| {},
+        |r| {
+            for list in ["tlogs", "ctlogs"] {
+                let logs = r[list].as_array_mut().unwrap();
+                let mut expired: Vec<Value> = logs.clone();
+                for log in &mut expired {
+                    log["publicKey"]["validFor"] = serde_json::json!({
+                        "start": "2000-01-01T00:00:00Z", "end": "2001-01-01T00:00:00Z"
+                    });
+                }
+                expired.append(logs);
+                *logs = expired;
+            }
+        },
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    // A CT log window that ends before the SCT: named as such.
+    let (code, stderr) = verify_changed_case(
+        "happy-path-v0.3",
+        |_| {},
+        |r| {
+            for log in r["ctlogs"].as_array_mut().unwrap() {
+                log["publicKey"]["validFor"]["end"] = Value::from("2021-01-01T00:00:00Z");
+            }
+        },
+    );
+    assert_eq!(code, Some(1));
+    assert!(stderr.contains("outside its log's validity"), "{stderr}");
+
+    // A signature line with the log's key hint that does not verify,
+    // before the valid one: refused, as Go's note package and
+    // sigstore-python refuse it.
+    let (code, stderr) = verify_changed_case(
+        "happy-path-v0.3",
+        |b| {
+            edit_checkpoint(b, |lines| {
+                let (name, signature) = lines[4].rsplit_once(' ').unwrap();
+                let mut bytes = STANDARD.decode(signature).unwrap();
+                let last = bytes.len() - 1;
+                bytes[last] ^= 1;
+                let bad = format!("{name} {}", STANDARD.encode(bytes));
+                lines.insert(4, bad);
+            })
+        },
+        |_| {},
+    );
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("does not verify"), "{stderr}");
+
+    // Refusals of the bundle's content are verdicts (exit 1); input that
+    // cannot be read is exit 2, with a hint about the right input.
+    let (code, _) = verify_changed_case(
+        "happy-path-v0.3",
+        |b| {
+            entry(b).as_object_mut().unwrap().remove("inclusionProof");
+        },
+        |_| {},
+    );
+    assert_eq!(code, Some(1));
+    let (code, stderr) = verify_changed_case(
+        "happy-path-v0.3",
+        |_| {},
+        |r| {
+            r["mediaType"] =
+                Value::from("application/vnd.dev.sigstore.trustedroot+json;version=9.9")
+        },
+    );
+    assert_eq!(code, Some(2));
+    assert!(
+        stderr.contains("the trusted root:") && stderr.contains("trusted_root.json"),
+        "{stderr}"
+    );
+    let (code, stderr) =
+        verify_changed_case("happy-path-v0.3", |b| *b = serde_json::json!([1]), |_| {});
+    assert_eq!(code, Some(2));
+    assert!(
+        !stderr.contains("Raw"),
+        "internal type names leak: {stderr}"
+    );
+
+    // Values are quoted, so a stray space shows.
+    let home = tempfile::tempdir().unwrap();
+    let suite = conformance_dir();
+    let case = suite.join("test/assets/bundle-verify/happy-path-v0.3");
+    let verify = |identity: &str| {
+        chiron(home.path())
+            .arg("verify")
+            .arg(suite.join("test/assets/bundle-verify/a.txt"))
+            .arg("--bundle")
+            .arg(case.join("bundle.sigstore.json"))
+            .arg("--trusted-root")
+            .arg(suite.join("trusted_root.production.json"))
+            .args(["--certificate-identity", identity])
+            .args(["--certificate-oidc-issuer", CONFORMANCE_ISSUER])
+            .output()
+            .unwrap()
+    };
+    let output = verify(&format!("{CONFORMANCE_IDENTITY} "));
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&output.stderr)
+            .contains(&format!("not \"{CONFORMANCE_IDENTITY} \"")),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        verify("").status.code(),
+        Some(2),
+        "an empty identity is a usage error"
+    );
+}

@@ -273,7 +273,7 @@ pub fn exit_for(error: &anyhow::Error) -> Exit {
             || cause.is::<chiron::bundle::BundleError>()
             || cause
                 .downcast_ref::<chiron::sign::sigstore::SigstoreError>()
-                .is_some_and(|e| matches!(e, chiron::sign::sigstore::SigstoreError::Format(_)))
+                .is_some_and(chiron::sign::sigstore::SigstoreError::is_unreadable)
             || cause
                 .downcast_ref::<chiron::oci::OciError>()
                 .is_some_and(|e| matches!(e, chiron::oci::OciError::Reference(_)))

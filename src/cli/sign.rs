@@ -72,10 +72,10 @@ pub struct VerifyArgs {
     pub trusted_root: Option<PathBuf>,
     /// The identity the signing certificate must name (a workflow URI or
     /// an e-mail address), exactly.
-    #[arg(long, value_name = "ID", requires = "bundle", conflicts_with = "key")]
+    #[arg(long, value_name = "ID", requires = "bundle", conflicts_with = "key", value_parser = clap::builder::NonEmptyStringValueParser::new())]
     pub certificate_identity: Option<String>,
     /// The OIDC issuer the signing certificate must name, exactly.
-    #[arg(long, value_name = "URL", requires = "bundle", conflicts_with = "key")]
+    #[arg(long, value_name = "URL", requires = "bundle", conflicts_with = "key", value_parser = clap::builder::NonEmptyStringValueParser::new())]
     pub certificate_oidc_issuer: Option<String>,
 }
 

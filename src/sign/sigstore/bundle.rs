@@ -7,7 +7,7 @@
 use serde::Deserialize;
 
 use super::proto::{Bytes, Int64};
-use super::{SigstoreError, format_error};
+use super::{SigstoreError, format_error, untrusted};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Version {
@@ -253,8 +253,12 @@ struct RawDsseSignature {
 
 impl Bundle {
     pub fn parse(text: &str) -> Result<Self, SigstoreError> {
-        let raw: RawBundle = serde_json::from_str(text)
-            .map_err(|e| format_error(format!("not a Sigstore bundle: {e}")))?;
+        let raw: RawBundle = serde_json::from_str(text).map_err(|e| {
+            format_error(format!(
+                "not a Sigstore bundle: {}",
+                super::plain_serde_error(&e)
+            ))
+        })?;
         let version = Version::of(&raw.media_type).ok_or_else(|| {
             format_error(format!(
                 "not a Sigstore bundle this verifier knows: media type {:?} (known: versions 0.1 to 0.3)",
@@ -279,7 +283,7 @@ impl Bundle {
             .unwrap_or_default();
         let mut entries = raw.verification_material.tlog_entries;
         if entries.len() != 1 {
-            return Err(format_error(format!(
+            return Err(untrusted(format!(
                 "the bundle has {} transparency log entries; exactly one is expected",
                 entries.len()
             )));
@@ -309,7 +313,7 @@ impl Bundle {
         if let Content::Dsse { signatures, .. } = &content
             && signatures.len() != 1
         {
-            return Err(format_error(format!(
+            return Err(untrusted(format!(
                 "the DSSE envelope has {} signatures; exactly one is expected",
                 signatures.len()
             )));
@@ -352,7 +356,7 @@ fn material(
             // (a root in the bundle invites trusting the bundle itself).
             for other in certificates {
                 if super::x509::is_self_signed(&other)? {
-                    return Err(format_error(
+                    return Err(untrusted(
                         "the bundle's certificate chain contains a root certificate",
                     ));
                 }
@@ -420,19 +424,19 @@ fn check_log_material(
 ) -> Result<(), SigstoreError> {
     if version == Version::V01 {
         if entry.signed_entry_timestamp.is_none() {
-            return Err(format_error(
+            return Err(untrusted(
                 "a version 0.1 bundle must carry the log's inclusion promise (signed entry timestamp)",
             ));
         }
         return Ok(());
     }
     match &entry.proof {
-        None => Err(format_error("the log entry has no inclusion proof")),
+        None => Err(untrusted("the log entry has no inclusion proof")),
         Some(proof) if proof.checkpoint.is_none() => {
-            Err(format_error("the inclusion proof has no checkpoint"))
+            Err(untrusted("the inclusion proof has no checkpoint"))
         }
         Some(_) if entry.signed_entry_timestamp.is_none() && timestamps.is_empty() => {
-            Err(format_error(
+            Err(untrusted(
                 "the bundle has neither an inclusion promise nor a signed timestamp: nothing gives the time of signing",
             ))
         }

@@ -53,6 +53,32 @@ fn algorithm(spki: &[u8], hash: Hash) -> Option<(&'static dyn VerificationAlgori
     Some((chosen, key))
 }
 
+/// Whether a key is of the kind a trusted root's `keyDetails` names
+/// (`PKIX_ECDSA_P256_SHA_256`, `PKIX_ED25519`, `PKIX_RSA_…`); unknown
+/// names are left to the signature checks.
+pub fn matches_details(spki: &[u8], details: &str) -> bool {
+    let Ok(info) = x509_cert::spki::SubjectPublicKeyInfoRef::from_der(spki) else {
+        return false;
+    };
+    let algorithm = info.algorithm.oid.to_string();
+    let curve = info
+        .algorithm
+        .parameters
+        .and_then(|p| p.decode_as::<ObjectIdentifier>().ok())
+        .map(|o| o.to_string());
+    if details.contains("ECDSA_P256") {
+        algorithm == EC_PUBLIC_KEY && curve.as_deref() == Some(P256)
+    } else if details.contains("ECDSA_P384") {
+        algorithm == EC_PUBLIC_KEY && curve.as_deref() == Some(P384)
+    } else if details.contains("ED25519") {
+        algorithm == ED25519
+    } else if details.contains("RSA") {
+        algorithm == RSA
+    } else {
+        true
+    }
+}
+
 /// Whether `signature` is the key's signature of `message`.
 pub fn verify(spki: &[u8], message: &[u8], signature: &[u8], hash: Hash) -> bool {
     let Some((algorithm, key)) = algorithm(spki, hash) else {

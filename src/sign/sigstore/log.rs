@@ -51,7 +51,7 @@ pub fn verify_promise(entry: &Entry, log: &LogKey) -> Result<Option<i64>, Sigsto
         return Ok(None);
     };
     if is_rekor_v2(entry) {
-        return Err(format_error(format!(
+        return Err(untrusted(format!(
             "an inclusion promise is only defined for Rekor v1 entries (this one is {} {})",
             entry.kind, entry.version
         )));
@@ -131,7 +131,7 @@ pub struct SignedNote {
 }
 
 pub fn parse_note(envelope: &str) -> Result<SignedNote, SigstoreError> {
-    let bad = |why: &str| format_error(format!("the checkpoint is not a signed note: {why}"));
+    let bad = |why: &str| untrusted(format!("the checkpoint is not a signed note: {why}"));
     let split = envelope
         .find("\n\n")
         .ok_or_else(|| bad("no blank line before the signatures"))?;
@@ -167,7 +167,7 @@ pub fn parse_note(envelope: &str) -> Result<SignedNote, SigstoreError> {
 }
 
 pub fn parse_checkpoint(text: &str) -> Result<Checkpoint, SigstoreError> {
-    let bad = |why: &str| format_error(format!("the checkpoint is malformed: {why}"));
+    let bad = |why: &str| untrusted(format!("the checkpoint is malformed: {why}"));
     let mut lines = text.split('\n');
     let origin = lines.next().unwrap_or_default();
     if origin.is_empty() {
@@ -215,13 +215,25 @@ pub fn verify_inclusion(entry: &Entry, log: &LogKey) -> Result<bool, SigstoreErr
     };
     let note = parse_note(envelope)?;
     let checkpoint = parse_checkpoint(&note.text)?;
+    // Every line with the log's key hint must verify (as Go's note package
+    // and sigstore-python require); lines of other keys (witnesses) are
+    // ignored.
     let hint = log.key_id.get(..4).unwrap_or_default();
-    let signed = note.signatures.iter().any(|(key_hint, signature)| {
-        key_hint == hint && keys::verify(&log.spki, note.text.as_bytes(), signature, Hash::Natural)
-    });
+    let mut signed = false;
+    for (key_hint, signature) in &note.signatures {
+        if key_hint != hint {
+            continue;
+        }
+        if !keys::verify(&log.spki, note.text.as_bytes(), signature, Hash::Natural) {
+            return Err(untrusted(
+                "a signature of the checkpoint with the log's key hint does not verify",
+            ));
+        }
+        signed = true;
+    }
     if !signed {
         return Err(untrusted(
-            "the checkpoint has no valid signature of the log that holds the entry",
+            "the checkpoint has no signature of the log that holds the entry",
         ));
     }
     if checkpoint.root_hash != proof.root_hash || checkpoint.size != size {
@@ -293,7 +305,7 @@ pub fn check_body(
     );
     if kind != entry.kind || version != entry.version {
         return Err(untrusted(format!(
-            "the log entry says {} {} but its body is {kind} {version}",
+            "the log entry says {:?} {:?} but its body is {kind:?} {version:?}",
             entry.kind, entry.version
         )));
     }
@@ -446,7 +458,7 @@ pub fn check_body(
         }
         (kind, version, content) => {
             return Err(format_error(format!(
-                "log entries of kind {kind} {version} are not supported for a bundle with {}",
+                "log entries of kind {kind:?} {version:?} are not supported for a bundle with {}",
                 match content {
                     Content::Message { .. } => "a message signature",
                     Content::Dsse { .. } => "a DSSE envelope",

@@ -46,10 +46,14 @@ pub use trust::TrustedRoot;
 
 use bundle::{Content, Material};
 
+/// Why a bundle is not accepted. `Format` and `TrustedRoot` are inputs
+/// chiron cannot read (exit 2); `Untrusted` is a verdict (exit 1).
 #[derive(Debug, thiserror::Error)]
 pub enum SigstoreError {
     #[error("{0}")]
     Format(String),
+    #[error("the trusted root: {0}")]
+    TrustedRoot(String),
     #[error("{0}")]
     Untrusted(String),
 }
@@ -57,10 +61,44 @@ pub enum SigstoreError {
 impl SigstoreError {
     pub fn hint(&self) -> String {
         match self {
-            SigstoreError::Format(_) => "pass the .sigstore.json bundle cosign or sigstore wrote (`--bundle`) and the trusted_root.json of the Sigstore instance".into(),
+            SigstoreError::Format(_) => "pass the .sigstore.json bundle cosign or sigstore wrote (`--bundle`)".into(),
+            SigstoreError::TrustedRoot(_) => "pass the trusted_root.json of the Sigstore instance that signed (as `sigstore` or `cosign` ship it)".into(),
             SigstoreError::Untrusted(_) => "the artifact, its signer or its log entry is not what was expected: do not use it".into(),
         }
     }
+
+    /// Whether the input could not be read at all (exit 2), rather than
+    /// read and found untrustworthy (exit 1).
+    pub fn is_unreadable(&self) -> bool {
+        !matches!(self, SigstoreError::Untrusted(_))
+    }
+}
+
+/// A serde error without the names of chiron's internal types
+/// ("invalid type: sequence, expected struct RawBundle" says "an object").
+fn plain_serde_error(error: &serde_json::Error) -> String {
+    let text = error.to_string();
+    let words: Vec<&str> = text.split(' ').collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < words.len() {
+        let next = |at: usize| words.get(at).copied().unwrap_or_default();
+        if words[i] == "struct" && next(i + 1).starts_with("Raw") {
+            out.push("an object");
+            i += 2;
+            if next(i) == "with" && next(i + 2).starts_with("element") {
+                i += 3;
+            }
+        } else if words[i] == "untagged" && next(i + 1) == "enum" && next(i + 2).starts_with("Raw")
+        {
+            out.push("a string or a number");
+            i += 3;
+        } else {
+            out.push(words[i]);
+            i += 1;
+        }
+    }
+    out.join(" ")
 }
 
 fn format_error(message: impl Into<String>) -> SigstoreError {
@@ -187,9 +225,14 @@ fn check_about_artifact(content: &Content, artifact: &[u8]) -> Result<(), Sigsto
                 }
             };
             if *claimed != computed {
-                return Err(untrusted(
-                    "the bundle is for another artifact (its message digest differs)",
-                ));
+                return Err(untrusted(format!(
+                    "the bundle is for another artifact (its {} message digest is not the file's)",
+                    if algorithm.is_empty() {
+                        "SHA2_256"
+                    } else {
+                        algorithm
+                    }
+                )));
             }
         }
         Content::Message { digest: None, .. } => {}
@@ -217,24 +260,42 @@ fn check_about_artifact(content: &Content, artifact: &[u8]) -> Result<(), Sigsto
 /// bound, against a bundle that makes the verifier work without end).
 const MAX_TIMESTAMPS: usize = 32;
 
-/// The authenticated times of signing, and why the last timestamp that
-/// did not count did not.
+/// The log's checks with one of its keys: the promise, the inclusion
+/// proof and checkpoint, and the key's validity at every time of signing
+/// (the promised one first, then the timestamps').
+fn check_log(
+    entry: &bundle::Entry,
+    log_key: &trust::LogKey,
+    stamped: &[(i64, TimeSource)],
+) -> Result<Vec<(i64, TimeSource)>, SigstoreError> {
+    let promised = log::verify_promise(entry, log_key)?;
+    log::verify_inclusion(entry, log_key)?;
+    let times: Vec<(i64, TimeSource)> = promised
+        .map(|t| (t, TimeSource::TransparencyLog))
+        .into_iter()
+        .chain(stamped.iter().copied())
+        .collect();
+    for (time, _) in &times {
+        if !log_key.validity.contains(*time) {
+            return Err(untrusted(format!(
+                "the log's key is not trusted at the time of signing ({})",
+                crate::time::rfc3339(*time)
+            )));
+        }
+    }
+    Ok(times)
+}
+
+/// The RFC 3161 times of signing, and why the last timestamp that did not
+/// count did not.
 struct SigningTimes {
     times: Vec<(i64, TimeSource)>,
     why_not: Option<String>,
 }
 
-/// The authenticated times of signing: the log's promise, then every RFC
-/// 3161 timestamp that verifies.
-fn signing_times(
-    bundle: &Bundle,
-    promised: Option<i64>,
-    root: &TrustedRoot,
-) -> Result<SigningTimes, SigstoreError> {
-    let mut times: Vec<(i64, TimeSource)> = promised
-        .map(|t| (t, TimeSource::TransparencyLog))
-        .into_iter()
-        .collect();
+/// The time of every RFC 3161 timestamp that verifies.
+fn signing_times(bundle: &Bundle, root: &TrustedRoot) -> Result<SigningTimes, SigstoreError> {
+    let mut times: Vec<(i64, TimeSource)> = Vec::new();
     let mut why = None;
     if bundle.timestamps.is_empty() {
         return Ok(SigningTimes {
@@ -308,13 +369,13 @@ fn check_certificate(
     if let Expected::Identity { identity, issuer } = expected {
         if info.identity != *identity {
             return Err(untrusted(format!(
-                "signed by {}, not {identity}",
+                "signed by {:?}, not {identity:?}",
                 info.identity
             )));
         }
         if info.issuer != *issuer {
             return Err(untrusted(format!(
-                "the identity was issued by {}, not {issuer}",
+                "the identity was issued by {:?}, not {issuer:?}",
                 info.issuer
             )));
         }
@@ -373,25 +434,28 @@ pub fn verify_bundle(
     let key = signing_key(&bundle.material, expected)?;
     check_about_artifact(&bundle.content, artifact)?;
     let entry = &bundle.entry;
-    let log_key = root.tlog(&entry.log_id).ok_or_else(|| {
-        untrusted("the log entry comes from a log the trusted root does not name")
-    })?;
-    let promised = log::verify_promise(entry, log_key)?;
-    log::verify_inclusion(entry, log_key)?;
-    let SigningTimes { times, why_not } = signing_times(&bundle, promised, root)?;
+    // The timestamps do not depend on the log; then the log's own checks,
+    // with each of the trusted root's entries for that log in turn (a log
+    // may be listed again with another window).
+    let SigningTimes {
+        times: stamped,
+        why_not,
+    } = signing_times(&bundle, root)?;
+    let mut outcome = Err(untrusted(
+        "the log entry comes from a log the trusted root does not name",
+    ));
+    for log_key in root.tlogs_with(&entry.log_id) {
+        outcome = check_log(entry, log_key, &stamped);
+        if outcome.is_ok() {
+            break;
+        }
+    }
+    let times = outcome?;
     if times.is_empty() && key.certificate.is_some() {
         return Err(untrusted(match why_not {
             Some(why) => format!("no trusted time of signing: {why}"),
             None => "no trusted time of signing: the log entry has no signed entry timestamp and the bundle no timestamp".into(),
         }));
-    }
-    for (time, _) in &times {
-        if !log_key.validity.contains(*time) {
-            return Err(untrusted(format!(
-                "the log's key is not trusted at the time of signing ({})",
-                crate::time::rfc3339(*time)
-            )));
-        }
     }
     if let Some((leaf, info)) = &key.certificate {
         check_certificate(leaf, info, root, &times, expected)?;

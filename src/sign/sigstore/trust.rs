@@ -6,19 +6,53 @@
 
 use serde::Deserialize;
 
+use super::SigstoreError;
 use super::proto::{Bytes, TimeRange};
-use super::{SigstoreError, format_error};
 
-/// A closed interval of seconds since the epoch (`TimeRange` in the
-/// protobuf specs: both ends included; no end means still valid).
+fn root_error(message: impl Into<String>) -> SigstoreError {
+    SigstoreError::TrustedRoot(message.into())
+}
+
+/// A closed interval of nanoseconds since the epoch (`TimeRange` in the
+/// protobuf specs: both ends included; no end means still valid). The
+/// trusted root's times may have fractions of a second, and a time half a
+/// second before the start is outside.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Validity {
-    pub start: i64,
-    pub end: Option<i64>,
+    pub start: i128,
+    pub end: Option<i128>,
+}
+
+const NANOS: i128 = 1_000_000_000;
+
+/// Nanoseconds since the epoch of an RFC 3339 time, fractions included.
+fn parse_nanos(text: &str) -> Option<i128> {
+    let seconds = i128::from(crate::time::parse(text)?);
+    let fraction = text
+        .trim()
+        .get(19..)
+        .and_then(|rest| rest.strip_prefix('.'))
+        .map(|rest| {
+            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+            let padded = format!("{:0<9}", &digits[..digits.len().min(9)]);
+            padded.parse::<i128>().unwrap_or(0)
+        })
+        .unwrap_or(0);
+    Some(seconds * NANOS + fraction)
 }
 
 impl Validity {
-    pub fn contains(&self, time: i64) -> bool {
+    /// Whether a time in whole seconds lies inside.
+    pub fn contains(&self, seconds: i64) -> bool {
+        self.contains_nanos(i128::from(seconds) * NANOS)
+    }
+
+    /// Whether a time in milliseconds (an SCT's) lies inside.
+    pub fn contains_millis(&self, millis: i64) -> bool {
+        self.contains_nanos(i128::from(millis) * 1_000_000)
+    }
+
+    fn contains_nanos(&self, time: i128) -> bool {
         self.start <= time && self.end.is_none_or(|end| time <= end)
     }
 
@@ -27,18 +61,18 @@ impl Validity {
     fn parse(range: Option<&TimeRange>, what: &str) -> Result<Self, SigstoreError> {
         let Some(range) = range else {
             return Ok(Self {
-                start: i64::MIN,
+                start: i128::MIN,
                 end: None,
             });
         };
         let time = |text: &str| {
-            crate::time::parse(text)
-                .ok_or_else(|| format_error(format!("{what}: {text:?} is not an RFC 3339 time")))
+            parse_nanos(text)
+                .ok_or_else(|| root_error(format!("{what}: {text:?} is not an RFC 3339 time")))
         };
         let start = match range.start.as_deref() {
             Some(start) => time(start)?,
             None => {
-                return Err(format_error(format!(
+                return Err(root_error(format!(
                     "{what}: its validFor has no start (the trusted root is malformed)"
                 )));
             }
@@ -104,6 +138,8 @@ struct RawKey {
     raw_bytes: Option<Bytes>,
     #[serde(default, alias = "valid_for")]
     valid_for: Option<TimeRange>,
+    #[serde(default, alias = "key_details")]
+    key_details: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -135,24 +171,35 @@ struct RawCertificate {
     raw_bytes: Bytes,
 }
 
+/// The keys of logs. A key that is not of the kind its `keyDetails` names
+/// (or one chiron cannot use, such as a bare PKCS#1 RSA key) is left out,
+/// as sigstore-python leaves out keys it cannot load: nothing it would
+/// verify can then be trusted.
 fn logs(raw: Vec<RawLog>, what: &str) -> Result<Vec<LogKey>, SigstoreError> {
-    raw.into_iter()
-        .map(|log| {
-            let spki = log
-                .public_key
-                .raw_bytes
-                .ok_or_else(|| format_error(format!("a {what} of the trusted root has no key")))?
-                .0;
-            Ok(LogKey {
-                validity: Validity::parse(
-                    log.public_key.valid_for.as_ref(),
-                    &format!("the {what} {}", super::b64_text(&log.log_id.key_id.0)),
-                )?,
-                key_id: log.log_id.key_id.0,
-                spki,
-            })
-        })
-        .collect()
+    let mut keys = Vec::new();
+    for log in raw {
+        let id = super::b64_text(&log.log_id.key_id.0);
+        let spki = log
+            .public_key
+            .raw_bytes
+            .ok_or_else(|| root_error(format!("the {what} {id} has no key")))?
+            .0;
+        if let Some(details) = &log.public_key.key_details
+            && !super::keys::matches_details(&spki, details)
+        {
+            tracing::debug!("the {what} {id} is left out: its key is not a {details} key");
+            continue;
+        }
+        keys.push(LogKey {
+            validity: Validity::parse(
+                log.public_key.valid_for.as_ref(),
+                &format!("the {what} {id}"),
+            )?,
+            key_id: log.log_id.key_id.0,
+            spki,
+        });
+    }
+    Ok(keys)
 }
 
 fn authorities(raw: Vec<RawAuthority>, what: &str) -> Result<Vec<Authority>, SigstoreError> {
@@ -165,7 +212,7 @@ fn authorities(raw: Vec<RawAuthority>, what: &str) -> Result<Vec<Authority>, Sig
                 .map(|c| c.raw_bytes.0)
                 .collect();
             if chain.is_empty() {
-                return Err(format_error(format!(
+                return Err(root_error(format!(
                     "a {what} of the trusted root has no certificate"
                 )));
             }
@@ -177,15 +224,24 @@ fn authorities(raw: Vec<RawAuthority>, what: &str) -> Result<Vec<Authority>, Sig
         .collect()
 }
 
+const KNOWN_MEDIA_TYPES: [&str; 2] = [
+    "application/vnd.dev.sigstore.trustedroot+json;version=0.1",
+    "application/vnd.dev.sigstore.trustedroot.v0.2+json",
+];
+
 impl TrustedRoot {
     pub fn parse(text: &str) -> Result<Self, SigstoreError> {
-        let raw: RawRoot = serde_json::from_str(text)
-            .map_err(|e| format_error(format!("not a Sigstore trusted root: {e}")))?;
-        if let Some(media_type) = &raw.media_type
-            && !media_type.starts_with("application/vnd.dev.sigstore.trustedroot")
-        {
-            return Err(format_error(format!(
-                "not a Sigstore trusted root: media type {media_type}"
+        let raw: RawRoot = serde_json::from_str(text).map_err(|e| {
+            root_error(format!(
+                "not a Sigstore trusted root: {}",
+                super::plain_serde_error(&e)
+            ))
+        })?;
+        let media_type = raw.media_type.as_deref().unwrap_or_default();
+        if !KNOWN_MEDIA_TYPES.contains(&media_type) {
+            return Err(root_error(format!(
+                "not a Sigstore trusted root this verifier knows: media type {media_type:?} (known: {})",
+                KNOWN_MEDIA_TYPES.join(", ")
             )));
         }
         let root = Self {
@@ -198,14 +254,15 @@ impl TrustedRoot {
             ctlogs: logs(raw.ctlogs, "certificate transparency log")?,
         };
         if root.tlogs.is_empty() {
-            return Err(format_error("the trusted root names no transparency log"));
+            return Err(root_error("the trusted root names no transparency log"));
         }
         Ok(root)
     }
 
-    /// The transparency log with this id.
-    pub fn tlog(&self, key_id: &[u8]) -> Option<&LogKey> {
-        self.tlogs.iter().find(|log| log.key_id == key_id)
+    /// The transparency logs with this id (a log may appear more than
+    /// once, with other windows).
+    pub fn tlogs_with<'a>(&'a self, key_id: &'a [u8]) -> impl Iterator<Item = &'a LogKey> + 'a {
+        self.tlogs.iter().filter(move |log| log.key_id == key_id)
     }
 }
 
@@ -226,7 +283,16 @@ mod tests {
             end: Some("2024-01-01T00:00:00Z".into()),
         };
         assert!(Validity::parse(Some(&open), "a log").is_err());
-        assert_eq!(Validity::parse(None, "a log").unwrap().start, i64::MIN);
+        assert_eq!(Validity::parse(None, "a log").unwrap().start, i128::MIN);
+        // Fractions count: half a second before the start is outside.
+        let half = TimeRange {
+            start: Some("2025-06-12T12:02:20.5Z".into()),
+            end: Some("2025-06-12T12:02:21.25+00:00".into()),
+        };
+        let half = Validity::parse(Some(&half), "a log").unwrap();
+        let at = crate::time::parse("2025-06-12T12:02:20Z").unwrap();
+        assert!(!half.contains(at) && half.contains(at + 1) && !half.contains(at + 2));
+        assert!(half.contains_millis(at * 1000 + 500) && !half.contains_millis(at * 1000 + 499));
     }
 
     #[test]
@@ -235,6 +301,6 @@ mod tests {
         let root = TrustedRoot::parse(text).unwrap();
         assert!(!root.certificate_authorities.is_empty());
         let id = super::super::b64_decode("wNI9atQGlz+VWfO6LRygH4QUfY/8W4RFwiT5i5WRgB0=").unwrap();
-        assert!(root.tlog(&id).is_some());
+        assert_eq!(root.tlogs_with(&id).count(), 1);
     }
 }

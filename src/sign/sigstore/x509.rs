@@ -210,28 +210,32 @@ pub fn verify_sct(leaf: &[u8], chain: &[Vec<u8>], ctlogs: &[LogKey]) -> Result<(
         .as_bytes()
         .to_vec();
     let mut known = false;
+    let mut outside = false;
     for sct in sct_list(&list)? {
-        let Some(log) = ctlogs.iter().find(|log| log.key_id == sct.log_id) else {
-            continue;
-        };
-        known = true;
-        if !log.validity.contains(sct.timestamp_ms.div_euclid(1000)) {
-            continue;
-        }
-        let mut signed = vec![0u8, 0u8];
-        signed.extend_from_slice(&sct.timestamp_ms.to_be_bytes());
-        signed.extend_from_slice(&[0, 1]);
-        signed.extend_from_slice(&issuer_key_hash);
-        let tbs_len = tbs_der.len() as u32;
-        signed.extend_from_slice(&tbs_len.to_be_bytes()[1..]);
-        signed.extend_from_slice(&tbs_der);
-        signed.extend_from_slice(&(sct.extensions.len() as u16).to_be_bytes());
-        signed.extend_from_slice(sct.extensions);
-        if keys::verify(&log.spki, &signed, sct.signature, Hash::Natural) {
-            return Ok(());
+        // A log may appear more than once, with other windows.
+        for log in ctlogs.iter().filter(|log| log.key_id == sct.log_id) {
+            known = true;
+            if !log.validity.contains_millis(sct.timestamp_ms) {
+                outside = true;
+                continue;
+            }
+            let mut signed = vec![0u8, 0u8];
+            signed.extend_from_slice(&sct.timestamp_ms.to_be_bytes());
+            signed.extend_from_slice(&[0, 1]);
+            signed.extend_from_slice(&issuer_key_hash);
+            let tbs_len = tbs_der.len() as u32;
+            signed.extend_from_slice(&tbs_len.to_be_bytes()[1..]);
+            signed.extend_from_slice(&tbs_der);
+            signed.extend_from_slice(&(sct.extensions.len() as u16).to_be_bytes());
+            signed.extend_from_slice(sct.extensions);
+            if keys::verify(&log.spki, &signed, sct.signature, Hash::Natural) {
+                return Ok(());
+            }
         }
     }
-    Err(untrusted(if known {
+    Err(untrusted(if outside {
+        "the certificate transparency timestamp is outside its log's validity in the trusted root"
+    } else if known {
         "the certificate transparency timestamp does not verify with its log's key"
     } else {
         "no certificate transparency timestamp comes from a log the trusted root names"
