@@ -1508,3 +1508,107 @@ fn the_password_is_asked_on_a_terminal() {
     assert!(shown.contains("the passwords differ"), "{shown}");
     assert!(!h.join("differ.key").exists());
 }
+
+/// A wheelhouse's and a bundle's `pylock.toml` name their files by path
+/// (PEP 751 `path`, beside the original `url`), so pip and uv install from
+/// the unpacked bundle or the wheelhouse with no index at all.
+#[test]
+fn the_pylock_of_a_bundle_and_of_a_wheelhouse_installs_offline_with_pip_and_uv() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let index = wheelhouse(h);
+    build(h, "wh", "bundle.tar.gz", &["--unsigned"]);
+    let again = build(h, "wh", "again.tar.gz", &["--unsigned"]);
+    assert_eq!(
+        std::fs::read(h.join("bundle.tar.gz")).unwrap(),
+        std::fs::read(h.join("again.tar.gz")).unwrap(),
+        "still byte-reproducible ({again})"
+    );
+    std::fs::create_dir(h.join("unpacked")).unwrap();
+    tar(&["xzf", "../bundle.tar.gz"], &h.join("unpacked"));
+    drop(index); // nothing may be fetched from here on
+
+    let lock_of = |path: &str| -> toml::Table {
+        toml::from_str(&std::fs::read_to_string(h.join(path)).unwrap()).unwrap()
+    };
+    for (lock, prefix) in [("wh/pylock.toml", ""), ("unpacked/pylock.toml", "wheels/")] {
+        for package in lock_of(lock)["packages"].as_array().unwrap() {
+            for wheel in package["wheels"].as_array().unwrap() {
+                let name = wheel["name"].as_str().unwrap();
+                assert_eq!(
+                    wheel["path"].as_str(),
+                    Some(format!("{prefix}{name}").as_str())
+                );
+                assert!(
+                    wheel["url"]
+                        .as_str()
+                        .unwrap()
+                        .starts_with("http://127.0.0.1")
+                );
+            }
+        }
+    }
+
+    let pip = std::env::var("CHIRON_TEST_PIP").unwrap_or_else(|_| "pip3".into());
+    let uv = std::env::var("CHIRON_TEST_UV").unwrap_or_else(|_| "uv".into());
+    for (n, lock) in ["wh/pylock.toml", "unpacked/pylock.toml"]
+        .iter()
+        .enumerate()
+    {
+        let target = h.join(format!("pip-target-{n}"));
+        let output = Command::new(&pip)
+            .args([
+                "install",
+                "--no-index",
+                "--disable-pip-version-check",
+                "--target",
+            ])
+            .arg(&target)
+            .arg("-r")
+            .arg(h.join(lock))
+            .env("PIP_CONFIG_FILE", "/dev/null")
+            .output()
+            .expect("pip is installed by .ci/test");
+        assert!(
+            output.status.success(),
+            "pip -r {lock}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        for dist in ["app-1.0.dist-info", "lib-2.0.dist-info"] {
+            assert!(
+                target.join(dist).is_dir(),
+                "pip installed {dist} from {lock}"
+            );
+        }
+
+        let venv = h.join(format!("uv-venv-{n}"));
+        let status = Command::new(&uv)
+            .args(["venv", "-q", "--python", "python3"])
+            .arg(&venv)
+            .env("UV_CACHE_DIR", h.join("uv-cache"))
+            .status()
+            .expect("uv is installed by .ci/test");
+        assert!(status.success());
+        let output = Command::new(&uv)
+            .args(["pip", "install", "--offline", "--python"])
+            .arg(venv.join("bin/python"))
+            .arg("-r")
+            .arg(h.join(lock))
+            .env("UV_CACHE_DIR", h.join("uv-cache"))
+            .env_remove("UV_INDEX_URL")
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "uv pip install -r {lock}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let listed = Command::new(&uv)
+            .args(["pip", "list", "--python"])
+            .arg(venv.join("bin/python"))
+            .output()
+            .unwrap();
+        let listed = String::from_utf8_lossy(&listed.stdout);
+        assert!(listed.contains("app") && listed.contains("lib"), "{listed}");
+    }
+}

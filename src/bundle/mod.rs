@@ -138,7 +138,17 @@ pub fn build(
     ];
     top.extend(manifest.targets.iter().map(|t| t.requirements_file.clone()));
     for name in &top {
-        files.insert(name.clone(), small(read(name)?, false));
+        let mut bytes = read(name)?;
+        if name == "pylock.toml" {
+            // The bundle's files are in wheels/: the lock says so, so
+            // that pip and uv install from it offline.
+            let text =
+                String::from_utf8(bytes).map_err(|_| input("pylock.toml is not UTF-8".into()))?;
+            bytes = crate::lock::pylock::relocate(&text, "wheels/")
+                .map_err(|e| input(format!("pylock.toml: {e}")))?
+                .into_bytes();
+        }
+        files.insert(name.clone(), small(bytes, false));
     }
     for optional in ["scan.json", "policy.json"] {
         if wheelhouse.join(optional).is_file() {

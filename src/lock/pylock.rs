@@ -115,7 +115,12 @@ pub struct PylockError {
 
 /// The lock of a wheelhouse: one package entry per name and version, with
 /// the wheels its targets install and the markers of those targets.
-pub fn render_pylock(manifest: &Manifest, targets: &[Target]) -> String {
+/// The lock of a wheelhouse. `files_at` says where its files are, relative
+/// to the lock: `None` when they are only on the index (`chiron lock`),
+/// else a folder prefix (`""` beside the lock in a wheelhouse, `"wheels/"`
+/// in a bundle), written as PEP 751 `path` beside the original `url`, so
+/// that pip and uv install from the unpacked wheelhouse or bundle offline.
+pub fn render_pylock(manifest: &Manifest, targets: &[Target], files_at: Option<&str>) -> String {
     let markers: BTreeMap<String, String> = targets
         .iter()
         .map(|t| (t.name(), t.marker_expression()))
@@ -158,13 +163,15 @@ pub fn render_pylock(manifest: &Manifest, targets: &[Target]) -> String {
                 .values()
                 .filter_map(|u| files.get(u.file.as_str()))
                 .find(|f| is_sdist(&f.filename))
-                .map(|f| toml::Value::try_from(file_entry(f)).expect("a file entry serialises"));
+                .map(|f| {
+                    toml::Value::try_from(file_entry(f, files_at)).expect("a file entry serialises")
+                });
             let mut wheels: Vec<LockedWheel> = package
                 .targets
                 .values()
                 .filter_map(|u| files.get(u.file.as_str()))
                 .filter(|f| !is_sdist(&f.filename))
-                .map(|f| file_entry(f))
+                .map(|f| file_entry(f, files_at))
                 .collect();
             wheels.sort_by(|a, b| a.name.cmp(&b.name));
             wheels.dedup();
@@ -225,20 +232,50 @@ pub fn render_pylock(manifest: &Manifest, targets: &[Target]) -> String {
         created_by: Some("chiron".into()),
         packages,
     };
-    let mut text = String::from(
-        "# PEP 751 lock written by chiron: every target of the wheelhouse, each package\n\
-         # guarded by the markers of the targets that install it.\n",
-    );
-    text.push_str(&toml::to_string(&lock).expect("a lock always serialises"));
+    render(&lock)
+}
+
+const HEADER: &str = "# PEP 751 lock written by chiron: every target of the wheelhouse, each package\n\
+                      # guarded by the markers of the targets that install it.\n";
+
+fn render(lock: &Pylock) -> String {
+    let mut text = String::from(HEADER);
+    text.push_str(&toml::to_string(lock).expect("a lock always serialises"));
     text
 }
 
+/// A lock chiron wrote, with every file's `path` now under `files_at`
+/// (a bundle keeps its wheels in `wheels/`).
+pub fn relocate(text: &str, files_at: &str) -> Result<String, toml::de::Error> {
+    let mut lock: Pylock = toml::from_str(text)?;
+    for package in &mut lock.packages {
+        for wheel in &mut package.wheels {
+            wheel.path = wheel.filename().map(|name| format!("{files_at}{name}"));
+        }
+        if let Some(toml::Value::Table(sdist)) = &mut package.sdist
+            && let Some(name) = sdist
+                .get("name")
+                .and_then(|n| n.as_str())
+                .map(str::to_string)
+        {
+            sdist.insert(
+                "path".into(),
+                toml::Value::from(format!("{files_at}{name}")),
+            );
+        }
+    }
+    Ok(render(&lock))
+}
+
 /// A wheel or sdist entry of the lock for a wheelhouse file.
-fn file_entry(f: &crate::wheelhouse::manifest::ManifestFile) -> LockedWheel {
+fn file_entry(
+    f: &crate::wheelhouse::manifest::ManifestFile,
+    files_at: Option<&str>,
+) -> LockedWheel {
     LockedWheel {
         name: Some(f.filename.clone()),
         url: Some(f.url.clone()),
-        path: None,
+        path: files_at.map(|prefix| format!("{prefix}{}", f.filename)),
         // 0 stands for "the index gave no size" (`chiron lock` does not
         // download to learn it); PEP 751 makes the field optional.
         size: (f.size > 0).then_some(f.size),

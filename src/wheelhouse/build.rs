@@ -924,7 +924,8 @@ async fn fill_staging(
     // The lock's environments are the served targets: an installer on a
     // gapped one is told the lock is not for it.
     let served_targets: Vec<Target> = served.iter().map(|(t, _)| (*t).clone()).collect();
-    let lock = crate::lock::pylock::render_pylock(&manifest, &served_targets);
+    // The files lie beside the lock.
+    let lock = crate::lock::pylock::render_pylock(&manifest, &served_targets, Some(""));
     crate::atomic::write_file(&path, lock.as_bytes(), crate::atomic::Overwrite::Replace)
         .map_err(io_error(&path))?;
     let path = staging.join("sbom.cdx.json");

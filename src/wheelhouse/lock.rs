@@ -326,7 +326,7 @@ pub async fn lock(
     // The pylock is written last: it is what the next run keeps pins from.
     outputs.push((
         lock_path.clone(),
-        render_pylock(&manifest, &request.targets),
+        render_pylock(&manifest, &request.targets, None),
     ));
 
     let stale: Vec<&(PathBuf, String)> = outputs
