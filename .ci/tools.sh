@@ -45,3 +45,17 @@ export CHIRON_TEST_TOOLS_PYTHON="$tools/bin/python"
 export CHIRON_TEST_UV="$tools/bin/uv"
 export CHIRON_TEST_PIP="$tools/bin/pip"
 
+# Microsoft's SARIF multitool (the validator GitHub code scanning's SARIF
+# rules come from), from npm, pinned; its Linux package ships the binary.
+need_deb npm npm
+sarif_tools="$HOME/.cache/chiron-ci/sarif-multitool-5.7.0"
+sarif_bin="$sarif_tools/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool"
+if [ ! -x "$sarif_bin" ]; then
+    rm -rf "$sarif_tools"
+    mkdir -p "$sarif_tools"
+    npm install --prefix "$sarif_tools" --no-audit --no-fund --silent @microsoft/sarif-multitool@5.7.0
+    # npm does not run the package's postinstall (chmod) by default.
+    chmod u+x "$sarif_bin"
+fi
+export CHIRON_TEST_SARIF_MULTITOOL="$sarif_bin"
+

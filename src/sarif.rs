@@ -22,6 +22,8 @@ pub const SRCROOT: &str = "%SRCROOT%";
 #[derive(Debug, Clone)]
 pub struct Rule {
     pub id: String,
+    /// A friendly name in PascalCase (SARIF `name`).
+    pub name: String,
     pub short: String,
     pub full: Option<String>,
     /// What to do about it (SARIF `help`).
@@ -84,17 +86,17 @@ impl Region {
 impl Artifact {
     /// The artifact at `path`, relative to `cwd` when inside it.
     pub fn at(path: &std::path::Path, cwd: &std::path::Path) -> Self {
-        let bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-        let text = std::fs::metadata(path)
-            .ok()
-            .filter(|m| m.is_file() && m.len() <= 16 * 1024 * 1024)
-            .and_then(|_| std::fs::read(path).ok())
-            .and_then(|bytes| String::from_utf8(bytes).ok());
         let absolute = if path.is_absolute() {
             path.to_path_buf()
         } else {
             cwd.join(path)
         };
+        let bytes = std::fs::metadata(&absolute).map(|m| m.len()).unwrap_or(0);
+        let text = std::fs::metadata(&absolute)
+            .ok()
+            .filter(|m| m.is_file() && m.len() <= 16 * 1024 * 1024)
+            .and_then(|_| std::fs::read(&absolute).ok())
+            .and_then(|bytes| String::from_utf8(bytes).ok());
         let file = url::Url::from_file_path(&absolute).ok();
         let root = url::Url::from_directory_path(cwd).ok();
         match (&file, &root) {
@@ -242,6 +244,7 @@ pub fn render(tool: &str, artifact: &Artifact, rules: &[Rule], findings: &[Findi
         .map(|rule| {
             let mut value = json!({
                 "id": rule.id,
+                "name": rule.name,
                 "shortDescription": { "text": rule.short },
                 "fullDescription": { "text": rule.full.clone().unwrap_or_else(|| rule.short.clone()) },
                 "help": { "text": rule.help, "markdown": rule.help },
@@ -309,6 +312,21 @@ pub fn render(tool: &str, artifact: &Artifact, rules: &[Rule], findings: &[Findi
     text
 }
 
+/// A PascalCase name of a kebab-case id (`license-denied` is
+/// `LicenseDenied`).
+pub fn pascal_case(id: &str) -> String {
+    id.split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            let mut chars = part.chars();
+            chars
+                .next()
+                .map(|first| first.to_ascii_uppercase().to_string() + chars.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
 /// The level a severity maps to.
 pub fn level_of(severity: Option<crate::config::Severity>) -> &'static str {
     use crate::config::Severity;
@@ -325,22 +343,42 @@ mod tests {
 
     #[test]
     fn pins_are_found_where_they_are_written() {
+        let at = |text: &str, name: &str, version: &str| match pin_position(text, name, version) {
+            Some(Region::Text {
+                line, start_column, ..
+            }) => Some((line, start_column)),
+            _ => None,
+        };
         let requirements = "# top\nRequests[socks] == 2.0.0 \\\n    --hash=sha256:aa\nlib==1.0 ; python_version >= \"3.8\"\nlibx==1.0\n";
         assert_eq!(
             pin_position(requirements, "requests", "2.0.0"),
-            Some((2, 1))
+            Some(Region::Text {
+                line: 2,
+                start_column: 1,
+                end_column: 25
+            })
         );
-        assert_eq!(pin_position(requirements, "lib", "1.0"), Some((4, 1)));
+        assert_eq!(at(requirements, "lib", "1.0"), Some((4, 1)));
         assert_eq!(pin_position(requirements, "lib", "2.0"), None);
         let lock = "[[packages]]\nname = \"lib\"\nversion = \"0.9\"\n\n[[packages]]\n  name = \"Lib\"\n  version = \"1.0\"\n";
         assert_eq!(at(lock, "lib", "1.0"), Some((6, 3)));
         let manifest = "{\n  \"packages\": [\n    {\n      \"name\": \"app\",\n      \"version\": \"1.0\"\n    }\n  ]\n}\n";
-        assert_eq!(pin_position(manifest, "app", "1.0"), Some((4, 7)));
+        assert_eq!(at(manifest, "app", "1.0"), Some((4, 7)));
         // Columns count UTF-16 code units.
         assert_eq!(
-            pin_position("\u{e9}\u{1F600}x==1\n  y==1\n", "y", "1"),
-            Some((2, 3))
+            pin_position("y==1 # \u{e9}\u{1F600}\n", "y", "1"),
+            Some(Region::Text {
+                line: 1,
+                start_column: 1,
+                end_column: 11
+            })
         );
+    }
+
+    #[test]
+    fn rule_names_are_pascal_case() {
+        assert_eq!(pascal_case("license-denied"), "LicenseDenied");
+        assert_eq!(pascal_case("chiron/not-checked"), "ChironNotChecked");
     }
 
     #[test]

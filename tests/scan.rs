@@ -494,28 +494,119 @@ fn sarif_and_vex_reports_validate_against_their_schemas() {
         home.path(),
         "[scan]\nosv-db = \"osv\"\n\n[[scan.ignore]]\nid = \"PYSEC-2024-9\"\nreason = \"not reachable\"\n",
     );
+    // With -o, stdout stays empty and one line goes to stderr.
     chiron(home.path())
         .current_dir(home.path())
         .args(["scan", "wh", "--format", "sarif", "-o", "scan.sarif"])
         .assert()
         .code(1)
+        .stdout(predicates::str::is_empty())
         .stderr(predicates::str::contains("1 known vulnerability"));
     let log: Value =
         serde_json::from_slice(&std::fs::read(home.path().join("scan.sarif")).unwrap()).unwrap();
     support::schemas::assert_valid_sarif(&log);
+    let complaints = support::schemas::sarif_multitool_findings(&home.path().join("scan.sarif"));
+    assert!(complaints.is_empty(), "SARIF multitool: {complaints:#?}");
+    // The multitool does complain about what the review found before.
+    let mut older = log.clone();
+    older["runs"][0]["tool"]["driver"]
+        .as_object_mut()
+        .unwrap()
+        .remove("informationUri");
+    std::fs::write(home.path().join("older.sarif"), older.to_string()).unwrap();
+    let complaints = support::schemas::sarif_multitool_findings(&home.path().join("older.sarif"));
+    assert!(
+        complaints.iter().any(|c| c.starts_with("SARIF2005")),
+        "{complaints:#?}"
+    );
     let run = &log["runs"][0];
     assert_eq!(run["tool"]["driver"]["name"], "chiron scan");
     let results = run["results"].as_array().unwrap();
     assert_eq!(results.len(), 1, "the ignored advisory is not a result");
     assert_eq!(results[0]["ruleId"], "GHSA-7777-8888-9999");
     assert_eq!(results[0]["level"], "error", "CVSS 9.1 is critical");
-    assert_eq!(
-        results[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
-        "wh/manifest.json"
+    // Relative to the folder chiron ran in, at the line of lib's entry.
+    let location = &results[0]["locations"][0]["physicalLocation"];
+    assert_eq!(location["artifactLocation"]["uri"], "wh/manifest.json");
+    assert_eq!(location["artifactLocation"]["uriBaseId"], "%SRCROOT%");
+    let root = run["originalUriBaseIds"]["%SRCROOT%"]["uri"]
+        .as_str()
+        .unwrap();
+    assert!(
+        root.starts_with("file:///") && root.ends_with('/'),
+        "{root}"
+    );
+    let manifest = std::fs::read_to_string(home.path().join("wh/manifest.json")).unwrap();
+    let line = location["region"]["startLine"].as_u64().unwrap() as usize;
+    let pinned = manifest.lines().nth(line - 1).unwrap();
+    assert!(
+        pinned.contains("\"name\": \"lib\""),
+        "line {line}: {pinned}"
+    );
+    assert!(
+        run["tool"]["driver"]["informationUri"]
+            .as_str()
+            .unwrap()
+            .starts_with("https://")
     );
     let rule = &run["tool"]["driver"]["rules"][results[0]["ruleIndex"].as_u64().unwrap() as usize];
     assert_eq!(rule["id"], "GHSA-7777-8888-9999");
     assert_eq!(rule["properties"]["security-severity"], "9.1");
+    assert!(
+        rule["help"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("--emit-overlay")
+    );
+
+    // A requirements file and a pylock.toml: the line of the pin.
+    write_files(
+        home.path(),
+        &[(
+            "requirements.txt",
+            "# pinned by hand\napp==1.0\n\nlib==2.0 \\\n    --hash=sha256:0000000000000000000000000000000000000000000000000000000000000000\n",
+        )],
+    );
+    for (input, line, column) in [("requirements.txt", 4, 1), ("wh/pylock.toml", 0, 1)] {
+        let out = format!("{}.sarif", input.replace('/', "-"));
+        chiron(home.path())
+            .current_dir(home.path())
+            .args(["scan", input, "--format", "sarif", "-o", &out])
+            .assert()
+            .code(1)
+            .stdout(predicates::str::is_empty());
+        let log: Value =
+            serde_json::from_slice(&std::fs::read(home.path().join(&out)).unwrap()).unwrap();
+        support::schemas::assert_valid_sarif(&log);
+        let complaints = support::schemas::sarif_multitool_findings(&home.path().join(&out));
+        assert!(complaints.is_empty(), "{input}: {complaints:#?}");
+        let region = &log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"];
+        let text = std::fs::read_to_string(home.path().join(input)).unwrap();
+        let expected_line = if line > 0 {
+            line
+        } else {
+            1 + text.lines().position(|l| l == "name = \"lib\"").unwrap()
+        };
+        assert_eq!(region["startLine"], expected_line, "{input}: {region}");
+        assert_eq!(region["startColumn"], column, "{input}: {region}");
+    }
+
+    // The policy's SARIF passes the multitool too.
+    chiron(home.path())
+        .current_dir(home.path())
+        .args([
+            "policy",
+            "check",
+            "wh",
+            "--format",
+            "sarif",
+            "-o",
+            "policy.sarif",
+        ])
+        .assert()
+        .stdout(predicates::str::is_empty());
+    let complaints = support::schemas::sarif_multitool_findings(&home.path().join("policy.sarif"));
+    assert!(complaints.is_empty(), "policy SARIF: {complaints:#?}");
 
     let output = chiron(home.path())
         .current_dir(home.path())

@@ -678,6 +678,7 @@ pub fn sarif(report: &PolicyReport, artifact: &crate::sarif::Artifact) -> String
         .iter()
         .map(|f| Rule {
             id: f.rule.clone(),
+            name: crate::sarif::pascal_case(&f.rule),
             short: format!("chiron policy rule {}", f.rule),
             full: Some(f.hint.clone()),
             help: f.hint.clone(),

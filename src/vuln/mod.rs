@@ -442,6 +442,7 @@ pub fn sarif(report: &ScanReport, artifact: &crate::sarif::Artifact) -> String {
                 .collect();
             rules.push(Rule {
                 id: finding.id.clone(),
+                name: "KnownVulnerability".into(),
                 short: finding
                     .summary
                     .clone()
@@ -493,6 +494,7 @@ pub fn sarif(report: &ScanReport, artifact: &crate::sarif::Artifact) -> String {
     if !report.expired_ignores.is_empty() {
         rules.push(Rule {
             id: "chiron/expired-ignore".into(),
+            name: "ExpiredIgnore".into(),
             short: "An ignored advisory's acceptance has expired".into(),
             full: Some("Review the advisory and renew or remove the [[scan.ignore]] entry".into()),
             help: "Review the advisory again; then renew the [[scan.ignore]] entry with a new expiry date, or remove it and upgrade.".into(),
@@ -517,6 +519,7 @@ pub fn sarif(report: &ScanReport, artifact: &crate::sarif::Artifact) -> String {
     if !report.not_checked.is_empty() {
         rules.push(Rule {
             id: "chiron/not-checked".into(),
+            name: "NotChecked".into(),
             short: "The advisory source had no answer for a package".into(),
             full: Some(format!(
                 "Nothing is known about these packages from the {}: not checked is not safe",

@@ -100,3 +100,60 @@ pub fn spdx_tools_errors(document: &Path) -> Option<String> {
         || text.to_lowercase().contains("invalid"))
     .then_some(text)
 }
+
+/// Microsoft's SARIF multitool (`validate`, from npm, installed by
+/// .ci/test) on a log: every error or warning it reports (its notes are
+/// suggestions such as embedding file contents), as "RULE: message" lines.
+pub fn sarif_multitool_findings(log: &Path) -> Vec<String> {
+    let tool = std::env::var("CHIRON_TEST_SARIF_MULTITOOL").unwrap_or_else(|_| "sarif".into());
+    let out = log.with_extension("validation.sarif");
+    let _ = std::fs::remove_file(&out);
+    let output = std::process::Command::new(&tool)
+        .arg("validate")
+        .arg(log)
+        .arg("--output")
+        .arg(&out)
+        .args(["--level", "Error;Warning"])
+        .env("DOTNET_SYSTEM_GLOBALIZATION_INVARIANT", "1")
+        .env("DOTNET_CLI_TELEMETRY_OPTOUT", "1")
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("{tool} (the SARIF multitool, installed by .ci/test) cannot run: {e}")
+        });
+    let text = std::fs::read(&out).unwrap_or_else(|_| {
+        panic!(
+            "the SARIF multitool wrote no report: {}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    let report: Value = serde_json::from_slice(&text).unwrap();
+    let mut found = Vec::new();
+    for run in report["runs"].as_array().into_iter().flatten() {
+        for result in run["results"].as_array().into_iter().flatten() {
+            let message = result["message"]["text"]
+                .as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| result["message"].to_string());
+            found.push(format!(
+                "{} ({}): {message}",
+                result["ruleId"].as_str().unwrap_or_default(),
+                result["level"].as_str().unwrap_or("warning")
+            ));
+        }
+        for notification in run["invocations"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|i| {
+                i["toolExecutionNotifications"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+            })
+        {
+            found.push(format!("notification: {}", notification["message"]["text"]));
+        }
+    }
+    found
+}
