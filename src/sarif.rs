@@ -12,8 +12,10 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-/// Where to learn about chiron (SARIF `tool.driver.informationUri`).
-pub const INFORMATION_URI: &str = env!("CARGO_PKG_HOMEPAGE");
+/// Where to learn about chiron (SARIF `tool.driver.informationUri`): under
+/// `chiron.invalid`, as the provenance's builder id, until the project has
+/// a public home.
+pub const INFORMATION_URI: &str = "https://chiron.invalid/";
 
 /// The base id of artifact locations inside the working folder.
 pub const SRCROOT: &str = "%SRCROOT%";

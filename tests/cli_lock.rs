@@ -679,12 +679,24 @@ fn the_wheelhouse_installs_exactly_the_lock_and_pip_installs_it_with_hashes() {
             "{file}: the wheelhouse downloads each locked file once, nothing else"
         );
     }
+    // The wheelhouse's lock is the lock it was built from, with each
+    // file's `path` naming the copy beside it (so pip and uv install from
+    // the wheelhouse offline); `chiron lock`'s own lock has no paths.
     let wh = home.path().join("wh");
+    let built = std::fs::read_to_string(wh.join("pylock.toml")).unwrap();
+    let source = std::fs::read_to_string(home.path().join("locks/pylock.toml")).unwrap();
+    assert!(!source.contains("\npath = "), "{source}");
+    let without_paths: String = built
+        .lines()
+        .filter(|line| !line.starts_with("path = "))
+        .map(|line| format!("{line}\n"))
+        .collect();
     assert_eq!(
-        std::fs::read_to_string(wh.join("pylock.toml")).unwrap(),
-        std::fs::read_to_string(home.path().join("locks/pylock.toml")).unwrap(),
+        without_paths, source,
         "the wheelhouse's lock is the lock it was built from"
     );
+    let paths = built.lines().filter(|l| l.starts_with("path = ")).count();
+    assert_eq!(paths, built.matches("[[packages.wheels]]").count());
 
     let venv = home.path().join("venv");
     let made = std::process::Command::new(&python_bin)
