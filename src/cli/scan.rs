@@ -342,11 +342,7 @@ pub fn table(report: &ScanReport) -> String {
         ));
     }
     if !report.not_checked.is_empty() {
-        let names: Vec<String> = report
-            .not_checked
-            .iter()
-            .map(|u| format!("{} {}", u.package, u.version))
-            .collect();
+        let names = report.not_checked_names();
         out.push_str(&format!(
             "{}not checked{:#} (the {} had no answer): {}\n",
             style::FAIL,

@@ -498,11 +498,7 @@ impl<'c> Rules<'c> {
                     }
                 }
                 if !report.not_checked.is_empty() {
-                    let names: Vec<String> = report
-                        .not_checked
-                        .iter()
-                        .map(|u| format!("{} {}", u.package, u.version))
-                        .collect();
+                    let names = report.not_checked_names();
                     out.add(
                         if self.config.require_scan {
                             Level::Violation

@@ -153,6 +153,14 @@ impl ScanReport {
         self.not_checked.is_empty() || allow_unchecked
     }
 
+    /// "name version" of each package not checked.
+    pub fn not_checked_names(&self) -> Vec<String> {
+        self.not_checked
+            .iter()
+            .map(|u| format!("{} {}", u.package, u.version))
+            .collect()
+    }
+
     /// Not a single package could be checked.
     pub fn checked_nothing(&self) -> bool {
         self.packages_scanned > 0 && self.not_checked.len() >= self.packages_scanned

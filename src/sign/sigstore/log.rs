@@ -288,6 +288,28 @@ fn b64_field(value: &Value) -> Option<Vec<u8>> {
     value.as_str().and_then(b64_decode)
 }
 
+/// Whether the logged signatures are exactly the envelope's, each by this
+/// signer: `signature_of` and `signer_of` read one logged signature.
+fn same_signatures(
+    logged: &Value,
+    signatures: &[Vec<u8>],
+    signature_of: impl Fn(&Value) -> Option<Vec<u8>>,
+    signer_of: impl Fn(&Value) -> bool,
+) -> Result<(), SigstoreError> {
+    let logged = logged.as_array().map(Vec::as_slice).unwrap_or_default();
+    let same = logged.len() == signatures.len()
+        && signatures.iter().all(|signature| {
+            logged
+                .iter()
+                .any(|l| signature_of(l).as_ref() == Some(signature) && signer_of(l))
+        });
+    if same {
+        Ok(())
+    } else {
+        Err(untrusted("the log entry records another signature"))
+    }
+}
+
 /// Checks that the logged body records exactly this content, signature
 /// and signer (so that a valid entry for something else cannot be paired
 /// with the bundle).
@@ -344,17 +366,12 @@ pub fn check_body(
             {
                 return Err(untrusted("the log entry records another attestation"));
             }
-            let logged = spec["signatures"].as_array().cloned().unwrap_or_default();
-            let same = logged.len() == signatures.len()
-                && signatures.iter().all(|signature| {
-                    logged.iter().any(|l| {
-                        b64_field(&l["signature"]).as_ref() == Some(signature)
-                            && signer.matches_pem(&b64_field(&l["verifier"]).unwrap_or_default())
-                    })
-                });
-            if !same {
-                return Err(untrusted("the log entry records another signature"));
-            }
+            same_signatures(
+                &spec["signatures"],
+                signatures,
+                |l| b64_field(&l["signature"]),
+                |l| signer.matches_pem(&b64_field(&l["verifier"]).unwrap_or_default()),
+            )?;
         }
         (
             "intoto",
@@ -380,20 +397,12 @@ pub fn check_body(
             {
                 return Err(untrusted("the log entry records another attestation"));
             }
-            let logged = content["envelope"]["signatures"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default();
-            let same = logged.len() == signatures.len()
-                && signatures.iter().all(|signature| {
-                    logged.iter().any(|l| {
-                        twice(&l["sig"]).as_ref() == Some(signature)
-                            && signer.matches_pem(&b64_field(&l["publicKey"]).unwrap_or_default())
-                    })
-                });
-            if !same {
-                return Err(untrusted("the log entry records another signature"));
-            }
+            same_signatures(
+                &content["envelope"]["signatures"],
+                signatures,
+                |l| twice(&l["sig"]),
+                |l| signer.matches_pem(&b64_field(&l["publicKey"]).unwrap_or_default()),
+            )?;
         }
         ("hashedrekord", "0.0.2", _) => {
             let spec = &spec["hashedRekordV002"];
@@ -444,17 +453,12 @@ pub fn check_body(
             {
                 return Err(untrusted("the log entry records another attestation"));
             }
-            let logged = spec["signatures"].as_array().cloned().unwrap_or_default();
-            let same = logged.len() == signatures.len()
-                && signatures.iter().all(|signature| {
-                    logged.iter().any(|l| {
-                        b64_field(&l["content"]).as_ref() == Some(signature)
-                            && signer.matches_v2(&l["verifier"])
-                    })
-                });
-            if !same {
-                return Err(untrusted("the log entry records another signature"));
-            }
+            same_signatures(
+                &spec["signatures"],
+                signatures,
+                |l| b64_field(&l["content"]),
+                |l| signer.matches_v2(&l["verifier"]),
+            )?;
         }
         (kind, version, content) => {
             return Err(format_error(format!(
