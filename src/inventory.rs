@@ -222,23 +222,39 @@ struct Entry {
 
 use crate::python::normalize;
 
+/// The project name of an entry's key (`name`, or `name==version` when a
+/// lock pins one name at several versions, e.g. under other markers).
+fn key_name(key: &str) -> &str {
+    key.split("==").next().unwrap_or(key)
+}
+
+/// The key of a pinned entry: its version is part of it, so two pins of
+/// one name (under different markers) stay two packages; `by_name` then
+/// drops the version where the name is unique.
+fn pin_key(name: &str, version: &str) -> String {
+    format!("{}=={version}", normalize(name))
+}
+
 /// Turns entries into a manifest: packages nothing depends on are `direct`.
 fn assemble(entries: BTreeMap<String, Entry>) -> Manifest {
+    let names: BTreeSet<&str> = entries.keys().map(|k| key_name(k)).collect();
     let mut required_by: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for (name, entry) in &entries {
+    for (key, entry) in &entries {
+        let name = key_name(key);
         for dependency in &entry.depends_on {
-            if entries.contains_key(dependency) && dependency != name {
+            if names.contains(dependency.as_str()) && dependency != name {
                 required_by
                     .entry(dependency.clone())
                     .or_default()
-                    .insert(name.clone());
+                    .insert(name.to_string());
             }
         }
     }
     let mut manifest = empty_manifest();
-    for (name, entry) in entries {
-        let parents: Vec<String> = match required_by.remove(&name) {
-            Some(parents) => parents.into_iter().collect(),
+    for (key, entry) in entries {
+        let name = key_name(&key).to_string();
+        let parents: Vec<String> = match required_by.get(&name) {
+            Some(parents) => parents.iter().cloned().collect(),
             None => vec!["direct".into()],
         };
         let metadata = entry.metadata.as_ref();
@@ -310,9 +326,9 @@ fn pylock(path: &Path) -> Result<Inventory, InventoryError> {
         .map_err(|e| InventoryError::new(path, e.message, "check that it is a PEP 751 lock"))?;
     let mut entries: BTreeMap<String, Entry> = BTreeMap::new();
     for package in &lock.packages {
-        let name = normalize(&package.name);
-        let entry = entries.entry(name).or_default();
-        entry.version = package.version.clone().unwrap_or_default();
+        let version = package.version.clone().unwrap_or_default();
+        let entry = entries.entry(pin_key(&package.name, &version)).or_default();
+        entry.version = version;
         entry
             .depends_on
             .extend(package.dependencies.iter().map(|d| normalize(&d.name)));
@@ -370,7 +386,7 @@ fn pylock(path: &Path) -> Result<Inventory, InventoryError> {
     Ok(Inventory {
         kind: Kind::Pylock,
         path: path.to_path_buf(),
-        manifest: assemble(entries),
+        manifest: assemble(by_name(entries)),
     })
 }
 
@@ -389,7 +405,7 @@ fn uv_lock(path: &Path) -> Result<Inventory, InventoryError> {
         let Some(version) = &package.version else {
             continue;
         };
-        let entry = entries.entry(normalize(&package.name)).or_default();
+        let entry = entries.entry(pin_key(&package.name, version)).or_default();
         entry.version = version.clone();
         let optional = package.optional_dependencies.values().flatten();
         entry.depends_on.extend(
@@ -441,7 +457,7 @@ fn uv_lock(path: &Path) -> Result<Inventory, InventoryError> {
     Ok(Inventory {
         kind: Kind::UvLock,
         path: path.to_path_buf(),
-        manifest: assemble(entries),
+        manifest: assemble(by_name(entries)),
     })
 }
 
@@ -481,7 +497,7 @@ fn requirements(path: &Path) -> Result<Inventory, InventoryError> {
             ));
         };
         let entry = entries
-            .entry(normalize(requirement.name.as_ref()))
+            .entry(pin_key(requirement.name.as_ref(), &version))
             .or_default();
         entry.version = version;
         for hash in &line.hashes {
@@ -505,7 +521,7 @@ fn requirements(path: &Path) -> Result<Inventory, InventoryError> {
     Ok(Inventory {
         kind: Kind::Requirements,
         path: path.to_path_buf(),
-        manifest: assemble(entries),
+        manifest: assemble(by_name(entries)),
     })
 }
 
@@ -537,9 +553,8 @@ fn wheel_folder(dir: &Path) -> Result<Inventory, InventoryError> {
         let (sha256, size) = crate::index::client::hash_file(&path).map_err(|e| {
             InventoryError::new(&path, e.to_string(), "check the file's permissions")
         })?;
-        let key = normalize(wheel.name.as_ref());
         let entry = entries
-            .entry(format!("{key}=={}", wheel.version))
+            .entry(pin_key(wheel.name.as_ref(), &wheel.version.to_string()))
             .or_default();
         entry.version = wheel.version.to_string();
         entry.depends_on.extend(
@@ -572,14 +587,12 @@ fn wheel_folder(dir: &Path) -> Result<Inventory, InventoryError> {
 fn by_name(entries: BTreeMap<String, Entry>) -> BTreeMap<String, Entry> {
     let mut count: BTreeMap<String, usize> = BTreeMap::new();
     for key in entries.keys() {
-        *count
-            .entry(key.split("==").next().unwrap_or_default().to_string())
-            .or_default() += 1;
+        *count.entry(key_name(key).to_string()).or_default() += 1;
     }
     entries
         .into_iter()
         .map(|(key, entry)| {
-            let name = key.split("==").next().unwrap_or_default().to_string();
+            let name = key_name(&key).to_string();
             if count[&name] == 1 {
                 (name, entry)
             } else {

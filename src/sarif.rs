@@ -93,6 +93,10 @@ impl Artifact {
         } else {
             cwd.join(path)
         };
+        // `..` and links resolved, so that a file outside the folder is
+        // not named relative to it.
+        let absolute = std::fs::canonicalize(&absolute).unwrap_or(absolute);
+        let cwd = &std::fs::canonicalize(cwd).unwrap_or_else(|_| cwd.to_path_buf());
         let bytes = std::fs::metadata(&absolute).map(|m| m.len()).unwrap_or(0);
         let text = std::fs::metadata(&absolute)
             .ok()
@@ -102,7 +106,7 @@ impl Artifact {
         let file = url::Url::from_file_path(&absolute).ok();
         let root = url::Url::from_directory_path(cwd).ok();
         match (&file, &root) {
-            (Some(file), Some(root)) if absolute.starts_with(cwd) && absolute != cwd => Self {
+            (Some(file), Some(root)) if absolute.starts_with(cwd) && absolute != *cwd => Self {
                 uri: root.make_relative(file).unwrap_or_else(|| file.to_string()),
                 root: Some(root.to_string()),
                 text,
@@ -145,73 +149,154 @@ fn name_token(text: &str) -> &str {
     &text[..end]
 }
 
-/// The quoted value of `key = "…"` (TOML) or `"key": "…"` (JSON) on a
-/// line, if the line is that key.
-fn key_value<'a>(line: &'a str, key: &str) -> Option<&'a str> {
-    let rest = line.trim_start();
-    let rest = rest
-        .strip_prefix('"')
-        .and_then(|r| r.strip_prefix(key)?.strip_prefix('"'))
-        .or_else(|| rest.strip_prefix(key))?;
-    let rest = rest.trim_start().strip_prefix(['=', ':'])?.trim_start();
-    let rest = rest.strip_prefix('"')?;
-    Some(&rest[..rest.find('"')?])
+/// Every `key = "value"` (TOML) or `"key": "value"` (JSON) pair in a line,
+/// at its start or after `{` or `,` (inline tables): the byte offsets of
+/// the key's start and past the value's closing quote, and the value.
+fn key_values<'a>(line: &'a str, key: &str) -> Vec<(usize, usize, &'a str)> {
+    let mut starts = vec![line.len() - line.trim_start().len()];
+    starts.extend(
+        line.char_indices()
+            .filter(|(_, c)| matches!(c, '{' | ','))
+            .map(|(i, _)| i + 1 + (line[i + 1..].len() - line[i + 1..].trim_start().len())),
+    );
+    let mut found = Vec::new();
+    for start in starts {
+        let rest = &line[start..];
+        let Some(after_key) = rest
+            .strip_prefix('"')
+            .and_then(|r| r.strip_prefix(key)?.strip_prefix('"'))
+            .or_else(|| {
+                rest.strip_prefix(key)
+                    .filter(|r| r.starts_with([' ', '\t', '=', ':']))
+            })
+        else {
+            continue;
+        };
+        let Some(value) = after_key
+            .trim_start()
+            .strip_prefix(['=', ':'])
+            .map(str::trim_start)
+            .and_then(|r| r.strip_prefix('"'))
+        else {
+            continue;
+        };
+        let Some(close) = value.find('"') else {
+            continue;
+        };
+        let value_start = line.len() - value.len();
+        found.push((start, value_start + close + 1, &value[..close]));
+    }
+    found
+}
+
+/// Whether a line opens a TOML table (`[x]`, `[[x]]`).
+fn is_toml_header(line: &str) -> bool {
+    let trimmed = line.trim();
+    trimmed.starts_with('[') && trimmed.ends_with(']') && !trimmed.contains('=')
+}
+
+/// The `version` of the entry whose `name` is on line `at`: in the same
+/// inline table, else in the lines of the same table or object (up to a
+/// TOML header, another `name`, or the object's end).
+fn entry_version<'a>(lines: &[&'a str], at: usize, name_start: usize) -> Option<&'a str> {
+    let line = lines[at];
+    let open = line[..name_start].rfind('{');
+    if let Some(open) = open {
+        let close = line[open..].find('}').map_or(line.len(), |c| open + c);
+        return key_values(&line[..close], "version")
+            .into_iter()
+            .find(|(start, _, _)| *start > open)
+            .map(|(_, _, v)| v);
+    }
+    let mut depth = 0i32;
+    for next in &lines[at + 1..] {
+        if is_toml_header(next) || !key_values(next, "name").is_empty() && depth == 0 {
+            break;
+        }
+        if let Some((_, _, v)) = key_values(next, "version").first()
+            && depth == 0
+        {
+            return Some(v);
+        }
+        depth += next.matches('{').count() as i32 - next.matches('}').count() as i32;
+        if depth < 0 {
+            break;
+        }
+    }
+    for previous in lines[..at].iter().rev() {
+        let trimmed = previous.trim_end();
+        if is_toml_header(previous)
+            || trimmed.ends_with('{')
+            || !key_values(previous, "name").is_empty()
+        {
+            break;
+        }
+        if let Some((_, _, v)) = key_values(previous, "version").first() {
+            return Some(v);
+        }
+    }
+    None
 }
 
 fn utf16_column(line: &str, byte: usize) -> usize {
     line[..byte].chars().map(char::len_utf16).sum::<usize>() + 1
 }
 
-/// The pin from `start` (a byte offset in `line`) to the end of the line's
-/// content.
-fn pin_region(number: usize, line: &str, start: usize) -> Region {
-    let content = line.trim_end().trim_end_matches('\\').trim_end();
+fn text_region(number: usize, line: &str, start: usize, end: usize) -> Region {
     Region::Text {
         line: number,
         start_column: utf16_column(line, start),
-        end_column: utf16_column(line, content.len().max(start)),
+        end_column: utf16_column(line, end.max(start)),
     }
 }
 
+/// The end (a byte offset in `line`) of `name[extras] == version` that
+/// starts at `start`, when it pins `version`.
+fn requirement_pin_end(line: &str, start: usize, version: &str) -> Option<usize> {
+    let token = name_token(&line[start..]);
+    let mut at = start + token.len();
+    let rest = &line[at..];
+    at += rest.len() - rest.trim_start().len();
+    if line[at..].starts_with('[') {
+        at += line[at..].find(']')? + 1;
+        let rest = &line[at..];
+        at += rest.len() - rest.trim_start().len();
+    }
+    at += if line[at..].starts_with("===") {
+        3
+    } else if line[at..].starts_with("==") {
+        2
+    } else {
+        return None;
+    };
+    let rest = &line[at..];
+    at += rest.len() - rest.trim_start().len();
+    let pinned = name_token(&line[at..]);
+    (pinned == version).then_some(at + pinned.len())
+}
+
 /// Where a package is pinned in a requirements file (`name==version`), a
-/// TOML lock (`name = "…"` followed by `version = "…"`: pylock.toml,
-/// uv.lock) or a JSON manifest (`"name": "…"`, `"version": "…"`).
+/// TOML lock (`name = "…"` with `version = "…"` in the same table:
+/// pylock.toml, uv.lock, inline tables too) or a JSON manifest (`"name":
+/// "…"` with `"version": "…"` in the same object). A `name` without a
+/// version beside it (a dependency list) is not a pin.
 pub fn pin_position(text: &str, name: &str, version: &str) -> Option<Region> {
     let wanted = crate::python::normalize(name);
     let lines: Vec<&str> = text.lines().collect();
     for (i, line) in lines.iter().enumerate() {
-        let trimmed = line.trim_start();
-        let indent = line.len() - trimmed.len();
-        // requirements: `name[extras] == version ...`
-        let token = name_token(trimmed);
-        if !token.is_empty() && crate::python::normalize(token) == wanted {
-            let rest = trimmed[token.len()..].trim_start();
-            let rest = match rest.strip_prefix('[') {
-                Some(r) => r.split_once(']').map_or("", |(_, r)| r).trim_start(),
-                None => rest,
-            };
-            if let Some(pinned) = rest.strip_prefix("==") {
-                let pinned = pinned.trim_start();
-                if name_token(pinned.trim_start_matches('=')) == version
-                    || pinned.starts_with(&format!("{version} "))
-                    || pinned.starts_with(&format!("{version};"))
-                {
-                    return Some(pin_region(i + 1, line, indent));
-                }
-            }
-        }
-        // locks and manifests: a `name` key, then its `version` nearby.
-        if let Some(value) = key_value(line, "name")
-            && crate::python::normalize(value) == wanted
+        let indent = line.len() - line.trim_start().len();
+        let token = name_token(&line[indent..]);
+        if !token.is_empty()
+            && crate::python::normalize(token) == wanted
+            && let Some(end) = requirement_pin_end(line, indent, version)
         {
-            let same_version = lines
-                .iter()
-                .skip(i + 1)
-                .take(8)
-                .find_map(|l| key_value(l, "version"))
-                .is_none_or(|v| v == version);
-            if same_version {
-                return Some(pin_region(i + 1, line, indent));
+            return Some(text_region(i + 1, line, indent, end));
+        }
+        for (start, end, value) in key_values(line, "name") {
+            if crate::python::normalize(value) == wanted
+                && entry_version(&lines, i, start) == Some(version)
+            {
+                return Some(text_region(i + 1, line, start, end));
             }
         }
     }
@@ -360,6 +445,24 @@ mod tests {
                 end_column: 25
             })
         );
+        // The region ends with the pin, before a comment.
+        assert_eq!(
+            pin_position("lib === 1.0  # why\n", "lib", "1.0"),
+            Some(Region::Text {
+                line: 1,
+                start_column: 1,
+                end_column: 12
+            })
+        );
+        // chiron's own pylock: dependency tables name packages without a
+        // version; the package's own entry is the pin.
+        let pylock = "[[packages]]\nname = \"app\"\nversion = \"1.0\"\n\n[[packages.dependencies]]\nname = \"lib\"\n\n[[packages.wheels]]\nname = \"app-1.0-py3-none-any.whl\"\n\n[[packages]]\nname = \"lib\"\nversion = \"2.0\"\n";
+        assert_eq!(at(pylock, "lib", "2.0"), Some((12, 1)));
+        // Inline tables.
+        let inline = "packages = [\n  { name = \"Foo_Bar\", version = \"1.1\" },\n  { name = \"x\", version = \"2\" },\n]\n";
+        assert_eq!(at(inline, "foo-bar", "1.1"), Some((2, 5)));
+        assert_eq!(at(inline, "x", "2"), Some((3, 5)));
+        assert_eq!(at(inline, "x", "1.1"), None);
         assert_eq!(at(requirements, "lib", "1.0"), Some((4, 1)));
         assert_eq!(pin_position(requirements, "lib", "2.0"), None);
         let lock = "[[packages]]\nname = \"lib\"\nversion = \"0.9\"\n\n[[packages]]\n  name = \"Lib\"\n  version = \"1.0\"\n";
@@ -368,11 +471,23 @@ mod tests {
         assert_eq!(at(manifest, "app", "1.0"), Some((4, 7)));
         // Columns count UTF-16 code units.
         assert_eq!(
-            pin_position("y==1 # \u{e9}\u{1F600}\n", "y", "1"),
+            pin_position("\u{e9}\u{1F600} = 1\n  y==1 # \u{e9}\n", "y", "1"),
+            Some(Region::Text {
+                line: 2,
+                start_column: 3,
+                end_column: 7
+            })
+        );
+        assert_eq!(
+            pin_position(
+                "x = [{ a = \"\u{1F600}\", name = \"y\", version = \"1\" }]\n",
+                "y",
+                "1"
+            ),
             Some(Region::Text {
                 line: 1,
-                start_column: 1,
-                end_column: 11
+                start_column: 18,
+                end_column: 28
             })
         );
     }
@@ -403,5 +518,27 @@ mod tests {
         assert_eq!(artifact.locate("y", "1"), Region::Lines(1));
         let outside = Artifact::at(std::path::Path::new("/etc/hostname"), dir.path());
         assert!(outside.uri.starts_with("file:///") && outside.root.is_none());
+        // `..` that leaves the folder: an absolute URI, not a relative one.
+        let inner = dir.path().join("a b");
+        let up = Artifact::at(std::path::Path::new("../a b/req s.txt"), &inner);
+        assert_eq!(
+            up.uri,
+            "a%20b/req%20s.txt".to_string().replace("a%20b/", "")
+        );
+        let sibling = tempfile::tempdir().unwrap();
+        std::fs::write(sibling.path().join("r.txt"), "x==1\n").unwrap();
+        let away = Artifact::at(
+            &sibling
+                .path()
+                .join("../")
+                .join(sibling.path().file_name().unwrap())
+                .join("r.txt"),
+            &inner,
+        );
+        assert!(
+            away.uri.starts_with("file:///") && away.root.is_none(),
+            "{}",
+            away.uri
+        );
     }
 }

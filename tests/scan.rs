@@ -585,7 +585,12 @@ fn sarif_and_vex_reports_validate_against_their_schemas() {
         let expected_line = if line > 0 {
             line
         } else {
-            1 + text.lines().position(|l| l == "name = \"lib\"").unwrap()
+            // lib's own entry, not the dependency table of app that names it
+            let lines: Vec<&str> = text.lines().collect();
+            1 + lines
+                .windows(2)
+                .position(|w| w[0] == "name = \"lib\"" && w[1] == "version = \"2.0\"")
+                .unwrap()
         };
         assert_eq!(region["startLine"], expected_line, "{input}: {region}");
         assert_eq!(region["startColumn"], column, "{input}: {region}");
@@ -720,6 +725,16 @@ fn a_scan_that_checked_nothing_does_not_pass() {
     let output = scan("/half", &["--allow-unchecked"]);
     assert_eq!(output.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&output.stdout).contains("lib 2.0"));
+    // With -o, one line on stderr: the packages are in the report, not
+    // repeated as warnings.
+    let output = scan("/half", &["--format", "sarif", "-o", "half.sarif"]);
+    assert!(output.stdout.is_empty());
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr).lines().count(),
+        1,
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 
     // The gate: a warning that names the packages, an error with
     // require-scan.
@@ -756,4 +771,60 @@ fn a_scan_that_checked_nothing_does_not_pass() {
         String::from_utf8_lossy(&output.stdout)
     );
     assert!(String::from_utf8_lossy(&output.stdout).contains("vulnerability-scan-unchecked"));
+}
+
+/// A lock may pin one name at two versions under different markers (a
+/// requirements file, pylock.toml, uv.lock): each version is scanned, in
+/// either order. Found by the outside review: only the last one was.
+#[test]
+fn every_version_of_a_package_pinned_twice_is_scanned() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    // PYSEC-2024-9 affects lib 2.0 only (fixed in 2.2), not 2.2.
+    write_files(
+        h,
+        &[
+            ("osv/PYSEC-2024-9.json", LATER),
+            (
+                "a.txt",
+                "lib==2.0 ; sys_platform == \"linux\"\nLib==2.2 ; sys_platform == \"win32\"\n",
+            ),
+            (
+                "b.txt",
+                "lib==2.2 ; sys_platform == \"win32\"\nlib==2.0 ; sys_platform == \"linux\"\n",
+            ),
+            (
+                "pylock.toml",
+                "lock-version = \"1.0\"\ncreated-by = \"hand\"\n\n[[packages]]\nname = \"lib\"\nversion = \"2.0\"\nmarker = \"sys_platform == 'linux'\"\n\n[[packages]]\nname = \"lib\"\nversion = \"2.2\"\nmarker = \"sys_platform == 'win32'\"\n",
+            ),
+            (
+                "uv.lock",
+                "version = 1\nrequires-python = \">=3.11\"\n\n[[package]]\nname = \"lib\"\nversion = \"2.0\"\nsource = { registry = \"https://pypi.org/simple\" }\nresolution-markers = [\"sys_platform == 'linux'\"]\n\n[[package]]\nname = \"lib\"\nversion = \"2.2\"\nsource = { registry = \"https://pypi.org/simple\" }\nresolution-markers = [\"sys_platform == 'win32'\"]\n",
+            ),
+        ],
+    );
+    for input in ["a.txt", "b.txt", "pylock.toml", "uv.lock"] {
+        let output = chiron(h)
+            .current_dir(h)
+            .args(["scan", input, "--osv-db", "osv", "--json"])
+            .output()
+            .unwrap();
+        assert_eq!(
+            output.status.code(),
+            Some(1),
+            "{input}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert_eq!(report["packages_scanned"], 2, "{input}: {report:#}");
+        assert_eq!(report["vulnerable"][0]["version"], "2.0", "{input}");
+    }
+    // A database with no PyPI record checks nothing: an error, not a pass.
+    std::fs::create_dir(h.join("empty")).unwrap();
+    chiron(h)
+        .current_dir(h)
+        .args(["scan", "a.txt", "--osv-db", "empty"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("holds no OSV record for PyPI"));
 }

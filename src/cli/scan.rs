@@ -310,10 +310,14 @@ pub fn table(report: &ScanReport) -> String {
                 .map(String::as_str)
                 .filter(|a| *a != finding.id)
                 .collect();
+            let others = if others.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", others.join(", "))
+            };
             out.push_str(&format!(
-                "  {paint}{severity:<8}{paint:#} {} ({})  {}\n",
+                "  {paint}{severity:<8}{paint:#} {}{others}  {}\n",
                 finding.id,
-                others.join(", "),
                 finding.summary.as_deref().unwrap_or("")
             ));
         }

@@ -183,7 +183,9 @@ pub async fn pypi_api(
         // A release the index does not know (a local build, or an index
         // without the per-release JSON API) was not checked at all.
         let Some(release) = release else {
-            tracing::warn!("{name} {version} is unknown to {base}: not checked");
+            // Named in the report's "not checked" list; a warning each
+            // would only repeat it.
+            tracing::info!("{name} {version} is unknown to {base}: not checked");
             index.unchecked.push((name.clone(), version.clone()));
             continue;
         };

@@ -106,14 +106,26 @@ impl Source {
                     .iter()
                     .map(|(name, _)| crate::python::normalize(name))
                     .collect();
-                tokio::task::spawn_blocking(move || load_database_for(&path, Some(&names)))
-                    .await
-                    .unwrap_or_else(|e| {
-                        Err(VulnError::Database {
-                            path: PathBuf::new(),
-                            message: e.to_string(),
-                        })
-                    })
+                let shown = path.clone();
+                let index =
+                    tokio::task::spawn_blocking(move || load_database_for(&path, Some(&names)))
+                        .await
+                        .unwrap_or_else(|e| {
+                            Err(VulnError::Database {
+                                path: PathBuf::new(),
+                                message: e.to_string(),
+                            })
+                        })?;
+                // A database with no PyPI record at all checks nothing: it
+                // is the wrong file or folder, not a clean result.
+                if index.len() + index.skipped == 0 {
+                    return Err(VulnError::Database {
+                        path: shown,
+                        message: "it holds no OSV record for PyPI, so nothing could be checked"
+                            .into(),
+                    });
+                }
+                Ok(index)
             }
             Source::OsvApi(url) => Ok(api::osv_api(client, url, packages).await?),
             Source::PypiApi(url) => Ok(api::pypi_api(client, url, packages).await?),

@@ -273,8 +273,8 @@ mod tests {
     #[test]
     fn validity_ends_are_inclusive_and_a_missing_start_is_refused() {
         let range = Validity {
-            start: 10,
-            end: Some(20),
+            start: 10 * NANOS,
+            end: Some(20 * NANOS),
         };
         assert!(range.contains(10) && range.contains(20));
         assert!(!range.contains(9) && !range.contains(21));
