@@ -4,15 +4,15 @@
 //! versions, a dependency no index has, and files whose METADATA disagrees
 //! with their name. Real pip is the referee in each case.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::process::Output;
 use std::sync::Arc;
 
-use support::chiron;
-use support::index::{WheelSpec, build_sdist, sha256_hex};
-use support::plain::PlainIndex;
+use crate::support::chiron;
+use crate::support::index::{WheelSpec, build_sdist, sha256_hex};
+use crate::support::plain::PlainIndex;
 
 fn host_python() -> (u8, u8) {
     let output = std::process::Command::new("python3")

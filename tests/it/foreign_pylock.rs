@@ -4,15 +4,15 @@
 //! chiron installs exactly the locked files for each target, and its
 //! policy judges a file with no `index` by its URL.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
+use crate::support::index::{PageFormat, TestIndex, WheelSpec};
+use crate::support::{chiron, oracle_tool, write_files};
 use serde_json::Value;
-use support::index::{PageFormat, TestIndex, WheelSpec};
-use support::{chiron, oracle_tool, write_files};
 
 /// A clean environment for the real tools: nothing of the developer's,
 /// no pip configuration, no uv cache outside `home`.

@@ -3,14 +3,12 @@
 //! values `chiron config show` reports under the same environment, and a
 //! real resolution uses the index a pip.conf names.
 
-mod support;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::support::index::{PageFormat, TestIndex, WheelSpec};
+use crate::support::{chiron, oracle_tool, write_files};
 use serde_json::Value;
-use support::index::{PageFormat, TestIndex, WheelSpec};
-use support::{chiron, oracle_tool, write_files};
 
 /// The site-packages holding the pinned pip.
 fn pip_site_packages(python: &Path) -> PathBuf {

@@ -8,8 +8,6 @@
 //!
 //! Set `CHIRON_KILL_SEED` to replay a run's kill moments.
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -18,11 +16,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use crate::support::index::{PageFormat, TestIndex, WheelSpec};
+use crate::support::plain::PlainIndex;
+use crate::support::write_files;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use support::index::{PageFormat, TestIndex, WheelSpec};
-use support::plain::PlainIndex;
-use support::write_files;
 
 const TRIALS: usize = 100;
 

@@ -3,15 +3,13 @@
 //! `../shared/conformance/sigstore`), and sigstore-python, the reference
 //! client, on bundles of a private instance mutated field by field.
 
-mod support;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::support::chiron;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::Value;
-use support::chiron;
 
 const CONFORMANCE_IDENTITY: &str = "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main";
 const CONFORMANCE_ISSUER: &str = "https://token.actions.githubusercontent.com";

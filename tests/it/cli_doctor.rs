@@ -2,11 +2,9 @@
 //! unwritable cache, a key readable by others, indexes that are down or
 //! refuse, and a broken configuration.
 
-mod support;
-
+use crate::support::{HttpServer, Response, chiron, closed_port_url, write_files};
 use predicates::prelude::*;
 use serde_json::Value;
-use support::{HttpServer, Response, chiron, closed_port_url, write_files};
 
 fn doctor_json(command: &mut assert_cmd::Command) -> (i32, Value) {
     let output = command

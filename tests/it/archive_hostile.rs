@@ -5,13 +5,13 @@
 //! not check, and whatever it accepts, both extract to exactly the files
 //! and bytes its SHA256SUMS lists.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use support::{chiron, write_files};
+use crate::support::{chiron, write_files};
 
 const PASSWORD: &str = "correct horse battery staple";
 const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/hostile_tar.py");

@@ -1,14 +1,12 @@
 //! Traces reach a real OTLP/HTTP receiver: a server in the test decodes the
 //! protobuf request, as a collector would, and checks spans and attributes.
 
-mod support;
-
 use std::collections::BTreeMap;
 
+use crate::support::{HttpServer, Response, chiron, write_files};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
 use prost::Message;
-use support::{HttpServer, Response, chiron, write_files};
 
 #[derive(Debug)]
 struct Span {

@@ -3,15 +3,15 @@
 //! half-written, caches, offline, credentials, and real pip installing the
 //! result with --require-hashes.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::time::Duration;
 
+use crate::support::index::{Fault, PageFormat, TestIndex, WheelSpec};
+use crate::support::{chiron, write_files};
 use predicates::prelude::*;
 use serde_json::Value;
-use support::index::{Fault, PageFormat, TestIndex, WheelSpec};
-use support::{chiron, write_files};
 
 /// A project with compiled wheels for many platforms, and a pure one.
 fn populated(format: PageFormat, pep658: bool) -> TestIndex {

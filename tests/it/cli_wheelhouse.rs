@@ -1,14 +1,14 @@
 //! `chiron wheelhouse` end to end on a local index, checked by real pip.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
+use crate::support::index::{Fault, PageFormat, TestIndex, WheelSpec};
+use crate::support::{chiron, write_files};
 use serde_json::Value;
-use support::index::{Fault, PageFormat, TestIndex, WheelSpec};
-use support::{chiron, write_files};
 
 fn host_python() -> String {
     let output = std::process::Command::new("python3")

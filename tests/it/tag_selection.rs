@@ -44,7 +44,7 @@ fn index_file(filename: &str) -> IndexFile {
 
 #[test]
 fn chiron_agrees_with_pip_on_every_case() {
-    let text = include_str!("data/tags/pip-selections.json");
+    let text = include_str!("../data/tags/pip-selections.json");
     let table: Table = serde_json::from_str(text).unwrap();
     assert!(table.generated_by.contains("pip"));
     assert!(table.cases.len() >= 200);

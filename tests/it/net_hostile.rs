@@ -3,7 +3,7 @@
 //! `Retry-After`, stalls that exhaust every retry, the same index named
 //! twice, and an ambient `PIP_FIND_LINKS` that must not leak into manifests.
 
-mod support;
+use crate::support;
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
@@ -13,11 +13,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use crate::support::index::{Fault, PageFormat, TestIndex, WheelSpec, build_wheel, sha256_hex};
+use crate::support::{HttpServer, Response, chiron, write_files};
 use chiron::index::client::{ClientSettings, IndexClient, IndexError};
 use pep508_rs::PackageName;
 use serde_json::Value;
-use support::index::{Fault, PageFormat, TestIndex, WheelSpec, build_wheel, sha256_hex};
-use support::{HttpServer, Response, chiron, write_files};
 
 const TARGET: [&str; 4] = ["--python", "3.12", "--platform", "linux-x86_64"];
 

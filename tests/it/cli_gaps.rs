@@ -4,15 +4,15 @@
 //! recorded in the manifest, the SBOM and the policy report. pip is the
 //! oracle for "this target really has no wheel" and for the install.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
+use crate::support::index::{PageFormat, TestIndex, WheelSpec};
+use crate::support::{chiron, write_files};
 use serde_json::Value;
-use support::index::{PageFormat, TestIndex, WheelSpec};
-use support::{chiron, write_files};
 
 fn host_python() -> String {
     let output = Command::new("python3")
@@ -374,7 +374,7 @@ fn allow_gaps_writes_the_servable_targets_and_records_the_gap() {
             .contains(&lines[0]),
         "{spdx:#}"
     );
-    // spdx-tools wants a domain with a TLD (see tests/sbom.rs): validate a
+    // spdx-tools wants a domain with a TLD (see tests/it/sbom.rs): validate a
     // copy whose loopback download locations name a `.test` domain.
     let text = std::fs::read_to_string(h.join("wh.spdx.json")).unwrap();
     let portable = text.replace(&index.server.url(""), "https://files.pypi.test");

@@ -3,13 +3,13 @@
 //! `--trusted-host`, `--no-binary` / `--only-binary`; checked against pip
 //! where pip decides the same thing (trusted hosts, format control).
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::process::{Command, Output};
 
-use support::index::{PageFormat, TestIndex, WheelSpec};
-use support::{chiron, oracle_tool, write_files};
+use crate::support::index::{PageFormat, TestIndex, WheelSpec};
+use crate::support::{chiron, oracle_tool, write_files};
 
 fn wheelhouse(home: &Path, index_env: &str, args: &[&str]) -> Output {
     chiron(home)

@@ -1,9 +1,7 @@
 //! `chiron init` end to end: detection, the written file, refusals.
 
-mod support;
-
+use crate::support::{chiron, write_files};
 use predicates::prelude::*;
-use support::{chiron, write_files};
 
 const PYPROJECT: &str = r#"
 [project]

@@ -1,13 +1,13 @@
 //! The SBOM of a wheelhouse validates against the official CycloneDX
 //! schemas (committed in schemas/cyclonedx/) and is deterministic.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 
+use crate::support::index::{PageFormat, TestIndex, WheelSpec};
+use crate::support::{chiron, write_files};
 use serde_json::Value;
-use support::index::{PageFormat, TestIndex, WheelSpec};
-use support::{chiron, write_files};
 
 fn errors(bom: &Value, version: &str) -> Vec<String> {
     support::schemas::cyclonedx_errors(bom, version)

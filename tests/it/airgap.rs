@@ -2,15 +2,15 @@
 //! offline installation. `openssl` checks the signatures as an independent
 //! implementation; real pip installs the bundle into a fresh venv.
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::support::index::{PageFormat, TestIndex, WheelSpec};
+use crate::support::{chiron, write_files};
 use base64::Engine as _;
 use serde_json::Value;
-use support::index::{PageFormat, TestIndex, WheelSpec};
-use support::{chiron, write_files};
 
 const PASSWORD: &str = "correct horse battery staple";
 

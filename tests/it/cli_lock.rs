@@ -2,13 +2,13 @@
 //! index offers PEP 658 files or ranges, pins kept across runs, `--check`,
 //! and checked against uv (the pins) and pip (installing the lock).
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 
+use crate::support::index::{Fault, PageFormat, TestIndex, WheelSpec};
+use crate::support::{chiron, write_files};
 use serde_json::Value;
-use support::index::{Fault, PageFormat, TestIndex, WheelSpec};
-use support::{chiron, write_files};
 
 /// A pinned oracle tool: its env var, else the CI venv, else a failure.
 fn tool(var: &str, name: &str) -> PathBuf {

@@ -1,14 +1,12 @@
 //! The index client as a library: PEP 658 metadata files, flat find-links
 //! pages, and pages in both formats.
 
-mod support;
-
 use std::str::FromStr;
 
+use crate::support::index::{Fault, PageFormat, TestIndex, WheelSpec};
+use crate::support::{HttpServer, Response};
 use chiron::index::client::{ClientSettings, IndexClient, IndexError};
 use pep508_rs::PackageName;
-use support::index::{Fault, PageFormat, TestIndex, WheelSpec};
-use support::{HttpServer, Response};
 
 fn client(
     index_urls: Vec<String>,

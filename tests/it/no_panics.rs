@@ -6,14 +6,14 @@
 //! requirements files; and an invalid licence id of 200 KB is refused in
 //! linear time. Each reproducer is run through the real binary.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::process::Output;
 use std::time::{Duration, Instant};
 
-use support::index::{PageFormat, TestIndex, WheelSpec, build_wheel};
-use support::{chiron, write_files};
+use crate::support::index::{PageFormat, TestIndex, WheelSpec, build_wheel};
+use crate::support::{chiron, write_files};
 
 /// The name that reached pep508_rs's "PackageName validation should match"
 /// `expect`: a name ending in `-` followed by another character.

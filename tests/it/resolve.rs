@@ -1,15 +1,13 @@
 //! The resolver on a local index: one resolution per target.
 
-mod support;
-
 use std::str::FromStr;
 use std::sync::Arc;
 
+use crate::support::index::{PageFormat, TestIndex, WheelSpec};
 use chiron::index::client::{ClientSettings, IndexClient};
 use chiron::python::target::{Floors, Platform, PythonVersion, Target};
 use chiron::resolve::{PackageSource, Resolution, ResolveError, ResolveOptions, resolve_target};
 use pep508_rs::Requirement;
-use support::index::{PageFormat, TestIndex, WheelSpec};
 
 fn target(python: &str, platform: &str) -> Target {
     Target::new(

@@ -1,12 +1,12 @@
 //! `chiron scan` against offline OSV databases (a folder and a zip).
 
-mod support;
+use crate::support;
 
 use std::io::Write;
 use std::path::Path;
 
+use crate::support::{chiron, write_files};
 use serde_json::Value;
-use support::{chiron, write_files};
 
 const PYSEC: &str = r#"{"id": "PYSEC-2024-7", "aliases": ["CVE-2024-0007"], "summary": "lib parses headers badly",
   "affected": [{"package": {"ecosystem": "PyPI", "name": "lib"},

@@ -4,13 +4,11 @@
 //! throwaway CA), with pip under the same pip.conf as the oracle of whether
 //! the handshake passes.
 
-mod support;
-
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
+use crate::support::{chiron, oracle_tool, write_files};
 use serde_json::Value;
-use support::{chiron, oracle_tool, write_files};
 
 fn openssl(dir: &Path, args: &[&str]) {
     let status = Command::new("openssl")

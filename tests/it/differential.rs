@@ -17,7 +17,7 @@
 //! the Linux host it runs on would), and a final release above a specifier
 //! that names a pre-release (`>=2.0b1`: uv prefers the final release).
 
-mod support;
+use crate::support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -25,8 +25,8 @@ use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 
-use support::chiron;
-use support::index::{Flavour, FlavouredSource, WheelSpec};
+use crate::support::chiron;
+use crate::support::index::{Flavour, FlavouredSource, WheelSpec};
 
 /// One environment, named the way each tool names it.
 struct Target {

@@ -1,13 +1,13 @@
 //! `chiron policy check` and the gate `chiron wheelhouse` runs: licences,
 //! denied packages, severity, release age, Rego policies, SARIF output.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 
+use crate::support::index::{PageFormat, TestIndex, WheelSpec};
+use crate::support::{chiron, write_files};
 use serde_json::Value;
-use support::index::{PageFormat, TestIndex, WheelSpec};
-use support::{chiron, write_files};
 
 const CRITICAL: &str = r#"{"id": "GHSA-7777-8888-9999", "aliases": ["CVE-2024-0007"],
   "summary": "lib runs code from headers",

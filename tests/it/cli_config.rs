@@ -1,9 +1,7 @@
 //! `chiron config show` / `config schema`, and how bad configuration is reported.
 
-mod support;
-
+use crate::support::{chiron, write_files};
 use predicates::prelude::*;
-use support::{chiron, write_files};
 
 #[test]
 fn unknown_keys_are_reported_with_position_and_suggestion() {
