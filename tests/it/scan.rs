@@ -799,7 +799,7 @@ fn every_version_of_a_package_pinned_twice_is_scanned() {
             ),
             (
                 "uv.lock",
-                "version = 1\nrequires-python = \">=3.11\"\n\n[[package]]\nname = \"lib\"\nversion = \"2.0\"\nsource = { registry = \"https://pypi.org/simple\" }\nresolution-markers = [\"sys_platform == 'linux'\"]\n\n[[package]]\nname = \"lib\"\nversion = \"2.2\"\nsource = { registry = \"https://pypi.org/simple\" }\nresolution-markers = [\"sys_platform == 'win32'\"]\n",
+                "version = 1\nrequires-python = \">=3.11\"\n\n[[package]]\nname = \"lib\"\nversion = \"2.0\"\nsource = { registry = \"https://pypi.example.invalid/simple\" }\nresolution-markers = [\"sys_platform == 'linux'\"]\n\n[[package]]\nname = \"lib\"\nversion = \"2.2\"\nsource = { registry = \"https://pypi.example.invalid/simple\" }\nresolution-markers = [\"sys_platform == 'win32'\"]\n",
             ),
         ],
     );
