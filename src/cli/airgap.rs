@@ -23,6 +23,7 @@ pub enum AirgapCommand {
 
 #[derive(Debug, Args)]
 pub struct PushArgs {
+    /// The bundle (.tar.gz) to push, as `chiron airgap build` wrote it.
     pub bundle: PathBuf,
     /// oci://REGISTRY/REPOSITORY:TAG
     #[arg(required_unless_present = "oci_layout")]
@@ -100,6 +101,7 @@ pub struct BuildArgs {
 
 #[derive(Debug, Args)]
 pub struct InstallArgs {
+    /// The bundle (.tar.gz) to verify and install.
     pub bundle: PathBuf,
     /// The interpreter to install with (its environment receives the packages).
     #[arg(long, value_name = "PATH", required_unless_present = "venv")]

@@ -41,8 +41,8 @@ pub struct DownloadArgs {
     /// Destination folder (default: [wheelhouse] dir).
     #[arg(long, short = 'd', value_name = "DIR")]
     pub dest: Option<PathBuf>,
-    /// Download only the named packages, not their dependencies. Required
-    /// until the resolver (chiron wheelhouse) resolves dependencies.
+    /// Download only the named packages, not their dependencies (to
+    /// resolve dependencies, use `chiron wheelhouse`).
     #[arg(long)]
     pub no_deps: bool,
     /// Accept files the index lists without a sha256 (the hash is computed

@@ -305,11 +305,8 @@ pub async fn run(args: WheelhouseArgs, ctx: &Context) -> Result<Exit> {
                 .sum::<usize>(),
             scan.source
         )),
-        Err(reason) => text.push_str(&format!(
-            "{}scan skipped{:#}: {reason}\n",
-            style::WARN,
-            style::WARN
-        )),
+        // Said once, by the policy's `vulnerability-scan-missing` below.
+        Err(_) => {}
     }
     if !gate.policy.findings.is_empty() {
         text.push('\n');

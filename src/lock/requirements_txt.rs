@@ -19,8 +19,14 @@ pub struct Origin {
 }
 
 impl std::fmt::Display for Origin {
+    /// `path:line`, or the path alone for the file as a whole (line 0: it
+    /// is missing, unreadable or not UTF-8).
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}:{}", self.path.display(), self.line)
+        if self.line == 0 {
+            write!(f, "{}", self.path.display())
+        } else {
+            write!(f, "{}:{}", self.path.display(), self.line)
+        }
     }
 }
 

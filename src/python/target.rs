@@ -86,23 +86,23 @@ impl PythonVersion {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{input}` is not a Python version: expected MAJOR.MINOR such as `3.12`")]
-pub struct PythonVersionError {
-    input: String,
+pub enum PythonVersionError {
+    #[error("`{0}` is not a Python version: expected MAJOR.MINOR such as `3.12`")]
+    Malformed(String),
+    #[error("`{0}` is not Python 3: chiron resolves wheels for Python 3 (such as `3.12`)")]
+    NotPython3(String),
 }
 
 impl FromStr for PythonVersion {
     type Err = PythonVersionError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let error = || PythonVersionError {
-            input: s.to_string(),
-        };
+        let error = || PythonVersionError::Malformed(s.to_string());
         let (major, minor) = s.trim().split_once('.').ok_or_else(error)?;
         let major: u8 = major.parse().map_err(|_| error())?;
         let minor: u8 = minor.parse().map_err(|_| error())?;
         if major != 3 {
-            return Err(error());
+            return Err(PythonVersionError::NotPython3(s.to_string()));
         }
         Ok(Self { major, minor })
     }

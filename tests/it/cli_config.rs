@@ -172,5 +172,53 @@ fn usage_errors_exit_2() {
         .args(["init", "--python", "2.7"])
         .assert()
         .code(2)
+        .stderr(predicate::str::contains("`2.7` is not Python 3"));
+    chiron(home.path())
+        .args(["init", "--python", "three"])
+        .assert()
+        .code(2)
         .stderr(predicate::str::contains("not a Python version"));
+    // A missing requirements file is named without a line number.
+    chiron(home.path())
+        .current_dir(home.path())
+        .args(["lock", "-r", "requirments.txt", "--python", "3.12"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("requirments.txt"))
+        .stderr(predicate::str::contains("requirments.txt:0").not());
+}
+
+/// Every subcommand's help keeps the global flags under their own heading,
+/// and every argument is described.
+#[test]
+fn help_separates_global_options_and_describes_every_argument() {
+    let home = tempfile::tempdir().unwrap();
+    for command in [
+        &["scan"][..],
+        &["airgap", "install"],
+        &["airgap", "push"],
+        &["manage", "download"],
+    ] {
+        let output = chiron(home.path())
+            .args(command)
+            .arg("--help")
+            .output()
+            .unwrap();
+        let help = String::from_utf8_lossy(&output.stdout);
+        let (own, global) = help
+            .split_once("Global options:")
+            .unwrap_or_else(|| panic!("{command:?}: {help}"));
+        assert!(
+            global.contains("--json") && global.contains("--offline"),
+            "{help}"
+        );
+        assert!(!own.contains("--no-progress"), "{command:?}: {own}");
+        assert!(!own.contains("until the resolver"), "{command:?}: {own}");
+        for line in own.lines().filter(|l| l.trim_start().starts_with('<')) {
+            assert!(
+                line.trim().contains("  "),
+                "{command:?}: an argument without a description: {line}"
+            );
+        }
+    }
 }

@@ -7,6 +7,7 @@ use std::path::Path;
 
 use crate::support::index::{PageFormat, TestIndex, WheelSpec};
 use crate::support::{chiron, write_files};
+use predicates::prelude::PredicateBooleanExt;
 use serde_json::Value;
 
 const CRITICAL: &str = r#"{"id": "GHSA-7777-8888-9999", "aliases": ["CVE-2024-0007"],
@@ -227,7 +228,8 @@ fn a_clean_wheelhouse_passes_and_a_missing_scan_is_a_warning_unless_required() {
         .args(["wheelhouse", "app", "--python", "3.12", "--out", "wh"])
         .assert()
         .success()
-        .stdout(predicates::str::contains("scan skipped"))
+        .stdout(predicates::str::contains("scan skipped").not())
+        .stdout(predicates::str::contains("vulnerability-scan-missing").count(1))
         .stdout(predicates::str::contains("chiron scan --update-db"));
     write_files(
         home.path(),
