@@ -294,8 +294,10 @@ pub async fn run(args: WheelhouseArgs, ctx: &Context) -> Result<Exit> {
         human_bytes(report.bytes),
         report.downloaded
     ));
-    match &gate.scan {
-        Ok(scan) => text.push_str(&format!(
+    // A scan that could not run is said once, by the policy's
+    // `vulnerability-scan-missing` below.
+    if let Ok(scan) = &gate.scan {
+        text.push_str(&format!(
             "scan: {} open vulnerabilit{} ({} ignored) from the {}\n",
             scan.open(),
             if scan.open() == 1 { "y" } else { "ies" },
@@ -304,9 +306,7 @@ pub async fn run(args: WheelhouseArgs, ctx: &Context) -> Result<Exit> {
                 .map(|p| p.ignored.len())
                 .sum::<usize>(),
             scan.source
-        )),
-        // Said once, by the policy's `vulnerability-scan-missing` below.
-        Err(_) => {}
+        ));
     }
     if !gate.policy.findings.is_empty() {
         text.push('\n');
