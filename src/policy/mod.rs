@@ -38,6 +38,129 @@ pub struct PolicyFinding {
     pub hint: String,
 }
 
+/// The built-in policy rules. Each has a stable kebab-case code (in
+/// `policy.json`, the table and SARIF) and one line saying when it is
+/// reported; the rule table of docs/cli.md is generated from these (a test
+/// keeps it so). Rego findings carry `rego:<package>.<rule>` instead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum RuleCode {
+    LicenseDenied,
+    LicenseNotAllowed,
+    LicenseUnknown,
+    PackageDenied,
+    VulnerabilitySeverity,
+    VulnerabilityExpiredIgnore,
+    VulnerabilityScanMissing,
+    VulnerabilityScanUnchecked,
+    TargetGap,
+    SdistForbidden,
+    YankedForbidden,
+    IndexNotAllowed,
+    FileUnhashed,
+    ReleaseTooNew,
+    ReleaseTooOld,
+}
+
+impl RuleCode {
+    pub const ALL: [RuleCode; 15] = [
+        RuleCode::LicenseDenied,
+        RuleCode::LicenseNotAllowed,
+        RuleCode::LicenseUnknown,
+        RuleCode::PackageDenied,
+        RuleCode::VulnerabilitySeverity,
+        RuleCode::VulnerabilityExpiredIgnore,
+        RuleCode::VulnerabilityScanMissing,
+        RuleCode::VulnerabilityScanUnchecked,
+        RuleCode::TargetGap,
+        RuleCode::SdistForbidden,
+        RuleCode::YankedForbidden,
+        RuleCode::IndexNotAllowed,
+        RuleCode::FileUnhashed,
+        RuleCode::ReleaseTooNew,
+        RuleCode::ReleaseTooOld,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            RuleCode::LicenseDenied => "license-denied",
+            RuleCode::LicenseNotAllowed => "license-not-allowed",
+            RuleCode::LicenseUnknown => "license-unknown",
+            RuleCode::PackageDenied => "package-denied",
+            RuleCode::VulnerabilitySeverity => "vulnerability-severity",
+            RuleCode::VulnerabilityExpiredIgnore => "vulnerability-expired-ignore",
+            RuleCode::VulnerabilityScanMissing => "vulnerability-scan-missing",
+            RuleCode::VulnerabilityScanUnchecked => "vulnerability-scan-unchecked",
+            RuleCode::TargetGap => "target-gap",
+            RuleCode::SdistForbidden => "sdist-forbidden",
+            RuleCode::YankedForbidden => "yanked-forbidden",
+            RuleCode::IndexNotAllowed => "index-not-allowed",
+            RuleCode::FileUnhashed => "file-unhashed",
+            RuleCode::ReleaseTooNew => "release-too-new",
+            RuleCode::ReleaseTooOld => "release-too-old",
+        }
+    }
+
+    /// The rule with this code, if it is a built-in one.
+    pub fn of(code: &str) -> Option<RuleCode> {
+        RuleCode::ALL.into_iter().find(|r| r.code() == code)
+    }
+
+    /// When the rule is reported.
+    pub fn summary(self) -> &'static str {
+        match self {
+            RuleCode::LicenseDenied => {
+                "every way to satisfy the licence expression needs a denied licence (`MIT AND GPL-3.0-only` with GPL denied); names that only loosely read as SPDX (`GPLv3`) are judged on this side too"
+            }
+            RuleCode::LicenseNotAllowed => {
+                "with `allow-licenses`, no way to satisfy the expression uses allowed licences only (`MIT OR GPL-3.0-only` passes when MIT is allowed)"
+            }
+            RuleCode::LicenseUnknown => {
+                "with `allow-licenses`, the licence is missing or not an SPDX expression (unless `allow-unknown-licenses`); `[policy.license-exceptions]` exempts a package, with the reason"
+            }
+            RuleCode::PackageDenied => {
+                "a package matches a `deny-packages` requirement (`pyyaml<6`)"
+            }
+            RuleCode::VulnerabilitySeverity => {
+                "an open advisory above `max-severity`; one without a rating counts as critical"
+            }
+            RuleCode::VulnerabilityExpiredIgnore => "an ignore has expired",
+            RuleCode::VulnerabilityScanMissing => {
+                "no scan could run (no database, offline, service down): a warning, a violation with `require-scan = true`"
+            }
+            RuleCode::VulnerabilityScanUnchecked => {
+                "the source could not answer for some packages (an index without the per-release JSON API answers 404): they are named; a warning, a violation with `require-scan = true`"
+            }
+            RuleCode::TargetGap => {
+                "a declared target the wheelhouse does not serve (built with `--allow-gaps`), one finding per package without a wheel: a warning, a violation with `require-all-targets = true`"
+            }
+            RuleCode::SdistForbidden => "a source distribution, unless `allow-sdist`",
+            RuleCode::YankedForbidden => "a yanked file, unless `allow-yanked`",
+            RuleCode::IndexNotAllowed => {
+                "a file from an index not in `allowed-indexes` (default: the configured index, extra indexes and find-links, and those the wheelhouse was built from); for a lock entry that names no index (`pip lock`, `uv pip compile`), a file whose URL is on none of them (not under its URL, not on its host and port, not `files.pythonhosted.org` for PyPI)"
+            }
+            RuleCode::FileUnhashed => {
+                "a file without a sha256, or a locked package with no hashed file"
+            }
+            RuleCode::ReleaseTooNew => {
+                "a file uploaded more recently than `min-release-age` (from the index's PEP 700 `upload-time`, kept in the manifest and in `pylock.toml`)"
+            }
+            RuleCode::ReleaseTooOld => {
+                "a file uploaded longer ago than `max-release-age` (from the index's PEP 700 `upload-time`)"
+            }
+        }
+    }
+}
+
+/// The rule table of docs/cli.md, as generated from `RuleCode`.
+pub fn rule_table() -> String {
+    let mut out = String::from("| rule | when |\n| --- | --- |\n");
+    for rule in RuleCode::ALL {
+        out.push_str(&format!("| `{}` | {} |\n", rule.code(), rule.summary()));
+    }
+    out.push_str("| `rego:<package>.deny`, `.violation`, `.warn` | messages of Rego policies (`[policy] rego`) |\n");
+    out
+}
+
 /// What `policy.json` holds.
 #[derive(Debug, Clone, Serialize)]
 pub struct PolicyReport {
@@ -117,7 +240,7 @@ impl Findings {
     fn add(
         &mut self,
         level: Level,
-        rule: &str,
+        rule: RuleCode,
         package: Option<(&str, &str)>,
         file: Option<&str>,
         reason: String,
@@ -125,7 +248,7 @@ impl Findings {
     ) {
         self.0.push(PolicyFinding {
             level,
-            rule: rule.to_string(),
+            rule: rule.code().to_string(),
             package: package.map(|p| p.0.to_string()),
             version: package.map(|p| p.1.to_string()),
             file: file.map(str::to_string),
@@ -303,7 +426,7 @@ impl<'c> Rules<'c> {
                 if matches {
                     out.add(
                         Level::Violation,
-                        "package-denied",
+                        RuleCode::PackageDenied,
                         who,
                         None,
                         format!(
@@ -327,7 +450,7 @@ impl<'c> Rules<'c> {
             {
                 out.add(
                     Level::Violation,
-                    "file-unhashed",
+                    RuleCode::FileUnhashed,
                     who,
                     None,
                     format!(
@@ -345,7 +468,7 @@ impl<'c> Rules<'c> {
             if is_sdist && !self.config.allow_sdist {
                 out.add(
                     Level::Violation,
-                    "sdist-forbidden",
+                    RuleCode::SdistForbidden,
                     owner,
                     name,
                     format!(
@@ -358,7 +481,7 @@ impl<'c> Rules<'c> {
             if file.yanked && !self.config.allow_yanked {
                 out.add(
                     Level::Violation,
-                    "yanked-forbidden",
+                    RuleCode::YankedForbidden,
                     owner,
                     name,
                     format!("{} was yanked by its maintainers", file.filename),
@@ -368,7 +491,7 @@ impl<'c> Rules<'c> {
             if self.config.require_hashes && file.sha256.is_empty() {
                 out.add(
                     Level::Violation,
-                    "file-unhashed",
+                    RuleCode::FileUnhashed,
                     owner,
                     name,
                     format!("{} has no sha256", file.filename),
@@ -387,7 +510,7 @@ impl<'c> Rules<'c> {
                 {
                     out.add(
                         Level::Violation,
-                        "index-not-allowed",
+                        RuleCode::IndexNotAllowed,
                         owner,
                         name,
                         format!(
@@ -407,7 +530,7 @@ impl<'c> Rules<'c> {
                 {
                     out.add(
                         Level::Violation,
-                        "index-not-allowed",
+                        RuleCode::IndexNotAllowed,
                         owner,
                         name,
                         format!(
@@ -423,7 +546,7 @@ impl<'c> Rules<'c> {
                 if let Some(min) = self.min_age.filter(|min| age < *min) {
                     out.add(
                         Level::Violation,
-                        "release-too-new",
+                        RuleCode::ReleaseTooNew,
                         owner,
                         name,
                         format!(
@@ -438,7 +561,7 @@ impl<'c> Rules<'c> {
                 if let Some(max) = self.max_age.filter(|max| age > *max) {
                     out.add(
                         Level::Violation,
-                        "release-too-old",
+                        RuleCode::ReleaseTooOld,
                         owner,
                         name,
                         format!(
@@ -462,7 +585,7 @@ impl<'c> Rules<'c> {
             if gap.packages.is_empty() {
                 out.add(
                     gap_level,
-                    "target-gap",
+                    RuleCode::TargetGap,
                     None,
                     None,
                     format!(
@@ -475,7 +598,7 @@ impl<'c> Rules<'c> {
             for package in &gap.packages {
                 out.0.push(PolicyFinding {
                     level: gap_level,
-                    rule: "target-gap".into(),
+                    rule: RuleCode::TargetGap.code().into(),
                     package: Some(package.package.clone()),
                     version: package.offered.as_ref().map(|o| o.version.clone()),
                     file: None,
@@ -493,7 +616,7 @@ impl<'c> Rules<'c> {
                     for finding in &package.findings {
                         let severity = finding.severity.unwrap_or(Severity::Critical);
                         if severity > self.config.max_severity {
-                            out.add(Level::Violation, "vulnerability-severity", Some((&package.package, &package.version)), None, format!("{} {} has {} {}: {}", package.package, package.version, match finding.severity { Some(s) => format!("{s:?}").to_lowercase(), None => "unrated (counted as critical)".into() }, finding.id, finding.summary.as_deref().unwrap_or("no summary")), &match &package.upgrade_to { Some(v) => format!("upgrade to {v} (`chiron scan --emit-overlay` writes the constraints)"), None => "no fixed version: replace the package, or accept it in [[scan.ignore]] with a reason".into() });
+                            out.add(Level::Violation, RuleCode::VulnerabilitySeverity, Some((&package.package, &package.version)), None, format!("{} {} has {} {}: {}", package.package, package.version, match finding.severity { Some(s) => format!("{s:?}").to_lowercase(), None => "unrated (counted as critical)".into() }, finding.id, finding.summary.as_deref().unwrap_or("no summary")), &match &package.upgrade_to { Some(v) => format!("upgrade to {v} (`chiron scan --emit-overlay` writes the constraints)"), None => "no fixed version: replace the package, or accept it in [[scan.ignore]] with a reason".into() });
                         }
                     }
                 }
@@ -505,7 +628,7 @@ impl<'c> Rules<'c> {
                         } else {
                             Level::Warning
                         },
-                        "vulnerability-scan-unchecked",
+                        RuleCode::VulnerabilityScanUnchecked,
                         None,
                         None,
                         format!(
@@ -521,7 +644,7 @@ impl<'c> Rules<'c> {
                 for expired in &report.expired_ignores {
                     out.add(
                         Level::Violation,
-                        "vulnerability-expired-ignore",
+                        RuleCode::VulnerabilityExpiredIgnore,
                         None,
                         None,
                         format!(
@@ -538,7 +661,7 @@ impl<'c> Rules<'c> {
                 } else {
                     Level::Warning
                 },
-                "vulnerability-scan-missing",
+                RuleCode::VulnerabilityScanMissing,
                 None,
                 None,
                 format!("no vulnerability scan: {reason}"),
@@ -578,7 +701,7 @@ impl<'c> Rules<'c> {
                 };
                 out.add(
                     Level::Violation,
-                    "license-unknown",
+                    RuleCode::LicenseUnknown,
                     who,
                     None,
                     format!(
@@ -601,7 +724,7 @@ impl<'c> Rules<'c> {
         {
             out.add(
                 Level::Violation,
-                "license-denied",
+                RuleCode::LicenseDenied,
                 who,
                 None,
                 format!(
@@ -619,7 +742,7 @@ impl<'c> Rules<'c> {
         {
             out.add(
                 Level::Violation,
-                "license-not-allowed",
+                RuleCode::LicenseNotAllowed,
                 who,
                 None,
                 format!(
@@ -675,7 +798,9 @@ pub fn sarif(report: &PolicyReport, artifact: &crate::sarif::Artifact) -> String
         .map(|f| Rule {
             id: f.rule.clone(),
             name: crate::sarif::pascal_case(&f.rule),
-            short: format!("chiron policy rule {}", f.rule),
+            short: RuleCode::of(&f.rule)
+                .map(|r| r.summary().to_string())
+                .unwrap_or_else(|| format!("chiron policy rule {}", f.rule)),
             full: Some(f.hint.clone()),
             help: f.hint.clone(),
             help_uri: None,
@@ -710,6 +835,25 @@ pub fn sarif(report: &PolicyReport, artifact: &crate::sarif::Artifact) -> String
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rule_codes_are_unique_kebab_case_and_documented() {
+        let codes: std::collections::BTreeSet<&str> =
+            RuleCode::ALL.iter().map(|r| r.code()).collect();
+        assert_eq!(codes.len(), RuleCode::ALL.len(), "codes are unique");
+        for code in &codes {
+            assert!(
+                code.chars().all(|c| c.is_ascii_lowercase() || c == '-'),
+                "{code} is kebab-case"
+            );
+        }
+        let docs = include_str!("../../docs/cli.md");
+        let table = rule_table();
+        assert!(
+            docs.contains(&table),
+            "docs/cli.md's policy rule table is not the generated one; replace it with:\n{table}"
+        );
+    }
 
     #[test]
     fn file_urls_are_on_the_index_that_serves_them() {
