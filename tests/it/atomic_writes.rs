@@ -88,6 +88,13 @@ fn run(mut command: Command) -> (i32, String) {
 /// Starts `command`, kills it with SIGKILL after `after`; whether it was
 /// still running then.
 fn kill_after(mut command: Command, after: Duration) -> bool {
+    // A process killed while it writes its coverage counts leaves a
+    // truncated file that would spoil the whole coverage merge: killed
+    // runs write theirs into a scratch folder that is thrown away.
+    let scratch = tempfile::tempdir().unwrap();
+    if std::env::var_os("LLVM_PROFILE_FILE").is_some() {
+        command.env("LLVM_PROFILE_FILE", scratch.path().join("%p-%m.profraw"));
+    }
     let mut child = command
         .stdout(Stdio::null())
         .stderr(Stdio::null())

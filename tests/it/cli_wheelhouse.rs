@@ -246,7 +246,14 @@ fn a_run_killed_during_download_leaves_the_previous_wheelhouse_intact() {
     let before = snapshot(&home.path().join("wh"));
 
     let binary = assert_cmd::cargo::cargo_bin("chiron");
-    let mut child = std::process::Command::new(binary)
+    // Killed below: its coverage counts (possibly truncated) go to a
+    // scratch folder, never into the coverage merge.
+    let scratch = tempfile::tempdir().unwrap();
+    let mut command = std::process::Command::new(binary);
+    if std::env::var_os("LLVM_PROFILE_FILE").is_some() {
+        command.env("LLVM_PROFILE_FILE", scratch.path().join("%p-%m.profraw"));
+    }
+    let mut child = command
         .current_dir(home.path())
         .env("PIP_INDEX_URL", index.url())
         .env("CHIRON_CACHE_DIR", home.path().join("cache"))
