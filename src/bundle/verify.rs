@@ -19,11 +19,96 @@ use crate::wheelhouse::manifest::Manifest;
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Problem {
-    /// `modified`, `missing`, `added`, `record`, `signature`, `provenance`,
-    /// `sbom`, `policy`, `manifest`.
-    pub kind: &'static str,
+    pub kind: ProblemKind,
     pub path: String,
     pub message: String,
+}
+
+/// What `verify` can find wrong. Each has a stable kebab-case code (in the
+/// JSON report and the human lines) and one line saying when; the table in
+/// docs/cli.md is generated from these (a test keeps it so).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProblemKind {
+    Modified,
+    Missing,
+    Added,
+    Record,
+    Signature,
+    Provenance,
+    Sbom,
+    Policy,
+    Manifest,
+}
+
+impl ProblemKind {
+    pub const ALL: [ProblemKind; 9] = [
+        ProblemKind::Modified,
+        ProblemKind::Missing,
+        ProblemKind::Added,
+        ProblemKind::Record,
+        ProblemKind::Signature,
+        ProblemKind::Provenance,
+        ProblemKind::Sbom,
+        ProblemKind::Policy,
+        ProblemKind::Manifest,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            ProblemKind::Modified => "modified",
+            ProblemKind::Missing => "missing",
+            ProblemKind::Added => "added",
+            ProblemKind::Record => "record",
+            ProblemKind::Signature => "signature",
+            ProblemKind::Provenance => "provenance",
+            ProblemKind::Sbom => "sbom",
+            ProblemKind::Policy => "policy",
+            ProblemKind::Manifest => "manifest",
+        }
+    }
+
+    /// When it is reported.
+    pub fn summary(self) -> &'static str {
+        match self {
+            ProblemKind::Modified => {
+                "a file's bytes are not those SHA256SUMS or the manifest records"
+            }
+            ProblemKind::Missing => "a file SHA256SUMS or the manifest lists is not there",
+            ProblemKind::Added => "a file that nothing lists (SHA256SUMS, the manifest) is there",
+            ProblemKind::Record => {
+                "a wheel's RECORD is missing, unreadable or does not match the wheel's contents"
+            }
+            ProblemKind::Signature => {
+                "a signature (SHA256SUMS.sig, the provenance's) is missing with --key, unreadable or not by that key"
+            }
+            ProblemKind::Provenance => {
+                "the provenance is missing or unreadable, or its subjects are not exactly the files with their sha256"
+            }
+            ProblemKind::Sbom => {
+                "the SBOM is missing or its components are not exactly the manifest's packages"
+            }
+            ProblemKind::Policy => {
+                "the policy verdict recorded when the wheelhouse was built failed"
+            }
+            ProblemKind::Manifest => "the manifest is missing or unreadable",
+        }
+    }
+}
+
+impl std::fmt::Display for ProblemKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.code())
+    }
+}
+
+/// The table of problem kinds in docs/cli.md.
+pub fn problem_table() -> String {
+    let mut out = String::from("| problem | when |\n| --- | --- |\n");
+    for kind in ProblemKind::ALL {
+        out.push_str(&format!("| `{}` | {} |\n", kind.code(), kind.summary()));
+    }
+    out
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -44,7 +129,7 @@ impl VerifyReport {
     }
 }
 
-fn problem(kind: &'static str, path: &str, message: impl Into<String>) -> Problem {
+fn problem(kind: ProblemKind, path: &str, message: impl Into<String>) -> Problem {
     Problem {
         kind,
         path: path.to_string(),
@@ -90,11 +175,17 @@ pub fn check_record(path: &Path, name: &str) -> Vec<Problem> {
     let mut problems = Vec::new();
     let file = match std::fs::File::open(path) {
         Ok(file) => file,
-        Err(e) => return vec![problem("record", name, e.to_string())],
+        Err(e) => return vec![problem(ProblemKind::Record, name, e.to_string())],
     };
     let mut archive = match zip::ZipArchive::new(file) {
         Ok(archive) => archive,
-        Err(e) => return vec![problem("record", name, format!("not a zip archive: {e}"))],
+        Err(e) => {
+            return vec![problem(
+                ProblemKind::Record,
+                name,
+                format!("not a zip archive: {e}"),
+            )];
+        }
     };
     let record_name = (0..archive.len()).find_map(|i| {
         let entry = archive.by_index(i).ok()?;
@@ -102,7 +193,11 @@ pub fn check_record(path: &Path, name: &str) -> Vec<Problem> {
         (n.ends_with(".dist-info/RECORD") && n.matches('/').count() == 1).then_some(n)
     });
     let Some(record_name) = record_name else {
-        return vec![problem("record", name, "has no .dist-info/RECORD")];
+        return vec![problem(
+            ProblemKind::Record,
+            name,
+            "has no .dist-info/RECORD",
+        )];
     };
     let mut record = String::new();
     if let Err(e) = archive
@@ -115,7 +210,11 @@ pub fn check_record(path: &Path, name: &str) -> Vec<Problem> {
                 .map_err(|e| e.to_string())
         })
     {
-        return vec![problem("record", name, format!("unreadable RECORD: {e}"))];
+        return vec![problem(
+            ProblemKind::Record,
+            name,
+            format!("unreadable RECORD: {e}"),
+        )];
     }
     let mut listed = BTreeMap::new();
     for line in record.lines().filter(|l| !l.trim().is_empty()) {
@@ -136,7 +235,11 @@ pub fn check_record(path: &Path, name: &str) -> Vec<Problem> {
     }
     for i in 0..archive.len() {
         let Ok(mut entry) = archive.by_index(i) else {
-            problems.push(problem("record", name, format!("entry {i} is unreadable")));
+            problems.push(problem(
+                ProblemKind::Record,
+                name,
+                format!("entry {i} is unreadable"),
+            ));
             continue;
         };
         if entry.is_dir() {
@@ -144,7 +247,7 @@ pub fn check_record(path: &Path, name: &str) -> Vec<Problem> {
         }
         let Ok(inner) = entry.name().map(|n| n.to_string()) else {
             problems.push(problem(
-                "record",
+                ProblemKind::Record,
                 name,
                 format!("entry {i} has an unreadable name"),
             ));
@@ -155,7 +258,7 @@ pub fn check_record(path: &Path, name: &str) -> Vec<Problem> {
                 && (inner.ends_with("RECORD.jws") || inner.ends_with("RECORD.p7s"));
             if !signature_file {
                 problems.push(problem(
-                    "record",
+                    ProblemKind::Record,
                     name,
                     format!("{inner} is not listed in RECORD"),
                 ));
@@ -167,7 +270,7 @@ pub fn check_record(path: &Path, name: &str) -> Vec<Problem> {
         }
         let Some(digest) = expected.strip_prefix("sha256=") else {
             problems.push(problem(
-                "record",
+                ProblemKind::Record,
                 name,
                 format!("{inner}: RECORD uses {expected}, not sha256"),
             ));
@@ -180,7 +283,7 @@ pub fn check_record(path: &Path, name: &str) -> Vec<Problem> {
                 Ok(0) => break,
                 Ok(n) => sha2::Digest::update(&mut hasher, &buffer[..n]),
                 Err(e) => {
-                    problems.push(problem("record", name, format!("{inner}: {e}")));
+                    problems.push(problem(ProblemKind::Record, name, format!("{inner}: {e}")));
                     break;
                 }
             }
@@ -189,7 +292,7 @@ pub fn check_record(path: &Path, name: &str) -> Vec<Problem> {
             base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Digest::finalize(hasher));
         if actual != digest.trim_end_matches('=') {
             problems.push(problem(
-                "record",
+                ProblemKind::Record,
                 name,
                 format!("{inner} does not match its RECORD hash"),
             ));
@@ -222,7 +325,7 @@ pub fn verify_dir(dir: &Path, bundle: bool, key: Option<&PublicKey>) -> VerifyRe
         Err(e) => {
             return report(
                 vec![problem(
-                    "missing",
+                    ProblemKind::Missing,
                     &dir.display().to_string(),
                     e.to_string(),
                 )],
@@ -236,7 +339,7 @@ pub fn verify_dir(dir: &Path, bundle: bool, key: Option<&PublicKey>) -> VerifyRe
     let Ok(manifest_text) = std::fs::read_to_string(dir.join("manifest.json")) else {
         return report(
             vec![problem(
-                "missing",
+                ProblemKind::Missing,
                 "manifest.json",
                 "there is no manifest.json",
             )],
@@ -251,7 +354,7 @@ pub fn verify_dir(dir: &Path, bundle: bool, key: Option<&PublicKey>) -> VerifyRe
         Err(e) => {
             return report(
                 vec![problem(
-                    "manifest",
+                    ProblemKind::Manifest,
                     "manifest.json",
                     format!("not a chiron manifest: {e}"),
                 )],
@@ -266,7 +369,7 @@ pub fn verify_dir(dir: &Path, bundle: bool, key: Option<&PublicKey>) -> VerifyRe
     let sums = parse_sums(&String::from_utf8_lossy(&sums_bytes));
     if sums.is_empty() {
         problems.push(problem(
-            "missing",
+            ProblemKind::Missing,
             SUMS,
             "there is no SHA256SUMS (or it is empty)",
         ));
@@ -282,12 +385,12 @@ pub fn verify_dir(dir: &Path, bundle: bool, key: Option<&PublicKey>) -> VerifyRe
     for (name, expected) in &sums {
         match hashes.get(name) {
             None => problems.push(problem(
-                "missing",
+                ProblemKind::Missing,
                 name,
                 "listed in SHA256SUMS but not there",
             )),
             Some(actual) if actual != expected => problems.push(problem(
-                "modified",
+                ProblemKind::Modified,
                 name,
                 format!("sha256 is {actual}, SHA256SUMS says {expected}"),
             )),
@@ -314,7 +417,11 @@ pub fn verify_dir(dir: &Path, bundle: bool, key: Option<&PublicKey>) -> VerifyRe
     }
     for name in &present {
         if !sums.contains_key(name) && !expected_unlisted.contains(name) {
-            problems.push(problem("added", name, "not listed in SHA256SUMS"));
+            problems.push(problem(
+                ProblemKind::Added,
+                name,
+                "not listed in SHA256SUMS",
+            ));
         }
     }
     // The manifest's files, with their sizes and hashes; no other wheels.
@@ -327,12 +434,12 @@ pub fn verify_dir(dir: &Path, bundle: bool, key: Option<&PublicKey>) -> VerifyRe
         let name = format!("{wheel_dir}{}", file.filename);
         match hashes.get(&name) {
             None => problems.push(problem(
-                "missing",
+                ProblemKind::Missing,
                 &name,
                 "named in manifest.json but not there",
             )),
             Some(actual) if *actual != file.sha256 => problems.push(problem(
-                "modified",
+                ProblemKind::Modified,
                 &name,
                 format!("sha256 is {actual}, manifest.json says {}", file.sha256),
             )),
@@ -342,7 +449,7 @@ pub fn verify_dir(dir: &Path, bundle: bool, key: Option<&PublicKey>) -> VerifyRe
                     .unwrap_or(0);
                 if size != file.size {
                     problems.push(problem(
-                        "modified",
+                        ProblemKind::Modified,
                         &name,
                         format!("{size} bytes, manifest.json says {}", file.size),
                     ));
@@ -355,7 +462,7 @@ pub fn verify_dir(dir: &Path, bundle: bool, key: Option<&PublicKey>) -> VerifyRe
             name.ends_with(".whl") || name.ends_with(".tar.gz") || name.ends_with(".zip");
         if is_distribution && name.starts_with(wheel_dir) && !manifest_files.contains(name) {
             problems.push(problem(
-                "added",
+                ProblemKind::Added,
                 name,
                 "a distribution manifest.json does not name",
             ));
@@ -374,10 +481,10 @@ pub fn verify_dir(dir: &Path, bundle: bool, key: Option<&PublicKey>) -> VerifyRe
     match (key, &signature) {
         (Some(key), Some(signature)) => match key.verify_blob(&sums_bytes, signature, SUMS) {
             Ok(()) => signature_checked = true,
-            Err(e) => problems.push(problem("signature", SUMS_SIG, e.to_string())),
+            Err(e) => problems.push(problem(ProblemKind::Signature, SUMS_SIG, e.to_string())),
         },
         (Some(_), None) => problems.push(problem(
-            "signature",
+            ProblemKind::Signature,
             SUMS_SIG,
             "a key was given but SHA256SUMS is not signed",
         )),
@@ -393,7 +500,7 @@ pub fn verify_dir(dir: &Path, bundle: bool, key: Option<&PublicKey>) -> VerifyRe
             .and_then(|t| serde_json::from_str::<Envelope>(&t).ok())
         {
             None => problems.push(problem(
-                "provenance",
+                ProblemKind::Provenance,
                 PROVENANCE,
                 "missing or not a DSSE envelope",
             )),
@@ -401,14 +508,14 @@ pub fn verify_dir(dir: &Path, bundle: bool, key: Option<&PublicKey>) -> VerifyRe
                 if let Some(key) = key
                     && let Err(e) = envelope.verify(key, PROVENANCE)
                 {
-                    problems.push(problem("signature", PROVENANCE, e.to_string()));
+                    problems.push(problem(ProblemKind::Signature, PROVENANCE, e.to_string()));
                 }
                 let statement: Option<serde_json::Value> = envelope
                     .payload()
                     .and_then(|p| serde_json::from_slice(&p).ok());
                 match statement.as_ref().and_then(|s| s["subject"].as_array()) {
                     None => problems.push(problem(
-                        "provenance",
+                        ProblemKind::Provenance,
                         PROVENANCE,
                         "its payload is not an in-toto statement",
                     )),
@@ -419,12 +526,12 @@ pub fn verify_dir(dir: &Path, bundle: bool, key: Option<&PublicKey>) -> VerifyRe
                             let digest = subject["digest"]["sha256"].as_str().unwrap_or_default();
                             match hashes.get(&name) {
                                 None => problems.push(problem(
-                                    "provenance",
+                                    ProblemKind::Provenance,
                                     &name,
                                     "a provenance subject that is not in the bundle",
                                 )),
                                 Some(actual) if actual != digest => problems.push(problem(
-                                    "provenance",
+                                    ProblemKind::Provenance,
                                     &name,
                                     "does not match its provenance subject",
                                 )),
@@ -437,7 +544,7 @@ pub fn verify_dir(dir: &Path, bundle: bool, key: Option<&PublicKey>) -> VerifyRe
                                 && !named.contains(name)
                             {
                                 problems.push(problem(
-                                    "provenance",
+                                    ProblemKind::Provenance,
                                     name,
                                     "not a subject of the provenance",
                                 ));
@@ -453,7 +560,11 @@ pub fn verify_dir(dir: &Path, bundle: bool, key: Option<&PublicKey>) -> VerifyRe
         .ok()
         .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
     {
-        None => problems.push(problem("sbom", "sbom.cdx.json", "missing or not JSON")),
+        None => problems.push(problem(
+            ProblemKind::Sbom,
+            "sbom.cdx.json",
+            "missing or not JSON",
+        )),
         Some(bom) => {
             let listed: BTreeSet<String> = bom["components"]
                 .as_array()
@@ -470,14 +581,14 @@ pub fn verify_dir(dir: &Path, bundle: bool, key: Option<&PublicKey>) -> VerifyRe
                 .collect();
             for missing in packages.difference(&listed) {
                 problems.push(problem(
-                    "sbom",
+                    ProblemKind::Sbom,
                     "sbom.cdx.json",
                     format!("{missing} is in the manifest but not in the SBOM"),
                 ));
             }
             for extra in listed.difference(&packages) {
                 problems.push(problem(
-                    "sbom",
+                    ProblemKind::Sbom,
                     "sbom.cdx.json",
                     format!("{extra} is in the SBOM but not in the manifest"),
                 ));
@@ -491,7 +602,7 @@ pub fn verify_dir(dir: &Path, bundle: bool, key: Option<&PublicKey>) -> VerifyRe
     {
         Some(policy) if policy["passed"] == serde_json::Value::Bool(false) => {
             problems.push(problem(
-                "policy",
+                ProblemKind::Policy,
                 "policy.json",
                 format!(
                     "the policy failed when it was built ({} violation(s))",
@@ -504,4 +615,29 @@ pub fn verify_dir(dir: &Path, bundle: bool, key: Option<&PublicKey>) -> VerifyRe
     }
     let files = present.len();
     report(problems, notes, files, wheels, signature_checked)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn problem_kinds_are_unique_and_documented() {
+        let codes: BTreeSet<&str> = ProblemKind::ALL.iter().map(|k| k.code()).collect();
+        assert_eq!(codes.len(), ProblemKind::ALL.len());
+        for kind in ProblemKind::ALL {
+            assert_eq!(
+                serde_json::to_value(kind).unwrap(),
+                serde_json::Value::from(kind.code()),
+                "JSON says the same code"
+            );
+            assert_eq!(format!("{kind:<10}|").len(), 11, "the table pads it");
+        }
+        let docs = include_str!("../../docs/cli.md");
+        let table = problem_table();
+        assert!(
+            docs.contains(&table),
+            "docs/cli.md's table of verify problems is not the generated one; replace it with:\n{table}"
+        );
+    }
 }
