@@ -224,10 +224,7 @@ pub async fn run(args: ScanArgs, ctx: &Context) -> Result<Exit> {
     let report = scan_with(&inventory.manifest, &source, loaded).await?;
     let exit = if report.checked_nothing() && !args.allow_unchecked {
         Exit::Usage
-    } else if report.open() == 0
-        && report.expired_ignores.is_empty()
-        && report.checked_enough(args.allow_unchecked)
-    {
+    } else if report.passed_allowing_unchecked(args.allow_unchecked) {
         Exit::Ok
     } else {
         Exit::Problems

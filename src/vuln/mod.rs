@@ -160,11 +160,6 @@ pub struct Unchecked {
 }
 
 impl ScanReport {
-    /// Every package was checked, or some were and `allow_unchecked`.
-    pub fn checked_enough(&self, allow_unchecked: bool) -> bool {
-        self.not_checked.is_empty() || allow_unchecked
-    }
-
     /// "name version" of each package not checked.
     pub fn not_checked_names(&self) -> Vec<String> {
         self.not_checked
@@ -185,7 +180,15 @@ impl ScanReport {
 
     /// No open finding, no expired ignore, and every package checked.
     pub fn passed(&self) -> bool {
-        self.open() == 0 && self.expired_ignores.is_empty() && self.not_checked.is_empty()
+        self.passed_allowing_unchecked(false)
+    }
+
+    /// As `passed`, with packages the source could not answer for
+    /// accepted when `allow_unchecked` (`scan --allow-unchecked`).
+    pub fn passed_allowing_unchecked(&self, allow_unchecked: bool) -> bool {
+        self.open() == 0
+            && self.expired_ignores.is_empty()
+            && (self.not_checked.is_empty() || allow_unchecked)
     }
 
     /// The highest severity among open findings (unknown counts as none).

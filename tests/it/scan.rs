@@ -735,6 +735,29 @@ fn a_scan_that_checked_nothing_does_not_pass() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
+    // The SARIF names the package not checked, at its entry in the
+    // manifest, and the SARIF multitool accepts it.
+    let log: Value = serde_json::from_slice(&std::fs::read(h.join("half.sarif")).unwrap()).unwrap();
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    let unchecked: Vec<&Value> = results
+        .iter()
+        .filter(|r| r["ruleId"] == "chiron/not-checked")
+        .collect();
+    assert_eq!(unchecked.len(), 1, "{results:#?}");
+    assert_eq!(unchecked[0]["properties"]["package"], "lib");
+    let line = unchecked[0]["locations"][0]["physicalLocation"]["region"]["startLine"]
+        .as_u64()
+        .unwrap() as usize;
+    let manifest = std::fs::read_to_string(h.join("wh/manifest.json")).unwrap();
+    assert!(
+        manifest
+            .lines()
+            .nth(line - 1)
+            .unwrap()
+            .contains("\"name\": \"lib\"")
+    );
+    let complaints = support::schemas::sarif_multitool_findings(&h.join("half.sarif"));
+    assert!(complaints.is_empty(), "{complaints:#?}");
 
     // The gate: a warning that names the packages, an error with
     // require-scan.
