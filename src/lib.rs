@@ -8,6 +8,7 @@ pub mod atomic;
 pub mod bundle;
 pub mod config;
 pub mod doctor;
+pub mod error;
 pub mod index;
 pub mod inventory;
 pub mod lock;
@@ -23,3 +24,6 @@ pub mod telemetry;
 pub mod time;
 pub mod vuln;
 pub mod wheelhouse;
+pub mod workflow;
+
+pub use error::Error;

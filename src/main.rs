@@ -20,7 +20,7 @@ fn main() -> ExitCode {
     let cwd = match std::env::current_dir() {
         Ok(cwd) => cwd,
         Err(error) => {
-            let error = anyhow::Error::new(error).context("cannot read the current folder");
+            let error = chiron::Error::from(error).context("cannot read the current folder");
             cli::report_error(&error, global.json, Exit::Usage);
             return ExitCode::from(Exit::Usage as u8);
         }
@@ -82,13 +82,16 @@ fn main() -> ExitCode {
             drop(runtime);
             outcome
         }
-        Err(error) => Err(anyhow::Error::new(error).context("cannot start the async runtime")),
+        Err(error) => Err(chiron::Error::from(error).context("cannot start the async runtime")),
     };
     let exit = match result {
         Ok(exit) => exit,
         Err(error) => {
             let exit = cli::exit_for(&error);
-            tracing::debug!(error = format!("{error:#}"), "command failed");
+            tracing::debug!(
+                error = chiron::workflow::gate::chain_text(&error),
+                "command failed"
+            );
             cli::report_error(&error, json, exit);
             exit
         }

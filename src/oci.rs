@@ -37,8 +37,26 @@ pub enum OciError {
     Reference(String),
     #[error("{url}: {message}")]
     Registry { url: String, message: String },
-    #[error("{0}")]
-    Content(String),
+    #[error("the manifest at {url} does not match its digest")]
+    ManifestDigest { url: String },
+    #[error("{title} does not match its digest {digest}")]
+    Digest { title: String, digest: String },
+    #[error("not an OCI manifest: {message}")]
+    NotAManifest { message: String },
+    #[error("the manifest has no layers")]
+    NoLayers,
+    #[error(
+        "the artifact type is {kind} (from {from}), not {ARTIFACT_TYPE}, and it has no bundle.tar.gz layer"
+    )]
+    NotABundleArtifact { kind: String, from: String },
+    #[error("a layer named `{title}` ({digest}) is not a plain file")]
+    LayerNotAFile { title: String, digest: String },
+    #[error("{}: {message}", path.display())]
+    LayoutIndex { path: PathBuf, message: String },
+    #[error("{} has no artifact tagged {tag}", dir.display())]
+    NoSuchTag { dir: PathBuf, tag: String },
+    #[error("bad digest {digest}")]
+    BadDigest { digest: String },
     #[error("{}: {message}", path.display())]
     Io { path: PathBuf, message: String },
 }
@@ -48,9 +66,31 @@ impl OciError {
         match self {
             OciError::Reference(_) => "write oci://REGISTRY/REPOSITORY:TAG, e.g. oci://registry.example.org/team/bundle:1.0".into(),
             OciError::Registry { .. } => "check the registry address, that it is up, and the credentials in ~/.docker/config.json (or DOCKER_CONFIG)".into(),
-            OciError::Content(_) => "the artifact is not a chiron bundle, or it changed in the registry".into(),
+            OciError::ManifestDigest { .. }
+            | OciError::Digest { .. }
+            | OciError::NotAManifest { .. }
+            | OciError::NoLayers
+            | OciError::NotABundleArtifact { .. }
+            | OciError::LayerNotAFile { .. }
+            | OciError::LayoutIndex { .. }
+            | OciError::NoSuchTag { .. }
+            | OciError::BadDigest { .. } => "the artifact is not a chiron bundle, or it changed in the registry".into(),
             OciError::Io { .. } => "check the path and the free space".into(),
         }
+    }
+}
+
+impl crate::error::Diagnose for OciError {
+    fn exit_class(&self) -> crate::error::ExitClass {
+        use crate::error::ExitClass;
+        if matches!(self, OciError::Reference(_)) {
+            ExitClass::Usage
+        } else {
+            ExitClass::Problems
+        }
+    }
+    fn hint(&self) -> Option<String> {
+        Some(self.hint())
     }
 }
 
@@ -424,9 +464,9 @@ impl Registry {
         if let Some(expected) = self.reference.reference.strip_prefix("sha256:")
             && sha256_hex(&manifest) != expected
         {
-            return Err(OciError::Content(format!(
-                "the manifest at {url} does not match its digest"
-            )));
+            return Err(OciError::ManifestDigest {
+                url: url.to_string(),
+            });
         }
         let io = |path: &Path, e: std::io::Error| OciError::Io {
             path: path.to_path_buf(),
@@ -462,9 +502,10 @@ impl Registry {
                 crate::index::client::hex(&sha2::Digest::finalize(hasher))
             );
             if actual != digest {
-                return Err(OciError::Content(format!(
-                    "{title} does not match its digest {digest}"
-                )));
+                return Err(OciError::Digest {
+                    title: title.to_string(),
+                    digest: digest.to_string(),
+                });
             }
             let target = out.join(&title);
             temp.persist(&target).map_err(|e| io(&target, e.error))?;
@@ -476,9 +517,10 @@ impl Registry {
 
 fn check_digest(bytes: &[u8], digest: &str, title: &str) -> Result<(), OciError> {
     if digest != format!("sha256:{}", sha256_hex(bytes)) {
-        return Err(OciError::Content(format!(
-            "{title} does not match its digest {digest}"
-        )));
+        return Err(OciError::Digest {
+            title: title.to_string(),
+            digest: digest.to_string(),
+        });
     }
     Ok(())
 }
@@ -486,11 +528,12 @@ fn check_digest(bytes: &[u8], digest: &str, title: &str) -> Result<(), OciError>
 /// (digest, title) of each layer of a chiron manifest; titles must be
 /// plain file names.
 fn layers_of(manifest: &[u8]) -> Result<Vec<(String, String)>, OciError> {
-    let manifest: Value = serde_json::from_slice(manifest)
-        .map_err(|e| OciError::Content(format!("not an OCI manifest: {e}")))?;
+    let manifest: Value = serde_json::from_slice(manifest).map_err(|e| OciError::NotAManifest {
+        message: e.to_string(),
+    })?;
     let layers = manifest["layers"]
         .as_array()
-        .ok_or_else(|| OciError::Content("the manifest has no layers".into()))?;
+        .ok_or_else(|| OciError::NoLayers)?;
     // OCI image-spec 1.1: without `artifactType`, the config's media type
     // is the artifact's type. Clients that cannot set either (ORAS without
     // `--artifact-type`) leave a generic config type; such an artifact is
@@ -512,9 +555,10 @@ fn layers_of(manifest: &[u8]) -> Result<Vec<(String, String)>, OciError> {
         .iter()
         .any(|layer| layer["annotations"][TITLE] == "bundle.tar.gz");
     if kind != ARTIFACT_TYPE && !(GENERIC.contains(&kind) && has_bundle) {
-        return Err(OciError::Content(format!(
-            "the artifact type is {kind} (from {from}), not {ARTIFACT_TYPE}, and it has no bundle.tar.gz layer"
-        )));
+        return Err(OciError::NotABundleArtifact {
+            kind: kind.to_string(),
+            from: from.to_string(),
+        });
     }
     layers
         .iter()
@@ -527,9 +571,10 @@ fn layers_of(manifest: &[u8]) -> Result<Vec<(String, String)>, OciError> {
             let plain =
                 !title.is_empty() && !title.contains(['/', '\\']) && title != "." && title != "..";
             if !plain || !digest.starts_with("sha256:") {
-                return Err(OciError::Content(format!(
-                    "a layer named `{title}` ({digest}) is not a plain file"
-                )));
+                return Err(OciError::LayerNotAFile {
+                    title: title.to_string(),
+                    digest: digest.to_string(),
+                });
             }
             Ok((digest, title))
         })
@@ -711,7 +756,10 @@ pub fn read_layout_to(dir: &Path, tag: &str, out: &Path) -> Result<Vec<String>, 
     let index_path = dir.join("index.json");
     let index: Value =
         serde_json::from_slice(&std::fs::read(&index_path).map_err(|e| io(&index_path, e))?)
-            .map_err(|e| OciError::Content(format!("{}: {e}", index_path.display())))?;
+            .map_err(|e| OciError::LayoutIndex {
+                path: index_path.clone(),
+                message: e.to_string(),
+            })?;
     let digest = index["manifests"]
         .as_array()
         .and_then(|m| {
@@ -719,15 +767,18 @@ pub fn read_layout_to(dir: &Path, tag: &str, out: &Path) -> Result<Vec<String>, 
                 .find(|m| m["annotations"]["org.opencontainers.image.ref.name"] == tag)
         })
         .and_then(|m| m["digest"].as_str())
-        .ok_or_else(|| {
-            OciError::Content(format!("{} has no artifact tagged {tag}", dir.display()))
+        .ok_or_else(|| OciError::NoSuchTag {
+            dir: dir.to_path_buf(),
+            tag: tag.to_string(),
         })?
         .to_string();
     let blob_path = |digest: &str| -> Result<PathBuf, OciError> {
         let hex = digest
             .strip_prefix("sha256:")
             .filter(|h| h.len() == 64 && h.chars().all(|c| c.is_ascii_hexdigit()))
-            .ok_or_else(|| OciError::Content(format!("bad digest {digest}")))?;
+            .ok_or_else(|| OciError::BadDigest {
+                digest: digest.to_string(),
+            })?;
         Ok(dir.join("blobs/sha256").join(hex))
     };
     let manifest_path = blob_path(&digest)?;
@@ -739,9 +790,10 @@ pub fn read_layout_to(dir: &Path, tag: &str, out: &Path) -> Result<Vec<String>, 
         let path = blob_path(&layer)?;
         let (actual, _) = crate::index::client::hash_file(&path).map_err(|e| io(&path, e))?;
         if format!("sha256:{actual}") != layer {
-            return Err(OciError::Content(format!(
-                "{title} does not match its digest {layer}"
-            )));
+            return Err(OciError::Digest {
+                title: title.to_string(),
+                digest: layer.to_string(),
+            });
         }
         let target = out.join(&title);
         let temp =

@@ -53,6 +53,16 @@ pub enum ProjectError {
     },
 }
 
+impl crate::error::Diagnose for ProjectError {
+    fn exit_class(&self) -> crate::error::ExitClass {
+        use crate::error::ExitClass;
+        ExitClass::Usage
+    }
+    fn hint(&self) -> Option<String> {
+        Some("fix pyproject.toml, or name the inputs with --requirements / --lock".into())
+    }
+}
+
 impl ProjectScan {
     /// Whether anything chiron can read as requirements was found.
     pub fn has_inputs(&self) -> bool {

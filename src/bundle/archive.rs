@@ -36,6 +36,16 @@ impl ArchiveError {
     }
 }
 
+impl crate::error::Diagnose for ArchiveError {
+    fn exit_class(&self) -> crate::error::ExitClass {
+        use crate::error::ExitClass;
+        ExitClass::Problems
+    }
+    fn hint(&self) -> Option<String> {
+        Some(self.hint())
+    }
+}
+
 /// Where an entry's bytes come from.
 pub enum Source {
     Bytes(Vec<u8>),

@@ -45,6 +45,16 @@ impl BundleError {
     }
 }
 
+impl crate::error::Diagnose for BundleError {
+    fn exit_class(&self) -> crate::error::ExitClass {
+        use crate::error::ExitClass;
+        ExitClass::Usage
+    }
+    fn hint(&self) -> Option<String> {
+        Some(self.hint())
+    }
+}
+
 /// Writes through, hashing and counting what passes.
 struct HashingWriter<W: std::io::Write> {
     inner: W,

@@ -2,12 +2,15 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context as _, Result};
 use clap::{Args, Subcommand};
-use tracing::Instrument;
 
-use super::sign::{load_private_key, load_public_key, verify_bundle};
-use super::{Context, Exit, UsageError, style};
+use chiron::error::Result;
+use chiron::workflow::PlanError;
+use chiron::workflow::airgap::{OciPlace, open_bundle};
+use chiron::workflow::wheelhouse::StageRequest;
+
+use super::sign::{load_private_key, load_public_key};
+use super::{Context, Exit, style};
 
 #[derive(Debug, Subcommand)]
 pub enum AirgapCommand {
@@ -132,65 +135,52 @@ pub async fn run(command: AirgapCommand, ctx: &Context) -> Result<Exit> {
     }
 }
 
-fn registry(
-    ctx: &Context,
-    reference: &chiron::oci::Reference,
-    plain_http: bool,
-) -> Result<chiron::oci::Registry> {
-    let loaded = ctx.require_config()?;
-    let client = super::scan::advisory_client(loaded)?;
-    let docker_config = ctx.env.get("DOCKER_CONFIG").map(PathBuf::from);
-    let home = ctx.env.get("HOME").map(PathBuf::from);
-    let credentials = chiron::oci::docker_credentials(
-        &reference.registry,
-        docker_config.as_deref(),
-        home.as_deref(),
-    );
-    Ok(chiron::oci::Registry::new(
-        client,
-        reference.clone(),
-        plain_http,
-        credentials,
-    ))
+impl PushArgs {
+    fn place(&self) -> OciPlace {
+        match (&self.oci_layout, &self.target) {
+            (Some(dir), _) => OciPlace::Layout {
+                dir: dir.clone(),
+                tag: self.tag.clone(),
+            },
+            (None, target) => OciPlace::Registry {
+                // clap requires a target without --oci-layout.
+                reference: target.clone().unwrap_or_default(),
+                plain_http: self.plain_http,
+            },
+        }
+    }
+}
+
+impl PullArgs {
+    fn place(&self) -> OciPlace {
+        match (&self.oci_layout, &self.source) {
+            (Some(dir), _) => OciPlace::Layout {
+                dir: dir.clone(),
+                tag: self.tag.clone(),
+            },
+            (None, source) => OciPlace::Registry {
+                // clap requires a source without --oci-layout.
+                reference: source.clone().unwrap_or_default(),
+                plain_http: self.plain_http,
+            },
+        }
+    }
 }
 
 async fn push(args: PushArgs, ctx: &Context) -> Result<Exit> {
-    let bundle = ctx.cwd.join(&args.bundle);
-    let sbom =
-        chiron::bundle::archive::read_entry(&bundle, "sbom.cdx.json", 256 << 20).map_err(|e| {
-            UsageError {
-                message: format!("{} is not a readable bundle: {e}", bundle.display()),
-                hint: "build one with `chiron airgap build`".into(),
-            }
-        })?;
-    let created = super::sbom::source_date_epoch(ctx)?.map(chiron::time::rfc3339);
-    let artifact = chiron::oci::Artifact::from_bundle(&bundle, sbom, created)?;
-    let (place, digest) = match (&args.oci_layout, &args.target) {
-        (Some(dir), _) => {
-            let dir = ctx.cwd.join(dir);
-            let digest = artifact.write_layout(&dir, &args.tag)?;
-            (format!("{}:{}", dir.display(), args.tag), digest)
-        }
-        (None, Some(target)) => {
-            let reference = chiron::oci::Reference::parse(target)?;
-            let mut registry = registry(ctx, &reference, args.plain_http)?;
-            let bar = super::progress::ByteProgress::new(ctx.progress, "pushing");
-            let update = |what: &str, done: u64, total: Option<u64>| bar.update(what, done, total);
-            let digest = registry
-                .push(&artifact, &update)
-                .instrument(tracing::info_span!("airgap.push", registry = %reference.registry))
-                .await?;
-            (target.clone(), digest)
-        }
-        (None, None) => unreachable!("clap requires a target or --oci-layout"),
-    };
+    let ws = ctx.workspace()?;
+    let bar = super::progress::ByteProgress::new(ctx.progress, "pushing");
+    let update = |what: &str, done: u64, total: Option<u64>| bar.update(what, done, total);
+    let pushed = chiron::workflow::airgap::push(&ws, &args.bundle, &args.place(), &update).await?;
+    drop(bar);
+    let (place, digest) = (&pushed.place, &pushed.digest);
     if ctx.out.json {
-        ctx.out.json(&serde_json::json!({ "pushed": place, "digest": digest, "layers": artifact.layers.iter().map(|l| &l.title).collect::<Vec<_>>() }))?;
+        ctx.out.json(
+            &serde_json::json!({ "pushed": place, "digest": digest, "layers": pushed.layers }),
+        )?;
     } else {
         ctx.out.text(&format!(
-            "{}pushed{:#} {place}
-digest {digest}
-",
+            "{}pushed{:#} {place}\ndigest {digest}\n",
             style::OK,
             style::OK
         ))?;
@@ -199,84 +189,62 @@ digest {digest}
 }
 
 async fn pull(args: PullArgs, ctx: &Context) -> Result<Exit> {
+    let ws = ctx.workspace()?;
     let out = ctx.cwd.join(&args.output);
-    let titles = match (&args.oci_layout, &args.source) {
-        (Some(dir), _) => chiron::oci::read_layout_to(&ctx.cwd.join(dir), &args.tag, &out)?,
-        (None, Some(source)) => {
-            let reference = chiron::oci::Reference::parse(source)?;
-            let mut registry = registry(ctx, &reference, args.plain_http)?;
-            let bar = super::progress::ByteProgress::new(ctx.progress, "pulling");
-            let update = |what: &str, done: u64, total: Option<u64>| bar.update(what, done, total);
-            registry
-                .pull_to(&out, &update)
-                .instrument(tracing::info_span!("airgap.pull", registry = %reference.registry))
-                .await?
-        }
-        (None, None) => unreachable!("clap requires a source or --oci-layout"),
-    };
+    let bar = super::progress::ByteProgress::new(ctx.progress, "pulling");
+    let update = |what: &str, done: u64, total: Option<u64>| bar.update(what, done, total);
+    let titles = chiron::workflow::airgap::pull(&ws, &args.place(), &out, &update).await?;
+    drop(bar);
     if ctx.out.json {
         ctx.out
             .json(&serde_json::json!({ "files": titles, "output": out }))?;
     } else {
         let names: Vec<&str> = titles.iter().map(String::as_str).collect();
+        let bundle = names
+            .iter()
+            .find(|n| n.ends_with(".tar.gz"))
+            .copied()
+            .unwrap_or("bundle.tar.gz");
         ctx.out.text(&format!(
-            "{}pulled{:#} {} into {}
-check it before use: chiron verify {} --key cosign.pub
-",
+            "{}pulled{:#} {} into {}\ncheck it before use: chiron verify {} --key cosign.pub\n",
             style::OK,
             style::OK,
             names.join(", "),
             out.display(),
-            out.join(
-                names
-                    .iter()
-                    .find(|n| n.ends_with(".tar.gz"))
-                    .copied()
-                    .unwrap_or("bundle.tar.gz")
-            )
-            .display()
+            out.join(bundle).display()
         ))?;
     }
     Ok(Exit::Ok)
 }
 
+impl BuildArgs {
+    /// The wheelhouse stage to run first, when the bundle is built
+    /// straight from requirements (or the configuration's inputs).
+    fn stage(&self, ctx: &Context) -> Result<Option<StageRequest>> {
+        let inputs = &ctx.require_config()?.config.inputs;
+        let configured =
+            !inputs.requirements.is_empty() || inputs.pyproject.is_some() || inputs.lock.is_some();
+        let from_inputs = !self.requirement.is_empty() || self.lock.is_some() || configured;
+        if self.wheelhouse.is_some() || !from_inputs {
+            return Ok(None);
+        }
+        let mut request = StageRequest {
+            targets: self.targets.request(),
+            lock: self.lock.clone(),
+            ..StageRequest::default()
+        };
+        request.inputs.files = self.requirement.clone();
+        Ok(Some(request))
+    }
+}
+
 async fn build(args: BuildArgs, ctx: &Context) -> Result<Exit> {
-    let loaded = ctx.require_config()?;
-    let inputs = &loaded.config.inputs;
-    let configured =
-        !inputs.requirements.is_empty() || inputs.pyproject.is_some() || inputs.lock.is_some();
-    let wheelhouse = match &args.wheelhouse {
-        Some(dir) => ctx.cwd.join(dir),
-        None => loaded.resolve(&loaded.config.wheelhouse.dir),
-    };
-    if args.wheelhouse.is_none()
-        && (!args.requirement.is_empty() || args.lock.is_some() || configured)
-    {
+    let ws = ctx.workspace()?;
+    let loaded = ws.config;
+    if let Some(request) = args.stage(ctx)? {
         // Straight from requirements: the wheelhouse stage first (a no-op
         // when it is up to date), then the bundle.
-        let stage_args = super::wheelhouse::WheelhouseArgs {
-            inputs: super::inputs::InputArgs {
-                requirements: Vec::new(),
-                files: args.requirement.clone(),
-                constraints: Vec::new(),
-                ..Default::default()
-            },
-            targets: super::inputs::TargetArgs {
-                python: args.targets.python.clone(),
-                platforms: args.targets.platforms.clone(),
-            },
-            extras: Vec::new(),
-            groups: Vec::new(),
-            out: None,
-            exclude_newer: None,
-            locked: false,
-            allow_sdist: false,
-            lock: args.lock.clone(),
-            no_gate: false,
-            allow_gaps: false,
-            sources: super::scan::SourceArgs::default(),
-        };
-        let stage = super::wheelhouse::stage(&stage_args, ctx).await?;
+        let stage = super::wheelhouse::stage(&request, ctx).await?;
         eprintln!(
             "wheelhouse {}: {} file(s), {} downloaded",
             stage.report.wheelhouse.display(),
@@ -284,81 +252,30 @@ async fn build(args: BuildArgs, ctx: &Context) -> Result<Exit> {
             stage.report.downloaded
         );
     }
+    let wheelhouse = match &args.wheelhouse {
+        Some(dir) => ctx.cwd.join(dir),
+        None => loaded.resolve(&loaded.config.wheelhouse.dir),
+    };
     let key = if args.unsigned {
         None
     } else if args.key.is_none() && loaded.config.signing.key.is_none() {
-        return Err(UsageError {
-            message: "no key to sign the bundle with".into(),
-            hint: "pass --key (make one with `chiron keys generate`), set [signing] key, or pass --unsigned".into(),
-        }
-        .into());
+        return Err(PlanError::NoSigningKey.into());
     } else {
         Some(load_private_key(ctx, &args.key)?)
     };
-    let epoch = match super::sbom::source_date_epoch(ctx)? {
-        Some(epoch) if epoch >= 0 => epoch as u64,
-        Some(_) => {
-            return Err(UsageError {
-                message: "SOURCE_DATE_EPOCH is before 1970".into(),
-                hint: "set it to a Unix time, e.g. `git log -1 --format=%ct`".into(),
-            }
-            .into());
-        }
-        None => chiron::bundle::DEFAULT_EPOCH,
-    };
-    // No `chiron wheelhouse` replaces the wheelhouse while it is checked
-    // and packed. Where its lock cannot be made (a read-only place), it is
-    // packed as it is.
-    let wheelhouse_lock = chiron::atomic::OutputLock::acquire(&wheelhouse).ok();
-    if wheelhouse_lock.is_some() && wheelhouse.is_dir() {
-        // What a killed writer of an older chiron left inside is not part
-        // of the wheelhouse: removed, not a reason to refuse it.
-        match chiron::atomic::remove_temp_files_in(&wheelhouse) {
-            Ok(removed) if !removed.is_empty() => eprintln!(
-                "removed what killed runs left in {}: {}",
-                wheelhouse.display(),
-                removed.join(", ")
-            ),
-            _ => {}
-        }
+    let ready = chiron::workflow::airgap::prepare_wheelhouse(&wheelhouse);
+    if !ready.removed.is_empty() {
+        eprintln!(
+            "removed what killed runs left in {}: {}",
+            wheelhouse.display(),
+            ready.removed.join(", ")
+        );
     }
-    // The wheelhouse must itself verify before it is packed.
-    let check = chiron::bundle::verify::verify_dir(&wheelhouse, false, None);
-    if !check.passed() {
-        for problem in &check.problems {
-            eprintln!("{}: {}: {}", problem.kind, problem.path, problem.message);
-        }
-        return Err(UsageError {
-            message: format!("{} does not verify: {} problem(s)", wheelhouse.display(), check.problems.len()),
-            hint: "rebuild it with `chiron wheelhouse` (a policy failure: fix it, or rebuild with a policy that allows it)".into(),
-        }
-        .into());
+    for problem in &ready.check.problems {
+        eprintln!("{}: {}: {}", problem.kind, problem.path, problem.message);
     }
-    let out = ctx.cwd.join(&args.output);
-    // One build at a time per bundle; then what killed builds left there
-    // (`.chiron-tmp-NAME.XXXXXX`) goes.
-    let _bundle_lock = chiron::atomic::OutputLock::acquire(&out)
-        .with_context(|| format!("cannot lock {}", out.display()))?;
-    chiron::atomic::recover_and_clean(&out).with_context(|| {
-        format!(
-            "cannot remove the leftovers of killed builds next to {}",
-            out.display()
-        )
-    })?;
-    let report = {
-        let _span =
-            tracing::info_span!("airgap.build", wheelhouse = %wheelhouse.display()).entered();
-        chiron::bundle::build(
-            &wheelhouse,
-            &out,
-            &chiron::bundle::BuildOptions {
-                key: key.as_ref(),
-                epoch,
-                command: "chiron airgap build".into(),
-            },
-        )?
-    };
-    drop(wheelhouse_lock);
+    let report =
+        chiron::workflow::airgap::pack(&ws, ready, &ctx.cwd.join(&args.output), key.as_ref())?;
     if ctx.out.json {
         ctx.out.json(&report)?;
     } else {
@@ -379,104 +296,26 @@ async fn build(args: BuildArgs, ctx: &Context) -> Result<Exit> {
 fn install(args: InstallArgs, ctx: &Context) -> Result<Exit> {
     let bundle = ctx.cwd.join(&args.bundle);
     let key = load_public_key(ctx, &args.key)?;
-    let (_scratch, dir, report) = verify_bundle(&bundle, key.as_ref(), args.max_size)?;
-    if !report.passed() {
-        for problem in &report.problems {
+    let opened = open_bundle(&bundle, key.as_ref(), args.max_size)?;
+    if !opened.report.passed() {
+        for problem in &opened.report.problems {
             eprintln!("{}: {}: {}", problem.kind, problem.path, problem.message);
         }
         eprintln!("nothing was installed");
         return Ok(Exit::Problems);
     }
-    for note in &report.notes {
+    for note in &opened.report.notes {
         eprintln!("note: {note}");
     }
-    let base = args.python.as_ref().map(|p| {
-        if p.components().count() > 1 {
-            ctx.cwd.join(p)
-        } else {
-            p.clone()
-        }
-    });
-    let python = match &args.venv {
-        Some(venv) => {
-            let venv = ctx.cwd.join(venv);
-            let bin = venv.join(if cfg!(windows) {
-                "Scripts/python.exe"
-            } else {
-                "bin/python"
-            });
-            if !bin.exists() {
-                let maker = base.clone().unwrap_or_else(|| PathBuf::from("python3"));
-                let status = std::process::Command::new(&maker)
-                    .args(["-m", "venv"])
-                    .arg(&venv)
-                    .status()
-                    .with_context(|| format!("cannot run {}", maker.display()))?;
-                if !status.success() {
-                    return Err(UsageError {
-                        message: format!("{} -m venv {} failed", maker.display(), venv.display()),
-                        hint: "install the venv module (Debian: python3-venv), or pass --python"
-                            .into(),
-                    }
-                    .into());
-                }
-            }
-            bin
-        }
-        None => base.expect("clap requires --python without --venv"),
-    };
-    let requirements = match &args.target {
-        Some(target) => format!("requirements-{target}.txt"),
-        None => {
-            let output = std::process::Command::new(&python)
-                .arg(dir.join("select_target.py"))
-                .output()
-                .with_context(|| format!("cannot run {}", python.display()))?;
-            if !output.status.success() {
-                return Err(UsageError {
-                    message: String::from_utf8_lossy(&output.stderr).trim().to_string(),
-                    hint: "pass --target NAME to choose one, or use an interpreter the bundle was built for".into(),
-                }
-                .into());
-            }
-            String::from_utf8_lossy(&output.stdout).trim().to_string()
-        }
-    };
-    if !dir.join(&requirements).is_file() {
-        let gap = args.target.as_ref().and_then(|name| {
-            chiron::wheelhouse::build::read_manifest(&dir)?
-                .gaps
-                .into_iter()
-                .find(|g| &g.name == name)
-        });
-        if let Some(gap) = gap {
-            return Err(UsageError {
-                message: format!(
-                    "the bundle does not serve {}: it was built with gaps allowed, and this target is one:\n{}",
-                    gap.name, gap.reason
-                ),
-                hint: format!("where the bundle is built: {}", gap.hint),
-            }
-            .into());
-        }
-        return Err(UsageError {
-            message: format!("the bundle has no {requirements}"),
-            hint: "see README.txt in the bundle for its targets".into(),
-        }
-        .into());
-    }
+    let python = chiron::workflow::airgap::installer_python(
+        &ctx.cwd,
+        args.python.as_deref(),
+        args.venv.as_deref(),
+    )?;
+    let requirements =
+        chiron::workflow::airgap::requirements_for(&opened, &python, args.target.as_deref())?;
     eprintln!("installing {requirements} with {}", python.display());
-    let status = std::process::Command::new(&python)
-        .args(["-m", "pip", "install", "--no-index", "--find-links"])
-        .arg(dir.join("wheels"))
-        .arg("--require-hashes")
-        .arg("-r")
-        .arg(dir.join(&requirements))
-        .env_remove("PIP_INDEX_URL")
-        .env_remove("PIP_EXTRA_INDEX_URL")
-        .env_remove("PIP_FIND_LINKS")
-        .status()
-        .with_context(|| format!("cannot run {} -m pip", python.display()))?;
+    let status = chiron::workflow::airgap::pip_install(&opened, &python, &requirements)?;
     if !status.success() {
         eprintln!("pip failed ({status})");
         return Ok(Exit::Problems);

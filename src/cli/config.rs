@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use anyhow::Result;
+use chiron::error::Result;
 use clap::Subcommand;
 use serde::Serialize;
 
@@ -46,7 +46,10 @@ struct ShowJson {
 }
 
 fn show(loaded: &LoadedConfig, ctx: &Context) -> Result<()> {
-    let effective = redact(toml::Value::try_from(&loaded.config)?);
+    let effective = redact(
+        toml::Value::try_from(&loaded.config)
+            .map_err(|e| std::io::Error::other(format!("cannot show the configuration: {e}")))?,
+    );
     let mut rows = Vec::new();
     flatten("", &effective, &mut rows);
     if ctx.out.json {

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use anyhow::Result;
+use chiron::error::Result;
 use clap::Args;
 use serde::Serialize;
 use tracing::Instrument;

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context as _, Result};
+use chiron::error::{Result, ResultExt};
 use clap::Args;
 use serde::Serialize;
 

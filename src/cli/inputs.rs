@@ -1,20 +1,13 @@
-//! What `manage download` and `wheelhouse` share: reading requirement
-//! inputs (arguments, requirement files, the configuration's inputs),
-//! index flags, and the target matrix.
+//! The flags `manage download`, `lock` and `wheelhouse` share: requirement
+//! inputs, index options and the target matrix, mapped to the workflow
+//! layer's requests (which reads them: `chiron::workflow::inputs`).
 
 use std::path::PathBuf;
 
-use anyhow::Result;
 use clap::Args;
-use pep508_rs::Requirement;
 
-use chiron::config::LoadedConfig;
-use chiron::index::client::ClientSettings;
-use chiron::lock::requirements_txt::read_requirements;
-use chiron::python::target::{Floors, NamedPlatform, Platform, PythonVersion, Target};
-use chiron::resolve::formats::FormatControl;
-
-use super::{Context, UsageError};
+use chiron::python::target::{Platform, PythonVersion};
+use chiron::workflow::inputs::{InputRequest, TargetRequest};
 
 #[derive(Debug, Args)]
 pub struct TargetArgs {
@@ -67,286 +60,29 @@ pub struct InputArgs {
     pub only_binary: Vec<String>,
 }
 
-/// The inputs of a run, read.
-pub struct Gathered {
-    pub requirements: Vec<Requirement>,
-    pub constraints: Vec<Requirement>,
-    /// The files they came from.
-    pub input_files: Vec<PathBuf>,
-    pub settings: ClientSettings,
-    pub pre: bool,
-    /// A `pylock.toml` named by `[inputs] lock`.
-    pub lock: Option<PathBuf>,
-    /// `--no-binary` / `--only-binary` from requirement files, then flags.
-    pub formats: FormatControl,
-    /// `--hash` pins of the requirements files, by normalised name.
-    pub hashes: std::collections::BTreeMap<String, std::collections::BTreeSet<String>>,
+impl TargetArgs {
+    pub fn request(&self) -> TargetRequest {
+        TargetRequest {
+            python: self.python.clone(),
+            platforms: self.platforms.clone(),
+        }
+    }
 }
 
-/// Project inputs from the configuration, used when the command line names none.
-pub struct ConfigInputs<'a> {
-    pub extras: &'a [String],
-    pub groups: &'a [String],
-}
-
-pub fn gather(
-    args: &InputArgs,
-    ctx: &Context,
-    loaded: &LoadedConfig,
-    config_inputs: Option<ConfigInputs>,
-) -> Result<Gathered> {
-    let mut gathered = Gathered {
-        requirements: Vec::new(),
-        constraints: Vec::new(),
-        input_files: Vec::new(),
-        settings: ClientSettings::from_config(loaded),
-        pre: args.pre,
-        lock: None,
-        formats: FormatControl::default(),
-        hashes: Default::default(),
-    };
-    // Index options from requirement files and flags adjust these below.
-    let mut settings = gathered.settings.clone();
-    let mut no_index = args.no_index;
-    let env = |name: &str| ctx.env.get(name).map(str::to_string);
-    for text in &args.requirements {
-        let requirement: Requirement =
-            text.parse()
-                .map_err(|e: pep508_rs::Pep508Error| UsageError {
-                    message: format!("`{text}` is not a valid requirement: {}", e.message),
-                    hint: "requirements are PEP 508: name[extras] specifiers ; markers".into(),
-                })?;
-        gathered.requirements.push(requirement);
-    }
-    let mut files: Vec<PathBuf> = args.files.iter().map(|f| ctx.cwd.join(f)).collect();
-    let mut constraint_files: Vec<PathBuf> =
-        args.constraints.iter().map(|f| ctx.cwd.join(f)).collect();
-    let named_on_command_line = !args.requirements.is_empty() || !args.files.is_empty();
-    if let (Some(project), false) = (config_inputs, named_on_command_line) {
-        let inputs = &loaded.config.inputs;
-        if let Some(lock) = &inputs.lock {
-            gathered.lock = Some(check_lock_input(&loaded.resolve(lock))?);
-        }
-        files.extend(inputs.requirements.iter().map(|f| loaded.resolve(f)));
-        constraint_files.extend(inputs.constraints.iter().map(|f| loaded.resolve(f)));
-        if let Some(pyproject) = &inputs.pyproject {
-            let path = loaded.resolve(pyproject);
-            let extras = if project.extras.is_empty() {
-                &inputs.extras[..]
-            } else {
-                project.extras
-            };
-            let groups = if project.groups.is_empty() {
-                &inputs.groups[..]
-            } else {
-                project.groups
-            };
-            gathered
-                .requirements
-                .extend(chiron::project::pyproject_requirements(
-                    &path, extras, groups,
-                )?);
-            gathered.input_files.push(path);
+impl InputArgs {
+    pub fn request(&self) -> InputRequest {
+        InputRequest {
+            requirements: self.requirements.clone(),
+            files: self.files.clone(),
+            constraints: self.constraints.clone(),
+            pre: self.pre,
+            index_url: self.index_url.clone(),
+            extra_index_urls: self.extra_index_url.clone(),
+            find_links: self.find_links.clone(),
+            no_index: self.no_index,
+            trusted_hosts: self.trusted_host.clone(),
+            no_binary: self.no_binary.clone(),
+            only_binary: self.only_binary.clone(),
         }
     }
-    for file in &files {
-        let parsed = read_requirements(file, &env)?;
-        for line in &parsed.requirements {
-            if !line.hashes.is_empty() {
-                gathered
-                    .hashes
-                    .entry(chiron::python::normalize(line.requirement.name.as_ref()))
-                    .or_default()
-                    .extend(line.hashes.iter().cloned());
-            }
-        }
-        gathered
-            .requirements
-            .extend(parsed.requirements.into_iter().map(|r| r.requirement));
-        gathered
-            .constraints
-            .extend(parsed.constraints.into_iter().map(|r| r.requirement));
-        gathered.pre |= parsed.pre;
-        if let Some(url) = parsed.index_url {
-            match settings.index_urls.first_mut() {
-                Some(first) => *first = url,
-                None => settings.index_urls.push(url),
-            }
-        }
-        settings.index_urls.extend(parsed.extra_index_urls);
-        settings.find_links.extend(parsed.find_links);
-        no_index |= parsed.no_index;
-        for (no_binary, value) in &parsed.format_options {
-            // Checked when the file was read.
-            let _ = if *no_binary {
-                gathered.formats.no_binary(value)
-            } else {
-                gathered.formats.only_binary(value)
-            };
-        }
-        settings.trusted_hosts.extend(parsed.trusted_hosts);
-        gathered.input_files.push(file.clone());
-    }
-    for file in &constraint_files {
-        let parsed = read_requirements(file, &env)?;
-        gathered.constraints.extend(
-            parsed
-                .requirements
-                .into_iter()
-                .chain(parsed.constraints)
-                .map(|r| r.requirement),
-        );
-        gathered.input_files.push(file.clone());
-    }
-    if let Some(url) = &args.index_url {
-        match settings.index_urls.first_mut() {
-            Some(first) => *first = url.clone(),
-            None => settings.index_urls.push(url.clone()),
-        }
-    }
-    settings
-        .index_urls
-        .extend(args.extra_index_url.iter().cloned());
-    settings
-        .find_links
-        .extend(args.find_links.iter().map(|link| {
-            if link.contains("://") {
-                link.clone()
-            } else {
-                ctx.cwd.join(link).display().to_string()
-            }
-        }));
-    settings
-        .trusted_hosts
-        .extend(args.trusted_host.iter().cloned());
-    // clap keeps each option's values in order but not the order between
-    // the two options: all --no-binary, then all --only-binary.
-    let format_error = |e: chiron::resolve::formats::FormatError| UsageError {
-        message: e.to_string(),
-        hint: "give package names separated by commas, :all: or :none:".into(),
-    };
-    for value in &args.no_binary {
-        gathered.formats.no_binary(value).map_err(format_error)?;
-    }
-    for value in &args.only_binary {
-        gathered.formats.only_binary(value).map_err(format_error)?;
-    }
-    if no_index {
-        settings.index_urls.clear();
-    }
-    settings.dedup_indexes();
-    gathered.settings = settings;
-    Ok(gathered)
-}
-
-/// A lock chiron can install from as it is: a PEP 751 `pylock.toml` or a `uv.lock`.
-pub fn check_lock_input(path: &std::path::Path) -> Result<PathBuf> {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    if name != "uv.lock" && !name.ends_with(".toml") {
-        return Err(UsageError {
-            message: format!(
-                "{}: a lock is a PEP 751 pylock.toml or a uv.lock",
-                path.display()
-            ),
-            hint: "name the lock file with --lock / [inputs] lock".into(),
-        }
-        .into());
-    }
-    if !path.is_file() {
-        return Err(UsageError {
-            message: format!("the lock {} does not exist", path.display()),
-            hint: "check --lock / [inputs] lock".into(),
-        }
-        .into());
-    }
-    Ok(path.to_path_buf())
-}
-
-/// The targets a lock chiron wrote records, when neither the flags nor the
-/// configuration name a Python version: `chiron wheelhouse --lock
-/// pylock.toml` then serves what `chiron lock` locked. `None` when the
-/// targets are named elsewhere, or the lock records none (pip's and uv's).
-pub fn targets_of_lock(
-    args: &TargetArgs,
-    loaded: &LoadedConfig,
-    lock: &std::path::Path,
-) -> Result<Option<Vec<Target>>> {
-    if !args.python.is_empty() || !loaded.config.targets.python.is_empty() {
-        return Ok(None);
-    }
-    let is_pylock = lock.extension().is_some_and(|e| e == "toml");
-    if !is_pylock {
-        return Ok(None);
-    }
-    let read = chiron::lock::pylock::read_pylock(lock)?;
-    let config = &loaded.config.targets;
-    let floors =
-        Floors::parse(&config.min_glibc, &config.min_musl, &config.min_macos).map_err(|e| {
-            UsageError {
-                message: e.to_string(),
-                hint: "fix [targets] in chiron.toml".into(),
-            }
-        })?;
-    let mut found = Vec::new();
-    for name in chiron::lock::pylock::recorded_targets(&read) {
-        let unreadable = || UsageError {
-            message: format!(
-                "{} records the target `{name}`, which chiron cannot read",
-                lock.display()
-            ),
-            hint: "pass --python and --platform to name the targets".into(),
-        };
-        let (python, platform) = name.split_once('-').ok_or_else(unreadable)?;
-        let python: PythonVersion = python.parse().map_err(|_| unreadable())?;
-        let platform: Platform = platform.parse().map_err(|_| unreadable())?;
-        found.push(Target::new(python, platform, floors).map_err(|_| unreadable())?);
-    }
-    Ok((!found.is_empty()).then_some(found))
-}
-
-/// The targets named by flags, else by the configuration; the platform
-/// defaults to this machine's.
-pub fn targets(args: &TargetArgs, loaded: &LoadedConfig) -> Result<Vec<Target>> {
-    let config = &loaded.config.targets;
-    let python = if args.python.is_empty() {
-        config.python.clone()
-    } else {
-        args.python.clone()
-    };
-    if python.is_empty() {
-        return Err(UsageError {
-            message: "no Python version to target".into(),
-            hint: "pass --python 3.12 (comma-separated for several), or set [targets] python in chiron.toml".into(),
-        }
-        .into());
-    }
-    let mut platforms = if args.platforms.is_empty() {
-        config.platforms.clone()
-    } else {
-        args.platforms.clone()
-    };
-    if platforms.is_empty() {
-        let host = NamedPlatform::host().ok_or_else(|| UsageError {
-            message: "this machine's platform has no name chiron knows".into(),
-            hint: "pass --platform with a wheel platform tag".into(),
-        })?;
-        platforms.push(Platform::Named(host));
-    }
-    let floors =
-        Floors::parse(&config.min_glibc, &config.min_musl, &config.min_macos).map_err(|e| {
-            UsageError {
-                message: e.to_string(),
-                hint: "fix [targets] in chiron.toml".into(),
-            }
-        })?;
-    Ok(
-        Target::matrix(&python, &platforms, floors).map_err(|e| UsageError {
-            message: e.to_string(),
-            hint: "use a platform name (linux-x86_64, ...) or a manylinux/musllinux/macosx/win tag"
-                .into(),
-        })?,
-    )
 }

@@ -3,19 +3,17 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::Arc;
 
-use anyhow::{Context as _, Result};
 use clap::Args;
-use pep508_rs::Requirement;
 
-use chiron::index::client::IndexClient;
-use chiron::resolve::ResolveOptions;
-use chiron::wheelhouse::lock::{LOCK_FILE, LockReport, LockRequest, PinChange, Upgrade, lock};
+use chiron::error::Result;
+use chiron::wheelhouse::lock::{LockReport, PinChange};
+use chiron::workflow::inputs::ProjectSelection;
+use chiron::workflow::lock::LockPlanRequest;
 
-use super::inputs::{ConfigInputs, InputArgs, TargetArgs, gather, targets};
+use super::inputs::{InputArgs, TargetArgs};
 use super::progress::StageProgress;
-use super::{Context, Exit, UsageError, style};
+use super::{Context, Exit, style};
 
 #[derive(Debug, Args)]
 pub struct LockArgs {
@@ -56,101 +54,30 @@ pub struct LockArgs {
     pub allow_sdist: bool,
 }
 
+impl LockArgs {
+    fn request(&self) -> LockPlanRequest {
+        LockPlanRequest {
+            inputs: self.inputs.request(),
+            targets: self.targets.request(),
+            project: ProjectSelection {
+                extras: self.extras.clone(),
+                groups: self.groups.clone(),
+            },
+            out: self.out.clone(),
+            previous: self.lock.clone(),
+            upgrade: self.upgrade,
+            upgrade_packages: self.upgrade_package.clone(),
+            check: self.check,
+            exclude_newer: self.exclude_newer.clone(),
+            allow_sdist: self.allow_sdist,
+        }
+    }
+}
+
 pub async fn run(args: LockArgs, ctx: &Context) -> Result<Exit> {
-    let loaded = ctx.require_config()?;
-    let targets = targets(&args.targets, loaded)?;
-    // `[inputs] lock` is what this command writes (and what `chiron
-    // wheelhouse` then installs), not an input: it need not exist yet.
-    let mut without_lock = loaded.clone();
-    let configured_lock = without_lock
-        .config
-        .inputs
-        .lock
-        .take()
-        .map(|path| loaded.resolve(&path))
-        .filter(|path| path.extension().is_some_and(|e| e == "toml"));
-    let gathered = gather(
-        &args.inputs,
-        ctx,
-        &without_lock,
-        Some(ConfigInputs {
-            extras: &args.extras,
-            groups: &args.groups,
-        }),
-    )?;
-    if gathered.requirements.is_empty() {
-        return Err(UsageError {
-            message: "no requirements to lock".into(),
-            hint: "name them (`chiron lock requests`), pass -r requirements.txt, or set [inputs] in chiron.toml (`chiron init`)".into(),
-        }
-        .into());
-    }
-    let mut upgrade_packages = Vec::new();
-    for text in &args.upgrade_package {
-        let requirement: Requirement =
-            text.parse()
-                .map_err(|e: pep508_rs::Pep508Error| UsageError {
-                    message: format!(
-                        "--upgrade-package `{text}` is not a package name or requirement: {}",
-                        e.message
-                    ),
-                    hint: "write --upgrade-package NAME or --upgrade-package NAME==VERSION".into(),
-                })?;
-        upgrade_packages.push(requirement);
-    }
-    let previous = match &args.lock {
-        Some(path) => {
-            let path = ctx.cwd.join(path);
-            if !path.is_file() {
-                return Err(UsageError {
-                    message: format!("the lock {} does not exist", path.display()),
-                    hint: "name an existing pylock.toml with --lock, or leave it out".into(),
-                }
-                .into());
-            }
-            Some(path)
-        }
-        None => None,
-    };
-    let exclude_newer = args
-        .exclude_newer
-        .as_deref()
-        .map(super::wheelhouse::normalize_time)
-        .transpose()?;
-    let lock_file = match (&args.out, configured_lock) {
-        (Some(out), _) => ctx.cwd.join(out).join(LOCK_FILE),
-        (None, Some(configured)) => configured,
-        (None, None) => loaded.root.join(LOCK_FILE),
-    };
-    let client = Arc::new(IndexClient::new(gathered.settings)?);
-    let request = LockRequest {
-        requirements: gathered.requirements,
-        constraints: gathered.constraints,
-        targets,
-        lock_file: lock_file.clone(),
-        previous,
-        options: ResolveOptions {
-            allow_prereleases: gathered.pre,
-            allow_sdist: args.allow_sdist || loaded.config.policy.allow_sdist,
-            exclude_newer,
-            formats: gathered.formats,
-            ..Default::default()
-        },
-        upgrade: Upgrade {
-            all: args.upgrade,
-            packages: upgrade_packages,
-        },
-        check: args.check,
-        hashes: gathered.hashes,
-    };
-    request.options.check_formats().map_err(|e| UsageError {
-        message: e.to_string(),
-        hint: "pass --allow-sdist to lock those sdists, or drop --no-binary".into(),
-    })?;
+    let ws = ctx.workspace()?;
     let bar = StageProgress::new(ctx.progress);
-    let report = lock(client, &request, &bar)
-        .await
-        .with_context(|| format!("locking into {}", lock_file.display()))?;
+    let report = chiron::workflow::lock::run(&ws, &args.request(), &bar).await?;
     drop(bar);
     let exit = if args.check && !report.up_to_date {
         Exit::Problems

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context as _, Result};
+use chiron::error::{Result, ResultExt};
 use clap::{Args, Subcommand};
 use serde::Serialize;
 
@@ -10,7 +10,9 @@ use chiron::doctor::human_bytes;
 use chiron::index::client::IndexClient;
 use chiron::wheelhouse::{ExactDownload, download_exact, list_packages};
 
-use super::inputs::{InputArgs, TargetArgs, gather, targets};
+use chiron::workflow::inputs::{gather, targets};
+
+use super::inputs::{InputArgs, TargetArgs};
 use super::progress::StageProgress;
 use super::{Context, Exit, UsageError, style};
 
@@ -67,7 +69,8 @@ pub async fn run(command: ManageCommand, ctx: &Context) -> Result<Exit> {
 }
 
 async fn download(args: DownloadArgs, ctx: &Context) -> Result<Exit> {
-    let loaded = ctx.require_config()?;
+    let ws = ctx.workspace()?;
+    let loaded = ws.config;
     if !args.no_deps {
         return Err(UsageError {
             message:
@@ -77,8 +80,8 @@ async fn download(args: DownloadArgs, ctx: &Context) -> Result<Exit> {
         }
         .into());
     }
-    let targets = targets(&args.targets, loaded)?;
-    let gathered = gather(&args.inputs, ctx, loaded, None)?;
+    let targets = targets(&ws, &args.targets.request())?;
+    let gathered = gather(&ws, &args.inputs.request(), None)?;
     if gathered.requirements.is_empty() {
         return Err(UsageError {
             message: "nothing to download".into(),
@@ -174,7 +177,8 @@ struct ListJson<'a> {
 }
 
 fn list(args: ListArgs, ctx: &Context) -> Result<Exit> {
-    let loaded = ctx.require_config()?;
+    let ws = ctx.workspace()?;
+    let loaded = ws.config;
     let dir = match args.dir {
         Some(dir) => ctx.cwd.join(dir),
         None => loaded.resolve(&loaded.config.wheelhouse.dir),
@@ -186,11 +190,11 @@ fn list(args: ListArgs, ctx: &Context) -> Result<Exit> {
         }
         .into());
     }
-    let targets = match targets(&args.targets, loaded) {
+    let targets = match targets(&ws, &args.targets.request()) {
         Ok(targets) => targets,
         // Without targets, still describe the files.
         Err(_) if args.targets.python.is_empty() => Vec::new(),
-        Err(error) => return Err(error),
+        Err(error) => return Err(error.into()),
     };
     let files =
         list_packages(&dir, &targets).with_context(|| format!("reading {}", dir.display()))?;

@@ -20,10 +20,11 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
 use anstream::ColorChoice;
-use anyhow::Result;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use chiron::config::{ConfigError, Env, LoadOptions, LoadedConfig};
+use chiron::error::{ExitClass, Result};
+use chiron::workflow::Workspace;
 
 /// chiron: resolve, download, lock, scan, sign and bundle Python wheels for
 /// every target you ship to, and verify them on the other side of an air gap.
@@ -154,6 +155,16 @@ impl Context {
     pub fn require_config(&self) -> Result<&LoadedConfig, ConfigError> {
         self.config.as_ref().map_err(Clone::clone)
     }
+
+    /// The working folder, environment and configuration the workflows
+    /// run in; the configuration must have loaded.
+    pub fn workspace(&self) -> Result<Workspace<'_>, ConfigError> {
+        Ok(Workspace {
+            cwd: &self.cwd,
+            env: &self.env,
+            config: self.require_config()?,
+        })
+    }
 }
 
 /// Exit codes, as documented in docs/cli.md.
@@ -167,13 +178,7 @@ pub enum Exit {
     Usage = 2,
 }
 
-/// A mistake in how chiron was called, with what to do instead.
-#[derive(Debug, thiserror::Error)]
-#[error("{message}")]
-pub struct UsageError {
-    pub message: String,
-    pub hint: String,
-}
+pub use chiron::error::UsageError;
 
 pub async fn run(command: Command, ctx: &Context) -> Result<Exit> {
     match command {
@@ -258,83 +263,29 @@ pub mod style {
     pub const HINT: Style = AnsiColor::Cyan.on_default();
 }
 
-/// The exit code an error maps to.
-pub fn exit_for(error: &anyhow::Error) -> Exit {
-    let usage = error.chain().any(|cause| {
-        cause.is::<ConfigError>()
-            || cause.is::<UsageError>()
-            || cause.is::<chiron::config::template::InitError>()
-            || cause.is::<chiron::project::ProjectError>()
-            || cause.is::<chiron::lock::requirements_txt::RequirementsError>()
-            || cause.is::<chiron::policy::PolicyError>()
-            || cause.is::<chiron::policy::rego::RegoError>()
-            || cause
-                .downcast_ref::<chiron::sign::SignError>()
-                .is_some_and(|e| !matches!(e, chiron::sign::SignError::BadSignature(_)))
-            || cause.is::<chiron::bundle::BundleError>()
-            || cause
-                .downcast_ref::<chiron::sign::sigstore::SigstoreError>()
-                .is_some_and(chiron::sign::sigstore::SigstoreError::is_unreadable)
-            || cause
-                .downcast_ref::<chiron::oci::OciError>()
-                .is_some_and(|e| matches!(e, chiron::oci::OciError::Reference(_)))
-            || cause
-                .downcast_ref::<chiron::vuln::VulnError>()
-                .is_some_and(|e| !matches!(e, chiron::vuln::VulnError::Api(_)))
-    });
-    if usage { Exit::Usage } else { Exit::Problems }
+/// Writes a report the user named with `-o`, whole or not at all.
+pub fn write_output(file: &std::path::Path, bytes: &[u8]) -> Result<()> {
+    chiron::atomic::write_file(file, bytes, chiron::atomic::Overwrite::Replace).map_err(|e| {
+        std::io::Error::new(e.kind(), format!("cannot write {}: {e}", file.display())).into()
+    })
 }
 
-/// The hint of the first error in the chain that has one.
-fn hint_for(error: &anyhow::Error) -> Option<String> {
-    error.chain().find_map(|cause| {
-        if let Some(e) = cause.downcast_ref::<ConfigError>() {
-            e.hint()
-        } else if let Some(e) = cause.downcast_ref::<UsageError>() {
-            Some(e.hint.clone())
-        } else if let Some(e) = cause.downcast_ref::<chiron::config::template::InitError>() {
-            Some(e.hint())
-        } else if let Some(e) =
-            cause.downcast_ref::<chiron::lock::requirements_txt::RequirementsError>()
-        {
-            Some(e.hint.clone())
-        } else if let Some(e) = cause.downcast_ref::<chiron::wheelhouse::DownloadError>() {
-            e.hint()
-        } else if let Some(e) = cause.downcast_ref::<chiron::wheelhouse::build::WheelhouseError>() {
-            e.hint()
-        } else if let Some(e) = cause.downcast_ref::<chiron::wheelhouse::lock::LockError>() {
-            e.hint()
-        } else if let Some(e) = cause.downcast_ref::<chiron::vuln::VulnError>() {
-            e.hint()
-        } else if let Some(e) = cause.downcast_ref::<chiron::policy::PolicyError>() {
-            Some(e.hint.clone())
-        } else if let Some(e) = cause.downcast_ref::<chiron::policy::rego::RegoError>() {
-            Some(e.hint())
-        } else if let Some(e) = cause.downcast_ref::<chiron::sign::SignError>() {
-            Some(e.hint())
-        } else if let Some(e) = cause.downcast_ref::<chiron::bundle::BundleError>() {
-            Some(e.hint())
-        } else if let Some(e) = cause.downcast_ref::<chiron::bundle::archive::ArchiveError>() {
-            Some(e.hint())
-        } else if let Some(e) = cause.downcast_ref::<chiron::oci::OciError>() {
-            Some(e.hint())
-        } else if let Some(e) = cause.downcast_ref::<chiron::sign::sigstore::SigstoreError>() {
-            Some(e.hint())
-        } else if let Some(e) = cause.downcast_ref::<chiron::index::client::IndexError>() {
-            e.hint()
-        } else if cause.is::<chiron::project::ProjectError>() {
-            Some("fix pyproject.toml, or name the inputs with --requirements / --lock".into())
-        } else {
-            None
-        }
-    })
+/// The exit code an error maps to: its class, as the error says.
+pub fn exit_for(error: &chiron::Error) -> Exit {
+    match error.exit_class() {
+        ExitClass::Usage => Exit::Usage,
+        ExitClass::Problems => Exit::Problems,
+    }
 }
 
 /// Renders an error once: on stderr for people, plus a JSON object on
 /// stdout with `--json`.
-pub fn report_error(error: &anyhow::Error, json: bool, exit: Exit) {
-    let hint = hint_for(error);
-    let causes: Vec<String> = error.chain().skip(1).map(ToString::to_string).collect();
+pub fn report_error(error: &chiron::Error, json: bool, exit: Exit) {
+    let hint = error.hint();
+    let causes: Vec<String> =
+        std::iter::successors(std::error::Error::source(error), |cause| cause.source())
+            .map(ToString::to_string)
+            .collect();
     if json {
         let mut value = serde_json::json!({
             "error": {
@@ -345,12 +296,11 @@ pub fn report_error(error: &anyhow::Error, json: bool, exit: Exit) {
             "exit_code": exit as u8,
         });
         // Targets that cannot be served, as manifest.json would record them.
-        if let Some(gaps) = error.chain().find_map(|cause| {
-            match cause.downcast_ref::<chiron::wheelhouse::build::WheelhouseError>() {
-                Some(chiron::wheelhouse::build::WheelhouseError::Gaps { gaps, .. }) => Some(gaps),
-                _ => None,
-            }
-        }) {
+        if let chiron::Error::Wheelhouse(chiron::wheelhouse::build::WheelhouseError::Gaps {
+            gaps,
+            ..
+        }) = error.root()
+        {
             value["error"]["gaps"] = serde_json::json!(gaps);
         }
         let _ = Printer { json, quiet: false }.json(&value);

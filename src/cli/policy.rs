@@ -5,15 +5,12 @@
 
 use std::path::PathBuf;
 
-use anyhow::Result;
 use clap::{Args, Subcommand};
 
-use chiron::config::LoadedConfig;
-use chiron::inventory::Inventory;
-use chiron::policy::{Level, PolicyReport, Rules, rego::RegoPolicies};
-use chiron::vuln::ScanReport;
+use chiron::error::Result;
+use chiron::policy::{Level, PolicyReport};
 
-use super::scan::{SourceArgs, choose_source, sarif_artifact, scan_with};
+use super::scan::{SourceArgs, sarif_artifact};
 use super::{Context, Exit, style};
 
 #[derive(Debug, Subcommand)]
@@ -42,59 +39,6 @@ pub enum PolicyFormat {
     Json,
     /// SARIF 2.1.0, for code-scanning dashboards.
     Sarif,
-}
-
-/// The outcome of the gate: the scan (or why there is none) and the policy.
-pub struct Gate {
-    pub scan: Result<ScanReport, String>,
-    pub policy: PolicyReport,
-}
-
-/// Index URLs and find-links files may come from when `[policy]
-/// allowed-indexes` is empty: the configured ones and, for a wheelhouse,
-/// those it was built from.
-fn configured_indexes(loaded: &LoadedConfig, inventory: &Inventory) -> Vec<String> {
-    let index = &loaded.config.index;
-    let mut out = vec![index.url.clone()];
-    out.extend(index.extra_urls.iter().cloned());
-    out.extend(index.find_links.iter().cloned());
-    out.extend(inventory.manifest.inputs.indexes.iter().cloned());
-    out.extend(inventory.manifest.inputs.find_links.iter().cloned());
-    out
-}
-
-/// Scans `inventory` and checks the policy over it and the scan.
-pub async fn gate(
-    inventory: &Inventory,
-    sources: &SourceArgs,
-    policy: &chiron::config::PolicyConfig,
-    loaded: &LoadedConfig,
-    ctx: &Context,
-) -> Result<Gate> {
-    let rules = Rules::new(policy, &configured_indexes(loaded, inventory))?;
-    let scan = match choose_source(sources, loaded, ctx)? {
-        Ok(source) => scan_with(&inventory.manifest, &source, loaded)
-            .await
-            .map_err(|e| format!("{e:#}")),
-        Err(unavailable) => Err(unavailable.to_string()),
-    };
-    let _span =
-        tracing::info_span!("policy.check", packages = inventory.manifest.packages.len()).entered();
-    let mut findings = rules.check(
-        inventory,
-        scan.as_ref().map_err(String::as_str),
-        chiron::time::now(),
-    );
-    if !policy.rego.is_empty() {
-        let paths: Vec<PathBuf> = policy.rego.iter().map(|p| loaded.resolve(p)).collect();
-        let mut policies = RegoPolicies::load(&paths)?;
-        findings.extend(policies.evaluate(&inventory.manifest.to_json(), &inventory.path)?);
-        findings.sort();
-    }
-    Ok(Gate {
-        policy: chiron::policy::report(inventory, findings),
-        scan,
-    })
 }
 
 /// The human report of a policy check.
@@ -132,14 +76,13 @@ pub fn table(report: &PolicyReport) -> String {
 
 pub async fn run(command: PolicyCommand, ctx: &Context) -> Result<Exit> {
     let PolicyCommand::Check(args) = command;
-    let loaded = ctx.require_config()?;
+    let ws = ctx.workspace()?;
     let inventory = args.subject.load(ctx)?;
-    let gate = gate(
+    let gate = chiron::workflow::gate::gate(
+        &ws,
         &inventory,
-        &args.sources,
-        &loaded.config.policy,
-        loaded,
-        ctx,
+        &args.sources.request(),
+        &ws.config.config.policy,
     )
     .await?;
     let report = &gate.policy;
@@ -160,8 +103,7 @@ pub async fn run(command: PolicyCommand, ctx: &Context) -> Result<Exit> {
     match &args.output {
         Some(file) => {
             let file = ctx.cwd.join(file);
-            chiron::atomic::write_file(&file, text.as_bytes(), chiron::atomic::Overwrite::Replace)
-                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", file.display()))?;
+            super::write_output(&file, text.as_bytes())?;
             ctx.out.note(&format!(
                 "wrote {}: policy {}, {} violation(s), {} warning(s)",
                 file.display(),

@@ -3,13 +3,13 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context as _, Result};
 use clap::Args;
 
-use chiron::config::LoadedConfig;
+use chiron::error::{Result, ResultExt};
 use chiron::sbom::{SbomOptions, SpecVersion, cyclonedx};
+use chiron::workflow::source_date_epoch;
 
-use super::{Context, Exit, UsageError};
+use super::{Context, Exit};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum SbomFormat {
@@ -37,36 +37,11 @@ pub struct SbomArgs {
     pub name: Option<String>,
 }
 
-/// The project's name: `[project] name` of pyproject.toml, else the folder's.
-pub fn project_name(ctx: &Context, loaded: &LoadedConfig) -> String {
-    chiron::project::scan_project(&loaded.root)
-        .ok()
-        .and_then(|scan| scan.name)
-        .or_else(|| {
-            loaded
-                .root
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-        })
-        .unwrap_or_else(|| ctx.cwd.display().to_string())
-}
-
-/// `SOURCE_DATE_EPOCH`, checked.
-pub fn source_date_epoch(ctx: &Context) -> Result<Option<i64>> {
-    match ctx.env.get("SOURCE_DATE_EPOCH") {
-        None => Ok(None),
-        Some(text) => Ok(Some(text.trim().parse().map_err(|_| UsageError {
-            message: format!("SOURCE_DATE_EPOCH=`{text}` is not a number of seconds"),
-            hint: "set it to a Unix time, e.g. `git log -1 --format=%ct`".into(),
-        })?)),
-    }
-}
-
 pub fn run(args: SbomArgs, ctx: &Context) -> Result<Exit> {
     let inventory = args.subject.load(ctx)?;
     let project = match (&args.name, ctx.config.as_ref()) {
         (Some(name), _) => name.clone(),
-        (None, Ok(loaded)) => project_name(ctx, loaded),
+        (None, Ok(_)) => ctx.workspace()?.project_name(),
         (None, Err(_)) => ctx
             .cwd
             .file_name()
@@ -77,7 +52,7 @@ pub fn run(args: SbomArgs, ctx: &Context) -> Result<Exit> {
         spec: args.spec_version,
         project,
         project_version: None,
-        source_date_epoch: source_date_epoch(ctx)?,
+        source_date_epoch: source_date_epoch(&ctx.env)?,
     };
     let text = match args.format {
         SbomFormat::Cyclonedx => cyclonedx(&inventory.manifest, &options),

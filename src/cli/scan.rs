@@ -3,16 +3,15 @@
 //! the OSV API or the index's JSON API.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
-use anyhow::Result;
 use clap::Args;
-use tracing::Instrument;
 
-use chiron::config::{LoadedConfig, ScanSource};
-use chiron::vuln::{ScanReport, Source};
+use chiron::config::ScanSource;
+use chiron::error::Result;
+use chiron::vuln::ScanReport;
+use chiron::workflow::gate::{SourceChoice, SourceRequest, choose_source};
 
-use super::{Context, Exit, UsageError, style};
+use super::{Context, Exit, style};
 
 #[derive(Debug, Args)]
 pub struct ScanArgs {
@@ -73,96 +72,15 @@ pub enum ScanFormat {
     Cyclonedx,
 }
 
-/// The HTTP client for advisory services, with the index's CA bundle.
-pub fn advisory_client(loaded: &LoadedConfig) -> Result<reqwest::Client> {
-    let cert = loaded.config.index.cert.as_ref().map(|c| loaded.resolve(c));
-    chiron::index::http_client(
-        Duration::from_secs(loaded.config.index.timeout.max(1)),
-        cert.as_deref(),
-    )
-    .map_err(|message| {
-        UsageError {
-            message,
-            hint: "check [index] cert".into(),
+impl SourceArgs {
+    pub fn request(&self) -> SourceRequest {
+        SourceRequest {
+            source: self.source,
+            osv_db: self.osv_db.clone(),
+            osv_api: self.osv_api.clone(),
+            pypi_api: self.pypi_api.clone(),
         }
-        .into()
-    })
-}
-
-/// The source a scan reads, from the flags over the configuration.
-/// The outer error is a usage mistake; the inner one says the chosen
-/// source is not available (no database, offline), which the wheelhouse
-/// gate reports rather than stops on.
-pub fn choose_source(
-    args: &SourceArgs,
-    loaded: &LoadedConfig,
-    ctx: &Context,
-) -> Result<Result<Source, chiron::vuln::VulnError>> {
-    let mut config = loaded.config.scan.clone();
-    let mut source = args.source.unwrap_or(config.source);
-    let mut database = config
-        .osv_db
-        .as_ref()
-        .map(|db| loaded.resolve(db))
-        .unwrap_or_else(|| chiron::vuln::cached_database(&loaded.cache_dir()));
-    if let Some(db) = &args.osv_db {
-        database = ctx.cwd.join(db);
-        source = ScanSource::Db;
     }
-    if let Some(url) = &args.osv_api {
-        config.osv_api = url.clone();
-        source = ScanSource::OsvApi;
-    }
-    if let Some(url) = &args.pypi_api {
-        config.pypi_api = url.clone();
-        source = ScanSource::Pypi;
-    }
-    let chosen = [
-        args.osv_db.is_some(),
-        args.osv_api.is_some(),
-        args.pypi_api.is_some(),
-    ];
-    if chosen.iter().filter(|c| **c).count() > 1 {
-        return Err(UsageError {
-            message: "--osv-db, --osv-api and --pypi-api each choose a different source".into(),
-            hint: "pass one of them".into(),
-        }
-        .into());
-    }
-    Ok(Source::from_config(
-        &config,
-        source,
-        database,
-        loaded.config.index.offline,
-    ))
-}
-
-/// Runs a scan of `manifest` from `source`, as the scan command and the
-/// wheelhouse gate do.
-pub async fn scan_with(
-    manifest: &chiron::wheelhouse::manifest::Manifest,
-    source: &Source,
-    loaded: &LoadedConfig,
-) -> Result<ScanReport> {
-    let client = advisory_client(loaded)?;
-    let packages = chiron::vuln::packages_of(manifest);
-    let index = source
-        .records(&packages, &client)
-        .instrument(tracing::info_span!("scan.load", source = %source.describe(), packages = packages.len()))
-        .await?;
-    let _span = tracing::info_span!(
-        "scan.match",
-        packages = packages.len(),
-        records = index.len()
-    )
-    .entered();
-    Ok(chiron::vuln::scan(
-        manifest,
-        &index,
-        source,
-        &loaded.config.scan.ignore,
-        &chiron::time::today(),
-    ))
 }
 
 /// The file a report names its findings against (a wheelhouse by its
@@ -177,25 +95,12 @@ pub fn sarif_artifact(ctx: &Context, path: &Path) -> chiron::sarif::Artifact {
 }
 
 pub async fn run(args: ScanArgs, ctx: &Context) -> Result<Exit> {
-    let loaded = ctx.require_config()?;
+    let ws = ctx.workspace()?;
+    let loaded = ws.config;
     if args.update_db {
-        if loaded.config.index.offline {
-            return Err(UsageError {
-                message: "--update-db needs the network, and --offline forbids it".into(),
-                hint: "drop --offline, or copy PyPI all.zip here and pass --osv-db".into(),
-            }
-            .into());
-        }
-        let dest = chiron::vuln::cached_database(&loaded.cache_dir());
-        let url = &loaded.config.scan.db_url;
-        let client = advisory_client(loaded)?;
         let bar = super::progress::ByteProgress::new(ctx.progress, "downloading");
         let update = |done: u64, total: Option<u64>| bar.update("OSV database", done, total);
-        let outcome = chiron::vuln::api::download_database(&client, url, &dest, &update)
-            .instrument(
-                tracing::info_span!("scan.update_db", url = %chiron::index::redact_url(url)),
-            )
-            .await?;
+        let (outcome, dest) = chiron::workflow::gate::update_database(&ws, &update).await?;
         drop(bar);
         match outcome {
             chiron::vuln::api::Update::Downloaded(records) => eprintln!(
@@ -203,10 +108,6 @@ pub async fn run(args: ScanArgs, ctx: &Context) -> Result<Exit> {
                 dest.display()
             ),
             chiron::vuln::api::Update::Unchanged => {
-                // Touched, so its age says when it was last confirmed current.
-                if let Ok(file) = std::fs::File::options().append(true).open(&dest) {
-                    let _ = file.set_modified(std::time::SystemTime::now());
-                }
                 eprintln!("the OSV database is up to date: {}", dest.display())
             }
         }
@@ -220,8 +121,11 @@ pub async fn run(args: ScanArgs, ctx: &Context) -> Result<Exit> {
         }
     }
     let inventory = args.subject.load(ctx)?;
-    let source = choose_source(&args.sources, loaded, ctx)??;
-    let report = scan_with(&inventory.manifest, &source, loaded).await?;
+    let source = match choose_source(&ws, &args.sources.request())? {
+        SourceChoice::Ready(source) => source,
+        SourceChoice::Unavailable(error) => return Err(error.into()),
+    };
+    let report = chiron::workflow::gate::scan(&ws, &inventory.manifest, &source).await?;
     let exit = if report.checked_nothing() && !args.allow_unchecked {
         Exit::Usage
     } else if report.passed_allowing_unchecked(args.allow_unchecked) {
@@ -231,12 +135,7 @@ pub async fn run(args: ScanArgs, ctx: &Context) -> Result<Exit> {
     };
     if let Some(file) = &args.emit_overlay {
         let file = ctx.cwd.join(file);
-        chiron::atomic::write_file(
-            &file,
-            chiron::vuln::overlay(&report.vulnerable).as_bytes(),
-            chiron::atomic::Overwrite::Replace,
-        )
-        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", file.display()))?;
+        super::write_output(&file, chiron::vuln::overlay(&report.vulnerable).as_bytes())?;
     }
     let format = if ctx.out.json {
         ScanFormat::Json
@@ -253,9 +152,9 @@ pub async fn run(args: ScanArgs, ctx: &Context) -> Result<Exit> {
         ScanFormat::Cyclonedx => {
             let options = chiron::sbom::SbomOptions {
                 spec: args.spec_version,
-                project: super::sbom::project_name(ctx, loaded),
+                project: ws.project_name(),
                 project_version: None,
-                source_date_epoch: super::sbom::source_date_epoch(ctx)?,
+                source_date_epoch: ws.source_date_epoch()?,
             };
             chiron::sbom::cyclonedx_with(&inventory.manifest, &options, Some(&report.vulnerable))
         }
@@ -264,8 +163,7 @@ pub async fn run(args: ScanArgs, ctx: &Context) -> Result<Exit> {
     match &args.output {
         Some(file) => {
             let file = ctx.cwd.join(file);
-            chiron::atomic::write_file(&file, text.as_bytes(), chiron::atomic::Overwrite::Replace)
-                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", file.display()))?;
+            super::write_output(&file, text.as_bytes())?;
             // stdout stays empty; one line says what was written.
             ctx.out
                 .note(&format!("wrote {}: {}", file.display(), summary(&report)));

@@ -5,10 +5,11 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context as _, Result};
+use chiron::error::{Result, ResultExt};
 use clap::{Args, Subcommand};
 
 use chiron::sign::{KeyPair, PublicKey};
+use chiron::workflow::signing::{self, ExpectedSigner, SealedKey};
 
 use super::{Context, Exit, UsageError, style};
 
@@ -110,65 +111,17 @@ pub fn password(ctx: &Context, confirm: bool) -> Result<zeroize::Zeroizing<Strin
     Ok(first)
 }
 
-fn private_key_path(ctx: &Context, given: &Option<PathBuf>) -> Result<PathBuf> {
-    if let Some(path) = given {
-        return Ok(ctx.cwd.join(path));
-    }
-    let loaded = ctx.require_config()?;
-    loaded
-        .config
-        .signing
-        .key
-        .as_ref()
-        .map(|k| loaded.resolve(k))
-        .ok_or_else(|| {
-            UsageError {
-                message: "no private key to sign with".into(),
-                hint: "pass --key, or set [signing] key (make one with `chiron keys generate`)"
-                    .into(),
-            }
-            .into()
-        })
-}
-
-/// Reads and decrypts a private key.
+/// Reads and decrypts a private key: `given`, else [signing] key.
 pub fn load_private_key(ctx: &Context, given: &Option<PathBuf>) -> Result<KeyPair> {
-    let path = private_key_path(ctx, given)?;
-    let text = std::fs::read_to_string(&path).map_err(|e| UsageError {
-        message: format!("cannot read the private key {}: {e}", path.display()),
-        hint: "pass --key, or set [signing] key".into(),
-    })?;
+    let sealed = SealedKey::read(&ctx.cwd, ctx.require_config(), given.as_deref())?;
     let password = password(ctx, false)?;
-    Ok(KeyPair::from_encrypted_pem(
-        &text,
-        password.as_bytes(),
-        &path.display().to_string(),
-    )?)
+    Ok(sealed.open(password.as_bytes())?)
 }
 
 /// Reads a public key: `given`, else [signing] public-key; `None` when
 /// neither is set.
 pub fn load_public_key(ctx: &Context, given: &Option<PathBuf>) -> Result<Option<PublicKey>> {
-    let path = match given {
-        Some(path) => ctx.cwd.join(path),
-        None => match ctx
-            .config
-            .as_ref()
-            .ok()
-            .and_then(|l| l.config.signing.public_key.as_ref().map(|k| l.resolve(k)))
-        {
-            Some(path) => path,
-            None => return Ok(None),
-        },
-    };
-    let text = std::fs::read_to_string(&path).map_err(|e| UsageError {
-        message: format!("cannot read the public key {}: {e}", path.display()),
-        hint: "pass --key with the .pub file of the key pair".into(),
-    })?;
-    Ok(Some(PublicKey::from_pem(
-        &text,
-        &path.display().to_string(),
-    )?))
+    signing::load_public_key(&ctx.cwd, ctx.config.as_ref().ok(), given.as_deref())
 }
 
 pub fn generate(args: GenerateArgs, ctx: &Context) -> Result<Exit> {
@@ -211,34 +164,6 @@ pub fn generate(args: GenerateArgs, ctx: &Context) -> Result<Exit> {
     Ok(Exit::Ok)
 }
 
-/// The SHA-256 of a file, read as a stream: signing or checking a large
-/// artifact does not hold it in memory.
-fn sha256_of(path: &Path) -> std::io::Result<[u8; 32]> {
-    use sha2::Digest;
-    use std::io::Read;
-    let mut file = std::fs::File::open(path)?;
-    let mut hasher = sha2::Sha256::new();
-    let mut buffer = vec![0u8; 1 << 16];
-    loop {
-        let n = file.read(&mut buffer)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buffer[..n]);
-    }
-    Ok(hasher.finalize().into())
-}
-
-/// A cosign signature file: base64 of a DER signature, a few hundred bytes.
-fn read_signature(path: &Path) -> std::io::Result<String> {
-    use std::io::Read;
-    let mut text = String::new();
-    std::fs::File::open(path)?
-        .take(64 * 1024)
-        .read_to_string(&mut text)?;
-    Ok(text)
-}
-
 /// Writes a private key readable by its owner only, atomically.
 fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
     chiron::atomic::write_private_file(path, bytes, chiron::atomic::Overwrite::Replace)
@@ -247,22 +172,15 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
 
 pub fn sign(args: SignArgs, ctx: &Context) -> Result<Exit> {
     let file = ctx.cwd.join(&args.file);
-    let digest = sha256_of(&file).map_err(|e| UsageError {
-        message: format!("cannot read {}: {e}", file.display()),
-        hint: "name an existing file".into(),
-    })?;
     let pair = load_private_key(ctx, &args.key)?;
-    let signature = pair.sign_blob_digest(&digest)?;
-    let out = match &args.output_signature {
-        Some(out) => ctx.cwd.join(out),
-        None => PathBuf::from(format!("{}.sig", file.display())),
-    };
-    chiron::atomic::write_file(
-        &out,
-        format!("{signature}\n").as_bytes(),
-        chiron::atomic::Overwrite::Replace,
-    )
-    .with_context(|| format!("cannot write {}", out.display()))?;
+    let out = signing::sign_file(
+        &file,
+        &pair,
+        args.output_signature
+            .as_ref()
+            .map(|out| ctx.cwd.join(out))
+            .as_deref(),
+    )?;
     if ctx.out.json {
         ctx.out
             .json(&serde_json::json!({ "file": file, "signature": out }))?;
@@ -317,69 +235,16 @@ fn render(report: &chiron::bundle::verify::VerifyReport, what: &str) -> String {
     out
 }
 
-/// Whether a folder is an unpacked bundle rather than a wheelhouse.
-fn is_bundle_dir(dir: &Path) -> bool {
-    dir.join(chiron::bundle::PROVENANCE).is_file() || dir.join("wheels").is_dir()
-}
-
-/// Unpacks and verifies a bundle into a temporary folder that lives as
-/// long as the returned guard.
-pub fn verify_bundle(
-    bundle: &Path,
-    key: Option<&PublicKey>,
-    max_size: Option<u64>,
-) -> Result<(
-    tempfile::TempDir,
-    PathBuf,
-    chiron::bundle::verify::VerifyReport,
-)> {
-    let scratch = tempfile::Builder::new()
-        .prefix("chiron-verify-")
-        .tempdir()
-        .context("cannot make a temporary folder")?;
-    let dir = scratch.path().join("bundle");
-    chiron::bundle::archive::unpack(bundle, &dir, max_size)?;
-    let report = chiron::bundle::verify::verify_dir(&dir, true, key);
-    Ok((scratch, dir, report))
-}
-
 fn verify_sigstore(args: &VerifyArgs, ctx: &Context, bundle: &Path) -> Result<Exit> {
     let path = ctx.cwd.join(&args.path);
-    let read = |p: &Path| {
-        std::fs::read(p).map_err(|e| UsageError {
-            message: format!("cannot read {}: {e}", p.display()),
-            hint: "check the path".into(),
-        })
-    };
-    let artifact = read(&path)?;
-    let bundle_text = String::from_utf8_lossy(&read(&ctx.cwd.join(bundle))?).into_owned();
-    let root_path = ctx
-        .cwd
-        .join(args.trusted_root.as_ref().expect("clap requires it"));
-    let root =
-        chiron::sign::sigstore::TrustedRoot::parse(&String::from_utf8_lossy(&read(&root_path)?))?;
-    let key_der;
+    let key_path = args.key.as_ref().map(|key| ctx.cwd.join(key));
     let expected = match (
-        &args.key,
+        &key_path,
         args.certificate_identity.as_deref(),
         args.certificate_oidc_issuer.as_deref(),
     ) {
-        (Some(key), None, None) => {
-            let key_path = ctx.cwd.join(key);
-            key_der = match chiron::sign::parse_pem(&String::from_utf8_lossy(&read(&key_path)?)) {
-                Some((label, der)) if label == "PUBLIC KEY" => der,
-                _ => {
-                    return Err(chiron::sign::SignError::NotAPublicKey(
-                        key_path.display().to_string(),
-                    )
-                    .into());
-                }
-            };
-            chiron::sign::sigstore::Expected::Key(&key_der)
-        }
-        (None, Some(identity), Some(issuer)) => {
-            chiron::sign::sigstore::Expected::Identity { identity, issuer }
-        }
+        (Some(key), None, None) => ExpectedSigner::Key(key),
+        (None, Some(identity), Some(issuer)) => ExpectedSigner::Identity { identity, issuer },
         _ => {
             return Err(UsageError {
                 message: "--bundle needs the expected signer".into(),
@@ -388,7 +253,9 @@ fn verify_sigstore(args: &VerifyArgs, ctx: &Context, bundle: &Path) -> Result<Ex
             .into());
         }
     };
-    let signer = chiron::sign::sigstore::verify_bundle(&bundle_text, &artifact, &root, &expected)?;
+    // clap requires --trusted-root with --bundle.
+    let root = ctx.cwd.join(args.trusted_root.clone().unwrap_or_default());
+    let signer = signing::verify_sigstore(&path, &ctx.cwd.join(bundle), &root, &expected)?;
     if ctx.out.json {
         ctx.out
             .json(&serde_json::json!({ "file": path, "verified": true, "signer": signer }))?;
@@ -421,14 +288,18 @@ pub fn verify(args: VerifyArgs, ctx: &Context) -> Result<Exit> {
     let key = load_public_key(ctx, &args.key)?;
     let name = path.display().to_string();
     if path.is_dir() {
-        let report = chiron::bundle::verify::verify_dir(&path, is_bundle_dir(&path), key.as_ref());
+        let report = chiron::bundle::verify::verify_dir(
+            &path,
+            chiron::workflow::airgap::is_bundle_dir(&path),
+            key.as_ref(),
+        );
         return finish(ctx, &report, &name);
     }
     let lower = name.to_ascii_lowercase();
     if lower.ends_with(".tar.gz") || lower.ends_with(".tgz") {
         let _span = tracing::info_span!("verify.bundle", bundle = %name).entered();
-        let (_scratch, _dir, report) = verify_bundle(&path, key.as_ref(), args.max_size)?;
-        return finish(ctx, &report, &name);
+        let opened = chiron::workflow::airgap::open_bundle(&path, key.as_ref(), args.max_size)?;
+        return finish(ctx, &opened.report, &name);
     }
     // A single artifact and its signature, as `cosign verify-blob`.
     let Some(key) = key else {
@@ -438,22 +309,14 @@ pub fn verify(args: VerifyArgs, ctx: &Context) -> Result<Exit> {
         }
         .into());
     };
-    let digest = sha256_of(&path).map_err(|e| UsageError {
-        message: format!("cannot read {name}: {e}"),
-        hint: "name a bundle, a wheelhouse folder or a signed file".into(),
-    })?;
-    let signature_path = match &args.signature {
-        Some(sig) => ctx.cwd.join(sig),
-        None => PathBuf::from(format!("{name}.sig")),
-    };
-    let signature = read_signature(&signature_path).map_err(|e| UsageError {
-        message: format!(
-            "cannot read the signature {}: {e}",
-            signature_path.display()
-        ),
-        hint: "pass --signature FILE".into(),
-    })?;
-    key.verify_blob_digest(&digest, &signature, &name)?;
+    let signature_path = signing::verify_file(
+        &path,
+        args.signature
+            .as_ref()
+            .map(|sig| ctx.cwd.join(sig))
+            .as_deref(),
+        &key,
+    )?;
     if ctx.out.json {
         ctx.out.json(
             &serde_json::json!({ "file": path, "signature": signature_path, "verified": true }),

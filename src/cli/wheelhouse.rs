@@ -2,20 +2,17 @@
 //! checksums and the manifest.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
-use anyhow::{Context as _, Result};
 use clap::Args;
 
-use chiron::config::OnGap;
 use chiron::doctor::human_bytes;
-use chiron::index::client::IndexClient;
-use chiron::resolve::ResolveOptions;
-use chiron::wheelhouse::build::{Built, WheelhouseRequest, build_wheelhouse};
+use chiron::error::Result;
+use chiron::workflow::inputs::ProjectSelection;
+use chiron::workflow::wheelhouse::{Stage, StageRequest};
 
-use super::inputs::{ConfigInputs, InputArgs, TargetArgs, gather, targets};
+use super::inputs::{InputArgs, TargetArgs};
 use super::progress::StageProgress;
-use super::{Context, Exit, UsageError, style};
+use super::{Context, Exit, style};
 
 #[derive(Debug, Args)]
 pub struct WheelhouseArgs {
@@ -72,104 +69,34 @@ struct WithGate<'a, T: serde::Serialize> {
     policy: &'a chiron::policy::PolicyReport,
 }
 
-/// What one wheelhouse stage produced: the build, the gate and the gate's
-/// scan report as written to `scan.json`.
-pub struct Stage {
-    pub report: chiron::wheelhouse::build::WheelhouseReport,
-    pub gate: super::policy::Gate,
-    pub scan_json: serde_json::Value,
+impl WheelhouseArgs {
+    pub fn request(&self) -> StageRequest {
+        StageRequest {
+            inputs: self.inputs.request(),
+            targets: self.targets.request(),
+            project: ProjectSelection {
+                extras: self.extras.clone(),
+                groups: self.groups.clone(),
+            },
+            out: self.out.clone(),
+            exclude_newer: self.exclude_newer.clone(),
+            locked: self.locked,
+            allow_sdist: self.allow_sdist,
+            lock: self.lock.clone(),
+            allow_gaps: self.allow_gaps,
+            sources: self.sources.request(),
+        }
+    }
 }
 
-/// Builds the wheelhouse and runs the gate, writing `scan.json` and
-/// `policy.json`, all in a staging folder that then replaces the
-/// wheelhouse in one exchange; prints nothing on stdout.
-pub async fn stage(args: &WheelhouseArgs, ctx: &Context) -> Result<Stage> {
-    let loaded = ctx.require_config()?;
-    let gathered = gather(
-        &args.inputs,
-        ctx,
-        loaded,
-        Some(ConfigInputs {
-            extras: &args.extras,
-            groups: &args.groups,
-        }),
-    )?;
-    let lock = match &args.lock {
-        Some(lock) => Some(super::inputs::check_lock_input(&ctx.cwd.join(lock))?),
-        None => gathered.lock.clone(),
-    };
-    let targets = match lock
-        .as_deref()
-        .map(|lock| super::inputs::targets_of_lock(&args.targets, loaded, lock))
-        .transpose()?
-        .flatten()
-    {
-        Some(recorded) => recorded,
-        None => targets(&args.targets, loaded)?,
-    };
-    let mut input_files = gathered.input_files;
-    input_files.extend(lock.clone());
-    if gathered.requirements.is_empty() && lock.is_none() {
-        return Err(UsageError {
-            message: "no requirements to resolve".into(),
-            hint: "name them (`chiron wheelhouse requests`), pass -r requirements.txt, or set [inputs] in chiron.toml (`chiron init`)".into(),
-        }
-        .into());
-    }
-    let exclude_newer = args
-        .exclude_newer
-        .as_deref()
-        .map(normalize_time)
-        .transpose()?;
-    let out = match &args.out {
-        Some(out) => ctx.cwd.join(out),
-        None => loaded.resolve(&loaded.config.wheelhouse.dir),
-    };
-    let client = Arc::new(IndexClient::new(gathered.settings)?);
-    let request = WheelhouseRequest {
-        hashes: gathered.hashes,
-        requirements: gathered.requirements,
-        constraints: gathered.constraints,
-        input_files,
-        targets,
-        out: out.clone(),
-        options: ResolveOptions {
-            allow_prereleases: gathered.pre,
-            allow_sdist: args.allow_sdist || loaded.config.policy.allow_sdist,
-            exclude_newer,
-            formats: gathered.formats,
-            ..Default::default()
-        },
-        locked: args.locked,
-        lock,
-        project: super::sbom::project_name(ctx, loaded),
-        source_date_epoch: super::sbom::source_date_epoch(ctx)?,
-        lock_extras: if args.extras.is_empty() {
-            loaded.config.inputs.extras.clone()
-        } else {
-            args.extras.clone()
-        },
-        lock_groups: if args.groups.is_empty() {
-            loaded.config.inputs.groups.clone()
-        } else {
-            args.groups.clone()
-        },
-        on_gap: if args.allow_gaps {
-            OnGap::Skip
-        } else {
-            loaded.config.targets.on_gap
-        },
-    };
-    request.options.check_formats().map_err(|e| UsageError {
-        message: e.to_string(),
-        hint: "pass --allow-sdist to build the wheelhouse from those sdists, or drop --no-binary"
-            .into(),
-    })?;
+/// Runs the wheelhouse stage with progress on stderr, and says there
+/// which targets it could not serve.
+pub async fn stage(request: &StageRequest, ctx: &Context) -> Result<Stage> {
+    let ws = ctx.workspace()?;
     let bar = StageProgress::new(ctx.progress);
-    let Built { report, staged } = build_wheelhouse(client, &request, &bar)
-        .await
-        .with_context(|| format!("building the wheelhouse {}", out.display()))?;
+    let stage = chiron::workflow::wheelhouse::stage(&ws, request, &bar).await?;
     drop(bar);
+    let report = &stage.report;
     if !report.gaps.is_empty() {
         // Said on stderr whatever the output format: a run with gaps passes,
         // and nobody must miss that it did not serve everything.
@@ -189,44 +116,7 @@ pub async fn stage(args: &WheelhouseArgs, ctx: &Context) -> Result<Stage> {
             }
         }
     }
-
-    // The gate: scan and policy over what was just staged, reported next
-    // to the manifest every run (advisories change while inputs do not).
-    let manifest = chiron::wheelhouse::build::read_manifest(staged.path()).with_context(|| {
-        format!(
-            "reading back the manifest.json staged for {}",
-            out.display()
-        )
-    })?;
-    let inventory = chiron::inventory::Inventory {
-        kind: chiron::inventory::Kind::Wheelhouse,
-        path: out.clone(),
-        manifest,
-    };
-    let mut policy = loaded.config.policy.clone();
-    policy.allow_sdist |= args.allow_sdist;
-    let gate = super::policy::gate(&inventory, &args.sources, &policy, loaded, ctx).await?;
-    let scan_json = match &gate.scan {
-        Ok(scan) => serde_json::to_value(scan)?,
-        Err(reason) => serde_json::json!({ "skipped": reason }),
-    };
-    let write_report = |name: &str, value: serde_json::Value| -> Result<()> {
-        let mut text = serde_json::to_string_pretty(&value)?;
-        text.push('\n');
-        staged
-            .write_report(name, text.as_bytes())
-            .with_context(|| format!("cannot write {}", out.join(name).display()))
-    };
-    write_report("scan.json", scan_json.clone())?;
-    write_report("policy.json", serde_json::to_value(&gate.policy)?)?;
-    staged
-        .publish()
-        .with_context(|| format!("cannot put the new wheelhouse at {}", out.display()))?;
-    Ok(Stage {
-        report,
-        gate,
-        scan_json,
-    })
+    Ok(stage)
 }
 
 pub async fn run(args: WheelhouseArgs, ctx: &Context) -> Result<Exit> {
@@ -234,7 +124,7 @@ pub async fn run(args: WheelhouseArgs, ctx: &Context) -> Result<Exit> {
         report,
         gate,
         scan_json,
-    } = stage(&args, ctx).await?;
+    } = stage(&args.request(), ctx).await?;
     let exit = if gate.policy.passed || args.no_gate {
         Exit::Ok
     } else {
@@ -319,16 +209,4 @@ pub async fn run(args: WheelhouseArgs, ctx: &Context) -> Result<Exit> {
     }
     ctx.out.text(&text)?;
     Ok(exit)
-}
-
-/// `2026-01-31` or an RFC 3339 time (offsets converted), as
-/// `YYYY-MM-DDTHH:MM:SS` in UTC.
-pub(super) fn normalize_time(text: &str) -> Result<String> {
-    let epoch = chiron::time::parse(text).ok_or_else(|| UsageError {
-        message: format!("`{}` is not a date or an RFC 3339 time", text.trim()),
-        hint: "write --exclude-newer 2026-01-31 or 2026-01-31T12:00:00Z".into(),
-    })?;
-    Ok(chiron::time::rfc3339(epoch)
-        .trim_end_matches('Z')
-        .to_string())
 }

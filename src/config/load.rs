@@ -185,6 +185,16 @@ impl ConfigError {
     }
 }
 
+impl crate::error::Diagnose for ConfigError {
+    fn exit_class(&self) -> crate::error::ExitClass {
+        use crate::error::ExitClass;
+        ExitClass::Usage
+    }
+    fn hint(&self) -> Option<String> {
+        self.hint()
+    }
+}
+
 /// Loads the effective configuration: finds the file (unless one is given),
 /// parses it strictly and layers the environment and flags over it.
 pub fn load(options: &LoadOptions, env: &Env) -> Result<LoadedConfig, ConfigError> {

@@ -45,6 +45,16 @@ impl InitError {
     }
 }
 
+impl crate::error::Diagnose for InitError {
+    fn exit_class(&self) -> crate::error::ExitClass {
+        use crate::error::ExitClass;
+        ExitClass::Usage
+    }
+    fn hint(&self) -> Option<String> {
+        Some(self.hint())
+    }
+}
+
 fn known(versions: &[PythonVersion]) -> String {
     versions
         .iter()

@@ -354,6 +354,16 @@ impl IndexError {
     }
 }
 
+impl crate::error::Diagnose for IndexError {
+    fn exit_class(&self) -> crate::error::ExitClass {
+        use crate::error::ExitClass;
+        ExitClass::Problems
+    }
+    fn hint(&self) -> Option<String> {
+        self.hint()
+    }
+}
+
 /// A file on disk, verified.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Downloaded {

@@ -113,6 +113,16 @@ pub struct PylockError {
     pub message: String,
 }
 
+impl crate::error::Diagnose for PylockError {
+    fn exit_class(&self) -> crate::error::ExitClass {
+        use crate::error::ExitClass;
+        ExitClass::Problems
+    }
+    fn hint(&self) -> Option<String> {
+        None
+    }
+}
+
 /// The lock of a wheelhouse: one package entry per name and version, with
 /// the wheels its targets install and the markers of those targets.
 /// The lock of a wheelhouse. `files_at` says where its files are, relative

@@ -67,6 +67,16 @@ pub struct RequirementsError {
     pub hint: String,
 }
 
+impl crate::error::Diagnose for RequirementsError {
+    fn exit_class(&self) -> crate::error::ExitClass {
+        use crate::error::ExitClass;
+        ExitClass::Usage
+    }
+    fn hint(&self) -> Option<String> {
+        Some(self.hint.clone())
+    }
+}
+
 /// Reads `path` and every file it includes. `env` looks up `${VAR}`.
 /// The most a requirements file may hold: `-r /dev/zero` must not eat
 /// the machine's memory.

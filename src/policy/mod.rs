@@ -180,6 +180,16 @@ pub struct PolicyError {
     pub hint: String,
 }
 
+impl crate::error::Diagnose for PolicyError {
+    fn exit_class(&self) -> crate::error::ExitClass {
+        use crate::error::ExitClass;
+        ExitClass::Usage
+    }
+    fn hint(&self) -> Option<String> {
+        Some(self.hint.clone())
+    }
+}
+
 fn config_error(key: &str, message: impl Into<String>, hint: impl Into<String>) -> PolicyError {
     PolicyError {
         key: key.to_string(),

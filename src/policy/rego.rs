@@ -20,6 +20,16 @@ impl RegoError {
     }
 }
 
+impl crate::error::Diagnose for RegoError {
+    fn exit_class(&self) -> crate::error::ExitClass {
+        use crate::error::ExitClass;
+        ExitClass::Usage
+    }
+    fn hint(&self) -> Option<String> {
+        Some(self.hint())
+    }
+}
+
 /// Loaded policies, ready to evaluate.
 pub struct RegoPolicies {
     engine: regorus::Engine,

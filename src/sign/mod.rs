@@ -70,6 +70,20 @@ impl SignError {
     }
 }
 
+impl crate::error::Diagnose for SignError {
+    fn exit_class(&self) -> crate::error::ExitClass {
+        use crate::error::ExitClass;
+        if matches!(self, SignError::BadSignature(_)) {
+            ExitClass::Problems
+        } else {
+            ExitClass::Usage
+        }
+    }
+    fn hint(&self) -> Option<String> {
+        Some(self.hint())
+    }
+}
+
 /// An ECDSA P-256 key pair.
 pub struct KeyPair {
     inner: SigningKey,

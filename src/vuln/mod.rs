@@ -39,6 +39,20 @@ impl VulnError {
     }
 }
 
+impl crate::error::Diagnose for VulnError {
+    fn exit_class(&self) -> crate::error::ExitClass {
+        use crate::error::ExitClass;
+        if matches!(self, VulnError::Api(_)) {
+            ExitClass::Problems
+        } else {
+            ExitClass::Usage
+        }
+    }
+    fn hint(&self) -> Option<String> {
+        self.hint()
+    }
+}
+
 /// Where the records of one scan come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {

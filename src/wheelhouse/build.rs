@@ -278,6 +278,16 @@ impl WheelhouseError {
     }
 }
 
+impl crate::error::Diagnose for WheelhouseError {
+    fn exit_class(&self) -> crate::error::ExitClass {
+        use crate::error::ExitClass;
+        ExitClass::Problems
+    }
+    fn hint(&self) -> Option<String> {
+        self.hint()
+    }
+}
+
 fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> WheelhouseError + '_ {
     move |source| WheelhouseError::Io {
         path: path.to_path_buf(),

@@ -144,6 +144,16 @@ impl LockError {
     }
 }
 
+impl crate::error::Diagnose for LockError {
+    fn exit_class(&self) -> crate::error::ExitClass {
+        use crate::error::ExitClass;
+        ExitClass::Problems
+    }
+    fn hint(&self) -> Option<String> {
+        self.hint()
+    }
+}
+
 impl From<crate::index::client::IndexError> for LockError {
     fn from(error: crate::index::client::IndexError) -> Self {
         LockError::Build(WheelhouseError::Index(error))

@@ -136,6 +136,16 @@ impl DownloadError {
     }
 }
 
+impl crate::error::Diagnose for DownloadError {
+    fn exit_class(&self) -> crate::error::ExitClass {
+        use crate::error::ExitClass;
+        ExitClass::Problems
+    }
+    fn hint(&self) -> Option<String> {
+        self.hint()
+    }
+}
+
 fn specifiers(requirement: &Requirement) -> VersionSpecifiers {
     match &requirement.version_or_url {
         Some(VersionOrUrl::VersionSpecifier(specifiers)) => specifiers.clone(),

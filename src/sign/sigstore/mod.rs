@@ -74,6 +74,20 @@ impl SigstoreError {
     }
 }
 
+impl crate::error::Diagnose for SigstoreError {
+    fn exit_class(&self) -> crate::error::ExitClass {
+        use crate::error::ExitClass;
+        if self.is_unreadable() {
+            ExitClass::Usage
+        } else {
+            ExitClass::Problems
+        }
+    }
+    fn hint(&self) -> Option<String> {
+        Some(self.hint())
+    }
+}
+
 /// A serde error without the names of chiron's internal types
 /// ("invalid type: sequence, expected struct RawBundle" says "an object").
 fn plain_serde_error(error: &serde_json::Error) -> String {
