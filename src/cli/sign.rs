@@ -211,24 +211,6 @@ pub fn generate(args: GenerateArgs, ctx: &Context) -> Result<Exit> {
     Ok(Exit::Ok)
 }
 
-/// The SHA-256 of a file, read as a stream: signing or checking a large
-/// artifact does not hold it in memory.
-fn sha256_of(path: &Path) -> std::io::Result<[u8; 32]> {
-    use sha2::Digest;
-    use std::io::Read;
-    let mut file = std::fs::File::open(path)?;
-    let mut hasher = sha2::Sha256::new();
-    let mut buffer = vec![0u8; 1 << 16];
-    loop {
-        let n = file.read(&mut buffer)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buffer[..n]);
-    }
-    Ok(hasher.finalize().into())
-}
-
 /// A cosign signature file: base64 of a DER signature, a few hundred bytes.
 fn read_signature(path: &Path) -> std::io::Result<String> {
     use std::io::Read;
@@ -247,7 +229,7 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
 
 pub fn sign(args: SignArgs, ctx: &Context) -> Result<Exit> {
     let file = ctx.cwd.join(&args.file);
-    let digest = sha256_of(&file).map_err(|e| UsageError {
+    let digest = chiron::digest::sha256_file(&file).map_err(|e| UsageError {
         message: format!("cannot read {}: {e}", file.display()),
         hint: "name an existing file".into(),
     })?;
@@ -438,7 +420,7 @@ pub fn verify(args: VerifyArgs, ctx: &Context) -> Result<Exit> {
         }
         .into());
     };
-    let digest = sha256_of(&path).map_err(|e| UsageError {
+    let digest = chiron::digest::sha256_file(&path).map_err(|e| UsageError {
         message: format!("cannot read {name}: {e}"),
         hint: "name a bundle, a wheelhouse folder or a signed file".into(),
     })?;
