@@ -550,7 +550,7 @@ fn wheel_folder(dir: &Path) -> Result<Inventory, InventoryError> {
                 "the wheel looks damaged; download it again",
             )
         })?;
-        let (sha256, size) = crate::index::client::hash_file(&path).map_err(|e| {
+        let (sha256, size) = crate::digest::hash_file(&path).map_err(|e| {
             InventoryError::new(&path, e.to_string(), "check the file's permissions")
         })?;
         let entry = entries

@@ -7,6 +7,7 @@
 pub mod atomic;
 pub mod bundle;
 pub mod config;
+pub mod digest;
 pub mod doctor;
 pub mod error;
 pub mod index;

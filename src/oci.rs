@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use base64::Engine as _;
 use serde_json::{Value, json};
 
-use crate::bundle::sha256_hex;
+use crate::digest::sha256_hex;
 
 pub const ARTIFACT_TYPE: &str = "application/vnd.chiron.bundle.v1";
 pub const BUNDLE_MEDIA_TYPE: &str = "application/vnd.chiron.bundle.v1.tar+gzip";
@@ -486,21 +486,16 @@ impl Registry {
             }
             let mut temp =
                 crate::atomic::shared_temp_file(out, ".pull.", ".tmp").map_err(|e| io(out, e))?;
-            let mut hasher = <sha2::Sha256 as sha2::Digest>::new();
+            let mut hasher = crate::digest::Sha256Hasher::new();
             let total = response.content_length();
-            let mut done = 0u64;
             let mut stream = response.bytes_stream();
             while let Some(chunk) = stream.next().await {
                 let chunk = chunk.map_err(|e| registry_error(&blob_url, e))?;
-                done += chunk.len() as u64;
-                progress(&title, done, total);
-                sha2::Digest::update(&mut hasher, &chunk);
+                hasher.update(&chunk);
+                progress(&title, hasher.size(), total);
                 temp.write_all(&chunk).map_err(|e| io(temp.path(), e))?;
             }
-            let actual = format!(
-                "sha256:{}",
-                crate::index::client::hex(&sha2::Digest::finalize(hasher))
-            );
+            let actual = format!("sha256:{}", hasher.finish_hex().0);
             if actual != digest {
                 return Err(OciError::Digest {
                     title: title.to_string(),
@@ -531,9 +526,7 @@ fn layers_of(manifest: &[u8]) -> Result<Vec<(String, String)>, OciError> {
     let manifest: Value = serde_json::from_slice(manifest).map_err(|e| OciError::NotAManifest {
         message: e.to_string(),
     })?;
-    let layers = manifest["layers"]
-        .as_array()
-        .ok_or_else(|| OciError::NoLayers)?;
+    let layers = manifest["layers"].as_array().ok_or(OciError::NoLayers)?;
     // OCI image-spec 1.1: without `artifactType`, the config's media type
     // is the artifact's type. Clients that cannot set either (ORAS without
     // `--artifact-type`) leave a generic config type; such an artifact is
@@ -624,7 +617,7 @@ impl Artifact {
             path: path.to_path_buf(),
             message: e.to_string(),
         };
-        let (sha256, size) = crate::index::client::hash_file(bundle).map_err(|e| io(bundle, e))?;
+        let (sha256, size) = crate::digest::hash_file(bundle).map_err(|e| io(bundle, e))?;
         let title = bundle
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -788,7 +781,7 @@ pub fn read_layout_to(dir: &Path, tag: &str, out: &Path) -> Result<Vec<String>, 
     let mut titles = Vec::new();
     for (layer, title) in layers_of(&manifest)? {
         let path = blob_path(&layer)?;
-        let (actual, _) = crate::index::client::hash_file(&path).map_err(|e| io(&path, e))?;
+        let (actual, _) = crate::digest::hash_file(&path).map_err(|e| io(&path, e))?;
         if format!("sha256:{actual}") != layer {
             return Err(OciError::Digest {
                 title: title.to_string(),

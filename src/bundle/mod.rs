@@ -11,8 +11,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde_json::json;
-use sha2::{Digest, Sha256};
 
+use crate::digest::{HashingWriter, sha256_hex};
 use crate::sign::KeyPair;
 use crate::sign::dsse::{Envelope, IN_TOTO};
 use crate::wheelhouse::manifest::Manifest;
@@ -53,30 +53,6 @@ impl crate::error::Diagnose for BundleError {
     fn hint(&self) -> Option<String> {
         Some(self.hint())
     }
-}
-
-/// Writes through, hashing and counting what passes.
-struct HashingWriter<W: std::io::Write> {
-    inner: W,
-    hasher: Sha256,
-    size: u64,
-}
-
-impl<W: std::io::Write> std::io::Write for HashingWriter<W> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let written = self.inner.write(buf)?;
-        self.hasher.update(&buf[..written]);
-        self.size += written as u64;
-        Ok(written)
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.inner.flush()
-    }
-}
-
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    crate::index::client::hex(&Sha256::digest(bytes))
 }
 
 /// What went into a bundle.
@@ -124,7 +100,7 @@ pub fn build(
     for file in &manifest.files {
         // Wheels are streamed from disk, never held whole.
         let path = wheelhouse.join(&file.filename);
-        let (actual, _) = crate::index::client::hash_file(&path)
+        let (actual, _) = crate::digest::hash_file(&path)
             .map_err(|e| input(format!("{}: {e}", file.filename)))?;
         if actual != file.sha256 {
             return Err(input(format!(
@@ -212,18 +188,11 @@ pub fn build(
     // `.chiron-tmp-NAME.XXXXXX` next to the bundle: the next build there
     // removes it if this one is killed.
     let mut temp = crate::atomic::temp_file_beside(out).map_err(|e| write_error(e.to_string()))?;
-    let mut hashing = HashingWriter {
-        inner: std::io::BufWriter::new(temp.as_file_mut()),
-        hasher: Sha256::new(),
-        size: 0,
-    };
+    let mut hashing = HashingWriter::new(std::io::BufWriter::new(temp.as_file_mut()));
     archive::write_tar_gz(&files, options.epoch, &mut hashing)
         .map_err(|e| write_error(e.to_string()))?;
-    let (sha256, size) = (
-        crate::index::client::hex(&hashing.hasher.clone().finalize()),
-        hashing.size,
-    );
-    drop(hashing);
+    let (sha256, size, buffered) = hashing.finish();
+    drop(buffered);
     temp.as_file()
         .sync_all()
         .map_err(|e| write_error(e.to_string()))?;

@@ -276,20 +276,19 @@ pub fn check_record(path: &Path, name: &str) -> Vec<Problem> {
             ));
             continue;
         };
-        let mut hasher = <sha2::Sha256 as sha2::Digest>::new();
+        let mut hasher = crate::digest::Sha256Hasher::new();
         let mut buffer = vec![0u8; 64 * 1024];
         loop {
             match entry.read(&mut buffer) {
                 Ok(0) => break,
-                Ok(n) => sha2::Digest::update(&mut hasher, &buffer[..n]),
+                Ok(n) => hasher.update(&buffer[..n]),
                 Err(e) => {
                     problems.push(problem(ProblemKind::Record, name, format!("{inner}: {e}")));
                     break;
                 }
             }
         }
-        let actual =
-            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Digest::finalize(hasher));
+        let actual = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(hasher.finish());
         if actual != digest.trim_end_matches('=') {
             problems.push(problem(
                 ProblemKind::Record,
@@ -378,7 +377,7 @@ pub fn verify_dir(dir: &Path, bundle: bool, key: Option<&PublicKey>) -> VerifyRe
     let mut hashes = BTreeMap::new();
     for name in &present {
         // Streamed: a wheel of a gigabyte is not held in memory.
-        if let Ok((sha256, _)) = crate::index::client::hash_file(&dir.join(name)) {
+        if let Ok((sha256, _)) = crate::digest::hash_file(&dir.join(name)) {
             hashes.insert(name.clone(), sha256);
         }
     }

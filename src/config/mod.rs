@@ -230,7 +230,7 @@ impl Default for IndexConfig {
             no_index: false,
             offline: false,
             timeout: 30,
-            max_page_bytes: crate::index::client::DEFAULT_MAX_PAGE_BYTES,
+            max_page_bytes: crate::index::settings::DEFAULT_MAX_PAGE_BYTES,
         }
     }
 }

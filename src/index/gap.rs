@@ -119,20 +119,7 @@ pub fn explain_missing(
     target: &Target,
     limits: &Limits,
 ) -> Option<MissingWheel> {
-    let wheels: Vec<Wheel> = files
-        .iter()
-        .filter_map(|file| {
-            let wheel = file.filename.parse::<WheelFilename>().ok()?;
-            (&wheel.name == project
-                && file_offered(
-                    file,
-                    &wheel.version,
-                    limits.exact_pins,
-                    limits.exclude_newer,
-                ))
-            .then_some(Wheel { wheel, file })
-        })
-        .collect();
+    let wheels = offered_wheels(project, files, limits);
     let in_range: Vec<&Wheel> = wheels
         .iter()
         .filter(|w| (limits.in_range)(&w.wheel.version))
@@ -141,36 +128,10 @@ pub fn explain_missing(
         return None;
     }
     let package = project.to_string();
-    let name = target.name();
-    // The newest release the target can install, range or not: final
-    // releases first, as pip.
-    let older = {
-        let usable_versions: Vec<&Version> = wheels
-            .iter()
-            .filter(|w| usable(target, w))
-            .map(|w| &w.wheel.version)
-            .collect();
-        usable_versions
-            .iter()
-            .filter(|v| !v.any_prerelease())
-            .max()
-            .or_else(|| usable_versions.iter().max())
-            .map(|v| v.to_string())
-    };
-    let pin_older = |version: &str| {
-        format!(
-            "pin the older release {package}=={version}, the newest with a wheel for {name} \
-             (as a requirement, or in a -c constraints file when it is a dependency)"
-        )
-    };
+    let older = newest_usable(&wheels, target);
+    let pin_older = |version: &str| pin_older_fix(&package, version, target);
     if in_range.is_empty() {
-        let sdists = files
-            .iter()
-            .filter(|f| {
-                SdistFilename::parse(&f.filename, Some(project))
-                    .is_ok_and(|s| (limits.in_range)(&s.version))
-            })
-            .count();
+        let sdists = sdists_in_range(project, files, limits);
         if sdists == 0 {
             return None;
         }
@@ -188,38 +149,127 @@ pub fn explain_missing(
         });
     }
 
-    let finals: Vec<&Version> = in_range
-        .iter()
-        .map(|w| &w.wheel.version)
-        .filter(|v| !v.any_prerelease())
-        .collect();
-    let newest = finals
-        .iter()
-        .copied()
-        .max()
-        .or_else(|| in_range.iter().map(|w| &w.wheel.version).max())
-        .expect("in_range is not empty")
-        .clone();
+    let newest = newest_version(&in_range)?;
     let of_newest: Vec<&Wheel> = in_range
         .iter()
         .copied()
         .filter(|w| w.wheel.version == newest)
         .collect();
+    let offered = offer_of(&newest, &of_newest);
+    let reason = reason_for(target, &newest, &of_newest, &offered);
+
+    let gap = Gap {
+        target,
+        in_range: &in_range,
+        package: &package,
+        newest: &newest,
+    };
+    let mut fixes = Vec::new();
+    fixes.extend(gap.higher_floor_fix());
+    fixes.extend(gap.platform_tag_fix());
+    if fixes.is_empty() {
+        fixes.extend(gap.other_python_fix());
+    }
+    if let Some(version) = &older {
+        fixes.push(pin_older(version));
+    }
+    if fixes.is_empty() {
+        fixes.push(format!(
+            "no release of {package} has a wheel {} can use: drop the target, or build \
+             the wheel yourself and serve it with --find-links",
+            target.name()
+        ));
+    }
+    Some(MissingWheel {
+        package,
+        reason,
+        hint: fixes.join("; or "),
+        offered: Some(offered),
+    })
+}
+
+/// The wheels of `project` the index offers (not yanked unless pinned, not
+/// newer than `--exclude-newer`), in any version.
+fn offered_wheels<'f>(
+    project: &PackageName,
+    files: &'f [IndexFile],
+    limits: &Limits,
+) -> Vec<Wheel<'f>> {
+    files
+        .iter()
+        .filter_map(|file| {
+            let wheel = file.filename.parse::<WheelFilename>().ok()?;
+            (&wheel.name == project
+                && file_offered(
+                    file,
+                    &wheel.version,
+                    limits.exact_pins,
+                    limits.exclude_newer,
+                ))
+            .then_some(Wheel { wheel, file })
+        })
+        .collect()
+}
+
+/// The newest release the target can install, range or not: final
+/// releases first, as pip.
+fn newest_usable(wheels: &[Wheel], target: &Target) -> Option<String> {
+    let usable_versions: Vec<&Version> = wheels
+        .iter()
+        .filter(|w| usable(target, w))
+        .map(|w| &w.wheel.version)
+        .collect();
+    usable_versions
+        .iter()
+        .filter(|v| !v.any_prerelease())
+        .max()
+        .or_else(|| usable_versions.iter().max())
+        .map(|v| v.to_string())
+}
+
+/// The newest version among `wheels`: final releases first, as pip.
+fn newest_version(wheels: &[&Wheel]) -> Option<Version> {
+    let versions = || wheels.iter().map(|w| &w.wheel.version);
+    versions()
+        .filter(|v| !v.any_prerelease())
+        .max()
+        .or_else(|| versions().max())
+        .cloned()
+}
+
+/// How many sdists of `project` the requirements admit.
+fn sdists_in_range(project: &PackageName, files: &[IndexFile], limits: &Limits) -> usize {
+    files
+        .iter()
+        .filter(|f| {
+            SdistFilename::parse(&f.filename, Some(project))
+                .is_ok_and(|s| (limits.in_range)(&s.version))
+        })
+        .count()
+}
+
+/// The tags the wheels of one version carry, sorted and each once.
+fn offer_of(version: &Version, wheels: &[&Wheel]) -> Offer {
     let sorted = |tags: &mut dyn Iterator<Item = &String>| {
         let set: BTreeSet<String> = tags.cloned().collect();
         set.into_iter().collect::<Vec<_>>()
     };
-    let offered = Offer {
-        version: newest.to_string(),
-        python_tags: sorted(&mut of_newest.iter().flat_map(|w| &w.wheel.python_tags)),
-        platform_tags: sorted(&mut of_newest.iter().flat_map(|w| &w.wheel.platform_tags)),
-    };
+    Offer {
+        version: version.to_string(),
+        python_tags: sorted(&mut wheels.iter().flat_map(|w| &w.wheel.python_tags)),
+        platform_tags: sorted(&mut wheels.iter().flat_map(|w| &w.wheel.platform_tags)),
+    }
+}
+
+/// Why the newest version's wheels do not fit: its `Requires-Python` when
+/// no wheel of it admits the target's Python, else the tags it has.
+fn reason_for(target: &Target, newest: &Version, of_newest: &[&Wheel], offered: &Offer) -> String {
     let python = python_of(target);
-    let reason = match of_newest
+    let excluded_by_python = of_newest
         .iter()
         .find(|w| !admits_python(w.file, &python))
-        .filter(|_| of_newest.iter().all(|w| !admits_python(w.file, &python)))
-    {
+        .filter(|_| of_newest.iter().all(|w| !admits_python(w.file, &python)));
+    match excluded_by_python {
         Some(w) => format!(
             "version {newest} requires Python {}",
             w.file.requires_python.as_deref().unwrap_or_default()
@@ -236,39 +286,61 @@ pub fn explain_missing(
             shown(&offered.platform_tags),
             offered.python_tags.join(", ")
         ),
-    };
+    }
+}
 
-    let mut fixes = Vec::new();
-    // A higher floor for this kind of platform.
-    if let Some((key, current)) = target.floor_key() {
-        let floors: BTreeSet<(u32, u32)> = in_range
+/// A target without a wheel in range, and the newest version in range:
+/// what each fix is looked for in.
+struct Gap<'a, 'f> {
+    target: &'a Target,
+    in_range: &'a [&'a Wheel<'f>],
+    package: &'a str,
+    newest: &'a Version,
+}
+
+impl Gap<'_, '_> {
+    /// Whether `target` takes a wheel in range.
+    fn fits(&self, target: &Target) -> bool {
+        self.in_range.iter().any(|w| usable(target, w))
+    }
+
+    /// A higher floor for this kind of platform: the lowest one with which
+    /// the target takes a wheel in range.
+    fn higher_floor_fix(&self) -> Option<String> {
+        let (target, package, newest) = (self.target, self.package, self.newest);
+        let (key, current) = target.floor_key()?;
+        let floors: BTreeSet<(u32, u32)> = self
+            .in_range
             .iter()
             .flat_map(|w| &w.wheel.platform_tags)
             .filter_map(|tag| tag_floor(tag))
             .filter(|(family, floor)| *family == key.tag_prefix() && *floor > current)
             .map(|(_, floor)| floor)
             .collect();
-        let raised = floors.into_iter().find(|floor| {
-            target
-                .with_floor(key, *floor)
-                .is_ok_and(|t| in_range.iter().any(|w| usable(&t, w)))
-        });
-        if let Some((major, minor)) = raised {
-            let os = match key.tag_prefix() {
-                "macosx" => "macOS",
-                "musllinux" => "musl",
-                _ => "glibc",
-            };
-            fixes.push(format!(
-                "set [targets] {} = \"{major}.{minor}\" in chiron.toml: {package} {newest} has \
-                 wheels for {os} {major}.{minor} and later (the floor applies to every {os} target)",
-                key.key(),
-            ));
-        }
+        let (major, minor) = floors
+            .into_iter()
+            .find(|floor| target.with_floor(key, *floor).is_ok_and(|t| self.fits(&t)))?;
+        let os = match key.tag_prefix() {
+            "macosx" => "macOS",
+            "musllinux" => "musl",
+            _ => "glibc",
+        };
+        Some(format!(
+            "set [targets] {} = \"{major}.{minor}\" in chiron.toml: {package} {newest} has \
+             wheels for {os} {major}.{minor} and later (the floor applies to every {os} target)",
+            key.key(),
+        ))
     }
-    // A raw platform tag carries its own floor: name the tag that works.
-    if let Platform::Tag(current) = &target.platform {
-        let mut candidates: Vec<(Option<TagFloor>, &String)> = in_range
+
+    /// A raw platform tag carries its own floor: name the tag that works,
+    /// on the same system and machine.
+    fn platform_tag_fix(&self) -> Option<String> {
+        let (target, package, newest) = (self.target, self.package, self.newest);
+        let Platform::Tag(current) = &target.platform else {
+            return None;
+        };
+        let mut candidates: Vec<(Option<TagFloor>, &String)> = self
+            .in_range
             .iter()
             .flat_map(|w| &w.wheel.platform_tags)
             .filter(|tag| *tag != current)
@@ -276,7 +348,7 @@ pub fn explain_missing(
             .collect();
         candidates.sort();
         candidates.dedup();
-        let replacement = candidates.into_iter().map(|(_, tag)| tag).find(|tag| {
+        let tag = candidates.into_iter().map(|(_, tag)| tag).find(|tag| {
             Target::new(
                 target.python,
                 Platform::Tag((*tag).clone()),
@@ -285,48 +357,45 @@ pub fn explain_missing(
             .is_ok_and(|t| {
                 t.markers().sys_platform() == target.markers().sys_platform()
                     && t.markers().platform_machine() == target.markers().platform_machine()
-                    && in_range.iter().any(|w| usable(&t, w))
+                    && self.fits(&t)
             })
-        });
-        if let Some(tag) = replacement {
-            fixes.push(format!(
-                "target the platform tag {tag} instead of {current} ({package} {newest} has wheels for it)"
-            ));
-        }
+        })?;
+        Some(format!(
+            "target the platform tag {tag} instead of {current} ({package} {newest} has wheels for it)"
+        ))
     }
-    // Another Python version on the same platform.
-    let pythons: Vec<String> = KNOWN_PYTHONS
-        .iter()
-        .filter(|p| **p != target.python)
-        .filter(|p| {
-            Target::new(**p, target.platform.clone(), target.floors())
-                .is_ok_and(|t| in_range.iter().any(|w| usable(&t, w)))
-        })
-        .map(ToString::to_string)
-        .collect();
-    if !pythons.is_empty() && fixes.is_empty() {
-        fixes.push(format!(
+
+    /// Another Python version on the same platform.
+    fn other_python_fix(&self) -> Option<String> {
+        let (target, package) = (self.target, self.package);
+        let pythons: Vec<String> = KNOWN_PYTHONS
+            .iter()
+            .filter(|p| **p != target.python)
+            .filter(|p| {
+                Target::new(**p, target.platform.clone(), target.floors())
+                    .is_ok_and(|t| self.fits(&t))
+            })
+            .map(ToString::to_string)
+            .collect();
+        if pythons.is_empty() {
+            return None;
+        }
+        Some(format!(
             "drop Python {} from [targets] python ({package} has wheels for Python {} on {})",
             target.python,
             pythons.join(", "),
             target.platform
-        ));
+        ))
     }
-    if let Some(version) = &older {
-        fixes.push(pin_older(version));
-    }
-    if fixes.is_empty() {
-        fixes.push(format!(
-            "no release of {package} has a wheel {name} can use: drop the target, or build \
-             the wheel yourself and serve it with --find-links"
-        ));
-    }
-    Some(MissingWheel {
-        package,
-        reason,
-        hint: fixes.join("; or "),
-        offered: Some(offered),
-    })
+}
+
+/// An older release that has a wheel for the target.
+fn pin_older_fix(package: &str, version: &str, target: &Target) -> String {
+    format!(
+        "pin the older release {package}=={version}, the newest with a wheel for {} \
+         (as a requirement, or in a -c constraints file when it is a dependency)",
+        target.name()
+    )
 }
 
 #[cfg(test)]

@@ -3,9 +3,16 @@
 
 pub mod auth;
 pub mod client;
+pub mod error;
+mod find_links;
 pub mod gap;
+mod http;
+mod page_cache;
+mod remote_zip;
 pub mod select;
+pub mod settings;
 pub mod simple;
+pub mod store;
 
 use std::path::Path;
 use std::sync::Once;

@@ -12,7 +12,6 @@ pub mod spdx;
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
 use crate::wheelhouse::manifest::{Manifest, ManifestFile, ManifestPackage};
 
@@ -235,8 +234,8 @@ pub fn cyclonedx_with(
         bom["vulnerabilities"] = json!(vulnerabilities(reports));
     }
     // The serial number names this content: same wheelhouse, same number.
-    let digest = Sha256::digest(bom.to_string().as_bytes());
-    let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+    let digest = crate::digest::sha256(bom.to_string().as_bytes());
+    let hex = crate::digest::hex(&digest[..16]);
     let variant = ["8", "9", "a", "b"][usize::from(digest[8] & 3)];
     bom["serialNumber"] = json!(format!(
         "urn:uuid:{}-{}-5{}-{variant}{}-{}",

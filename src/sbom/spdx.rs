@@ -9,7 +9,6 @@
 use std::collections::BTreeSet;
 
 use serde_json::json;
-use sha2::{Digest, Sha256};
 
 use super::{SbomOptions, files_of, license::spdx_expression, purl};
 use crate::wheelhouse::manifest::Manifest;
@@ -162,8 +161,7 @@ pub fn spdx_json(manifest: &Manifest, options: &SbomOptions, now: i64) -> String
         ));
     }
     // The namespace must be unique per document: derive it from the content.
-    let digest = Sha256::digest(document.to_string().as_bytes());
-    let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+    let hex = crate::digest::hex(&crate::digest::sha256(document.to_string().as_bytes())[..16]);
     let name: String = options
         .project
         .chars()

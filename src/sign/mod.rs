@@ -400,16 +400,15 @@ mod tests {
 
     #[test]
     fn digest_signatures_are_message_signatures() {
-        use sha2::Digest;
         let pair = KeyPair::generate().unwrap();
         let message = b"release 1.0\n";
-        let digest: [u8; 32] = sha2::Sha256::digest(message).into();
+        let digest = crate::digest::sha256(message);
         let signature = pair.sign_blob_digest(&digest).unwrap();
         assert_eq!(signature, pair.sign_blob(message).unwrap());
         let key = PublicKey::from_pem(&pair.public_pem(), "k").unwrap();
         key.verify_blob(message, &signature, "m").unwrap();
         key.verify_blob_digest(&digest, &signature, "m").unwrap();
-        let other: [u8; 32] = sha2::Sha256::digest(b"release 1.1\n").into();
+        let other = crate::digest::sha256(b"release 1.1\n");
         assert!(matches!(
             key.verify_blob_digest(&other, &signature, "m"),
             Err(SignError::BadSignature(_))

@@ -72,7 +72,7 @@ impl Source {
                     .file_name()
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_default();
-                match crate::index::client::hash_file(path) {
+                match crate::digest::hash_file(path) {
                     Ok((sha256, _)) => format!("OSV database {name} (sha256:{})", &sha256[..16]),
                     // A folder: named only.
                     Err(_) => format!("OSV database {name}/"),

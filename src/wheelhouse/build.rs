@@ -16,7 +16,6 @@ use std::sync::Arc;
 use futures_util::future::join_all;
 use pep508_rs::Requirement;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use tracing::Instrument;
 
 use super::manifest::{
@@ -26,10 +25,12 @@ use super::manifest::{
 use super::stage::{StagedWheelhouse, damage};
 use super::{Progress, total_size, write_sha256sums};
 use crate::config::OnGap;
-use crate::index::client::{Downloaded, IndexClient, IndexError, hash_file, hex};
+use crate::digest::hash_file;
+use crate::index::client::{IndexClient, IndexError};
 use crate::index::gap::MissingWheel;
 use crate::index::redact_url;
 use crate::index::simple::IndexFile;
+use crate::index::store::Downloaded;
 use crate::lock::requirements_txt::{PinnedLine, render_pinned};
 use crate::python::target::Target;
 use crate::resolve::{PackageSource, Resolution, ResolveError, ResolveOptions, resolve_target};
@@ -341,7 +342,7 @@ fn fingerprint(
         "project": request.project,
         "source_date_epoch": request.source_date_epoch,
     });
-    hex(&Sha256::digest(canonical.to_string().as_bytes()))
+    crate::digest::sha256_hex(canonical.to_string().as_bytes())
 }
 
 /// Reads the manifest of an existing wheelhouse, if it is one.

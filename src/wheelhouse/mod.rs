@@ -19,7 +19,8 @@ use pep508_rs::{PackageName, Requirement, VersionOrUrl};
 use serde::Serialize;
 use tracing::Instrument;
 
-use crate::index::client::{IndexClient, IndexError, hash_file};
+use crate::digest::hash_file;
+use crate::index::client::{IndexClient, IndexError};
 use crate::index::redact_url;
 use crate::index::select::{NoWheel, select_wheel};
 use crate::index::simple::IndexFile;

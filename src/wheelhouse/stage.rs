@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use super::build::WheelhouseError;
 use super::manifest::Manifest;
 use crate::atomic::{OutputLock, Published};
-use crate::index::client::hash_file;
+use crate::digest::hash_file;
 
 #[derive(Debug)]
 pub struct StagedWheelhouse {

@@ -72,26 +72,9 @@ pub fn load_public_key(
     )?))
 }
 
-/// The SHA-256 of a file, read as a stream: signing or checking a large
-/// artifact does not hold it in memory.
-fn sha256_of(path: &Path) -> std::io::Result<[u8; 32]> {
-    use sha2::Digest;
-    let mut file = std::fs::File::open(path)?;
-    let mut hasher = sha2::Sha256::new();
-    let mut buffer = vec![0u8; 1 << 16];
-    loop {
-        let n = file.read(&mut buffer)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buffer[..n]);
-    }
-    Ok(hasher.finalize().into())
-}
-
 /// The digest of the file to sign or check, or why it cannot be read.
 fn digest_of(file: &Path, hint: &'static str) -> Result<[u8; 32], PlanError> {
-    sha256_of(file).map_err(|e| PlanError::FileUnreadable {
+    crate::digest::sha256_file(file).map_err(|e| PlanError::FileUnreadable {
         path: file.to_path_buf(),
         message: e.to_string(),
         hint,

@@ -69,7 +69,7 @@ fn tree(dir: &Path) -> BTreeMap<String, String> {
                     .to_string_lossy()
                     .into_owned();
                 let bytes = std::fs::read(&path).unwrap();
-                out.insert(rel, chiron::bundle::sha256_hex(&bytes));
+                out.insert(rel, chiron::digest::sha256_hex(&bytes));
             }
         }
     }

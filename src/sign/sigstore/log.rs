@@ -9,12 +9,13 @@
 //! Rekor bodies without also bringing the `sigstore` crate's HTTP clients.
 
 use serde_json::Value;
-use sha2::{Digest, Sha256, Sha384, Sha512};
+use sha2::{Digest, Sha384, Sha512};
 
 use super::bundle::{Content, Entry};
 use super::keys::{self, Hash};
 use super::trust::LogKey;
 use super::{SigstoreError, b64_decode, format_error, untrusted};
+use crate::digest::Sha256Hasher;
 
 /// Canonical JSON (sorted keys, no spaces) of a value, as Rekor signs it.
 pub fn canonical(value: &Value) -> String {
@@ -59,7 +60,7 @@ pub fn verify_promise(entry: &Entry, log: &LogKey) -> Result<Option<i64>, Sigsto
     let payload = serde_json::json!({
         "body": super::b64_text(&entry.body),
         "integratedTime": entry.integrated_time,
-        "logID": crate::index::client::hex(&entry.log_id),
+        "logID": crate::digest::hex(&entry.log_id),
         "logIndex": entry.log_index,
     });
     if !keys::verify(
@@ -82,17 +83,17 @@ pub fn inclusion_holds(leaf: &[u8], index: u64, size: u64, path: &[Vec<u8>], roo
         return false;
     }
     let node = |left: &[u8], right: &[u8]| {
-        let mut hasher = Sha256::new();
-        hasher.update([1u8]);
+        let mut hasher = Sha256Hasher::new();
+        hasher.update(&[1u8]);
         hasher.update(left);
         hasher.update(right);
-        hasher.finalize().to_vec()
+        hasher.finish().to_vec()
     };
     let mut hash = {
-        let mut hasher = Sha256::new();
-        hasher.update([0u8]);
+        let mut hasher = Sha256Hasher::new();
+        hasher.update(&[0u8]);
         hasher.update(leaf);
-        hasher.finalize().to_vec()
+        hasher.finish().to_vec()
     };
     let (mut fn_, mut sn) = (index, size - 1);
     for sibling in path {
@@ -277,7 +278,7 @@ impl LoggedSigner<'_> {
 
 fn digest_named(algorithm: &str, data: &[u8]) -> Option<Vec<u8>> {
     match algorithm {
-        "sha256" | "SHA2_256" => Some(Sha256::digest(data).to_vec()),
+        "sha256" | "SHA2_256" => Some(crate::digest::sha256(data).to_vec()),
         "sha384" | "SHA2_384" => Some(Sha384::digest(data).to_vec()),
         "sha512" | "SHA2_512" => Some(Sha512::digest(data).to_vec()),
         _ => None,
@@ -336,7 +337,7 @@ pub fn check_body(
         ("hashedrekord", "0.0.1", Content::Message { signature, .. }) => {
             let data = &spec["data"]["hash"];
             let algorithm = data["algorithm"].as_str().unwrap_or_default();
-            let expected = digest_named(algorithm, artifact).map(|d| crate::index::client::hex(&d));
+            let expected = digest_named(algorithm, artifact).map(|d| crate::digest::hex(&d));
             if expected.is_none() || data["value"].as_str() != expected.as_deref() {
                 return Err(untrusted("the log entry records another artifact"));
             }
@@ -361,8 +362,7 @@ pub fn check_body(
         ) => {
             let hash = &spec["payloadHash"];
             if hash["algorithm"].as_str() != Some("sha256")
-                || hash["value"].as_str()
-                    != Some(crate::index::client::hex(&Sha256::digest(payload)).as_str())
+                || hash["value"].as_str() != Some(crate::digest::sha256_hex(payload).as_str())
             {
                 return Err(untrusted("the log entry records another attestation"));
             }
@@ -390,8 +390,7 @@ pub fn check_body(
             };
             let hash = &content["payloadHash"];
             if hash["algorithm"].as_str() != Some("sha256")
-                || hash["value"].as_str()
-                    != Some(crate::index::client::hex(&Sha256::digest(payload)).as_str())
+                || hash["value"].as_str() != Some(crate::digest::sha256_hex(payload).as_str())
                 || twice(&content["envelope"]["payload"]).as_ref() != Some(payload)
                 || content["envelope"]["payloadType"].as_str() != Some(payload_type.as_str())
             {
@@ -490,17 +489,17 @@ mod tests {
     #[test]
     fn inclusion_proofs_follow_rfc_6962() {
         let leaf_hash = |data: &[u8]| {
-            let mut h = Sha256::new();
-            h.update([0u8]);
+            let mut h = Sha256Hasher::new();
+            h.update(&[0u8]);
             h.update(data);
-            h.finalize().to_vec()
+            h.finish().to_vec()
         };
         let node = |l: &[u8], r: &[u8]| {
-            let mut h = Sha256::new();
-            h.update([1u8]);
+            let mut h = Sha256Hasher::new();
+            h.update(&[1u8]);
             h.update(l);
             h.update(r);
-            h.finalize().to_vec()
+            h.finish().to_vec()
         };
         // Three leaves: root = H(H(a,b), c).
         let (a, b, c) = (leaf_hash(b"a"), leaf_hash(b"b"), leaf_hash(b"c"));

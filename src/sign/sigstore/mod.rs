@@ -38,7 +38,7 @@ use base64::Engine as _;
 use base64::engine::DecodePaddingMode;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD};
 use serde_json::Value;
-use sha2::{Digest, Sha256};
+use sha2::Digest;
 
 pub use bundle::Bundle;
 pub use log::inclusion_holds;
@@ -222,7 +222,7 @@ fn signing_key<'a>(
 /// be the artifact's (the claimed digest is a hint, but a wrong one means
 /// the wrong file was given).
 fn check_about_artifact(content: &Content, artifact: &[u8]) -> Result<(), SigstoreError> {
-    let digest = Sha256::digest(artifact).to_vec();
+    let digest = crate::digest::sha256(artifact).to_vec();
     match content {
         Content::Message {
             digest: Some((algorithm, claimed)),
@@ -254,7 +254,7 @@ fn check_about_artifact(content: &Content, artifact: &[u8]) -> Result<(), Sigsto
             let statement: Value = serde_json::from_slice(payload).map_err(|e| {
                 format_error(format!("the DSSE payload is not an in-toto statement: {e}"))
             })?;
-            let hex = crate::index::client::hex(&digest);
+            let hex = crate::digest::hex(&digest);
             let about = statement["subject"].as_array().is_some_and(|subjects| {
                 subjects
                     .iter()
@@ -482,7 +482,7 @@ pub fn verify_bundle(
         identity: key.certificate.as_ref().map(|(_, i)| i.identity.clone()),
         issuer: key.certificate.as_ref().map(|(_, i)| i.issuer.clone()),
         key_sha256: match expected {
-            Expected::Key(spki) => Some(crate::index::client::hex(&Sha256::digest(spki))),
+            Expected::Key(spki) => Some(crate::digest::sha256_hex(spki)),
             Expected::Identity { .. } => None,
         },
         signed_at: times.iter().map(|(t, _)| *t).min(),

@@ -8,7 +8,7 @@
 //! are written here (no crate verifies a token against a trust root).
 
 use cms::signed_data::SignedData;
-use sha2::{Digest, Sha256, Sha384, Sha512};
+use sha2::{Digest, Sha384, Sha512};
 use x509_cert::der::{Decode, Encode};
 
 use super::keys::{self, Hash};
@@ -33,7 +33,7 @@ fn digest(hash: Hash, data: &[u8]) -> Vec<u8> {
     match hash {
         Hash::Sha384 => Sha384::digest(data).to_vec(),
         Hash::Sha512 => Sha512::digest(data).to_vec(),
-        Hash::Sha256 | Hash::Natural => Sha256::digest(data).to_vec(),
+        Hash::Sha256 | Hash::Natural => crate::digest::sha256(data).to_vec(),
     }
 }
 

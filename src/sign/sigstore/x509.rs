@@ -2,7 +2,6 @@
 //! issuer, key, usages), path validation at a given time (rustls-webpki),
 //! and its embedded certificate transparency timestamps (RFC 6962).
 
-use sha2::{Digest, Sha256};
 use x509_cert::der::{Decode, Encode};
 
 use super::keys::{self, Hash};
@@ -179,8 +178,8 @@ pub fn verify_sct(leaf: &[u8], chain: &[Vec<u8>], ctlogs: &[LogKey]) -> Result<(
         .filter_map(|der| x509_cert::Certificate::from_der(der).ok())
         .find(|c| c.tbs_certificate.subject == certificate.tbs_certificate.issuer)
         .ok_or_else(|| untrusted("the certificate's issuer is not in the trusted chain"))?;
-    let issuer_key_hash = Sha256::digest(
-        issuer
+    let issuer_key_hash = crate::digest::sha256(
+        &issuer
             .tbs_certificate
             .subject_public_key_info
             .to_der()
