@@ -11,6 +11,7 @@ pub mod doctor;
 pub mod index;
 pub mod inventory;
 pub mod lock;
+pub mod manifest;
 pub mod oci;
 pub mod policy;
 pub mod project;

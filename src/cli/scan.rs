@@ -140,7 +140,7 @@ pub fn choose_source(
 /// Runs a scan of `manifest` from `source`, as the scan command and the
 /// wheelhouse gate do.
 pub async fn scan_with(
-    manifest: &chiron::wheelhouse::manifest::Manifest,
+    manifest: &chiron::manifest::Manifest,
     source: &Source,
     loaded: &LoadedConfig,
 ) -> Result<ScanReport> {

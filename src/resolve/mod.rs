@@ -30,8 +30,7 @@ use serde::Serialize;
 
 pub use source::{Candidate, PackageSource, SourceError};
 
-use crate::index::gap::MissingWheel;
-
+use crate::manifest::MissingWheel;
 use crate::python::target::Target;
 
 /// A node of the resolution graph.

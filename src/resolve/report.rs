@@ -9,7 +9,8 @@ use pep508_rs::PackageName;
 use pubgrub::{DerivationTree, Derived, External, Map, Ranges, ReportFormatter, Term};
 
 use super::{Node, Provider};
-use crate::index::gap::{Limits, MissingWheel, explain_missing};
+use crate::index::gap::{Limits, explain_missing};
+use crate::manifest::MissingWheel;
 
 pub struct Formatter {
     /// Packages no source has: "not on any index", not "no wheel".

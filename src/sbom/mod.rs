@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::wheelhouse::manifest::{Manifest, ManifestFile, ManifestPackage};
+use crate::manifest::{Manifest, ManifestFile, ManifestPackage};
 
 /// The CycloneDX specification version to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

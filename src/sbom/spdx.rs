@@ -12,7 +12,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use super::{SbomOptions, files_of, license::spdx_expression, purl};
-use crate::wheelhouse::manifest::Manifest;
+use crate::manifest::Manifest;
 
 /// An SPDX identifier: letters, digits, `.` and `-` only.
 fn spdx_id(prefix: &str, text: &str) -> String {

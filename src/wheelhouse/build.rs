@@ -19,18 +19,18 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use tracing::Instrument;
 
-use super::manifest::{
-    InputFile, Inputs, MANIFEST_VERSION, Manifest, ManifestFile, ManifestPackage, ManifestTarget,
-    PackageUse, TargetGap, Tool,
-};
 use super::stage::{StagedWheelhouse, damage};
 use super::{Progress, total_size, write_sha256sums};
 use crate::config::OnGap;
 use crate::index::client::{Downloaded, IndexClient, IndexError, hash_file, hex};
-use crate::index::gap::MissingWheel;
 use crate::index::redact_url;
 use crate::index::simple::IndexFile;
 use crate::lock::requirements_txt::{PinnedLine, render_pinned};
+use crate::manifest::MissingWheel;
+use crate::manifest::{
+    InputFile, Inputs, MANIFEST_VERSION, Manifest, ManifestFile, ManifestPackage, ManifestTarget,
+    PackageUse, TargetGap, Tool,
+};
 use crate::python::target::Target;
 use crate::resolve::{PackageSource, Resolution, ResolveError, ResolveOptions, resolve_target};
 

@@ -7,7 +7,6 @@
 
 pub mod build;
 pub mod lock;
-pub mod manifest;
 pub mod stage;
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -14,9 +14,9 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use super::build::WheelhouseError;
-use super::manifest::Manifest;
 use crate::atomic::{OutputLock, Published};
 use crate::index::client::hash_file;
+use crate::manifest::Manifest;
 
 #[derive(Debug)]
 pub struct StagedWheelhouse {

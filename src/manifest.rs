@@ -2,13 +2,15 @@
 //! scan, policy, bundle, verify) reads it, and `verify` recomputes it from
 //! the bytes. Sorted and free of timestamps, so the same inputs give the
 //! same bytes.
+//!
+//! The bottom of the import graph: the types and their JSON form only,
+//! built on std and serde. Whoever produces or consumes a manifest imports
+//! this module, never the other way round.
 
 use std::collections::BTreeMap;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-
-pub use crate::index::gap::{MissingWheel, Offer};
 
 /// The manifest format's version; bumped on incompatible changes.
 pub const MANIFEST_VERSION: u32 = 1;
@@ -95,6 +97,33 @@ pub struct TargetGap {
     /// The packages that have no wheel for this target; empty when its
     /// requirements conflict for another reason.
     pub packages: Vec<MissingWheel>,
+}
+
+/// A package a target cannot install, explained.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MissingWheel {
+    /// The package, as the index names it.
+    pub package: String,
+    /// What the index has instead, in words.
+    pub reason: String,
+    /// The exact change that would give the target a wheel, or what to do
+    /// when none would.
+    pub hint: String,
+    /// The wheels the newest matching version does publish.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offered: Option<Offer>,
+}
+
+/// The wheels one version publishes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Offer {
+    pub version: String,
+    /// Python tags of its wheels (`cp312`, `py3`), sorted.
+    pub python_tags: Vec<String>,
+    /// Platform tags of its wheels (`macosx_12_0_arm64`, `any`), sorted.
+    pub platform_tags: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
