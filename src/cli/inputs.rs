@@ -11,7 +11,8 @@ use pep508_rs::Requirement;
 use chiron::config::LoadedConfig;
 use chiron::index::client::ClientSettings;
 use chiron::lock::requirements_txt::read_requirements;
-use chiron::python::target::{Floors, NamedPlatform, Platform, PythonVersion, Target};
+use chiron::python::target::{Floors, NamedPlatform, Platform, Target};
+use chiron::python::version::PythonVersion;
 use chiron::resolve::formats::FormatControl;
 
 use super::{Context, UsageError};

@@ -17,7 +17,8 @@ use super::select::{admits_python, file_offered};
 use super::simple::IndexFile;
 use crate::manifest::{MissingWheel, Offer};
 use crate::python::filename::{SdistFilename, WheelFilename};
-use crate::python::target::{KNOWN_PYTHONS, Platform, Target};
+use crate::python::target::{Platform, Target};
+use crate::python::version::KNOWN_PYTHONS;
 
 /// Which versions count, as the resolver saw them.
 pub struct Limits<'a> {

@@ -521,7 +521,8 @@ fn check_lock_covers(lock: &Pylock, target: &Target) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::python::target::{Floors, PythonVersion};
+    use crate::python::target::Floors;
+    use crate::python::version::PythonVersion;
 
     fn target(minor: u8, platform: &str) -> Target {
         Target::new(
