@@ -186,3 +186,216 @@ pub fn json_schema() -> String {
     text.push('\n');
     text
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A wheelhouse of one package served on one target, with a second
+    /// target left out for want of a wheel.
+    fn sample() -> Manifest {
+        Manifest {
+            manifest_version: MANIFEST_VERSION,
+            tool: Tool {
+                name: "chiron".into(),
+                version: "0.1.0".into(),
+            },
+            inputs: Inputs {
+                fingerprint: "ab".repeat(32),
+                files: vec![InputFile {
+                    path: "requirements.txt".into(),
+                    sha256: "cd".repeat(32),
+                }],
+                requirements: vec!["six>=1.16".into()],
+                constraints: Vec::new(),
+                indexes: vec!["https://pypi.org/simple".into()],
+                find_links: Vec::new(),
+                allow_prereleases: false,
+                exclude_newer: None,
+            },
+            targets: vec![ManifestTarget {
+                name: "3.12-linux-x86_64".into(),
+                python: "3.12".into(),
+                platform: "linux-x86_64".into(),
+                requirements_file: "requirements-3.12-linux-x86_64.txt".into(),
+                platform_tags: vec!["manylinux_2_17_x86_64".into(), "linux_x86_64".into()],
+            }],
+            gaps: vec![TargetGap {
+                name: "3.12-macos-arm64".into(),
+                python: "3.12".into(),
+                platform: "macos-arm64".into(),
+                platform_tags: vec!["macosx_11_0_arm64".into()],
+                reason: "no wheel of native for this target".into(),
+                hint: "set [targets] min-macos = \"14.0\" in chiron.toml".into(),
+                packages: vec![MissingWheel {
+                    package: "native".into(),
+                    reason: "version 2.0 has no wheel for cp312 on macosx_11_0_arm64".into(),
+                    hint: "set [targets] min-macos = \"14.0\" in chiron.toml".into(),
+                    offered: Some(Offer {
+                        version: "2.0".into(),
+                        python_tags: vec!["cp312".into()],
+                        platform_tags: vec!["macosx_14_0_arm64".into()],
+                    }),
+                }],
+            }],
+            packages: vec![ManifestPackage {
+                name: "six".into(),
+                version: "1.16.0".into(),
+                license: Some("MIT".into()),
+                summary: Some("Python 2 and 3 compatibility utilities".into()),
+                authors: None,
+                requires_dist: Vec::new(),
+                targets: [(
+                    "3.12-linux-x86_64".to_string(),
+                    PackageUse {
+                        file: "six-1.16.0-py2.py3-none-any.whl".into(),
+                        required_by: vec!["direct".into()],
+                        extras: Vec::new(),
+                    },
+                )]
+                .into(),
+            }],
+            files: vec![ManifestFile {
+                filename: "six-1.16.0-py2.py3-none-any.whl".into(),
+                sha256: "8abb2f1d86890a2dfb989f9a77cfcfd3e47c2a354b01111771326f8aa26e0254".into(),
+                size: 11053,
+                url:
+                    "https://files.pythonhosted.org/packages/d9/5a/six-1.16.0-py2.py3-none-any.whl"
+                        .into(),
+                index: "https://pypi.org/simple".into(),
+                yanked: false,
+                targets: vec!["3.12-linux-x86_64".into()],
+                upload_time: None,
+            }],
+        }
+    }
+
+    fn parse(text: &str) -> Result<Manifest, serde_json::Error> {
+        serde_json::from_str(text)
+    }
+
+    #[test]
+    fn a_manifest_reads_back_as_written_and_writes_the_same_bytes() {
+        let manifest = sample();
+        let text = manifest.to_json();
+        assert!(text.ends_with("}\n"), "{text}");
+        let read = parse(&text).unwrap();
+        assert_eq!(read, manifest);
+        assert_eq!(read.to_json(), text);
+    }
+
+    #[test]
+    fn optional_fields_are_left_out_when_empty_and_default_when_absent() {
+        let mut manifest = sample();
+        manifest.gaps.clear();
+        let text = manifest.to_json();
+        for absent in ["\"gaps\"", "\"authors\"", "\"upload_time\""] {
+            assert!(!text.contains(absent), "{absent} in {text}");
+        }
+        // `exclude_newer` is part of the inputs even when unset.
+        assert!(text.contains("\"exclude_newer\": null"), "{text}");
+        assert_eq!(parse(&text).unwrap(), manifest);
+
+        let mut gap = sample().gaps.remove(0);
+        gap.packages[0].offered = None;
+        let text = serde_json::to_string(&gap).unwrap();
+        assert!(!text.contains("offered"), "{text}");
+        assert_eq!(serde_json::from_str::<TargetGap>(&text).unwrap(), gap);
+    }
+
+    #[test]
+    fn fields_are_written_in_the_documented_order() {
+        let text = sample().to_json();
+        let at = |key: &str| {
+            text.find(&format!("\n  \"{key}\""))
+                .unwrap_or_else(|| panic!("no top-level {key}"))
+        };
+        let order = [
+            "manifest_version",
+            "tool",
+            "inputs",
+            "targets",
+            "gaps",
+            "packages",
+            "files",
+        ];
+        for pair in order.windows(2) {
+            assert!(at(pair[0]) < at(pair[1]), "{pair:?}");
+        }
+    }
+
+    #[test]
+    fn malformed_manifests_are_refused_naming_the_field() {
+        let good: serde_json::Value = serde_json::from_str(&sample().to_json()).unwrap();
+        let edit = |change: &dyn Fn(&mut serde_json::Value)| {
+            let mut value = good.clone();
+            change(&mut value);
+            parse(&value.to_string()).unwrap_err().to_string()
+        };
+        let cases: [(&str, &dyn Fn(&mut serde_json::Value), &str); 5] = [
+            (
+                "an unknown top-level field",
+                &|v| v["signature"] = "x".into(),
+                "unknown field `signature`",
+            ),
+            (
+                "an unknown field deep inside",
+                &|v| v["files"][0]["md5"] = "x".into(),
+                "unknown field `md5`",
+            ),
+            (
+                "a missing field",
+                &|v| {
+                    v["files"][0].as_object_mut().unwrap().remove("sha256");
+                },
+                "missing field `sha256`",
+            ),
+            (
+                "a size that is not a number",
+                &|v| v["files"][0]["size"] = "11053".into(),
+                "invalid type: string \"11053\", expected u64",
+            ),
+            (
+                "a negative size",
+                &|v| v["files"][0]["size"] = (-1).into(),
+                "invalid value: integer `-1`, expected u64",
+            ),
+        ];
+        for (what, change, expected) in cases {
+            let error = edit(change);
+            assert!(error.contains(expected), "{what}: {error}");
+        }
+        // Text that is not JSON says where it stopped.
+        let error = parse("{\n  \"manifest_version\": 1,\n  \"tool\": ").unwrap_err();
+        assert_eq!(
+            (error.line(), error.classify()),
+            (3, serde_json::error::Category::Eof)
+        );
+    }
+
+    #[test]
+    fn the_schema_names_every_type_and_forbids_unknown_fields() {
+        let schema: serde_json::Value = serde_json::from_str(&json_schema()).unwrap();
+        assert_eq!(schema["title"], "chiron wheelhouse manifest");
+        assert_eq!(schema["additionalProperties"], false);
+        let definitions = schema["$defs"].as_object().unwrap();
+        for name in [
+            "Tool",
+            "Inputs",
+            "InputFile",
+            "ManifestTarget",
+            "TargetGap",
+            "MissingWheel",
+            "Offer",
+            "ManifestPackage",
+            "PackageUse",
+            "ManifestFile",
+        ] {
+            let definition = &definitions[name];
+            assert_eq!(definition["additionalProperties"], false, "{name}");
+        }
+        let required = schema["required"].as_array().unwrap();
+        assert!(!required.contains(&"gaps".into()), "{required:?}");
+        assert!(required.contains(&"files".into()), "{required:?}");
+    }
+}
