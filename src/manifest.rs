@@ -327,12 +327,14 @@ mod tests {
     #[test]
     fn malformed_manifests_are_refused_naming_the_field() {
         let good: serde_json::Value = serde_json::from_str(&sample().to_json()).unwrap();
-        let edit = |change: &dyn Fn(&mut serde_json::Value)| {
+        /// A change to a good manifest's JSON.
+        type Edit<'a> = &'a dyn Fn(&mut serde_json::Value);
+        let edit = |change: Edit| {
             let mut value = good.clone();
             change(&mut value);
             parse(&value.to_string()).unwrap_err().to_string()
         };
-        let cases: [(&str, &dyn Fn(&mut serde_json::Value), &str); 5] = [
+        let cases: [(&str, Edit, &str); 5] = [
             (
                 "an unknown top-level field",
                 &|v| v["signature"] = "x".into(),
