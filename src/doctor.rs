@@ -14,7 +14,7 @@ use tracing::{Instrument, info_span};
 
 use crate::config::{ConfigError, Env, LoadedConfig};
 use crate::index::{HttpClients, TlsSettings, redact_url};
-use crate::python::target::PythonVersion;
+use crate::python::version::PythonVersion;
 
 /// How a check came out. Only `Fail` makes `chiron doctor` exit 1, unless
 /// `--strict` makes warnings count too.

@@ -11,12 +11,10 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::manifest::{Inputs, Manifest, ManifestFile, ManifestPackage, PackageUse, Tool};
 use crate::python::filename::DistFilename;
 use crate::python::metadata::CoreMetadata;
 use crate::wheelhouse::build::read_manifest;
-use crate::wheelhouse::manifest::{
-    Inputs, Manifest, ManifestFile, ManifestPackage, PackageUse, Tool,
-};
 
 /// The key under which packages of a lock, folder or environment record
 /// their use: those inputs describe one set of packages, not targets.
@@ -174,7 +172,7 @@ fn has_wheels(dir: &Path) -> bool {
 
 fn empty_manifest() -> Manifest {
     Manifest {
-        manifest_version: crate::wheelhouse::manifest::MANIFEST_VERSION,
+        manifest_version: crate::manifest::MANIFEST_VERSION,
         tool: Tool {
             name: "chiron".into(),
             version: env!("CARGO_PKG_VERSION").into(),

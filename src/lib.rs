@@ -13,6 +13,7 @@ pub mod error;
 pub mod index;
 pub mod inventory;
 pub mod lock;
+pub mod manifest;
 pub mod oci;
 pub mod policy;
 pub mod project;

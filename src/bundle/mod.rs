@@ -13,9 +13,9 @@ use std::path::{Path, PathBuf};
 use serde_json::json;
 
 use crate::digest::{HashingWriter, sha256_hex};
+use crate::manifest::Manifest;
 use crate::sign::KeyPair;
 use crate::sign::dsse::{Envelope, IN_TOTO};
-use crate::wheelhouse::manifest::Manifest;
 
 /// Files every bundle carries beside `wheels/`.
 pub const PROVENANCE: &str = "provenance.intoto.json";

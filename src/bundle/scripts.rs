@@ -2,7 +2,7 @@
 //! only Python with pip: check every file against SHA256SUMS, pick the
 //! target this interpreter is, install with `--no-index --require-hashes`.
 
-use crate::wheelhouse::manifest::Manifest;
+use crate::manifest::Manifest;
 
 pub const INSTALL_SH: &str = r#"#!/bin/sh
 # Installs this bundle's packages into a Python environment, offline.

@@ -13,9 +13,9 @@ use base64::Engine as _;
 use serde::Serialize;
 
 use super::{PROVENANCE, SUMS, SUMS_SIG};
+use crate::manifest::Manifest;
 use crate::sign::PublicKey;
 use crate::sign::dsse::Envelope;
-use crate::wheelhouse::manifest::Manifest;
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Problem {

@@ -8,7 +8,8 @@ use serde::Serialize;
 
 use chiron::atomic::{self, Overwrite};
 use chiron::config::template::{InitChoices, render_init};
-use chiron::python::target::{Platform, PythonVersion};
+use chiron::python::target::Platform;
+use chiron::python::version::PythonVersion;
 
 use super::{Context, Exit, UsageError};
 

@@ -6,7 +6,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use chiron::python::target::{Platform, PythonVersion};
+use chiron::python::target::Platform;
+use chiron::python::version::PythonVersion;
 use chiron::workflow::inputs::{InputRequest, TargetRequest};
 
 #[derive(Debug, Args)]

@@ -674,7 +674,7 @@ fn chiron_env_layers(env: &Env, cwd: &Path) -> Result<Vec<Layer>, ConfigError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::python::target::PythonVersion;
+    use crate::python::version::PythonVersion;
 
     fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();

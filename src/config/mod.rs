@@ -14,7 +14,8 @@ use std::path::PathBuf;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::python::target::{Platform, PythonVersion};
+use crate::python::target::Platform;
+use crate::python::version::PythonVersion;
 
 pub use load::{
     ConfigError, ConfigFile, ConfigFileKind, Env, LoadOptions, LoadedConfig, Source, discover,

@@ -7,9 +7,8 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::project::ProjectScan;
-use crate::python::target::{
-    KNOWN_PYTHONS, MAINTAINED_PYTHONS, NamedPlatform, Platform, PythonVersion,
-};
+use crate::python::target::{NamedPlatform, Platform};
+use crate::python::version::{KNOWN_PYTHONS, MAINTAINED_PYTHONS, PythonVersion};
 
 /// What the user asked `chiron init` for, over what it detects.
 #[derive(Debug, Clone, Default)]

@@ -12,40 +12,13 @@ use std::collections::BTreeSet;
 
 use pep440_rs::Version;
 use pep508_rs::PackageName;
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
 
 use super::select::{admits_python, file_offered};
 use super::simple::IndexFile;
+use crate::manifest::{MissingWheel, Offer};
 use crate::python::filename::{SdistFilename, WheelFilename};
-use crate::python::target::{KNOWN_PYTHONS, Platform, Target};
-
-/// A package a target cannot install, explained.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct MissingWheel {
-    /// The package, as the index names it.
-    pub package: String,
-    /// What the index has instead, in words.
-    pub reason: String,
-    /// The exact change that would give the target a wheel, or what to do
-    /// when none would.
-    pub hint: String,
-    /// The wheels the newest matching version does publish.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub offered: Option<Offer>,
-}
-
-/// The wheels one version publishes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Offer {
-    pub version: String,
-    /// Python tags of its wheels (`cp312`, `py3`), sorted.
-    pub python_tags: Vec<String>,
-    /// Platform tags of its wheels (`macosx_12_0_arm64`, `any`), sorted.
-    pub platform_tags: Vec<String>,
-}
+use crate::python::target::{Platform, Target};
+use crate::python::version::KNOWN_PYTHONS;
 
 /// Which versions count, as the resolver saw them.
 pub struct Limits<'a> {

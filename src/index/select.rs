@@ -315,7 +315,8 @@ mod tests {
     use std::str::FromStr;
 
     use super::*;
-    use crate::python::target::{Floors, PythonVersion};
+    use crate::python::target::Floors;
+    use crate::python::version::PythonVersion;
 
     fn file(name: &str) -> IndexFile {
         IndexFile {

@@ -12,8 +12,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::LockedPin;
+use crate::manifest::Manifest;
 use crate::python::target::Target;
-use crate::wheelhouse::manifest::Manifest;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -135,7 +135,7 @@ pub fn render_pylock(manifest: &Manifest, targets: &[Target], files_at: Option<&
         .iter()
         .map(|t| (t.name(), t.marker_expression()))
         .collect();
-    let files: BTreeMap<&str, &crate::wheelhouse::manifest::ManifestFile> = manifest
+    let files: BTreeMap<&str, &crate::manifest::ManifestFile> = manifest
         .files
         .iter()
         .map(|f| (f.filename.as_str(), f))
@@ -278,10 +278,7 @@ pub fn relocate(text: &str, files_at: &str) -> Result<String, toml::de::Error> {
 }
 
 /// A wheel or sdist entry of the lock for a wheelhouse file.
-fn file_entry(
-    f: &crate::wheelhouse::manifest::ManifestFile,
-    files_at: Option<&str>,
-) -> LockedWheel {
+fn file_entry(f: &crate::manifest::ManifestFile, files_at: Option<&str>) -> LockedWheel {
     LockedWheel {
         name: Some(f.filename.clone()),
         url: Some(f.url.clone()),
@@ -534,7 +531,8 @@ fn check_lock_covers(lock: &Pylock, target: &Target) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::python::target::{Floors, PythonVersion};
+    use crate::python::target::Floors;
+    use crate::python::version::PythonVersion;
 
     fn target(minor: u8, platform: &str) -> Target {
         Target::new(

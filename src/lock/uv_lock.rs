@@ -385,7 +385,8 @@ resolution-markers = ["python_full_version >= '3.12'"]
         )
         .unwrap();
         let target = |python: &str| {
-            use crate::python::target::{Floors, Platform, PythonVersion};
+            use crate::python::target::{Floors, Platform};
+            use crate::python::version::PythonVersion;
             Target::new(
                 PythonVersion::from_str(python).unwrap(),
                 Platform::from_str("linux-x86_64").unwrap(),

@@ -684,11 +684,7 @@ impl<'c> Rules<'c> {
         out
     }
 
-    fn check_license(
-        &self,
-        package: &crate::wheelhouse::manifest::ManifestPackage,
-        out: &mut Findings,
-    ) {
+    fn check_license(&self, package: &crate::manifest::ManifestPackage, out: &mut Findings) {
         if self.allowed.is_empty() && self.denied.is_empty() {
             return;
         }
@@ -902,7 +898,7 @@ mod tests {
             assert_eq!(url_is_on_index(url, index), on, "{url} on {index}");
         }
     }
-    use crate::wheelhouse::manifest::{ManifestFile, ManifestPackage, PackageUse};
+    use crate::manifest::{ManifestFile, ManifestPackage, PackageUse};
 
     fn inventory(packages: &[(&str, Option<&str>)]) -> Inventory {
         let mut manifest = empty();
@@ -943,7 +939,7 @@ mod tests {
         }
     }
 
-    fn empty() -> crate::wheelhouse::manifest::Manifest {
+    fn empty() -> crate::manifest::Manifest {
         serde_json::from_value(serde_json::json!({
             "manifest_version": 1,
             "tool": { "name": "chiron", "version": "0" },

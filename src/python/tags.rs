@@ -11,7 +11,7 @@
 
 use std::collections::HashMap;
 
-use super::target::PythonVersion;
+use super::version::PythonVersion;
 
 /// One (python, abi, platform) triple.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -1,118 +1,19 @@
-//! What a user names as a target: a Python version (`3.12`) and a platform
-//! (`linux-x86_64`, or a raw wheel platform tag such as `manylinux_2_28_x86_64`).
+//! What a user names as a target: a Python version (`3.12`, see
+//! [`super::version`]) and a platform (`linux-x86_64`, or a raw wheel
+//! platform tag such as `manylinux_2_28_x86_64`).
 //!
 //! This module owns parsing and naming only. Which wheel tags a target
-//! accepts is the job of the tag model, built on these types.
+//! accepts is the job of the tag model ([`super::tags`]), which a target
+//! uses and which knows nothing of targets.
 
 use std::fmt;
 use std::str::FromStr;
 
-use pep440_rs::{Version, VersionSpecifiers};
 use pep508_rs::{MarkerEnvironment, MarkerEnvironmentBuilder};
 use serde::{Deserialize, Serialize};
 
 use super::tags::{TagPriorities, mac_platforms, manylinux_platforms, musllinux_platforms};
-
-/// A CPython feature release, `major.minor`, as used for `--python-version`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct PythonVersion {
-    pub major: u8,
-    pub minor: u8,
-}
-
-/// CPython feature releases that still receive fixes (3.10 reached its end
-/// of life in October 2026). `chiron init` proposes these, narrowed by the
-/// project's `requires-python`.
-pub const MAINTAINED_PYTHONS: &[PythonVersion] = &[
-    PythonVersion::new(3, 11),
-    PythonVersion::new(3, 12),
-    PythonVersion::new(3, 13),
-    PythonVersion::new(3, 14),
-    PythonVersion::new(3, 15),
-];
-
-/// Every feature release chiron knows how to target, oldest first; used when
-/// a project's `requires-python` excludes all maintained versions.
-pub const KNOWN_PYTHONS: &[PythonVersion] = &[
-    PythonVersion::new(3, 7),
-    PythonVersion::new(3, 8),
-    PythonVersion::new(3, 9),
-    PythonVersion::new(3, 10),
-    PythonVersion::new(3, 11),
-    PythonVersion::new(3, 12),
-    PythonVersion::new(3, 13),
-    PythonVersion::new(3, 14),
-    PythonVersion::new(3, 15),
-];
-
-impl PythonVersion {
-    pub const fn new(major: u8, minor: u8) -> Self {
-        Self { major, minor }
-    }
-
-    /// The interpreter's name on Unix, `python3.12`.
-    pub fn executable_name(self) -> String {
-        format!("python{}.{}", self.major, self.minor)
-    }
-
-    /// The versions among `candidates` that a `requires-python` specifier admits.
-    /// A feature release is admitted when any of its patch releases is, which is
-    /// how pip reads `>=3.11.4` for a 3.11 target.
-    ///
-    /// ```
-    /// use chiron::python::target::{PythonVersion, MAINTAINED_PYTHONS};
-    /// let spec = ">=3.11.4,<3.14".parse().unwrap();
-    /// let admitted = PythonVersion::admitted_by(&spec, MAINTAINED_PYTHONS);
-    /// let names: Vec<String> = admitted.iter().map(|v| v.to_string()).collect();
-    /// assert_eq!(names, ["3.11", "3.12", "3.13"]);
-    /// ```
-    pub fn admitted_by(
-        requires_python: &VersionSpecifiers,
-        candidates: &[PythonVersion],
-    ) -> Vec<PythonVersion> {
-        candidates
-            .iter()
-            .copied()
-            .filter(|python| {
-                // Patch releases up to 99 cover every CPython release line so far.
-                (0..100u64).any(|patch| {
-                    let version =
-                        Version::new([u64::from(python.major), u64::from(python.minor), patch]);
-                    requires_python.contains(&version)
-                })
-            })
-            .collect()
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum PythonVersionError {
-    #[error("`{0}` is not a Python version: expected MAJOR.MINOR such as `3.12`")]
-    Malformed(String),
-    #[error("`{0}` is not Python 3: chiron resolves wheels for Python 3 (such as `3.12`)")]
-    NotPython3(String),
-}
-
-impl FromStr for PythonVersion {
-    type Err = PythonVersionError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let error = || PythonVersionError::Malformed(s.to_string());
-        let (major, minor) = s.trim().split_once('.').ok_or_else(error)?;
-        let major: u8 = major.parse().map_err(|_| error())?;
-        let minor: u8 = minor.parse().map_err(|_| error())?;
-        if major != 3 {
-            return Err(PythonVersionError::NotPython3(s.to_string()));
-        }
-        Ok(Self { major, minor })
-    }
-}
-
-impl fmt::Display for PythonVersion {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}.{}", self.major, self.minor)
-    }
-}
+use super::version::PythonVersion;
 
 /// A platform a wheelhouse is built for: a friendly name, or a raw wheel
 /// platform tag for full control.
@@ -621,42 +522,6 @@ fn marker_environment(python: PythonVersion, os: Os, machine: &str) -> MarkerEnv
     .expect("X.Y.0 and X.Y are valid versions")
 }
 
-macro_rules! string_serde {
-    ($ty:ty, $description:expr, $pattern:expr) => {
-        impl Serialize for $ty {
-            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.collect_str(self)
-            }
-        }
-
-        impl<'de> Deserialize<'de> for $ty {
-            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let s = String::deserialize(deserializer)?;
-                s.parse().map_err(serde::de::Error::custom)
-            }
-        }
-
-        impl schemars::JsonSchema for $ty {
-            fn schema_name() -> std::borrow::Cow<'static, str> {
-                stringify!($ty).into()
-            }
-
-            fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-                schemars::json_schema!({
-                    "type": "string",
-                    "description": $description,
-                    "pattern": $pattern,
-                })
-            }
-        }
-    };
-}
-
-string_serde!(
-    PythonVersion,
-    "A CPython feature release, MAJOR.MINOR (for example 3.12).",
-    "^3\\.[0-9]+$"
-);
 string_serde!(
     Platform,
     "A platform name (linux-x86_64, linux-aarch64, linux-i686, linux-armv7l, linux-ppc64le, \
@@ -669,38 +534,6 @@ string_serde!(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn python_versions_parse_and_print() {
-        for (input, expected) in [("3.12", Some((3, 12))), (" 3.9 ", Some((3, 9)))] {
-            let parsed: PythonVersion = input.parse().unwrap();
-            assert_eq!(Some((parsed.major, parsed.minor)), expected);
-        }
-        for bad in ["3", "3.x", "2.7", "three", "3.12.1", ""] {
-            assert!(bad.parse::<PythonVersion>().is_err(), "{bad} parsed");
-        }
-        assert_eq!(PythonVersion::new(3, 12).to_string(), "3.12");
-        assert_eq!(PythonVersion::new(3, 12).executable_name(), "python3.12");
-    }
-
-    #[test]
-    fn requires_python_narrows_candidates() {
-        let cases = [
-            (">=3.12", vec!["3.12", "3.13", "3.14", "3.15"]),
-            (">=3.11.4,<3.13", vec!["3.11", "3.12"]),
-            ("~=3.13.0", vec!["3.13"]),
-            ("<3.8", vec![]),
-            ("!=3.12.*", vec!["3.11", "3.13", "3.14", "3.15"]),
-        ];
-        for (spec, expected) in cases {
-            let spec: VersionSpecifiers = spec.parse().unwrap();
-            let admitted: Vec<String> = PythonVersion::admitted_by(&spec, MAINTAINED_PYTHONS)
-                .iter()
-                .map(ToString::to_string)
-                .collect();
-            assert_eq!(admitted, expected, "requires-python {spec}");
-        }
-    }
 
     #[test]
     fn platforms_parse_names_and_tags() {

@@ -165,4 +165,41 @@ mod tests {
         assert!(error.to_string().contains("--no-binary"), "{error}");
         assert!(control.only_binary("a,b c").is_err());
     }
+
+    #[test]
+    fn errors_name_the_option_the_value_and_the_bad_item() {
+        let mut control = FormatControl::default();
+        assert_eq!(
+            control.no_binary("--pre").unwrap_err().to_string(),
+            "`--pre` is not a valid value for --no-binary: it needs a package list, :all: or :none:"
+        );
+        let error = control.only_binary("numpy,not a name").unwrap_err();
+        assert_eq!(error.option, "only-binary");
+        assert_eq!(error.value, "numpy,not a name");
+        assert!(
+            error
+                .reason
+                .starts_with("`not a name` is not a package name ("),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn source_only_names_are_normalised_and_listed() {
+        let mut control = FormatControl::default();
+        assert!(!control.wants_sources());
+        control.no_binary(" PyYAML ,lxml").unwrap();
+        assert!(control.wants_sources());
+        assert_eq!(control.source_only(), ["lxml", "pyyaml"]);
+        assert_eq!(control.allowed(&name("pyyaml")), (false, true));
+        // `--only-binary` takes a name back; `:none:` clears its own list.
+        control.only_binary("lxml").unwrap();
+        assert_eq!(control.source_only(), ["pyyaml"]);
+        control.no_binary(":none:").unwrap();
+        assert!(!control.wants_sources());
+        assert_eq!(control.allowed(&name("lxml")), (true, false));
+        control.no_binary(":all:").unwrap();
+        assert_eq!(control.source_only(), [":all:"]);
+        assert_eq!(control.allowed(&name("lxml")), (false, true));
+    }
 }

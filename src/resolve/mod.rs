@@ -30,8 +30,7 @@ use serde::Serialize;
 
 pub use source::{Candidate, PackageSource, SourceError};
 
-use crate::index::gap::MissingWheel;
-
+use crate::manifest::MissingWheel;
 use crate::python::target::Target;
 
 /// A node of the resolution graph.
@@ -670,4 +669,374 @@ fn build_resolution(
         pins,
         candidates,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::str::FromStr;
+
+    use super::source::tests::{MemoryWheel, in_memory};
+    use super::*;
+    use crate::python::target::{Floors, Platform};
+    use crate::python::version::PythonVersion;
+
+    fn target(platform: &str) -> Target {
+        Target::new(
+            PythonVersion::new(3, 12),
+            Platform::from_str(platform).unwrap(),
+            Floors::default(),
+        )
+        .unwrap()
+    }
+
+    fn requirements(texts: &[&str]) -> Vec<Requirement> {
+        texts.iter().map(|t| t.parse().unwrap()).collect()
+    }
+
+    /// Resolves over an in-memory index, on a blocking thread as the CLI does.
+    fn resolve(
+        wheels: &[MemoryWheel],
+        target: Target,
+        wanted: &[&str],
+        constraints: &[&str],
+        options: ResolveOptions,
+    ) -> Result<Resolution, ResolveError> {
+        let scratch = tempfile::tempdir().unwrap();
+        let source = in_memory(scratch.path(), wheels);
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let (wanted, constraints) = (requirements(wanted), requirements(constraints));
+        let resolution = runtime.spawn_blocking(move || {
+            resolve_target(&source, &target, &wanted, &constraints, &options)
+        });
+        runtime.block_on(resolution).unwrap()
+    }
+
+    /// `name==version` of every pin, sorted by name.
+    fn pinned(resolution: &Resolution) -> Vec<String> {
+        resolution
+            .pins
+            .values()
+            .map(|pin| format!("{}=={}", pin.name, pin.version))
+            .collect()
+    }
+
+    fn app_graph() -> Vec<MemoryWheel<'static>> {
+        vec![
+            MemoryWheel {
+                requires_dist: &[
+                    "six>=1.15",
+                    "colorama; sys_platform == 'win32'",
+                    "speedups>=2; extra == 'fast'",
+                ],
+                extras: &["fast"],
+                ..MemoryWheel::new("app", "1.0")
+            },
+            MemoryWheel::new("six", "1.14.0"),
+            MemoryWheel::new("six", "1.16.0"),
+            MemoryWheel::new("colorama", "0.4.6"),
+            MemoryWheel::new("speedups", "1.0"),
+            MemoryWheel::new("speedups", "2.1"),
+        ]
+    }
+
+    #[test]
+    fn markers_are_evaluated_per_target_and_extras_pull_their_dependencies() {
+        let linux = resolve(
+            &app_graph(),
+            target("linux-x86_64"),
+            &["app"],
+            &[],
+            ResolveOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(linux.target, "3.12-linux-x86_64");
+        assert_eq!(pinned(&linux), ["app==1.0", "six==1.16.0"]);
+
+        let windows = resolve(
+            &app_graph(),
+            target("windows-x86_64"),
+            &["app[fast]"],
+            &[],
+            ResolveOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            pinned(&windows),
+            [
+                "app==1.0",
+                "colorama==0.4.6",
+                "six==1.16.0",
+                "speedups==2.1"
+            ]
+        );
+        let app = &windows.pins[&PackageName::from_str("app").unwrap()];
+        assert_eq!(app.filename, "app-1.0-py3-none-any.whl");
+        assert_eq!(app.extras, BTreeSet::from(["fast".to_string()]));
+        assert_eq!(app.required_by, BTreeSet::from(["direct".to_string()]));
+        let speedups = &windows.pins[&PackageName::from_str("speedups").unwrap()];
+        assert_eq!(speedups.required_by, BTreeSet::from(["app".to_string()]));
+        assert!(speedups.extras.is_empty());
+        assert_eq!(windows.candidates.len(), 4);
+    }
+
+    #[test]
+    fn constraints_narrow_and_a_locked_version_is_kept_while_it_fits() {
+        let wheels = [
+            MemoryWheel::new("six", "1.14.0"),
+            MemoryWheel::new("six", "1.15.0"),
+            MemoryWheel::new("six", "1.16.0"),
+        ];
+        let six = |constraints: &[&str], locked: Option<&str>| {
+            let mut options = ResolveOptions::default();
+            if let Some(version) = locked {
+                options.preferences.insert(
+                    "3.12-linux-x86_64".into(),
+                    [(
+                        PackageName::from_str("six").unwrap(),
+                        Version::from_str(version).unwrap(),
+                    )]
+                    .into(),
+                );
+            }
+            let resolution = resolve(
+                &wheels,
+                target("linux-x86_64"),
+                &["six"],
+                constraints,
+                options,
+            )
+            .unwrap();
+            pinned(&resolution)
+        };
+        assert_eq!(six(&[], None), ["six==1.16.0"]);
+        assert_eq!(six(&["six<1.16"], None), ["six==1.15.0"]);
+        // A constraint on a package nothing requires adds nothing.
+        assert_eq!(six(&["other==1"], None), ["six==1.16.0"]);
+        assert_eq!(six(&[], Some("1.14.0")), ["six==1.14.0"]);
+        // The locked version outside the range, or not on the index, gives way.
+        assert_eq!(six(&["six>=1.15"], Some("1.14.0")), ["six==1.16.0"]);
+        assert_eq!(six(&[], Some("1.13.0")), ["six==1.16.0"]);
+    }
+
+    #[test]
+    fn pre_releases_only_when_asked_for() {
+        let wheels = [
+            MemoryWheel::new("lib", "1.0"),
+            MemoryWheel::new("lib", "2.0b1"),
+        ];
+        let lib = |wanted: &str, allow_prereleases: bool| {
+            let options = ResolveOptions {
+                allow_prereleases,
+                ..ResolveOptions::default()
+            };
+            pinned(&resolve(&wheels, target("linux-x86_64"), &[wanted], &[], options).unwrap())
+        };
+        assert_eq!(lib("lib", false), ["lib==1.0"]);
+        assert_eq!(lib("lib", true), ["lib==2.0b1"]);
+        // A requirement naming a pre-release allows them for its package.
+        assert_eq!(lib("lib>=2.0b1", false), ["lib==2.0b1"]);
+        // And with nothing else in range, pip takes the pre-release too.
+        assert_eq!(lib("lib>1", false), ["lib==2.0b1"]);
+    }
+
+    #[test]
+    fn a_conflict_is_told_in_words_with_a_hint() {
+        let wheels = [
+            MemoryWheel {
+                requires_dist: &["common<2"],
+                ..MemoryWheel::new("left", "1.0")
+            },
+            MemoryWheel {
+                requires_dist: &["common>=2"],
+                ..MemoryWheel::new("right", "1.0")
+            },
+            MemoryWheel::new("common", "1.0"),
+            MemoryWheel::new("common", "2.0"),
+        ];
+        let error = resolve(
+            &wheels,
+            target("linux-x86_64"),
+            &["left", "right"],
+            &[],
+            ResolveOptions::default(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "no set of versions satisfies the requirements on target 3.12-linux-x86_64:\n\
+             Because left depends on common <2 and right==1.0 depends on common >=2, \
+             left, right==1.0 cannot be used together.\n\
+             And because the requirements require left and the requirements require right, \
+             the requirements cannot be satisfied."
+        );
+        assert!(
+            matches!(&error, ResolveError::Conflict { missing, .. } if missing.is_empty()),
+            "{error:?}"
+        );
+        assert_eq!(
+            error.hint().as_deref(),
+            Some(
+                "loosen one of the requirements named above, or drop the target that cannot be served"
+            )
+        );
+    }
+
+    #[test]
+    fn a_package_without_a_wheel_for_the_target_is_named_with_the_fix() {
+        let wheels = [
+            MemoryWheel {
+                requires_dist: &["native"],
+                ..MemoryWheel::new("app", "1.0")
+            },
+            MemoryWheel {
+                tag: "cp312-cp312-win_amd64",
+                ..MemoryWheel::new("native", "2.0")
+            },
+        ];
+        let error = resolve(
+            &wheels,
+            target("linux-x86_64"),
+            &["app"],
+            &[],
+            ResolveOptions::default(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "no set of versions satisfies the requirements on target 3.12-linux-x86_64:\n\
+             Because app depends on native and the requirements require app, \
+             the requirements cannot be satisfied.\n\
+             native: version 2.0 has no wheel for cp312 on manylinux_2_17_x86_64 or a \
+             pure-Python wheel; it has wheels for win_amd64, with Python tags cp312"
+        );
+        let ResolveError::Conflict { missing, .. } = &error else {
+            panic!("{error:?}");
+        };
+        assert_eq!(missing.len(), 1);
+        assert_eq!(missing[0].package, "native");
+        let offered = missing[0].offered.as_ref().unwrap();
+        assert_eq!(
+            (offered.version.as_str(), &offered.platform_tags[..]),
+            ("2.0", &["win_amd64".to_string()][..])
+        );
+        assert_eq!(
+            error.hint().unwrap(),
+            "native: no release of native has a wheel 3.12-linux-x86_64 can use: drop the \
+             target, or build the wheel yourself and serve it with --find-links"
+        );
+    }
+
+    #[test]
+    fn a_requirement_no_source_has_is_not_a_conflict() {
+        let error = resolve(
+            &app_graph(),
+            target("linux-x86_64"),
+            &["six", "sixx"],
+            &[],
+            ResolveOptions::default(),
+        )
+        .unwrap_err();
+        let ResolveError::Source { target: on, source } = &error else {
+            panic!("{error:?}");
+        };
+        assert_eq!(on, "3.12-linux-x86_64");
+        assert!(source.is_not_found(), "{source:?}");
+        let text = error.to_string();
+        assert!(
+            text.starts_with("on target 3.12-linux-x86_64: package `sixx` was not found on ")
+                && text.ends_with("find-links"),
+            "{text}"
+        );
+
+        // Deeper in the graph it is a dead end for the version needing it.
+        let wheels = [
+            MemoryWheel {
+                requires_dist: &["gone"],
+                ..MemoryWheel::new("app", "2.0")
+            },
+            MemoryWheel::new("app", "1.0"),
+        ];
+        let resolution = resolve(
+            &wheels,
+            target("linux-x86_64"),
+            &["app"],
+            &[],
+            ResolveOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(pinned(&resolution), ["app==1.0"]);
+        let error = resolve(
+            &wheels,
+            target("linux-x86_64"),
+            &["app==2.0"],
+            &[],
+            ResolveOptions::default(),
+        )
+        .unwrap_err();
+        let text = error.to_string();
+        assert!(
+            text.starts_with(
+                "no set of versions satisfies the requirements on target 3.12-linux-x86_64:\n\
+                 Because app==2.0 depends on gone and the requirements require app==2.0, \
+                 the requirements cannot be satisfied.\n\
+                 gone: package `gone` was not found on "
+            ),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_url_requirement_cannot_be_served() {
+        let error = resolve(
+            &app_graph(),
+            target("linux-x86_64"),
+            &["six @ https://example.invalid/six-1.16.0-py2.py3-none-any.whl"],
+            &[],
+            ResolveOptions::default(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "no set of versions satisfies the requirements on target 3.12-linux-x86_64:\n\
+             the requirements: the requirements requires six from a URL \
+             (https://example.invalid/six-1.16.0-py2.py3-none-any.whl), \
+             which a wheelhouse cannot serve"
+        );
+    }
+
+    #[test]
+    fn nodes_are_named_as_users_write_them() {
+        let name = PackageName::from_str("Typing_Extensions").unwrap();
+        let extra = ExtraName::from_str("cli").unwrap();
+        assert_eq!(Node::Root.to_string(), "the requirements");
+        assert_eq!(Node::Package(name.clone()).to_string(), "typing-extensions");
+        assert_eq!(
+            Node::Extra(name, extra).to_string(),
+            "typing-extensions[cli]"
+        );
+    }
+
+    #[test]
+    fn source_only_packages_need_sdists_allowed() {
+        let mut options = ResolveOptions::default();
+        options.formats.no_binary("lxml,PyYAML").unwrap();
+        let error = options.check_formats().unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "`lxml,pyyaml` is not a valid value for --no-binary: chiron takes source \
+             distributions only with --allow-sdist ([policy] allow-sdist)"
+        );
+        let lxml = PackageName::from_str("lxml").unwrap();
+        let six = PackageName::from_str("six").unwrap();
+        assert_eq!(options.formats_for(&lxml), (false, false));
+        assert_eq!(options.formats_for(&six), (true, false));
+        options.allow_sdist = true;
+        assert_eq!(options.check_formats(), Ok(()));
+        assert_eq!(options.formats_for(&lxml), (false, true));
+        assert_eq!(options.formats_for(&six), (true, true));
+    }
 }

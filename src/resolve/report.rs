@@ -9,7 +9,8 @@ use pep508_rs::PackageName;
 use pubgrub::{DerivationTree, Derived, External, Map, Ranges, ReportFormatter, Term};
 
 use super::{Node, Provider};
-use crate::index::gap::{Limits, MissingWheel, explain_missing};
+use crate::index::gap::{Limits, explain_missing};
+use crate::manifest::MissingWheel;
 
 pub struct Formatter {
     /// Packages no source has: "not on any index", not "no wheel".
@@ -252,4 +253,200 @@ pub fn missing_wheels(
         out.extend(explain_missing(name, &files, provider.target, &limits));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::str::FromStr;
+    use std::sync::Arc;
+
+    use super::*;
+
+    fn package(name: &str) -> Node {
+        Node::Package(PackageName::from_str(name).unwrap())
+    }
+
+    fn version(text: &str) -> Version {
+        Version::from_str(text).unwrap()
+    }
+
+    fn specifiers(text: &str) -> Ranges<Version> {
+        crate::python::ranges::specifiers_range(&text.parse().unwrap())
+    }
+
+    fn formatter(missing: &[&str]) -> Formatter {
+        Formatter {
+            missing: missing
+                .iter()
+                .map(|name| PackageName::from_str(name).unwrap())
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn ranges_are_said_as_users_write_them() {
+        let six = package("six");
+        let extra = Node::Extra(
+            PackageName::from_str("app").unwrap(),
+            "cli".parse().unwrap(),
+        );
+        let cases = [
+            (
+                Node::Root,
+                Ranges::singleton(version("0")),
+                "the requirements",
+            ),
+            (six.clone(), Ranges::full(), "six"),
+            (
+                six.clone(),
+                Ranges::singleton(version("1.16.0")),
+                "six==1.16.0",
+            ),
+            // `==1.16.0` also admits local versions: still said as written.
+            (six.clone(), specifiers("==1.16.0"), "six==1.16.0"),
+            (six.clone(), specifiers(">=1.15,<2"), "six >=1.15, <2"),
+            (extra, specifiers("<2"), "app[cli] <2"),
+        ];
+        for (node, range, expected) in cases {
+            assert_eq!(describe(&node, &range), expected, "{node} {range}");
+        }
+    }
+
+    #[test]
+    fn external_causes_in_words() {
+        let words = |missing: &[&str], external: External<Node, Ranges<Version>, String>| {
+            formatter(missing).format_external(&external)
+        };
+        let (app, native) = (package("app"), package("native"));
+        assert_eq!(
+            words(&[], External::NoVersions(native.clone(), Ranges::full())),
+            "no version of native has a wheel for this target"
+        );
+        assert_eq!(
+            words(&[], External::NoVersions(native.clone(), specifiers(">=2"))),
+            "no version of native >=2 has a wheel for this target"
+        );
+        assert_eq!(
+            words(
+                &["native"],
+                External::NoVersions(native.clone(), specifiers(">=2"))
+            ),
+            "native is not on any index or find-links source"
+        );
+        assert_eq!(
+            words(
+                &[],
+                External::FromDependencyOf(
+                    Node::Root,
+                    Ranges::singleton(version("0")),
+                    app.clone(),
+                    Ranges::full()
+                )
+            ),
+            "the requirements require app"
+        );
+        assert_eq!(
+            words(
+                &[],
+                External::FromDependencyOf(
+                    app.clone(),
+                    Ranges::singleton(version("1.0")),
+                    native.clone(),
+                    specifiers("<2"),
+                )
+            ),
+            "app==1.0 depends on native <2"
+        );
+        assert_eq!(
+            words(
+                &[],
+                External::Custom(
+                    app,
+                    Ranges::singleton(version("1.0")),
+                    "its METADATA names the project `other`".into()
+                )
+            ),
+            "app==1.0: its METADATA names the project `other`"
+        );
+    }
+
+    #[test]
+    fn terms_in_words() {
+        let words = |terms: &[(Node, Term<Ranges<Version>>)]| {
+            formatter(&[]).format_terms(&terms.iter().cloned().collect())
+        };
+        let (left, common) = (package("left"), package("common"));
+        assert_eq!(words(&[]), "no solution exists");
+        assert_eq!(
+            words(&[(Node::Root, Term::Positive(Ranges::full()))]),
+            "the requirements cannot be satisfied"
+        );
+        assert_eq!(
+            words(&[(left.clone(), Term::Positive(specifiers(">=1")))]),
+            "left >=1 cannot be used"
+        );
+        assert_eq!(
+            words(&[(common.clone(), Term::Negative(specifiers("<2")))]),
+            "common <2 is required"
+        );
+        // A package and the one it needs, in either order of the map.
+        assert_eq!(
+            words(&[
+                (
+                    left.clone(),
+                    Term::Positive(Ranges::singleton(version("1.0")))
+                ),
+                (common.clone(), Term::Negative(specifiers("<2"))),
+            ]),
+            "left==1.0 depends on common <2"
+        );
+        let three = words(&[
+            (left, Term::Positive(Ranges::full())),
+            (common, Term::Negative(specifiers("<2"))),
+            (package("right"), Term::Positive(Ranges::full())),
+        ]);
+        assert!(three.ends_with(" cannot be used together"), "{three}");
+        for part in ["left", "not common <2", "right"] {
+            assert!(three.contains(part), "{part}: {three}");
+        }
+    }
+
+    #[test]
+    fn packages_without_versions_are_collected_once_with_all_their_ranges() {
+        let leaf = |node: Node, range: Ranges<Version>| {
+            Arc::new(DerivationTree::External(External::NoVersions(node, range)))
+        };
+        let derived = |cause1, cause2| {
+            Arc::new(DerivationTree::Derived(Derived {
+                terms: Map::default(),
+                shared_id: None,
+                cause1,
+                cause2,
+            }))
+        };
+        let extra = Node::Extra(
+            PackageName::from_str("native").unwrap(),
+            "gpu".parse().unwrap(),
+        );
+        let tree = derived(
+            derived(
+                leaf(package("native"), specifiers("<1")),
+                Arc::new(DerivationTree::External(External::NotRoot(
+                    package("app"),
+                    version("1.0"),
+                ))),
+            ),
+            derived(
+                leaf(extra, specifiers(">=2")),
+                leaf(package("other"), Ranges::full()),
+            ),
+        );
+        let mut out = Vec::new();
+        packages_without_versions(&tree, &mut out);
+        let found: Vec<String> = out
+            .iter()
+            .map(|(name, range)| format!("{name} {range}"))
+            .collect();
+        assert_eq!(found, ["native <1 | >=2", "other *"]);
+    }
 }

@@ -472,8 +472,107 @@ fn require_static(metadata: CoreMetadata, filename: &str) -> Result<CoreMetadata
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+    use crate::index::client::ClientSettings;
+
+    /// One wheel of an in-memory index: `name-version-tag.whl`, its
+    /// `Requires-Dist` and `Provides-Extra`.
+    pub(crate) struct MemoryWheel<'a> {
+        pub name: &'a str,
+        pub version: &'a str,
+        pub tag: &'a str,
+        pub requires_dist: &'a [&'a str],
+        pub extras: &'a [&'a str],
+    }
+
+    impl<'a> MemoryWheel<'a> {
+        pub(crate) fn new(name: &'a str, version: &'a str) -> Self {
+            Self {
+                name,
+                version,
+                tag: "py3-none-any",
+                requires_dist: &[],
+                extras: &[],
+            }
+        }
+    }
+
+    pub(crate) fn index_file(filename: &str) -> IndexFile {
+        IndexFile {
+            filename: filename.into(),
+            url: format!("https://example.invalid/files/{filename}"),
+            hashes: [("sha256".to_string(), "00".repeat(32))].into(),
+            requires_python: None,
+            yanked: None,
+            metadata: None,
+            size: None,
+            upload_time: None,
+            source: "https://example.invalid/simple".into(),
+        }
+    }
+
+    /// A source whose index pages and metadata are `wheels`, already
+    /// fetched: a resolution over it reads nothing from the network. A
+    /// package it lacks is not found: the client's only source is the
+    /// empty find-links folder `scratch/find-links`.
+    pub(crate) fn in_memory(scratch: &Path, wheels: &[MemoryWheel]) -> Arc<PackageSource> {
+        in_memory_with(scratch, wheels, Vec::new())
+    }
+
+    /// As [`in_memory`], with more files (sdists, yanked files) on the pages.
+    fn in_memory_with(
+        scratch: &Path,
+        wheels: &[MemoryWheel],
+        more: Vec<IndexFile>,
+    ) -> Arc<PackageSource> {
+        let find_links = scratch.join("find-links");
+        std::fs::create_dir_all(&find_links).expect("a scratch folder");
+        let mut settings = ClientSettings::new(Vec::new(), scratch.join("cache"));
+        settings.find_links = vec![find_links.display().to_string()];
+        settings.netrc = None;
+        settings.offline = true;
+        let client = Arc::new(IndexClient::new(settings).expect("a client without indexes"));
+        let source = PackageSource::new(client, scratch.join("scratch"));
+        let mut pages: HashMap<PackageName, Vec<IndexFile>> = HashMap::new();
+        for wheel in wheels {
+            let filename = format!(
+                "{}-{}-{}.whl",
+                wheel.name.replace('-', "_"),
+                wheel.version,
+                wheel.tag
+            );
+            let mut text = format!(
+                "Metadata-Version: 2.1\nName: {}\nVersion: {}\n",
+                wheel.name, wheel.version
+            );
+            for extra in wheel.extras {
+                text.push_str(&format!("Provides-Extra: {extra}\n"));
+            }
+            for requirement in wheel.requires_dist {
+                text.push_str(&format!("Requires-Dist: {requirement}\n"));
+            }
+            let metadata = CoreMetadata::parse(&text, &filename).expect("valid test metadata");
+            source.metadata.lock().expect("never poisoned").insert(
+                filename.clone(),
+                Arc::new(OnceCell::new_with(Some(Ok(Arc::new(metadata))))),
+            );
+            let name = PackageName::new(wheel.name.to_string()).expect("a valid test name");
+            pages.entry(name).or_default().push(index_file(&filename));
+        }
+        for file in more {
+            let parsed = crate::python::filename::DistFilename::parse(&file.filename, None)
+                .expect("a distribution file name");
+            pages.entry(parsed.name().clone()).or_default().push(file);
+        }
+        for (name, files) in pages {
+            source.files.lock().expect("never poisoned").insert(
+                name,
+                Arc::new(OnceCell::new_with(Some(Ok(Arc::new(files))))),
+            );
+        }
+        Arc::new(source)
+    }
 
     #[test]
     fn a_task_that_panics_is_an_error_naming_what_it_read() {
@@ -496,5 +595,227 @@ mod tests {
         // A task that finishes gives its own result.
         let ok = runtime.block_on(in_task("x".into(), async { Ok(7) }));
         assert_eq!(ok.unwrap(), 7);
+    }
+
+    /// A zip archive (a wheel, or a `.zip` sdist) holding `entries`.
+    fn write_zip(path: &Path, entries: &[(&str, &str)]) {
+        use std::io::Write;
+        let mut zip = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
+        for (name, text) in entries {
+            zip.start_file(*name, zip::write::SimpleFileOptions::default())
+                .unwrap();
+            zip.write_all(text.as_bytes()).unwrap();
+        }
+        zip.finish().unwrap();
+    }
+
+    /// A `.tar.gz` sdist holding `entries`.
+    fn write_tar_gz(path: &Path, entries: &[(&str, &str)]) {
+        let gz = flate2::write::GzEncoder::new(
+            std::fs::File::create(path).unwrap(),
+            flate2::Compression::fast(),
+        );
+        let mut tar = tar::Builder::new(gz);
+        for (name, text) in entries {
+            let mut header = tar::Header::new_gnu();
+            header.set_size(text.len() as u64);
+            header.set_mode(0o644);
+            header.set_cksum();
+            tar.append_data(&mut header, name, text.as_bytes()).unwrap();
+        }
+        tar.into_inner().unwrap().finish().unwrap();
+    }
+
+    const STATIC_PKG_INFO: &str =
+        "Metadata-Version: 2.2\nName: demo\nVersion: 1.0\nRequires-Dist: six\n";
+
+    #[test]
+    fn a_wheel_gives_the_metadata_of_its_dist_info() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("demo-1.0-py3-none-any.whl");
+        write_zip(
+            &path,
+            &[
+                ("demo/__init__.py", ""),
+                // A METADATA deeper down is not the wheel's own.
+                (
+                    "demo/vendored/x-1.0.dist-info/METADATA",
+                    "Name: x\nVersion: 9\n",
+                ),
+                (
+                    "demo-1.0.dist-info/METADATA",
+                    "Metadata-Version: 2.1\nName: demo\nVersion: 1.0\nRequires-Dist: six>=1.16\n",
+                ),
+            ],
+        );
+        let metadata = read_wheel_metadata(&path, "demo-1.0-py3-none-any.whl").unwrap();
+        assert_eq!(
+            (metadata.name.as_str(), metadata.version.as_str()),
+            ("demo", "1.0")
+        );
+        assert_eq!(metadata.requires_dist[0].to_string(), "six>=1.16");
+    }
+
+    #[test]
+    fn a_broken_wheel_is_an_error_naming_the_file_and_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let filename = "demo-1.0-py3-none-any.whl";
+        let path = dir.path().join(filename);
+        let read = |entries: &[(&str, &str)]| {
+            write_zip(&path, entries);
+            read_wheel_metadata(&path, filename).unwrap_err()
+        };
+        let error = read(&[(
+            "demo-1.0.dist-info/METADATA",
+            "Metadata-Version: 2.1\nName: demo\nVersion: 1.0\nRequires-Dist: six >=>= 1\n",
+        )]);
+        assert!(matches!(error, SourceError::Metadata(_)), "{error:?}");
+        assert!(
+            error.to_string().starts_with(
+                "metadata of demo-1.0-py3-none-any.whl, line 4: bad Requires-Dist `six >=>= 1`"
+            ),
+            "{error}"
+        );
+        assert_eq!(
+            error.hint().as_deref(),
+            Some("the package's metadata is broken; exclude that version with a constraint (-c)")
+        );
+        let error = read(&[("demo/__init__.py", "")]);
+        assert_eq!(
+            error.to_string(),
+            "demo-1.0-py3-none-any.whl: no .dist-info/METADATA inside"
+        );
+        std::fs::write(&path, b"not a zip").unwrap();
+        let error = read_wheel_metadata(&path, filename).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .starts_with("demo-1.0-py3-none-any.whl: not a zip archive: "),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn sdist_metadata_is_taken_only_when_static() {
+        let dir = tempfile::tempdir().unwrap();
+        let tar_gz = dir.path().join("demo-1.0.tar.gz");
+        write_tar_gz(
+            &tar_gz,
+            &[
+                ("demo-1.0/setup.py", ""),
+                ("demo-1.0/PKG-INFO", STATIC_PKG_INFO),
+            ],
+        );
+        let metadata = read_sdist_metadata(&tar_gz, "demo-1.0.tar.gz").unwrap();
+        assert_eq!(metadata.requires_dist[0].to_string(), "six");
+        let zip = dir.path().join("demo-1.0.zip");
+        write_zip(&zip, &[("demo-1.0/PKG-INFO", STATIC_PKG_INFO)]);
+        assert_eq!(read_sdist_metadata(&zip, "demo-1.0.zip").unwrap(), metadata);
+
+        let dynamic = |pkg_info: &str| {
+            write_tar_gz(&tar_gz, &[("demo-1.0/PKG-INFO", pkg_info)]);
+            match read_sdist_metadata(&tar_gz, "demo-1.0.tar.gz") {
+                Err(SourceError::DynamicMetadata { filename, reason }) => {
+                    assert_eq!(filename, "demo-1.0.tar.gz");
+                    reason
+                }
+                other => panic!("{other:?}"),
+            }
+        };
+        assert_eq!(
+            dynamic("Metadata-Version: 2.1\nName: demo\nVersion: 1.0\n"),
+            "its PKG-INFO is metadata 2.1, older than 2.2, so its dependencies are only known after building it"
+        );
+        assert!(
+            dynamic("Metadata-Version: 2.4\nName: demo\nVersion: 1.0\nDynamic: requires-dist\n")
+                .starts_with("its PKG-INFO declares Requires-Dist or Requires-Python dynamic"),
+        );
+        // A PKG-INFO of a nested folder is not the sdist's.
+        write_tar_gz(&tar_gz, &[("demo-1.0/sub/PKG-INFO", STATIC_PKG_INFO)]);
+        assert_eq!(
+            read_sdist_metadata(&tar_gz, "demo-1.0.tar.gz")
+                .unwrap_err()
+                .to_string(),
+            "demo-1.0.tar.gz: no PKG-INFO at the top of the archive"
+        );
+    }
+
+    #[test]
+    fn sdists_are_candidates_only_for_versions_without_a_wheel() {
+        let scratch = tempfile::tempdir().unwrap();
+        // Sdists for 1.0 (which has a wheel too), 2.1 and a yanked 3.0.
+        let source = in_memory_with(
+            scratch.path(),
+            &[
+                MemoryWheel::new("demo", "1.0"),
+                MemoryWheel::new("demo", "2.0"),
+            ],
+            vec![
+                index_file("demo-1.0.tar.gz"),
+                index_file("demo-2.1.tar.gz"),
+                IndexFile {
+                    yanked: Some("broken".into()),
+                    ..index_file("demo-3.0.tar.gz")
+                },
+            ],
+        );
+        let name = PackageName::new("demo".to_string()).unwrap();
+        let target = crate::python::target::Target::new(
+            crate::python::version::PythonVersion::new(3, 12),
+            "linux-x86_64".parse().unwrap(),
+            crate::python::target::Floors::default(),
+        )
+        .unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let candidates = |formats: (bool, bool)| -> Vec<String> {
+            runtime
+                .block_on(source.candidates(&name, &target, &BTreeSet::new(), None, formats))
+                .unwrap()
+                .iter()
+                .map(|c| c.file.filename.clone())
+                .collect()
+        };
+        assert_eq!(
+            candidates((true, false)),
+            ["demo-2.0-py3-none-any.whl", "demo-1.0-py3-none-any.whl"]
+        );
+        assert_eq!(
+            candidates((true, true)),
+            [
+                "demo-2.1.tar.gz",
+                "demo-2.0-py3-none-any.whl",
+                "demo-1.0-py3-none-any.whl"
+            ]
+        );
+        // `--no-binary demo` with sdists allowed: the sdists only.
+        assert_eq!(
+            candidates((false, true)),
+            ["demo-2.1.tar.gz", "demo-1.0.tar.gz"]
+        );
+    }
+
+    #[test]
+    fn only_a_package_no_source_has_is_not_found() {
+        let not_found = SourceError::from(IndexError::NotFound {
+            package: "sixx".into(),
+            sources: vec!["https://pypi.org/simple".into()],
+        });
+        assert!(not_found.is_not_found());
+        assert_eq!(
+            not_found.to_string(),
+            "package `sixx` was not found on https://pypi.org/simple"
+        );
+        let dynamic = SourceError::DynamicMetadata {
+            filename: "demo-1.0.tar.gz".into(),
+            reason: "its PKG-INFO is metadata 1.0".into(),
+        };
+        assert!(!dynamic.is_not_found());
+        assert_eq!(
+            dynamic.to_string(),
+            "demo-1.0.tar.gz: its PKG-INFO is metadata 1.0"
+        );
+        assert!(dynamic.hint().unwrap().contains("--find-links"));
     }
 }

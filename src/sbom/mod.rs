@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
 
-use crate::wheelhouse::manifest::{Manifest, ManifestFile, ManifestPackage};
+use crate::manifest::{Manifest, ManifestFile, ManifestPackage};
 
 /// The CycloneDX specification version to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

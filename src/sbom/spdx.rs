@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 use serde_json::json;
 
 use super::{SbomOptions, files_of, license::spdx_expression, purl};
-use crate::wheelhouse::manifest::Manifest;
+use crate::manifest::Manifest;
 
 /// An SPDX identifier: letters, digits, `.` and `-` only.
 fn spdx_id(prefix: &str, text: &str) -> String {

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::wheelhouse::manifest::Manifest;
+use crate::manifest::Manifest;
 use osv::{Finding, OsvIndex, OsvRecord, findings_for, smallest_fix};
 
 #[derive(Debug, thiserror::Error)]

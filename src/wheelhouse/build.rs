@@ -18,20 +18,20 @@ use pep508_rs::Requirement;
 use serde::Serialize;
 use tracing::Instrument;
 
-use super::manifest::{
-    InputFile, Inputs, MANIFEST_VERSION, Manifest, ManifestFile, ManifestPackage, ManifestTarget,
-    PackageUse, TargetGap, Tool,
-};
 use super::stage::{StagedWheelhouse, damage};
 use super::{Progress, total_size, write_sha256sums};
 use crate::config::OnGap;
 use crate::digest::hash_file;
 use crate::index::client::{IndexClient, IndexError};
-use crate::index::gap::MissingWheel;
 use crate::index::redact_url;
 use crate::index::simple::IndexFile;
 use crate::index::store::Downloaded;
 use crate::lock::requirements_txt::{PinnedLine, render_pinned};
+use crate::manifest::MissingWheel;
+use crate::manifest::{
+    InputFile, Inputs, MANIFEST_VERSION, Manifest, ManifestFile, ManifestPackage, ManifestTarget,
+    PackageUse, TargetGap, Tool,
+};
 use crate::python::target::Target;
 use crate::resolve::{PackageSource, Resolution, ResolveError, ResolveOptions, resolve_target};
 

@@ -24,15 +24,15 @@ use serde::Serialize;
 
 use super::Progress;
 use super::build::{WheelhouseError, WheelhouseRequest, requirements_file_name, resolve_all};
-use super::manifest::{
-    Inputs, MANIFEST_VERSION, Manifest, ManifestFile, ManifestPackage, ManifestTarget, PackageUse,
-    Tool,
-};
 use crate::index::client::IndexClient;
 use crate::index::redact_url;
 use crate::index::simple::IndexFile;
 use crate::lock::pylock::{PylockError, locked_versions, read_pylock, render_pylock};
 use crate::lock::requirements_txt::{PinnedLine, render_pinned};
+use crate::manifest::{
+    Inputs, MANIFEST_VERSION, Manifest, ManifestFile, ManifestPackage, ManifestTarget, PackageUse,
+    Tool,
+};
 use crate::python::target::Target;
 use crate::resolve::{PackageSource, Resolution, ResolveOptions};
 

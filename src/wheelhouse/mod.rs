@@ -7,7 +7,6 @@
 
 pub mod build;
 pub mod lock;
-pub mod manifest;
 pub mod stage;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -371,4 +370,319 @@ pub fn list_packages(dir: &Path, targets: &[Target]) -> std::io::Result<Vec<List
         });
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::str::FromStr;
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::index::client::ClientSettings;
+    use crate::python::target::{Floors, Platform};
+    use crate::python::version::PythonVersion;
+
+    fn target(platform: &str) -> Target {
+        Target::new(
+            PythonVersion::new(3, 12),
+            Platform::from_str(platform).unwrap(),
+            Floors::default(),
+        )
+        .unwrap()
+    }
+
+    /// A folder with `files` (name, bytes) in it.
+    fn folder(files: &[(&str, &[u8])]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, bytes) in files {
+            std::fs::write(dir.path().join(name), bytes).unwrap();
+        }
+        dir
+    }
+
+    /// Progress calls, in order.
+    #[derive(Default)]
+    struct Recorded(Mutex<Vec<String>>);
+
+    impl Progress for Recorded {
+        fn downloads_planned(&self, files: usize, bytes: u64) {
+            self.0
+                .lock()
+                .unwrap()
+                .push(format!("planned {files} {bytes}"));
+        }
+        fn download_done(&self, filename: &str, bytes: u64) {
+            self.0
+                .lock()
+                .unwrap()
+                .push(format!("done {filename} {bytes}"));
+        }
+    }
+
+    /// `download_exact` over a find-links folder: nothing leaves the machine.
+    fn download(
+        find_links: &Path,
+        requirements: &[&str],
+        targets: &[&str],
+        dest: &Path,
+        progress: &dyn Progress,
+    ) -> Result<DownloadReport, DownloadError> {
+        let mut settings = ClientSettings::new(Vec::new(), dest.with_extension("cache"));
+        settings.find_links = vec![find_links.display().to_string()];
+        settings.netrc = None;
+        settings.offline = true;
+        let client = IndexClient::new(settings).unwrap();
+        let request = ExactDownload {
+            requirements: requirements.iter().map(|r| r.parse().unwrap()).collect(),
+            constraints: Vec::new(),
+            targets: targets.iter().map(|t| target(t)).collect(),
+            dest: dest.to_path_buf(),
+            allow_prereleases: false,
+            allow_unhashed: false,
+        };
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(download_exact(&client, &request, progress))
+    }
+
+    const SIX: &str = "six-1.16.0-py2.py3-none-any.whl";
+    const PYWIN32: &str = "pywin32-306-cp312-cp312-win_amd64.whl";
+
+    #[test]
+    fn each_file_is_downloaded_once_for_the_targets_its_markers_admit() {
+        let links = folder(&[(SIX, b"six wheel"), (PYWIN32, b"pywin32 wheel")]);
+        let out = tempfile::tempdir().unwrap();
+        let dest = out.path().join("wheels");
+        let progress = Recorded::default();
+        let report = download(
+            links.path(),
+            &["six>=1.15", "pywin32; sys_platform == 'win32'"],
+            &["linux-x86_64", "windows-x86_64"],
+            &dest,
+            &progress,
+        )
+        .unwrap();
+
+        let files: Vec<(&str, &str, &str, Vec<String>)> = report
+            .files
+            .iter()
+            .map(|f| {
+                (
+                    f.filename.as_str(),
+                    f.name.as_str(),
+                    f.version.as_str(),
+                    f.targets.clone(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            files,
+            [
+                (
+                    PYWIN32,
+                    "pywin32",
+                    "306",
+                    vec!["3.12-windows-x86_64".to_string()]
+                ),
+                (
+                    SIX,
+                    "six",
+                    "1.16.0",
+                    vec![
+                        "3.12-linux-x86_64".to_string(),
+                        "3.12-windows-x86_64".to_string()
+                    ]
+                ),
+            ]
+        );
+        assert!(report.files.iter().all(|f| !f.fetched && f.size > 0));
+        let not_needed: Vec<(&str, &str, &str)> = report
+            .not_needed
+            .iter()
+            .map(|n| (n.package.as_str(), n.target.as_str(), n.marker.as_str()))
+            .collect();
+        assert_eq!(
+            not_needed,
+            [("pywin32", "3.12-linux-x86_64", "sys_platform == 'win32'")]
+        );
+
+        let (six_sha, _) = hash_file(&links.path().join(SIX)).unwrap();
+        let (pywin32_sha, _) = hash_file(&links.path().join(PYWIN32)).unwrap();
+        assert_eq!(report.sha256sums, dest.join("SHA256SUMS"));
+        assert_eq!(
+            std::fs::read_to_string(&report.sha256sums).unwrap(),
+            format!("{pywin32_sha}  {PYWIN32}\n{six_sha}  {SIX}\n")
+        );
+        assert_eq!(std::fs::read(dest.join(SIX)).unwrap(), b"six wheel");
+        let mut calls = progress.0.into_inner().unwrap();
+        calls[1..].sort();
+        assert_eq!(
+            calls,
+            [
+                "planned 2 22".to_string(),
+                format!("done {PYWIN32} 13"),
+                format!("done {SIX} 9"),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_target_without_a_wheel_stops_everything_before_any_download() {
+        let links = folder(&[(SIX, b"six wheel"), (PYWIN32, b"pywin32 wheel")]);
+        let out = tempfile::tempdir().unwrap();
+        let dest = out.path().join("wheels");
+        let error = download(
+            links.path(),
+            &["six", "pywin32"],
+            &["windows-x86_64", "linux-x86_64"],
+            &dest,
+            &Quiet,
+        )
+        .unwrap_err();
+        let DownloadError::NoWheels(missing) = &error else {
+            panic!("{error:?}");
+        };
+        assert_eq!(missing.len(), 1);
+        assert_eq!(
+            (missing[0].package.as_str(), missing[0].target.as_str()),
+            ("pywin32", "3.12-linux-x86_64")
+        );
+        assert!(
+            error.to_string().starts_with(
+                "1 package/target pair(s) have no wheel; nothing was downloaded:\n  \
+                 - no wheel of pywin32 fits target 3.12-linux-x86_64: "
+            ),
+            "{error}"
+        );
+        assert_eq!(error.hint(), Some(missing[0].hint()));
+        assert!(!dest.exists(), "nothing is written when a pick fails");
+    }
+
+    #[test]
+    fn missing_wheels_are_listed_with_their_fixes() {
+        let no_wheel = |package: &str, fix: Option<&str>| NoWheel {
+            package: package.into(),
+            specifier: ">=2".into(),
+            target: "3.12-macos-arm64".into(),
+            reason: "only win_amd64 wheels".into(),
+            fix: fix.map(str::to_string),
+        };
+        let error = DownloadError::NoWheels(vec![
+            no_wheel("native", Some("set [targets] min-macos = \"14.0\"")),
+            no_wheel("other", None),
+        ]);
+        assert_eq!(
+            error.to_string(),
+            "2 package/target pair(s) have no wheel; nothing was downloaded:\n  \
+             - no wheel of native>=2 fits target 3.12-macos-arm64: only win_amd64 wheels\n    \
+             fix: set [targets] min-macos = \"14.0\"\n  \
+             - no wheel of other>=2 fits target 3.12-macos-arm64: only win_amd64 wheels"
+        );
+        assert_eq!(
+            error.hint().as_deref(),
+            Some("set [targets] min-macos = \"14.0\"")
+        );
+        let write = DownloadError::Write {
+            path: "wheels/SHA256SUMS".into(),
+            source: std::io::Error::new(std::io::ErrorKind::PermissionDenied, "denied"),
+        };
+        assert_eq!(write.to_string(), "cannot write wheels/SHA256SUMS: denied");
+        assert!(write.hint().unwrap().contains("permissions"));
+    }
+
+    #[test]
+    fn sha256sums_list_the_distributions_only_sorted_and_reuse_known_hashes() {
+        let dir = folder(&[
+            (SIX, b"six wheel"),
+            ("demo-1.0.tar.gz", b"sdist"),
+            ("demo-1.0.zip", b"zip sdist"),
+            (".six-1.16.0-py2.py3-none-any.whl.part", b"partial"),
+            ("README.txt", b"not a distribution"),
+        ]);
+        std::fs::create_dir(dir.path().join("folder.whl")).unwrap();
+        let known = BTreeMap::from([(SIX.to_string(), "ab".repeat(32))]);
+        let path = write_sha256sums(dir.path(), &known).unwrap();
+        let (tar_sha, _) = hash_file(&dir.path().join("demo-1.0.tar.gz")).unwrap();
+        let (zip_sha, _) = hash_file(&dir.path().join("demo-1.0.zip")).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(path).unwrap(),
+            format!(
+                "{tar_sha}  demo-1.0.tar.gz\n{zip_sha}  demo-1.0.zip\n{}  {SIX}\n",
+                "ab".repeat(32)
+            )
+        );
+    }
+
+    #[test]
+    fn listed_files_name_the_targets_they_serve() {
+        let dir = folder(&[
+            (SIX, b"six wheel"),
+            (PYWIN32, b"pywin32 wheel"),
+            ("demo-1.0.tar.gz", b"sdist"),
+            ("not-a-wheel.whl", b"?"),
+        ]);
+        let listed = list_packages(
+            dir.path(),
+            &[target("linux-x86_64"), target("windows-x86_64")],
+        )
+        .unwrap();
+        let rows: Vec<(&str, &str, &str, Vec<String>)> = listed
+            .iter()
+            .map(|f| {
+                (
+                    f.filename.as_str(),
+                    f.version.as_str(),
+                    f.tags.as_str(),
+                    f.targets.clone(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                ("demo-1.0.tar.gz", "1.0", "source", vec![]),
+                (
+                    PYWIN32,
+                    "306",
+                    "cp312-cp312-win_amd64",
+                    vec!["3.12-windows-x86_64".to_string()]
+                ),
+                (
+                    SIX,
+                    "1.16.0",
+                    "py2.py3-none-any",
+                    vec![
+                        "3.12-linux-x86_64".to_string(),
+                        "3.12-windows-x86_64".to_string()
+                    ]
+                ),
+            ]
+        );
+        assert_eq!(listed[2].size, 9);
+        assert_eq!(
+            listed[2].sha256,
+            hash_file(&dir.path().join(SIX)).unwrap().0
+        );
+    }
+
+    #[test]
+    fn the_total_size_is_known_only_when_every_size_is() {
+        let file = |size: Option<u64>| IndexFile {
+            filename: SIX.into(),
+            url: String::new(),
+            hashes: BTreeMap::new(),
+            requires_python: None,
+            yanked: None,
+            metadata: None,
+            size,
+            upload_time: None,
+            source: String::new(),
+        };
+        let sized = [file(Some(10)), file(Some(32))];
+        assert_eq!(total_size(sized.iter()), 42);
+        let unsized_one = [file(Some(10)), file(None), file(Some(32))];
+        assert_eq!(total_size(unsized_one.iter()), 0);
+        assert_eq!(total_size([].iter()), 0);
+    }
 }

@@ -14,9 +14,9 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use super::build::WheelhouseError;
-use super::manifest::Manifest;
 use crate::atomic::{OutputLock, Published};
 use crate::digest::hash_file;
+use crate::manifest::Manifest;
 
 #[derive(Debug)]
 pub struct StagedWheelhouse {
@@ -282,5 +282,172 @@ mod tests {
         assert!(same_bytes(&a, &b).unwrap());
         assert!(!same_bytes(&a, &c).unwrap());
         assert!(!same_bytes(&a, &d).unwrap());
+    }
+
+    /// The names in `dir`, sorted, hidden ones included.
+    fn listing(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn a_staged_wheelhouse_is_published_whole_or_not_at_all() {
+        let root = tempfile::tempdir().unwrap();
+        let out = root.path().join("wheelhouse");
+        {
+            let staged = StagedWheelhouse::begin(&out).unwrap();
+            assert_eq!(staged.out(), out);
+            assert_eq!(staged.path().parent(), Some(root.path()));
+            staged.write_report("scan.json", b"{}").unwrap();
+            assert!(staged.path().join("scan.json").is_file());
+            assert!(
+                !out.exists(),
+                "nothing reaches the output before publishing"
+            );
+        }
+        // Dropped unpublished: the staging folder is gone, the output untouched.
+        assert!(!out.exists());
+        assert!(
+            listing(root.path())
+                .iter()
+                .all(|name| !name.starts_with(".chiron-staging")),
+            "{:?}",
+            listing(root.path())
+        );
+
+        let staged = StagedWheelhouse::begin(&out).unwrap();
+        staged.write_report("scan.json", b"{}").unwrap();
+        let staging = staged.path().to_path_buf();
+        assert!(staged.publish().unwrap());
+        assert_eq!(listing(&out), ["scan.json"]);
+        assert!(!staging.exists());
+    }
+
+    #[test]
+    fn an_unchanged_wheelhouse_is_left_alone_and_a_changed_one_replaced() {
+        let root = tempfile::tempdir().unwrap();
+        let out = root.path().join("wheelhouse");
+        std::fs::create_dir(&out).unwrap();
+        std::fs::write(out.join("SHA256SUMS"), "sums\n").unwrap();
+        std::fs::write(out.join("SHA256SUMS.sig"), "signature\n").unwrap();
+        std::fs::write(out.join(".leftover.tmp"), "hidden\n").unwrap();
+
+        // The same files, and a hidden one the publication would remove:
+        // it is published (the hidden file goes).
+        let mut staged = StagedWheelhouse::begin(&out).unwrap();
+        staged.start_from_existing().unwrap();
+        assert_eq!(listing(staged.path()), ["SHA256SUMS", "SHA256SUMS.sig"]);
+        assert!(staged.publish().unwrap());
+        assert_eq!(listing(&out), ["SHA256SUMS", "SHA256SUMS.sig"]);
+
+        // Now nothing differs: nothing is published.
+        let mut staged = StagedWheelhouse::begin(&out).unwrap();
+        staged.start_from_existing().unwrap();
+        staged.write_report("SHA256SUMS", b"sums\n").unwrap();
+        assert!(!staged.publish().unwrap());
+        assert_eq!(
+            std::fs::read_to_string(out.join("SHA256SUMS")).unwrap(),
+            "sums\n"
+        );
+
+        // One report differs: the whole folder is exchanged.
+        let mut staged = StagedWheelhouse::begin(&out).unwrap();
+        staged.start_from_existing().unwrap();
+        staged.write_report("scan.json", b"{}").unwrap();
+        assert!(staged.publish().unwrap());
+        assert_eq!(listing(&out), ["SHA256SUMS", "SHA256SUMS.sig", "scan.json"]);
+    }
+
+    #[test]
+    fn an_output_that_is_a_file_is_refused() {
+        let root = tempfile::tempdir().unwrap();
+        let out = root.path().join("wheelhouse");
+        std::fs::write(&out, "a file").unwrap();
+        let error = StagedWheelhouse::begin(&out).unwrap_err();
+        let WheelhouseError::Io { path, source } = &error else {
+            panic!("{error:?}");
+        };
+        assert_eq!(path, &out);
+        assert_eq!(source.to_string(), "exists and is not a folder");
+    }
+
+    /// A wheelhouse with one wheel, its lock and reports, and its manifest.
+    fn intact() -> (tempfile::TempDir, Manifest) {
+        let dir = tempfile::tempdir().unwrap();
+        let wheel = "six-1.16.0-py2.py3-none-any.whl";
+        std::fs::write(dir.path().join(wheel), b"six wheel").unwrap();
+        let (sha256, size) = hash_file(&dir.path().join(wheel)).unwrap();
+        for report in [
+            "requirements-3.12-linux-x86_64.txt",
+            "pylock.toml",
+            "sbom.cdx.json",
+        ] {
+            std::fs::write(dir.path().join(report), "").unwrap();
+        }
+        std::fs::write(
+            dir.path().join("SHA256SUMS"),
+            format!("{sha256}  {wheel}\n"),
+        )
+        .unwrap();
+        let manifest: Manifest = serde_json::from_value(serde_json::json!({
+            "manifest_version": 1,
+            "tool": { "name": "chiron", "version": "0" },
+            "inputs": { "fingerprint": "", "files": [], "requirements": ["six"], "constraints": [],
+                        "indexes": [], "find_links": [], "allow_prereleases": false, "exclude_newer": null },
+            "targets": [{ "name": "3.12-linux-x86_64", "python": "3.12", "platform": "linux-x86_64",
+                          "requirements_file": "requirements-3.12-linux-x86_64.txt",
+                          "platform_tags": ["manylinux_2_17_x86_64"] }],
+            "packages": [],
+            "files": [{ "filename": wheel, "sha256": sha256, "size": size, "url": "", "index": "",
+                        "yanked": false, "targets": ["3.12-linux-x86_64"] }]
+        }))
+        .unwrap();
+        (dir, manifest)
+    }
+
+    #[test]
+    fn damage_names_the_first_difference_from_the_manifest() {
+        let (dir, manifest) = intact();
+        assert_eq!(damage(dir.path(), &manifest), None);
+        let wheel = dir.path().join("six-1.16.0-py2.py3-none-any.whl");
+        let sha256 = manifest.files[0].sha256.clone();
+
+        // Same size, other bytes: found by hashing.
+        std::fs::write(&wheel, b"six wheeL").unwrap();
+        let (edited, _) = hash_file(&wheel).unwrap();
+        assert_eq!(
+            damage(dir.path(), &manifest).unwrap(),
+            format!(
+                "six-1.16.0-py2.py3-none-any.whl has sha256 {edited}, manifest.json says {sha256}"
+            )
+        );
+        std::fs::write(&wheel, b"six").unwrap();
+        assert_eq!(
+            damage(dir.path(), &manifest).unwrap(),
+            "six-1.16.0-py2.py3-none-any.whl has 3 bytes, manifest.json says 9"
+        );
+        std::fs::remove_file(&wheel).unwrap();
+        assert_eq!(
+            damage(dir.path(), &manifest).unwrap(),
+            "six-1.16.0-py2.py3-none-any.whl is missing"
+        );
+
+        let (dir, manifest) = intact();
+        std::fs::remove_file(dir.path().join("requirements-3.12-linux-x86_64.txt")).unwrap();
+        assert_eq!(
+            damage(dir.path(), &manifest).unwrap(),
+            "requirements-3.12-linux-x86_64.txt is missing"
+        );
+
+        let (dir, manifest) = intact();
+        std::fs::write(dir.path().join("SHA256SUMS"), "").unwrap();
+        assert_eq!(
+            damage(dir.path(), &manifest).unwrap(),
+            "SHA256SUMS does not list the files of manifest.json"
+        );
     }
 }

@@ -85,7 +85,7 @@ pub fn choose_source(ws: &Workspace, request: &SourceRequest) -> Result<SourceCh
 /// Scans `manifest` from `source`, as the scan command and the gate do.
 pub async fn scan(
     ws: &Workspace<'_>,
-    manifest: &crate::wheelhouse::manifest::Manifest,
+    manifest: &crate::manifest::Manifest,
     source: &Source,
 ) -> Result<ScanReport> {
     let client = advisory_client(ws)?;

@@ -12,7 +12,8 @@ use super::{PlanError, Workspace};
 use crate::error::Result;
 use crate::index::client::ClientSettings;
 use crate::lock::requirements_txt::read_requirements;
-use crate::python::target::{Floors, NamedPlatform, Platform, PythonVersion, Target};
+use crate::python::target::{Floors, NamedPlatform, Platform, Target};
+use crate::python::version::PythonVersion;
 use crate::resolve::formats::FormatControl;
 
 /// What the caller asked for: requirements, files and index options, as

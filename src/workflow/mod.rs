@@ -148,7 +148,7 @@ pub enum PlanError {
     NoTargetFor { message: String },
     #[error("the bundle does not serve {}: it was built with gaps allowed, and this target is one:\n{}", gap.name, gap.reason)]
     TargetIsGap {
-        gap: Box<crate::wheelhouse::manifest::TargetGap>,
+        gap: Box<crate::manifest::TargetGap>,
     },
     #[error("the bundle has no {requirements}")]
     NoRequirementsFile { requirements: String },

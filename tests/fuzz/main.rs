@@ -343,7 +343,7 @@ pub fn text(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
 
 pub fn target() -> chiron::python::target::Target {
     chiron::python::target::Target::new(
-        chiron::python::target::PythonVersion::from_str("3.11").unwrap(),
+        chiron::python::version::PythonVersion::from_str("3.11").unwrap(),
         chiron::python::target::Platform::from_str("manylinux_2_17_x86_64")
             .or_else(|_| chiron::python::target::Platform::from_str("linux-x86_64"))
             .unwrap(),

@@ -331,7 +331,7 @@ fn small_values() {
         let text = text(bytes);
         let _ = chiron::time::parse(&text);
         let _ = chiron::policy::parse_age(&text);
-        let _ = chiron::python::target::PythonVersion::from_str(&text);
+        let _ = chiron::python::version::PythonVersion::from_str(&text);
         let _ = chiron::python::target::Platform::from_str(&text);
     });
 }

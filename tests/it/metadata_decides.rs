@@ -229,7 +229,8 @@ fn requires_python_in_the_metadata_decides_when_the_index_does_not_say() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_find_links_folder_alone_is_resolved_by_the_metadata() {
     use chiron::index::client::{ClientSettings, IndexClient};
-    use chiron::python::target::{Floors, Platform, PythonVersion, Target};
+    use chiron::python::target::{Floors, Platform, Target};
+    use chiron::python::version::PythonVersion;
     use chiron::resolve::{PackageSource, ResolveOptions, resolve_target};
     use std::str::FromStr;
 

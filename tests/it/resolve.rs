@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use crate::support::index::{PageFormat, TestIndex, WheelSpec};
 use chiron::index::client::{ClientSettings, IndexClient};
-use chiron::python::target::{Floors, Platform, PythonVersion, Target};
+use chiron::python::target::{Floors, Platform, Target};
+use chiron::python::version::PythonVersion;
 use chiron::resolve::{PackageSource, Resolution, ResolveError, ResolveOptions, resolve_target};
 use pep508_rs::Requirement;
 

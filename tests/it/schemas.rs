@@ -42,7 +42,7 @@ fn config_schema_describes_every_section() {
 #[test]
 fn manifest_schema_is_up_to_date() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/manifest.schema.json");
-    let generated = chiron::wheelhouse::manifest::json_schema();
+    let generated = chiron::manifest::json_schema();
     if std::env::var_os("CHIRON_UPDATE_SCHEMAS").is_some() {
         std::fs::write(&path, &generated).unwrap();
     }

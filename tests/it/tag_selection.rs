@@ -6,7 +6,8 @@ use std::str::FromStr;
 
 use chiron::index::select::select_wheel;
 use chiron::index::simple::IndexFile;
-use chiron::python::target::{Floors, Platform, PythonVersion, Target};
+use chiron::python::target::{Floors, Platform, Target};
+use chiron::python::version::PythonVersion;
 use pep440_rs::VersionSpecifiers;
 use pep508_rs::PackageName;
 use serde::Deserialize;
