@@ -716,3 +716,261 @@ fn environment(path: &Path, sites: &[PathBuf]) -> Result<Inventory, InventoryErr
         manifest: assemble(entries),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(version: &str, depends_on: &[&str]) -> Entry {
+        Entry {
+            version: version.into(),
+            depends_on: depends_on.iter().map(|d| d.to_string()).collect(),
+            ..Entry::default()
+        }
+    }
+
+    /// `name version <- parents` of each package, in the manifest's order.
+    fn uses(manifest: &Manifest) -> Vec<String> {
+        manifest
+            .packages
+            .iter()
+            .map(|p| {
+                format!(
+                    "{} {} <- {}",
+                    p.name,
+                    p.version,
+                    p.targets[ALL].required_by.join(",")
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_name_pinned_at_two_versions_stays_two_packages() {
+        assert_eq!(
+            pin_key("Typing_Extensions", "4.12.2"),
+            "typing-extensions==4.12.2"
+        );
+        assert_eq!(key_name("typing-extensions==4.12.2"), "typing-extensions");
+        assert_eq!(key_name("numpy"), "numpy");
+        let entries = BTreeMap::from([
+            (pin_key("numpy", "1.26.4"), entry("1.26.4", &[])),
+            (pin_key("numpy", "2.1.0"), entry("2.1.0", &[])),
+            (pin_key("lib", "1.0"), entry("1.0", &["numpy"])),
+        ]);
+        let keys: Vec<String> = by_name(entries).into_keys().collect();
+        assert_eq!(keys, ["lib", "numpy==1.26.4", "numpy==2.1.0"]);
+    }
+
+    #[test]
+    fn packages_nothing_requires_are_direct() {
+        let entries = BTreeMap::from([
+            ("app".to_string(), entry("1.0", &["lib", "app", "absent"])),
+            ("lib".to_string(), entry("2.0", &["numpy"])),
+            ("numpy==1.26.4".to_string(), entry("1.26.4", &[])),
+            ("numpy==2.1.0".to_string(), entry("2.1.0", &[])),
+        ]);
+        assert_eq!(
+            uses(&assemble(entries)),
+            [
+                "app 1.0 <- direct",
+                "lib 2.0 <- app",
+                "numpy 1.26.4 <- lib",
+                "numpy 2.1.0 <- lib",
+            ]
+        );
+    }
+
+    fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+        let path = dir.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    #[test]
+    fn a_pylock_is_read_into_the_manifests_shape() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(
+            dir.path(),
+            "pylock.toml",
+            r#"
+lock-version = "1.0"
+
+[[packages]]
+name = "App"
+version = "1.0"
+index = "https://example.test/simple"
+dependencies = [{ name = "lib" }]
+wheels = [{ url = "https://example.test/app-1.0-py3-none-any.whl", hashes = { sha256 = "aa" }, size = 5, upload-time = 2024-05-01T10:00:00Z }]
+
+[[packages]]
+name = "lib"
+version = "2.0"
+sdist = { url = "https://example.test/lib-2.0.tar.gz", hashes = { sha256 = "bb" }, size = 9 }
+"#,
+        );
+        let inventory = load(&path).unwrap();
+        assert_eq!(inventory.kind, Kind::Pylock);
+        assert_eq!(
+            uses(&inventory.manifest),
+            ["app 1.0 <- direct", "lib 2.0 <- app"]
+        );
+        let files: Vec<(&str, &str, u64, &str, Option<&str>)> = inventory
+            .manifest
+            .files
+            .iter()
+            .map(|f| {
+                (
+                    f.filename.as_str(),
+                    f.sha256.as_str(),
+                    f.size,
+                    f.index.as_str(),
+                    f.upload_time.as_deref(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            files,
+            [
+                (
+                    "app-1.0-py3-none-any.whl",
+                    "aa",
+                    5,
+                    "https://example.test/simple",
+                    Some("2024-05-01T10:00:00Z")
+                ),
+                ("lib-2.0.tar.gz", "bb", 9, "", None),
+            ]
+        );
+        assert_eq!(
+            inventory.manifest.packages[0].targets[ALL].file,
+            "app-1.0-py3-none-any.whl"
+        );
+    }
+
+    #[test]
+    fn a_uv_lock_leaves_out_the_workspace_members() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(
+            dir.path(),
+            "uv.lock",
+            r#"
+version = 1
+
+[[package]]
+name = "demo"
+version = "0.1"
+source = { editable = "." }
+dependencies = [{ name = "lib" }]
+
+[[package]]
+name = "lib"
+version = "2.0"
+source = { registry = "https://example.test/simple" }
+wheels = [{ url = "https://example.test/lib-2.0-py3-none-any.whl", hash = "sha256:cc", size = 3 }]
+"#,
+        );
+        let inventory = load(dir.path()).unwrap();
+        assert_eq!(
+            (inventory.kind, inventory.path.clone()),
+            (Kind::UvLock, path)
+        );
+        assert_eq!(uses(&inventory.manifest), ["lib 2.0 <- direct"]);
+        let file = &inventory.manifest.files[0];
+        assert_eq!(
+            (
+                file.filename.as_str(),
+                file.sha256.as_str(),
+                file.index.as_str()
+            ),
+            (
+                "lib-2.0-py3-none-any.whl",
+                "cc",
+                "https://example.test/simple"
+            )
+        );
+    }
+
+    #[test]
+    fn a_requirements_file_must_pin_every_line_and_its_hashes_name_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let sha256 = "d".repeat(64);
+        let path = write(
+            dir.path(),
+            "requirements.txt",
+            &format!("lib==1.0 --hash=sha256:{sha256}\nother>=2\n"),
+        );
+        let error = load(&path).unwrap_err();
+        assert_eq!(error.path, path);
+        assert_eq!(error.message, "line 2: other>=2 is not pinned with ==");
+        std::fs::write(&path, format!("Lib_X==1.0 --hash=sha256:{sha256}\n")).unwrap();
+        let inventory = load(&path).unwrap();
+        assert_eq!(inventory.kind, Kind::Requirements);
+        assert_eq!(uses(&inventory.manifest), ["lib-x 1.0 <- direct"]);
+        let file = &inventory.manifest.files[0];
+        assert_eq!(file.filename, format!("lib-x-1.0#sha256:{sha256}"));
+        assert_eq!(file.sha256, sha256);
+    }
+
+    #[test]
+    fn a_venv_is_read_from_its_dist_info_folders() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "pyvenv.cfg", "home = /usr/bin\n");
+        let site = "lib/python3.12/site-packages";
+        write(
+            dir.path(),
+            &format!("{site}/demo-1.0.dist-info/METADATA"),
+            "Metadata-Version: 2.1\nName: Demo\nVersion: 1.0\nRequires-Dist: lib\nRequires-Dist: winlib; sys_platform == 'win32'\n",
+        );
+        write(
+            dir.path(),
+            &format!("{site}/lib-2.0.dist-info/METADATA"),
+            "Metadata-Version: 2.1\nName: lib\nVersion: 2.0\nLicense: MIT\n",
+        );
+        let inventory = load(dir.path()).unwrap();
+        assert_eq!(inventory.kind, Kind::Environment);
+        assert_eq!(
+            uses(&inventory.manifest),
+            ["demo 1.0 <- direct", "lib 2.0 <- demo"]
+        );
+        assert_eq!(
+            inventory.manifest.packages[1].license.as_deref(),
+            Some("MIT")
+        );
+        assert!(
+            inventory.manifest.files.is_empty(),
+            "an environment has no files"
+        );
+    }
+
+    #[test]
+    fn what_cannot_be_read_is_named_with_a_hint() {
+        let dir = tempfile::tempdir().unwrap();
+        let error = load(dir.path()).unwrap_err();
+        assert_eq!(
+            error.message,
+            "holds no manifest.json, venv, wheels or lock"
+        );
+        assert_eq!(error.hint, INPUT_HINT);
+        let other = write(dir.path(), "notes.json", "{}");
+        assert_eq!(
+            load(&other).unwrap_err().message,
+            "is not an input chiron can read"
+        );
+        let missing = dir.path().join("missing.txt");
+        assert_eq!(
+            load(&missing).unwrap_err().message,
+            "no such file or folder"
+        );
+        write(dir.path(), "not-a-wheel.whl", "");
+        let error = load(dir.path()).unwrap_err();
+        assert_eq!(
+            (error.path, error.message.as_str()),
+            (
+                dir.path().join("not-a-wheel.whl"),
+                "is not a valid wheel file name (PEP 427)"
+            )
+        );
+    }
+}

@@ -8,7 +8,7 @@
 //! paths, no `..`, no links, devices or FIFOs, a bounded count and expanded
 //! size), so a malicious archive leaves nothing behind.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Read, Write};
 use std::path::{Component, Path, PathBuf};
 
@@ -166,177 +166,276 @@ pub fn read_bundle(
     max_bytes: Option<u64>,
     visit: &mut dyn FnMut(&FileEntry, &mut dyn Read) -> Result<(), ArchiveError>,
 ) -> Result<Vec<String>, ArchiveError> {
-    let name = archive.display().to_string();
-    let unsafe_ = |message: String| ArchiveError::Unsafe {
-        archive: name.clone(),
-        message,
-    };
-    let file = std::fs::File::open(archive).map_err(|e| ArchiveError::Io {
-        archive: name.clone(),
-        message: e.to_string(),
-    })?;
-    let mut gzip =
-        flate2::bufread::GzDecoder::new(std::io::BufReader::with_capacity(1 << 16, file));
-    let mut limit = max_bytes.unwrap_or(SLACK_BYTES);
-    let mut total: u64 = 0;
-    let mut files: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
-    let mut folders: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
-    let bomb = |limit: u64| {
-        format!(
-            "expands to more than {limit} bytes (a decompression bomb?); pass --max-size BYTES if the bundle is meant to be that large"
-        )
-    };
-    let mut block = [0u8; 512];
-    loop {
-        read_block(&mut gzip, &mut block).map_err(|e| match e {
-            BlockError::Eof => unsafe_(truncated(
-                &mut gzip,
-                "ends without the end-of-archive marker (truncated?)".into(),
-            )),
-            BlockError::Io(e) => unsafe_(format!("not a readable tar.gz archive: {e}")),
-        })?;
-        if block.iter().all(|&b| b == 0) {
-            break;
-        }
-        let header = Header::parse(&block).map_err(&unsafe_)?;
-        let shown = quoted(&header.name);
-        let declared = header.size;
+    let mut reader = BundleReader::open(archive, max_bytes)?;
+    while let Some(header) = reader.next_header()? {
         match header.kind {
-            Kind::Pax => {
-                // Read it only to say "bomb" when it claims a huge size.
-                if declared <= 1 << 20 {
-                    let mut records = Vec::new();
-                    (&mut gzip)
-                        .take(declared)
-                        .read_to_end(&mut records)
-                        .map_err(|e| unsafe_(format!("not a readable tar.gz archive: {e}")))?;
-                    if let Some(size) = pax_size(&records)
-                        && total.saturating_add(size) > limit
-                    {
-                        return Err(unsafe_(bomb(limit)));
-                    }
-                }
-                return Err(unsafe_(format!(
-                    "{shown} is a pax extended header: tar and chiron could read a different size or name from it"
-                )));
-            }
+            Kind::Pax => return Err(reader.refuse_pax(&header)),
             Kind::Other(what) => {
-                return Err(unsafe_(format!("{shown} is a {what}, not a regular file")));
+                return Err(reader.refuse(format!(
+                    "{} is a {what}, not a regular file",
+                    quoted(&header.name)
+                )));
             }
             Kind::Folder | Kind::File => {}
         }
         let path = checked_name(&header.name, header.kind == Kind::Folder)
-            .map_err(|why| unsafe_(format!("unsafe path {shown}: {why}")))?;
+            .map_err(|why| reader.refuse(format!("unsafe path {}: {why}", quoted(&header.name))))?;
         if header.kind == Kind::Folder {
-            if path.is_empty() {
-                continue;
-            }
-            if declared != 0 {
-                return Err(unsafe_(format!("folder {shown} has a size")));
-            }
-            if files.contains(&path) {
-                return Err(unsafe_(format!("{path} is both a file and a folder")));
-            }
-            folders.insert(path);
+            reader.add_folder(path, &header)?;
             continue;
         }
-        if files.len() >= MAX_ENTRIES {
-            return Err(unsafe_(format!("more than {MAX_ENTRIES} entries")));
-        }
-        total = total.saturating_add(declared);
-        if total > limit {
-            return Err(unsafe_(bomb(limit)));
-        }
-        if files.contains(&path) {
-            return Err(unsafe_(format!("{path} appears twice")));
-        }
-        if folders.contains(&path) {
-            return Err(unsafe_(format!("{path} is both a file and a folder")));
-        }
-        for (i, _) in path.match_indices('/') {
-            let parent = &path[..i];
-            if files.contains(parent) {
-                return Err(unsafe_(format!(
-                    "{path} is inside {parent}, which is a file"
-                )));
-            }
-            folders.insert(parent.to_string());
-        }
-        files.insert(path.clone());
+        reader.add_file(&path, header.size)?;
         let entry = FileEntry {
             path: &path,
-            size: declared,
+            size: header.size,
             executable: header.mode & 0o100 != 0,
         };
-        let mut data = (&mut gzip).take(declared);
-        if path == "manifest.json" && max_bytes.is_none() && declared <= MAX_MANIFEST_BYTES {
-            let mut bytes = Vec::with_capacity(declared as usize);
-            data.read_to_end(&mut bytes)
-                .map_err(|e| unsafe_(format!("{path}: {e}")))?;
-            if bytes.len() as u64 != declared {
-                return Err(unsafe_(truncated(
-                    &mut gzip,
-                    format!("{path} is truncated"),
-                )));
-            }
-            if let Some(wheels) = manifest_total(&bytes) {
-                limit = wheels
-                    .saturating_add(SLACK_BYTES)
-                    .min(MAX_EXPANDED_BYTES)
-                    .max(total);
-            }
-            visit(&entry, &mut bytes.as_slice())?;
-        } else {
-            visit(&entry, &mut data)?;
-            // Whatever the visitor left unread.
-            std::io::copy(&mut data, &mut std::io::sink())
-                .map_err(|e| unsafe_(format!("{path}: {e}")))?;
-            if data.limit() != 0 {
-                return Err(unsafe_(truncated(
-                    &mut gzip,
-                    format!("{path} is truncated"),
-                )));
-            }
-        }
-        let padding = (512 - declared % 512) % 512;
-        let skipped = std::io::copy(&mut (&mut gzip).take(padding), &mut std::io::sink())
-            .map_err(|e| unsafe_(format!("{path}: {e}")))?;
-        if skipped != padding {
-            return Err(unsafe_(truncated(
-                &mut gzip,
-                format!("{path} is truncated"),
-            )));
-        }
+        reader.visit_file(&entry, visit)?;
     }
-    // After the marker, only zeros, then nothing: no second member.
-    let mut zeros: u64 = 0;
-    let mut buf = [0u8; 8192];
-    loop {
-        let n = gzip
-            .read(&mut buf)
-            .map_err(|e| unsafe_(format!("not a readable tar.gz archive: {e}")))?;
-        if n == 0 {
-            break;
-        }
-        zeros += n as u64;
-        if buf[..n].iter().any(|&b| b != 0) || zeros > MAX_ZERO_PADDING {
-            return Err(unsafe_(
-                "holds data after the end-of-archive marker, which some tools extract and chiron does not check".into(),
-            ));
-        }
-    }
-    let mut rest = gzip.into_inner();
-    let more = std::io::BufRead::fill_buf(&mut rest)
-        .map_err(|e| unsafe_(format!("not a readable tar.gz archive: {e}")))?;
-    if !more.is_empty() {
-        return Err(unsafe_(
-            "holds data after its gzip stream (a second gzip member?): tar and Python would extract it, unverified".into(),
-        ));
-    }
-    Ok(files.into_iter().collect())
+    reader.finish()
 }
 
 type Gzip = flate2::bufread::GzDecoder<std::io::BufReader<std::fs::File>>;
+
+/// A bundle being read: the gzip stream, the bound on what it may expand
+/// to, and the paths seen so far.
+struct BundleReader {
+    /// The archive's path, for messages.
+    archive: String,
+    gzip: Gzip,
+    /// `--max-size`; without it the bound comes from the manifest.
+    max_bytes: Option<u64>,
+    /// The most the files may expand to, and what they declared so far.
+    limit: u64,
+    total: u64,
+    tree: Tree,
+}
+
+impl BundleReader {
+    fn open(archive: &Path, max_bytes: Option<u64>) -> Result<BundleReader, ArchiveError> {
+        let name = archive.display().to_string();
+        let file = std::fs::File::open(archive).map_err(|e| ArchiveError::Io {
+            archive: name.clone(),
+            message: e.to_string(),
+        })?;
+        Ok(BundleReader {
+            archive: name,
+            gzip: flate2::bufread::GzDecoder::new(std::io::BufReader::with_capacity(1 << 16, file)),
+            max_bytes,
+            limit: max_bytes.unwrap_or(SLACK_BYTES),
+            total: 0,
+            tree: Tree::default(),
+        })
+    }
+
+    fn refuse(&self, message: String) -> ArchiveError {
+        ArchiveError::Unsafe {
+            archive: self.archive.clone(),
+            message,
+        }
+    }
+
+    fn unreadable(&self, error: impl std::fmt::Display) -> ArchiveError {
+        self.refuse(format!("not a readable tar.gz archive: {error}"))
+    }
+
+    fn bomb(&self) -> ArchiveError {
+        self.refuse(format!(
+            "expands to more than {} bytes (a decompression bomb?); pass --max-size BYTES if the bundle is meant to be that large",
+            self.limit
+        ))
+    }
+
+    /// The stream ended early: `message`, unless a second gzip member
+    /// follows.
+    fn truncated(&mut self, message: String) -> ArchiveError {
+        let message = truncated(&mut self.gzip, message);
+        self.refuse(message)
+    }
+
+    /// The next entry's header; `None` at the end-of-archive marker.
+    fn next_header(&mut self) -> Result<Option<Header>, ArchiveError> {
+        let mut block = [0u8; 512];
+        match read_block(&mut self.gzip, &mut block) {
+            Ok(()) => {}
+            Err(BlockError::Eof) => {
+                return Err(
+                    self.truncated("ends without the end-of-archive marker (truncated?)".into())
+                );
+            }
+            Err(BlockError::Io(e)) => return Err(self.unreadable(e)),
+        }
+        if block.iter().all(|&b| b == 0) {
+            return Ok(None);
+        }
+        Header::parse(&block)
+            .map(Some)
+            .map_err(|message| self.refuse(message))
+    }
+
+    /// Why a pax header is refused; it is read first, when small, only to
+    /// call a huge `size` in it a bomb.
+    fn refuse_pax(&mut self, header: &Header) -> ArchiveError {
+        if header.size <= 1 << 20 {
+            let mut records = Vec::new();
+            if let Err(e) = (&mut self.gzip).take(header.size).read_to_end(&mut records) {
+                return self.unreadable(e);
+            }
+            if let Some(size) = pax_size(&records)
+                && self.total.saturating_add(size) > self.limit
+            {
+                return self.bomb();
+            }
+        }
+        self.refuse(format!(
+            "{} is a pax extended header: tar and chiron could read a different size or name from it",
+            quoted(&header.name)
+        ))
+    }
+
+    /// A folder entry: no size, not a file's path. The top folder itself
+    /// is skipped.
+    fn add_folder(&mut self, path: String, header: &Header) -> Result<(), ArchiveError> {
+        if path.is_empty() {
+            return Ok(());
+        }
+        if header.size != 0 {
+            return Err(self.refuse(format!("folder {} has a size", quoted(&header.name))));
+        }
+        self.tree
+            .add_folder(path)
+            .map_err(|message| self.refuse(message))
+    }
+
+    /// A file entry, counted against the bounds and checked against the
+    /// paths seen.
+    fn add_file(&mut self, path: &str, size: u64) -> Result<(), ArchiveError> {
+        if self.tree.files.len() >= MAX_ENTRIES {
+            return Err(self.refuse(format!("more than {MAX_ENTRIES} entries")));
+        }
+        self.total = self.total.saturating_add(size);
+        if self.total > self.limit {
+            return Err(self.bomb());
+        }
+        self.tree
+            .add_file(path)
+            .map_err(|message| self.refuse(message))
+    }
+
+    /// Hands a file's bytes to `visit`, then reads what it left and the
+    /// padding to the next header.
+    fn visit_file(
+        &mut self,
+        entry: &FileEntry,
+        visit: &mut dyn FnMut(&FileEntry, &mut dyn Read) -> Result<(), ArchiveError>,
+    ) -> Result<(), ArchiveError> {
+        let path = entry.path;
+        if path == "manifest.json" && self.max_bytes.is_none() && entry.size <= MAX_MANIFEST_BYTES {
+            let bytes = self.read_manifest(entry)?;
+            visit(entry, &mut bytes.as_slice())?;
+        } else {
+            let mut data = (&mut self.gzip).take(entry.size);
+            visit(entry, &mut data)?;
+            // Whatever the visitor left unread.
+            let drained = std::io::copy(&mut data, &mut std::io::sink());
+            let short = data.limit() != 0;
+            drained.map_err(|e| self.refuse(format!("{path}: {e}")))?;
+            if short {
+                return Err(self.truncated(format!("{path} is truncated")));
+            }
+        }
+        let padding = (512 - entry.size % 512) % 512;
+        let skipped = std::io::copy(&mut (&mut self.gzip).take(padding), &mut std::io::sink())
+            .map_err(|e| self.refuse(format!("{path}: {e}")))?;
+        if skipped != padding {
+            return Err(self.truncated(format!("{path} is truncated")));
+        }
+        Ok(())
+    }
+
+    /// The bundle's own manifest, read whole: the size of the wheels it
+    /// lists bounds the rest of the archive.
+    fn read_manifest(&mut self, entry: &FileEntry) -> Result<Vec<u8>, ArchiveError> {
+        let path = entry.path;
+        let mut bytes = Vec::with_capacity(entry.size as usize);
+        let read = (&mut self.gzip).take(entry.size).read_to_end(&mut bytes);
+        read.map_err(|e| self.refuse(format!("{path}: {e}")))?;
+        if bytes.len() as u64 != entry.size {
+            return Err(self.truncated(format!("{path} is truncated")));
+        }
+        if let Some(wheels) = manifest_total(&bytes) {
+            self.limit = wheels
+                .saturating_add(SLACK_BYTES)
+                .min(MAX_EXPANDED_BYTES)
+                .max(self.total);
+        }
+        Ok(bytes)
+    }
+
+    /// After the end-of-archive marker, only zero padding, then nothing:
+    /// no second gzip member. Returns the files' paths, sorted.
+    fn finish(mut self) -> Result<Vec<String>, ArchiveError> {
+        let mut zeros: u64 = 0;
+        let mut buf = [0u8; 8192];
+        loop {
+            let n = self.gzip.read(&mut buf).map_err(|e| self.unreadable(e))?;
+            if n == 0 {
+                break;
+            }
+            zeros += n as u64;
+            if buf[..n].iter().any(|&b| b != 0) || zeros > MAX_ZERO_PADDING {
+                return Err(self.refuse(
+                    "holds data after the end-of-archive marker, which some tools extract and chiron does not check".into(),
+                ));
+            }
+        }
+        let more = std::io::BufRead::fill_buf(self.gzip.get_mut())
+            .map(|rest| !rest.is_empty())
+            .map_err(|e| self.unreadable(e))?;
+        if more {
+            return Err(self.refuse(
+                "holds data after its gzip stream (a second gzip member?): tar and Python would extract it, unverified".into(),
+            ));
+        }
+        Ok(self.tree.files.into_iter().collect())
+    }
+}
+
+/// The paths of an archive so far: a path may appear once, as a file or
+/// as a folder, and no file may hold another path.
+#[derive(Debug, Default)]
+struct Tree {
+    files: BTreeSet<String>,
+    folders: BTreeSet<String>,
+}
+
+impl Tree {
+    fn add_folder(&mut self, path: String) -> Result<(), String> {
+        if self.files.contains(&path) {
+            return Err(format!("{path} is both a file and a folder"));
+        }
+        self.folders.insert(path);
+        Ok(())
+    }
+
+    fn add_file(&mut self, path: &str) -> Result<(), String> {
+        if self.files.contains(path) {
+            return Err(format!("{path} appears twice"));
+        }
+        if self.folders.contains(path) {
+            return Err(format!("{path} is both a file and a folder"));
+        }
+        for (i, _) in path.match_indices('/') {
+            let parent = &path[..i];
+            if self.files.contains(parent) {
+                return Err(format!("{path} is inside {parent}, which is a file"));
+            }
+            self.folders.insert(parent.to_string());
+        }
+        self.files.insert(path.to_string());
+        Ok(())
+    }
+}
 
 /// Why the tar stream ended early: the first gzip member ended and another
 /// follows (bgzip, `cat a.gz b.gz`), or the file is cut short.
@@ -375,78 +474,10 @@ enum Kind {
     Other(&'static str),
 }
 
-/// The fields of a ustar (or GNU) header that decide what tar extracts.
-struct Header {
-    /// As written (prefix and name joined), lossily decoded for messages.
-    name: String,
-    size: u64,
-    mode: u32,
-    kind: Kind,
-}
-
-impl Header {
-    fn parse(block: &[u8; 512]) -> Result<Header, String> {
-        let stored = octal(&block[148..156]).ok_or("a header with an unreadable checksum")?;
-        let unsigned: u64 = block
-            .iter()
-            .enumerate()
-            .map(|(i, &b)| {
-                if (148..156).contains(&i) {
-                    32
-                } else {
-                    u64::from(b)
-                }
-            })
-            .sum();
-        let signed: i64 = block
-            .iter()
-            .enumerate()
-            .map(|(i, &b)| {
-                if (148..156).contains(&i) {
-                    32
-                } else {
-                    i64::from(b as i8)
-                }
-            })
-            .sum();
-        if stored != unsigned && i64::try_from(stored).ok() != Some(signed) {
-            return Err("a header whose checksum does not match (corrupt or crafted)".into());
-        }
-        let ustar = &block[257..263] == b"ustar\0" && &block[263..265] == b"00";
-        let gnu = &block[257..265] == b"ustar  \0";
-        if !ustar && !gnu {
-            return Err("an entry that is not in ustar format".into());
-        }
-        let field = |range: std::ops::Range<usize>| {
-            let raw = &block[range];
-            let end = raw.iter().position(|&b| b == 0).unwrap_or(raw.len());
-            &raw[..end]
-        };
-        if gnu && block[345..500].iter().any(|&b| b != 0) {
-            // GNU tar reads times there, `tarfile` a name prefix.
-            return Err("a GNU header with data where ustar keeps a name prefix".into());
-        }
-        let mut raw_name = Vec::new();
-        if block[345] != 0 {
-            raw_name.extend_from_slice(field(345..500));
-            raw_name.push(b'/');
-        }
-        raw_name.extend_from_slice(field(0..100));
-        let name = match String::from_utf8(raw_name) {
-            Ok(name) => name,
-            Err(e) => {
-                return Err(format!(
-                    "the name {} is not UTF-8",
-                    quoted(&String::from_utf8_lossy(e.as_bytes()))
-                ));
-            }
-        };
-        let size = size_field(&block[124..136])
-            .ok_or_else(|| format!("{} has an unreadable size", quoted(&name)))?;
-        let mode = octal(&block[100..108])
-            .and_then(|m| u32::try_from(m).ok())
-            .ok_or_else(|| format!("{} has an unreadable mode", quoted(&name)))?;
-        let kind = match block[156] {
+impl Kind {
+    /// The entry type a ustar typeflag names.
+    fn of(typeflag: u8) -> Kind {
+        match typeflag {
             b'0' | 0 => Kind::File,
             b'5' => Kind::Folder,
             b'x' | b'g' => Kind::Pax,
@@ -458,32 +489,33 @@ impl Header {
             b'S' => Kind::Other("sparse file"),
             b'7' => Kind::Other("contiguous file"),
             _ => Kind::Other("special entry"),
-        };
-        if matches!(kind, Kind::File | Kind::Folder) && mode & 0o7002 != 0 {
-            return Err(format!(
-                "{} has mode {mode:o}: set-id, sticky and world-writable modes are refused (tar restores them)",
-                quoted(&name)
-            ));
         }
-        // tar run as root restores the owner: by name first (uname and
-        // gname), else by number. A bundle's files belong to root, as
-        // chiron writes them (uid and gid 0, no names).
+    }
+}
+
+/// The fields of a ustar (or GNU) header that decide what tar extracts.
+struct Header {
+    /// As written (prefix and name joined), lossily decoded for messages.
+    name: String,
+    size: u64,
+    mode: u32,
+    kind: Kind,
+}
+
+impl Header {
+    fn parse(block: &[u8; 512]) -> Result<Header, String> {
+        check_checksum(block)?;
+        check_format(block)?;
+        let name = entry_name(block)?;
+        let size = size_field(&block[124..136])
+            .ok_or_else(|| format!("{} has an unreadable size", quoted(&name)))?;
+        let mode = octal(&block[100..108])
+            .and_then(|m| u32::try_from(m).ok())
+            .ok_or_else(|| format!("{} has an unreadable mode", quoted(&name)))?;
+        let kind = Kind::of(block[156]);
         if matches!(kind, Kind::File | Kind::Folder) {
-            let uid = octal(&block[108..116]);
-            let gid = octal(&block[116..124]);
-            let uname = field(265..297);
-            let gname = field(297..329);
-            let root_name = |n: &[u8]| n.is_empty() || n == b"root";
-            if uid != Some(0) || gid != Some(0) || !root_name(uname) || !root_name(gname) {
-                return Err(format!(
-                    "{} is owned by uid {} gid {} ({}:{}): tar run as root would give it to that user; bundle files belong to root (uid and gid 0)",
-                    quoted(&name),
-                    uid.map_or("?".into(), |u| u.to_string()),
-                    gid.map_or("?".into(), |g| g.to_string()),
-                    String::from_utf8_lossy(uname),
-                    String::from_utf8_lossy(gname),
-                ));
-            }
+            check_mode(&name, mode)?;
+            check_owner(block, &name)?;
         }
         Ok(Header {
             name,
@@ -492,6 +524,98 @@ impl Header {
             kind,
         })
     }
+}
+
+/// The stored checksum is the sum of the header's bytes (the checksum
+/// field counted as spaces), unsigned as POSIX says or signed as old tars
+/// wrote it.
+fn check_checksum(block: &[u8; 512]) -> Result<(), String> {
+    let stored = octal(&block[148..156]).ok_or("a header with an unreadable checksum")?;
+    let sum = |byte: fn(u8) -> i64| -> i64 {
+        block
+            .iter()
+            .enumerate()
+            .map(|(i, &b)| if (148..156).contains(&i) { 32 } else { byte(b) })
+            .sum()
+    };
+    let unsigned = sum(i64::from);
+    let signed = sum(|b| i64::from(b as i8));
+    let stored = i64::try_from(stored).ok();
+    if stored != Some(unsigned) && stored != Some(signed) {
+        return Err("a header whose checksum does not match (corrupt or crafted)".into());
+    }
+    Ok(())
+}
+
+/// POSIX ustar or GNU: any other format, and a GNU header with data where
+/// ustar keeps a name prefix, are refused.
+fn check_format(block: &[u8; 512]) -> Result<(), String> {
+    let ustar = &block[257..263] == b"ustar\0" && &block[263..265] == b"00";
+    let gnu = &block[257..265] == b"ustar  \0";
+    if !ustar && !gnu {
+        return Err("an entry that is not in ustar format".into());
+    }
+    if gnu && block[345..500].iter().any(|&b| b != 0) {
+        // GNU tar reads times there, `tarfile` a name prefix.
+        return Err("a GNU header with data where ustar keeps a name prefix".into());
+    }
+    Ok(())
+}
+
+/// A NUL-terminated text field of a header.
+fn field(block: &[u8; 512], range: std::ops::Range<usize>) -> &[u8] {
+    let raw = &block[range];
+    let end = raw.iter().position(|&b| b == 0).unwrap_or(raw.len());
+    &raw[..end]
+}
+
+/// The entry's name: the ustar prefix and name joined, as UTF-8.
+fn entry_name(block: &[u8; 512]) -> Result<String, String> {
+    let mut raw_name = Vec::new();
+    if block[345] != 0 {
+        raw_name.extend_from_slice(field(block, 345..500));
+        raw_name.push(b'/');
+    }
+    raw_name.extend_from_slice(field(block, 0..100));
+    String::from_utf8(raw_name).map_err(|e| {
+        format!(
+            "the name {} is not UTF-8",
+            quoted(&String::from_utf8_lossy(e.as_bytes()))
+        )
+    })
+}
+
+/// Set-id, sticky and world-writable modes are refused: tar restores them.
+fn check_mode(name: &str, mode: u32) -> Result<(), String> {
+    if mode & 0o7002 != 0 {
+        return Err(format!(
+            "{} has mode {mode:o}: set-id, sticky and world-writable modes are refused (tar restores them)",
+            quoted(name)
+        ));
+    }
+    Ok(())
+}
+
+/// tar run as root restores the owner: by name first (uname and gname),
+/// else by number. A bundle's files belong to root, as chiron writes them
+/// (uid and gid 0, no names).
+fn check_owner(block: &[u8; 512], name: &str) -> Result<(), String> {
+    let uid = octal(&block[108..116]);
+    let gid = octal(&block[116..124]);
+    let uname = field(block, 265..297);
+    let gname = field(block, 297..329);
+    let root_name = |n: &[u8]| n.is_empty() || n == b"root";
+    if uid != Some(0) || gid != Some(0) || !root_name(uname) || !root_name(gname) {
+        return Err(format!(
+            "{} is owned by uid {} gid {} ({}:{}): tar run as root would give it to that user; bundle files belong to root (uid and gid 0)",
+            quoted(name),
+            uid.map_or("?".into(), |u| u.to_string()),
+            gid.map_or("?".into(), |g| g.to_string()),
+            String::from_utf8_lossy(uname),
+            String::from_utf8_lossy(gname),
+        ));
+    }
+    Ok(())
 }
 
 /// A name as written, in quotes, with control characters escaped (they
@@ -669,4 +793,291 @@ pub fn read_entry(
         Ok(())
     })?;
     Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One entry of a hand-written archive: a ustar header and its data.
+    struct Raw {
+        name: &'static str,
+        typeflag: u8,
+        mode: u32,
+        uid: u32,
+        data: &'static [u8],
+    }
+
+    fn file(name: &'static str, data: &'static [u8]) -> Raw {
+        Raw {
+            name,
+            typeflag: b'0',
+            mode: 0o644,
+            uid: 0,
+            data,
+        }
+    }
+
+    fn header(raw: &Raw) -> [u8; 512] {
+        let mut block = [0u8; 512];
+        let mut put = |at: usize, text: &[u8]| block[at..at + text.len()].copy_from_slice(text);
+        put(0, raw.name.as_bytes());
+        put(100, format!("{:07o}\0", raw.mode).as_bytes());
+        put(108, format!("{:07o}\0", raw.uid).as_bytes());
+        put(116, b"0000000\0");
+        put(124, format!("{:011o}\0", raw.data.len()).as_bytes());
+        put(136, b"00000000000\0");
+        put(148, b"        ");
+        put(156, &[raw.typeflag]);
+        put(257, b"ustar\x0000");
+        let sum: u32 = block.iter().map(|&b| u32::from(b)).sum();
+        block[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
+        block
+    }
+
+    /// The tar stream of `entries`, ended by two zero blocks.
+    fn tar(entries: &[Raw]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for raw in entries {
+            out.extend_from_slice(&header(raw));
+            out.extend_from_slice(raw.data);
+            out.resize(out.len().div_ceil(512) * 512, 0);
+        }
+        out.extend_from_slice(&[0u8; 1024]);
+        out
+    }
+
+    fn gzip(bytes: &[u8]) -> Vec<u8> {
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        encoder.write_all(bytes).unwrap();
+        encoder.finish().unwrap()
+    }
+
+    /// What `read_bundle` says of these archive bytes: the files it
+    /// handed over (path, bytes, executable), or why it refused.
+    fn read(bytes: &[u8], max_bytes: Option<u64>) -> Result<Vec<(String, Vec<u8>, bool)>, String> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bundle.tar.gz");
+        std::fs::write(&path, bytes).unwrap();
+        let mut seen = Vec::new();
+        let listed = read_bundle(&path, max_bytes, &mut |entry, data| {
+            let mut bytes = Vec::new();
+            data.read_to_end(&mut bytes).unwrap();
+            seen.push((entry.path.to_string(), bytes, entry.executable));
+            Ok(())
+        });
+        match listed {
+            Ok(listed) => {
+                let mut paths: Vec<String> = seen.iter().map(|(p, _, _)| p.clone()).collect();
+                paths.sort();
+                assert_eq!(listed, paths, "the sorted list is what was visited");
+                Ok(seen)
+            }
+            Err(ArchiveError::Unsafe { message, archive }) => {
+                assert_eq!(archive, path.display().to_string());
+                Err(message)
+            }
+            Err(other) => panic!("{other}"),
+        }
+    }
+
+    #[test]
+    fn a_written_archive_is_reproducible_and_reads_back() {
+        let files = BTreeMap::from([
+            (
+                "install.sh".to_string(),
+                Entry {
+                    source: Source::Bytes(b"#!/bin/sh\n".to_vec()),
+                    sha256: String::new(),
+                    executable: true,
+                },
+            ),
+            (
+                "wheels/a.whl".to_string(),
+                Entry {
+                    source: Source::Bytes(vec![7u8; 700]),
+                    sha256: String::new(),
+                    executable: false,
+                },
+            ),
+        ]);
+        let (mut first, mut second) = (Vec::new(), Vec::new());
+        write_tar_gz(&files, super::super::DEFAULT_EPOCH, &mut first).unwrap();
+        write_tar_gz(&files, super::super::DEFAULT_EPOCH, &mut second).unwrap();
+        assert_eq!(first, second);
+        assert_eq!(
+            read(&first, None).unwrap(),
+            [
+                ("install.sh".to_string(), b"#!/bin/sh\n".to_vec(), true),
+                ("wheels/a.whl".to_string(), vec![7u8; 700], false),
+            ]
+        );
+    }
+
+    #[test]
+    fn hostile_entries_are_refused_with_the_reason() {
+        let link = Raw {
+            typeflag: b'2',
+            ..file("link", b"")
+        };
+        let setuid = Raw {
+            mode: 0o4755,
+            ..file("run", b"")
+        };
+        let owned = Raw {
+            uid: 1000,
+            ..file("mine", b"")
+        };
+        let folder = Raw {
+            typeflag: b'5',
+            mode: 0o755,
+            ..file("a/", b"")
+        };
+        let pax = Raw {
+            typeflag: b'x',
+            ..file("PaxHeader", b"20 path=other/name\n")
+        };
+        let cases: Vec<(Vec<Raw>, &str)> = vec![
+            (
+                vec![file("/etc/passwd", b"x")],
+                "unsafe path \"/etc/passwd\": absolute",
+            ),
+            (
+                vec![file("a/../../x", b"x")],
+                "unsafe path \"a/../../x\": a `..` part, leaving the folder",
+            ),
+            (
+                vec![file("a\\b", b"x")],
+                "unsafe path \"a\\b\": a backslash, which Windows tools read as a separator",
+            ),
+            (vec![file("a", b"1"), file("./a", b"2")], "a appears twice"),
+            (
+                vec![file("a", b"1"), file("a/b", b"2")],
+                "a/b is inside a, which is a file",
+            ),
+            (
+                vec![file("a", b"1"), folder],
+                "a is both a file and a folder",
+            ),
+            (
+                vec![link],
+                "\"link\" is a symbolic link, not a regular file",
+            ),
+            (
+                vec![setuid],
+                "\"run\" has mode 4755: set-id, sticky and world-writable modes are refused (tar restores them)",
+            ),
+            (
+                vec![owned],
+                "\"mine\" is owned by uid 1000 gid 0 (:): tar run as root would give it to that user; bundle files belong to root (uid and gid 0)",
+            ),
+            (
+                vec![pax],
+                "\"PaxHeader\" is a pax extended header: tar and chiron could read a different size or name from it",
+            ),
+        ];
+        for (entries, expected) in cases {
+            assert_eq!(read(&gzip(&tar(&entries)), None).unwrap_err(), expected);
+        }
+    }
+
+    #[test]
+    fn corrupt_truncated_and_trailing_data_are_refused() {
+        let good = tar(&[file("a", b"data")]);
+        let mut corrupt = good.clone();
+        corrupt[0] = b'b';
+        assert_eq!(
+            read(&gzip(&corrupt), None).unwrap_err(),
+            "a header whose checksum does not match (corrupt or crafted)"
+        );
+        assert_eq!(
+            read(&gzip(&good[..512]), None).unwrap_err(),
+            "a is truncated"
+        );
+        assert_eq!(
+            read(&gzip(&good[..1024]), None).unwrap_err(),
+            "ends without the end-of-archive marker (truncated?)"
+        );
+        let mut trailing = good.clone();
+        trailing.extend_from_slice(b"more");
+        assert!(
+            read(&gzip(&trailing), None)
+                .unwrap_err()
+                .starts_with("holds data after the end-of-archive marker")
+        );
+        let mut two_members = gzip(&good);
+        two_members.extend(gzip(&tar(&[file("hidden", b"x")])));
+        assert!(
+            read(&two_members, None)
+                .unwrap_err()
+                .starts_with("holds data after its gzip stream (a second gzip member?)")
+        );
+        let mut split = gzip(&good[..512]);
+        split.extend(gzip(&good[512..]));
+        assert!(
+            read(&split, None)
+                .unwrap_err()
+                .starts_with("holds more than one gzip member")
+        );
+    }
+
+    #[test]
+    fn the_expanded_size_is_bounded() {
+        let archive = gzip(&tar(&[file("a", b"0123456789"), file("b", b"0123456789")]));
+        assert_eq!(read(&archive, Some(20)).unwrap().len(), 2);
+        assert!(
+            read(&archive, Some(19))
+                .unwrap_err()
+                .starts_with("expands to more than 19 bytes (a decompression bomb?)")
+        );
+    }
+
+    #[test]
+    fn names_are_checked_as_extractors_read_them() {
+        let cases: [(&str, bool, Result<&str, &str>); 10] = [
+            ("./a/b", false, Ok("a/b")),
+            ("././a", false, Ok("a")),
+            ("./", true, Ok("")),
+            ("a/", true, Ok("a")),
+            (
+                "a/",
+                false,
+                Err("a trailing /, which makes tar extract a folder"),
+            ),
+            ("a//b", false, Err("an empty part")),
+            ("a/./b", false, Err("a `.` part")),
+            ("", false, Err("empty")),
+            ("a\u{1b}[2J", false, Err("control characters")),
+            ("..", false, Err("a `..` part, leaving the folder")),
+        ];
+        for (name, folder, expected) in cases {
+            assert_eq!(
+                checked_name(name, folder).as_deref(),
+                expected.map(str::to_string).as_deref(),
+                "{name:?}"
+            );
+        }
+        assert_eq!(quoted("a\"\u{1b}b"), "\"a\\\"\\u{1b}b\"");
+    }
+
+    #[test]
+    fn numeric_fields_read_octal_and_base_256() {
+        assert_eq!(octal(b"0000644\0"), Some(0o644));
+        assert_eq!(octal(b"  755 \0"), Some(0o755));
+        assert_eq!(octal(b"\0\0\0"), Some(0));
+        assert_eq!(octal(b"0009\0"), None);
+        let mut huge = [0u8; 12];
+        huge[0] = 0x80;
+        huge[11] = 1;
+        huge[10] = 2;
+        assert_eq!(size_field(&huge), Some(0x0201));
+        huge[0] = 0xc0;
+        assert_eq!(size_field(&huge), None, "negative");
+        assert_eq!(pax_size(b"12 size=5\n13 size=77\n"), Some(77));
+        assert_eq!(
+            manifest_total(br#"{"files": [{"size": 3}, {"size": 4}]}"#),
+            Some(7)
+        );
+        assert_eq!(manifest_total(br#"{"files": [{"size": 3}, {}]}"#), None);
+    }
 }

@@ -79,34 +79,61 @@ pub fn build(
     out: &Path,
     options: &BuildOptions,
 ) -> Result<BundleReport, BundleError> {
-    let input = |message: String| BundleError::Input {
+    let manifest: Manifest = crate::wheelhouse::build::read_manifest(wheelhouse)
+        .ok_or_else(|| input_error(wheelhouse, "no readable manifest.json".into()))?;
+    let mut files = wheel_entries(wheelhouse, &manifest)?;
+    files.extend(report_entries(wheelhouse, &manifest)?);
+    files.extend(script_entries(&manifest));
+    let provenance = provenance_entry(&manifest, &files, options)
+        .map_err(|message| input_error(wheelhouse, message))?;
+    files.insert(PROVENANCE.into(), provenance);
+    add_sums(&mut files, options.key).map_err(|message| input_error(wheelhouse, message))?;
+    let (sha256, size) = write_bundle(&files, out, options.epoch)?;
+    Ok(BundleReport {
+        bundle: out.to_path_buf(),
+        sha256,
+        size,
+        files: files.len(),
+        signed: options.key.is_some(),
+    })
+}
+
+fn input_error(wheelhouse: &Path, message: String) -> BundleError {
+    BundleError::Input {
         path: wheelhouse.to_path_buf(),
         message,
-    };
-    let manifest: Manifest = crate::wheelhouse::build::read_manifest(wheelhouse)
-        .ok_or_else(|| input("no readable manifest.json".into()))?;
-    let mut files: BTreeMap<String, archive::Entry> = BTreeMap::new();
-    let read = |name: &str| {
-        std::fs::read(wheelhouse.join(name)).map_err(|e| input(format!("{name}: {e}")))
-    };
-    let small = |bytes: Vec<u8>, executable: bool| {
-        let sha256 = sha256_hex(&bytes);
-        archive::Entry {
-            source: archive::Source::Bytes(bytes),
-            sha256,
-            executable,
-        }
-    };
+    }
+}
+
+/// An entry held in memory, with its sha256.
+fn in_memory(bytes: Vec<u8>, executable: bool) -> archive::Entry {
+    let sha256 = sha256_hex(&bytes);
+    archive::Entry {
+        source: archive::Source::Bytes(bytes),
+        sha256,
+        executable,
+    }
+}
+
+/// The manifest's wheels under `wheels/`, each checked against the
+/// manifest's sha256; streamed from disk, never held whole.
+fn wheel_entries(
+    wheelhouse: &Path,
+    manifest: &Manifest,
+) -> Result<BTreeMap<String, archive::Entry>, BundleError> {
+    let mut files = BTreeMap::new();
     for file in &manifest.files {
-        // Wheels are streamed from disk, never held whole.
         let path = wheelhouse.join(&file.filename);
         let (actual, _) = crate::digest::hash_file(&path)
-            .map_err(|e| input(format!("{}: {e}", file.filename)))?;
+            .map_err(|e| input_error(wheelhouse, format!("{}: {e}", file.filename)))?;
         if actual != file.sha256 {
-            return Err(input(format!(
-                "{} has sha256 {actual}, the manifest says {}",
-                file.filename, file.sha256
-            )));
+            return Err(input_error(
+                wheelhouse,
+                format!(
+                    "{} has sha256 {actual}, the manifest says {}",
+                    file.filename, file.sha256
+                ),
+            ));
         }
         files.insert(
             format!("wheels/{}", file.filename),
@@ -117,6 +144,20 @@ pub fn build(
             },
         );
     }
+    Ok(files)
+}
+
+/// The wheelhouse's own files: manifest, lock (pointed at `wheels/`),
+/// SBOM, requirements files, and the scan and policy reports when there.
+fn report_entries(
+    wheelhouse: &Path,
+    manifest: &Manifest,
+) -> Result<BTreeMap<String, archive::Entry>, BundleError> {
+    let read = |name: &str| {
+        std::fs::read(wheelhouse.join(name))
+            .map_err(|e| input_error(wheelhouse, format!("{name}: {e}")))
+    };
+    let mut files = BTreeMap::new();
     let mut top = vec![
         "manifest.json".to_string(),
         "pylock.toml".to_string(),
@@ -126,61 +167,95 @@ pub fn build(
     for name in &top {
         let mut bytes = read(name)?;
         if name == "pylock.toml" {
-            // The bundle's files are in wheels/: the lock says so, so
-            // that pip and uv install from it offline.
-            let text =
-                String::from_utf8(bytes).map_err(|_| input("pylock.toml is not UTF-8".into()))?;
-            bytes = crate::lock::pylock::relocate(&text, "wheels/")
-                .map_err(|e| input(format!("pylock.toml: {e}")))?
-                .into_bytes();
+            bytes = relocated_lock(bytes).map_err(|message| input_error(wheelhouse, message))?;
         }
-        files.insert(name.clone(), small(bytes, false));
+        files.insert(name.clone(), in_memory(bytes, false));
     }
     for optional in ["scan.json", "policy.json"] {
         if wheelhouse.join(optional).is_file() {
-            files.insert(optional.to_string(), small(read(optional)?, false));
+            files.insert(optional.to_string(), in_memory(read(optional)?, false));
         }
     }
-    files.insert(
-        "install.sh".into(),
-        small(scripts::INSTALL_SH.as_bytes().to_vec(), true),
-    );
-    files.insert(
-        "install.ps1".into(),
-        small(scripts::INSTALL_PS1.as_bytes().to_vec(), false),
-    );
-    files.insert(
-        "select_target.py".into(),
-        small(scripts::SELECT_TARGET_PY.as_bytes().to_vec(), false),
-    );
-    files.insert(
-        "README.txt".into(),
-        small(scripts::readme(&manifest).into_bytes(), false),
-    );
+    Ok(files)
+}
 
-    let statement = provenance(&manifest, &files, options);
-    let envelope = Envelope::new(IN_TOTO, statement.as_bytes(), options.key)
-        .map_err(|e| input(e.to_string()))?;
-    let mut envelope_text =
-        serde_json::to_string_pretty(&envelope).expect("an envelope serialises");
-    envelope_text.push('\n');
-    files.insert(PROVENANCE.into(), small(envelope_text.into_bytes(), false));
+/// The bundle's files are in `wheels/`: the lock says so, so that pip and
+/// uv install from it offline.
+fn relocated_lock(bytes: Vec<u8>) -> Result<Vec<u8>, String> {
+    let text = String::from_utf8(bytes).map_err(|_| "pylock.toml is not UTF-8".to_string())?;
+    crate::lock::pylock::relocate(&text, "wheels/")
+        .map(String::into_bytes)
+        .map_err(|e| format!("pylock.toml: {e}"))
+}
 
-    let sums: String = files
-        .iter()
-        .map(|(name, entry)| format!("{}  {name}\n", entry.sha256))
-        .collect();
-    if let Some(key) = options.key {
-        let signature = key
-            .sign_blob(sums.as_bytes())
-            .map_err(|e| input(e.to_string()))?;
+/// The install scripts and the README.
+fn script_entries(manifest: &Manifest) -> BTreeMap<String, archive::Entry> {
+    BTreeMap::from([
+        (
+            "install.sh".into(),
+            in_memory(scripts::INSTALL_SH.as_bytes().to_vec(), true),
+        ),
+        (
+            "install.ps1".into(),
+            in_memory(scripts::INSTALL_PS1.as_bytes().to_vec(), false),
+        ),
+        (
+            "select_target.py".into(),
+            in_memory(scripts::SELECT_TARGET_PY.as_bytes().to_vec(), false),
+        ),
+        (
+            "README.txt".into(),
+            in_memory(scripts::readme(manifest).into_bytes(), false),
+        ),
+    ])
+}
+
+/// The provenance of `files` in a DSSE envelope, signed with the key when
+/// there is one.
+fn provenance_entry(
+    manifest: &Manifest,
+    files: &BTreeMap<String, archive::Entry>,
+    options: &BuildOptions,
+) -> Result<archive::Entry, String> {
+    let statement = provenance(manifest, files, options);
+    let envelope =
+        Envelope::new(IN_TOTO, statement.as_bytes(), options.key).map_err(|e| e.to_string())?;
+    let mut text = serde_json::to_string_pretty(&envelope).expect("an envelope serialises");
+    text.push('\n');
+    Ok(in_memory(text.into_bytes(), false))
+}
+
+/// `SHA256SUMS` of every file so far, and its signature with the key.
+fn add_sums(
+    files: &mut BTreeMap<String, archive::Entry>,
+    key: Option<&KeyPair>,
+) -> Result<(), String> {
+    let sums = sums_text(files);
+    if let Some(key) = key {
+        let signature = key.sign_blob(sums.as_bytes()).map_err(|e| e.to_string())?;
         files.insert(
             SUMS_SIG.into(),
-            small(format!("{signature}\n").into_bytes(), false),
+            in_memory(format!("{signature}\n").into_bytes(), false),
         );
     }
-    files.insert(SUMS.into(), small(sums.into_bytes(), false));
+    files.insert(SUMS.into(), in_memory(sums.into_bytes(), false));
+    Ok(())
+}
 
+/// `sha256sum`'s format: `HASH  NAME`, one line per file, by name.
+fn sums_text(files: &BTreeMap<String, archive::Entry>) -> String {
+    files
+        .iter()
+        .map(|(name, entry)| format!("{}  {name}\n", entry.sha256))
+        .collect()
+}
+
+/// Writes the archive to `out` in one step; its sha256 and size.
+fn write_bundle(
+    files: &BTreeMap<String, archive::Entry>,
+    out: &Path,
+    epoch: u64,
+) -> Result<(String, u64), BundleError> {
     let write_error = |message: String| BundleError::Write {
         path: out.to_path_buf(),
         message,
@@ -189,8 +264,7 @@ pub fn build(
     // removes it if this one is killed.
     let mut temp = crate::atomic::temp_file_beside(out).map_err(|e| write_error(e.to_string()))?;
     let mut hashing = HashingWriter::new(std::io::BufWriter::new(temp.as_file_mut()));
-    archive::write_tar_gz(&files, options.epoch, &mut hashing)
-        .map_err(|e| write_error(e.to_string()))?;
+    archive::write_tar_gz(files, epoch, &mut hashing).map_err(|e| write_error(e.to_string()))?;
     let (sha256, size, buffered) = hashing.finish();
     drop(buffered);
     temp.as_file()
@@ -198,13 +272,7 @@ pub fn build(
         .map_err(|e| write_error(e.to_string()))?;
     temp.persist(out)
         .map_err(|e| write_error(e.error.to_string()))?;
-    Ok(BundleReport {
-        bundle: out.to_path_buf(),
-        sha256,
-        size,
-        files: files.len(),
-        signed: options.key.is_some(),
-    })
+    Ok((sha256, size))
 }
 
 /// An in-toto Statement v1 with an SLSA Provenance v1 predicate: every
@@ -270,4 +338,193 @@ fn provenance(
     let mut text = serde_json::to_string(&statement).expect("a statement serialises");
     text.push('\n');
     text
+}
+
+#[cfg(test)]
+pub(super) mod tests {
+    use super::*;
+
+    /// A wheel whose zip holds `entries` (name, bytes) in that order.
+    pub(super) fn wheel_bytes(entries: &[(&str, &[u8])]) -> Vec<u8> {
+        use std::io::Write;
+        let mut buffer = std::io::Cursor::new(Vec::new());
+        let mut zip = zip::ZipWriter::new(&mut buffer);
+        for (name, bytes) in entries {
+            zip.start_file(*name, zip::write::SimpleFileOptions::default())
+                .unwrap();
+            zip.write_all(bytes).unwrap();
+        }
+        zip.finish().unwrap();
+        buffer.into_inner()
+    }
+
+    pub(super) fn record_hash(bytes: &[u8]) -> String {
+        use base64::Engine as _;
+        let digest =
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(crate::digest::sha256(bytes));
+        format!("sha256={digest}")
+    }
+
+    /// A good wheel of `demo 1.0`: one module and its RECORD.
+    pub(super) fn demo_wheel() -> Vec<u8> {
+        let module = b"x = 1\n";
+        let record = format!(
+            "demo/__init__.py,{},6\ndemo-1.0.dist-info/RECORD,,\n",
+            record_hash(module)
+        );
+        wheel_bytes(&[
+            ("demo/__init__.py", module),
+            ("demo-1.0.dist-info/RECORD", record.as_bytes()),
+        ])
+    }
+
+    pub(super) const WHEEL: &str = "demo-1.0-py3-none-any.whl";
+
+    /// A wheelhouse of one wheel that passes every check.
+    pub(super) fn wheelhouse(dir: &Path) {
+        let wheel = demo_wheel();
+        let sha256 = crate::bundle::sha256_hex(&wheel);
+        std::fs::write(dir.join(WHEEL), &wheel).unwrap();
+        let manifest = serde_json::json!({
+            "manifest_version": 1,
+            "tool": { "name": "chiron", "version": "0" },
+            "inputs": {
+                "fingerprint": "", "files": [], "requirements": ["demo"], "constraints": [],
+                "indexes": [], "find_links": [], "allow_prereleases": false, "exclude_newer": null,
+            },
+            "targets": [{
+                "name": "3.12-linux-x86_64", "python": "3.12", "platform": "linux-x86_64",
+                "requirements_file": "requirements-3.12-linux-x86_64.txt", "platform_tags": [],
+            }],
+            "packages": [{
+                "name": "demo", "version": "1.0", "license": null, "summary": null,
+                "requires_dist": [], "targets": {},
+            }],
+            "files": [{
+                "filename": WHEEL, "sha256": sha256, "size": wheel.len(), "url": "",
+                "index": "", "yanked": false, "targets": [],
+            }],
+        });
+        std::fs::write(dir.join("manifest.json"), manifest.to_string()).unwrap();
+        std::fs::write(dir.join(SUMS), format!("{sha256}  {WHEEL}\n")).unwrap();
+        std::fs::write(
+            dir.join("requirements-3.12-linux-x86_64.txt"),
+            "demo==1.0\n",
+        )
+        .unwrap();
+        let bom = serde_json::json!({ "components": [{ "purl": "pkg:pypi/demo@1.0" }] });
+        std::fs::write(dir.join("sbom.cdx.json"), bom.to_string()).unwrap();
+        std::fs::write(dir.join("policy.json"), r#"{"passed": true}"#).unwrap();
+        let lock = format!(
+            "lock-version = \"1.0\"\n\n[[packages]]\nname = \"demo\"\nversion = \"1.0\"\n\n\
+             [[packages.wheels]]\nname = \"{WHEEL}\"\nurl = \"https://example.test/{WHEEL}\"\n\
+             hashes = {{ sha256 = \"{sha256}\" }}\n"
+        );
+        std::fs::write(dir.join("pylock.toml"), lock).unwrap();
+    }
+
+    fn options() -> BuildOptions<'static> {
+        BuildOptions {
+            key: None,
+            epoch: DEFAULT_EPOCH,
+            command: "chiron airgap build".into(),
+        }
+    }
+
+    #[test]
+    fn a_built_bundle_unpacks_to_a_folder_that_verifies() {
+        let dir = tempfile::tempdir().unwrap();
+        let house = dir.path().join("house");
+        std::fs::create_dir(&house).unwrap();
+        wheelhouse(&house);
+        let out = dir.path().join("bundle.tar.gz");
+        let report = build(&house, &out, &options()).unwrap();
+        assert_eq!((report.files, report.signed), (12, false));
+        assert_eq!(report.sha256, sha256_hex(&std::fs::read(&out).unwrap()));
+        let unpacked = dir.path().join("unpacked");
+        let files = archive::unpack(&out, &unpacked, None).unwrap();
+        assert_eq!(
+            files
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>(),
+            [
+                "README.txt",
+                SUMS,
+                "install.ps1",
+                "install.sh",
+                "manifest.json",
+                "policy.json",
+                PROVENANCE,
+                "pylock.toml",
+                "requirements-3.12-linux-x86_64.txt",
+                "sbom.cdx.json",
+                "select_target.py",
+                &format!("wheels/{WHEEL}"),
+            ]
+        );
+        let verified = verify::verify_dir(&unpacked, true, None);
+        assert_eq!(verified.problems, Vec::new());
+        assert_eq!(verified.wheels_checked, 1);
+        let lock = std::fs::read_to_string(unpacked.join("pylock.toml")).unwrap();
+        assert!(
+            lock.contains(&format!("path = \"wheels/{WHEEL}\"")),
+            "{lock}"
+        );
+        // The same wheelhouse gives the same bytes.
+        let again = dir.path().join("again.tar.gz");
+        assert_eq!(
+            build(&house, &again, &options()).unwrap().sha256,
+            report.sha256
+        );
+    }
+
+    #[test]
+    fn a_wheel_that_is_not_the_manifests_is_not_packed() {
+        let dir = tempfile::tempdir().unwrap();
+        wheelhouse(dir.path());
+        std::fs::write(dir.path().join(WHEEL), b"other bytes").unwrap();
+        let out = dir.path().join("bundle.tar.gz");
+        let error = build(dir.path(), &out, &options()).unwrap_err().to_string();
+        assert!(
+            error.contains(&format!(
+                "{WHEEL} has sha256 {}",
+                sha256_hex(b"other bytes")
+            )),
+            "{error}"
+        );
+        assert!(!out.exists());
+        assert_eq!(
+            relocated_lock(vec![0xff]).unwrap_err(),
+            "pylock.toml is not UTF-8"
+        );
+    }
+
+    #[test]
+    fn sums_and_provenance_name_every_file_with_its_hash() {
+        let files = BTreeMap::from([
+            ("b.txt".to_string(), in_memory(b"b".to_vec(), false)),
+            ("a.txt".to_string(), in_memory(b"a".to_vec(), true)),
+        ]);
+        assert_eq!(
+            sums_text(&files),
+            format!("{}  a.txt\n{}  b.txt\n", sha256_hex(b"a"), sha256_hex(b"b"))
+        );
+        let dir = tempfile::tempdir().unwrap();
+        wheelhouse(dir.path());
+        let manifest = crate::wheelhouse::build::read_manifest(dir.path()).unwrap();
+        let statement: serde_json::Value =
+            serde_json::from_str(&provenance(&manifest, &files, &options())).unwrap();
+        assert_eq!(
+            statement["subject"],
+            serde_json::json!([
+                { "name": "a.txt", "digest": { "sha256": sha256_hex(b"a") } },
+                { "name": "b.txt", "digest": { "sha256": sha256_hex(b"b") } },
+            ])
+        );
+        assert_eq!(
+            statement["predicate"]["runDetails"]["metadata"]["startedOn"],
+            "1980-01-01T00:00:00Z"
+        );
+    }
 }

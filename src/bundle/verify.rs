@@ -169,56 +169,27 @@ fn parse_sums(text: &str) -> BTreeMap<String, String> {
         .collect()
 }
 
-/// Checks a wheel's RECORD: every listed file with a hash matches, and no
-/// file is in the wheel but missing from RECORD.
-pub fn check_record(path: &Path, name: &str) -> Vec<Problem> {
-    let mut problems = Vec::new();
-    let file = match std::fs::File::open(path) {
-        Ok(file) => file,
-        Err(e) => return vec![problem(ProblemKind::Record, name, e.to_string())],
-    };
-    let mut archive = match zip::ZipArchive::new(file) {
-        Ok(archive) => archive,
-        Err(e) => {
-            return vec![problem(
-                ProblemKind::Record,
-                name,
-                format!("not a zip archive: {e}"),
-            )];
-        }
-    };
-    let record_name = (0..archive.len()).find_map(|i| {
-        let entry = archive.by_index(i).ok()?;
-        let n = entry.name().ok()?.to_string();
-        (n.ends_with(".dist-info/RECORD") && n.matches('/').count() == 1).then_some(n)
-    });
-    let Some(record_name) = record_name else {
-        return vec![problem(
-            ProblemKind::Record,
-            name,
-            "has no .dist-info/RECORD",
-        )];
-    };
-    let mut record = String::new();
-    if let Err(e) = archive
-        .by_name(&record_name)
-        .map_err(|e| e.to_string())
-        .and_then(|entry| {
-            entry
-                .take(64 << 20)
-                .read_to_string(&mut record)
-                .map_err(|e| e.to_string())
-        })
-    {
-        return vec![problem(
-            ProblemKind::Record,
-            name,
-            format!("unreadable RECORD: {e}"),
-        )];
+/// A wheel's `RECORD`: its name in the wheel and, per listed file, the
+/// hash it records (empty when it records none).
+struct WheelRecord {
+    name: String,
+    hashes: BTreeMap<String, String>,
+}
+
+impl WheelRecord {
+    /// `RECORD.jws` and `RECORD.p7s` sign the RECORD and cannot be listed
+    /// in it.
+    fn is_signature(&self, inner: &str) -> bool {
+        inner.starts_with(self.name.trim_end_matches("RECORD"))
+            && (inner.ends_with("RECORD.jws") || inner.ends_with("RECORD.p7s"))
     }
+}
+
+/// The listed files of a RECORD and their hashes. RECORD is CSV: a path
+/// with a comma is quoted, and a quote in it doubled.
+fn parse_record(text: &str) -> BTreeMap<String, String> {
     let mut listed = BTreeMap::new();
-    for line in record.lines().filter(|l| !l.trim().is_empty()) {
-        // RECORD is CSV; paths with commas are quoted.
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
         let (path, rest) = if let Some(stripped) = line.strip_prefix('"') {
             match stripped.split_once("\",") {
                 Some((path, rest)) => (path.replace("\"\"", "\""), rest),
@@ -233,175 +204,247 @@ pub fn check_record(path: &Path, name: &str) -> Vec<Problem> {
         let hash = rest.split(',').next().unwrap_or_default().to_string();
         listed.insert(path, hash);
     }
-    for i in 0..archive.len() {
-        let Ok(mut entry) = archive.by_index(i) else {
-            problems.push(problem(
-                ProblemKind::Record,
-                name,
-                format!("entry {i} is unreadable"),
-            ));
-            continue;
-        };
-        if entry.is_dir() {
-            continue;
-        }
-        let Ok(inner) = entry.name().map(|n| n.to_string()) else {
-            problems.push(problem(
-                ProblemKind::Record,
-                name,
-                format!("entry {i} has an unreadable name"),
-            ));
-            continue;
-        };
-        let Some(expected) = listed.get(&inner) else {
-            let signature_file = inner.starts_with(record_name.trim_end_matches("RECORD"))
-                && (inner.ends_with("RECORD.jws") || inner.ends_with("RECORD.p7s"));
-            if !signature_file {
-                problems.push(problem(
-                    ProblemKind::Record,
-                    name,
-                    format!("{inner} is not listed in RECORD"),
-                ));
-            }
-            continue;
-        };
-        if inner == record_name || expected.is_empty() {
-            continue;
-        }
-        let Some(digest) = expected.strip_prefix("sha256=") else {
-            problems.push(problem(
-                ProblemKind::Record,
-                name,
-                format!("{inner}: RECORD uses {expected}, not sha256"),
-            ));
-            continue;
-        };
-        let mut hasher = crate::digest::Sha256Hasher::new();
-        let mut buffer = vec![0u8; 64 * 1024];
-        loop {
-            match entry.read(&mut buffer) {
-                Ok(0) => break,
-                Ok(n) => hasher.update(&buffer[..n]),
-                Err(e) => {
-                    problems.push(problem(ProblemKind::Record, name, format!("{inner}: {e}")));
-                    break;
-                }
-            }
-        }
-        let actual = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(hasher.finish());
-        if actual != digest.trim_end_matches('=') {
-            problems.push(problem(
-                ProblemKind::Record,
-                name,
-                format!("{inner} does not match its RECORD hash"),
-            ));
-        }
-    }
-    problems
+    listed
 }
 
-/// Verifies an unpacked bundle (`bundle = true`) or a wheelhouse folder.
-pub fn verify_dir(dir: &Path, bundle: bool, key: Option<&PublicKey>) -> VerifyReport {
-    let mut problems = Vec::new();
-    let mut notes = Vec::new();
-    let mut signature_checked = false;
-    let report =
-        |problems: Vec<Problem>, notes: Vec<String>, files: usize, wheels: usize, signed: bool| {
-            let mut problems = problems;
-            problems.sort();
-            problems.dedup();
-            VerifyReport {
-                kind: if bundle { "bundle" } else { "wheelhouse" },
-                files_checked: files,
-                wheels_checked: wheels,
-                signature_checked: signed,
-                problems,
-                notes,
+type Wheel = zip::ZipArchive<std::fs::File>;
+
+/// Opens a wheel and reads its top-level `.dist-info/RECORD`; the error
+/// says why it cannot be checked.
+fn read_record(path: &Path) -> Result<(Wheel, WheelRecord), String> {
+    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let mut archive = zip::ZipArchive::new(file).map_err(|e| format!("not a zip archive: {e}"))?;
+    let name = (0..archive.len())
+        .find_map(|i| {
+            let entry = archive.by_index(i).ok()?;
+            let n = entry.name().ok()?.to_string();
+            (n.ends_with(".dist-info/RECORD") && n.matches('/').count() == 1).then_some(n)
+        })
+        .ok_or("has no .dist-info/RECORD")?;
+    let mut text = String::new();
+    archive
+        .by_name(&name)
+        .map_err(|e| e.to_string())
+        .and_then(|entry| {
+            entry
+                .take(64 << 20)
+                .read_to_string(&mut text)
+                .map_err(|e| e.to_string())
+        })
+        .map_err(|e| format!("unreadable RECORD: {e}"))?;
+    let hashes = parse_record(&text);
+    Ok((archive, WheelRecord { name, hashes }))
+}
+
+/// The unpadded urlsafe base64 sha256 RECORD uses, streamed; a read
+/// error is returned with the digest of what was read before it.
+fn record_digest(reader: &mut impl Read) -> (String, Option<std::io::Error>) {
+    let mut hasher = <sha2::Sha256 as sha2::Digest>::new();
+    let mut buffer = vec![0u8; 64 * 1024];
+    let mut error = None;
+    loop {
+        match reader.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(n) => sha2::Digest::update(&mut hasher, &buffer[..n]),
+            Err(e) => {
+                error = Some(e);
+                break;
             }
-        };
-    let present = match walk(dir) {
-        Ok(present) => present,
-        Err(e) => {
-            return report(
-                vec![problem(
-                    ProblemKind::Missing,
-                    &dir.display().to_string(),
-                    e.to_string(),
-                )],
-                notes,
-                0,
-                0,
-                false,
-            );
         }
+    }
+    let digest =
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Digest::finalize(hasher));
+    (digest, error)
+}
+
+/// What is wrong with entry `i` of a wheel against its RECORD: unlisted,
+/// not sha256, unreadable, or another hash.
+fn check_wheel_entry(archive: &mut Wheel, i: usize, record: &WheelRecord) -> Vec<String> {
+    let Ok(mut entry) = archive.by_index(i) else {
+        return vec![format!("entry {i} is unreadable")];
     };
-    let Ok(manifest_text) = std::fs::read_to_string(dir.join("manifest.json")) else {
-        return report(
-            vec![problem(
+    if entry.is_dir() {
+        return Vec::new();
+    }
+    let Ok(inner) = entry.name().map(|n| n.to_string()) else {
+        return vec![format!("entry {i} has an unreadable name")];
+    };
+    let Some(expected) = record.hashes.get(&inner) else {
+        if record.is_signature(&inner) {
+            return Vec::new();
+        }
+        return vec![format!("{inner} is not listed in RECORD")];
+    };
+    if inner == record.name || expected.is_empty() {
+        return Vec::new();
+    }
+    let Some(digest) = expected.strip_prefix("sha256=") else {
+        return vec![format!("{inner}: RECORD uses {expected}, not sha256")];
+    };
+    let mut messages = Vec::new();
+    let (actual, error) = record_digest(&mut entry);
+    if let Some(e) = error {
+        messages.push(format!("{inner}: {e}"));
+    }
+    if actual != digest.trim_end_matches('=') {
+        messages.push(format!("{inner} does not match its RECORD hash"));
+    }
+    messages
+}
+
+/// Checks a wheel's RECORD: every listed file with a hash matches, and no
+/// file is in the wheel but missing from RECORD.
+pub fn check_record(path: &Path, name: &str) -> Vec<Problem> {
+    let (mut archive, record) = match read_record(path) {
+        Ok(read) => read,
+        Err(message) => return vec![problem(ProblemKind::Record, name, message)],
+    };
+    (0..archive.len())
+        .flat_map(|i| check_wheel_entry(&mut archive, i, &record))
+        .map(|message| problem(ProblemKind::Record, name, message))
+        .collect()
+}
+
+/// What `verify` found so far: the problems, the notes on what was not
+/// checked, and whether a signature held under the given key.
+#[derive(Default)]
+struct Findings {
+    problems: Vec<Problem>,
+    notes: Vec<String>,
+    signature_checked: bool,
+}
+
+impl Findings {
+    fn push(&mut self, kind: ProblemKind, path: &str, message: impl Into<String>) {
+        self.problems.push(problem(kind, path, message));
+    }
+
+    fn into_report(self, bundle: bool, files: usize, wheels: usize) -> VerifyReport {
+        let mut problems = self.problems;
+        problems.sort();
+        problems.dedup();
+        VerifyReport {
+            kind: if bundle { "bundle" } else { "wheelhouse" },
+            files_checked: files,
+            wheels_checked: wheels,
+            signature_checked: self.signature_checked,
+            problems,
+            notes: self.notes,
+        }
+    }
+}
+
+/// The folder being verified, read once: its files with their sha256,
+/// its manifest and its `SHA256SUMS`.
+struct Folder<'a> {
+    dir: &'a Path,
+    /// An unpacked bundle (wheels under `wheels/`), else a wheelhouse.
+    bundle: bool,
+    /// Every regular file, `/`-separated and relative.
+    present: BTreeSet<String>,
+    /// The sha256 of every file that could be read.
+    hashes: BTreeMap<String, String>,
+    manifest: Manifest,
+    /// `SHA256SUMS` as written (empty when missing), and as read.
+    sums_bytes: Vec<u8>,
+    sums: BTreeMap<String, String>,
+}
+
+impl<'a> Folder<'a> {
+    /// Reads the folder; without a readable manifest nothing else can be
+    /// checked, and the problem says so.
+    fn read(dir: &'a Path, bundle: bool) -> Result<Folder<'a>, Problem> {
+        let present = walk(dir).map_err(|e| {
+            problem(
+                ProblemKind::Missing,
+                &dir.display().to_string(),
+                e.to_string(),
+            )
+        })?;
+        let Ok(manifest_text) = std::fs::read_to_string(dir.join("manifest.json")) else {
+            return Err(problem(
                 ProblemKind::Missing,
                 "manifest.json",
                 "there is no manifest.json",
-            )],
-            notes,
-            0,
-            0,
-            false,
-        );
-    };
-    let manifest: Manifest = match serde_json::from_str(&manifest_text) {
-        Ok(manifest) => manifest,
-        Err(e) => {
-            return report(
-                vec![problem(
-                    ProblemKind::Manifest,
-                    "manifest.json",
-                    format!("not a chiron manifest: {e}"),
-                )],
-                notes,
-                0,
-                0,
-                false,
-            );
-        }
-    };
-    let sums_bytes = std::fs::read(dir.join(SUMS)).unwrap_or_default();
-    let sums = parse_sums(&String::from_utf8_lossy(&sums_bytes));
-    if sums.is_empty() {
-        problems.push(problem(
+            ));
+        };
+        let manifest: Manifest = serde_json::from_str(&manifest_text).map_err(|e| {
+            problem(
+                ProblemKind::Manifest,
+                "manifest.json",
+                format!("not a chiron manifest: {e}"),
+            )
+        })?;
+        let sums_bytes = std::fs::read(dir.join(SUMS)).unwrap_or_default();
+        let sums = parse_sums(&String::from_utf8_lossy(&sums_bytes));
+        // Streamed: a wheel of a gigabyte is not held in memory.
+        let hashes = present
+            .iter()
+            .filter_map(|name| {
+                let (sha256, _) = crate::digest::hash_file(&dir.join(name)).ok()?;
+                Some((name.clone(), sha256))
+            })
+            .collect();
+        Ok(Folder {
+            dir,
+            bundle,
+            present,
+            hashes,
+            manifest,
+            sums_bytes,
+            sums,
+        })
+    }
+
+    /// Where the distributions are: `wheels/` in a bundle, the top of a
+    /// wheelhouse.
+    fn wheel_dir(&self) -> &'static str {
+        if self.bundle { "wheels/" } else { "" }
+    }
+
+    /// The manifest's distributions, as paths in the folder.
+    fn manifest_paths(&self) -> BTreeSet<String> {
+        self.manifest
+            .files
+            .iter()
+            .map(|f| format!("{}{}", self.wheel_dir(), f.filename))
+            .collect()
+    }
+}
+
+/// Every file `SHA256SUMS` lists is there with its hash.
+fn check_sums(folder: &Folder, findings: &mut Findings) {
+    if folder.sums.is_empty() {
+        findings.push(
             ProblemKind::Missing,
             SUMS,
             "there is no SHA256SUMS (or it is empty)",
-        ));
+        );
     }
-    // Every listed file is there with its hash.
-    let mut hashes = BTreeMap::new();
-    for name in &present {
-        // Streamed: a wheel of a gigabyte is not held in memory.
-        if let Ok((sha256, _)) = crate::digest::hash_file(&dir.join(name)) {
-            hashes.insert(name.clone(), sha256);
-        }
-    }
-    for (name, expected) in &sums {
-        match hashes.get(name) {
-            None => problems.push(problem(
+    for (name, expected) in &folder.sums {
+        match folder.hashes.get(name) {
+            None => findings.push(
                 ProblemKind::Missing,
                 name,
                 "listed in SHA256SUMS but not there",
-            )),
-            Some(actual) if actual != expected => problems.push(problem(
+            ),
+            Some(actual) if actual != expected => findings.push(
                 ProblemKind::Modified,
                 name,
                 format!("sha256 is {actual}, SHA256SUMS says {expected}"),
-            )),
+            ),
             Some(_) => {}
         }
     }
-    // Nothing is there that should not be.
-    let wheel_dir = if bundle { "wheels/" } else { "" };
-    let mut expected_unlisted: BTreeSet<String> =
-        [SUMS, SUMS_SIG].iter().map(|s| s.to_string()).collect();
-    if !bundle {
-        expected_unlisted.extend(
+}
+
+/// The files a folder holds that `SHA256SUMS` does not list: its
+/// signature, and in a wheelhouse what the bundle's sums are written
+/// from (the manifest, lock, reports and requirements files).
+fn unlisted_files(folder: &Folder) -> BTreeSet<String> {
+    let mut unlisted: BTreeSet<String> = [SUMS, SUMS_SIG].iter().map(|s| s.to_string()).collect();
+    if !folder.bundle {
+        unlisted.extend(
             [
                 "manifest.json",
                 "pylock.toml",
@@ -412,213 +455,272 @@ pub fn verify_dir(dir: &Path, bundle: bool, key: Option<&PublicKey>) -> VerifyRe
             .iter()
             .map(|s| s.to_string()),
         );
-        expected_unlisted.extend(manifest.targets.iter().map(|t| t.requirements_file.clone()));
+        unlisted.extend(
+            folder
+                .manifest
+                .targets
+                .iter()
+                .map(|t| t.requirements_file.clone()),
+        );
     }
-    for name in &present {
-        if !sums.contains_key(name) && !expected_unlisted.contains(name) {
-            problems.push(problem(
-                ProblemKind::Added,
-                name,
-                "not listed in SHA256SUMS",
-            ));
+    unlisted
+}
+
+/// Nothing is there that `SHA256SUMS` should list and does not.
+fn check_added(folder: &Folder, findings: &mut Findings) {
+    let unlisted = unlisted_files(folder);
+    for name in &folder.present {
+        if !folder.sums.contains_key(name) && !unlisted.contains(name) {
+            findings.push(ProblemKind::Added, name, "not listed in SHA256SUMS");
         }
     }
-    // The manifest's files, with their sizes and hashes; no other wheels.
-    let manifest_files: BTreeSet<String> = manifest
-        .files
-        .iter()
-        .map(|f| format!("{wheel_dir}{}", f.filename))
-        .collect();
-    for file in &manifest.files {
-        let name = format!("{wheel_dir}{}", file.filename);
-        match hashes.get(&name) {
-            None => problems.push(problem(
+}
+
+/// The manifest's files are there, with their hashes and sizes.
+fn check_manifest_files(folder: &Folder, findings: &mut Findings) {
+    for file in &folder.manifest.files {
+        let name = format!("{}{}", folder.wheel_dir(), file.filename);
+        match folder.hashes.get(&name) {
+            None => findings.push(
                 ProblemKind::Missing,
                 &name,
                 "named in manifest.json but not there",
-            )),
-            Some(actual) if *actual != file.sha256 => problems.push(problem(
+            ),
+            Some(actual) if *actual != file.sha256 => findings.push(
                 ProblemKind::Modified,
                 &name,
                 format!("sha256 is {actual}, manifest.json says {}", file.sha256),
-            )),
+            ),
             Some(_) => {
-                let size = std::fs::metadata(dir.join(&name))
+                let size = std::fs::metadata(folder.dir.join(&name))
                     .map(|m| m.len())
                     .unwrap_or(0);
                 if size != file.size {
-                    problems.push(problem(
+                    findings.push(
                         ProblemKind::Modified,
                         &name,
                         format!("{size} bytes, manifest.json says {}", file.size),
-                    ));
+                    );
                 }
             }
         }
     }
-    for name in &present {
+}
+
+/// No distribution is there that the manifest does not name.
+fn check_unnamed_distributions(folder: &Folder, findings: &mut Findings) {
+    let named = folder.manifest_paths();
+    for name in &folder.present {
         let is_distribution =
             name.ends_with(".whl") || name.ends_with(".tar.gz") || name.ends_with(".zip");
-        if is_distribution && name.starts_with(wheel_dir) && !manifest_files.contains(name) {
-            problems.push(problem(
+        if is_distribution && name.starts_with(folder.wheel_dir()) && !named.contains(name) {
+            findings.push(
                 ProblemKind::Added,
                 name,
                 "a distribution manifest.json does not name",
-            ));
+            );
         }
     }
-    // Each wheel's RECORD.
+}
+
+/// Each wheel's RECORD; returns how many wheels were checked.
+fn check_records(folder: &Folder, findings: &mut Findings) -> usize {
     let mut wheels = 0;
-    for name in manifest_files.iter().filter(|n| n.ends_with(".whl")) {
-        if present.contains(name) {
+    for name in folder
+        .manifest_paths()
+        .iter()
+        .filter(|n| n.ends_with(".whl"))
+    {
+        if folder.present.contains(name) {
             wheels += 1;
-            problems.extend(check_record(&dir.join(name), name));
+            findings
+                .problems
+                .extend(check_record(&folder.dir.join(name), name));
         }
     }
-    // Signatures.
-    let signature = std::fs::read_to_string(dir.join(SUMS_SIG)).ok();
+    wheels
+}
+
+/// `SHA256SUMS.sig` under the key; without a key, a note on what was not
+/// checked.
+fn check_sums_signature(folder: &Folder, key: Option<&PublicKey>, findings: &mut Findings) {
+    let signature = std::fs::read_to_string(folder.dir.join(SUMS_SIG)).ok();
     match (key, &signature) {
-        (Some(key), Some(signature)) => match key.verify_blob(&sums_bytes, signature, SUMS) {
-            Ok(()) => signature_checked = true,
-            Err(e) => problems.push(problem(ProblemKind::Signature, SUMS_SIG, e.to_string())),
-        },
-        (Some(_), None) => problems.push(problem(
+        (Some(key), Some(signature)) => {
+            match key.verify_blob(&folder.sums_bytes, signature, SUMS) {
+                Ok(()) => findings.signature_checked = true,
+                Err(e) => findings.push(ProblemKind::Signature, SUMS_SIG, e.to_string()),
+            }
+        }
+        (Some(_), None) => findings.push(
             ProblemKind::Signature,
             SUMS_SIG,
             "a key was given but SHA256SUMS is not signed",
-        )),
-        (None, Some(_)) => {
-            notes.push("SHA256SUMS is signed, but no key was given to check it (--key)".into())
-        }
-        (None, None) => notes.push("not signed".into()),
+        ),
+        (None, Some(_)) => findings
+            .notes
+            .push("SHA256SUMS is signed, but no key was given to check it (--key)".into()),
+        (None, None) => findings.notes.push("not signed".into()),
     }
-    // Provenance (bundles).
-    if bundle {
-        match std::fs::read_to_string(dir.join(PROVENANCE))
-            .ok()
-            .and_then(|t| serde_json::from_str::<Envelope>(&t).ok())
-        {
-            None => problems.push(problem(
+}
+
+/// A bundle's provenance: a DSSE envelope (signed by the key, when one is
+/// given) whose in-toto subjects are exactly the files.
+fn check_provenance(folder: &Folder, key: Option<&PublicKey>, findings: &mut Findings) {
+    let Some(envelope) = std::fs::read_to_string(folder.dir.join(PROVENANCE))
+        .ok()
+        .and_then(|t| serde_json::from_str::<Envelope>(&t).ok())
+    else {
+        findings.push(
+            ProblemKind::Provenance,
+            PROVENANCE,
+            "missing or not a DSSE envelope",
+        );
+        return;
+    };
+    if let Some(key) = key
+        && let Err(e) = envelope.verify(key, PROVENANCE)
+    {
+        findings.push(ProblemKind::Signature, PROVENANCE, e.to_string());
+    }
+    let statement: Option<serde_json::Value> = envelope
+        .payload()
+        .and_then(|p| serde_json::from_slice(&p).ok());
+    match statement.as_ref().and_then(|s| s["subject"].as_array()) {
+        None => findings.push(
+            ProblemKind::Provenance,
+            PROVENANCE,
+            "its payload is not an in-toto statement",
+        ),
+        Some(subjects) => check_provenance_subjects(folder, subjects, findings),
+    }
+}
+
+/// Every subject is a file with its sha256, and every file (but the
+/// provenance and the sums) is a subject.
+fn check_provenance_subjects(
+    folder: &Folder,
+    subjects: &[serde_json::Value],
+    findings: &mut Findings,
+) {
+    let mut named = BTreeSet::new();
+    for subject in subjects {
+        let name = subject["name"].as_str().unwrap_or_default().to_string();
+        let digest = subject["digest"]["sha256"].as_str().unwrap_or_default();
+        match folder.hashes.get(&name) {
+            None => findings.push(
                 ProblemKind::Provenance,
-                PROVENANCE,
-                "missing or not a DSSE envelope",
-            )),
-            Some(envelope) => {
-                if let Some(key) = key
-                    && let Err(e) = envelope.verify(key, PROVENANCE)
-                {
-                    problems.push(problem(ProblemKind::Signature, PROVENANCE, e.to_string()));
-                }
-                let statement: Option<serde_json::Value> = envelope
-                    .payload()
-                    .and_then(|p| serde_json::from_slice(&p).ok());
-                match statement.as_ref().and_then(|s| s["subject"].as_array()) {
-                    None => problems.push(problem(
-                        ProblemKind::Provenance,
-                        PROVENANCE,
-                        "its payload is not an in-toto statement",
-                    )),
-                    Some(subjects) => {
-                        let mut named = BTreeSet::new();
-                        for subject in subjects {
-                            let name = subject["name"].as_str().unwrap_or_default().to_string();
-                            let digest = subject["digest"]["sha256"].as_str().unwrap_or_default();
-                            match hashes.get(&name) {
-                                None => problems.push(problem(
-                                    ProblemKind::Provenance,
-                                    &name,
-                                    "a provenance subject that is not in the bundle",
-                                )),
-                                Some(actual) if actual != digest => problems.push(problem(
-                                    ProblemKind::Provenance,
-                                    &name,
-                                    "does not match its provenance subject",
-                                )),
-                                Some(_) => {}
-                            }
-                            named.insert(name);
-                        }
-                        for name in &present {
-                            if ![PROVENANCE, SUMS, SUMS_SIG].contains(&name.as_str())
-                                && !named.contains(name)
-                            {
-                                problems.push(problem(
-                                    ProblemKind::Provenance,
-                                    name,
-                                    "not a subject of the provenance",
-                                ));
-                            }
-                        }
-                    }
-                }
-            }
+                &name,
+                "a provenance subject that is not in the bundle",
+            ),
+            Some(actual) if actual != digest => findings.push(
+                ProblemKind::Provenance,
+                &name,
+                "does not match its provenance subject",
+            ),
+            Some(_) => {}
+        }
+        named.insert(name);
+    }
+    for name in &folder.present {
+        if ![PROVENANCE, SUMS, SUMS_SIG].contains(&name.as_str()) && !named.contains(name) {
+            findings.push(
+                ProblemKind::Provenance,
+                name,
+                "not a subject of the provenance",
+            );
         }
     }
-    // The SBOM lists exactly the manifest's packages.
-    match std::fs::read_to_string(dir.join("sbom.cdx.json"))
+}
+
+/// The SBOM lists exactly the manifest's packages, by purl.
+fn check_sbom(folder: &Folder, findings: &mut Findings) {
+    let Some(bom) = std::fs::read_to_string(folder.dir.join("sbom.cdx.json"))
         .ok()
         .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-    {
-        None => problems.push(problem(
+    else {
+        findings.push(ProblemKind::Sbom, "sbom.cdx.json", "missing or not JSON");
+        return;
+    };
+    let listed: BTreeSet<String> = bom["components"]
+        .as_array()
+        .map(|c| {
+            c.iter()
+                .filter_map(|c| c["purl"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    let packages: BTreeSet<String> = folder
+        .manifest
+        .packages
+        .iter()
+        .map(|p| crate::sbom::purl(&p.name, &p.version))
+        .collect();
+    for missing in packages.difference(&listed) {
+        findings.push(
             ProblemKind::Sbom,
             "sbom.cdx.json",
-            "missing or not JSON",
-        )),
-        Some(bom) => {
-            let listed: BTreeSet<String> = bom["components"]
-                .as_array()
-                .map(|c| {
-                    c.iter()
-                        .filter_map(|c| c["purl"].as_str().map(str::to_string))
-                        .collect()
-                })
-                .unwrap_or_default();
-            let packages: BTreeSet<String> = manifest
-                .packages
-                .iter()
-                .map(|p| crate::sbom::purl(&p.name, &p.version))
-                .collect();
-            for missing in packages.difference(&listed) {
-                problems.push(problem(
-                    ProblemKind::Sbom,
-                    "sbom.cdx.json",
-                    format!("{missing} is in the manifest but not in the SBOM"),
-                ));
-            }
-            for extra in listed.difference(&packages) {
-                problems.push(problem(
-                    ProblemKind::Sbom,
-                    "sbom.cdx.json",
-                    format!("{extra} is in the SBOM but not in the manifest"),
-                ));
-            }
-        }
+            format!("{missing} is in the manifest but not in the SBOM"),
+        );
     }
-    // The policy verdict recorded when the wheelhouse was built.
-    match std::fs::read_to_string(dir.join("policy.json"))
+    for extra in listed.difference(&packages) {
+        findings.push(
+            ProblemKind::Sbom,
+            "sbom.cdx.json",
+            format!("{extra} is in the SBOM but not in the manifest"),
+        );
+    }
+}
+
+/// The policy verdict recorded when the wheelhouse was built.
+fn check_policy(folder: &Folder, findings: &mut Findings) {
+    match std::fs::read_to_string(folder.dir.join("policy.json"))
         .ok()
         .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
     {
-        Some(policy) if policy["passed"] == serde_json::Value::Bool(false) => {
-            problems.push(problem(
-                ProblemKind::Policy,
-                "policy.json",
-                format!(
-                    "the policy failed when it was built ({} violation(s))",
-                    policy["violations"]
-                ),
-            ))
-        }
+        Some(policy) if policy["passed"] == serde_json::Value::Bool(false) => findings.push(
+            ProblemKind::Policy,
+            "policy.json",
+            format!(
+                "the policy failed when it was built ({} violation(s))",
+                policy["violations"]
+            ),
+        ),
         Some(_) => {}
-        None => notes.push("no policy.json: the policy was not checked when it was built".into()),
+        None => findings
+            .notes
+            .push("no policy.json: the policy was not checked when it was built".into()),
     }
-    let files = present.len();
-    report(problems, notes, files, wheels, signature_checked)
+}
+
+/// Verifies an unpacked bundle (`bundle = true`) or a wheelhouse folder.
+pub fn verify_dir(dir: &Path, bundle: bool, key: Option<&PublicKey>) -> VerifyReport {
+    let mut findings = Findings::default();
+    let folder = match Folder::read(dir, bundle) {
+        Ok(folder) => folder,
+        Err(problem) => {
+            findings.problems.push(problem);
+            return findings.into_report(bundle, 0, 0);
+        }
+    };
+    check_sums(&folder, &mut findings);
+    check_added(&folder, &mut findings);
+    check_manifest_files(&folder, &mut findings);
+    check_unnamed_distributions(&folder, &mut findings);
+    let wheels = check_records(&folder, &mut findings);
+    check_sums_signature(&folder, key, &mut findings);
+    if bundle {
+        check_provenance(&folder, key, &mut findings);
+    }
+    check_sbom(&folder, &mut findings);
+    check_policy(&folder, &mut findings);
+    findings.into_report(bundle, folder.present.len(), wheels)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::bundle::tests::{WHEEL, demo_wheel, record_hash, wheel_bytes, wheelhouse};
 
     #[test]
     fn problem_kinds_are_unique_and_documented() {
@@ -637,6 +739,195 @@ mod tests {
         assert!(
             docs.contains(&table),
             "docs/cli.md's table of verify problems is not the generated one; replace it with:\n{table}"
+        );
+    }
+    fn kinds_and_paths(report: &VerifyReport) -> Vec<(ProblemKind, &str)> {
+        report
+            .problems
+            .iter()
+            .map(|p| (p.kind, p.path.as_str()))
+            .collect()
+    }
+
+    #[test]
+    fn an_intact_wheelhouse_passes_with_a_note_on_what_was_not_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        wheelhouse(dir.path());
+        let report = verify_dir(dir.path(), false, None);
+        assert_eq!(report.problems, Vec::<Problem>::new());
+        assert_eq!((report.files_checked, report.wheels_checked), (7, 1));
+        assert_eq!(report.kind, "wheelhouse");
+        assert!(!report.signature_checked);
+        assert_eq!(report.notes, ["not signed"]);
+    }
+
+    #[test]
+    fn each_check_names_the_file_it_finds_wrong() {
+        let dir = tempfile::tempdir().unwrap();
+        wheelhouse(dir.path());
+        // Same size, other bytes: modified for both SHA256SUMS and the manifest.
+        let mut wheel = demo_wheel();
+        let last = wheel.len() - 1;
+        wheel[last] ^= 1;
+        std::fs::write(dir.path().join(WHEEL), &wheel).unwrap();
+        std::fs::write(dir.path().join("extra.whl"), b"x").unwrap();
+        std::fs::write(dir.path().join("sbom.cdx.json"), r#"{"components": []}"#).unwrap();
+        std::fs::write(
+            dir.path().join("policy.json"),
+            r#"{"passed": false, "violations": 2}"#,
+        )
+        .unwrap();
+        let report = verify_dir(dir.path(), false, None);
+        assert_eq!(
+            kinds_and_paths(&report),
+            [
+                (ProblemKind::Modified, WHEEL),
+                (ProblemKind::Modified, WHEEL),
+                (ProblemKind::Added, "extra.whl"),
+                (ProblemKind::Added, "extra.whl"),
+                // The flipped byte is in the zip's directory.
+                (ProblemKind::Record, WHEEL),
+                (ProblemKind::Sbom, "sbom.cdx.json"),
+                (ProblemKind::Policy, "policy.json"),
+            ]
+        );
+        let messages: Vec<&str> = report.problems.iter().map(|p| p.message.as_str()).collect();
+        assert!(messages[0].starts_with("sha256 is "), "{}", messages[0]);
+        assert!(
+            messages[4].starts_with("not a zip archive"),
+            "{}",
+            messages[4]
+        );
+        assert_eq!(
+            [&messages[2..4], &messages[5..]].concat(),
+            [
+                "a distribution manifest.json does not name",
+                "not listed in SHA256SUMS",
+                "pkg:pypi/demo@1.0 is in the manifest but not in the SBOM",
+                "the policy failed when it was built (2 violation(s))",
+            ]
+        );
+    }
+
+    #[test]
+    fn without_a_manifest_nothing_else_is_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        wheelhouse(dir.path());
+        std::fs::write(dir.path().join("manifest.json"), "{}").unwrap();
+        let report = verify_dir(dir.path(), true, None);
+        assert_eq!(
+            kinds_and_paths(&report),
+            [(ProblemKind::Manifest, "manifest.json")]
+        );
+        assert_eq!((report.files_checked, report.kind), (0, "bundle"));
+        std::fs::remove_file(dir.path().join("manifest.json")).unwrap();
+        let report = verify_dir(dir.path(), false, None);
+        assert_eq!(report.problems[0].message, "there is no manifest.json");
+    }
+
+    #[test]
+    fn a_bundle_without_provenance_or_sums_is_named_so() {
+        let dir = tempfile::tempdir().unwrap();
+        wheelhouse(dir.path());
+        std::fs::create_dir(dir.path().join("wheels")).unwrap();
+        std::fs::rename(
+            dir.path().join(WHEEL),
+            dir.path().join("wheels").join(WHEEL),
+        )
+        .unwrap();
+        std::fs::remove_file(dir.path().join(SUMS)).unwrap();
+        let report = verify_dir(dir.path(), true, None);
+        let provenance: Vec<&Problem> = report
+            .problems
+            .iter()
+            .filter(|p| p.kind == ProblemKind::Provenance)
+            .collect();
+        assert_eq!(provenance.len(), 1);
+        assert_eq!(provenance[0].message, "missing or not a DSSE envelope");
+        assert!(report.problems.contains(&problem(
+            ProblemKind::Missing,
+            SUMS,
+            "there is no SHA256SUMS (or it is empty)"
+        )));
+        // In a bundle, the top-level files must be listed too.
+        assert!(report.problems.contains(&problem(
+            ProblemKind::Added,
+            "manifest.json",
+            "not listed in SHA256SUMS"
+        )));
+        assert_eq!(report.wheels_checked, 1);
+    }
+
+    #[test]
+    fn a_record_is_checked_entry_by_entry() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(WHEEL);
+        let record = format!(
+            "demo/a.py,{},1\ndemo/b.py,sha256=AAAA,1\ndemo/c.py,md5=abc,1\ndemo-1.0.dist-info/RECORD,,\n",
+            record_hash(b"a")
+        );
+        std::fs::write(
+            &path,
+            wheel_bytes(&[
+                ("demo/a.py", b"a"),
+                ("demo/b.py", b"b"),
+                ("demo/c.py", b"c"),
+                ("demo/unlisted.py", b""),
+                ("demo-1.0.dist-info/RECORD", record.as_bytes()),
+                ("demo-1.0.dist-info/RECORD.jws", b"{}"),
+            ]),
+        )
+        .unwrap();
+        let messages: Vec<String> = check_record(&path, WHEEL)
+            .into_iter()
+            .map(|p| {
+                assert_eq!((p.kind, p.path.as_str()), (ProblemKind::Record, WHEEL));
+                p.message
+            })
+            .collect();
+        assert_eq!(
+            messages,
+            [
+                "demo/b.py does not match its RECORD hash",
+                "demo/c.py: RECORD uses md5=abc, not sha256",
+                "demo/unlisted.py is not listed in RECORD",
+            ]
+        );
+        std::fs::write(&path, wheel_bytes(&[("demo/a.py", b"a")])).unwrap();
+        assert_eq!(
+            check_record(&path, WHEEL)[0].message,
+            "has no .dist-info/RECORD"
+        );
+        std::fs::write(&path, b"not a zip").unwrap();
+        assert!(
+            check_record(&path, WHEEL)[0]
+                .message
+                .starts_with("not a zip archive: ")
+        );
+    }
+
+    #[test]
+    fn records_and_sums_parse_as_their_tools_write_them() {
+        let record = parse_record(
+            "plain.py,sha256=abc,3\n\"with,comma \"\"quoted\"\".py\",sha256=def,4\n\nbroken\n\"unterminated,x\n",
+        );
+        assert_eq!(
+            record,
+            BTreeMap::from([
+                ("plain.py".to_string(), "sha256=abc".to_string()),
+                (
+                    "with,comma \"quoted\".py".to_string(),
+                    "sha256=def".to_string()
+                ),
+            ])
+        );
+        let sums = parse_sums("ABC  wheels/a.whl\ndef *b.whl\nno separator\n");
+        assert_eq!(
+            sums,
+            BTreeMap::from([
+                ("wheels/a.whl".to_string(), "abc".to_string()),
+                ("b.whl".to_string(), "def".to_string()),
+            ])
         );
     }
 }

@@ -8,11 +8,13 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
 use super::LockedPin;
-use crate::manifest::Manifest;
+use crate::manifest::{Manifest, ManifestFile, ManifestPackage};
+use crate::python::filename::WheelFilename;
 use crate::python::target::Target;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -76,11 +78,9 @@ pub struct LockedWheel {
 impl LockedWheel {
     /// The file name: `name`, else the last segment of the URL or path.
     pub fn filename(&self) -> Option<String> {
-        self.name.clone().or_else(|| {
-            let location = self.url.as_deref().or(self.path.as_deref())?;
-            let last = location.rsplit(['/', '\\']).next()?;
-            Some(crate::index::percent_decode(last.split(['#', '?']).next()?))
-        })
+        self.name
+            .clone()
+            .or_else(|| super::location_file_name(self.url.as_deref().or(self.path.as_deref())?))
     }
 }
 
@@ -125,7 +125,7 @@ impl crate::error::Diagnose for PylockError {
 
 /// The lock of a wheelhouse: one package entry per name and version, with
 /// the wheels its targets install and the markers of those targets.
-/// The lock of a wheelhouse. `files_at` says where its files are, relative
+/// `files_at` says where its files are, relative
 /// to the lock: `None` when they are only on the index (`chiron lock`),
 /// else a folder prefix (`""` beside the lock in a wheelhouse, `"wheels/"`
 /// in a bundle), written as PEP 751 `path` beside the original `url`, so
@@ -135,104 +135,31 @@ pub fn render_pylock(manifest: &Manifest, targets: &[Target], files_at: Option<&
         .iter()
         .map(|t| (t.name(), t.marker_expression()))
         .collect();
-    let files: BTreeMap<&str, &crate::manifest::ManifestFile> = manifest
-        .files
-        .iter()
-        .map(|f| (f.filename.as_str(), f))
-        .collect();
-    let all_markers: Vec<String> = {
-        let mut list: Vec<String> = markers.values().cloned().collect();
-        list.sort();
-        list.dedup();
-        list
+    let mut all_markers: Vec<String> = markers.values().cloned().collect();
+    all_markers.sort();
+    all_markers.dedup();
+    let wheelhouse = LockedWheelhouse {
+        manifest,
+        files: manifest
+            .files
+            .iter()
+            .map(|f| (f.filename.as_str(), f))
+            .collect(),
+        markers,
+        files_at,
     };
     let packages = manifest
         .packages
         .iter()
-        .map(|package| {
-            let mut used: Vec<String> = package
-                .targets
-                .keys()
-                .filter_map(|t| markers.get(t).cloned())
-                .collect();
-            used.sort();
-            used.dedup();
-            let marker = (used != all_markers).then(|| {
-                if used.len() == 1 {
-                    used[0].clone()
-                } else {
-                    used.iter()
-                        .map(|m| format!("({m})"))
-                        .collect::<Vec<_>>()
-                        .join(" or ")
-                }
-            });
-            let is_sdist = |name: &str| !name.ends_with(".whl");
-            let sdist = package
-                .targets
-                .values()
-                .filter_map(|u| files.get(u.file.as_str()))
-                .find(|f| is_sdist(&f.filename))
-                .map(|f| {
-                    toml::Value::try_from(file_entry(f, files_at)).expect("a file entry serialises")
-                });
-            let mut wheels: Vec<LockedWheel> = package
-                .targets
-                .values()
-                .filter_map(|u| files.get(u.file.as_str()))
-                .filter(|f| !is_sdist(&f.filename))
-                .map(|f| file_entry(f, files_at))
-                .collect();
-            wheels.sort_by(|a, b| a.name.cmp(&b.name));
-            wheels.dedup();
-            let index = package
-                .targets
-                .values()
-                .find_map(|u| files.get(u.file.as_str()))
-                .map(|f| f.index.clone());
-            let mut dependencies: Vec<String> = manifest
-                .packages
-                .iter()
-                .filter(|other| {
-                    other
-                        .targets
-                        .values()
-                        .any(|u| u.required_by.iter().any(|r| r == &package.name))
-                })
-                .map(|other| other.name.clone())
-                .collect();
-            dependencies.sort();
-            dependencies.dedup();
-            LockedPackage {
-                name: package.name.clone(),
-                version: Some(package.version.clone()),
-                marker,
-                index,
-                dependencies: dependencies
-                    .into_iter()
-                    .map(|name| LockedDependency { name })
-                    .collect(),
-                wheels,
-                sdist,
-                tool: Some(PackageTool {
-                    chiron: Some(ChironPackageInfo {
-                        targets: package
-                            .targets
-                            .iter()
-                            .map(|(target, u)| {
-                                (
-                                    target.clone(),
-                                    ChironTargetUse {
-                                        file: u.file.clone(),
-                                        required_by: u.required_by.clone(),
-                                        extras: u.extras.clone(),
-                                    },
-                                )
-                            })
-                            .collect(),
-                    }),
-                }),
-            }
+        .map(|package| LockedPackage {
+            name: package.name.clone(),
+            version: Some(package.version.clone()),
+            marker: package_marker(&wheelhouse.markers_of(package), &all_markers),
+            index: wheelhouse.index_of(package),
+            dependencies: wheelhouse.dependencies_of(package),
+            wheels: wheelhouse.wheels_of(package),
+            sdist: wheelhouse.sdist_of(package),
+            tool: Some(chiron_info(package)),
         })
         .collect();
     let lock = Pylock {
@@ -243,6 +170,130 @@ pub fn render_pylock(manifest: &Manifest, targets: &[Target], files_at: Option<&
         packages,
     };
     render(&lock)
+}
+
+/// What a wheelhouse's lock is rendered from: its manifest, its files by
+/// name, the marker expression of each target, and where the files are.
+struct LockedWheelhouse<'m> {
+    manifest: &'m Manifest,
+    files: BTreeMap<&'m str, &'m ManifestFile>,
+    markers: BTreeMap<String, String>,
+    files_at: Option<&'m str>,
+}
+
+impl LockedWheelhouse<'_> {
+    /// The markers of the targets that install the package, sorted.
+    fn markers_of(&self, package: &ManifestPackage) -> Vec<String> {
+        let mut used: Vec<String> = package
+            .targets
+            .keys()
+            .filter_map(|t| self.markers.get(t).cloned())
+            .collect();
+        used.sort();
+        used.dedup();
+        used
+    }
+
+    /// The files the package's targets install.
+    fn files_of<'a>(
+        &'a self,
+        package: &'a ManifestPackage,
+    ) -> impl Iterator<Item = &'a ManifestFile> + 'a {
+        package
+            .targets
+            .values()
+            .filter_map(|u| self.files.get(u.file.as_str()).copied())
+    }
+
+    /// The index of the first file a target installs.
+    fn index_of(&self, package: &ManifestPackage) -> Option<String> {
+        self.files_of(package).next().map(|f| f.index.clone())
+    }
+
+    fn wheels_of(&self, package: &ManifestPackage) -> Vec<LockedWheel> {
+        let mut wheels: Vec<LockedWheel> = self
+            .files_of(package)
+            .filter(|f| !is_sdist(&f.filename))
+            .map(|f| file_entry(f, self.files_at))
+            .collect();
+        wheels.sort_by(|a, b| a.name.cmp(&b.name));
+        wheels.dedup();
+        wheels
+    }
+
+    fn sdist_of(&self, package: &ManifestPackage) -> Option<toml::Value> {
+        self.files_of(package)
+            .find(|f| is_sdist(&f.filename))
+            .map(|f| {
+                toml::Value::try_from(file_entry(f, self.files_at))
+                    .expect("a file entry serialises")
+            })
+    }
+
+    /// The packages `package` requires on some target: those that name it
+    /// among their `required_by`.
+    fn dependencies_of(&self, package: &ManifestPackage) -> Vec<LockedDependency> {
+        let mut names: Vec<String> = self
+            .manifest
+            .packages
+            .iter()
+            .filter(|other| {
+                other
+                    .targets
+                    .values()
+                    .any(|u| u.required_by.iter().any(|r| r == &package.name))
+            })
+            .map(|other| other.name.clone())
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+            .into_iter()
+            .map(|name| LockedDependency { name })
+            .collect()
+    }
+}
+
+fn is_sdist(filename: &str) -> bool {
+    !filename.ends_with(".whl")
+}
+
+/// A package's marker: none when every target installs it, else the
+/// markers of its targets (sorted), joined with `or`.
+fn package_marker(used: &[String], all_markers: &[String]) -> Option<String> {
+    if used == all_markers {
+        return None;
+    }
+    Some(match used {
+        [only] => only.clone(),
+        several => several
+            .iter()
+            .map(|m| format!("({m})"))
+            .collect::<Vec<_>>()
+            .join(" or "),
+    })
+}
+
+/// What PEP 751 has no field for: the file, extras and parents per target.
+fn chiron_info(package: &ManifestPackage) -> PackageTool {
+    PackageTool {
+        chiron: Some(ChironPackageInfo {
+            targets: package
+                .targets
+                .iter()
+                .map(|(target, u)| {
+                    (
+                        target.clone(),
+                        ChironTargetUse {
+                            file: u.file.clone(),
+                            required_by: u.required_by.clone(),
+                            extras: u.extras.clone(),
+                        },
+                    )
+                })
+                .collect(),
+        }),
+    }
 }
 
 const HEADER: &str = "# PEP 751 lock written by chiron: every target of the wheelhouse, each package\n\
@@ -278,7 +329,7 @@ pub fn relocate(text: &str, files_at: &str) -> Result<String, toml::de::Error> {
 }
 
 /// A wheel or sdist entry of the lock for a wheelhouse file.
-fn file_entry(f: &crate::manifest::ManifestFile, files_at: Option<&str>) -> LockedWheel {
+fn file_entry(f: &ManifestFile, files_at: Option<&str>) -> LockedWheel {
     LockedWheel {
         name: Some(f.filename.clone()),
         url: Some(f.url.clone()),
@@ -333,7 +384,6 @@ pub fn locked_versions(
     lock: &Pylock,
     target: &Target,
 ) -> BTreeMap<pep508_rs::PackageName, pep440_rs::Version> {
-    use std::str::FromStr;
     let mut out = BTreeMap::new();
     for package in &lock.packages {
         let recorded = package
@@ -364,7 +414,6 @@ pub fn pins_for_target(
     lock_path: &Path,
     target: &Target,
 ) -> Result<Vec<LockedPin>, PylockError> {
-    use std::str::FromStr;
     let error = |message: String| PylockError {
         path: lock_path.to_path_buf(),
         message,
@@ -373,113 +422,164 @@ pub fn pins_for_target(
     check_lock_covers(lock, target).map_err(error)?;
     let mut pins = Vec::new();
     for package in &lock.packages {
-        if let Some(marker) = &package.marker {
-            let tree = pep508_rs::MarkerTree::from_str(marker).map_err(|e| {
-                error(format!(
-                    "package {}: bad marker `{marker}`: {e}",
-                    package.name
-                ))
-            })?;
-            if !tree.evaluate(target.markers(), &[]) {
-                continue;
-            }
+        if installed_on(package, target).map_err(error)? {
+            pins.push(locked_pin(lock, package, target, lock_dir).map_err(error)?);
         }
-        let recorded = package
-            .tool
-            .as_ref()
-            .and_then(|t| t.chiron.as_ref())
-            .and_then(|c| c.targets.get(&target.name()));
-        let mut best: Option<(usize, &LockedWheel, crate::python::filename::WheelFilename)> = None;
-        for wheel in &package.wheels {
-            let Some(filename) = wheel.filename() else {
-                continue;
-            };
-            let Ok(parsed) = filename.parse::<crate::python::filename::WheelFilename>() else {
-                continue;
-            };
-            if recorded.is_some_and(|r| r.file == filename) {
-                best = Some((0, wheel, parsed));
-                break;
-            }
-            if let Some(priority) = target.tags().best(parsed.tags().iter())
-                && best.as_ref().is_none_or(|(p, _, _)| priority + 1 < *p)
-            {
-                best = Some((priority + 1, wheel, parsed));
-            }
-        }
-        let sdist: Option<LockedWheel> = package
-            .sdist
-            .clone()
-            .and_then(|value| LockedWheel::deserialize(value).ok());
-        let (wheel, parsed, filename) = match (best, &sdist) {
-            (Some((_, wheel, parsed)), _) => {
-                let filename = parsed.as_str().to_string();
-                (wheel, Some(parsed), filename)
-            }
-            (None, Some(sdist)) => {
-                let filename = sdist
-                    .filename()
-                    .ok_or_else(|| error(format!("the sdist of {} has no name", package.name)))?;
-                (sdist, None, filename)
-            }
-            (None, None) => {
-                return Err(error(format!(
-                    "the lock has no wheel of {} {} for target {}",
-                    package.name,
-                    package.version.as_deref().unwrap_or("?"),
-                    target.name()
-                )));
-            }
-        };
-        let url = match (&wheel.url, &wheel.path) {
-            (Some(url), _) => url.clone(),
-            (None, Some(path)) => url::Url::from_file_path(
-                std::path::absolute(lock_dir.join(path)).unwrap_or_default(),
-            )
-            .map(|u| u.to_string())
-            .map_err(|_| error(format!("bad path {path}")))?,
-            (None, None) => {
-                return Err(error(format!(
-                    "a wheel of {} has neither url nor path",
-                    package.name
-                )));
-            }
-        };
-        if filename.contains(['/', '\\']) || filename.starts_with('.') {
-            return Err(error(format!("refusing the file name `{filename}`")));
-        }
-        let file = crate::index::simple::IndexFile {
-            filename,
-            url,
-            hashes: wheel.hashes.clone(),
-            requires_python: None,
-            yanked: None,
-            metadata: None,
-            size: wheel.size,
-            upload_time: None,
-            // A lock without `index` (pip lock, uv pip compile) leaves the
-            // source empty: the policy then judges the file by its URL.
-            source: package.index.clone().unwrap_or_default(),
-        };
-        let required_by = match recorded {
-            Some(r) => r.required_by.clone(),
-            None => lock
-                .packages
-                .iter()
-                .filter(|p| p.dependencies.iter().any(|d| d.name == package.name))
-                .map(|p| p.name.clone())
-                .collect(),
-        };
-        pins.push(LockedPin {
-            name: package.name.clone(),
-            version: package.version.clone().unwrap_or_default(),
-            file,
-            wheel: parsed,
-            required_by,
-            extras: recorded.map(|r| r.extras.clone()).unwrap_or_default(),
-        });
     }
     Ok(pins)
+}
+
+/// Whether the package's marker holds on the target (without one, it is
+/// installed everywhere).
+fn installed_on(package: &LockedPackage, target: &Target) -> Result<bool, String> {
+    let Some(marker) = &package.marker else {
+        return Ok(true);
+    };
+    let tree = pep508_rs::MarkerTree::from_str(marker)
+        .map_err(|e| format!("package {}: bad marker `{marker}`: {e}", package.name))?;
+    Ok(tree.evaluate(target.markers(), &[]))
+}
+
+/// What chiron recorded of the package on this target, in a lock it wrote.
+fn recorded_use<'l>(package: &'l LockedPackage, target: &Target) -> Option<&'l ChironTargetUse> {
+    package
+        .tool
+        .as_ref()
+        .and_then(|t| t.chiron.as_ref())
+        .and_then(|c| c.targets.get(&target.name()))
+}
+
+/// One package's pin on the target.
+fn locked_pin(
+    lock: &Pylock,
+    package: &LockedPackage,
+    target: &Target,
+    lock_dir: &Path,
+) -> Result<LockedPin, String> {
+    let recorded = recorded_use(package, target);
+    let chosen = choose_file(package, recorded, target)?;
+    let url = match (&chosen.entry.url, &chosen.entry.path) {
+        (Some(url), _) => url.clone(),
+        (None, Some(path)) => super::path_url(lock_dir, path)?,
+        (None, None) => {
+            return Err(format!(
+                "a wheel of {} has neither url nor path",
+                package.name
+            ));
+        }
+    };
+    super::check_file_name(&chosen.filename)?;
+    let file = crate::index::simple::IndexFile {
+        filename: chosen.filename,
+        url,
+        hashes: chosen.entry.hashes,
+        requires_python: None,
+        yanked: None,
+        metadata: None,
+        size: chosen.entry.size,
+        upload_time: None,
+        // A lock without `index` (pip lock, uv pip compile) leaves the
+        // source empty: the policy then judges the file by its URL.
+        source: package.index.clone().unwrap_or_default(),
+    };
+    Ok(LockedPin {
+        name: package.name.clone(),
+        version: package.version.clone().unwrap_or_default(),
+        file,
+        wheel: chosen.wheel,
+        required_by: required_by(lock, package, recorded),
+        extras: recorded.map(|r| r.extras.clone()).unwrap_or_default(),
+    })
+}
+
+/// The file of a package a target installs, and its name.
+struct ChosenFile {
+    entry: LockedWheel,
+    filename: String,
+    /// `None` for the sdist.
+    wheel: Option<WheelFilename>,
+}
+
+/// The wheel chiron recorded for the target, else the wheel the target's
+/// tags prefer, else the sdist.
+fn choose_file(
+    package: &LockedPackage,
+    recorded: Option<&ChironTargetUse>,
+    target: &Target,
+) -> Result<ChosenFile, String> {
+    if let Some((wheel, parsed)) = best_wheel(package, recorded, target) {
+        return Ok(ChosenFile {
+            entry: wheel.clone(),
+            filename: parsed.as_str().to_string(),
+            wheel: Some(parsed),
+        });
+    }
+    let sdist = package
+        .sdist
+        .clone()
+        .and_then(|value| LockedWheel::deserialize(value).ok());
+    let Some(sdist) = sdist else {
+        return Err(format!(
+            "the lock has no wheel of {} {} for target {}",
+            package.name,
+            package.version.as_deref().unwrap_or("?"),
+            target.name()
+        ));
+    };
+    let filename = sdist
+        .filename()
+        .ok_or_else(|| format!("the sdist of {} has no name", package.name))?;
+    Ok(ChosenFile {
+        entry: sdist,
+        filename,
+        wheel: None,
+    })
+}
+
+/// The wheel chiron recorded for the target, else the one whose tags the
+/// target prefers most (the first of equals); wheels with unreadable
+/// names are passed over.
+fn best_wheel<'l>(
+    package: &'l LockedPackage,
+    recorded: Option<&ChironTargetUse>,
+    target: &Target,
+) -> Option<(&'l LockedWheel, WheelFilename)> {
+    let mut best: Option<(usize, &LockedWheel, WheelFilename)> = None;
+    for wheel in &package.wheels {
+        let Some(filename) = wheel.filename() else {
+            continue;
+        };
+        let Ok(parsed) = filename.parse::<WheelFilename>() else {
+            continue;
+        };
+        if recorded.is_some_and(|r| r.file == filename) {
+            return Some((wheel, parsed));
+        }
+        if let Some(priority) = target.tags().best(parsed.tags().iter())
+            && best.as_ref().is_none_or(|(p, _, _)| priority < *p)
+        {
+            best = Some((priority, wheel, parsed));
+        }
+    }
+    best.map(|(_, wheel, parsed)| (wheel, parsed))
+}
+
+/// Who requires the package: as chiron recorded it for the target, else
+/// every package that lists it among its dependencies.
+fn required_by(
+    lock: &Pylock,
+    package: &LockedPackage,
+    recorded: Option<&ChironTargetUse>,
+) -> Vec<String> {
+    match recorded {
+        Some(r) => r.required_by.clone(),
+        None => lock
+            .packages
+            .iter()
+            .filter(|p| p.dependencies.iter().any(|d| d.name == package.name))
+            .map(|p| p.name.clone())
+            .collect(),
+    }
 }
 
 /// The names of the targets chiron recorded in a lock it wrote
@@ -497,7 +597,6 @@ pub fn recorded_targets(lock: &Pylock) -> Vec<String> {
 /// A target outside the lock's `requires-python` or `environments` is an
 /// error: the lock says nothing about what it would install.
 fn check_lock_covers(lock: &Pylock, target: &Target) -> Result<(), String> {
-    use std::str::FromStr;
     if let Some(requires) = &lock.requires_python {
         let specifiers = pep440_rs::VersionSpecifiers::from_str(requires)
             .map_err(|e| format!("bad requires-python `{requires}`: {e}"))?;
@@ -598,5 +697,271 @@ version = "not a version"
         let windows = locked_versions(&lock, &target(12, "windows-x86_64"));
         let names: Vec<String> = windows.iter().map(|(n, v)| format!("{n}=={v}")).collect();
         assert_eq!(names, ["everywhere==3.0", "winonly==2.0"]);
+    }
+    /// Writes `text` as a `pylock.toml` in a fresh folder and reads it.
+    fn read(text: &str) -> (tempfile::TempDir, Result<Pylock, PylockError>) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pylock.toml");
+        std::fs::write(&path, text).unwrap();
+        let read = read_pylock(&path);
+        (dir, read)
+    }
+
+    #[test]
+    fn malformed_locks_are_refused_naming_the_file_and_package() {
+        let cases = [
+            ("lock-version = ", "not a PEP 751 lock: "),
+            (
+                "lock-version = \"2.0\"\n",
+                "lock-version 2.0 is not supported (chiron reads 1.x)",
+            ),
+            (
+                "lock-version = \"1.0\"\n[[packages]]\nname = \"demo\"\n",
+                "package demo has no version",
+            ),
+            (
+                "lock-version = \"1.0\"\n[[packages]]\nname = \"demo\"\nversion = \"1.0\"\n\
+                 [[packages.wheels]]\nname = \"demo-1.0-py3-none-any.whl\"\nhashes = { md5 = \"x\" }\n",
+                "a wheel of demo has no sha256 hash",
+            ),
+        ];
+        for (text, expected) in cases {
+            let (dir, read) = read(text);
+            let error = read.unwrap_err();
+            assert_eq!(error.path, dir.path().join("pylock.toml"));
+            assert!(error.message.starts_with(expected), "{}", error.message);
+        }
+        let error = read_pylock(Path::new("/nonexistent/pylock.toml")).unwrap_err();
+        assert!(
+            error.message.starts_with("cannot read: "),
+            "{}",
+            error.message
+        );
+    }
+
+    const FOREIGN: &str = r#"
+lock-version = "1.0"
+created-by = "pip"
+
+[[packages]]
+name = "winonly"
+version = "1.0"
+marker = "sys_platform == 'win32'"
+wheels = [{ name = "winonly-1.0-py3-none-any.whl", url = "https://example.test/winonly-1.0-py3-none-any.whl", hashes = { sha256 = "aa" } }]
+
+[[packages]]
+name = "native"
+version = "2.0"
+index = "https://example.test/simple"
+dependencies = [{ name = "local" }]
+wheels = [
+    { name = "native-2.0-py3-none-any.whl", url = "https://example.test/native-2.0-py3-none-any.whl", hashes = { sha256 = "bb" } },
+    { name = "native-2.0-cp312-cp312-manylinux_2_17_x86_64.whl", url = "https://example.test/native-2.0-cp312-cp312-manylinux_2_17_x86_64.whl", hashes = { sha256 = "cc" } },
+    { name = "native-2.0-cp312-cp312-win_amd64.whl", url = "https://example.test/native-2.0-cp312-cp312-win_amd64.whl", hashes = { sha256 = "dd" } },
+]
+
+[[packages]]
+name = "local"
+version = "3.0"
+wheels = [{ path = "files/local-3.0-py3-none-any.whl", hashes = { sha256 = "ee" }, size = 12 }]
+
+[[packages]]
+name = "source-only"
+version = "4.0"
+sdist = { url = "https://example.test/source_only-4.0.tar.gz", hashes = { sha256 = "ff" } }
+"#;
+
+    #[test]
+    fn a_target_gets_the_packages_whose_markers_hold_and_the_wheel_it_prefers() {
+        let lock: Pylock = toml::from_str(FOREIGN).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let lock_path = dir.path().join("pylock.toml");
+        let pins = pins_for_target(&lock, &lock_path, &target(12, "linux-x86_64")).unwrap();
+        let summary: Vec<(&str, &str, bool, &str)> = pins
+            .iter()
+            .map(|p| {
+                (
+                    p.name.as_str(),
+                    p.file.filename.as_str(),
+                    p.wheel.is_some(),
+                    p.file.source.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                (
+                    "native",
+                    "native-2.0-cp312-cp312-manylinux_2_17_x86_64.whl",
+                    true,
+                    "https://example.test/simple"
+                ),
+                ("local", "local-3.0-py3-none-any.whl", true, ""),
+                ("source-only", "source_only-4.0.tar.gz", false, ""),
+            ]
+        );
+        assert_eq!(pins[0].file.sha256(), Some("cc"));
+        assert!(pins[0].required_by.is_empty());
+        // Without chiron's record, the parents come from `dependencies`.
+        assert_eq!(pins[1].required_by, ["native"]);
+        let local = url::Url::parse(&pins[1].file.url).unwrap();
+        assert_eq!(
+            local.to_file_path().unwrap(),
+            std::path::absolute(dir.path().join("files/local-3.0-py3-none-any.whl")).unwrap()
+        );
+        assert_eq!(pins[1].file.size, Some(12));
+        let windows = pins_for_target(&lock, &lock_path, &target(12, "windows-x86_64")).unwrap();
+        let files: Vec<&str> = windows.iter().map(|p| p.file.filename.as_str()).collect();
+        assert_eq!(
+            files,
+            [
+                "winonly-1.0-py3-none-any.whl",
+                "native-2.0-cp312-cp312-win_amd64.whl",
+                "local-3.0-py3-none-any.whl",
+                "source_only-4.0.tar.gz",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_pin_that_cannot_be_installed_is_an_error_naming_the_package() {
+        let base = "lock-version = \"1.0\"\n[[packages]]\nname = \"demo\"\nversion = \"1.0\"\n";
+        let cases = [
+            (
+                "marker = \"python_version >\"\n",
+                "package demo: bad marker `python_version >`: ",
+            ),
+            (
+                "wheels = [{ name = \"demo-1.0-cp312-cp312-win_amd64.whl\", url = \"https://x.test/a\", hashes = { sha256 = \"aa\" } }]\n",
+                "the lock has no wheel of demo 1.0 for target 3.12-linux-x86_64",
+            ),
+            (
+                "wheels = [{ name = \"demo-1.0-py3-none-any.whl\", hashes = { sha256 = \"aa\" } }]\n",
+                "a wheel of demo has neither url nor path",
+            ),
+            (
+                "sdist = { url = \"https://x.test/..\", hashes = { sha256 = \"aa\" } }\n",
+                "refusing the file name `..`",
+            ),
+        ];
+        for (extra, expected) in cases {
+            let lock: Pylock = toml::from_str(&format!("{base}{extra}")).unwrap();
+            let error = pins_for_target(
+                &lock,
+                Path::new("/locks/pylock.toml"),
+                &target(12, "linux-x86_64"),
+            )
+            .unwrap_err();
+            assert_eq!(error.path, Path::new("/locks/pylock.toml"));
+            assert!(error.message.starts_with(expected), "{}", error.message);
+        }
+    }
+
+    #[test]
+    fn a_package_is_marked_with_the_targets_that_install_it() {
+        let all: Vec<String> = ["a", "b", "c"].iter().map(|m| m.to_string()).collect();
+        assert_eq!(package_marker(&all, &all), None);
+        assert_eq!(package_marker(&all[1..2], &all), Some("b".into()));
+        assert_eq!(package_marker(&all[..2], &all), Some("(a) or (b)".into()));
+    }
+
+    /// A wheelhouse for Linux and Windows: `app` on both, and `winlib`,
+    /// which `app` requires, only on Windows and from its sdist.
+    fn two_target_manifest(linux: &Target, windows: &Target) -> Manifest {
+        let file = |name: &str, sha256: &str| {
+            serde_json::json!({
+                "filename": name, "sha256": sha256, "size": 0,
+                "url": format!("https://example.test/{name}"),
+                "index": "https://example.test/simple", "yanked": false, "targets": [],
+                "upload_time": "2024-05-01T10:00:00Z",
+            })
+        };
+        let app = serde_json::json!({ "file": "app-1.0-py3-none-any.whl", "required_by": ["direct"], "extras": [] });
+        let winlib = serde_json::json!({ "file": "winlib-1.0.tar.gz", "required_by": ["app"], "extras": [] });
+        let package = |name: &str, targets: serde_json::Value| {
+            serde_json::json!({
+                "name": name, "version": "1.0", "license": null, "summary": null,
+                "requires_dist": [], "targets": targets,
+            })
+        };
+        serde_json::from_value(serde_json::json!({
+            "manifest_version": 1,
+            "tool": { "name": "chiron", "version": "0" },
+            "inputs": {
+                "fingerprint": "", "files": [], "requirements": [], "constraints": [],
+                "indexes": [], "find_links": [], "allow_prereleases": false, "exclude_newer": null,
+            },
+            "targets": [],
+            "packages": [
+                package("app", serde_json::json!({ linux.name(): app, windows.name(): app })),
+                package("winlib", serde_json::json!({ windows.name(): winlib })),
+            ],
+            "files": [file("app-1.0-py3-none-any.whl", "aa"), file("winlib-1.0.tar.gz", "bb")],
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_rendered_lock_reads_back_to_the_same_files_per_target() {
+        let (linux, windows) = (target(12, "linux-x86_64"), target(12, "windows-x86_64"));
+        let manifest = two_target_manifest(&linux, &windows);
+        let text = render_pylock(&manifest, &[linux.clone(), windows.clone()], None);
+        let lock: Pylock = toml::from_str(&text).unwrap();
+        assert_eq!(lock.environments.len(), 2);
+        assert_eq!(lock.packages[0].marker, None);
+        assert_eq!(
+            lock.packages[1].marker.as_deref(),
+            Some(windows.marker_expression().as_str())
+        );
+        let dependencies: Vec<&str> = lock.packages[0]
+            .dependencies
+            .iter()
+            .map(|d| d.name.as_str())
+            .collect();
+        assert_eq!(dependencies, ["winlib"]);
+        let pins = |t: &Target| -> Vec<String> {
+            pins_for_target(&lock, Path::new("pylock.toml"), t)
+                .unwrap()
+                .into_iter()
+                .map(|p| format!("{} via {}", p.file.filename, p.required_by.join(",")))
+                .collect()
+        };
+        assert_eq!(pins(&linux), ["app-1.0-py3-none-any.whl via direct"]);
+        assert_eq!(
+            pins(&windows),
+            [
+                "app-1.0-py3-none-any.whl via direct",
+                "winlib-1.0.tar.gz via app"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_relocated_lock_points_every_file_into_the_folder() {
+        let (linux, windows) = (target(12, "linux-x86_64"), target(12, "windows-x86_64"));
+        let text = render_pylock(
+            &two_target_manifest(&linux, &windows),
+            &[linux, windows],
+            Some(""),
+        );
+        let lock: Pylock = toml::from_str(&text).unwrap();
+        assert_eq!(
+            lock.packages[0].wheels[0].path.as_deref(),
+            Some("app-1.0-py3-none-any.whl")
+        );
+        let relocated: Pylock = toml::from_str(&relocate(&text, "wheels/").unwrap()).unwrap();
+        assert_eq!(
+            relocated.packages[0].wheels[0].path.as_deref(),
+            Some("wheels/app-1.0-py3-none-any.whl")
+        );
+        assert_eq!(
+            relocated.packages[1].sdist.as_ref().unwrap()["path"].as_str(),
+            Some("wheels/winlib-1.0.tar.gz")
+        );
+        assert_eq!(
+            relocated.packages[0].wheels[0].url,
+            lock.packages[0].wheels[0].url
+        );
     }
 }

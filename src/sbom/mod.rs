@@ -133,71 +133,125 @@ pub fn cyclonedx_with(
     let root = "project".to_string();
     let declared_targets: BTreeSet<&str> =
         manifest.targets.iter().map(|t| t.name.as_str()).collect();
-    let mut components = Vec::new();
-    let mut depends: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let refs: BTreeMap<&str, String> = manifest
         .packages
         .iter()
         .map(|p| (p.name.as_str(), purl(&p.name, &p.version)))
         .collect();
+    let mut components = Vec::new();
+    let mut depends: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for package in &manifest.packages {
         let reference = purl(&package.name, &package.version);
-        let mut hashes = Vec::new();
-        let mut references = Vec::new();
-        for file in files_of(manifest, package) {
-            if !file.sha256.is_empty() {
-                hashes.push(json!({ "alg": "SHA-256", "content": file.sha256 }));
-            }
-            if !file.url.is_empty() {
-                references.push(json!({
-                    "type": "distribution",
-                    "url": file.url,
-                    "comment": file.filename,
-                    "hashes": [{ "alg": "SHA-256", "content": file.sha256 }],
-                }));
-            }
-        }
-        let mut component = json!({
-            "type": "library",
-            "bom-ref": reference,
-            "name": package.name,
-            "version": package.version,
-            "purl": reference,
-            "hashes": hashes,
-            "externalReferences": references,
-            "properties": package.targets.keys().filter(|t| declared_targets.contains(t.as_str())).map(|t| json!({ "name": "chiron:target", "value": t })).collect::<Vec<_>>(),
-        });
-        if let Some(summary) = package.summary.as_ref().filter(|s| !s.is_empty()) {
-            component["description"] = json!(summary);
-        }
-        if let Some(authors) = &package.authors {
-            match options.spec {
-                SpecVersion::V1_5 => component["author"] = json!(authors),
-                SpecVersion::V1_6 => component["authors"] = json!([{ "name": authors }]),
-            }
-        }
-        if let Some(licenses) = licenses(&package.license) {
-            component["licenses"] = licenses;
-        }
-        components.push(component);
+        components.push(component(
+            manifest,
+            package,
+            &declared_targets,
+            options.spec,
+        ));
         depends.entry(reference.clone()).or_default();
-        for usage in package.targets.values() {
-            for parent in &usage.required_by {
-                let from = if parent == "direct" {
-                    Some(&root)
-                } else {
-                    refs.get(parent.as_str())
-                };
-                if let Some(from) = from {
-                    depends
-                        .entry(from.clone())
-                        .or_default()
-                        .insert(reference.clone());
-                }
-            }
+        for from in parent_refs(package, &root, &refs) {
+            depends
+                .entry(from.clone())
+                .or_default()
+                .insert(reference.clone());
         }
     }
     depends.entry(root.clone()).or_default();
+    let mut bom = json!({
+        "$schema": format!("http://cyclonedx.org/schema/bom-{}.schema.json", options.spec.as_str()),
+        "bomFormat": "CycloneDX",
+        "specVersion": options.spec.as_str(),
+        "version": 1,
+        "metadata": bom_metadata(manifest, options, &root),
+        "components": components,
+        "dependencies": depends
+            .into_iter()
+            .map(|(reference, on)| json!({ "ref": reference, "dependsOn": on.into_iter().collect::<Vec<_>>() }))
+            .collect::<Vec<_>>(),
+    });
+    if let Some(reports) = scan {
+        bom["vulnerabilities"] = json!(vulnerabilities(reports));
+    }
+    bom["serialNumber"] = json!(serial_number(&bom));
+    let mut text = serde_json::to_string_pretty(&bom).expect("a BOM always serialises");
+    text.push('\n');
+    text
+}
+
+/// The references of what requires `package` on some target: packages by
+/// their id in `ids`, and `root` for a direct requirement.
+fn parent_refs<'a>(
+    package: &'a ManifestPackage,
+    root: &'a String,
+    ids: &'a BTreeMap<&str, String>,
+) -> impl Iterator<Item = &'a String> + 'a {
+    package
+        .targets
+        .values()
+        .flat_map(|usage| &usage.required_by)
+        .filter_map(move |parent| {
+            if parent == "direct" {
+                Some(root)
+            } else {
+                ids.get(parent.as_str())
+            }
+        })
+}
+
+/// A package version as a library component: its files' hashes and
+/// download locations, the declared targets that install it, description,
+/// authors (as the spec version writes them) and licences.
+fn component(
+    manifest: &Manifest,
+    package: &ManifestPackage,
+    declared_targets: &BTreeSet<&str>,
+    spec: SpecVersion,
+) -> Value {
+    let reference = purl(&package.name, &package.version);
+    let mut hashes = Vec::new();
+    let mut references = Vec::new();
+    for file in files_of(manifest, package) {
+        if !file.sha256.is_empty() {
+            hashes.push(json!({ "alg": "SHA-256", "content": file.sha256 }));
+        }
+        if !file.url.is_empty() {
+            references.push(json!({
+                "type": "distribution",
+                "url": file.url,
+                "comment": file.filename,
+                "hashes": [{ "alg": "SHA-256", "content": file.sha256 }],
+            }));
+        }
+    }
+    let mut component = json!({
+        "type": "library",
+        "bom-ref": reference,
+        "name": package.name,
+        "version": package.version,
+        "purl": reference,
+        "hashes": hashes,
+        "externalReferences": references,
+        "properties": package.targets.keys().filter(|t| declared_targets.contains(t.as_str())).map(|t| json!({ "name": "chiron:target", "value": t })).collect::<Vec<_>>(),
+    });
+    if let Some(summary) = package.summary.as_ref().filter(|s| !s.is_empty()) {
+        component["description"] = json!(summary);
+    }
+    if let Some(authors) = &package.authors {
+        match spec {
+            SpecVersion::V1_5 => component["author"] = json!(authors),
+            SpecVersion::V1_6 => component["authors"] = json!([{ "name": authors }]),
+        }
+    }
+    if let Some(licenses) = licenses(&package.license) {
+        component["licenses"] = licenses;
+    }
+    component
+}
+
+/// The BOM's metadata: the tool, the project as the root component, the
+/// time when `SOURCE_DATE_EPOCH` gives one, and the declared targets the
+/// BOM does not cover.
+fn bom_metadata(manifest: &Manifest, options: &SbomOptions, root: &str) -> Value {
     let mut project = json!({ "type": "application", "bom-ref": root, "name": options.project });
     if let Some(version) = &options.project_version {
         project["version"] = json!(version);
@@ -218,36 +272,23 @@ pub fn cyclonedx_with(
                 .collect::<Vec<_>>()
         );
     }
-    let mut bom = json!({
-        "$schema": format!("http://cyclonedx.org/schema/bom-{}.schema.json", options.spec.as_str()),
-        "bomFormat": "CycloneDX",
-        "specVersion": options.spec.as_str(),
-        "version": 1,
-        "metadata": metadata,
-        "components": components,
-        "dependencies": depends
-            .into_iter()
-            .map(|(reference, on)| json!({ "ref": reference, "dependsOn": on.into_iter().collect::<Vec<_>>() }))
-            .collect::<Vec<_>>(),
-    });
-    if let Some(reports) = scan {
-        bom["vulnerabilities"] = json!(vulnerabilities(reports));
-    }
-    // The serial number names this content: same wheelhouse, same number.
+    metadata
+}
+
+/// The serial number names the content (before it is set): same
+/// wheelhouse, same number. A UUID of version 5's shape.
+fn serial_number(bom: &Value) -> String {
     let digest = crate::digest::sha256(bom.to_string().as_bytes());
     let hex = crate::digest::hex(&digest[..16]);
     let variant = ["8", "9", "a", "b"][usize::from(digest[8] & 3)];
-    bom["serialNumber"] = json!(format!(
+    format!(
         "urn:uuid:{}-{}-5{}-{variant}{}-{}",
         &hex[0..8],
         &hex[8..12],
         &hex[13..16],
         &hex[17..20],
         &hex[20..32]
-    ));
-    let mut text = serde_json::to_string_pretty(&bom).expect("a BOM always serialises");
-    text.push('\n');
-    text
+    )
 }
 
 /// The CycloneDX `vulnerabilities` of a scan, one per advisory and
@@ -332,5 +373,32 @@ mod tests {
                 .unwrap_err()
                 .contains("1.6 or 1.5")
         );
+    }
+    #[test]
+    fn the_serial_number_is_a_version_5_uuid_of_the_content() {
+        let serial = serial_number(&json!({ "components": [] }));
+        let uuid = serial.strip_prefix("urn:uuid:").unwrap();
+        let groups: Vec<usize> = uuid.split('-').map(str::len).collect();
+        assert_eq!(groups, [8, 4, 4, 4, 12]);
+        assert_eq!(&uuid[14..15], "5");
+        assert!("89ab".contains(&uuid[19..20]), "{uuid}");
+        assert_eq!(serial, serial_number(&json!({ "components": [] })));
+        assert_ne!(serial, serial_number(&json!({ "components": [1] })));
+    }
+
+    #[test]
+    fn parents_are_packages_by_reference_and_the_project_for_direct() {
+        let package: ManifestPackage = serde_json::from_value(json!({
+            "name": "lib", "version": "1.0", "license": null, "summary": null, "requires_dist": [],
+            "targets": {
+                "a": { "file": "lib.whl", "required_by": ["direct", "app"], "extras": [] },
+                "b": { "file": "lib.whl", "required_by": ["unknown"], "extras": [] },
+            },
+        }))
+        .unwrap();
+        let root = "project".to_string();
+        let ids = BTreeMap::from([("app", "pkg:pypi/app@2.0".to_string())]);
+        let parents: Vec<&String> = parent_refs(&package, &root, &ids).collect();
+        assert_eq!(parents, ["project", "pkg:pypi/app@2.0"]);
     }
 }

@@ -466,120 +466,214 @@ pub fn overlay(reports: &[PackageReport]) -> String {
 /// The scan as a SARIF 2.1.0 log: one rule per advisory, one result per
 /// affected package version, and expired ignores as their own rule.
 pub fn sarif(report: &ScanReport, artifact: &crate::sarif::Artifact) -> String {
-    use crate::sarif::{Finding as Result_, Rule, level_of};
     let mut rules = Vec::new();
     let mut results = Vec::new();
     for package in &report.vulnerable {
         for finding in &package.findings {
-            let aliases: Vec<&str> = finding
-                .aliases
-                .iter()
-                .map(String::as_str)
-                .filter(|a| *a != finding.id)
-                .collect();
-            rules.push(Rule {
-                id: finding.id.clone(),
-                name: "KnownVulnerability".into(),
-                short: finding
-                    .summary
-                    .clone()
-                    .unwrap_or_else(|| format!("Known vulnerability {}", finding.id)),
-                full: (!aliases.is_empty())
-                    .then(|| format!("Also known as {}", aliases.join(", "))),
-                help: format!(
-                    "Upgrade the affected package to a version that fixes {}{}; `chiron scan --emit-overlay FILE` writes the constraints for `chiron wheelhouse -c FILE`. To accept the risk, add a [[scan.ignore]] entry with this id, a reason and an expiry date.",
-                    finding.id,
-                    if finding.fixed.is_empty() {
-                        " (none is known yet)".to_string()
-                    } else {
-                        format!(" ({})", finding.fixed.join(", "))
-                    }
-                ),
-                help_uri: Some(format!("https://osv.dev/vulnerability/{}", finding.id)),
-                level: level_of(finding.severity),
-                security_severity: finding.cvss_score,
-            });
-            let fix = match &package.upgrade_to {
-                Some(version) => format!("upgrade to {version}"),
-                None => "no fixed version yet".into(),
-            };
-            results.push(Result_ {
-                rule_id: finding.id.clone(),
-                level: level_of(finding.severity),
-                message: format!(
-                    "{} {} is affected by {}{}: {fix}",
-                    package.package,
-                    package.version,
-                    finding.id,
-                    finding
-                        .summary
-                        .as_deref()
-                        .map(|s| format!(" ({s})"))
-                        .unwrap_or_default()
-                ),
-                region: artifact.locate(&package.package, &package.version),
-                fingerprint: format!("{}/{}/{}", package.package, package.version, finding.id),
-                properties: serde_json::json!({
-                    "package": package.package,
-                    "version": package.version,
-                    "aliases": finding.aliases,
-                    "fixed": finding.fixed,
-                }),
-            });
+            rules.push(advisory_rule(finding));
+            results.push(advisory_result(package, finding, artifact));
         }
     }
     if !report.expired_ignores.is_empty() {
-        rules.push(Rule {
-            id: "chiron/expired-ignore".into(),
-            name: "ExpiredIgnore".into(),
-            short: "An ignored advisory's acceptance has expired".into(),
-            full: Some("Review the advisory and renew or remove the [[scan.ignore]] entry".into()),
-            help: "Review the advisory again; then renew the [[scan.ignore]] entry with a new expiry date, or remove it and upgrade.".into(),
-            help_uri: None,
-            level: "error",
-            security_severity: None,
-        });
+        rules.push(expired_ignore_rule());
     }
-    for expired in &report.expired_ignores {
-        results.push(Result_ {
-            rule_id: "chiron/expired-ignore".into(),
-            level: "error",
-            message: format!(
-                "the ignore of {} expired on {}: {}",
-                expired.id, expired.expired, expired.reason
-            ),
-            region: artifact.whole(),
-            fingerprint: format!("expired/{}", expired.id),
-            properties: serde_json::json!({ "id": expired.id }),
-        });
-    }
+    results.extend(
+        report
+            .expired_ignores
+            .iter()
+            .map(|expired| expired_ignore_result(expired, artifact)),
+    );
     if !report.not_checked.is_empty() {
-        rules.push(Rule {
-            id: "chiron/not-checked".into(),
-            name: "NotChecked".into(),
-            short: "The advisory source had no answer for a package".into(),
-            full: Some(format!(
-                "Nothing is known about these packages from the {}: not checked is not safe",
-                report.source
-            )),
-            help: "Scan with the offline database (`chiron scan --update-db`) or the OSV API, which answer for every package.".into(),
-            help_uri: None,
-            level: "warning",
-            security_severity: None,
-        });
+        rules.push(not_checked_rule(&report.source));
     }
-    for unchecked in &report.not_checked {
-        results.push(Result_ {
-            rule_id: "chiron/not-checked".into(),
-            level: "warning",
-            message: format!(
-                "{} {} was not checked: the {} had no answer for it",
-                unchecked.package, unchecked.version, report.source
-            ),
-            region: artifact.locate(&unchecked.package, &unchecked.version),
-            fingerprint: format!("not-checked/{}/{}", unchecked.package, unchecked.version),
-            properties: serde_json::json!({ "package": unchecked.package, "version": unchecked.version }),
-        });
-    }
+    results.extend(
+        report
+            .not_checked
+            .iter()
+            .map(|unchecked| not_checked_result(unchecked, &report.source, artifact)),
+    );
     crate::sarif::render("chiron scan", artifact, &rules, &results)
+}
+
+const EXPIRED_IGNORE: &str = "chiron/expired-ignore";
+const NOT_CHECKED: &str = "chiron/not-checked";
+
+/// The rule of one advisory: its summary, aliases, fixes and severity.
+fn advisory_rule(finding: &Finding) -> crate::sarif::Rule {
+    let aliases: Vec<&str> = finding
+        .aliases
+        .iter()
+        .map(String::as_str)
+        .filter(|a| *a != finding.id)
+        .collect();
+    crate::sarif::Rule {
+        id: finding.id.clone(),
+        name: "KnownVulnerability".into(),
+        short: finding
+            .summary
+            .clone()
+            .unwrap_or_else(|| format!("Known vulnerability {}", finding.id)),
+        full: (!aliases.is_empty()).then(|| format!("Also known as {}", aliases.join(", "))),
+        help: format!(
+            "Upgrade the affected package to a version that fixes {}{}; `chiron scan --emit-overlay FILE` writes the constraints for `chiron wheelhouse -c FILE`. To accept the risk, add a [[scan.ignore]] entry with this id, a reason and an expiry date.",
+            finding.id,
+            if finding.fixed.is_empty() {
+                " (none is known yet)".to_string()
+            } else {
+                format!(" ({})", finding.fixed.join(", "))
+            }
+        ),
+        help_uri: Some(format!("https://osv.dev/vulnerability/{}", finding.id)),
+        level: crate::sarif::level_of(finding.severity),
+        security_severity: finding.cvss_score,
+    }
+}
+
+/// A package version an advisory affects, at its pin in the artifact.
+fn advisory_result(
+    package: &PackageReport,
+    finding: &Finding,
+    artifact: &crate::sarif::Artifact,
+) -> crate::sarif::Finding {
+    let fix = match &package.upgrade_to {
+        Some(version) => format!("upgrade to {version}"),
+        None => "no fixed version yet".into(),
+    };
+    crate::sarif::Finding {
+        rule_id: finding.id.clone(),
+        level: crate::sarif::level_of(finding.severity),
+        message: format!(
+            "{} {} is affected by {}{}: {fix}",
+            package.package,
+            package.version,
+            finding.id,
+            finding
+                .summary
+                .as_deref()
+                .map(|s| format!(" ({s})"))
+                .unwrap_or_default()
+        ),
+        region: artifact.locate(&package.package, &package.version),
+        fingerprint: format!("{}/{}/{}", package.package, package.version, finding.id),
+        properties: serde_json::json!({
+            "package": package.package,
+            "version": package.version,
+            "aliases": finding.aliases,
+            "fixed": finding.fixed,
+        }),
+    }
+}
+
+fn expired_ignore_rule() -> crate::sarif::Rule {
+    crate::sarif::Rule {
+        id: EXPIRED_IGNORE.into(),
+        name: "ExpiredIgnore".into(),
+        short: "An ignored advisory's acceptance has expired".into(),
+        full: Some("Review the advisory and renew or remove the [[scan.ignore]] entry".into()),
+        help: "Review the advisory again; then renew the [[scan.ignore]] entry with a new expiry date, or remove it and upgrade.".into(),
+        help_uri: None,
+        level: "error",
+        security_severity: None,
+    }
+}
+
+/// An expired ignore, on the whole artifact (it is in the configuration).
+fn expired_ignore_result(
+    expired: &ExpiredIgnore,
+    artifact: &crate::sarif::Artifact,
+) -> crate::sarif::Finding {
+    crate::sarif::Finding {
+        rule_id: EXPIRED_IGNORE.into(),
+        level: "error",
+        message: format!(
+            "the ignore of {} expired on {}: {}",
+            expired.id, expired.expired, expired.reason
+        ),
+        region: artifact.whole(),
+        fingerprint: format!("expired/{}", expired.id),
+        properties: serde_json::json!({ "id": expired.id }),
+    }
+}
+
+fn not_checked_rule(source: &str) -> crate::sarif::Rule {
+    crate::sarif::Rule {
+        id: NOT_CHECKED.into(),
+        name: "NotChecked".into(),
+        short: "The advisory source had no answer for a package".into(),
+        full: Some(format!(
+            "Nothing is known about these packages from the {source}: not checked is not safe"
+        )),
+        help: "Scan with the offline database (`chiron scan --update-db`) or the OSV API, which answer for every package.".into(),
+        help_uri: None,
+        level: "warning",
+        security_severity: None,
+    }
+}
+
+/// A package the source had no answer for, at its pin.
+fn not_checked_result(
+    unchecked: &Unchecked,
+    source: &str,
+    artifact: &crate::sarif::Artifact,
+) -> crate::sarif::Finding {
+    crate::sarif::Finding {
+        rule_id: NOT_CHECKED.into(),
+        level: "warning",
+        message: format!(
+            "{} {} was not checked: the {source} had no answer for it",
+            unchecked.package, unchecked.version
+        ),
+        region: artifact.locate(&unchecked.package, &unchecked.version),
+        fingerprint: format!("not-checked/{}/{}", unchecked.package, unchecked.version),
+        properties: serde_json::json!({ "package": unchecked.package, "version": unchecked.version }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finding(aliases: &[&str], fixed: &[&str]) -> Finding {
+        Finding {
+            package: "jinja2".into(),
+            version: "3.1.2".into(),
+            id: "GHSA-h5c8-rqwp-cp95".into(),
+            aliases: aliases.iter().map(|a| a.to_string()).collect(),
+            summary: None,
+            severity: Some(crate::config::Severity::Medium),
+            cvss_score: Some(5.4),
+            fixed: fixed.iter().map(|f| f.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn an_advisory_rule_names_its_aliases_and_fixes() {
+        let rule = advisory_rule(&finding(
+            &["CVE-2024-22195", "GHSA-h5c8-rqwp-cp95"],
+            &["3.1.3"],
+        ));
+        assert_eq!(rule.short, "Known vulnerability GHSA-h5c8-rqwp-cp95");
+        assert_eq!(rule.full.as_deref(), Some("Also known as CVE-2024-22195"));
+        assert!(
+            rule.help.starts_with(
+                "Upgrade the affected package to a version that fixes GHSA-h5c8-rqwp-cp95 (3.1.3);"
+            ),
+            "{}",
+            rule.help
+        );
+        assert_eq!((rule.level, rule.security_severity), ("warning", Some(5.4)));
+        let unfixed = advisory_rule(&finding(&["GHSA-h5c8-rqwp-cp95"], &[]));
+        assert_eq!(unfixed.full, None);
+        assert!(
+            unfixed
+                .help
+                .contains("GHSA-h5c8-rqwp-cp95 (none is known yet);")
+        );
+        assert_eq!(
+            not_checked_rule("PyPI JSON API").full.as_deref(),
+            Some(
+                "Nothing is known about these packages from the PyPI JSON API: not checked is not safe"
+            )
+        );
+    }
 }

@@ -169,6 +169,15 @@ fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> LockError + '_ {
     }
 }
 
+/// The pins of a lock per target name.
+type TargetPins = BTreeMap<String, BTreeMap<PackageName, Version>>;
+
+/// One entry per distinct file, with the targets that install it.
+type FilePlan = BTreeMap<String, (IndexFile, BTreeSet<String>)>;
+
+/// The sha256 and size of each planned file, by file name.
+type FileHashes = BTreeMap<String, (String, u64)>;
+
 /// Resolves every target and writes (or, with `check`, compares) the lock.
 pub async fn lock(
     client: Arc<IndexClient>,
@@ -176,105 +185,23 @@ pub async fn lock(
     progress: &dyn Progress,
 ) -> Result<LockReport, LockError> {
     let lock_path = request.lock_file.clone();
-    let out = lock_path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."))
-        .to_path_buf();
-    let previous_path = request
-        .previous
-        .clone()
-        .or_else(|| lock_path.is_file().then(|| lock_path.clone()));
-    let previous = match &previous_path {
-        None => None,
-        Some(path) => match read_previous(path, &request.targets) {
-            Ok(pins) => Some(pins),
-            // Nothing of it is kept anyway.
-            Err(error) if request.upgrade.all => {
-                tracing::warn!("{error}; --upgrade resolves without it");
-                None
-            }
-            Err(error) => return Err(LockError::Previous(error)),
-        },
-    };
-    let old_pins: BTreeMap<String, BTreeMap<PackageName, Version>> = request
-        .targets
-        .iter()
-        .map(|t| {
-            let pins = previous
-                .as_ref()
-                .and_then(|p| p.get(&t.name()).cloned())
-                .unwrap_or_default();
-            (t.name(), pins)
-        })
-        .collect();
+    let out = output_dir(&lock_path);
+    let previous = read_previous_lock(request)?;
+    let old_pins = previous.pins_per_target(&request.targets);
 
-    let mut options = request.options.clone();
-    if !request.upgrade.all {
-        let moving: BTreeSet<&PackageName> =
-            request.upgrade.packages.iter().map(|r| &r.name).collect();
-        options.preferences = old_pins
-            .iter()
-            .map(|(target, pins)| {
-                let kept = pins
-                    .iter()
-                    .filter(|(name, _)| !moving.contains(name))
-                    .map(|(n, v)| (n.clone(), v.clone()))
-                    .collect();
-                (target.clone(), kept)
-            })
-            .collect();
-    }
-    let mut constraints = request.constraints.clone();
-    constraints.extend(
-        request
-            .upgrade
-            .packages
-            .iter()
-            .filter(|r| matches!(r.version_or_url, Some(VersionOrUrl::VersionSpecifier(_))))
-            .cloned(),
-    );
-
-    let settings = client.settings().clone();
     let source = Arc::new(
         PackageSource::new(
             Arc::clone(&client),
-            settings.cache_dir.join("resolve-wheels"),
+            client.settings().cache_dir.join("resolve-wheels"),
         )
         .without_wheel_downloads(),
     );
-    let resolve_request = WheelhouseRequest {
-        requirements: request.requirements.clone(),
-        constraints,
-        input_files: Vec::new(),
-        targets: request.targets.clone(),
-        out: out.clone(),
-        options,
-        locked: false,
-        lock: None,
-        lock_extras: Vec::new(),
-        lock_groups: Vec::new(),
-        project: String::new(),
-        source_date_epoch: None,
-        // A lock with a hole would install nothing on that target: every
-        // gap is named and nothing is written.
-        on_gap: crate::config::OnGap::Fail,
-        hashes: request.hashes.clone(),
-    };
+    let resolve_request = resolve_request(request, &out, &old_pins);
     let resolutions = resolve_all(&source, &resolve_request, progress, &|_| {})
         .await?
         .resolutions;
 
-    // One entry per distinct file, with the targets that install it.
-    let mut plan: BTreeMap<String, (IndexFile, BTreeSet<String>)> = BTreeMap::new();
-    for resolution in &resolutions {
-        for candidate in resolution.candidates.values() {
-            plan.entry(candidate.file.filename.clone())
-                .or_insert_with(|| (candidate.file.clone(), BTreeSet::new()))
-                .1
-                .insert(resolution.target.clone());
-        }
-    }
+    let plan = file_plan(&resolutions);
     let (hashes, hashed_by_download) = file_hashes(&client, &plan).await?;
     crate::wheelhouse::build::check_hash_pins(
         &request.hashes,
@@ -282,6 +209,10 @@ pub async fn lock(
     )?;
 
     let manifest = lock_manifest(request, &source, &resolutions, &plan, &hashes).await?;
+    let lock_name = lock_path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| LOCK_FILE.into());
     let mut outputs: Vec<(PathBuf, String)> = Vec::new();
     let mut targets = Vec::new();
     for target in &request.targets {
@@ -293,52 +224,220 @@ pub async fn lock(
             .ok_or_else(|| {
                 WheelhouseError::Internal(format!("target {} was not resolved", target.name()))
             })?;
-        let file_name = requirements_file_name(target);
-        let lines: Vec<PinnedLine> = resolution
-            .pins
-            .values()
-            .map(|pin| PinnedLine {
-                name: pin.name.clone(),
-                extras: pin.extras.iter().cloned().collect(),
-                version: pin.version.clone(),
-                hashes: vec![hashes[&pin.filename].0.clone()],
-                via: pin.required_by.iter().cloned().collect(),
-            })
-            .collect();
-        let lock_name = lock_path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| LOCK_FILE.into());
-        let header = format!(
-            "chiron lock: requirements for {} (CPython {} on {})\n\
-             install: pip install --require-hashes -r {file_name}\n\
-             offline: chiron wheelhouse --lock {lock_name}, then pip install --no-index --find-links WHEELHOUSE --require-hashes -r {file_name}",
-            target.name(),
-            target.python,
-            target.platform
-        );
-        outputs.push((out.join(&file_name), render_pinned(&header, &lines)));
-        targets.push(LockedTarget {
-            name: target.name(),
-            requirements_file: file_name,
-            packages: resolution
-                .pins
-                .values()
-                .map(|pin| LockedPackage {
-                    name: pin.name.clone(),
-                    version: pin.version.clone(),
-                    file: pin.filename.clone(),
-                    sha256: hashes[&pin.filename].0.clone(),
-                })
-                .collect(),
-        });
+        let (text, locked) = lock_target(target, resolution, &hashes, &lock_name);
+        outputs.push((out.join(&locked.requirements_file), text));
+        targets.push(locked);
     }
     // The pylock is written last: it is what the next run keeps pins from.
     outputs.push((
         lock_path.clone(),
         render_pylock(&manifest, &request.targets, None),
     ));
+    let disk = write_stale_outputs(&outputs, &out, request.check)?;
 
+    let changes = match &previous.pins {
+        Some(_) => pin_changes(&old_pins, &resolved_pins(&resolutions)),
+        None => Vec::new(),
+    };
+    Ok(LockReport {
+        lock: lock_path,
+        previous: previous.path.filter(|_| previous.pins.is_some()),
+        up_to_date: disk.stale_files.is_empty(),
+        written: disk.written,
+        stale_files: disk.stale_files,
+        targets,
+        changes,
+        hashed_by_download,
+        downloaded: client.fetched().0,
+    })
+}
+
+/// The folder the requirements files go to: the lock's.
+fn output_dir(lock_path: &Path) -> PathBuf {
+    lock_path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+        .to_path_buf()
+}
+
+/// The lock whose pins are kept: its path, and its pins when it could be
+/// read.
+struct PreviousLock {
+    path: Option<PathBuf>,
+    pins: Option<TargetPins>,
+}
+
+impl PreviousLock {
+    /// The old pins of every target (none for a target the lock lacks).
+    fn pins_per_target(&self, targets: &[Target]) -> TargetPins {
+        targets
+            .iter()
+            .map(|t| {
+                let pins = self
+                    .pins
+                    .as_ref()
+                    .and_then(|p| p.get(&t.name()).cloned())
+                    .unwrap_or_default();
+                (t.name(), pins)
+            })
+            .collect()
+    }
+}
+
+/// `--previous`, else the lock file when it exists. An unreadable lock is
+/// an error, unless `--upgrade` keeps nothing of it anyway.
+fn read_previous_lock(request: &LockRequest) -> Result<PreviousLock, LockError> {
+    let path = request.previous.clone().or_else(|| {
+        request
+            .lock_file
+            .is_file()
+            .then(|| request.lock_file.clone())
+    });
+    let pins = match &path {
+        None => None,
+        Some(path) => match read_previous(path, &request.targets) {
+            Ok(pins) => Some(pins),
+            // Nothing of it is kept anyway.
+            Err(error) if request.upgrade.all => {
+                tracing::warn!("{error}; --upgrade resolves without it");
+                None
+            }
+            Err(error) => return Err(LockError::Previous(error)),
+        },
+    };
+    Ok(PreviousLock { path, pins })
+}
+
+/// The resolution of every target: the old pins as preferences (but for
+/// the packages being upgraded), and an upgrade's version specifiers as
+/// constraints.
+fn resolve_request(request: &LockRequest, out: &Path, old_pins: &TargetPins) -> WheelhouseRequest {
+    let mut options = request.options.clone();
+    if !request.upgrade.all {
+        options.preferences = kept_pins(old_pins, &request.upgrade.packages);
+    }
+    let mut constraints = request.constraints.clone();
+    constraints.extend(upgrade_constraints(&request.upgrade.packages));
+    WheelhouseRequest {
+        requirements: request.requirements.clone(),
+        constraints,
+        input_files: Vec::new(),
+        targets: request.targets.clone(),
+        out: out.to_path_buf(),
+        options,
+        locked: false,
+        lock: None,
+        lock_extras: Vec::new(),
+        lock_groups: Vec::new(),
+        project: String::new(),
+        source_date_epoch: None,
+        // A lock with a hole would install nothing on that target: every
+        // gap is named and nothing is written.
+        on_gap: crate::config::OnGap::Fail,
+        hashes: request.hashes.clone(),
+    }
+}
+
+/// The old pins but those of the packages being upgraded.
+fn kept_pins(old_pins: &TargetPins, upgrading: &[Requirement]) -> TargetPins {
+    let moving: BTreeSet<&PackageName> = upgrading.iter().map(|r| &r.name).collect();
+    old_pins
+        .iter()
+        .map(|(target, pins)| {
+            let kept = pins
+                .iter()
+                .filter(|(name, _)| !moving.contains(name))
+                .map(|(n, v)| (n.clone(), v.clone()))
+                .collect();
+            (target.clone(), kept)
+        })
+        .collect()
+}
+
+/// `--upgrade-package lib<3` limits the package to that range.
+fn upgrade_constraints(upgrading: &[Requirement]) -> Vec<Requirement> {
+    upgrading
+        .iter()
+        .filter(|r| matches!(r.version_or_url, Some(VersionOrUrl::VersionSpecifier(_))))
+        .cloned()
+        .collect()
+}
+
+/// Every distinct file the resolutions install, with the targets that
+/// install it.
+fn file_plan(resolutions: &[Resolution]) -> FilePlan {
+    let mut plan = FilePlan::new();
+    for resolution in resolutions {
+        for candidate in resolution.candidates.values() {
+            plan.entry(candidate.file.filename.clone())
+                .or_insert_with(|| (candidate.file.clone(), BTreeSet::new()))
+                .1
+                .insert(resolution.target.clone());
+        }
+    }
+    plan
+}
+
+/// A target's hash-pinned requirements file, and the report's view of it.
+fn lock_target(
+    target: &Target,
+    resolution: &Resolution,
+    hashes: &FileHashes,
+    lock_name: &str,
+) -> (String, LockedTarget) {
+    let file_name = requirements_file_name(target);
+    let lines: Vec<PinnedLine> = resolution
+        .pins
+        .values()
+        .map(|pin| PinnedLine {
+            name: pin.name.clone(),
+            extras: pin.extras.iter().cloned().collect(),
+            version: pin.version.clone(),
+            hashes: vec![hashes[&pin.filename].0.clone()],
+            via: pin.required_by.iter().cloned().collect(),
+        })
+        .collect();
+    let header = format!(
+        "chiron lock: requirements for {} (CPython {} on {})\n\
+         install: pip install --require-hashes -r {file_name}\n\
+         offline: chiron wheelhouse --lock {lock_name}, then pip install --no-index --find-links WHEELHOUSE --require-hashes -r {file_name}",
+        target.name(),
+        target.python,
+        target.platform
+    );
+    let text = render_pinned(&header, &lines);
+    let locked = LockedTarget {
+        name: target.name(),
+        requirements_file: file_name,
+        packages: resolution
+            .pins
+            .values()
+            .map(|pin| LockedPackage {
+                name: pin.name.clone(),
+                version: pin.version.clone(),
+                file: pin.filename.clone(),
+                sha256: hashes[&pin.filename].0.clone(),
+            })
+            .collect(),
+    };
+    (text, locked)
+}
+
+/// Which outputs differ from what is on disk, and whether they were
+/// written.
+struct DiskState {
+    stale_files: Vec<String>,
+    written: bool,
+}
+
+/// Writes the outputs that differ from the disk (each atomically, in
+/// order), unless only checking.
+fn write_stale_outputs(
+    outputs: &[(PathBuf, String)],
+    out: &Path,
+    check: bool,
+) -> Result<DiskState, LockError> {
     let stale: Vec<&(PathBuf, String)> = outputs
         .iter()
         .filter(|(path, text)| std::fs::read(path).ok().as_deref() != Some(text.as_bytes()))
@@ -348,16 +447,23 @@ pub async fn lock(
         .filter_map(|(path, _)| path.file_name())
         .map(|n| n.to_string_lossy().into_owned())
         .collect();
-    let written = !request.check && !stale.is_empty();
+    let written = !check && !stale.is_empty();
     if written {
-        std::fs::create_dir_all(&out).map_err(io_error(&out))?;
+        std::fs::create_dir_all(out).map_err(io_error(out))?;
         for (path, text) in &stale {
             crate::atomic::write_file(path, text.as_bytes(), crate::atomic::Overwrite::Replace)
                 .map_err(io_error(path))?;
         }
     }
+    Ok(DiskState {
+        stale_files,
+        written,
+    })
+}
 
-    let new_pins: BTreeMap<String, BTreeMap<String, String>> = resolutions
+/// The pins of the resolutions, as text, per target.
+fn resolved_pins(resolutions: &[Resolution]) -> BTreeMap<String, BTreeMap<String, String>> {
+    resolutions
         .iter()
         .map(|r| {
             let pins = r
@@ -367,30 +473,12 @@ pub async fn lock(
                 .collect();
             (r.target.clone(), pins)
         })
-        .collect();
-    let changes = match &previous {
-        Some(_) => pin_changes(&old_pins, &new_pins),
-        None => Vec::new(),
-    };
-    Ok(LockReport {
-        lock: lock_path,
-        previous: previous_path.filter(|_| previous.is_some()),
-        up_to_date: stale_files.is_empty(),
-        written,
-        stale_files,
-        targets,
-        changes,
-        hashed_by_download,
-        downloaded: client.fetched().0,
-    })
+        .collect()
 }
 
 /// The pins of a previous lock per target name: a `pylock.toml`, or a
 /// `uv.lock` (to move from uv keeping its pins).
-fn read_previous(
-    path: &Path,
-    targets: &[Target],
-) -> Result<BTreeMap<String, BTreeMap<PackageName, Version>>, PylockError> {
+fn read_previous(path: &Path, targets: &[Target]) -> Result<TargetPins, PylockError> {
     if path.file_name().is_some_and(|n| n == "uv.lock") {
         let lock = crate::lock::uv_lock::read_uv_lock(path)?;
         return Ok(targets
@@ -409,8 +497,8 @@ fn read_previous(
 /// downloading it (as pip-compile does), which the report says.
 async fn file_hashes(
     client: &IndexClient,
-    plan: &BTreeMap<String, (IndexFile, BTreeSet<String>)>,
-) -> Result<(BTreeMap<String, (String, u64)>, Vec<String>), LockError> {
+    plan: &FilePlan,
+) -> Result<(FileHashes, Vec<String>), LockError> {
     let mut hashes = BTreeMap::new();
     let mut hashed_by_download = Vec::new();
     let mut scratch: Option<tempfile::TempDir> = None;
@@ -457,44 +545,10 @@ async fn lock_manifest(
     request: &LockRequest,
     source: &PackageSource,
     resolutions: &[Resolution],
-    plan: &BTreeMap<String, (IndexFile, BTreeSet<String>)>,
-    hashes: &BTreeMap<String, (String, u64)>,
+    plan: &FilePlan,
+    hashes: &FileHashes,
 ) -> Result<Manifest, LockError> {
-    let mut packages: BTreeMap<(String, String), ManifestPackage> = BTreeMap::new();
-    for resolution in resolutions {
-        for (name, pin) in &resolution.pins {
-            // Cached by the resolution: no request.
-            let metadata = source
-                .metadata(&resolution.candidates[name])
-                .await
-                .map_err(|e| WheelhouseError::Internal(e.to_string()))?;
-            packages
-                .entry((pin.name.clone(), pin.version.clone()))
-                .or_insert_with(|| ManifestPackage {
-                    name: pin.name.clone(),
-                    version: pin.version.clone(),
-                    license: crate::sbom::license::license_of(&metadata)
-                        .map(|l| l.as_str().to_string()),
-                    summary: metadata.summary.clone(),
-                    authors: metadata.authors(),
-                    requires_dist: metadata
-                        .requires_dist
-                        .iter()
-                        .map(ToString::to_string)
-                        .collect(),
-                    targets: BTreeMap::new(),
-                })
-                .targets
-                .insert(
-                    resolution.target.clone(),
-                    PackageUse {
-                        file: pin.filename.clone(),
-                        required_by: pin.required_by.iter().cloned().collect(),
-                        extras: pin.extras.iter().cloned().collect(),
-                    },
-                );
-        }
-    }
+    let packages = lock_packages(source, resolutions).await?;
     let files = plan
         .iter()
         .map(|(filename, (file, serves))| ManifestFile {
@@ -540,15 +594,58 @@ async fn lock_manifest(
                 platform_tags: target.platform_tags().to_vec(),
             })
             .collect(),
-        packages: packages.into_values().collect(),
+        packages,
         files,
         gaps: Vec::new(),
     })
 }
 
+/// Every pinned package version with its metadata (cached by the
+/// resolution: no request) and the targets that install it.
+async fn lock_packages(
+    source: &PackageSource,
+    resolutions: &[Resolution],
+) -> Result<Vec<ManifestPackage>, LockError> {
+    let mut packages: BTreeMap<(String, String), ManifestPackage> = BTreeMap::new();
+    for resolution in resolutions {
+        for (name, pin) in &resolution.pins {
+            let metadata = source
+                .metadata(&resolution.candidates[name])
+                .await
+                .map_err(|e| WheelhouseError::Internal(e.to_string()))?;
+            packages
+                .entry((pin.name.clone(), pin.version.clone()))
+                .or_insert_with(|| ManifestPackage {
+                    name: pin.name.clone(),
+                    version: pin.version.clone(),
+                    license: crate::sbom::license::license_of(&metadata)
+                        .map(|l| l.as_str().to_string()),
+                    summary: metadata.summary.clone(),
+                    authors: metadata.authors(),
+                    requires_dist: metadata
+                        .requires_dist
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect(),
+                    targets: BTreeMap::new(),
+                })
+                .targets
+                .insert(
+                    resolution.target.clone(),
+                    PackageUse {
+                        file: pin.filename.clone(),
+                        required_by: pin.required_by.iter().cloned().collect(),
+                        extras: pin.extras.iter().cloned().collect(),
+                    },
+                );
+        }
+    }
+    Ok(packages.into_values().collect())
+}
+
 /// Every pin that is new, gone or moved between two locks, per target.
 pub fn pin_changes(
-    old: &BTreeMap<String, BTreeMap<PackageName, Version>>,
+    old: &TargetPins,
     new: &BTreeMap<String, BTreeMap<String, String>>,
 ) -> Vec<PinChange> {
     let mut changes = Vec::new();
@@ -623,5 +720,230 @@ mod tests {
                 change("same", None, Some("2.0"), "3.11-linux-x86_64"),
             ]
         );
+    }
+    fn linux() -> Target {
+        use crate::python::target::Floors;
+        use crate::python::version::PythonVersion;
+        Target::new(
+            PythonVersion::new(3, 12),
+            "linux-x86_64".parse().unwrap(),
+            Floors::default(),
+        )
+        .unwrap()
+    }
+
+    fn index_file(filename: &str) -> IndexFile {
+        IndexFile {
+            filename: filename.into(),
+            url: format!("https://example.test/{filename}"),
+            hashes: BTreeMap::new(),
+            requires_python: None,
+            yanked: None,
+            metadata: None,
+            size: None,
+            upload_time: None,
+            source: "https://example.test/simple".into(),
+        }
+    }
+
+    /// A resolution of `target` pinning (name, version, file, required by).
+    fn resolution(target: &str, pins: &[(&str, &str, &str, &str)]) -> Resolution {
+        let mut resolution = Resolution {
+            target: target.into(),
+            pins: BTreeMap::new(),
+            candidates: BTreeMap::new(),
+        };
+        for (name, version, file, parent) in pins {
+            let key = PackageName::from_str(name).unwrap();
+            resolution.pins.insert(
+                key.clone(),
+                crate::resolve::Pin {
+                    name: name.to_string(),
+                    version: version.to_string(),
+                    filename: file.to_string(),
+                    required_by: BTreeSet::from([parent.to_string()]),
+                    extras: BTreeSet::new(),
+                },
+            );
+            resolution.candidates.insert(
+                key,
+                Arc::new(crate::resolve::source::Candidate {
+                    version: Version::from_str(version).unwrap(),
+                    file: index_file(file),
+                    wheel: None,
+                }),
+            );
+        }
+        resolution
+    }
+
+    #[test]
+    fn old_pins_are_preferences_but_for_the_packages_upgraded() {
+        let name = |n: &str| PackageName::from_str(n).unwrap();
+        let version = |v: &str| Version::from_str(v).unwrap();
+        let old = TargetPins::from([(
+            "3.12-linux-x86_64".to_string(),
+            BTreeMap::from([
+                (name("lib"), version("1.0")),
+                (name("keep"), version("2.0")),
+            ]),
+        )]);
+        let upgrading: Vec<Requirement> = ["lib<3", "other"]
+            .iter()
+            .map(|r| Requirement::from_str(r).unwrap())
+            .collect();
+        assert_eq!(
+            kept_pins(&old, &upgrading),
+            TargetPins::from([(
+                "3.12-linux-x86_64".to_string(),
+                BTreeMap::from([(name("keep"), version("2.0"))]),
+            )])
+        );
+        let constraints: Vec<String> = upgrade_constraints(&upgrading)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(constraints, ["lib<3"]);
+        assert_eq!(output_dir(Path::new("pylock.toml")), Path::new("."));
+        assert_eq!(
+            output_dir(Path::new("locks/pylock.toml")),
+            Path::new("locks")
+        );
+    }
+
+    #[test]
+    fn each_file_is_planned_once_with_the_targets_that_install_it() {
+        let plan = file_plan(&[
+            resolution("a", &[("lib", "1.0", "lib-1.0-py3-none-any.whl", "direct")]),
+            resolution(
+                "b",
+                &[
+                    ("lib", "1.0", "lib-1.0-py3-none-any.whl", "direct"),
+                    ("dep", "2.0", "dep-2.0.tar.gz", "lib"),
+                ],
+            ),
+        ]);
+        let targets: Vec<(&str, Vec<&str>)> = plan
+            .iter()
+            .map(|(file, (_, targets))| {
+                (file.as_str(), targets.iter().map(String::as_str).collect())
+            })
+            .collect();
+        assert_eq!(
+            targets,
+            [
+                ("dep-2.0.tar.gz", vec!["b"]),
+                ("lib-1.0-py3-none-any.whl", vec!["a", "b"]),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_target_is_locked_as_hash_pinned_requirements() {
+        let target = linux();
+        let resolved = resolution(
+            &target.name(),
+            &[
+                ("lib", "1.0", "lib-1.0-py3-none-any.whl", "direct"),
+                ("dep", "2.0", "dep-2.0.tar.gz", "lib"),
+            ],
+        );
+        let hashes = FileHashes::from([
+            (
+                "lib-1.0-py3-none-any.whl".to_string(),
+                ("aa".to_string(), 1),
+            ),
+            ("dep-2.0.tar.gz".to_string(), ("bb".to_string(), 2)),
+        ]);
+        let (text, locked) = lock_target(&target, &resolved, &hashes, "my.lock.toml");
+        assert_eq!(
+            text,
+            "# chiron lock: requirements for 3.12-linux-x86_64 (CPython 3.12 on linux-x86_64)\n\
+             # install: pip install --require-hashes -r requirements-3.12-linux-x86_64.txt\n\
+             # offline: chiron wheelhouse --lock my.lock.toml, then pip install --no-index --find-links WHEELHOUSE --require-hashes -r requirements-3.12-linux-x86_64.txt\n\
+             dep==2.0 \\\n    --hash=sha256:bb\n    # via lib\n\
+             lib==1.0 \\\n    --hash=sha256:aa\n    # via direct\n"
+        );
+        assert_eq!(
+            locked.requirements_file,
+            "requirements-3.12-linux-x86_64.txt"
+        );
+        assert_eq!(
+            locked.packages[1],
+            LockedPackage {
+                name: "lib".into(),
+                version: "1.0".into(),
+                file: "lib-1.0-py3-none-any.whl".into(),
+                sha256: "aa".into(),
+            }
+        );
+    }
+
+    #[test]
+    fn only_files_that_differ_are_written_and_never_when_checking() {
+        let dir = tempfile::tempdir().unwrap();
+        let same = dir.path().join("same.txt");
+        let stale = dir.path().join("stale.txt");
+        std::fs::write(&same, "same\n").unwrap();
+        std::fs::write(&stale, "old\n").unwrap();
+        let outputs = vec![
+            (same.clone(), "same\n".to_string()),
+            (stale.clone(), "new\n".to_string()),
+            (dir.path().join("fresh.txt"), "fresh\n".to_string()),
+        ];
+        let checked = write_stale_outputs(&outputs, dir.path(), true).unwrap();
+        assert_eq!(
+            (checked.stale_files.as_slice(), checked.written),
+            (
+                &["stale.txt".to_string(), "fresh.txt".to_string()][..],
+                false
+            )
+        );
+        assert_eq!(std::fs::read_to_string(&stale).unwrap(), "old\n");
+        let written = write_stale_outputs(&outputs, dir.path(), false).unwrap();
+        assert!(written.written);
+        assert_eq!(std::fs::read_to_string(&stale).unwrap(), "new\n");
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("fresh.txt")).unwrap(),
+            "fresh\n"
+        );
+        let again = write_stale_outputs(&outputs, dir.path(), false).unwrap();
+        assert_eq!((again.stale_files.len(), again.written), (0, false));
+    }
+
+    #[test]
+    fn an_unreadable_previous_lock_is_an_error_unless_upgrading_everything() {
+        let dir = tempfile::tempdir().unwrap();
+        let lock_file = dir.path().join("pylock.toml");
+        std::fs::write(&lock_file, "not toml =").unwrap();
+        let mut request = LockRequest {
+            requirements: Vec::new(),
+            constraints: Vec::new(),
+            targets: vec![linux()],
+            lock_file: lock_file.clone(),
+            previous: None,
+            options: ResolveOptions::default(),
+            upgrade: Upgrade::default(),
+            check: false,
+            hashes: BTreeMap::new(),
+        };
+        match read_previous_lock(&request) {
+            Err(LockError::Previous(error)) => assert_eq!(error.path, lock_file),
+            other => panic!("{:?}", other.map(|p| p.path)),
+        }
+        request.upgrade.all = true;
+        let previous = read_previous_lock(&request).unwrap();
+        assert_eq!(
+            (previous.path, previous.pins),
+            (Some(lock_file.clone()), None)
+        );
+        std::fs::write(
+            &lock_file,
+            "lock-version = \"1.0\"\n[[packages]]\nname = \"lib\"\nversion = \"1.0\"\n",
+        )
+        .unwrap();
+        let previous = read_previous_lock(&request).unwrap();
+        let pins = previous.pins_per_target(&request.targets);
+        assert_eq!(pins["3.12-linux-x86_64"].len(), 1);
     }
 }

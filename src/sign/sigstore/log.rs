@@ -335,21 +335,7 @@ pub fn check_body(
     let spec = &body["spec"];
     match (kind, version, content) {
         ("hashedrekord", "0.0.1", Content::Message { signature, .. }) => {
-            let data = &spec["data"]["hash"];
-            let algorithm = data["algorithm"].as_str().unwrap_or_default();
-            let expected = digest_named(algorithm, artifact).map(|d| crate::digest::hex(&d));
-            if expected.is_none() || data["value"].as_str() != expected.as_deref() {
-                return Err(untrusted("the log entry records another artifact"));
-            }
-            if b64_field(&spec["signature"]["content"]).as_ref() != Some(signature) {
-                return Err(untrusted("the log entry records another signature"));
-            }
-            let logged = b64_field(&spec["signature"]["publicKey"]["content"]).unwrap_or_default();
-            if !signer.matches_pem(&logged) {
-                return Err(untrusted(
-                    "the log entry records another certificate or key",
-                ));
-            }
+            check_hashedrekord_v1(spec, artifact, signature, signer)
         }
         (
             "dsse",
@@ -359,20 +345,7 @@ pub fn check_body(
                 signatures,
                 ..
             },
-        ) => {
-            let hash = &spec["payloadHash"];
-            if hash["algorithm"].as_str() != Some("sha256")
-                || hash["value"].as_str() != Some(crate::digest::sha256_hex(payload).as_str())
-            {
-                return Err(untrusted("the log entry records another attestation"));
-            }
-            same_signatures(
-                &spec["signatures"],
-                signatures,
-                |l| b64_field(&l["signature"]),
-                |l| signer.matches_pem(&b64_field(&l["verifier"]).unwrap_or_default()),
-            )?;
-        }
+        ) => check_dsse_v1(spec, payload, signatures, signer),
         (
             "intoto",
             "0.0.2",
@@ -381,59 +354,9 @@ pub fn check_body(
                 payload,
                 signatures,
             },
-        ) => {
-            // Rekor v1's in-toto entries store the envelope's base64 fields
-            // base64-encoded once more.
-            let content = &spec["content"];
-            let twice = |value: &Value| {
-                b64_field(value).and_then(|once| b64_decode(&String::from_utf8_lossy(&once)))
-            };
-            let hash = &content["payloadHash"];
-            if hash["algorithm"].as_str() != Some("sha256")
-                || hash["value"].as_str() != Some(crate::digest::sha256_hex(payload).as_str())
-                || twice(&content["envelope"]["payload"]).as_ref() != Some(payload)
-                || content["envelope"]["payloadType"].as_str() != Some(payload_type.as_str())
-            {
-                return Err(untrusted("the log entry records another attestation"));
-            }
-            same_signatures(
-                &content["envelope"]["signatures"],
-                signatures,
-                |l| twice(&l["sig"]),
-                |l| signer.matches_pem(&b64_field(&l["publicKey"]).unwrap_or_default()),
-            )?;
-        }
+        ) => check_intoto(&spec["content"], payload_type, payload, signatures, signer),
         ("hashedrekord", "0.0.2", _) => {
-            let spec = &spec["hashedRekordV002"];
-            let (signed, signature) = match content {
-                Content::Message { signature, .. } => (artifact.to_vec(), signature),
-                Content::Dsse {
-                    payload_type,
-                    payload,
-                    signatures,
-                } => (
-                    crate::sign::dsse::pae(payload_type, payload),
-                    signatures
-                        .first()
-                        .ok_or_else(|| format_error("no DSSE signature"))?,
-                ),
-            };
-            let algorithm = spec["data"]["algorithm"].as_str().unwrap_or_default();
-            let digest = digest_named(algorithm, &signed);
-            if digest.is_none() || b64_field(&spec["data"]["digest"]) != digest {
-                return Err(untrusted(match content {
-                    Content::Message { .. } => "the log entry records another artifact",
-                    Content::Dsse { .. } => "the log entry records another attestation",
-                }));
-            }
-            if b64_field(&spec["signature"]["content"]).as_ref() != Some(signature) {
-                return Err(untrusted("the log entry records another signature"));
-            }
-            if !signer.matches_v2(&spec["signature"]["verifier"]) {
-                return Err(untrusted(
-                    "the log entry records another certificate or key",
-                ));
-            }
+            check_hashedrekord_v2(&spec["hashedRekordV002"], content, artifact, signer)
         }
         (
             "dsse",
@@ -443,33 +366,160 @@ pub fn check_body(
                 signatures,
                 ..
             },
-        ) => {
-            let spec = &spec["dsseV002"];
-            let hash = &spec["payloadHash"];
-            let algorithm = hash["algorithm"].as_str().unwrap_or_default();
-            if digest_named(algorithm, payload).is_none()
-                || b64_field(&hash["digest"]) != digest_named(algorithm, payload)
-            {
-                return Err(untrusted("the log entry records another attestation"));
+        ) => check_dsse_v2(&spec["dsseV002"], payload, signatures, signer),
+        (kind, version, content) => Err(format_error(format!(
+            "log entries of kind {kind:?} {version:?} are not supported for a bundle with {}",
+            match content {
+                Content::Message { .. } => "a message signature",
+                Content::Dsse { .. } => "a DSSE envelope",
             }
-            same_signatures(
-                &spec["signatures"],
-                signatures,
-                |l| b64_field(&l["content"]),
-                |l| signer.matches_v2(&l["verifier"]),
-            )?;
-        }
-        (kind, version, content) => {
-            return Err(format_error(format!(
-                "log entries of kind {kind:?} {version:?} are not supported for a bundle with {}",
-                match content {
-                    Content::Message { .. } => "a message signature",
-                    Content::Dsse { .. } => "a DSSE envelope",
-                }
-            )));
-        }
+        ))),
+    }
+}
+
+fn sha256_hex(data: &[u8]) -> String {
+    crate::digest::sha256_hex(data)
+}
+
+/// Rekor v1 `hashedrekord` 0.0.1: the artifact's hex digest, the
+/// signature, and the certificate or key in PEM.
+fn check_hashedrekord_v1(
+    spec: &Value,
+    artifact: &[u8],
+    signature: &[u8],
+    signer: &LoggedSigner,
+) -> Result<(), SigstoreError> {
+    let data = &spec["data"]["hash"];
+    let algorithm = data["algorithm"].as_str().unwrap_or_default();
+    let expected = digest_named(algorithm, artifact).map(|d| crate::digest::hex(&d));
+    if expected.is_none() || data["value"].as_str() != expected.as_deref() {
+        return Err(untrusted("the log entry records another artifact"));
+    }
+    if b64_field(&spec["signature"]["content"]).as_deref() != Some(signature) {
+        return Err(untrusted("the log entry records another signature"));
+    }
+    let logged = b64_field(&spec["signature"]["publicKey"]["content"]).unwrap_or_default();
+    if !signer.matches_pem(&logged) {
+        return Err(untrusted(
+            "the log entry records another certificate or key",
+        ));
     }
     Ok(())
+}
+
+/// Rekor v1 `dsse` 0.0.1: the payload's sha256 and the envelope's
+/// signatures, each with its verifier in PEM.
+fn check_dsse_v1(
+    spec: &Value,
+    payload: &[u8],
+    signatures: &[Vec<u8>],
+    signer: &LoggedSigner,
+) -> Result<(), SigstoreError> {
+    let hash = &spec["payloadHash"];
+    if hash["algorithm"].as_str() != Some("sha256")
+        || hash["value"].as_str() != Some(sha256_hex(payload).as_str())
+    {
+        return Err(untrusted("the log entry records another attestation"));
+    }
+    same_signatures(
+        &spec["signatures"],
+        signatures,
+        |l| b64_field(&l["signature"]),
+        |l| signer.matches_pem(&b64_field(&l["verifier"]).unwrap_or_default()),
+    )
+}
+
+/// Rekor v1 `intoto` 0.0.2: the whole envelope, whose base64 fields Rekor
+/// stores base64-encoded once more.
+fn check_intoto(
+    logged: &Value,
+    payload_type: &str,
+    payload: &[u8],
+    signatures: &[Vec<u8>],
+    signer: &LoggedSigner,
+) -> Result<(), SigstoreError> {
+    let twice = |value: &Value| {
+        b64_field(value).and_then(|once| b64_decode(&String::from_utf8_lossy(&once)))
+    };
+    let hash = &logged["payloadHash"];
+    let envelope = &logged["envelope"];
+    if hash["algorithm"].as_str() != Some("sha256")
+        || hash["value"].as_str() != Some(sha256_hex(payload).as_str())
+        || twice(&envelope["payload"]).as_deref() != Some(payload)
+        || envelope["payloadType"].as_str() != Some(payload_type)
+    {
+        return Err(untrusted("the log entry records another attestation"));
+    }
+    same_signatures(
+        &envelope["signatures"],
+        signatures,
+        |l| twice(&l["sig"]),
+        |l| signer.matches_pem(&b64_field(&l["publicKey"]).unwrap_or_default()),
+    )
+}
+
+/// Rekor v2 `hashedrekord` 0.0.2: the digest of what was signed (the
+/// artifact, or an envelope's PAE), the signature and its verifier.
+fn check_hashedrekord_v2(
+    spec: &Value,
+    content: &Content,
+    artifact: &[u8],
+    signer: &LoggedSigner,
+) -> Result<(), SigstoreError> {
+    let (signed, signature, another) = match content {
+        Content::Message { signature, .. } => (
+            artifact.to_vec(),
+            signature,
+            "the log entry records another artifact",
+        ),
+        Content::Dsse {
+            payload_type,
+            payload,
+            signatures,
+        } => (
+            crate::sign::dsse::pae(payload_type, payload),
+            signatures
+                .first()
+                .ok_or_else(|| format_error("no DSSE signature"))?,
+            "the log entry records another attestation",
+        ),
+    };
+    let algorithm = spec["data"]["algorithm"].as_str().unwrap_or_default();
+    let digest = digest_named(algorithm, &signed);
+    if digest.is_none() || b64_field(&spec["data"]["digest"]) != digest {
+        return Err(untrusted(another));
+    }
+    if b64_field(&spec["signature"]["content"]).as_ref() != Some(signature) {
+        return Err(untrusted("the log entry records another signature"));
+    }
+    if !signer.matches_v2(&spec["signature"]["verifier"]) {
+        return Err(untrusted(
+            "the log entry records another certificate or key",
+        ));
+    }
+    Ok(())
+}
+
+/// Rekor v2 `dsse` 0.0.2: the payload's digest and the envelope's
+/// signatures, each with its verifier.
+fn check_dsse_v2(
+    spec: &Value,
+    payload: &[u8],
+    signatures: &[Vec<u8>],
+    signer: &LoggedSigner,
+) -> Result<(), SigstoreError> {
+    let hash = &spec["payloadHash"];
+    let algorithm = hash["algorithm"].as_str().unwrap_or_default();
+    let digest = digest_named(algorithm, payload);
+    if digest.is_none() || b64_field(&hash["digest"]) != digest {
+        return Err(untrusted("the log entry records another attestation"));
+    }
+    same_signatures(
+        &spec["signatures"],
+        signatures,
+        |l| b64_field(&l["content"]),
+        |l| signer.matches_v2(&l["verifier"]),
+    )
 }
 
 #[cfg(test)]
@@ -544,5 +594,169 @@ mod tests {
         ] {
             assert!(parse_checkpoint(&bad).is_err(), "{bad:?}");
         }
+    }
+    use super::super::b64_text;
+    use serde_json::json;
+
+    const KEY: &[u8] = b"the signer's public key";
+
+    fn entry(kind: &str, version: &str, body: Value) -> Entry {
+        Entry {
+            log_index: 0,
+            log_id: Vec::new(),
+            kind: kind.into(),
+            version: version.into(),
+            integrated_time: 0,
+            signed_entry_timestamp: None,
+            proof: None,
+            body: body.to_string().into_bytes(),
+        }
+    }
+
+    fn message(signature: &[u8]) -> Content {
+        Content::Message {
+            digest: None,
+            signature: signature.to_vec(),
+        }
+    }
+
+    fn envelope(signature: &[u8]) -> Content {
+        Content::Dsse {
+            payload_type: "application/vnd.in-toto+json".into(),
+            payload: b"{}".to_vec(),
+            signatures: vec![signature.to_vec()],
+        }
+    }
+
+    /// The message of a failed check, or "ok".
+    fn outcome(entry: &Entry, content: &Content) -> String {
+        match check_body(entry, content, b"artifact", &LoggedSigner::Key(KEY)) {
+            Ok(()) => "ok".into(),
+            Err(SigstoreError::Untrusted(message)) => format!("untrusted: {message}"),
+            Err(other) => format!("format: {other}"),
+        }
+    }
+
+    fn hashedrekord_v1(artifact: &[u8], signature: &[u8], key: &[u8]) -> Entry {
+        entry(
+            "hashedrekord",
+            "0.0.1",
+            json!({
+                "kind": "hashedrekord", "apiVersion": "0.0.1",
+                "spec": {
+                    "data": { "hash": { "algorithm": "sha256", "value": sha256_hex(artifact) } },
+                    "signature": { "content": b64_text(signature), "publicKey": { "content": b64_text(key) } },
+                },
+            }),
+        )
+    }
+
+    #[test]
+    fn a_rekor_v1_hashedrekord_must_record_this_artifact_signature_and_key() {
+        let content = message(b"sig");
+        let cases = [
+            (hashedrekord_v1(b"artifact", b"sig", KEY), "ok"),
+            (
+                hashedrekord_v1(b"other", b"sig", KEY),
+                "untrusted: the log entry records another artifact",
+            ),
+            (
+                hashedrekord_v1(b"artifact", b"other", KEY),
+                "untrusted: the log entry records another signature",
+            ),
+            (
+                hashedrekord_v1(b"artifact", b"sig", b"other key"),
+                "untrusted: the log entry records another certificate or key",
+            ),
+        ];
+        for (entry, expected) in cases {
+            assert_eq!(outcome(&entry, &content), expected);
+        }
+        let mut relabelled = hashedrekord_v1(b"artifact", b"sig", KEY);
+        relabelled.kind = "dsse".into();
+        assert_eq!(
+            outcome(&relabelled, &content),
+            "untrusted: the log entry says \"dsse\" \"0.0.1\" but its body is \"hashedrekord\" \"0.0.1\""
+        );
+        assert_eq!(
+            outcome(
+                &hashedrekord_v1(b"artifact", b"sig", KEY),
+                &envelope(b"sig")
+            ),
+            "format: log entries of kind \"hashedrekord\" \"0.0.1\" are not supported for a bundle with a DSSE envelope"
+        );
+    }
+
+    #[test]
+    fn envelopes_are_matched_in_each_log_format() {
+        let payload_hash = sha256_hex(b"{}");
+        let dsse_v1 = entry(
+            "dsse",
+            "0.0.1",
+            json!({
+                "kind": "dsse", "apiVersion": "0.0.1",
+                "spec": {
+                    "payloadHash": { "algorithm": "sha256", "value": payload_hash },
+                    "signatures": [{ "signature": b64_text(b"sig"), "verifier": b64_text(KEY) }],
+                },
+            }),
+        );
+        let twice = |bytes: &[u8]| b64_text(b64_text(bytes).as_bytes());
+        let intoto = entry(
+            "intoto",
+            "0.0.2",
+            json!({
+                "kind": "intoto", "apiVersion": "0.0.2",
+                "spec": { "content": {
+                    "payloadHash": { "algorithm": "sha256", "value": payload_hash },
+                    "envelope": {
+                        "payload": twice(b"{}"),
+                        "payloadType": "application/vnd.in-toto+json",
+                        "signatures": [{ "sig": twice(b"sig"), "publicKey": b64_text(KEY) }],
+                    },
+                } },
+            }),
+        );
+        let verifier = json!({ "publicKey": { "rawBytes": b64_text(KEY) } });
+        let dsse_v2 = entry(
+            "dsse",
+            "0.0.2",
+            json!({
+                "kind": "dsse", "apiVersion": "0.0.2",
+                "spec": { "dsseV002": {
+                    "payloadHash": { "algorithm": "SHA2_256", "digest": b64_text(&crate::digest::sha256(b"{}")) },
+                    "signatures": [{ "content": b64_text(b"sig"), "verifier": verifier }],
+                } },
+            }),
+        );
+        let pae = crate::sign::dsse::pae("application/vnd.in-toto+json", b"{}");
+        let hashedrekord_v2 = entry(
+            "hashedrekord",
+            "0.0.2",
+            json!({
+                "kind": "hashedrekord", "apiVersion": "0.0.2",
+                "spec": { "hashedRekordV002": {
+                    "data": { "algorithm": "SHA2_256", "digest": b64_text(&crate::digest::sha256(&pae)) },
+                    "signature": { "content": b64_text(b"sig"), "verifier": verifier },
+                } },
+            }),
+        );
+        for entry in [&dsse_v1, &intoto, &dsse_v2, &hashedrekord_v2] {
+            assert_eq!(outcome(entry, &envelope(b"sig")), "ok", "{}", entry.kind);
+            assert_ne!(
+                outcome(entry, &envelope(b"another")),
+                "ok",
+                "{}",
+                entry.kind
+            );
+        }
+        assert_eq!(
+            outcome(&dsse_v2, &envelope(b"another")),
+            "untrusted: the log entry records another signature"
+        );
+        assert_eq!(
+            outcome(&hashedrekord_v2, &message(b"sig")),
+            "untrusted: the log entry records another artifact"
+        );
     }
 }
