@@ -6,14 +6,18 @@
 
 pub mod rego;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::str::FromStr;
 
 use serde::Serialize;
 
 use crate::config::{PolicyConfig, Severity};
 use crate::inventory::{Inventory, Kind};
-use crate::vuln::ScanReport;
+use crate::vuln::{PackageReport, ScanReport};
+use crate::wheelhouse::manifest::{ManifestFile, ManifestPackage, TargetGap};
+
+/// The package a file belongs to, as (name, version), when known.
+type Owner<'a> = Option<(&'a str, &'a str)>;
 
 /// Whether a finding fails the gate or is only reported.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -396,12 +400,9 @@ impl<'c> Rules<'c> {
     ) -> Vec<PolicyFinding> {
         let manifest = &inventory.manifest;
         let mut out = Findings::default();
-        // Each file's package, found once (the file loop below needs it).
-        let mut owners: std::collections::BTreeMap<&str, (&str, &str)> =
-            std::collections::BTreeMap::new();
+        // Each file's package, found once (the file rules need it).
+        let mut owners: BTreeMap<&str, (&str, &str)> = BTreeMap::new();
         for package in &manifest.packages {
-            let who = Some((package.name.as_str(), package.version.as_str()));
-            // Licences.
             if !self
                 .config
                 .license_exceptions
@@ -409,264 +410,43 @@ impl<'c> Rules<'c> {
             {
                 self.check_license(package, &mut out);
             }
-            // Denied packages.
-            let version = pep440_rs::Version::from_str(&package.version).ok();
-            for denied in &self.deny_packages {
-                if crate::python::normalize(denied.name.as_ref())
-                    != crate::python::normalize(&package.name)
-                {
-                    continue;
-                }
-                let matches = match &denied.version_or_url {
-                    Some(pep508_rs::VersionOrUrl::VersionSpecifier(specifiers)) => {
-                        version.as_ref().is_some_and(|v| specifiers.contains(v))
-                    }
-                    _ => true,
-                };
-                if matches {
-                    out.add(
-                        Level::Violation,
-                        RuleCode::PackageDenied,
-                        who,
-                        None,
-                        format!(
-                            "{} {} is denied by `{denied}`",
-                            package.name, package.version
-                        ),
-                        "remove it or pin a version the policy allows",
-                    );
-                }
-            }
-            // Hashes: a lock must pin each package to hashed files.
+            self.check_package_denied(package, &mut out);
             let files = crate::sbom::files_of(manifest, package);
             for file in &files {
                 owners
                     .entry(file.filename.as_str())
                     .or_insert((package.name.as_str(), package.version.as_str()));
             }
-            if self.config.require_hashes
-                && !matches!(inventory.kind, Kind::Environment)
-                && !files.iter().any(|f| !f.sha256.is_empty())
-            {
-                out.add(
-                    Level::Violation,
-                    RuleCode::FileUnhashed,
-                    who,
-                    None,
-                    format!(
-                        "{} {} is not pinned to any file hash",
-                        package.name, package.version
-                    ),
-                    "lock with hashes (`chiron wheelhouse` writes --hash for every file)",
-                );
-            }
+            self.check_package_hashed(inventory.kind, package, &files, &mut out);
         }
         for file in &manifest.files {
             let owner = owners.get(file.filename.as_str()).copied();
-            let name = Some(file.filename.as_str());
-            let is_sdist = !file.filename.ends_with(".whl") && !file.filename.contains('#');
-            if is_sdist && !self.config.allow_sdist {
-                out.add(
-                    Level::Violation,
-                    RuleCode::SdistForbidden,
-                    owner,
-                    name,
-                    format!(
-                        "{} is a source distribution: installing it runs its build",
-                        file.filename
-                    ),
-                    "find a wheel for it, or set [policy] allow-sdist = true",
-                );
-            }
-            if file.yanked && !self.config.allow_yanked {
-                out.add(
-                    Level::Violation,
-                    RuleCode::YankedForbidden,
-                    owner,
-                    name,
-                    format!("{} was yanked by its maintainers", file.filename),
-                    "move to a release that is not yanked",
-                );
-            }
-            if self.config.require_hashes && file.sha256.is_empty() {
-                out.add(
-                    Level::Violation,
-                    RuleCode::FileUnhashed,
-                    owner,
-                    name,
-                    format!("{} has no sha256", file.filename),
-                    "lock with hashes",
-                );
-            }
-            let remote_url = file.url.starts_with("https://") || file.url.starts_with("http://");
-            if file.index.is_empty() && remote_url && !self.indexes.is_empty() {
-                // A lock written by another tool (pip lock, uv pip compile)
-                // may name no index: the file's own URL must then be on one.
-                let url = normalize_url(&file.url);
-                if !self
-                    .indexes
-                    .iter()
-                    .any(|allowed| url_is_on_index(&url, allowed))
-                {
-                    out.add(
-                        Level::Violation,
-                        RuleCode::IndexNotAllowed,
-                        owner,
-                        name,
-                        format!(
-                            "{} comes from {url}, which is on no allowed index (the lock names no index for it)",
-                            file.filename
-                        ),
-                        "get it from an allowed index, or add that index to [policy] allowed-indexes",
-                    );
-                }
-            }
-            if !file.index.is_empty() && !self.indexes.is_empty() {
-                let index = normalize_url(&file.index);
-                if !self
-                    .indexes
-                    .iter()
-                    .any(|allowed| index.starts_with(allowed.as_str()))
-                {
-                    out.add(
-                        Level::Violation,
-                        RuleCode::IndexNotAllowed,
-                        owner,
-                        name,
-                        format!(
-                            "{} comes from {index}, which the policy does not allow",
-                            file.filename
-                        ),
-                        "get it from an allowed index, or add that index to [policy] allowed-indexes",
-                    );
-                }
-            }
-            if let Some(uploaded) = file.upload_time.as_deref().and_then(crate::time::parse) {
-                let age = now - uploaded;
-                if let Some(min) = self.min_age.filter(|min| age < *min) {
-                    out.add(
-                        Level::Violation,
-                        RuleCode::ReleaseTooNew,
-                        owner,
-                        name,
-                        format!(
-                            "{} was uploaded {} ago, less than the {} the policy asks",
-                            file.filename,
-                            human_age(age),
-                            human_age(min)
-                        ),
-                        "wait, or pin the previous release",
-                    );
-                }
-                if let Some(max) = self.max_age.filter(|max| age > *max) {
-                    out.add(
-                        Level::Violation,
-                        RuleCode::ReleaseTooOld,
-                        owner,
-                        name,
-                        format!(
-                            "{} was uploaded {} ago, more than the {} the policy allows",
-                            file.filename,
-                            human_age(age),
-                            human_age(max)
-                        ),
-                        "upgrade to a maintained release, or replace the package",
-                    );
-                }
+            self.check_sdist(file, owner, &mut out);
+            self.check_yanked(file, owner, &mut out);
+            self.check_file_hashed(file, owner, &mut out);
+            self.check_index(file, owner, &mut out);
+            let age = file
+                .upload_time
+                .as_deref()
+                .and_then(crate::time::parse)
+                .map(|uploaded| now - uploaded);
+            if let Some(age) = age {
+                self.check_release_too_new(file, owner, age, &mut out);
+                self.check_release_too_old(file, owner, age, &mut out);
             }
         }
-        // Declared targets the wheelhouse does not serve.
-        let gap_level = if self.config.require_all_targets {
-            Level::Violation
-        } else {
-            Level::Warning
-        };
         for gap in &manifest.gaps {
-            if gap.packages.is_empty() {
-                out.add(
-                    gap_level,
-                    RuleCode::TargetGap,
-                    None,
-                    None,
-                    format!(
-                        "target {} is not served: its requirements have no solution",
-                        gap.name
-                    ),
-                    &gap.hint,
-                );
-            }
-            for package in &gap.packages {
-                out.0.push(PolicyFinding {
-                    level: gap_level,
-                    rule: RuleCode::TargetGap.code().into(),
-                    package: Some(package.package.clone()),
-                    version: package.offered.as_ref().map(|o| o.version.clone()),
-                    file: None,
-                    reason: format!(
-                        "target {} is not served: no wheel of {} fits it ({})",
-                        gap.name, package.package, package.reason
-                    ),
-                    hint: package.hint.clone(),
-                });
-            }
+            self.check_target_gap(gap, &mut out);
         }
         match scan {
             Ok(report) => {
                 for package in &report.vulnerable {
-                    for finding in &package.findings {
-                        let severity = finding.severity.unwrap_or(Severity::Critical);
-                        if severity > self.config.max_severity {
-                            out.add(Level::Violation, RuleCode::VulnerabilitySeverity, Some((&package.package, &package.version)), None, format!("{} {} has {} {}: {}", package.package, package.version, match finding.severity { Some(s) => format!("{s:?}").to_lowercase(), None => "unrated (counted as critical)".into() }, finding.id, finding.summary.as_deref().unwrap_or("no summary")), &match &package.upgrade_to { Some(v) => format!("upgrade to {v} (`chiron scan --emit-overlay` writes the constraints)"), None => "no fixed version: replace the package, or accept it in [[scan.ignore]] with a reason".into() });
-                        }
-                    }
+                    self.check_vulnerability_severity(package, &mut out);
                 }
-                if !report.not_checked.is_empty() {
-                    let names = report.not_checked_names();
-                    out.add(
-                        if self.config.require_scan {
-                            Level::Violation
-                        } else {
-                            Level::Warning
-                        },
-                        RuleCode::VulnerabilityScanUnchecked,
-                        None,
-                        None,
-                        format!(
-                            "{} of {} package(s) not checked: the {} had no answer for {}",
-                            names.len(),
-                            report.packages_scanned,
-                            report.source,
-                            names.join(", ")
-                        ),
-                        "scan with the offline database (`chiron scan --update-db`) or the OSV API ([scan] source = \"osv-api\"), which answer for every package",
-                    );
-                }
-                for expired in &report.expired_ignores {
-                    out.add(
-                        Level::Violation,
-                        RuleCode::VulnerabilityExpiredIgnore,
-                        None,
-                        None,
-                        format!(
-                            "the ignore of {} expired on {}",
-                            expired.id, expired.expired
-                        ),
-                        "review the advisory, then renew or remove the [[scan.ignore]] entry",
-                    );
-                }
+                self.check_scan_unchecked(report, &mut out);
+                check_expired_ignores(report, &mut out);
             }
-            Err(reason) => out.add(
-                if self.config.require_scan {
-                    Level::Violation
-                } else {
-                    Level::Warning
-                },
-                RuleCode::VulnerabilityScanMissing,
-                None,
-                None,
-                format!("no vulnerability scan: {reason}"),
-                "fetch the database with `chiron scan --update-db`, or set [scan] source",
-            ),
+            Err(reason) => self.check_scan_missing(reason, &mut out),
         }
         let mut out = out.0;
         out.sort();
@@ -674,11 +454,325 @@ impl<'c> Rules<'c> {
         out
     }
 
-    fn check_license(
+    /// The level of a finding that fails the gate only when `required`.
+    fn required(required: bool) -> Level {
+        if required {
+            Level::Violation
+        } else {
+            Level::Warning
+        }
+    }
+
+    /// `package-denied`: the package matches a `deny-packages` requirement.
+    fn check_package_denied(&self, package: &ManifestPackage, out: &mut Findings) {
+        let who = Some((package.name.as_str(), package.version.as_str()));
+        let version = pep440_rs::Version::from_str(&package.version).ok();
+        let name = crate::python::normalize(&package.name);
+        for denied in &self.deny_packages {
+            if crate::python::normalize(denied.name.as_ref()) != name {
+                continue;
+            }
+            let matches = match &denied.version_or_url {
+                Some(pep508_rs::VersionOrUrl::VersionSpecifier(specifiers)) => {
+                    version.as_ref().is_some_and(|v| specifiers.contains(v))
+                }
+                _ => true,
+            };
+            if matches {
+                out.add(
+                    Level::Violation,
+                    RuleCode::PackageDenied,
+                    who,
+                    None,
+                    format!(
+                        "{} {} is denied by `{denied}`",
+                        package.name, package.version
+                    ),
+                    "remove it or pin a version the policy allows",
+                );
+            }
+        }
+    }
+
+    /// `file-unhashed` for a package: a lock must pin each package to
+    /// hashed files (an environment records none, and is not judged).
+    fn check_package_hashed(
         &self,
-        package: &crate::wheelhouse::manifest::ManifestPackage,
+        kind: Kind,
+        package: &ManifestPackage,
+        files: &[&ManifestFile],
         out: &mut Findings,
     ) {
+        if self.config.require_hashes
+            && !matches!(kind, Kind::Environment)
+            && !files.iter().any(|f| !f.sha256.is_empty())
+        {
+            out.add(
+                Level::Violation,
+                RuleCode::FileUnhashed,
+                Some((package.name.as_str(), package.version.as_str())),
+                None,
+                format!(
+                    "{} {} is not pinned to any file hash",
+                    package.name, package.version
+                ),
+                "lock with hashes (`chiron wheelhouse` writes --hash for every file)",
+            );
+        }
+    }
+
+    /// `sdist-forbidden`.
+    fn check_sdist(&self, file: &ManifestFile, owner: Owner, out: &mut Findings) {
+        let is_sdist = !file.filename.ends_with(".whl") && !file.filename.contains('#');
+        if is_sdist && !self.config.allow_sdist {
+            out.add(
+                Level::Violation,
+                RuleCode::SdistForbidden,
+                owner,
+                Some(&file.filename),
+                format!(
+                    "{} is a source distribution: installing it runs its build",
+                    file.filename
+                ),
+                "find a wheel for it, or set [policy] allow-sdist = true",
+            );
+        }
+    }
+
+    /// `yanked-forbidden`.
+    fn check_yanked(&self, file: &ManifestFile, owner: Owner, out: &mut Findings) {
+        if file.yanked && !self.config.allow_yanked {
+            out.add(
+                Level::Violation,
+                RuleCode::YankedForbidden,
+                owner,
+                Some(&file.filename),
+                format!("{} was yanked by its maintainers", file.filename),
+                "move to a release that is not yanked",
+            );
+        }
+    }
+
+    /// `file-unhashed` for a file.
+    fn check_file_hashed(&self, file: &ManifestFile, owner: Owner, out: &mut Findings) {
+        if self.config.require_hashes && file.sha256.is_empty() {
+            out.add(
+                Level::Violation,
+                RuleCode::FileUnhashed,
+                owner,
+                Some(&file.filename),
+                format!("{} has no sha256", file.filename),
+                "lock with hashes",
+            );
+        }
+    }
+
+    /// `index-not-allowed`: the file's index is not allowed or, for a lock
+    /// entry that names no index, its URL is on none of the allowed ones.
+    fn check_index(&self, file: &ManifestFile, owner: Owner, out: &mut Findings) {
+        if self.indexes.is_empty() {
+            return;
+        }
+        let hint = "get it from an allowed index, or add that index to [policy] allowed-indexes";
+        let remote_url = file.url.starts_with("https://") || file.url.starts_with("http://");
+        if file.index.is_empty() && remote_url {
+            // A lock written by another tool (pip lock, uv pip compile)
+            // may name no index: the file's own URL must then be on one.
+            let url = normalize_url(&file.url);
+            if !self
+                .indexes
+                .iter()
+                .any(|allowed| url_is_on_index(&url, allowed))
+            {
+                out.add(
+                    Level::Violation,
+                    RuleCode::IndexNotAllowed,
+                    owner,
+                    Some(&file.filename),
+                    format!(
+                        "{} comes from {url}, which is on no allowed index (the lock names no index for it)",
+                        file.filename
+                    ),
+                    hint,
+                );
+            }
+        }
+        if !file.index.is_empty() {
+            let index = normalize_url(&file.index);
+            if !self
+                .indexes
+                .iter()
+                .any(|allowed| index.starts_with(allowed.as_str()))
+            {
+                out.add(
+                    Level::Violation,
+                    RuleCode::IndexNotAllowed,
+                    owner,
+                    Some(&file.filename),
+                    format!(
+                        "{} comes from {index}, which the policy does not allow",
+                        file.filename
+                    ),
+                    hint,
+                );
+            }
+        }
+    }
+
+    /// `release-too-new`: uploaded `age` seconds ago, less than `min-release-age`.
+    fn check_release_too_new(
+        &self,
+        file: &ManifestFile,
+        owner: Owner,
+        age: i64,
+        out: &mut Findings,
+    ) {
+        if let Some(min) = self.min_age.filter(|min| age < *min) {
+            out.add(
+                Level::Violation,
+                RuleCode::ReleaseTooNew,
+                owner,
+                Some(&file.filename),
+                format!(
+                    "{} was uploaded {} ago, less than the {} the policy asks",
+                    file.filename,
+                    human_age(age),
+                    human_age(min)
+                ),
+                "wait, or pin the previous release",
+            );
+        }
+    }
+
+    /// `release-too-old`: uploaded `age` seconds ago, more than `max-release-age`.
+    fn check_release_too_old(
+        &self,
+        file: &ManifestFile,
+        owner: Owner,
+        age: i64,
+        out: &mut Findings,
+    ) {
+        if let Some(max) = self.max_age.filter(|max| age > *max) {
+            out.add(
+                Level::Violation,
+                RuleCode::ReleaseTooOld,
+                owner,
+                Some(&file.filename),
+                format!(
+                    "{} was uploaded {} ago, more than the {} the policy allows",
+                    file.filename,
+                    human_age(age),
+                    human_age(max)
+                ),
+                "upgrade to a maintained release, or replace the package",
+            );
+        }
+    }
+
+    /// `target-gap`: a declared target the wheelhouse does not serve, once
+    /// for the target when nothing solves it, else once per package.
+    fn check_target_gap(&self, gap: &TargetGap, out: &mut Findings) {
+        let level = Self::required(self.config.require_all_targets);
+        if gap.packages.is_empty() {
+            out.add(
+                level,
+                RuleCode::TargetGap,
+                None,
+                None,
+                format!(
+                    "target {} is not served: its requirements have no solution",
+                    gap.name
+                ),
+                &gap.hint,
+            );
+        }
+        for package in &gap.packages {
+            out.0.push(PolicyFinding {
+                level,
+                rule: RuleCode::TargetGap.code().into(),
+                package: Some(package.package.clone()),
+                version: package.offered.as_ref().map(|o| o.version.clone()),
+                file: None,
+                reason: format!(
+                    "target {} is not served: no wheel of {} fits it ({})",
+                    gap.name, package.package, package.reason
+                ),
+                hint: package.hint.clone(),
+            });
+        }
+    }
+
+    /// `vulnerability-severity`: an open advisory above `max-severity`.
+    fn check_vulnerability_severity(&self, package: &PackageReport, out: &mut Findings) {
+        for finding in &package.findings {
+            let severity = finding.severity.unwrap_or(Severity::Critical);
+            if severity <= self.config.max_severity {
+                continue;
+            }
+            let rating = match finding.severity {
+                Some(s) => format!("{s:?}").to_lowercase(),
+                None => "unrated (counted as critical)".into(),
+            };
+            let hint = match &package.upgrade_to {
+                Some(v) => {
+                    format!("upgrade to {v} (`chiron scan --emit-overlay` writes the constraints)")
+                }
+                None => "no fixed version: replace the package, or accept it in [[scan.ignore]] with a reason".into(),
+            };
+            out.add(
+                Level::Violation,
+                RuleCode::VulnerabilitySeverity,
+                Some((&package.package, &package.version)),
+                None,
+                format!(
+                    "{} {} has {rating} {}: {}",
+                    package.package,
+                    package.version,
+                    finding.id,
+                    finding.summary.as_deref().unwrap_or("no summary")
+                ),
+                &hint,
+            );
+        }
+    }
+
+    /// `vulnerability-scan-unchecked`: the source had no answer for some packages.
+    fn check_scan_unchecked(&self, report: &ScanReport, out: &mut Findings) {
+        if report.not_checked.is_empty() {
+            return;
+        }
+        let names = report.not_checked_names();
+        out.add(
+            Self::required(self.config.require_scan),
+            RuleCode::VulnerabilityScanUnchecked,
+            None,
+            None,
+            format!(
+                "{} of {} package(s) not checked: the {} had no answer for {}",
+                names.len(),
+                report.packages_scanned,
+                report.source,
+                names.join(", ")
+            ),
+            "scan with the offline database (`chiron scan --update-db`) or the OSV API ([scan] source = \"osv-api\"), which answer for every package",
+        );
+    }
+
+    /// `vulnerability-scan-missing`: no scan could run, for `reason`.
+    fn check_scan_missing(&self, reason: &str, out: &mut Findings) {
+        out.add(
+            Self::required(self.config.require_scan),
+            RuleCode::VulnerabilityScanMissing,
+            None,
+            None,
+            format!("no vulnerability scan: {reason}"),
+            "fetch the database with `chiron scan --update-db`, or set [scan] source",
+        );
+    }
+
+    /// `license-denied`, `license-not-allowed` and `license-unknown`: one
+    /// decision over the package's licence expression.
+    fn check_license(&self, package: &ManifestPackage, out: &mut Findings) {
         if self.allowed.is_empty() && self.denied.is_empty() {
             return;
         }
@@ -752,6 +846,23 @@ impl<'c> Rules<'c> {
                 "replace the package, allow the licence, or add it to [policy.license-exceptions] with the reason",
             );
         }
+    }
+}
+
+/// `vulnerability-expired-ignore`: an ignore past its date.
+fn check_expired_ignores(report: &ScanReport, out: &mut Findings) {
+    for expired in &report.expired_ignores {
+        out.add(
+            Level::Violation,
+            RuleCode::VulnerabilityExpiredIgnore,
+            None,
+            None,
+            format!(
+                "the ignore of {} expired on {}",
+                expired.id, expired.expired
+            ),
+            "review the advisory, then renew or remove the [[scan.ignore]] entry",
+        );
     }
 }
 
