@@ -718,7 +718,7 @@ fn check_vulnerability_source(loaded: &LoadedConfig) -> Check {
             } else {
                 &scan.pypi_api
             };
-            let subject = crate::index::redact_url(url);
+            let subject = crate::index::redact_url(url.as_str());
             if loaded.config.index.offline {
                 Check::new(CheckCode::VulnerabilityDb, subject, Status::Warn, "an online source, and chiron is offline: scans will be skipped")
                     .hint("set [scan] source = \"db\" and fetch it with `chiron scan --update-db` while online")

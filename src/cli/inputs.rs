@@ -11,7 +11,7 @@ use pep508_rs::Requirement;
 use chiron::config::LoadedConfig;
 use chiron::index::client::ClientSettings;
 use chiron::lock::requirements_txt::read_requirements;
-use chiron::python::target::{Floors, NamedPlatform, Platform, PythonVersion, Target};
+use chiron::python::target::{NamedPlatform, Platform, PythonVersion, Target};
 use chiron::resolve::formats::FormatControl;
 
 use super::{Context, UsageError};
@@ -283,13 +283,7 @@ pub fn targets_of_lock(
     }
     let read = chiron::lock::pylock::read_pylock(lock)?;
     let config = &loaded.config.targets;
-    let floors =
-        Floors::parse(&config.min_glibc, &config.min_musl, &config.min_macos).map_err(|e| {
-            UsageError {
-                message: e.to_string(),
-                hint: "fix [targets] in chiron.toml".into(),
-            }
-        })?;
+    let floors = config.floors();
     let mut found = Vec::new();
     for name in chiron::lock::pylock::recorded_targets(&read) {
         let unreadable = || UsageError {
@@ -335,13 +329,7 @@ pub fn targets(args: &TargetArgs, loaded: &LoadedConfig) -> Result<Vec<Target>> 
         })?;
         platforms.push(Platform::Named(host));
     }
-    let floors =
-        Floors::parse(&config.min_glibc, &config.min_musl, &config.min_macos).map_err(|e| {
-            UsageError {
-                message: e.to_string(),
-                hint: "fix [targets] in chiron.toml".into(),
-            }
-        })?;
+    let floors = config.floors();
     Ok(
         Target::matrix(&python, &platforms, floors).map_err(|e| UsageError {
             message: e.to_string(),

@@ -266,7 +266,6 @@ pub fn exit_for(error: &anyhow::Error) -> Exit {
             || cause.is::<chiron::config::template::InitError>()
             || cause.is::<chiron::project::ProjectError>()
             || cause.is::<chiron::lock::requirements_txt::RequirementsError>()
-            || cause.is::<chiron::policy::PolicyError>()
             || cause.is::<chiron::policy::rego::RegoError>()
             || cause
                 .downcast_ref::<chiron::sign::SignError>()
@@ -306,8 +305,6 @@ fn hint_for(error: &anyhow::Error) -> Option<String> {
             e.hint()
         } else if let Some(e) = cause.downcast_ref::<chiron::vuln::VulnError>() {
             e.hint()
-        } else if let Some(e) = cause.downcast_ref::<chiron::policy::PolicyError>() {
-            Some(e.hint.clone())
         } else if let Some(e) = cause.downcast_ref::<chiron::policy::rego::RegoError>() {
             Some(e.hint())
         } else if let Some(e) = cause.downcast_ref::<chiron::sign::SignError>() {

@@ -71,7 +71,7 @@ pub async fn gate(
     loaded: &LoadedConfig,
     ctx: &Context,
 ) -> Result<Gate> {
-    let rules = Rules::new(policy, &configured_indexes(loaded, inventory))?;
+    let rules = Rules::new(policy, &configured_indexes(loaded, inventory));
     let scan = match choose_source(sources, loaded, ctx)? {
         Ok(source) => scan_with(&inventory.manifest, &source, loaded)
             .await

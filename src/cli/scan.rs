@@ -57,10 +57,10 @@ pub struct SourceArgs {
     pub osv_db: Option<PathBuf>,
     /// The OSV API's base URL. Implies `--source osv-api`.
     #[arg(long, value_name = "URL")]
-    pub osv_api: Option<String>,
+    pub osv_api: Option<chiron::config::HttpUrl>,
     /// The index JSON API's base URL. Implies `--source pypi`.
     #[arg(long, value_name = "URL")]
-    pub pypi_api: Option<String>,
+    pub pypi_api: Option<chiron::config::HttpUrl>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -161,7 +161,7 @@ pub async fn scan_with(
         &index,
         source,
         &loaded.config.scan.ignore,
-        &chiron::time::today(),
+        chiron::time::today(),
     ))
 }
 
@@ -187,7 +187,7 @@ pub async fn run(args: ScanArgs, ctx: &Context) -> Result<Exit> {
             .into());
         }
         let dest = chiron::vuln::cached_database(&loaded.cache_dir());
-        let url = &loaded.config.scan.db_url;
+        let url = loaded.config.scan.db_url.as_str();
         let client = advisory_client(loaded)?;
         let bar = super::progress::ByteProgress::new(ctx.progress, "downloading");
         let update = |done: u64, total: Option<u64>| bar.update("OSV database", done, total);
