@@ -10,7 +10,7 @@ use pep508_rs::Requirement;
 
 use chiron::config::LoadedConfig;
 use chiron::index::client::ClientSettings;
-use chiron::lock::requirements_txt::read_requirements;
+use chiron::lock::requirements_txt::{DirectRequirement, read_requirements, shown_path};
 use chiron::python::target::{NamedPlatform, Platform, PythonVersion, Target};
 use chiron::resolve::formats::FormatControl;
 
@@ -71,6 +71,9 @@ pub struct InputArgs {
 pub struct Gathered {
     pub requirements: Vec<Requirement>,
     pub constraints: Vec<Requirement>,
+    /// The requirements that came from files, with the file, for the
+    /// `# via` comments of the requirements files written.
+    pub direct: Vec<DirectRequirement>,
     /// The files they came from.
     pub input_files: Vec<PathBuf>,
     pub settings: ClientSettings,
@@ -98,6 +101,7 @@ pub fn gather(
     let mut gathered = Gathered {
         requirements: Vec::new(),
         constraints: Vec::new(),
+        direct: Vec::new(),
         input_files: Vec::new(),
         settings: ClientSettings::from_config(loaded),
         pre: args.pre,
@@ -118,7 +122,13 @@ pub fn gather(
                 })?;
         gathered.requirements.push(requirement);
     }
-    let mut files: Vec<PathBuf> = args.files.iter().map(|f| ctx.cwd.join(f)).collect();
+    // Each file with whether it was named by an absolute path, which
+    // `# via -r` comments then keep.
+    let mut files: Vec<(PathBuf, bool)> = args
+        .files
+        .iter()
+        .map(|f| (ctx.cwd.join(f), f.is_absolute()))
+        .collect();
     let mut constraint_files: Vec<PathBuf> =
         args.constraints.iter().map(|f| ctx.cwd.join(f)).collect();
     let named_on_command_line = !args.requirements.is_empty() || !args.files.is_empty();
@@ -127,7 +137,12 @@ pub fn gather(
         if let Some(lock) = &inputs.lock {
             gathered.lock = Some(check_lock_input(&loaded.resolve(lock))?);
         }
-        files.extend(inputs.requirements.iter().map(|f| loaded.resolve(f)));
+        files.extend(
+            inputs
+                .requirements
+                .iter()
+                .map(|f| (loaded.resolve(f), f.is_absolute())),
+        );
         constraint_files.extend(inputs.constraints.iter().map(|f| loaded.resolve(f)));
         if let Some(pyproject) = &inputs.pyproject {
             let path = loaded.resolve(pyproject);
@@ -141,15 +156,24 @@ pub fn gather(
             } else {
                 project.groups
             };
+            let declared = chiron::project::pyproject_requirements(&path, extras, groups)?;
+            // pip-compile's words for a project's dependencies.
+            let shown = shown_path(&path, &ctx.cwd, pyproject.is_absolute());
+            let via = match &declared.project {
+                Some(name) => format!("{name} ({shown})"),
+                None => format!("({shown})"),
+            };
             gathered
-                .requirements
-                .extend(chiron::project::pyproject_requirements(
-                    &path, extras, groups,
-                )?);
+                .direct
+                .extend(declared.requirements.iter().map(|r| DirectRequirement {
+                    requirement: r.clone(),
+                    via: via.clone(),
+                }));
+            gathered.requirements.extend(declared.requirements);
             gathered.input_files.push(path);
         }
     }
-    for file in &files {
+    for (file, absolute) in &files {
         let parsed = read_requirements(file, &env)?;
         for line in &parsed.requirements {
             if !line.hashes.is_empty() {
@@ -160,6 +184,12 @@ pub fn gather(
                     .extend(line.hashes.iter().cloned());
             }
         }
+        gathered
+            .direct
+            .extend(parsed.requirements.iter().map(|r| DirectRequirement {
+                requirement: r.requirement.clone(),
+                via: format!("-r {}", shown_path(&r.origin.path, &ctx.cwd, *absolute)),
+            }));
         gathered
             .requirements
             .extend(parsed.requirements.into_iter().map(|r| r.requirement));

@@ -126,6 +126,7 @@ pub async fn run(args: LockArgs, ctx: &Context) -> Result<Exit> {
     let request = LockRequest {
         requirements: gathered.requirements,
         constraints: gathered.constraints,
+        direct: gathered.direct,
         targets,
         lock_file: lock_file.clone(),
         previous,

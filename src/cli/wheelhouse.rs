@@ -130,6 +130,7 @@ pub async fn stage(args: &WheelhouseArgs, ctx: &Context) -> Result<Stage> {
         hashes: gathered.hashes,
         requirements: gathered.requirements,
         constraints: gathered.constraints,
+        direct: gathered.direct,
         input_files,
         targets,
         out: out.clone(),

@@ -30,7 +30,7 @@ use crate::index::client::{Downloaded, IndexClient, IndexError, hash_file, hex};
 use crate::index::gap::MissingWheel;
 use crate::index::redact_url;
 use crate::index::simple::IndexFile;
-use crate::lock::requirements_txt::{PinnedLine, render_pinned};
+use crate::lock::requirements_txt::{DirectRequirement, PinnedLine, render_pinned, via};
 use crate::python::target::Target;
 use crate::resolve::{PackageSource, Resolution, ResolveError, ResolveOptions, resolve_target};
 
@@ -39,6 +39,8 @@ use crate::resolve::{PackageSource, Resolution, ResolveError, ResolveOptions, re
 pub struct WheelhouseRequest {
     pub requirements: Vec<Requirement>,
     pub constraints: Vec<Requirement>,
+    /// The requirements that came from files, with the file (`# via -r`).
+    pub direct: Vec<DirectRequirement>,
     /// Files the requirements came from (hashed into the manifest).
     pub input_files: Vec<PathBuf>,
     pub targets: Vec<Target>,
@@ -809,7 +811,12 @@ async fn fill_staging(
                 extras: pin.extras.iter().cloned().collect(),
                 version: pin.version.clone(),
                 hashes: vec![sha256],
-                via: pin.required_by.iter().cloned().collect(),
+                via: via(
+                    &pin.name,
+                    &pin.required_by,
+                    &request.direct,
+                    target.markers(),
+                ),
             });
             let metadata = source
                 .metadata(candidate)

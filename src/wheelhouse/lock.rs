@@ -32,7 +32,7 @@ use crate::index::client::IndexClient;
 use crate::index::redact_url;
 use crate::index::simple::IndexFile;
 use crate::lock::pylock::{PylockError, locked_versions, read_pylock, render_pylock};
-use crate::lock::requirements_txt::{PinnedLine, render_pinned};
+use crate::lock::requirements_txt::{DirectRequirement, PinnedLine, render_pinned, via};
 use crate::python::target::Target;
 use crate::resolve::{PackageSource, Resolution, ResolveOptions};
 
@@ -55,6 +55,8 @@ pub struct Upgrade {
 pub struct LockRequest {
     pub requirements: Vec<Requirement>,
     pub constraints: Vec<Requirement>,
+    /// The requirements that came from files, with the file (`# via -r`).
+    pub direct: Vec<DirectRequirement>,
     pub targets: Vec<Target>,
     /// The `pylock.toml` to write; the requirements files go next to it.
     pub lock_file: PathBuf,
@@ -236,6 +238,7 @@ pub async fn lock(
     let resolve_request = WheelhouseRequest {
         requirements: request.requirements.clone(),
         constraints,
+        direct: request.direct.clone(),
         input_files: Vec::new(),
         targets: request.targets.clone(),
         out: out.clone(),
@@ -292,7 +295,12 @@ pub async fn lock(
                 extras: pin.extras.iter().cloned().collect(),
                 version: pin.version.clone(),
                 hashes: vec![hashes[&pin.filename].0.clone()],
-                via: pin.required_by.iter().cloned().collect(),
+                via: via(
+                    &pin.name,
+                    &pin.required_by,
+                    &request.direct,
+                    target.markers(),
+                ),
             })
             .collect();
         let lock_name = lock_path
