@@ -38,12 +38,122 @@ impl Status {
     }
 }
 
-/// One finding: a stable id (`config`, `python`, `pip`, `index`, `cache`,
-/// `signing-key`, `telemetry`, `disk`), what was checked, the outcome, a
-/// one-line finding and, unless all is well, how to fix it.
+/// What a check looks at. Each has a stable kebab-case code (the `id` of
+/// `--json` and of the trace spans), one line saying what it checks and one
+/// saying when it fails; the table of docs/cli.md is generated from these
+/// (a test keeps it so).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CheckCode {
+    Config,
+    Python,
+    Pip,
+    Index,
+    Cache,
+    VulnerabilityDb,
+    SigningKey,
+    Telemetry,
+    Disk,
+}
+
+impl CheckCode {
+    /// In the order `chiron doctor` runs them.
+    pub const ALL: [CheckCode; 9] = [
+        CheckCode::Config,
+        CheckCode::Python,
+        CheckCode::Pip,
+        CheckCode::Index,
+        CheckCode::Cache,
+        CheckCode::VulnerabilityDb,
+        CheckCode::SigningKey,
+        CheckCode::Telemetry,
+        CheckCode::Disk,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            CheckCode::Config => "config",
+            CheckCode::Python => "python",
+            CheckCode::Pip => "pip",
+            CheckCode::Index => "index",
+            CheckCode::Cache => "cache",
+            CheckCode::VulnerabilityDb => "vulnerability-db",
+            CheckCode::SigningKey => "signing-key",
+            CheckCode::Telemetry => "telemetry",
+            CheckCode::Disk => "disk",
+        }
+    }
+
+    /// What the check looks at.
+    pub fn summary(self) -> &'static str {
+        match self {
+            CheckCode::Config => "the configuration file parses and validates",
+            CheckCode::Python => {
+                "an interpreter for each configured version (`python3.X` on PATH, run to confirm its version); `python3` when none is configured"
+            }
+            CheckCode::Pip => "`python -m pip --version` for each interpreter found",
+            CheckCode::Index => {
+                "each index URL answers a request for one small project page (`/pip/`) within the timeout; `find-links` folders exist"
+            }
+            CheckCode::Cache => "the cache folder can be created and written",
+            CheckCode::VulnerabilityDb => {
+                "the scan source: the offline OSV database exists and is at most 7 days old, or an online source while not `--offline`"
+            }
+            CheckCode::SigningKey => {
+                "the configured private key exists and is not readable by group or others (Unix)"
+            }
+            CheckCode::Telemetry => {
+                "the OTLP endpoint, when configured, accepts connections and uses HTTP/protobuf"
+            }
+            CheckCode::Disk => "free space where the wheelhouse and cache go",
+        }
+    }
+
+    /// When the check fails (a failure makes `chiron doctor` exit 1).
+    pub fn fails_when(self) -> &'static str {
+        match self {
+            CheckCode::Config => {
+                "it does not (the other checks still run, on the defaults); no file at all is a warning"
+            }
+            CheckCode::Python => {
+                "never: a missing interpreter is a warning, since building a wheelhouse does not need one"
+            }
+            CheckCode::Pip => "never: a warning",
+            CheckCode::Index => "unreachable, 401/403, 5xx; skipped with `--offline`",
+            CheckCode::Cache => "it cannot",
+            CheckCode::VulnerabilityDb => "never: a warning, with the command that fixes it",
+            CheckCode::SigningKey => "missing, or mode wider than 0600",
+            CheckCode::Telemetry => "unreachable, or another protocol asked for",
+            CheckCode::Disk => "under 500 MiB (a warning under 5 GiB)",
+        }
+    }
+}
+
+impl std::fmt::Display for CheckCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.code())
+    }
+}
+
+/// The table of checks in docs/cli.md, as generated from `CheckCode`.
+pub fn check_table() -> String {
+    let mut out = String::from("| id | checks | fails when |\n| --- | --- | --- |\n");
+    for check in CheckCode::ALL {
+        out.push_str(&format!(
+            "| `{}` | {} | {} |\n",
+            check.code(),
+            check.summary(),
+            check.fails_when()
+        ));
+    }
+    out
+}
+
+/// One finding: which check, what was checked, the outcome, a one-line
+/// finding and, unless all is well, how to fix it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Check {
-    pub id: &'static str,
+    pub id: CheckCode,
     pub subject: String,
     pub status: Status,
     pub finding: String,
@@ -53,7 +163,7 @@ pub struct Check {
 
 impl Check {
     fn new(
-        id: &'static str,
+        id: CheckCode,
         subject: impl Into<String>,
         status: Status,
         finding: impl Into<String>,
@@ -147,7 +257,7 @@ pub async fn run_doctor(
 fn traced(check: Check) -> Check {
     let span = info_span!(
         "doctor.check",
-        check = check.id,
+        check = check.id.code(),
         subject = %check.subject,
         status = check.status.label(),
     );
@@ -161,7 +271,7 @@ fn check_config(config: Result<&LoadedConfig, &ConfigError>) -> Check {
             Some(file) => {
                 let targets = &loaded.config.targets;
                 Check::new(
-                    "config",
+                    CheckCode::Config,
                     "configuration",
                     Status::Ok,
                     format!(
@@ -173,7 +283,7 @@ fn check_config(config: Result<&LoadedConfig, &ConfigError>) -> Check {
                 )
             }
             None => Check::new(
-                "config",
+                CheckCode::Config,
                 "configuration",
                 Status::Warn,
                 "no chiron.toml or [tool.chiron] in pyproject.toml; using defaults",
@@ -187,7 +297,7 @@ fn check_config(config: Result<&LoadedConfig, &ConfigError>) -> Check {
                 .next()
                 .unwrap_or_default()
                 .to_string();
-            let check = Check::new("config", "configuration", Status::Fail, first_line);
+            let check = Check::new(CheckCode::Config, "configuration", Status::Fail, first_line);
             match error.hint() {
                 Some(hint) => check.hint(hint),
                 None => check,
@@ -228,13 +338,15 @@ async fn probe_interpreter(
     let missing = |finding: String| FoundInterpreter {
         version,
         path: None,
-        check: Check::new("python", subject.clone(), Status::Warn, finding).hint(match version {
-            Some(v) => format!(
-                "install CPython {v} to test or install this target here; \
+        check: Check::new(CheckCode::Python, subject.clone(), Status::Warn, finding).hint(
+            match version {
+                Some(v) => format!(
+                    "install CPython {v} to test or install this target here; \
                  building its wheelhouse does not need it"
-            ),
-            None => "install CPython 3 to install wheelhouses on this machine".into(),
-        }),
+                ),
+                None => "install CPython 3 to install wheelhouses on this machine".into(),
+            },
+        ),
     };
     let Ok(path) = which::which(name) else {
         return missing(format!("no {name} on PATH"));
@@ -259,7 +371,7 @@ async fn probe_interpreter(
     FoundInterpreter {
         version,
         check: Check::new(
-            "python",
+            CheckCode::Python,
             subject,
             Status::Ok,
             format!("{} (Python {reported})", path.display()),
@@ -277,14 +389,14 @@ async fn check_pip(version: Option<PythonVersion>, python: &Path, timeout: Durat
         Ok(stdout) => {
             let version = stdout.split_whitespace().nth(1).unwrap_or("?");
             Check::new(
-                "pip",
+                CheckCode::Pip,
                 subject,
                 Status::Ok,
                 format!("pip {version} ({})", python.display()),
             )
         }
         Err(reason) => Check::new(
-            "pip",
+            CheckCode::Pip,
             subject,
             Status::Warn,
             format!("{} has no working pip: {reason}", python.display()),
@@ -345,7 +457,7 @@ async fn check_indexes(loaded: &LoadedConfig, options: &DoctorOptions) -> Vec<Ch
     if index.offline {
         for url in &urls {
             checks.push(Check::new(
-                "index",
+                CheckCode::Index,
                 redact_url(url),
                 Status::Skip,
                 "offline: not contacted",
@@ -382,32 +494,17 @@ async fn probe_index(
     let parsed = match url::Url::parse(url) {
         Ok(parsed) => parsed,
         Err(error) => {
-            return Check::new("index", shown, Status::Fail, format!("not a URL: {error}"))
+            return Check::new(CheckCode::Index, shown, Status::Fail, format!("not a URL: {error}"))
                 .hint("set [index] url (or PIP_INDEX_URL) to the index's simple API, e.g. https://pypi.org/simple");
         }
     };
     if parsed.scheme() == "file" {
-        return match parsed.to_file_path() {
-            Ok(path) if path.is_dir() => Check::new(
-                "index",
-                shown,
-                Status::Ok,
-                format!("local folder {}", path.display()),
-            ),
-            _ => Check::new(
-                "index",
-                shown,
-                Status::Fail,
-                "local index folder does not exist",
-            )
-            .hint("create it or fix [index] url"),
-        };
+        return check_local_index(&parsed, shown);
     }
-    let probe = format!("{}/pip/", url.trim_end_matches('/'));
     let clients = match HttpClients::new(timeout, tls) {
         Ok(clients) => clients,
         Err(error) => {
-            return Check::new("index", shown, Status::Fail, error).hint(
+            return Check::new(CheckCode::Index, shown, Status::Fail, error).hint(
                 "fix cert / client-cert (pip.conf, PIP_CERT, PIP_CLIENT_CERT, SSL_CERT_FILE, [index]), or unset it",
             );
         }
@@ -415,7 +512,7 @@ async fn probe_index(
     if !clients.is_secure_origin(&parsed) {
         let host = parsed.host_str().unwrap_or_default();
         return Check::new(
-            "index",
+            CheckCode::Index,
             shown,
             Status::Fail,
             "plain HTTP to a host that is not trusted",
@@ -424,9 +521,9 @@ async fn probe_index(
             "use https, or trust the host as pip does: trusted-host = {host}"
         ));
     }
-    let client = clients.for_url(&parsed);
+    let probe = format!("{}/pip/", url.trim_end_matches('/'));
     let (probe, auth) = credentials.for_url(&probe);
-    let mut request = client.get(&probe);
+    let mut request = clients.for_url(&parsed).get(&probe);
     if let Some((user, password)) = &auth {
         request = request.basic_auth(user, password.as_deref());
     }
@@ -441,48 +538,81 @@ async fn probe_index(
         .await;
     let elapsed = started.elapsed().as_millis();
     match response {
-        Ok(response) => {
-            let status = response.status();
-            let finding = format!("HTTP {} in {elapsed} ms", status.as_u16());
-            if status.is_success() || status == reqwest::StatusCode::NOT_FOUND {
-                Check::new("index", shown, Status::Ok, format!("reachable: {finding}"))
-            } else if (status == reqwest::StatusCode::UNAUTHORIZED
-                || status == reqwest::StatusCode::FORBIDDEN)
-                && auth.is_some()
-            {
-                Check::new(
-                    "index",
-                    shown,
-                    Status::Fail,
-                    format!("refused the credentials sent: {finding}"),
-                )
-                .hint("check the user and token in the index URL or in ~/.netrc ($NETRC): the index does not accept them")
-            } else if status == reqwest::StatusCode::UNAUTHORIZED
-                || status == reqwest::StatusCode::FORBIDDEN
-            {
-                Check::new("index", shown, Status::Fail, format!("refused: {finding}")).hint(
-                    "give credentials in the URL (https://user:token@host/simple) or in ~/.netrc",
-                )
-            } else {
-                Check::new(
-                    "index",
-                    shown,
-                    Status::Fail,
-                    format!("answered with an error: {finding}"),
-                )
-                .hint("the index is unwell; retry later or use --offline with a warm cache")
-            }
-        }
+        Ok(response) => judge_index_answer(shown, response.status(), elapsed, auth.is_some()),
         Err(error) => {
             let reason = if error.is_timeout() {
                 format!("no answer within {} s", timeout.as_secs())
             } else {
                 error_chain(&error)
             };
-            Check::new("index", shown, Status::Fail, format!("unreachable: {reason}")).hint(
+            Check::new(CheckCode::Index, shown, Status::Fail, format!("unreachable: {reason}")).hint(
                 "check the URL and network (HTTPS_PROXY, SSL_CERT_FILE), or use --offline with a warm cache",
             )
         }
+    }
+}
+
+/// An index given as a `file:` URL: a folder that must exist.
+fn check_local_index(parsed: &url::Url, shown: String) -> Check {
+    match parsed.to_file_path() {
+        Ok(path) if path.is_dir() => Check::new(
+            CheckCode::Index,
+            shown,
+            Status::Ok,
+            format!("local folder {}", path.display()),
+        ),
+        _ => Check::new(
+            CheckCode::Index,
+            shown,
+            Status::Fail,
+            "local index folder does not exist",
+        )
+        .hint("create it or fix [index] url"),
+    }
+}
+
+/// What an index's answer to the probe says: a page or a 404 is a working
+/// index; a refusal is told apart by whether credentials were sent.
+fn judge_index_answer(
+    shown: String,
+    status: reqwest::StatusCode,
+    elapsed_ms: u128,
+    sent_credentials: bool,
+) -> Check {
+    let finding = format!("HTTP {} in {elapsed_ms} ms", status.as_u16());
+    let refused =
+        status == reqwest::StatusCode::UNAUTHORIZED || status == reqwest::StatusCode::FORBIDDEN;
+    if status.is_success() || status == reqwest::StatusCode::NOT_FOUND {
+        Check::new(
+            CheckCode::Index,
+            shown,
+            Status::Ok,
+            format!("reachable: {finding}"),
+        )
+    } else if refused && sent_credentials {
+        Check::new(
+            CheckCode::Index,
+            shown,
+            Status::Fail,
+            format!("refused the credentials sent: {finding}"),
+        )
+        .hint("check the user and token in the index URL or in ~/.netrc ($NETRC): the index does not accept them")
+    } else if refused {
+        Check::new(
+            CheckCode::Index,
+            shown,
+            Status::Fail,
+            format!("refused: {finding}"),
+        )
+        .hint("give credentials in the URL (https://user:token@host/simple) or in ~/.netrc")
+    } else {
+        Check::new(
+            CheckCode::Index,
+            shown,
+            Status::Fail,
+            format!("answered with an error: {finding}"),
+        )
+        .hint("the index is unwell; retry later or use --offline with a warm cache")
     }
 }
 
@@ -516,7 +646,7 @@ fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
 fn check_find_links(loaded: &LoadedConfig, link: &str) -> Check {
     if link.contains("://") && !link.starts_with("file://") {
         return Check::new(
-            "index",
+            CheckCode::Index,
             redact_url(link),
             Status::Skip,
             "find-links page: read when resolving",
@@ -526,14 +656,14 @@ fn check_find_links(loaded: &LoadedConfig, link: &str) -> Check {
         crate::index::file_url_path_str(link).unwrap_or_else(|| loaded.resolve(Path::new(link)));
     if path.is_dir() {
         Check::new(
-            "index",
+            CheckCode::Index,
             link,
             Status::Ok,
             format!("find-links folder {}", path.display()),
         )
     } else {
         Check::new(
-            "index",
+            CheckCode::Index,
             link,
             Status::Fail,
             format!("find-links folder {} does not exist", path.display()),
@@ -547,7 +677,7 @@ fn check_cache(dir: &Path) -> Check {
     let fix = "set CHIRON_CACHE_DIR or [cache] dir to a writable folder";
     if let Err(error) = std::fs::create_dir_all(dir) {
         return Check::new(
-            "cache",
+            CheckCode::Cache,
             subject,
             Status::Fail,
             format!("cannot create: {error}"),
@@ -560,10 +690,10 @@ fn check_cache(dir: &Path) -> Check {
     {
         Ok(probe) => {
             drop(probe);
-            Check::new("cache", subject, Status::Ok, "writable")
+            Check::new(CheckCode::Cache, subject, Status::Ok, "writable")
         }
         Err(error) => Check::new(
-            "cache",
+            CheckCode::Cache,
             subject,
             Status::Fail,
             format!("not writable: {error}"),
@@ -588,13 +718,13 @@ fn check_vulnerability_source(loaded: &LoadedConfig) -> Check {
             } else {
                 &scan.pypi_api
             };
-            let subject = crate::index::redact_url(url);
+            let subject = crate::index::redact_url(url.as_str());
             if loaded.config.index.offline {
-                Check::new("vulnerability-db", subject, Status::Warn, "an online source, and chiron is offline: scans will be skipped")
+                Check::new(CheckCode::VulnerabilityDb, subject, Status::Warn, "an online source, and chiron is offline: scans will be skipped")
                     .hint("set [scan] source = \"db\" and fetch it with `chiron scan --update-db` while online")
             } else {
                 Check::new(
-                    "vulnerability-db",
+                    CheckCode::VulnerabilityDb,
                     subject,
                     Status::Ok,
                     "scans ask this service",
@@ -610,7 +740,7 @@ fn check_vulnerability_source(loaded: &LoadedConfig) -> Check {
             let subject = path.display().to_string();
             let Ok(metadata) = std::fs::metadata(&path) else {
                 return Check::new(
-                    "vulnerability-db",
+                    CheckCode::VulnerabilityDb,
                     subject,
                     Status::Warn,
                     "no OSV database: scans and the wheelhouse gate cannot check advisories",
@@ -625,7 +755,7 @@ fn check_vulnerability_source(loaded: &LoadedConfig) -> Check {
                 .unwrap_or(0);
             if age_days > STALE_DATABASE_DAYS {
                 Check::new(
-                    "vulnerability-db",
+                    CheckCode::VulnerabilityDb,
                     subject,
                     Status::Warn,
                     format!("{age_days} days old: newer advisories are missing"),
@@ -633,7 +763,7 @@ fn check_vulnerability_source(loaded: &LoadedConfig) -> Check {
                 .hint("run `chiron scan --update-db`")
             } else {
                 Check::new(
-                    "vulnerability-db",
+                    CheckCode::VulnerabilityDb,
                     subject,
                     Status::Ok,
                     format!("updated {age_days} day(s) ago"),
@@ -647,7 +777,7 @@ fn check_signing_key(loaded: &LoadedConfig) -> Vec<Check> {
     let signing = &loaded.config.signing;
     let Some(key) = &signing.key else {
         return vec![Check::new(
-            "signing-key",
+            CheckCode::SigningKey,
             "signing key",
             Status::Skip,
             "no [signing] key configured",
@@ -660,7 +790,7 @@ fn check_signing_key(loaded: &LoadedConfig) -> Vec<Check> {
         Err(error) => {
             return vec![
                 Check::new(
-                    "signing-key",
+                    CheckCode::SigningKey,
                     subject,
                     Status::Fail,
                     format!("cannot read: {error}"),
@@ -675,7 +805,7 @@ fn check_signing_key(loaded: &LoadedConfig) -> Vec<Check> {
         if !public.is_file() {
             checks.push(
                 Check::new(
-                    "signing-key",
+                    CheckCode::SigningKey,
                     public.display().to_string(),
                     Status::Fail,
                     "public key does not exist",
@@ -694,14 +824,14 @@ fn key_permissions(path: &Path, metadata: &std::fs::Metadata) -> Check {
     let subject = path.display().to_string();
     if mode & 0o077 == 0 {
         Check::new(
-            "signing-key",
+            CheckCode::SigningKey,
             subject,
             Status::Ok,
             format!("mode {mode:04o}"),
         )
     } else {
         Check::new(
-            "signing-key",
+            CheckCode::SigningKey,
             subject,
             Status::Fail,
             format!("mode {mode:04o}: the private key is readable by other users"),
@@ -713,7 +843,7 @@ fn key_permissions(path: &Path, metadata: &std::fs::Metadata) -> Check {
 #[cfg(not(unix))]
 fn key_permissions(path: &Path, _metadata: &std::fs::Metadata) -> Check {
     Check::new(
-        "signing-key",
+        CheckCode::SigningKey,
         path.display().to_string(),
         Status::Ok,
         "present (file modes are not checked on this platform)",
@@ -723,7 +853,7 @@ fn key_permissions(path: &Path, _metadata: &std::fs::Metadata) -> Check {
 async fn check_telemetry(loaded: &LoadedConfig, env: &Env, timeout: Duration) -> Check {
     let Some(endpoint) = loaded.config.telemetry.traces_endpoint() else {
         return Check::new(
-            "telemetry",
+            CheckCode::Telemetry,
             "OTLP export",
             Status::Skip,
             "off: no OTEL_EXPORTER_OTLP_ENDPOINT or [telemetry] otlp-endpoint",
@@ -734,7 +864,7 @@ async fn check_telemetry(loaded: &LoadedConfig, env: &Env, timeout: Duration) ->
         && protocol != "http/protobuf"
     {
         return Check::new(
-                "telemetry",
+                CheckCode::Telemetry,
                 shown,
                 Status::Fail,
                 format!("OTEL_EXPORTER_OTLP_PROTOCOL={protocol} is not supported"),
@@ -745,8 +875,13 @@ async fn check_telemetry(loaded: &LoadedConfig, env: &Env, timeout: Duration) ->
         .ok()
         .and_then(|u| Some((u.host_str()?.to_string(), u.port_or_known_default()?)))
     else {
-        return Check::new("telemetry", shown, Status::Fail, "not an http(s) URL")
-            .hint("set OTEL_EXPORTER_OTLP_ENDPOINT to e.g. http://127.0.0.1:4318");
+        return Check::new(
+            CheckCode::Telemetry,
+            shown,
+            Status::Fail,
+            "not an http(s) URL",
+        )
+        .hint("set OTEL_EXPORTER_OTLP_ENDPOINT to e.g. http://127.0.0.1:4318");
     };
     let host = host
         .trim_start_matches('[')
@@ -759,20 +894,20 @@ async fn check_telemetry(loaded: &LoadedConfig, env: &Env, timeout: Duration) ->
     .await
     {
         Ok(Ok(_)) => Check::new(
-            "telemetry",
+            CheckCode::Telemetry,
             shown,
             Status::Ok,
             "collector accepts connections",
         ),
         Ok(Err(error)) => Check::new(
-            "telemetry",
+            CheckCode::Telemetry,
             shown,
             Status::Fail,
             format!("collector unreachable: {error}"),
         )
         .hint("start the collector, fix the endpoint, or set OTEL_SDK_DISABLED=true"),
         Err(_) => Check::new(
-            "telemetry",
+            CheckCode::Telemetry,
             shown,
             Status::Fail,
             format!(
@@ -803,7 +938,7 @@ fn check_disk(loaded: &LoadedConfig) -> Check {
             }
             Err(error) => {
                 return Check::new(
-                    "disk",
+                    CheckCode::Disk,
                     existing.display().to_string(),
                     Status::Warn,
                     format!("cannot measure free space: {error}"),
@@ -812,11 +947,16 @@ fn check_disk(loaded: &LoadedConfig) -> Check {
         }
     }
     let Some((free, what, path)) = lowest else {
-        return Check::new("disk", "free space", Status::Skip, "no folder to measure");
+        return Check::new(
+            CheckCode::Disk,
+            "free space",
+            Status::Skip,
+            "no folder to measure",
+        );
     };
     let (status, hint) = classify_free_space(free);
     let check = Check::new(
-        "disk",
+        CheckCode::Disk,
         format!("{what} ({})", path.display()),
         status,
         format!("{} free", human_bytes(free)),
@@ -864,6 +1004,31 @@ mod tests {
     use super::*;
 
     #[test]
+    fn check_codes_are_unique_kebab_case_and_documented() {
+        let codes: std::collections::BTreeSet<&str> =
+            CheckCode::ALL.iter().map(|c| c.code()).collect();
+        assert_eq!(codes.len(), CheckCode::ALL.len(), "codes are unique");
+        for check in CheckCode::ALL {
+            let code = check.code();
+            assert!(
+                code.chars().all(|c| c.is_ascii_lowercase() || c == '-'),
+                "{code} is kebab-case"
+            );
+            assert_eq!(
+                serde_json::to_value(check).unwrap(),
+                serde_json::Value::from(code),
+                "JSON says the same code"
+            );
+        }
+        let docs = include_str!("../docs/cli.md");
+        let table = check_table();
+        assert!(
+            docs.contains(&table),
+            "docs/cli.md's table of doctor checks is not the generated one; replace it with:\n{table}"
+        );
+    }
+
+    #[test]
     fn free_space_thresholds() {
         assert_eq!(classify_free_space(100 * 1024 * 1024).0, Status::Fail);
         assert_eq!(classify_free_space(2 * 1024 * 1024 * 1024).0, Status::Warn);
@@ -881,8 +1046,8 @@ mod tests {
     fn strict_counts_warnings() {
         let report = DoctorReport {
             checks: vec![
-                Check::new("python", "python 3.13", Status::Warn, "missing"),
-                Check::new("cache", "c", Status::Ok, "writable"),
+                Check::new(CheckCode::Python, "python 3.13", Status::Warn, "missing"),
+                Check::new(CheckCode::Cache, "c", Status::Ok, "writable"),
             ],
         };
         assert!(report.passed(false));

@@ -83,8 +83,6 @@ pub enum Error {
     #[error(transparent)]
     Vuln(#[from] crate::vuln::VulnError),
     #[error(transparent)]
-    Policy(#[from] crate::policy::PolicyError),
-    #[error(transparent)]
     Rego(#[from] crate::policy::rego::RegoError),
     #[error(transparent)]
     Sign(#[from] crate::sign::SignError),
@@ -121,7 +119,6 @@ impl Error {
             Error::Wheelhouse(e) => e,
             Error::Lock(e) => e,
             Error::Vuln(e) => e,
-            Error::Policy(e) => e,
             Error::Rego(e) => e,
             Error::Sign(e) => e,
             Error::Sigstore(e) => e,

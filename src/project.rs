@@ -264,6 +264,14 @@ dev = ["pytest"]
     }
 }
 
+/// What a `pyproject.toml` declares for `pyproject_requirements`.
+#[derive(Debug, Clone)]
+pub struct DeclaredRequirements {
+    /// `[project] name`, as written.
+    pub project: Option<String>,
+    pub requirements: Vec<pep508_rs::Requirement>,
+}
+
 /// The requirements a `pyproject.toml` declares: `[project] dependencies`,
 /// the named `optional-dependencies` (extras), and the named PEP 735
 /// `[dependency-groups]` (following `{include-group = "..."}`).
@@ -271,7 +279,7 @@ pub fn pyproject_requirements(
     path: &Path,
     extras: &[String],
     groups: &[String],
-) -> Result<Vec<pep508_rs::Requirement>, ProjectError> {
+) -> Result<DeclaredRequirements, ProjectError> {
     use std::str::FromStr;
     let text = std::fs::read_to_string(path).map_err(|source| ProjectError::Read {
         path: path.to_path_buf(),
@@ -343,7 +351,13 @@ pub fn pyproject_requirements(
             &invalid,
         )?;
     }
-    Ok(out)
+    Ok(DeclaredRequirements {
+        project: project
+            .and_then(|p| p.get("name"))
+            .and_then(toml::Value::as_str)
+            .map(str::to_string),
+        requirements: out,
+    })
 }
 
 fn collect_group(
@@ -411,7 +425,11 @@ loop-b = [{include-group = "loop-a"}]
         )
         .unwrap();
         let all = pyproject_requirements(&path, &["socks-proxy".into()], &["test".into()]).unwrap();
-        assert_eq!(names(&all), ["requests>=2", "pysocks", "pytest", "ruff"]);
+        assert_eq!(all.project.as_deref(), Some("demo"));
+        assert_eq!(
+            names(&all.requirements),
+            ["requests>=2", "pysocks", "pytest", "ruff"]
+        );
         let error = pyproject_requirements(&path, &[], &["loop-a".into()])
             .unwrap_err()
             .to_string();

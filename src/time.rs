@@ -11,9 +11,70 @@ pub fn now() -> i64 {
         .unwrap_or(0)
 }
 
-/// Today as `YYYY-MM-DD` (UTC).
-pub fn today() -> String {
-    rfc3339(now())[..10].to_string()
+/// Today (UTC).
+pub fn today() -> Date {
+    Date::of_epoch(now())
+}
+
+/// A calendar day, `YYYY-MM-DD` (proleptic Gregorian, as RFC 3339 dates).
+/// Ordered by time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Date {
+    year: u16,
+    month: u8,
+    day: u8,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a date: expected YYYY-MM-DD such as `2025-12-31`")]
+pub struct DateError(pub String);
+
+impl Date {
+    /// The day (UTC) of a time in seconds since the epoch.
+    pub fn of_epoch(epoch: i64) -> Self {
+        let text = rfc3339(epoch);
+        let number = |range: std::ops::Range<usize>| {
+            text.get(range)
+                .and_then(|part| part.parse().ok())
+                .unwrap_or(0)
+        };
+        Self {
+            year: number(0..4),
+            month: number(5..7) as u8,
+            day: number(8..10) as u8,
+        }
+    }
+}
+
+impl std::str::FromStr for Date {
+    type Err = DateError;
+
+    /// Exactly `YYYY-MM-DD`, and a day the month has (no `2025-02-30`).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let text = s.trim();
+        let bad = || DateError(s.to_string());
+        let well_formed = text.len() == 10
+            && text.bytes().enumerate().all(|(i, b)| match i {
+                4 | 7 => b == b'-',
+                _ => b.is_ascii_digit(),
+            });
+        if !well_formed {
+            return Err(bad());
+        }
+        // A day the month does not have comes back as another day.
+        let epoch = parse(text).ok_or_else(bad)?;
+        let date = Date::of_epoch(epoch);
+        if date.to_string() != text {
+            return Err(bad());
+        }
+        Ok(date)
+    }
+}
+
+impl std::fmt::Display for Date {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
+    }
 }
 
 /// Seconds since the epoch to an RFC 3339 UTC time (proleptic Gregorian).
@@ -81,6 +142,30 @@ pub fn parse(text: &str) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dates_are_real_days_written_yyyy_mm_dd() {
+        for good in ["2025-12-31", "2000-02-29", " 2999-01-01 "] {
+            let date: Date = good.parse().unwrap();
+            assert_eq!(date.to_string(), good.trim());
+        }
+        for bad in [
+            "2025-02-30",
+            "2023-02-29",
+            "2025-13-01",
+            "2025-1-1",
+            "2025/01/01",
+            "20250101",
+            "2025-01-01T00:00:00Z",
+            "soon",
+            "",
+        ] {
+            let error = bad.parse::<Date>().unwrap_err().to_string();
+            assert!(error.contains("expected YYYY-MM-DD"), "{bad}: {error}");
+        }
+        assert!("2024-12-31".parse::<Date>().unwrap() < "2025-01-01".parse().unwrap());
+        assert_eq!(Date::of_epoch(951_782_400).to_string(), "2000-02-29");
+    }
 
     #[test]
     fn epochs_become_rfc3339() {

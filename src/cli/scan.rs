@@ -56,10 +56,10 @@ pub struct SourceArgs {
     pub osv_db: Option<PathBuf>,
     /// The OSV API's base URL. Implies `--source osv-api`.
     #[arg(long, value_name = "URL")]
-    pub osv_api: Option<String>,
+    pub osv_api: Option<chiron::config::HttpUrl>,
     /// The index JSON API's base URL. Implies `--source pypi`.
     #[arg(long, value_name = "URL")]
-    pub pypi_api: Option<String>,
+    pub pypi_api: Option<chiron::config::HttpUrl>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -263,10 +263,12 @@ fn layer(
             .find(|(_, s)| matches!(s, Source::Env(_) | Source::Flag(_)))
             .map(|(k, s)| (k.clone(), s.clone()))
             .unwrap_or_else(|| (String::new(), Source::Default));
+        let text = error.to_string();
+        let (message, _) = super::value::split_hint(&text);
         ConfigError::Override {
             key,
             origin,
-            message: error.to_string(),
+            message: message.trim().to_string(),
         }
     })?;
     Ok(LoadedConfig {
@@ -352,9 +354,11 @@ pub fn parse_file(
     }
 }
 
-/// Builds the error for a problem at `span` of `text`, with a snippet and,
-/// for an unknown key, the nearest valid one.
+/// Builds the error for a problem at `span` of `text`, with a snippet and
+/// a hint: the one a bad value gave, or for an unknown key the nearest
+/// valid one.
 fn invalid_at(path: &Path, text: &str, span: Range<usize>, message: &str) -> ConfigError {
+    let (message, value_hint) = super::value::split_hint(message);
     let start = span.start.min(text.len());
     let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
     let line = text[..start].matches('\n').count() + 1;
@@ -365,20 +369,42 @@ fn invalid_at(path: &Path, text: &str, span: Range<usize>, message: &str) -> Con
         .chars()
         .count()
         .max(1);
-    let gutter = " ".repeat(line.to_string().len());
-    let snippet = format!(
-        "{gutter} |\n{line} | {line_text}\n{gutter} | {}{}",
-        " ".repeat(column - 1),
-        "^".repeat(width)
-    );
+    let snippet = snippet(line, line_text, column, width);
     ConfigError::Invalid {
         path: path.to_path_buf(),
         line,
         column,
         message: message.trim().to_string(),
         snippet,
-        hint: hint_for(message),
+        hint: value_hint.map(str::to_string).or_else(|| hint_for(message)),
     }
+}
+
+/// The longest part of a line a snippet shows: a value of 200 KB must not
+/// fill the terminal.
+const SNIPPET_CHARS: usize = 100;
+
+/// The line with `width` carets under it from `column` (1-based, in
+/// characters); a long line is cut to a window around the carets.
+fn snippet(line: usize, line_text: &str, column: usize, width: usize) -> String {
+    let chars: Vec<char> = line_text.chars().collect();
+    let (from, to) = if chars.len() <= SNIPPET_CHARS {
+        (0, chars.len())
+    } else {
+        let from = (column - 1).saturating_sub(20).min(chars.len());
+        (from, (from + SNIPPET_CHARS).min(chars.len()))
+    };
+    let before = if from > 0 { "…" } else { "" };
+    let after = if to < chars.len() { "…" } else { "" };
+    let shown: String = chars[from..to].iter().collect();
+    let offset = (column - 1 - from) + before.chars().count();
+    let carets = width.min(to.saturating_sub(column - 1)).max(1);
+    let gutter = " ".repeat(line.to_string().len());
+    format!(
+        "{gutter} |\n{line} | {before}{shown}{after}\n{gutter} | {}{}",
+        " ".repeat(offset),
+        "^".repeat(carets)
+    )
 }
 
 /// A hint for a serde/toml error message. serde words an unknown field as
@@ -674,6 +700,7 @@ fn chiron_env_layers(env: &Env, cwd: &Path) -> Result<Vec<Layer>, ConfigError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::{Age, LicenseId};
     use crate::python::version::PythonVersion;
 
     fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
@@ -738,8 +765,8 @@ mod tests {
         let dir = project(&[("chiron.toml", "[targets]\npython = [\"3.12\", \"3.x\"]\n")]);
         let (line, column, message, _) =
             invalid(load(&options(dir.path()), &Env::default()).unwrap_err());
-        assert_eq!(line, 2);
-        assert!(column >= 10, "column {column}");
+        // The bad element, not the array holding it.
+        assert_eq!((line, column), (2, 19));
         assert!(
             message.contains("`3.x` is not a Python version"),
             "{message}"
@@ -751,6 +778,202 @@ mod tests {
         assert_eq!((line, column), (2, 11));
         assert!(message.starts_with("invalid type"), "{message}");
         assert!(hint.unwrap().contains("chiron config schema"));
+    }
+
+    /// Every value written as a string but meaning more is parsed at load:
+    /// a bad one points at itself (line, column), says what was expected
+    /// and gives its own hint.
+    #[test]
+    fn typed_values_are_parsed_at_load_with_their_position_and_hint() {
+        for (text, at, message, hint) in [
+            (
+                "[targets]\nmin-glibc = \"2\"\n",
+                (2, 13),
+                "`2` is not a system version: expected MAJOR.MINOR",
+                "min-glibc = \"2.17\"",
+            ),
+            (
+                "[targets]\nmin-musl = \"1.2\"\nmin-macos = \"eleven\"\n",
+                (3, 13),
+                "`eleven` is not a system version",
+                "MAJOR.MINOR",
+            ),
+            (
+                "[policy]\nmin-release-age = \"3 parsecs\"\n",
+                (2, 19),
+                "`3 parsecs` is not an age: expected a number and a unit",
+                "48h, 7d, 2w, 1y",
+            ),
+            (
+                "[policy]\nmax-release-age = \"7\"\n",
+                (2, 19),
+                "`7` is not an age",
+                "48h, 7d, 2w, 1y",
+            ),
+            (
+                "[policy]\nallow-licenses = [\"MIT\", \"MTI\"]\n",
+                (2, 26),
+                "`MTI` is not an SPDX licence id",
+                "did you mean `MIT`?",
+            ),
+            (
+                "[policy]\ndeny-licenses = [\"GPL-9.0-only\"]\n",
+                (2, 18),
+                "`GPL-9.0-only` is not an SPDX licence id",
+                "did you mean",
+            ),
+            (
+                "[policy]\ndeny-packages = [\"pyyaml<6\", \"not a requirement!\"]\n",
+                (2, 30),
+                "`not a requirement!` is not a requirement",
+                "`pyyaml<6`",
+            ),
+            (
+                "[policy.license-exceptions]\nok = \"fine\"\n\"-bad-\" = \"reason\"\n",
+                (3, 1),
+                "`-bad-` is not a package name",
+                "letters, digits",
+            ),
+            (
+                "[scan]\nosv-api = \"api.osv.dev\"\n",
+                (2, 11),
+                "`api.osv.dev` is not an http(s) URL",
+                "https://api.osv.dev",
+            ),
+            (
+                "[scan]\npypi-api = \"ftp://x.invalid/pypi\"\n",
+                (2, 12),
+                "is not an http(s) URL: the scheme is `ftp`",
+                "base URL",
+            ),
+            (
+                "[scan]\ndb-url = \"all.zip\"\n",
+                (2, 10),
+                "`all.zip` is not an http(s) URL",
+                "base URL",
+            ),
+            (
+                "[[scan.ignore]]\nid = \"PYSEC-1\"\nreason = \"r\"\nexpires = \"2025-02-30\"\n",
+                (4, 11),
+                "`2025-02-30` is not a date: expected YYYY-MM-DD",
+                "YYYY-MM-DD",
+            ),
+        ] {
+            let dir = project(&[("chiron.toml", text)]);
+            let error = load(&options(dir.path()), &Env::default()).unwrap_err();
+            let shown = error.to_string();
+            let (line, column, found, given) = invalid(error);
+            assert_eq!((line, column), at, "{shown}");
+            assert!(found.contains(message), "{found}");
+            assert!(!found.contains("hint:"), "the hint is split off: {found}");
+            let given = given.unwrap_or_default();
+            assert!(given.contains(hint), "{text}: {given}");
+        }
+    }
+
+    #[test]
+    fn typed_values_in_tool_chiron_point_into_the_pyproject() {
+        let dir = project(&[(
+            "pyproject.toml",
+            "[project]\nname = \"x\"\n\n[tool.chiron.policy]\nmin-release-age = \"3 parsecs\"\n",
+        )]);
+        let error = load(&options(dir.path()), &Env::default()).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("pyproject.toml:5:19: `3 parsecs` is not an age"),
+            "{error}"
+        );
+        assert!(error.hint().unwrap().contains("48h, 7d"));
+    }
+
+    #[test]
+    fn good_typed_values_load_parsed_and_keep_their_sources() {
+        let dir = project(&[(
+            "chiron.toml",
+            "[targets]\nmin-glibc = \"2.28\"\n\n[policy]\nallow-licenses = [\"MIT\", \"GPL-2.0+\"]\n\
+             deny-packages = [\"PyYAML < 6\"]\nmin-release-age = \"7d\"\nmax-release-age = \"3y\"\n\n\
+             [policy.license-exceptions]\nPy_YAML = \"checked by hand\"\n\n\
+             [scan]\nosv-api = \"http://127.0.0.1:1\"\n\n\
+             [[scan.ignore]]\nid = \"PYSEC-1\"\nreason = \"r\"\nexpires = \"2999-01-01\"\n",
+        )]);
+        let loaded = load(&options(dir.path()), &Env::default()).unwrap();
+        let config = &loaded.config;
+        assert_eq!(config.targets.floors().glibc, (2, 28));
+        assert_eq!(config.targets.floors().musl, (1, 2));
+        let policy = &config.policy;
+        let ids: Vec<&str> = policy
+            .allow_licenses
+            .iter()
+            .map(LicenseId::as_str)
+            .collect();
+        assert_eq!(ids, ["MIT", "GPL-2.0"]);
+        assert_eq!(
+            policy.deny_packages[0].requirement().name.as_ref(),
+            "pyyaml"
+        );
+        assert_eq!(
+            policy.min_release_age.as_ref().map(Age::seconds),
+            Some(7 * 86_400)
+        );
+        assert_eq!(
+            policy.max_release_age.as_ref().map(Age::seconds),
+            Some(3 * 365 * 86_400)
+        );
+        assert!(policy.license_exceptions.contains_key("py-yaml"));
+        assert_eq!(config.scan.osv_api.as_str(), "http://127.0.0.1:1");
+        assert_eq!(
+            config.scan.ignore[0].expires,
+            Some("2999-01-01".parse().unwrap())
+        );
+        // `config show` prints them as written, each with its source.
+        let file = Source::File(dir.path().join("chiron.toml"));
+        let shown = toml::Value::try_from(config).unwrap();
+        assert_eq!(
+            shown["policy"]["deny-packages"][0].as_str(),
+            Some("PyYAML < 6")
+        );
+        assert_eq!(
+            shown["policy"]["allow-licenses"][1].as_str(),
+            Some("GPL-2.0+")
+        );
+        assert!(
+            shown["policy"]["license-exceptions"]
+                .get("Py_YAML")
+                .is_some()
+        );
+        for key in [
+            "targets.min-glibc",
+            "policy.allow-licenses",
+            "policy.min-release-age",
+            "policy.license-exceptions.Py_YAML",
+            "scan.osv-api",
+            "scan.ignore",
+        ] {
+            assert_eq!(loaded.source(key), file, "{key}");
+        }
+        assert_eq!(loaded.source("targets.min-musl"), Source::Default);
+        assert_eq!(shown["targets"]["min-musl"].as_str(), Some("1.2"));
+    }
+
+    #[test]
+    fn a_long_line_is_shown_cut_around_the_problem() {
+        let short = snippet(2, "a = \"x\"", 5, 3);
+        assert_eq!(short, "  |\n2 | a = \"x\"\n  |     ^^^");
+        let long = format!("allow-licenses = [\"{}\"]", "x".repeat(10_000));
+        let cut = snippet(12, &long, 19, 10_004);
+        assert!(cut.len() < 400, "{cut}");
+        let lines: Vec<&str> = cut.lines().collect();
+        assert!(
+            lines[1].starts_with("12 | allow-licenses = [\"xxx"),
+            "{cut}"
+        );
+        assert!(lines[1].ends_with("x…"), "{cut}");
+        assert!(lines[2].starts_with("   |                   ^^^"), "{cut}");
+        let late = snippet(1, &long, 5_000, 1);
+        let lines: Vec<&str> = late.lines().collect();
+        assert!(lines[1].starts_with("1 | …xxx"), "{late}");
+        assert_eq!(lines[2], format!("  | {}^", " ".repeat(21)));
     }
 
     #[test]

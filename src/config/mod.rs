@@ -8,18 +8,23 @@
 mod load;
 pub mod pip;
 pub mod template;
+mod value;
 
 use std::path::PathBuf;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::python::target::Platform;
+use crate::python::target::{Floors, OsVersion, Platform};
 use crate::python::version::PythonVersion;
+use crate::time::Date;
 
 pub use load::{
     ConfigError, ConfigFile, ConfigFileKind, Env, LoadOptions, LoadedConfig, Source, discover,
     load, load_without_file, parse_file,
+};
+pub use value::{
+    Age, ConfigValue, HttpUrl, LicenseId, NormalizedName, PackageRequirement, ValueError,
 };
 
 /// The default index, as pip's.
@@ -62,11 +67,11 @@ pub struct ScanConfig {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub osv_db: Option<PathBuf>,
     /// Base URL of the OSV API.
-    pub osv_api: String,
+    pub osv_api: HttpUrl,
     /// Base URL of the index's JSON API (`<url>/<name>/<version>/json`).
-    pub pypi_api: String,
+    pub pypi_api: HttpUrl,
     /// Where `chiron scan --update-db` downloads the database zip from.
-    pub db_url: String,
+    pub db_url: HttpUrl,
     /// Advisories to ignore, each with a reason and optionally an expiry.
     pub ignore: Vec<IgnoreRule>,
 }
@@ -76,9 +81,11 @@ impl Default for ScanConfig {
         Self {
             source: ScanSource::Db,
             osv_db: None,
-            osv_api: "https://api.osv.dev".into(),
-            pypi_api: "https://pypi.org/pypi".into(),
-            db_url: "https://osv-vulnerabilities.storage.googleapis.com/PyPI/all.zip".into(),
+            osv_api: HttpUrl::known("https://api.osv.dev"),
+            pypi_api: HttpUrl::known("https://pypi.org/pypi"),
+            db_url: HttpUrl::known(
+                "https://osv-vulnerabilities.storage.googleapis.com/PyPI/all.zip",
+            ),
             ignore: Vec::new(),
         }
     }
@@ -107,7 +114,7 @@ pub struct IgnoreRule {
     pub id: String,
     pub reason: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub expires: Option<String>,
+    pub expires: Option<Date>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -139,11 +146,11 @@ pub struct TargetsConfig {
     /// The Python implementation; only CPython is supported.
     pub implementation: Implementation,
     /// The oldest glibc the linux targets must run on (manylinux floor).
-    pub min_glibc: String,
+    pub min_glibc: OsVersion,
     /// The oldest musl the musllinux targets must run on.
-    pub min_musl: String,
+    pub min_musl: OsVersion,
     /// The oldest macOS the macOS targets must run on.
-    pub min_macos: String,
+    pub min_macos: OsVersion,
     /// What `chiron wheelhouse` does when a target cannot be served (a
     /// package has no wheel for it): `fail` and write nothing, or `skip`
     /// it, write the other targets and record the gap in the manifest,
@@ -168,11 +175,18 @@ impl Default for TargetsConfig {
             python: Vec::new(),
             platforms: Vec::new(),
             implementation: Implementation::Cpython,
-            min_glibc: "2.17".into(),
-            min_musl: "1.2".into(),
-            min_macos: "11.0".into(),
+            min_glibc: OsVersion::new(2, 17),
+            min_musl: OsVersion::new(1, 2),
+            min_macos: OsVersion::new(11, 0),
             on_gap: OnGap::Fail,
         }
+    }
+}
+
+impl TargetsConfig {
+    /// The floors `min-glibc`, `min-musl` and `min-macos` set.
+    pub fn floors(&self) -> Floors {
+        Floors::new(self.min_glibc, self.min_musl, self.min_macos)
     }
 }
 
@@ -266,17 +280,17 @@ pub struct PolicyConfig {
     /// SPDX licence ids allowed; empty allows any licence not denied. A
     /// package's expression passes when some way of satisfying it uses
     /// allowed licences only (`MIT OR GPL-3.0-only` passes if MIT is allowed).
-    pub allow_licenses: Vec<String>,
+    pub allow_licenses: Vec<LicenseId>,
     /// SPDX licence ids denied: a package fails when every way of
     /// satisfying its expression needs a denied licence.
-    pub deny_licenses: Vec<String>,
+    pub deny_licenses: Vec<LicenseId>,
     /// With `allow-licenses`, whether packages whose licence is unknown (or
     /// not an SPDX expression) pass.
     pub allow_unknown_licenses: bool,
     /// Packages whose licence is not checked, each with the reason.
-    pub license_exceptions: std::collections::BTreeMap<String, String>,
+    pub license_exceptions: std::collections::BTreeMap<NormalizedName, String>,
     /// Packages denied, as PEP 508 requirements (`name` or `name<2.0`).
-    pub deny_packages: Vec<String>,
+    pub deny_packages: Vec<PackageRequirement>,
     /// The highest vulnerability severity that still passes the gate. An
     /// advisory without a severity counts as critical.
     pub max_severity: Severity,
@@ -298,10 +312,10 @@ pub struct PolicyConfig {
     /// Files uploaded more recently than this are refused (`7d`, `48h`,
     /// `2w`): time for a malicious release to be caught.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub min_release_age: Option<String>,
+    pub min_release_age: Option<Age>,
     /// Files uploaded longer ago than this are refused (`3y`): abandoned.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub max_release_age: Option<String>,
+    pub max_release_age: Option<Age>,
     /// Rego policies (OPA/conftest style: `deny`, `violation` and `warn`
     /// rules) evaluated over the manifest JSON, relative to the
     /// configuration file.

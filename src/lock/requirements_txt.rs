@@ -408,8 +408,79 @@ pub struct PinnedLine {
     pub version: String,
     /// Hex sha256 digests of the files this requirement may install.
     pub hashes: Vec<String>,
-    /// `direct` or the packages that require it, written as a comment.
+    /// Where it comes from, written as a `# via` comment as pip-compile
+    /// does: the input files (`-r requirements.in`, `app (pyproject.toml)`)
+    /// and the packages that require it. See [`via`].
     pub via: Vec<String>,
+}
+
+/// A top-level requirement and where it came from, as a `# via` comment
+/// names it: `-r requirements.in` for a requirements file (the path as
+/// given, relative to the working folder), `app (pyproject.toml)` for a
+/// project's dependencies, as pip-compile writes them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirectRequirement {
+    pub requirement: Requirement,
+    pub via: String,
+}
+
+/// The `# via` entries of a pin: the packages in `required_by`, with the
+/// resolver's `direct` replaced by the inputs of the top-level
+/// requirements naming `name` whose markers hold in `markers`. A
+/// requirement from no file (the command line, a lock) is named by none,
+/// as in pip-compile. Sorted and unique.
+pub fn via<'a>(
+    name: &str,
+    required_by: impl IntoIterator<Item = &'a String>,
+    direct: &[DirectRequirement],
+    markers: &pep508_rs::MarkerEnvironment,
+) -> Vec<String> {
+    let name = crate::python::normalize(name);
+    let mut out = BTreeSet::new();
+    for parent in required_by {
+        if parent != "direct" {
+            out.insert(parent.clone());
+            continue;
+        }
+        out.extend(
+            direct
+                .iter()
+                .filter(|d| crate::python::normalize(d.requirement.name.as_ref()) == name)
+                .filter(|d| d.requirement.marker.evaluate(markers, &[]))
+                .map(|d| d.via.clone()),
+        );
+    }
+    out.into_iter().collect()
+}
+
+/// `path` as a `# via -r` comment shows it: relative to `cwd` (with `..`
+/// where needed) and with `/` separators, as pip-compile writes it for a
+/// relative input; `absolute` keeps an absolute path as it is.
+pub fn shown_path(path: &Path, cwd: &Path, absolute: bool) -> String {
+    use std::path::Component;
+    let parts = |p: &Path| -> Vec<String> {
+        p.components()
+            .filter(|c| !matches!(c, Component::CurDir))
+            .map(|c| match c {
+                Component::RootDir => String::new(),
+                other => other.as_os_str().to_string_lossy().into_owned(),
+            })
+            .collect()
+    };
+    let path_parts = parts(path);
+    let cwd_parts = parts(cwd);
+    let common = path_parts
+        .iter()
+        .zip(&cwd_parts)
+        .take_while(|(a, b)| a == b)
+        .count();
+    // The root is an empty first part, so a joined absolute path starts with `/`.
+    if absolute || !path.is_absolute() || common == 0 {
+        return path_parts.join("/");
+    }
+    let mut relative = vec![".."; cwd_parts.len() - common];
+    relative.extend(path_parts[common..].iter().map(String::as_str));
+    relative.join("/")
 }
 
 /// A hash-pinned requirements file for `pip install --require-hashes`,
@@ -434,8 +505,17 @@ pub fn render_pinned(header: &str, lines: &[PinnedLine]) -> String {
             out.push_str(&format!(" \\\n    --hash=sha256:{hash}"));
         }
         out.push('\n');
-        if !line.via.is_empty() {
-            out.push_str(&format!("    # via {}\n", line.via.join(", ")));
+        // pip-compile's "split" annotations: one source on the line, more
+        // each on a line of their own.
+        match &line.via[..] {
+            [] => {}
+            [one] => out.push_str(&format!("    # via {one}\n")),
+            several => {
+                out.push_str("    # via\n");
+                for source in several {
+                    out.push_str(&format!("    #   {source}\n"));
+                }
+            }
         }
     }
     out
@@ -636,7 +716,7 @@ mod tests {
                         "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc".into(),
                         "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa".into(),
                     ],
-                    via: vec!["direct".into()],
+                    via: vec!["-r requirements.in".into()],
                 },
             ],
         );
@@ -656,6 +736,89 @@ mod tests {
             ]
         );
         assert_eq!(file.requirements[1].requirement.to_string(), "zeta==1.0");
+    }
+
+    #[test]
+    fn via_paths_are_relative_to_the_working_folder_as_pip_compile_writes_them() {
+        let cwd = Path::new("/work/app");
+        for (path, absolute, shown) in [
+            ("/work/app/requirements.in", false, "requirements.in"),
+            ("/work/app/./reqs/base.in", false, "reqs/base.in"),
+            ("/work/shared/base.in", false, "../shared/base.in"),
+            ("/other/x.in", false, "../../other/x.in"),
+            (
+                "/work/app/requirements.in",
+                true,
+                "/work/app/requirements.in",
+            ),
+            ("reqs/base.in", false, "reqs/base.in"),
+        ] {
+            assert_eq!(shown_path(Path::new(path), cwd, absolute), shown, "{path}");
+        }
+    }
+
+    #[test]
+    fn via_names_the_input_files_of_direct_requirements() {
+        use crate::python::target::{Floors, Target};
+        use crate::python::version::PythonVersion;
+        let target = Target::new(
+            PythonVersion::new(3, 12),
+            "linux-x86_64".parse().unwrap(),
+            Floors::default(),
+        )
+        .unwrap();
+        let direct = |text: &str, via: &str| DirectRequirement {
+            requirement: text.parse().unwrap(),
+            via: via.to_string(),
+        };
+        let direct = [
+            direct("Requests>=2", "-r requirements.in"),
+            direct("requests", "app (pyproject.toml)"),
+            direct("requests; sys_platform == 'win32'", "-r windows.in"),
+            direct("idna", "-r other.in"),
+        ];
+        let required_by = ["direct".to_string(), "zeta".into(), "alpha".into()];
+        assert_eq!(
+            via("requests", &required_by, &direct, target.markers()),
+            [
+                "-r requirements.in",
+                "alpha",
+                "app (pyproject.toml)",
+                "zeta"
+            ]
+        );
+        // From the command line (or a lock): named by nothing.
+        let only_direct = ["direct".to_string()];
+        assert!(via("six", &only_direct, &direct, target.markers()).is_empty());
+    }
+
+    #[test]
+    fn several_sources_go_on_lines_of_their_own_as_in_pip_compile() {
+        let line = |name: &str, via: &[&str]| PinnedLine {
+            name: name.into(),
+            extras: vec![],
+            version: "1.0".into(),
+            hashes: vec!["ab".repeat(32)],
+            via: via.iter().map(|v| v.to_string()).collect(),
+        };
+        let text = render_pinned(
+            "h",
+            &[
+                line("one", &["-r requirements.in"]),
+                line("two", &["-r requirements.in", "one"]),
+                line("three", &[]),
+            ],
+        );
+        let hash = "ab".repeat(32);
+        assert_eq!(
+            text,
+            format!(
+                "# h\n\
+                 one==1.0 \\\n    --hash=sha256:{hash}\n    # via -r requirements.in\n\
+                 three==1.0 \\\n    --hash=sha256:{hash}\n\
+                 two==1.0 \\\n    --hash=sha256:{hash}\n    # via\n    #   -r requirements.in\n    #   one\n"
+            )
+        );
     }
 
     #[test]

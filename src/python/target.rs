@@ -228,36 +228,59 @@ impl FloorKey {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TargetError {
-    #[error("`{value}` is not a valid {what}: expected MAJOR.MINOR such as `{example}`")]
-    Floor {
-        what: &'static str,
-        value: String,
-        example: &'static str,
-    },
     #[error("platform tag `{0}` names no operating system chiron can target")]
     UnknownTag(String),
 }
 
-impl Floors {
-    /// Parses the `min-glibc`, `min-musl` and `min-macos` settings.
-    pub fn parse(glibc: &str, musl: &str, macos: &str) -> Result<Self, TargetError> {
-        let pair = |value: &str, what: &'static str, example: &'static str| {
-            let bad = || TargetError::Floor {
-                what,
-                value: value.to_string(),
-                example,
-            };
-            let (major, minor) = value.trim().split_once('.').ok_or_else(bad)?;
-            Ok((
-                major.parse().map_err(|_| bad())?,
-                minor.parse().map_err(|_| bad())?,
-            ))
-        };
+/// The version of a system a floor names: glibc `2.17`, musl `1.2`,
+/// macOS `11.0`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct OsVersion {
+    pub major: u32,
+    pub minor: u32,
+}
+
+impl OsVersion {
+    pub const fn new(major: u32, minor: u32) -> Self {
+        Self { major, minor }
+    }
+
+    fn pair(self) -> (u32, u32) {
+        (self.major, self.minor)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a system version: expected MAJOR.MINOR such as `2.17`")]
+pub struct OsVersionError(pub String);
+
+impl FromStr for OsVersion {
+    type Err = OsVersionError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || OsVersionError(s.to_string());
+        let (major, minor) = s.trim().split_once('.').ok_or_else(bad)?;
         Ok(Self {
-            glibc: pair(glibc, "glibc floor (min-glibc)", "2.17")?,
-            musl: pair(musl, "musl floor (min-musl)", "1.2")?,
-            macos: pair(macos, "macOS floor (min-macos)", "11.0")?,
+            major: major.parse().map_err(|_| bad())?,
+            minor: minor.parse().map_err(|_| bad())?,
         })
+    }
+}
+
+impl fmt::Display for OsVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.major, self.minor)
+    }
+}
+
+impl Floors {
+    /// The `min-glibc`, `min-musl` and `min-macos` floors.
+    pub fn new(glibc: OsVersion, musl: OsVersion, macos: OsVersion) -> Self {
+        Self {
+            glibc: glibc.pair(),
+            musl: musl.pair(),
+            macos: macos.pair(),
+        }
     }
 }
 
@@ -623,7 +646,11 @@ mod tests {
 
     #[test]
     fn floors_change_the_accepted_tags() {
-        let floors = Floors::parse("2.28", "1.1", "14.0").unwrap();
+        let floors = Floors::new(
+            OsVersion::new(2, 28),
+            OsVersion::new(1, 1),
+            OsVersion::new(14, 0),
+        );
         let linux = Target::new(
             PythonVersion::new(3, 12),
             "linux-x86_64".parse().unwrap(),
@@ -641,8 +668,18 @@ mod tests {
             musl.platform_tags(),
             ["musllinux_1_1_x86_64", "musllinux_1_0_x86_64"]
         );
-        let error = Floors::parse("2", "1.2", "11.0").unwrap_err().to_string();
-        assert!(error.contains("min-glibc"), "{error}");
+        for (input, parsed) in [("2.28", Some((2, 28))), (" 11.0 ", Some((11, 0)))] {
+            let version = input.parse::<OsVersion>().ok();
+            assert_eq!(version.map(|v| (v.major, v.minor)), parsed, "{input}");
+            assert_eq!(
+                version.map(|v| v.to_string()).as_deref(),
+                Some(input.trim())
+            );
+        }
+        for bad in ["2", "2.x", "", "2.17.1", "-1.0"] {
+            let error = bad.parse::<OsVersion>().unwrap_err().to_string();
+            assert!(error.contains("expected MAJOR.MINOR"), "{error}");
+        }
     }
 
     #[test]

@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::manifest::Manifest;
+use crate::time::Date;
 use osv::{Finding, OsvIndex, OsvRecord, findings_for, smallest_fix};
 
 #[derive(Debug, thiserror::Error)]
@@ -102,8 +103,8 @@ impl Source {
             }
             ScanSource::OsvApi if offline => Err(VulnError::Offline("osv-api")),
             ScanSource::Pypi if offline => Err(VulnError::Offline("pypi")),
-            ScanSource::OsvApi => Ok(Source::OsvApi(config.osv_api.clone())),
-            ScanSource::Pypi => Ok(Source::PypiApi(config.pypi_api.clone())),
+            ScanSource::OsvApi => Ok(Source::OsvApi(config.osv_api.to_string())),
+            ScanSource::Pypi => Ok(Source::PypiApi(config.pypi_api.to_string())),
         }
     }
 
@@ -221,7 +222,7 @@ pub fn scan(
     index: &OsvIndex,
     source: &Source,
     ignores: &[crate::config::IgnoreRule],
-    today: &str,
+    today: Date,
 ) -> ScanReport {
     let (vulnerable, expired_ignores) =
         apply_ignores(scan_manifest(manifest, index), ignores, today);
@@ -371,12 +372,12 @@ pub struct ExpiredIgnore {
 pub fn apply_ignores(
     reports: Vec<PackageReport>,
     rules: &[crate::config::IgnoreRule],
-    today: &str,
+    today: Date,
 ) -> (Vec<PackageReport>, Vec<ExpiredIgnore>) {
     let expired: Vec<ExpiredIgnore> = rules
         .iter()
         .filter_map(|rule| {
-            let date = rule.expires.as_deref()?;
+            let date = rule.expires?;
             (date < today).then(|| ExpiredIgnore {
                 id: rule.id.clone(),
                 reason: rule.reason.clone(),
@@ -386,7 +387,7 @@ pub fn apply_ignores(
         .collect();
     let active: Vec<&crate::config::IgnoreRule> = rules
         .iter()
-        .filter(|r| r.expires.as_deref().is_none_or(|date| date >= today))
+        .filter(|r| r.expires.is_none_or(|date| date >= today))
         .collect();
     let mut kept = Vec::new();
     for mut report in reports {
@@ -405,7 +406,7 @@ pub fn apply_ignores(
                 Some(IgnoredFinding {
                     finding: f.clone(),
                     reason: rule.reason.clone(),
-                    expires: rule.expires.clone(),
+                    expires: rule.expires.map(|date| date.to_string()),
                 })
             })
             .collect();

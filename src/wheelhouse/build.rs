@@ -26,7 +26,7 @@ use crate::index::client::{IndexClient, IndexError};
 use crate::index::redact_url;
 use crate::index::simple::IndexFile;
 use crate::index::store::Downloaded;
-use crate::lock::requirements_txt::{PinnedLine, render_pinned};
+use crate::lock::requirements_txt::{DirectRequirement, PinnedLine, render_pinned, via};
 use crate::manifest::MissingWheel;
 use crate::manifest::{
     InputFile, Inputs, MANIFEST_VERSION, Manifest, ManifestFile, ManifestPackage, ManifestTarget,
@@ -40,6 +40,8 @@ use crate::resolve::{PackageSource, Resolution, ResolveError, ResolveOptions, re
 pub struct WheelhouseRequest {
     pub requirements: Vec<Requirement>,
     pub constraints: Vec<Requirement>,
+    /// The requirements that came from files, with the file (`# via -r`).
+    pub direct: Vec<DirectRequirement>,
     /// Files the requirements came from (hashed into the manifest).
     pub input_files: Vec<PathBuf>,
     pub targets: Vec<Target>,
@@ -820,7 +822,12 @@ async fn fill_staging(
                 extras: pin.extras.iter().cloned().collect(),
                 version: pin.version.clone(),
                 hashes: vec![sha256],
-                via: pin.required_by.iter().cloned().collect(),
+                via: via(
+                    &pin.name,
+                    &pin.required_by,
+                    &request.direct,
+                    target.markers(),
+                ),
             });
             let metadata = source
                 .metadata(candidate)

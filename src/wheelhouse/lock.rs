@@ -28,7 +28,7 @@ use crate::index::client::IndexClient;
 use crate::index::redact_url;
 use crate::index::simple::IndexFile;
 use crate::lock::pylock::{PylockError, locked_versions, read_pylock, render_pylock};
-use crate::lock::requirements_txt::{PinnedLine, render_pinned};
+use crate::lock::requirements_txt::{DirectRequirement, PinnedLine, render_pinned, via};
 use crate::manifest::{
     Inputs, MANIFEST_VERSION, Manifest, ManifestFile, ManifestPackage, ManifestTarget, PackageUse,
     Tool,
@@ -55,6 +55,8 @@ pub struct Upgrade {
 pub struct LockRequest {
     pub requirements: Vec<Requirement>,
     pub constraints: Vec<Requirement>,
+    /// The requirements that came from files, with the file (`# via -r`).
+    pub direct: Vec<DirectRequirement>,
     pub targets: Vec<Target>,
     /// The `pylock.toml` to write; the requirements files go next to it.
     pub lock_file: PathBuf,
@@ -224,7 +226,7 @@ pub async fn lock(
             .ok_or_else(|| {
                 WheelhouseError::Internal(format!("target {} was not resolved", target.name()))
             })?;
-        let (text, locked) = lock_target(target, resolution, &hashes, &lock_name);
+        let (text, locked) = lock_target(target, resolution, &hashes, &request.direct, &lock_name);
         outputs.push((out.join(&locked.requirements_file), text));
         targets.push(locked);
     }
@@ -336,6 +338,7 @@ fn resolve_request(request: &LockRequest, out: &Path, old_pins: &TargetPins) -> 
         // gap is named and nothing is written.
         on_gap: crate::config::OnGap::Fail,
         hashes: request.hashes.clone(),
+        direct: request.direct.clone(),
     }
 }
 
@@ -384,6 +387,7 @@ fn lock_target(
     target: &Target,
     resolution: &Resolution,
     hashes: &FileHashes,
+    direct: &[DirectRequirement],
     lock_name: &str,
 ) -> (String, LockedTarget) {
     let file_name = requirements_file_name(target);
@@ -395,7 +399,7 @@ fn lock_target(
             extras: pin.extras.iter().cloned().collect(),
             version: pin.version.clone(),
             hashes: vec![hashes[&pin.filename].0.clone()],
-            via: pin.required_by.iter().cloned().collect(),
+            via: via(&pin.name, &pin.required_by, direct, target.markers()),
         })
         .collect();
     let header = format!(
@@ -855,14 +859,14 @@ mod tests {
             ),
             ("dep-2.0.tar.gz".to_string(), ("bb".to_string(), 2)),
         ]);
-        let (text, locked) = lock_target(&target, &resolved, &hashes, "my.lock.toml");
+        let (text, locked) = lock_target(&target, &resolved, &hashes, &[], "my.lock.toml");
         assert_eq!(
             text,
             "# chiron lock: requirements for 3.12-linux-x86_64 (CPython 3.12 on linux-x86_64)\n\
              # install: pip install --require-hashes -r requirements-3.12-linux-x86_64.txt\n\
              # offline: chiron wheelhouse --lock my.lock.toml, then pip install --no-index --find-links WHEELHOUSE --require-hashes -r requirements-3.12-linux-x86_64.txt\n\
              dep==2.0 \\\n    --hash=sha256:bb\n    # via lib\n\
-             lib==1.0 \\\n    --hash=sha256:aa\n    # via direct\n"
+             lib==1.0 \\\n    --hash=sha256:aa\n"
         );
         assert_eq!(
             locked.requirements_file,
@@ -926,6 +930,7 @@ mod tests {
             upgrade: Upgrade::default(),
             check: false,
             hashes: BTreeMap::new(),
+            direct: Vec::new(),
         };
         match read_previous_lock(&request) {
             Err(LockError::Previous(error)) => assert_eq!(error.path, lock_file),

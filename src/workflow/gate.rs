@@ -23,9 +23,9 @@ pub struct SourceRequest {
     /// An OSV database (relative to the working folder); implies `db`.
     pub osv_db: Option<PathBuf>,
     /// Implies `osv-api`.
-    pub osv_api: Option<String>,
+    pub osv_api: Option<crate::config::HttpUrl>,
     /// Implies `pypi`.
-    pub pypi_api: Option<String>,
+    pub pypi_api: Option<crate::config::HttpUrl>,
 }
 
 /// The source a scan reads, or why the chosen one cannot be read now (no
@@ -105,7 +105,7 @@ pub async fn scan(
         &index,
         source,
         &ws.config.config.scan.ignore,
-        &crate::time::today(),
+        crate::time::today(),
     ))
 }
 
@@ -121,7 +121,7 @@ pub async fn update_database(
         return Err(PlanError::UpdateOffline.into());
     }
     let dest = crate::vuln::cached_database(&loaded.cache_dir());
-    let url = &loaded.config.scan.db_url;
+    let url = loaded.config.scan.db_url.as_str();
     let client = advisory_client(ws)?;
     let outcome = crate::vuln::api::download_database(&client, url, &dest, progress)
         .instrument(tracing::info_span!("scan.update_db", url = %crate::index::redact_url(url)))
@@ -171,7 +171,7 @@ pub async fn gate(
     sources: &SourceRequest,
     policy: &PolicyConfig,
 ) -> Result<Gate> {
-    let rules = Rules::new(policy, &configured_indexes(ws, inventory))?;
+    let rules = Rules::new(policy, &configured_indexes(ws, inventory));
     let scan = match choose_source(ws, sources)? {
         SourceChoice::Ready(source) => scan(ws, &inventory.manifest, &source)
             .await

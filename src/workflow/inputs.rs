@@ -11,8 +11,8 @@ use pep508_rs::Requirement;
 use super::{PlanError, Workspace};
 use crate::error::Result;
 use crate::index::client::ClientSettings;
-use crate::lock::requirements_txt::read_requirements;
-use crate::python::target::{Floors, NamedPlatform, Platform, Target};
+use crate::lock::requirements_txt::{DirectRequirement, read_requirements, shown_path};
+use crate::python::target::{NamedPlatform, Platform, Target};
 use crate::python::version::PythonVersion;
 use crate::resolve::formats::FormatControl;
 
@@ -90,6 +90,9 @@ pub struct Inputs {
     pub formats: FormatControl,
     /// `--hash` pins of the requirements files, by normalised name.
     pub hashes: BTreeMap<String, BTreeSet<String>>,
+    /// The requirements that came from files, with the file, for the
+    /// `# via` comments of the requirements files written.
+    pub direct: Vec<DirectRequirement>,
 }
 
 /// Reads the inputs: the request's requirements and files; when it names
@@ -110,8 +113,15 @@ pub fn gather(
         lock: None,
         formats: FormatControl::default(),
         hashes: BTreeMap::new(),
+        direct: Vec::new(),
     };
-    let mut files: Vec<PathBuf> = request.files.iter().map(|f| ws.path(f)).collect();
+    // Each file with whether it was named by an absolute path, which
+    // `# via -r` comments then keep.
+    let mut files: Vec<(PathBuf, bool)> = request
+        .files
+        .iter()
+        .map(|f| (ws.path(f), f.is_absolute()))
+        .collect();
     let mut constraint_files: Vec<PathBuf> =
         request.constraints.iter().map(|f| ws.path(f)).collect();
     if let (Some(project), false) = (project, request.names_requirements()) {
@@ -119,25 +129,38 @@ pub fn gather(
         if let Some(lock) = &configured.lock {
             inputs.lock = Some(check_lock_input(&ws.config.resolve(lock))?);
         }
-        files.extend(configured.requirements.iter().map(|f| ws.config.resolve(f)));
+        files.extend(
+            configured
+                .requirements
+                .iter()
+                .map(|f| (ws.config.resolve(f), f.is_absolute())),
+        );
         constraint_files.extend(configured.constraints.iter().map(|f| ws.config.resolve(f)));
         if let Some(pyproject) = &configured.pyproject {
             let path = ws.config.resolve(pyproject);
             let chosen = project.effective(ws);
+            let declared =
+                crate::project::pyproject_requirements(&path, &chosen.extras, &chosen.groups)?;
+            // pip-compile's words for a project's dependencies.
+            let shown = shown_path(&path, ws.cwd, pyproject.is_absolute());
+            let via = match &declared.project {
+                Some(name) => format!("{name} ({shown})"),
+                None => format!("({shown})"),
+            };
             inputs
-                .requirements
-                .extend(crate::project::pyproject_requirements(
-                    &path,
-                    &chosen.extras,
-                    &chosen.groups,
-                )?);
+                .direct
+                .extend(declared.requirements.iter().map(|r| DirectRequirement {
+                    requirement: r.clone(),
+                    via: via.clone(),
+                }));
+            inputs.requirements.extend(declared.requirements);
             inputs.input_files.push(path);
         }
     }
     let env = |name: &str| ws.env.get(name).map(str::to_string);
     let mut no_index = request.no_index;
-    for file in &files {
-        no_index |= read_requirement_file(&mut inputs, file, &env)?;
+    for (file, absolute) in &files {
+        no_index |= read_requirement_file(&mut inputs, file, *absolute, ws.cwd, &env)?;
     }
     for file in &constraint_files {
         let parsed = read_requirements(file, &env)?;
@@ -188,9 +211,17 @@ fn parse_requirements(texts: &[String]) -> Result<Vec<Requirement>, PlanError> {
 fn read_requirement_file(
     inputs: &mut Inputs,
     file: &Path,
+    absolute: bool,
+    cwd: &Path,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<bool> {
     let parsed = read_requirements(file, env)?;
+    inputs
+        .direct
+        .extend(parsed.requirements.iter().map(|r| DirectRequirement {
+            requirement: r.requirement.clone(),
+            via: format!("-r {}", shown_path(&r.origin.path, cwd, absolute)),
+        }));
     for line in &parsed.requirements {
         if !line.hashes.is_empty() {
             inputs
@@ -284,11 +315,6 @@ pub struct TargetRequest {
     pub platforms: Vec<Platform>,
 }
 
-fn floors(ws: &Workspace) -> Result<Floors, PlanError> {
-    let config = &ws.config.config.targets;
-    Floors::parse(&config.min_glibc, &config.min_musl, &config.min_macos).map_err(PlanError::Floors)
-}
-
 /// The targets a lock chiron wrote records, when neither the request nor
 /// the configuration names a Python version: `chiron wheelhouse --lock
 /// pylock.toml` then serves what `chiron lock` locked. `None` when the
@@ -306,7 +332,7 @@ pub fn targets_of_lock(
         return Ok(None);
     }
     let read = crate::lock::pylock::read_pylock(lock)?;
-    let floors = floors(ws)?;
+    let floors = ws.config.config.targets.floors();
     let mut found = Vec::new();
     for name in crate::lock::pylock::recorded_targets(&read) {
         let unreadable = || PlanError::LockTarget {
@@ -343,7 +369,7 @@ pub fn targets(ws: &Workspace, request: &TargetRequest) -> Result<Vec<Target>, P
             NamedPlatform::host().ok_or(PlanError::UnknownHost)?,
         ));
     }
-    Target::matrix(&python, &platforms, floors(ws)?).map_err(PlanError::Target)
+    Target::matrix(&python, &platforms, config.floors()).map_err(PlanError::Target)
 }
 
 /// `2026-01-31` or an RFC 3339 time (offsets converted), as

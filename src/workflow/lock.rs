@@ -127,6 +127,7 @@ pub async fn run(
         },
         check: request.check,
         hashes: inputs.hashes,
+        direct: inputs.direct,
     };
     lock_request
         .options

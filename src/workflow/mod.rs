@@ -88,8 +88,6 @@ pub enum PlanError {
     NoLock { path: PathBuf },
     #[error("{} records the target `{name}`, which chiron cannot read", lock.display())]
     LockTarget { lock: PathBuf, name: String },
-    #[error("{0}")]
-    Floors(#[source] crate::python::target::TargetError),
     #[error("no Python version to target")]
     NoPython,
     #[error("this machine's platform has no name chiron knows")]
@@ -171,7 +169,6 @@ impl Diagnose for PlanError {
             PlanError::NotALock { .. } => "name the lock file with --lock / [inputs] lock",
             PlanError::NoLock { .. } => "check --lock / [inputs] lock",
             PlanError::LockTarget { .. } => "pass --python and --platform to name the targets",
-            PlanError::Floors(_) => "fix [targets] in chiron.toml",
             PlanError::NoPython => {
                 "pass --python 3.12 (comma-separated for several), or set [targets] python in chiron.toml"
             }

@@ -84,6 +84,7 @@ fn plan(ws: &Workspace, request: &StageRequest) -> Result<(WheelhouseRequest, Cl
     let project = request.project.effective(ws);
     let build = WheelhouseRequest {
         hashes: inputs.hashes,
+        direct: inputs.direct,
         requirements: inputs.requirements,
         constraints: inputs.constraints,
         input_files,

@@ -330,7 +330,8 @@ fn small_values() {
     fuzz("small_values", &mut |bytes| {
         let text = text(bytes);
         let _ = chiron::time::parse(&text);
-        let _ = chiron::policy::parse_age(&text);
+        let _ = chiron::config::Age::from_str(&text);
+        let _ = chiron::time::Date::from_str(&text);
         let _ = chiron::python::version::PythonVersion::from_str(&text);
         let _ = chiron::python::target::Platform::from_str(&text);
     });

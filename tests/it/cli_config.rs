@@ -46,6 +46,80 @@ fn wrong_types_are_reported_with_position_and_hint() {
         .stderr(predicate::str::contains("hint:"));
 }
 
+/// Values written as strings but meaning more (ages, dates, versions,
+/// licence ids, requirements, names, URLs) are parsed when the file loads:
+/// a bad one fails every command there, pointing at itself.
+#[test]
+fn bad_typed_values_fail_at_load_with_their_position() {
+    let home = tempfile::tempdir().unwrap();
+    let project = tempfile::tempdir().unwrap();
+    write_files(
+        project.path(),
+        &[
+            (
+                "chiron.toml",
+                "[policy]\nrequire-scan = true\nmin-release-age = \"3 parsecs\"\n",
+            ),
+            ("requirements.txt", "six==1.0\n"),
+        ],
+    );
+    for args in [
+        &["config", "show"][..],
+        &["--offline", "policy", "check", "requirements.txt"],
+    ] {
+        chiron(home.path())
+            .current_dir(project.path())
+            .args(args)
+            .assert()
+            .code(2)
+            .stdout(predicate::str::is_empty())
+            .stderr(predicate::str::contains(
+                "chiron.toml:3:19: `3 parsecs` is not an age: expected a number and a unit",
+            ))
+            .stderr(predicate::str::contains(
+                "3 | min-release-age = \"3 parsecs\"",
+            ))
+            .stderr(predicate::str::contains(
+                "hint: write a number and a unit: 48h, 7d, 2w, 1y",
+            ));
+    }
+
+    // The same in [tool.chiron], with the pyproject's lines.
+    let project = tempfile::tempdir().unwrap();
+    write_files(
+        project.path(),
+        &[(
+            "pyproject.toml",
+            "[project]\nname = \"app\"\n\n[tool.chiron.targets]\nmin-glibc = \"2\"\n\n[[tool.chiron.scan.ignore]]\nid = \"PYSEC-1\"\nreason = \"r\"\n",
+        )],
+    );
+    chiron(home.path())
+        .current_dir(project.path())
+        .args(["config", "show"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "pyproject.toml:5:13: `2` is not a system version: expected MAJOR.MINOR",
+        ))
+        .stderr(predicate::str::contains("hint: write the oldest version"));
+    let output = chiron(home.path())
+        .current_dir(project.path())
+        .args(["config", "show", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let error: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let message = error["error"]["message"].as_str().unwrap();
+    assert!(message.contains("pyproject.toml:5:13"), "{message}");
+    assert!(!message.contains("hint:"), "{message}");
+    assert!(
+        error["error"]["hint"]
+            .as_str()
+            .unwrap()
+            .contains("MAJOR.MINOR")
+    );
+}
+
 #[test]
 fn errors_are_json_on_stdout_with_json() {
     let home = tempfile::tempdir().unwrap();

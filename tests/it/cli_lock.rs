@@ -907,3 +907,133 @@ fn the_pins_of_a_uv_lock_written_by_uv_are_kept() {
         ["helper==2.0", "lib==2.0"]
     );
 }
+
+/// The `# via` comments name the input file of each top-level requirement
+/// as pip-compile does (`-r requirements.in`, the nested file for a
+/// nested `-r`, `name (pyproject.toml)` for a project), several sources
+/// each on a line of its own; uv pip compile, which writes pip-compile's
+/// format, writes the same lines.
+#[test]
+fn via_comments_name_the_input_files_as_pip_compile_does() {
+    let home = tempfile::tempdir().unwrap();
+    let index = TestIndex::start(PageFormat::Json, true);
+    graph(&index);
+    write_files(
+        home.path(),
+        &[
+            ("requirements.in", "app\n-r reqs/extra.in\n"),
+            ("reqs/extra.in", "lib>=1\n"),
+        ],
+    );
+    let target = ["--python", "3.12", "--platform", "linux-x86_64"];
+    let (code, _, stderr) = run_lock(
+        home.path(),
+        &index.url(),
+        &[&["-r", "requirements.in"][..], &target].concat(),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let written =
+        std::fs::read_to_string(home.path().join("requirements-3.12-linux-x86_64.txt")).unwrap();
+    let body: String = written
+        .lines()
+        .skip_while(|l| l.starts_with('#'))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let hash = |name: &str, version: &str| {
+        let spec = match name {
+            "app" => WheelSpec {
+                requires_dist: &[
+                    "lib>=1",
+                    "winonly; sys_platform == 'win32'",
+                    "oldonly; python_version < '3.11'",
+                ],
+                ..WheelSpec::new("app", "1.0", "py3-none-any")
+            },
+            "lib" => WheelSpec {
+                requires_dist: &["helper>=1.1"],
+                requires_python: Some(">=3.11"),
+                ..WheelSpec::new("lib", version, "py3-none-any")
+            },
+            _ => WheelSpec::new(name, version, "py3-none-any"),
+        };
+        support::index::sha256_hex(&support::index::build_wheel(&spec).1)
+    };
+    assert_eq!(
+        body,
+        format!(
+            "app==1.0 \\\n    --hash=sha256:{}\n    # via -r requirements.in\n\
+             helper==1.1 \\\n    --hash=sha256:{}\n    # via lib\n\
+             lib==2.0 \\\n    --hash=sha256:{}\n    # via\n    #   -r reqs/extra.in\n    #   app\n",
+            hash("app", "1.0"),
+            hash("helper", "1.1"),
+            hash("lib", "2.0"),
+        )
+    );
+
+    // uv pip compile writes the same pins, hashes and comments.
+    let output = std::process::Command::new(tool("CHIRON_TEST_UV", "uv"))
+        .current_dir(home.path())
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", home.path())
+        .env("UV_PYTHON_DOWNLOADS", "never")
+        .env("UV_NO_CONFIG", "1")
+        .args([
+            "pip",
+            "compile",
+            "requirements.in",
+            "--only-binary",
+            ":all:",
+        ])
+        .args(["--python-version", "3.12"])
+        .args(["--python-platform", "x86_64-unknown-linux-gnu"])
+        .args([
+            "--index-url",
+            &index.url(),
+            "--no-header",
+            "--generate-hashes",
+        ])
+        .arg("--cache-dir")
+        .arg(home.path().join("uv-cache"))
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "uv pip compile: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(String::from_utf8(output.stdout).unwrap(), body);
+
+    // A project's dependencies are named after the project; requirements
+    // from the command line are named by nothing.
+    write_files(
+        home.path(),
+        &[
+            (
+                "pyproject.toml",
+                "[project]\nname = \"demo-app\"\nversion = \"1\"\ndependencies = [\"app\"]\n",
+            ),
+            ("chiron.toml", "[inputs]\npyproject = \"pyproject.toml\"\n"),
+        ],
+    );
+    let (code, _, stderr) = run_lock(home.path(), &index.url(), &target);
+    assert_eq!(code, 0, "{stderr}");
+    let written =
+        std::fs::read_to_string(home.path().join("requirements-3.12-linux-x86_64.txt")).unwrap();
+    assert!(
+        written.contains("app==1.0 \\\n    --hash=sha256:")
+            && written.contains("    # via demo-app (pyproject.toml)\n"),
+        "{written}"
+    );
+    let (code, _, stderr) = run_lock(home.path(), &index.url(), &[&["app"][..], &target].concat());
+    assert_eq!(code, 0, "{stderr}");
+    let written =
+        std::fs::read_to_string(home.path().join("requirements-3.12-linux-x86_64.txt")).unwrap();
+    let app = written
+        .split("app==1.0")
+        .nth(1)
+        .and_then(|rest| rest.split("helper==").next())
+        .unwrap_or_default();
+    assert!(!app.contains("# via"), "{written}");
+    assert!(written.contains("    # via app\n"), "{written}");
+}

@@ -191,7 +191,16 @@ fn a_bad_deny_packages_entry_is_a_configuration_error() {
         NO_INDEX,
         &["policy", "check", "requirements.txt"],
     );
-    assert_clean_failure(&output, 2, &["[policy] deny-packages", BAD_NAME]);
+    // Refused while the configuration loads, at the bad entry.
+    assert_clean_failure(
+        &output,
+        2,
+        &[
+            "chiron.toml:2:25: `a-?` is not a requirement",
+            "2 | deny-packages = [",
+            BAD_NAME,
+        ],
+    );
 }
 
 /// A wheel `app 1.0` whose METADATA requires `requirement`.
@@ -460,9 +469,10 @@ fn a_huge_invalid_licence_id_is_refused_in_linear_time() {
         &output,
         2,
         &[
-            "[policy] allow-licenses",
+            "chiron.toml:2:19: `xxx",
             "is not an SPDX licence id",
             "(200000 bytes)",
+            "2 | allow-licenses = [\"xxx",
             "spdx.org/licenses",
         ],
     );
@@ -477,8 +487,7 @@ fn a_huge_invalid_licence_id_is_refused_in_linear_time() {
         &output,
         2,
         &[
-            "[policy] deny-licenses",
-            "`Apache-2.O` is not an SPDX licence id",
+            "chiron.toml:2:18: `Apache-2.O` is not an SPDX licence id",
             "did you mean `Apache-2.0`?",
         ],
     );

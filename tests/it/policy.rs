@@ -330,17 +330,17 @@ fn policy_mistakes_are_configuration_errors() {
     for (config, message, hint) in [
         (
             "[policy]\nallow-licenses = [\"MTI\"]\n",
-            "`MTI` is not an SPDX licence id",
+            "chiron.toml:2:19: `MTI` is not an SPDX licence id",
             "did you mean `MIT`?",
         ),
         (
             "[policy]\ndeny-packages = [\"a b c\"]\n",
-            "[policy] deny-packages",
+            "chiron.toml:2:18: `a b c` is not a requirement",
             "pyyaml<6",
         ),
         (
             "[policy]\nmax-release-age = \"ancient\"\n",
-            "[policy] max-release-age",
+            "chiron.toml:2:19: `ancient` is not an age",
             "48h, 7d",
         ),
     ] {

@@ -6,7 +6,7 @@ use std::str::FromStr;
 
 use chiron::index::select::select_wheel;
 use chiron::index::simple::IndexFile;
-use chiron::python::target::{Floors, Platform, Target};
+use chiron::python::target::{Floors, OsVersion, Platform, Target};
 use chiron::python::version::PythonVersion;
 use pep440_rs::VersionSpecifiers;
 use pep508_rs::PackageName;
@@ -51,12 +51,8 @@ fn chiron_agrees_with_pip_on_every_case() {
     assert!(table.cases.len() >= 200);
     let mut disagreements = Vec::new();
     for case in &table.cases {
-        let floors = Floors::parse(
-            &case.floors["glibc"],
-            &case.floors["musl"],
-            &case.floors["macos"],
-        )
-        .unwrap();
+        let floor = |key: &str| case.floors[key].parse::<OsVersion>().unwrap();
+        let floors = Floors::new(floor("glibc"), floor("musl"), floor("macos"));
         let python = PythonVersion::from_str(&case.python).unwrap();
         let platform = Platform::from_str(&case.platform).unwrap();
         let target = Target::new(python, platform, floors).unwrap();
