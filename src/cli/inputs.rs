@@ -8,7 +8,7 @@ use clap::Args;
 
 use chiron::python::target::Platform;
 use chiron::python::version::PythonVersion;
-use chiron::workflow::inputs::{InputRequest, TargetRequest};
+use chiron::workflow::inputs::{InputRequest, ProjectSelection, TargetRequest};
 
 #[derive(Debug, Args)]
 pub struct TargetArgs {
@@ -19,6 +19,26 @@ pub struct TargetArgs {
     /// [targets] platforms, else this machine's).
     #[arg(long = "platform", value_delimiter = ',', value_name = "NAME,...")]
     pub platforms: Vec<Platform>,
+}
+
+/// What of pyproject.toml to install besides its dependencies.
+#[derive(Debug, Args)]
+pub struct ProjectArgs {
+    /// Optional-dependency groups of pyproject.toml to include (default: [inputs] extras).
+    #[arg(long = "extra", value_name = "NAME")]
+    pub extras: Vec<String>,
+    /// PEP 735 dependency groups to include (default: [inputs] groups).
+    #[arg(long = "group", value_name = "NAME")]
+    pub groups: Vec<String>,
+}
+
+impl ProjectArgs {
+    pub fn selection(&self) -> ProjectSelection {
+        ProjectSelection {
+            extras: self.extras.clone(),
+            groups: self.groups.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Default, Args)]

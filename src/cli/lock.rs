@@ -8,10 +8,9 @@ use clap::Args;
 
 use chiron::error::Result;
 use chiron::wheelhouse::lock::{LockReport, PinChange};
-use chiron::workflow::inputs::ProjectSelection;
 use chiron::workflow::lock::LockPlanRequest;
 
-use super::inputs::{InputArgs, TargetArgs};
+use super::inputs::{InputArgs, ProjectArgs, TargetArgs};
 use super::progress::StageProgress;
 use super::{Context, Exit, style};
 
@@ -21,12 +20,8 @@ pub struct LockArgs {
     pub inputs: InputArgs,
     #[command(flatten)]
     pub targets: TargetArgs,
-    /// Optional-dependency groups of pyproject.toml to include (default: [inputs] extras).
-    #[arg(long = "extra", value_name = "NAME")]
-    pub extras: Vec<String>,
-    /// PEP 735 dependency groups to include (default: [inputs] groups).
-    #[arg(long = "group", value_name = "NAME")]
-    pub groups: Vec<String>,
+    #[command(flatten)]
+    pub project: ProjectArgs,
     /// Folder for pylock.toml and requirements-<target>.txt (default: where
     /// [inputs] lock is, else the project folder, where chiron.toml is).
     #[arg(long, short = 'o', value_name = "DIR")]
@@ -59,10 +54,7 @@ impl LockArgs {
         LockPlanRequest {
             inputs: self.inputs.request(),
             targets: self.targets.request(),
-            project: ProjectSelection {
-                extras: self.extras.clone(),
-                groups: self.groups.clone(),
-            },
+            project: self.project.selection(),
             out: self.out.clone(),
             previous: self.lock.clone(),
             upgrade: self.upgrade,

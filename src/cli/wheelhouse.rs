@@ -7,10 +7,9 @@ use clap::Args;
 
 use chiron::doctor::human_bytes;
 use chiron::error::Result;
-use chiron::workflow::inputs::ProjectSelection;
 use chiron::workflow::wheelhouse::{Stage, StageRequest};
 
-use super::inputs::{InputArgs, TargetArgs};
+use super::inputs::{InputArgs, ProjectArgs, TargetArgs};
 use super::progress::StageProgress;
 use super::{Context, Exit, style};
 
@@ -20,12 +19,8 @@ pub struct WheelhouseArgs {
     pub inputs: InputArgs,
     #[command(flatten)]
     pub targets: TargetArgs,
-    /// Optional-dependency groups of pyproject.toml to include (default: [inputs] extras).
-    #[arg(long = "extra", value_name = "NAME")]
-    pub extras: Vec<String>,
-    /// PEP 735 dependency groups to include (default: [inputs] groups).
-    #[arg(long = "group", value_name = "NAME")]
-    pub groups: Vec<String>,
+    #[command(flatten)]
+    pub project: ProjectArgs,
     /// Output folder (default: [wheelhouse] dir).
     #[arg(long, short = 'o', value_name = "DIR")]
     pub out: Option<PathBuf>,
@@ -74,10 +69,7 @@ impl WheelhouseArgs {
         StageRequest {
             inputs: self.inputs.request(),
             targets: self.targets.request(),
-            project: ProjectSelection {
-                extras: self.extras.clone(),
-                groups: self.groups.clone(),
-            },
+            project: self.project.selection(),
             out: self.out.clone(),
             exclude_newer: self.exclude_newer.clone(),
             locked: self.locked,

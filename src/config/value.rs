@@ -53,59 +53,19 @@ impl ValueError {
     }
 }
 
-/// serde (as a string) and a JSON Schema for a [`ConfigValue`].
+/// serde (as a string) and a JSON Schema for a [`ConfigValue`], whose
+/// parse errors carry the value's hint after [`HINT_MARKER`].
 macro_rules! config_value_serde {
     ($ty:ty, $description:expr, $pattern:expr) => {
-        impl serde::Serialize for $ty {
-            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.collect_str(self)
-            }
-        }
-
-        impl<'de> serde::Deserialize<'de> for $ty {
-            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                // Parsed inside the visitor, so that the deserialiser
-                // places an error at this value, not at what holds it.
-                struct Visitor;
-
-                impl serde::de::Visitor<'_> for Visitor {
-                    type Value = $ty;
-
-                    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                        f.write_str("a string")
-                    }
-
-                    fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<$ty, E> {
-                        text.parse::<$ty>().map_err(|error| {
-                            E::custom(format!(
-                                "{error}{HINT_MARKER}{}",
-                                <$ty as ConfigValue>::hint(&error)
-                            ))
-                        })
-                    }
-                }
-
-                deserializer.deserialize_str(Visitor)
-            }
-        }
-
-        impl schemars::JsonSchema for $ty {
-            fn schema_name() -> std::borrow::Cow<'static, str> {
-                stringify!($ty).into()
-            }
-
-            fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-                let mut schema = schemars::json_schema!({
-                    "type": "string",
-                    "description": $description,
-                });
-                let pattern: Option<&str> = $pattern;
-                if let Some(pattern) = pattern {
-                    schema.insert("pattern".into(), pattern.into());
-                }
-                schema
-            }
-        }
+        crate::python::string_serde!(
+            $ty,
+            $description,
+            $pattern,
+            |error: <$ty as FromStr>::Err| format!(
+                "{error}{HINT_MARKER}{}",
+                <$ty as ConfigValue>::hint(&error)
+            )
+        );
     };
 }
 

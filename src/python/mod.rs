@@ -1,31 +1,37 @@
 //! The Python packaging model: pure types for what users and indexes write
 //! (versions, targets, tags, filenames, core metadata). No I/O here.
 
-/// `Serialize`, `Deserialize` and a JSON schema (`string`, with a pattern)
-/// for a type through its `Display` and `FromStr`.
+/// `Serialize`, `Deserialize` and a JSON schema (`string`, with the
+/// pattern when there is one) for a type through its `Display` and
+/// `FromStr`. The optional last argument turns a parse error into the text
+/// serde carries (the configuration's values add their hint there).
 macro_rules! string_serde {
     ($ty:ty, $description:expr, $pattern:expr) => {
-        impl Serialize for $ty {
+        $crate::python::string_serde!($ty, $description, $pattern, |error| error);
+    };
+    ($ty:ty, $description:expr, $pattern:expr, $describe_error:expr) => {
+        impl serde::Serialize for $ty {
             fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
                 serializer.collect_str(self)
             }
         }
 
-        impl<'de> Deserialize<'de> for $ty {
+        impl<'de> serde::Deserialize<'de> for $ty {
             fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                // Parsed inside the visitor, so that a TOML error points at
-                // this value, not at the array holding it.
+                // Parsed inside the visitor, so that the deserialiser
+                // places an error at this value, not at what holds it.
                 struct Visitor;
 
                 impl serde::de::Visitor<'_> for Visitor {
                     type Value = $ty;
 
-                    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                         f.write_str("a string")
                     }
 
                     fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<$ty, E> {
-                        text.parse().map_err(E::custom)
+                        text.parse::<$ty>()
+                            .map_err(|error| E::custom(($describe_error)(error)))
                     }
                 }
 
@@ -39,15 +45,20 @@ macro_rules! string_serde {
             }
 
             fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-                schemars::json_schema!({
+                let mut schema = schemars::json_schema!({
                     "type": "string",
                     "description": $description,
-                    "pattern": $pattern,
-                })
+                });
+                let pattern: Option<&str> = $pattern;
+                if let Some(pattern) = pattern {
+                    schema.insert("pattern".into(), pattern.into());
+                }
+                schema
             }
         }
     };
 }
+pub(crate) use string_serde;
 
 pub mod filename;
 pub mod metadata;

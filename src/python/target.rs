@@ -10,7 +10,6 @@ use std::fmt;
 use std::str::FromStr;
 
 use pep508_rs::{MarkerEnvironment, MarkerEnvironmentBuilder};
-use serde::{Deserialize, Serialize};
 
 use super::tags::{TagPriorities, mac_platforms, manylinux_platforms, musllinux_platforms};
 use super::version::PythonVersion;
@@ -551,7 +550,7 @@ string_serde!(
      linux-s390x, musllinux-x86_64, musllinux-aarch64, macos-x86_64, macos-arm64, \
      windows-x86_64, windows-arm64, windows-x86) or a wheel platform tag \
      (manylinux_2_28_x86_64, musllinux_1_2_aarch64, macosx_11_0_arm64, win_amd64, ...).",
-    "^[a-z0-9_-]+$"
+    Some("^[a-z0-9_-]+$")
 );
 
 #[cfg(test)]

@@ -8,7 +8,6 @@ use std::fmt;
 use std::str::FromStr;
 
 use pep440_rs::{Version, VersionSpecifiers};
-use serde::{Deserialize, Serialize};
 
 /// A CPython feature release, `major.minor`, as used for `--python-version`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -114,7 +113,7 @@ impl fmt::Display for PythonVersion {
 string_serde!(
     PythonVersion,
     "A CPython feature release, MAJOR.MINOR (for example 3.12).",
-    "^3\\.[0-9]+$"
+    Some("^3\\.[0-9]+$")
 );
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ use serde::Serialize;
 use tracing::Instrument;
 
 use super::stage::{StagedWheelhouse, damage};
-use super::{Progress, total_size, write_sha256sums};
+use super::{Progress, sha256sums_path, total_size, write_sha256sums};
 use crate::config::OnGap;
 use crate::digest::hash_file;
 use crate::index::client::{IndexClient, IndexError};
@@ -33,7 +33,9 @@ use crate::manifest::{
     PackageUse, TargetGap, Tool,
 };
 use crate::python::target::Target;
-use crate::resolve::{PackageSource, Resolution, ResolveError, ResolveOptions, resolve_target};
+use crate::resolve::{
+    PackageSource, Pin, Resolution, ResolveError, ResolveOptions, SourceError, resolve_target,
+};
 
 /// What `chiron wheelhouse` builds.
 #[derive(Debug, Clone)]
@@ -178,8 +180,43 @@ pub enum WheelhouseError {
     /// `--hash` pins of the requirements that the chosen files do not meet.
     #[error("{0}")]
     Hashes(String),
-    #[error("{0}")]
-    Internal(String),
+    /// A version in the lock that is not PEP 440.
+    #[error("bad version in the lock: {source}")]
+    LockedVersion {
+        lock: PathBuf,
+        package: String,
+        #[source]
+        source: pep440_rs::VersionParseError,
+    },
+    /// The metadata of a pinned package, which the resolution had read.
+    #[error(transparent)]
+    PinnedMetadata(SourceError),
+    #[error("the download of {filename} was awaited twice")]
+    DownloadAwaitedTwice { filename: String },
+    /// The download task panicked or was cancelled.
+    #[error("the download of {filename} failed: {source}")]
+    DownloadTask {
+        filename: String,
+        #[source]
+        source: tokio::task::JoinError,
+    },
+    /// The resolution task panicked or was cancelled.
+    #[error("resolving target {target} failed on an internal error: {source}")]
+    ResolveTask {
+        target: String,
+        #[source]
+        source: tokio::task::JoinError,
+    },
+    /// A declared target that `resolve_all` returned neither a resolution
+    /// nor a gap for.
+    #[error("target {target} was not resolved")]
+    Unresolved { target: String },
+    #[error("cannot write {}: {source}", path.display())]
+    Sha256Sums {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 fn describe_failures(failures: &[ResolveError]) -> String {
@@ -274,9 +311,19 @@ impl WheelhouseError {
             WheelhouseError::Hashes(_) => Some(
                 "the requirements pin other files than the index serves: check where the files come from, or regenerate the hashes (`chiron lock`, `uv pip compile --generate-hashes`)".into(),
             ),
-            WheelhouseError::Internal(_) => Some(
+            WheelhouseError::LockedVersion { .. } => {
+                Some("fix the version in the lock, or resolve again from requirements without --lock".into())
+            }
+            WheelhouseError::PinnedMetadata(error) => error.hint(),
+            WheelhouseError::DownloadAwaitedTwice { .. }
+            | WheelhouseError::DownloadTask { .. }
+            | WheelhouseError::ResolveTask { .. }
+            | WheelhouseError::Unresolved { .. } => Some(
                 "this is a bug in chiron: please report it with the command and its inputs".into(),
             ),
+            WheelhouseError::Sha256Sums { .. } => {
+                Some("check the folder's permissions and free space".into())
+            }
         }
     }
 }
@@ -527,7 +574,7 @@ fn resolutions_from_lock(
     path: &Path,
     request: &WheelhouseRequest,
 ) -> Result<Vec<Resolution>, WheelhouseError> {
-    use crate::resolve::{Candidate, Pin};
+    use crate::resolve::Candidate;
     let is_uv = path.file_name().is_some_and(|n| n == "uv.lock");
     let pylock = if is_uv {
         None
@@ -562,6 +609,15 @@ fn resolutions_from_lock(
                     message: format!("`{}` is not a package name: {e}", locked.name),
                 })
             })?;
+            let version =
+                locked
+                    .version
+                    .parse()
+                    .map_err(|source| WheelhouseError::LockedVersion {
+                        lock: path.to_path_buf(),
+                        package: locked.name.clone(),
+                        source,
+                    })?;
             pins.insert(
                 name.clone(),
                 Pin {
@@ -575,9 +631,7 @@ fn resolutions_from_lock(
             candidates.insert(
                 name,
                 Arc::new(Candidate {
-                    version: locked.version.parse().map_err(|e| {
-                        WheelhouseError::Internal(format!("bad version in the lock: {e}"))
-                    })?,
+                    version,
                     file: locked.file,
                     wheel: locked.wheel,
                 }),
@@ -659,13 +713,13 @@ impl EarlyDownloads {
             .expect("never poisoned")
             .remove(&file.filename);
         let Some(task) = task else {
-            return Err(WheelhouseError::Internal(format!(
-                "the download of {} was awaited twice",
-                file.filename
-            )));
+            return Err(WheelhouseError::DownloadAwaitedTwice {
+                filename: file.filename.clone(),
+            });
         };
-        let outcome = task.await.map_err(|e| {
-            WheelhouseError::Internal(format!("the download of {} failed: {e}", file.filename))
+        let outcome = task.await.map_err(|source| WheelhouseError::DownloadTask {
+            filename: file.filename.clone(),
+            source,
         })?;
         Ok(outcome?)
     }
@@ -683,6 +737,50 @@ impl EarlyDownloads {
             let _ = task.await;
         }
     }
+}
+
+/// The manifest's packages, by name and version.
+pub(super) type ManifestPackages = BTreeMap<(String, String), ManifestPackage>;
+
+/// Records that `resolution`'s target installs `pin`: its package's entry
+/// (made from its metadata, cached by the resolution: no request) gains
+/// the target.
+pub(super) async fn record_package(
+    packages: &mut ManifestPackages,
+    source: &PackageSource,
+    resolution: &Resolution,
+    name: &pep508_rs::PackageName,
+    pin: &Pin,
+) -> Result<(), WheelhouseError> {
+    let metadata = source
+        .metadata(&resolution.candidates[name])
+        .await
+        .map_err(WheelhouseError::PinnedMetadata)?;
+    packages
+        .entry((pin.name.clone(), pin.version.clone()))
+        .or_insert_with(|| ManifestPackage {
+            name: pin.name.clone(),
+            version: pin.version.clone(),
+            license: crate::sbom::license::license_of(&metadata).map(|l| l.as_str().to_string()),
+            summary: metadata.summary.clone(),
+            authors: metadata.authors(),
+            requires_dist: metadata
+                .requires_dist
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
+            targets: BTreeMap::new(),
+        })
+        .targets
+        .insert(
+            resolution.target.clone(),
+            PackageUse {
+                file: pin.filename.clone(),
+                required_by: pin.required_by.iter().cloned().collect(),
+                extras: pin.extras.iter().cloned().collect(),
+            },
+        );
+    Ok(())
 }
 
 /// Resolves every target, in parallel. A target without a solution is a
@@ -718,10 +816,9 @@ pub async fn resolve_all(
                 })
             })
             .await
-            .map_err(|e| {
-                WheelhouseError::Internal(format!(
-                    "resolving target {name} failed on an internal error: {e}"
-                ))
+            .map_err(|source| WheelhouseError::ResolveTask {
+                target: name.clone(),
+                source,
             })?;
             if let Ok(resolution) = &resolution {
                 span.record("packages", resolution.pins.len());
@@ -815,7 +912,6 @@ async fn fill_staging(
     for &(target, resolution) in &served {
         let mut lines = Vec::new();
         for (name, pin) in &resolution.pins {
-            let candidate = &resolution.candidates[name];
             let sha256 = downloaded_files[&pin.filename].sha256.clone();
             lines.push(PinnedLine {
                 name: pin.name.clone(),
@@ -829,34 +925,7 @@ async fn fill_staging(
                     target.markers(),
                 ),
             });
-            let metadata = source
-                .metadata(candidate)
-                .await
-                .map_err(|e| WheelhouseError::Internal(e.to_string()))?;
-            let entry = packages
-                .entry((pin.name.clone(), pin.version.clone()))
-                .or_insert_with(|| ManifestPackage {
-                    name: pin.name.clone(),
-                    version: pin.version.clone(),
-                    license: crate::sbom::license::license_of(&metadata)
-                        .map(|l| l.as_str().to_string()),
-                    summary: metadata.summary.clone(),
-                    authors: metadata.authors(),
-                    requires_dist: metadata
-                        .requires_dist
-                        .iter()
-                        .map(ToString::to_string)
-                        .collect(),
-                    targets: BTreeMap::new(),
-                });
-            entry.targets.insert(
-                resolution.target.clone(),
-                PackageUse {
-                    file: pin.filename.clone(),
-                    required_by: pin.required_by.iter().cloned().collect(),
-                    extras: pin.extras.iter().cloned().collect(),
-                },
-            );
+            record_package(&mut packages, source, resolution, name, pin).await?;
         }
         let file_name = requirements_file_name(target);
         let header = format!(
@@ -905,7 +974,10 @@ async fn fill_staging(
         .iter()
         .map(|f| (f.filename.clone(), f.sha256.clone()))
         .collect();
-    write_sha256sums(staging, &known).map_err(|e| WheelhouseError::Internal(e.to_string()))?;
+    write_sha256sums(staging, &known).map_err(|source| WheelhouseError::Sha256Sums {
+        path: sha256sums_path(staging),
+        source,
+    })?;
 
     let settings = client.settings();
     let (requirements, constraints) = sorted_inputs(request);

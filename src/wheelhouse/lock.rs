@@ -23,15 +23,17 @@ use pep508_rs::{PackageName, Requirement, VersionOrUrl};
 use serde::Serialize;
 
 use super::Progress;
-use super::build::{WheelhouseError, WheelhouseRequest, requirements_file_name, resolve_all};
+use super::build::{
+    ManifestPackages, WheelhouseError, WheelhouseRequest, record_package, requirements_file_name,
+    resolve_all,
+};
 use crate::index::client::IndexClient;
 use crate::index::redact_url;
 use crate::index::simple::IndexFile;
 use crate::lock::pylock::{PylockError, locked_versions, read_pylock, render_pylock};
 use crate::lock::requirements_txt::{DirectRequirement, PinnedLine, render_pinned, via};
 use crate::manifest::{
-    Inputs, MANIFEST_VERSION, Manifest, ManifestFile, ManifestPackage, ManifestTarget, PackageUse,
-    Tool,
+    Inputs, MANIFEST_VERSION, Manifest, ManifestFile, ManifestPackage, ManifestTarget, Tool,
 };
 use crate::python::target::Target;
 use crate::resolve::{PackageSource, Resolution, ResolveOptions};
@@ -223,8 +225,8 @@ pub async fn lock(
         let resolution = resolutions
             .iter()
             .find(|r| r.target == target.name())
-            .ok_or_else(|| {
-                WheelhouseError::Internal(format!("target {} was not resolved", target.name()))
+            .ok_or_else(|| WheelhouseError::Unresolved {
+                target: target.name(),
             })?;
         let (text, locked) = lock_target(target, resolution, &hashes, &request.direct, &lock_name);
         outputs.push((out.join(&locked.requirements_file), text));
@@ -610,38 +612,10 @@ async fn lock_packages(
     source: &PackageSource,
     resolutions: &[Resolution],
 ) -> Result<Vec<ManifestPackage>, LockError> {
-    let mut packages: BTreeMap<(String, String), ManifestPackage> = BTreeMap::new();
+    let mut packages = ManifestPackages::new();
     for resolution in resolutions {
         for (name, pin) in &resolution.pins {
-            let metadata = source
-                .metadata(&resolution.candidates[name])
-                .await
-                .map_err(|e| WheelhouseError::Internal(e.to_string()))?;
-            packages
-                .entry((pin.name.clone(), pin.version.clone()))
-                .or_insert_with(|| ManifestPackage {
-                    name: pin.name.clone(),
-                    version: pin.version.clone(),
-                    license: crate::sbom::license::license_of(&metadata)
-                        .map(|l| l.as_str().to_string()),
-                    summary: metadata.summary.clone(),
-                    authors: metadata.authors(),
-                    requires_dist: metadata
-                        .requires_dist
-                        .iter()
-                        .map(ToString::to_string)
-                        .collect(),
-                    targets: BTreeMap::new(),
-                })
-                .targets
-                .insert(
-                    resolution.target.clone(),
-                    PackageUse {
-                        file: pin.filename.clone(),
-                        required_by: pin.required_by.iter().cloned().collect(),
-                        extras: pin.extras.iter().cloned().collect(),
-                    },
-                );
+            record_package(&mut packages, source, resolution, name, pin).await?;
         }
     }
     Ok(packages.into_values().collect())

@@ -272,7 +272,11 @@ pub async fn download_exact(
         .iter()
         .map(|f| (f.filename.clone(), f.sha256.clone()))
         .collect();
-    let sha256sums = write_sha256sums(&request.dest, &known)?;
+    let sha256sums =
+        write_sha256sums(&request.dest, &known).map_err(|source| DownloadError::Write {
+            path: sha256sums_path(&request.dest),
+            source,
+        })?;
     Ok(DownloadReport {
         files,
         not_needed,
@@ -287,26 +291,24 @@ fn is_distribution(name: &str) -> bool {
 
 /// Writes `SHA256SUMS` (`sha256sum -c` format, sorted) for every
 /// distribution in `dir`; `known` hashes are not computed again.
-pub fn write_sha256sums(
-    dir: &Path,
-    known: &BTreeMap<String, String>,
-) -> Result<PathBuf, DownloadError> {
-    let path = dir.join("SHA256SUMS");
-    let write_error = |source| DownloadError::Write {
-        path: path.clone(),
-        source,
-    };
+/// The error names no path: it is always [`sha256sums_path`] of `dir`.
+pub fn write_sha256sums(dir: &Path, known: &BTreeMap<String, String>) -> std::io::Result<PathBuf> {
+    let path = sha256sums_path(dir);
     let mut lines = String::new();
-    for name in distribution_names(dir).map_err(write_error)? {
+    for name in distribution_names(dir)? {
         let sha256 = match known.get(&name) {
             Some(sha256) => sha256.clone(),
-            None => hash_file(&dir.join(&name)).map_err(write_error)?.0,
+            None => hash_file(&dir.join(&name))?.0,
         };
         lines.push_str(&format!("{sha256}  {name}\n"));
     }
-    crate::atomic::write_file(&path, lines.as_bytes(), crate::atomic::Overwrite::Replace)
-        .map_err(write_error)?;
+    crate::atomic::write_file(&path, lines.as_bytes(), crate::atomic::Overwrite::Replace)?;
     Ok(path)
+}
+
+/// Where [`write_sha256sums`] writes in `dir`.
+pub fn sha256sums_path(dir: &Path) -> PathBuf {
+    dir.join("SHA256SUMS")
 }
 
 fn distribution_names(dir: &Path) -> std::io::Result<Vec<String>> {

@@ -263,6 +263,7 @@ pub fn damage(dir: &Path, manifest: &Manifest) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::atomic::tests::names as listing;
 
     #[test]
     fn files_are_compared_by_their_bytes_in_chunks() {
@@ -282,16 +283,6 @@ mod tests {
         assert!(same_bytes(&a, &b).unwrap());
         assert!(!same_bytes(&a, &c).unwrap());
         assert!(!same_bytes(&a, &d).unwrap());
-    }
-
-    /// The names in `dir`, sorted, hidden ones included.
-    fn listing(dir: &Path) -> Vec<String> {
-        let mut names: Vec<String> = std::fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        names.sort();
-        names
     }
 
     #[test]

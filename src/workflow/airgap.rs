@@ -227,13 +227,16 @@ pub enum OciPlace {
     Layout { dir: PathBuf, tag: String },
 }
 
-/// A registry client for `reference`, with the index's CA bundle and the
-/// Docker credentials of the environment.
+/// A registry client for the reference `text`, with the index's CA bundle
+/// and the Docker credentials of the environment; and the registry's
+/// host, for the span of the transfer.
 fn registry(
     ws: &Workspace,
-    reference: &crate::oci::Reference,
+    text: &str,
     plain_http: bool,
-) -> Result<crate::oci::Registry> {
+) -> Result<(crate::oci::Registry, String)> {
+    let reference = crate::oci::Reference::parse(text)?;
+    let host = reference.registry.clone();
     let client = super::gate::advisory_client(ws)?;
     let docker_config = ws.env.get("DOCKER_CONFIG").map(PathBuf::from);
     let home = ws.env.get("HOME").map(PathBuf::from);
@@ -242,12 +245,8 @@ fn registry(
         docker_config.as_deref(),
         home.as_deref(),
     );
-    Ok(crate::oci::Registry::new(
-        client,
-        reference.clone(),
-        plain_http,
-        credentials,
-    ))
+    let registry = crate::oci::Registry::new(client, reference, plain_http, credentials);
+    Ok((registry, host))
 }
 
 /// A bundle pushed: where, its manifest digest, and its layers' titles.
@@ -287,11 +286,10 @@ pub async fn push(
             reference: text,
             plain_http,
         } => {
-            let reference = crate::oci::Reference::parse(text)?;
-            let mut registry = registry(ws, &reference, *plain_http)?;
+            let (mut registry, host) = registry(ws, text, *plain_http)?;
             let digest = registry
                 .push(&artifact, progress)
-                .instrument(tracing::info_span!("airgap.push", registry = %reference.registry))
+                .instrument(tracing::info_span!("airgap.push", registry = %host))
                 .await?;
             (text.clone(), digest)
         }
@@ -317,11 +315,10 @@ pub async fn pull(
             reference: text,
             plain_http,
         } => {
-            let reference = crate::oci::Reference::parse(text)?;
-            let mut registry = registry(ws, &reference, *plain_http)?;
+            let (mut registry, host) = registry(ws, text, *plain_http)?;
             registry
                 .pull_to(&out, progress)
-                .instrument(tracing::info_span!("airgap.pull", registry = %reference.registry))
+                .instrument(tracing::info_span!("airgap.pull", registry = %host))
                 .await?
         }
     })

@@ -289,6 +289,24 @@ fn b64_field(value: &Value) -> Option<Vec<u8>> {
     value.as_str().and_then(b64_decode)
 }
 
+/// Whether the one logged signature (its `content` in base64) is this
+/// signature, by this signer: `signer_of` reads the logged signature.
+fn same_signature(
+    logged: &Value,
+    signature: &[u8],
+    signer_of: impl FnOnce(&Value) -> bool,
+) -> Result<(), SigstoreError> {
+    if b64_field(&logged["content"]).as_deref() != Some(signature) {
+        return Err(untrusted("the log entry records another signature"));
+    }
+    if !signer_of(logged) {
+        return Err(untrusted(
+            "the log entry records another certificate or key",
+        ));
+    }
+    Ok(())
+}
+
 /// Whether the logged signatures are exactly the envelope's, each by this
 /// signer: `signature_of` and `signer_of` read one logged signature.
 fn same_signatures(
@@ -377,8 +395,10 @@ pub fn check_body(
     }
 }
 
-fn sha256_hex(data: &[u8]) -> String {
-    crate::digest::sha256_hex(data)
+/// Whether a logged `{algorithm, value}` hash is the hex sha256 of `data`.
+fn records_sha256_of(hash: &Value, data: &[u8]) -> bool {
+    hash["algorithm"].as_str() == Some("sha256")
+        && hash["value"].as_str() == Some(crate::digest::sha256_hex(data).as_str())
 }
 
 /// Rekor v1 `hashedrekord` 0.0.1: the artifact's hex digest, the
@@ -395,16 +415,9 @@ fn check_hashedrekord_v1(
     if expected.is_none() || data["value"].as_str() != expected.as_deref() {
         return Err(untrusted("the log entry records another artifact"));
     }
-    if b64_field(&spec["signature"]["content"]).as_deref() != Some(signature) {
-        return Err(untrusted("the log entry records another signature"));
-    }
-    let logged = b64_field(&spec["signature"]["publicKey"]["content"]).unwrap_or_default();
-    if !signer.matches_pem(&logged) {
-        return Err(untrusted(
-            "the log entry records another certificate or key",
-        ));
-    }
-    Ok(())
+    same_signature(&spec["signature"], signature, |logged| {
+        signer.matches_pem(&b64_field(&logged["publicKey"]["content"]).unwrap_or_default())
+    })
 }
 
 /// Rekor v1 `dsse` 0.0.1: the payload's sha256 and the envelope's
@@ -415,10 +428,7 @@ fn check_dsse_v1(
     signatures: &[Vec<u8>],
     signer: &LoggedSigner,
 ) -> Result<(), SigstoreError> {
-    let hash = &spec["payloadHash"];
-    if hash["algorithm"].as_str() != Some("sha256")
-        || hash["value"].as_str() != Some(sha256_hex(payload).as_str())
-    {
+    if !records_sha256_of(&spec["payloadHash"], payload) {
         return Err(untrusted("the log entry records another attestation"));
     }
     same_signatures(
@@ -443,8 +453,7 @@ fn check_intoto(
     };
     let hash = &logged["payloadHash"];
     let envelope = &logged["envelope"];
-    if hash["algorithm"].as_str() != Some("sha256")
-        || hash["value"].as_str() != Some(sha256_hex(payload).as_str())
+    if !records_sha256_of(hash, payload)
         || twice(&envelope["payload"]).as_deref() != Some(payload)
         || envelope["payloadType"].as_str() != Some(payload_type)
     {
@@ -489,15 +498,9 @@ fn check_hashedrekord_v2(
     if digest.is_none() || b64_field(&spec["data"]["digest"]) != digest {
         return Err(untrusted(another));
     }
-    if b64_field(&spec["signature"]["content"]).as_ref() != Some(signature) {
-        return Err(untrusted("the log entry records another signature"));
-    }
-    if !signer.matches_v2(&spec["signature"]["verifier"]) {
-        return Err(untrusted(
-            "the log entry records another certificate or key",
-        ));
-    }
-    Ok(())
+    same_signature(&spec["signature"], signature, |logged| {
+        signer.matches_v2(&logged["verifier"])
+    })
 }
 
 /// Rekor v2 `dsse` 0.0.2: the payload's digest and the envelope's
@@ -644,7 +647,7 @@ mod tests {
             json!({
                 "kind": "hashedrekord", "apiVersion": "0.0.1",
                 "spec": {
-                    "data": { "hash": { "algorithm": "sha256", "value": sha256_hex(artifact) } },
+                    "data": { "hash": { "algorithm": "sha256", "value": crate::digest::sha256_hex(artifact) } },
                     "signature": { "content": b64_text(signature), "publicKey": { "content": b64_text(key) } },
                 },
             }),
@@ -689,7 +692,7 @@ mod tests {
 
     #[test]
     fn envelopes_are_matched_in_each_log_format() {
-        let payload_hash = sha256_hex(b"{}");
+        let payload_hash = crate::digest::sha256_hex(b"{}");
         let dsse_v1 = entry(
             "dsse",
             "0.0.1",
