@@ -4,13 +4,15 @@
 //! same bytes.
 //!
 //! The bottom of the import graph: the types and their JSON form only,
-//! built on std and serde. Whoever produces or consumes a manifest imports
+//! built on std, serde and `crate::digest`. Whoever produces or consumes a manifest imports
 //! this module, never the other way round.
 
 use std::collections::BTreeMap;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+
+use crate::digest::Sha256;
 
 /// The manifest format's version; bumped on incompatible changes.
 pub const MANIFEST_VERSION: u32 = 1;
@@ -64,7 +66,8 @@ pub struct Inputs {
 #[serde(deny_unknown_fields)]
 pub struct InputFile {
     pub path: String,
-    pub sha256: String,
+    #[schemars(with = "String")]
+    pub sha256: Sha256,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -157,7 +160,11 @@ pub struct PackageUse {
 #[serde(deny_unknown_fields)]
 pub struct ManifestFile {
     pub filename: String,
-    pub sha256: String,
+    // Absent (written `""`) when the input did not record one: a lock
+    // without hashes. A plain comment, so the committed schema is unchanged.
+    #[serde(with = "unhashed_as_empty")]
+    #[schemars(with = "String")]
+    pub sha256: Option<Sha256>,
     pub size: u64,
     /// Where it was downloaded from, credentials removed.
     pub url: String,
@@ -170,12 +177,43 @@ pub struct ManifestFile {
     pub upload_time: Option<String>,
 }
 
+impl ManifestFile {
+    /// The sha256 as `manifest.json` spells it: hex, or empty when the
+    /// file has none.
+    pub fn sha256_text(&self) -> String {
+        self.sha256.map(|s| s.to_string()).unwrap_or_default()
+    }
+}
+
 impl Manifest {
     /// Stable, pretty JSON with a trailing newline.
     pub fn to_json(&self) -> String {
         let mut text = serde_json::to_string_pretty(self).expect("a manifest always serialises");
         text.push('\n');
         text
+    }
+}
+
+/// A file's sha256, or `""` for a file without one: the manifest's
+/// spelling since its first version.
+mod unhashed_as_empty {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use crate::digest::Sha256;
+
+    pub fn serialize<S: Serializer>(sha256: &Option<Sha256>, to: S) -> Result<S::Ok, S::Error> {
+        match sha256 {
+            Some(sha256) => to.collect_str(sha256),
+            None => to.serialize_str(""),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(from: D) -> Result<Option<Sha256>, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(from)?;
+        if text.is_empty() {
+            return Ok(None);
+        }
+        text.parse().map(Some).map_err(serde::de::Error::custom)
     }
 }
 
@@ -204,7 +242,7 @@ mod tests {
                 fingerprint: "ab".repeat(32),
                 files: vec![InputFile {
                     path: "requirements.txt".into(),
-                    sha256: "cd".repeat(32),
+                    sha256: "cd".repeat(32).parse().unwrap(),
                 }],
                 requirements: vec!["six>=1.16".into()],
                 constraints: Vec::new(),
@@ -257,7 +295,11 @@ mod tests {
             }],
             files: vec![ManifestFile {
                 filename: "six-1.16.0-py2.py3-none-any.whl".into(),
-                sha256: "8abb2f1d86890a2dfb989f9a77cfcfd3e47c2a354b01111771326f8aa26e0254".into(),
+                sha256: Some(
+                    "8abb2f1d86890a2dfb989f9a77cfcfd3e47c2a354b01111771326f8aa26e0254"
+                        .parse()
+                        .unwrap(),
+                ),
                 size: 11053,
                 url:
                     "https://files.pythonhosted.org/packages/d9/5a/six-1.16.0-py2.py3-none-any.whl"
@@ -304,6 +346,22 @@ mod tests {
     }
 
     #[test]
+    fn an_unhashed_file_is_written_with_an_empty_sha256_and_read_back_unhashed() {
+        let mut manifest = sample();
+        manifest.files[0].sha256 = None;
+        let text = manifest.to_json();
+        assert!(text.contains("\"sha256\": \"\","), "{text}");
+        assert_eq!(manifest.files[0].sha256_text(), "");
+        let read = parse(&text).unwrap();
+        assert_eq!(read.files[0].sha256, None);
+        assert_eq!(read.to_json(), text);
+        assert_eq!(
+            sample().files[0].sha256_text(),
+            "8abb2f1d86890a2dfb989f9a77cfcfd3e47c2a354b01111771326f8aa26e0254"
+        );
+    }
+
+    #[test]
     fn fields_are_written_in_the_documented_order() {
         let text = sample().to_json();
         let at = |key: &str| {
@@ -334,7 +392,7 @@ mod tests {
             change(&mut value);
             parse(&value.to_string()).unwrap_err().to_string()
         };
-        let cases: [(&str, Edit, &str); 5] = [
+        let cases: [(&str, Edit, &str); 8] = [
             (
                 "an unknown top-level field",
                 &|v| v["signature"] = "x".into(),
@@ -356,6 +414,21 @@ mod tests {
                 "a size that is not a number",
                 &|v| v["files"][0]["size"] = "11053".into(),
                 "invalid type: string \"11053\", expected u64",
+            ),
+            (
+                "a file hash that is not hex",
+                &|v| v["files"][0]["sha256"] = "ab".into(),
+                "\"ab\" is not a sha256",
+            ),
+            (
+                "a file hash in upper case",
+                &|v| v["files"][0]["sha256"] = "AB".repeat(32).into(),
+                "'A' is not a lowercase hex digit",
+            ),
+            (
+                "an empty input file hash",
+                &|v| v["inputs"]["files"][0]["sha256"] = "".into(),
+                "\"\" is not a sha256",
             ),
             (
                 "a negative size",

@@ -486,10 +486,13 @@ fn check_manifest_files(folder: &Folder, findings: &mut Findings) {
                 &name,
                 "named in manifest.json but not there",
             ),
-            Some(actual) if *actual != file.sha256 => findings.push(
+            Some(actual) if *actual != file.sha256_text() => findings.push(
                 ProblemKind::Modified,
                 &name,
-                format!("sha256 is {actual}, manifest.json says {}", file.sha256),
+                format!(
+                    "sha256 is {actual}, manifest.json says {}",
+                    file.sha256_text()
+                ),
             ),
             Some(_) => {
                 let size = std::fs::metadata(folder.dir.join(&name))

@@ -337,7 +337,7 @@ fn file_entry(f: &ManifestFile, files_at: Option<&str>) -> LockedWheel {
         // 0 stands for "the index gave no size" (`chiron lock` does not
         // download to learn it); PEP 751 makes the field optional.
         size: (f.size > 0).then_some(f.size),
-        hashes: BTreeMap::from([("sha256".to_string(), f.sha256.clone())]),
+        hashes: BTreeMap::from([("sha256".to_string(), f.sha256_text())]),
         upload_time: f
             .upload_time
             .as_deref()
@@ -897,7 +897,7 @@ sdist = { url = "https://example.test/source_only-4.0.tar.gz", hashes = { sha256
                 package("app", serde_json::json!({ linux.name(): app, windows.name(): app })),
                 package("winlib", serde_json::json!({ windows.name(): winlib })),
             ],
-            "files": [file("app-1.0-py3-none-any.whl", "aa"), file("winlib-1.0.tar.gz", "bb")],
+            "files": [file("app-1.0-py3-none-any.whl", &"aa".repeat(32)), file("winlib-1.0.tar.gz", &"bb".repeat(32))],
         }))
         .unwrap()
     }

@@ -372,7 +372,7 @@ impl<'c> Rules<'c> {
     ) {
         if self.config.require_hashes
             && !matches!(kind, Kind::Environment)
-            && !files.iter().any(|f| !f.sha256.is_empty())
+            && !files.iter().any(|f| f.sha256.is_some())
         {
             out.add(
                 Level::Violation,
@@ -422,7 +422,7 @@ impl<'c> Rules<'c> {
 
     /// `file-unhashed` for a file.
     fn check_file_hashed(&self, file: &ManifestFile, owner: Owner, out: &mut Findings) {
-        if self.config.require_hashes && file.sha256.is_empty() {
+        if self.config.require_hashes && file.sha256.is_none() {
             out.add(
                 Level::Violation,
                 RuleCode::FileUnhashed,
@@ -897,7 +897,7 @@ mod tests {
             });
             manifest.files.push(ManifestFile {
                 filename: file,
-                sha256: "ab".repeat(32),
+                sha256: Some("ab".repeat(32).parse().unwrap()),
                 size: 1,
                 url: String::new(),
                 index: String::new(),

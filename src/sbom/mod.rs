@@ -211,15 +211,15 @@ fn component(
     let mut hashes = Vec::new();
     let mut references = Vec::new();
     for file in files_of(manifest, package) {
-        if !file.sha256.is_empty() {
-            hashes.push(json!({ "alg": "SHA-256", "content": file.sha256 }));
+        if let Some(sha256) = file.sha256 {
+            hashes.push(json!({ "alg": "SHA-256", "content": sha256 }));
         }
         if !file.url.is_empty() {
             references.push(json!({
                 "type": "distribution",
                 "url": file.url,
                 "comment": file.filename,
-                "hashes": [{ "alg": "SHA-256", "content": file.sha256 }],
+                "hashes": [{ "alg": "SHA-256", "content": file.sha256_text() }],
             }));
         }
     }

@@ -168,9 +168,8 @@ fn distribution_entry(file_id: &str, package: &ManifestPackage, file: &ManifestF
         "copyrightText": "NOASSERTION",
         "primaryPackagePurpose": "ARCHIVE",
     });
-    if !file.sha256.is_empty() {
-        distribution["checksums"] =
-            json!([{ "algorithm": "SHA256", "checksumValue": file.sha256 }]);
+    if let Some(sha256) = file.sha256 {
+        distribution["checksums"] = json!([{ "algorithm": "SHA256", "checksumValue": sha256 }]);
     }
     distribution
 }

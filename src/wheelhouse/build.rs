@@ -21,7 +21,7 @@ use tracing::Instrument;
 use super::stage::{StagedWheelhouse, damage};
 use super::{Progress, total_size, write_sha256sums};
 use crate::config::OnGap;
-use crate::digest::hash_file;
+use crate::digest::{Sha256, digest_file};
 use crate::index::client::{IndexClient, IndexError};
 use crate::index::redact_url;
 use crate::index::simple::IndexFile;
@@ -73,7 +73,7 @@ pub struct WheelhouseRequest {
 /// and sha256 hex.
 pub fn check_hash_pins<'a>(
     pins: &BTreeMap<String, BTreeSet<String>>,
-    files: impl IntoIterator<Item = (&'a str, &'a str)>,
+    files: impl IntoIterator<Item = (&'a str, &'a Sha256)>,
 ) -> Result<(), WheelhouseError> {
     if pins.is_empty() {
         return Ok(());
@@ -373,7 +373,7 @@ pub async fn build_wheelhouse(
     let mut staged = StagedWheelhouse::begin(&request.out)?;
     let mut input_files = Vec::new();
     for path in &request.input_files {
-        let (sha256, _) = hash_file(path).map_err(io_error(path))?;
+        let (sha256, _) = digest_file(path).map_err(io_error(path))?;
         input_files.push(InputFile {
             path: path.display().to_string(),
             sha256,
@@ -816,7 +816,7 @@ async fn fill_staging(
         let mut lines = Vec::new();
         for (name, pin) in &resolution.pins {
             let candidate = &resolution.candidates[name];
-            let sha256 = downloaded_files[&pin.filename].sha256.clone();
+            let sha256 = downloaded_files[&pin.filename].sha256.to_string();
             lines.push(PinnedLine {
                 name: pin.name.clone(),
                 extras: pin.extras.iter().cloned().collect(),
@@ -886,7 +886,7 @@ async fn fill_staging(
         .iter()
         .map(|(filename, (file, serves))| ManifestFile {
             filename: filename.clone(),
-            sha256: downloaded_files[filename].sha256.clone(),
+            sha256: Some(downloaded_files[filename].sha256),
             size: downloaded_files[filename].size,
             url: redact_url(&file.url),
             index: file.source.clone(),
@@ -895,16 +895,16 @@ async fn fill_staging(
             upload_time: file.upload_time.clone(),
         })
         .collect();
+    let known: BTreeMap<String, Sha256> = plan
+        .keys()
+        .map(|filename| (filename.clone(), downloaded_files[filename].sha256))
+        .collect();
     check_hash_pins(
         &request.hashes,
-        files
+        known
             .iter()
-            .map(|f| (f.filename.as_str(), f.sha256.as_str())),
+            .map(|(filename, sha256)| (filename.as_str(), sha256)),
     )?;
-    let known: BTreeMap<String, String> = files
-        .iter()
-        .map(|f| (f.filename.clone(), f.sha256.clone()))
-        .collect();
     write_sha256sums(staging, &known).map_err(|e| WheelhouseError::Internal(e.to_string()))?;
 
     let settings = client.settings();
