@@ -12,14 +12,12 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::digest::Sha256;
-use crate::manifest::{Inputs, Manifest, ManifestFile, ManifestPackage, PackageUse, Tool};
+use crate::manifest::{
+    Inputs, Manifest, ManifestFile, ManifestPackage, PackageUse, Parent, TargetScope, Tool,
+};
 use crate::python::filename::DistFilename;
 use crate::python::metadata::CoreMetadata;
 use crate::wheelhouse::build::read_manifest;
-
-/// The key under which packages of a lock, folder or environment record
-/// their use: those inputs describe one set of packages, not targets.
-pub const ALL: &str = "all";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -252,9 +250,11 @@ fn assemble(entries: BTreeMap<String, Entry>) -> Manifest {
     let mut manifest = empty_manifest();
     for (key, entry) in entries {
         let name = key_name(&key).to_string();
-        let parents: Vec<String> = match required_by.get(&name) {
-            Some(parents) => parents.iter().cloned().collect(),
-            None => vec!["direct".into()],
+        // Those inputs describe one set of packages, not targets: each
+        // use is recorded for all of them.
+        let parents: Vec<Parent> = match required_by.get(&name) {
+            Some(parents) => parents.iter().cloned().map(Parent::Package).collect(),
+            None => vec![Parent::Direct],
         };
         let metadata = entry.metadata.as_ref();
         let file = entry
@@ -274,7 +274,7 @@ fn assemble(entries: BTreeMap<String, Entry>) -> Manifest {
                 .map(|m| m.requires_dist.iter().map(ToString::to_string).collect())
                 .unwrap_or_default(),
             targets: BTreeMap::from([(
-                ALL.to_string(),
+                TargetScope::All,
                 PackageUse {
                     file,
                     required_by: parents,
@@ -335,7 +335,7 @@ fn lock_file(
         url,
         index,
         yanked: false,
-        targets: vec![ALL.to_string()],
+        targets: vec![TargetScope::All],
     }
 }
 
@@ -586,7 +586,7 @@ fn wheel_folder(dir: &Path) -> Result<Inventory, InventoryError> {
             url: String::new(),
             index: String::new(),
             yanked: false,
-            targets: vec![ALL.to_string()],
+            targets: vec![TargetScope::All],
             upload_time: None,
         });
     }
@@ -756,7 +756,12 @@ mod tests {
                     "{} {} <- {}",
                     p.name,
                     p.version,
-                    p.targets[ALL].required_by.join(",")
+                    p.targets[&TargetScope::All]
+                        .required_by
+                        .iter()
+                        .map(Parent::as_str)
+                        .collect::<Vec<_>>()
+                        .join(",")
                 )
             })
             .collect()
@@ -861,7 +866,7 @@ sdist = { url = "https://example.test/lib-2.0.tar.gz", hashes = { sha256 = "bbbb
             ]
         );
         assert_eq!(
-            inventory.manifest.packages[0].targets[ALL].file,
+            inventory.manifest.packages[0].targets[&TargetScope::All].file,
             "app-1.0-py3-none-any.whl"
         );
     }

@@ -142,7 +142,8 @@ pub struct ManifestPackage {
     pub authors: Option<String>,
     pub requires_dist: Vec<String>,
     /// Target name to how that target uses this package.
-    pub targets: BTreeMap<String, PackageUse>,
+    #[schemars(with = "BTreeMap<String, PackageUse>")]
+    pub targets: BTreeMap<TargetScope, PackageUse>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -151,7 +152,8 @@ pub struct PackageUse {
     /// The file this target installs.
     pub file: String,
     /// `direct`, or the packages that require it on this target.
-    pub required_by: Vec<String>,
+    #[schemars(with = "Vec<String>")]
+    pub required_by: Vec<Parent>,
     /// Extras active on this target.
     pub extras: Vec<String>,
 }
@@ -171,7 +173,8 @@ pub struct ManifestFile {
     /// The index or find-links source that listed it.
     pub index: String,
     pub yanked: bool,
-    pub targets: Vec<String>,
+    #[schemars(with = "Vec<String>")]
+    pub targets: Vec<TargetScope>,
     /// When the index received the file (PEP 700), when it says.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub upload_time: Option<String>,
@@ -193,6 +196,93 @@ impl Manifest {
         text
     }
 }
+
+/// What a package's use or a file is recorded for: one target, or every
+/// target at once (`all`), for inputs that describe one set of packages
+/// rather than targets (a lock, a folder of wheels, an environment).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum TargetScope {
+    All,
+    Target(String),
+}
+
+impl TargetScope {
+    /// The manifest's spelling: the target's name, or `all`.
+    pub fn as_str(&self) -> &str {
+        match self {
+            TargetScope::All => "all",
+            TargetScope::Target(name) => name,
+        }
+    }
+}
+
+/// What requires a package on a target: the user (`direct`), or another
+/// package.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Parent {
+    Direct,
+    Package(String),
+}
+
+impl Parent {
+    /// The manifest's spelling: `direct`, or the package's name.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Parent::Direct => "direct",
+            Parent::Package(name) => name,
+        }
+    }
+}
+
+/// Both are ordered as they are spelled, so sorted maps and sets write
+/// the same JSON as the strings did.
+macro_rules! spelled_as_a_string {
+    ($type:ty, $special:expr, $special_text:literal, $other:path) => {
+        impl From<&str> for $type {
+            fn from(text: &str) -> Self {
+                if text == $special_text {
+                    $special
+                } else {
+                    $other(text.to_string())
+                }
+            }
+        }
+
+        impl std::fmt::Display for $type {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl PartialOrd for $type {
+            fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+                Some(self.cmp(other))
+            }
+        }
+
+        impl Ord for $type {
+            fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+                self.as_str().cmp(other.as_str())
+            }
+        }
+
+        impl Serialize for $type {
+            fn serialize<S: serde::Serializer>(&self, to: S) -> Result<S::Ok, S::Error> {
+                to.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $type {
+            fn deserialize<D: serde::Deserializer<'de>>(from: D) -> Result<Self, D::Error> {
+                let text = <std::borrow::Cow<'de, str>>::deserialize(from)?;
+                Ok(Self::from(text.as_ref()))
+            }
+        }
+    };
+}
+
+spelled_as_a_string!(TargetScope, TargetScope::All, "all", TargetScope::Target);
+spelled_as_a_string!(Parent, Parent::Direct, "direct", Parent::Package);
 
 /// A file's sha256, or `""` for a file without one: the manifest's
 /// spelling since its first version.
@@ -284,10 +374,10 @@ mod tests {
                 authors: None,
                 requires_dist: Vec::new(),
                 targets: [(
-                    "3.12-linux-x86_64".to_string(),
+                    TargetScope::Target("3.12-linux-x86_64".into()),
                     PackageUse {
                         file: "six-1.16.0-py2.py3-none-any.whl".into(),
-                        required_by: vec!["direct".into()],
+                        required_by: vec![Parent::Direct],
                         extras: Vec::new(),
                     },
                 )]
@@ -306,7 +396,7 @@ mod tests {
                         .into(),
                 index: "https://pypi.org/simple".into(),
                 yanked: false,
-                targets: vec!["3.12-linux-x86_64".into()],
+                targets: vec![TargetScope::Target("3.12-linux-x86_64".into())],
                 upload_time: None,
             }],
         }
@@ -359,6 +449,50 @@ mod tests {
             sample().files[0].sha256_text(),
             "8abb2f1d86890a2dfb989f9a77cfcfd3e47c2a354b01111771326f8aa26e0254"
         );
+    }
+
+    #[test]
+    fn the_sentinels_are_read_and_written_as_the_words_they_were() {
+        let uses: BTreeMap<TargetScope, PackageUse> = serde_json::from_str(
+            r#"{"all": {"file": "a.whl", "required_by": ["direct", "app"], "extras": []},
+                "3.12-linux-x86_64": {"file": "a.whl", "required_by": ["directory"], "extras": []}}"#,
+        )
+        .unwrap();
+        let all = &uses[&TargetScope::All];
+        assert_eq!(
+            all.required_by,
+            [Parent::Direct, Parent::Package("app".into())]
+        );
+        let linux = &uses[&TargetScope::Target("3.12-linux-x86_64".into())];
+        assert_eq!(linux.required_by, [Parent::Package("directory".into())]);
+        // Keys keep the order of their spelling: digits before `all`.
+        let keys: Vec<&str> = uses.keys().map(TargetScope::as_str).collect();
+        assert_eq!(keys, ["3.12-linux-x86_64", "all"]);
+        assert_eq!(
+            serde_json::to_string(&uses).unwrap(),
+            "{\"3.12-linux-x86_64\":{\"file\":\"a.whl\",\"required_by\":[\"directory\"],\"extras\":[]},\
+             \"all\":{\"file\":\"a.whl\",\"required_by\":[\"direct\",\"app\"],\"extras\":[]}}"
+        );
+        for (scope, text) in [
+            (TargetScope::All, "all"),
+            (
+                TargetScope::Target("3.12-macos-arm64".into()),
+                "3.12-macos-arm64",
+            ),
+        ] {
+            assert_eq!(TargetScope::from(text), scope);
+            assert_eq!(scope.to_string(), text);
+        }
+        assert_eq!(Parent::from("direct"), Parent::Direct);
+        assert_eq!(Parent::Package("six".into()).to_string(), "six");
+        let mut parents = [
+            Parent::Package("zeta".into()),
+            Parent::Direct,
+            Parent::Package("alpha".into()),
+        ];
+        parents.sort();
+        let sorted: Vec<&str> = parents.iter().map(Parent::as_str).collect();
+        assert_eq!(sorted, ["alpha", "direct", "zeta"]);
     }
 
     #[test]

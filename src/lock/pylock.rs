@@ -187,7 +187,7 @@ impl LockedWheelhouse<'_> {
         let mut used: Vec<String> = package
             .targets
             .keys()
-            .filter_map(|t| self.markers.get(t).cloned())
+            .filter_map(|t| self.markers.get(t.as_str()).cloned())
             .collect();
         used.sort();
         used.dedup();
@@ -241,7 +241,7 @@ impl LockedWheelhouse<'_> {
                 other
                     .targets
                     .values()
-                    .any(|u| u.required_by.iter().any(|r| r == &package.name))
+                    .any(|u| u.required_by.iter().any(|r| r.as_str() == package.name))
             })
             .map(|other| other.name.clone())
             .collect();
@@ -283,10 +283,10 @@ fn chiron_info(package: &ManifestPackage) -> PackageTool {
                 .iter()
                 .map(|(target, u)| {
                     (
-                        target.clone(),
+                        target.to_string(),
                         ChironTargetUse {
                             file: u.file.clone(),
-                            required_by: u.required_by.clone(),
+                            required_by: u.required_by.iter().map(ToString::to_string).collect(),
                             extras: u.extras.clone(),
                         },
                     )

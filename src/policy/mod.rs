@@ -872,7 +872,7 @@ mod tests {
             assert_eq!(url_is_on_index(url, index), on, "{url} on {index}");
         }
     }
-    use crate::manifest::{ManifestFile, ManifestPackage, PackageUse};
+    use crate::manifest::{ManifestFile, ManifestPackage, PackageUse, Parent, TargetScope};
 
     fn inventory(packages: &[(&str, Option<&str>)]) -> Inventory {
         let mut manifest = empty();
@@ -886,10 +886,10 @@ mod tests {
                 authors: None,
                 requires_dist: Vec::new(),
                 targets: [(
-                    "all".to_string(),
+                    TargetScope::All,
                     PackageUse {
                         file: file.clone(),
-                        required_by: vec!["direct".into()],
+                        required_by: vec![Parent::Direct],
                         extras: Vec::new(),
                     },
                 )]
@@ -902,7 +902,7 @@ mod tests {
                 url: String::new(),
                 index: String::new(),
                 yanked: false,
-                targets: vec!["all".into()],
+                targets: vec![TargetScope::All],
                 upload_time: None,
             });
         }

@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
 
-use crate::manifest::{Manifest, ManifestFile, ManifestPackage};
+use crate::manifest::{Manifest, ManifestFile, ManifestPackage, Parent};
 
 /// The CycloneDX specification version to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -189,12 +189,9 @@ fn parent_refs<'a>(
         .targets
         .values()
         .flat_map(|usage| &usage.required_by)
-        .filter_map(move |parent| {
-            if parent == "direct" {
-                Some(root)
-            } else {
-                ids.get(parent.as_str())
-            }
+        .filter_map(move |parent| match parent {
+            Parent::Direct => Some(root),
+            Parent::Package(name) => ids.get(name.as_str()),
         })
 }
 

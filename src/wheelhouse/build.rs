@@ -30,7 +30,7 @@ use crate::lock::requirements_txt::{DirectRequirement, PinnedLine, render_pinned
 use crate::manifest::MissingWheel;
 use crate::manifest::{
     InputFile, Inputs, MANIFEST_VERSION, Manifest, ManifestFile, ManifestPackage, ManifestTarget,
-    PackageUse, TargetGap, Tool,
+    PackageUse, Parent, TargetGap, TargetScope, Tool,
 };
 use crate::python::target::Target;
 use crate::resolve::{PackageSource, Resolution, ResolveError, ResolveOptions, resolve_target};
@@ -510,7 +510,7 @@ fn summary(
                 packages: manifest
                     .packages
                     .iter()
-                    .filter(|p| p.targets.contains_key(&t.name))
+                    .filter(|p| p.targets.contains_key(&TargetScope::Target(t.name.clone())))
                     .count(),
                 requirements_file: t.requirements_file.clone(),
             })
@@ -850,10 +850,14 @@ async fn fill_staging(
                     targets: BTreeMap::new(),
                 });
             entry.targets.insert(
-                resolution.target.clone(),
+                TargetScope::Target(resolution.target.clone()),
                 PackageUse {
                     file: pin.filename.clone(),
-                    required_by: pin.required_by.iter().cloned().collect(),
+                    required_by: pin
+                        .required_by
+                        .iter()
+                        .map(|p| Parent::from(p.as_str()))
+                        .collect(),
                     extras: pin.extras.iter().cloned().collect(),
                 },
             );
@@ -891,7 +895,7 @@ async fn fill_staging(
             url: redact_url(&file.url),
             index: file.source.clone(),
             yanked: file.yanked.is_some(),
-            targets: serves.iter().cloned().collect(),
+            targets: serves.iter().cloned().map(TargetScope::Target).collect(),
             upload_time: file.upload_time.clone(),
         })
         .collect();

@@ -32,7 +32,7 @@ use crate::lock::pylock::{PylockError, locked_versions, read_pylock, render_pylo
 use crate::lock::requirements_txt::{DirectRequirement, PinnedLine, render_pinned, via};
 use crate::manifest::{
     Inputs, MANIFEST_VERSION, Manifest, ManifestFile, ManifestPackage, ManifestTarget, PackageUse,
-    Tool,
+    Parent, TargetScope, Tool,
 };
 use crate::python::target::Target;
 use crate::resolve::{PackageSource, Resolution, ResolveOptions};
@@ -579,7 +579,7 @@ async fn lock_manifest(
             url: redact_url(&file.url),
             index: file.source.clone(),
             yanked: file.yanked.is_some(),
-            targets: serves.iter().cloned().collect(),
+            targets: serves.iter().cloned().map(TargetScope::Target).collect(),
             upload_time: file.upload_time.clone(),
         })
         .collect();
@@ -652,10 +652,14 @@ async fn lock_packages(
                 })
                 .targets
                 .insert(
-                    resolution.target.clone(),
+                    TargetScope::Target(resolution.target.clone()),
                     PackageUse {
                         file: pin.filename.clone(),
-                        required_by: pin.required_by.iter().cloned().collect(),
+                        required_by: pin
+                            .required_by
+                            .iter()
+                            .map(|p| Parent::from(p.as_str()))
+                            .collect(),
                         extras: pin.extras.iter().cloned().collect(),
                     },
                 );
