@@ -217,7 +217,7 @@ struct Entry {
     depends_on: BTreeSet<String>,
 }
 
-use crate::python::normalize;
+use crate::python::{NormalizedName, normalize};
 
 /// The project name of an entry's key (`name`, or `name==version` when a
 /// lock pins one name at several versions, e.g. under other markers).
@@ -253,7 +253,10 @@ fn assemble(entries: BTreeMap<String, Entry>) -> Manifest {
         // Those inputs describe one set of packages, not targets: each
         // use is recorded for all of them.
         let parents: Vec<Parent> = match required_by.get(&name) {
-            Some(parents) => parents.iter().cloned().map(Parent::Package).collect(),
+            Some(parents) => parents
+                .iter()
+                .map(|p| Parent::Package(NormalizedName::new(p)))
+                .collect(),
             None => vec![Parent::Direct],
         };
         let metadata = entry.metadata.as_ref();
@@ -263,7 +266,7 @@ fn assemble(entries: BTreeMap<String, Entry>) -> Manifest {
             .map(|f| f.filename.clone())
             .unwrap_or_default();
         manifest.packages.push(ManifestPackage {
-            name: metadata.map(|m| normalize(&m.name)).unwrap_or(name.clone()),
+            name: NormalizedName::new(metadata.map_or(&name, |m| &m.name)),
             version: entry.version.clone(),
             license: metadata
                 .and_then(crate::sbom::license::license_of)

@@ -4,8 +4,9 @@
 //! same bytes.
 //!
 //! The bottom of the import graph: the types and their JSON form only,
-//! built on std, serde and `crate::digest`. Whoever produces or consumes a manifest imports
-//! this module, never the other way round.
+//! built on std, serde and the pure models below it (`crate::digest`'s
+//! `Sha256`, `crate::python`'s `NormalizedName`). Whoever produces or
+//! consumes a manifest imports this module, never the other way round.
 
 use std::collections::BTreeMap;
 
@@ -13,6 +14,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::digest::Sha256;
+use crate::python::NormalizedName;
 
 /// The manifest format's version; bumped on incompatible changes.
 pub const MANIFEST_VERSION: u32 = 1;
@@ -132,7 +134,10 @@ pub struct Offer {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ManifestPackage {
-    pub name: String,
+    // Normalised (PEP 503). Not a doc comment: the committed schema has
+    // no description here.
+    #[schemars(with = "String")]
+    pub name: NormalizedName,
     pub version: String,
     /// PEP 639 `License-Expression`, else the `License` field when short.
     pub license: Option<String>,
@@ -221,7 +226,7 @@ impl TargetScope {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Parent {
     Direct,
-    Package(String),
+    Package(NormalizedName),
 }
 
 impl Parent {
@@ -229,7 +234,7 @@ impl Parent {
     pub fn as_str(&self) -> &str {
         match self {
             Parent::Direct => "direct",
-            Parent::Package(name) => name,
+            Parent::Package(name) => name.as_str(),
         }
     }
 }
@@ -243,7 +248,7 @@ macro_rules! spelled_as_a_string {
                 if text == $special_text {
                     $special
                 } else {
-                    $other(text.to_string())
+                    $other(text.into())
                 }
             }
         }
@@ -283,6 +288,12 @@ macro_rules! spelled_as_a_string {
 
 spelled_as_a_string!(TargetScope, TargetScope::All, "all", TargetScope::Target);
 spelled_as_a_string!(Parent, Parent::Direct, "direct", Parent::Package);
+
+impl From<NormalizedName> for Parent {
+    fn from(name: NormalizedName) -> Self {
+        Parent::Package(name)
+    }
+}
 
 /// A file's sha256, or `""` for a file without one: the manifest's
 /// spelling since its first version.
@@ -493,6 +504,32 @@ mod tests {
         parents.sort();
         let sorted: Vec<&str> = parents.iter().map(Parent::as_str).collect();
         assert_eq!(sorted, ["alpha", "direct", "zeta"]);
+    }
+
+    #[test]
+    fn package_names_are_normalised_when_read_and_written_as_read() {
+        let text = sample().to_json();
+        assert!(text.contains("\"name\": \"six\""), "{text}");
+        let mut value: serde_json::Value = serde_json::from_str(&text).unwrap();
+        value["packages"][0]["name"] = "Zope.Interface".into();
+        value["packages"][0]["targets"]["3.12-linux-x86_64"]["required_by"] =
+            serde_json::json!(["direct", "My_App"]);
+        let read = parse(&value.to_string()).unwrap();
+        let package = &read.packages[0];
+        assert_eq!(package.name, NormalizedName::new("zope-interface"));
+        assert_eq!(
+            package.targets[&TargetScope::Target("3.12-linux-x86_64".into())].required_by,
+            [
+                Parent::Direct,
+                Parent::Package(NormalizedName::new("my-app"))
+            ]
+        );
+        let written = read.to_json();
+        assert!(
+            written.contains("\"name\": \"zope-interface\""),
+            "{written}"
+        );
+        assert!(written.contains("\"my-app\""), "{written}");
     }
 
     #[test]

@@ -657,7 +657,7 @@ fn check_sbom(folder: &Folder, findings: &mut Findings) {
         .manifest
         .packages
         .iter()
-        .map(|p| crate::sbom::purl(&p.name, &p.version))
+        .map(|p| crate::sbom::purl(p.name.as_str(), &p.version))
         .collect();
     for missing in packages.difference(&listed) {
         findings.push(

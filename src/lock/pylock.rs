@@ -13,7 +13,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use super::LockedPin;
-use crate::manifest::{Manifest, ManifestFile, ManifestPackage};
+use crate::manifest::{Manifest, ManifestFile, ManifestPackage, Parent};
 use crate::python::filename::WheelFilename;
 use crate::python::target::Target;
 
@@ -152,7 +152,7 @@ pub fn render_pylock(manifest: &Manifest, targets: &[Target], files_at: Option<&
         .packages
         .iter()
         .map(|package| LockedPackage {
-            name: package.name.clone(),
+            name: package.name.to_string(),
             version: Some(package.version.clone()),
             marker: package_marker(&wheelhouse.markers_of(package), &all_markers),
             index: wheelhouse.index_of(package),
@@ -238,12 +238,12 @@ impl LockedWheelhouse<'_> {
             .packages
             .iter()
             .filter(|other| {
-                other
-                    .targets
-                    .values()
-                    .any(|u| u.required_by.iter().any(|r| r.as_str() == package.name))
+                other.targets.values().any(|u| {
+                    u.required_by
+                        .contains(&Parent::Package(package.name.clone()))
+                })
             })
-            .map(|other| other.name.clone())
+            .map(|other| other.name.to_string())
             .collect();
         names.sort();
         names.dedup();

@@ -14,6 +14,7 @@ use serde::Serialize;
 use crate::config::{Age, LicenseId, PolicyConfig, Severity};
 use crate::inventory::{Inventory, Kind};
 use crate::manifest::{ManifestFile, ManifestPackage, TargetGap};
+use crate::python::NormalizedName;
 use crate::vuln::{PackageReport, ScanReport};
 
 /// The package a file belongs to, as (name, version), when known.
@@ -272,7 +273,7 @@ impl<'c> Rules<'c> {
             if !self
                 .config
                 .license_exceptions
-                .contains_key(crate::python::normalize(&package.name).as_str())
+                .contains_key(package.name.as_str())
             {
                 self.check_license(package, &mut out);
             }
@@ -333,10 +334,9 @@ impl<'c> Rules<'c> {
     fn check_package_denied(&self, package: &ManifestPackage, out: &mut Findings) {
         let who = Some((package.name.as_str(), package.version.as_str()));
         let version = pep440_rs::Version::from_str(&package.version).ok();
-        let name = crate::python::normalize(&package.name);
         for denied in &self.config.deny_packages {
             let denied = denied.requirement();
-            if crate::python::normalize(denied.name.as_ref()) != name {
+            if NormalizedName::from(&denied.name) != package.name {
                 continue;
             }
             let matches = match &denied.version_or_url {
@@ -879,7 +879,7 @@ mod tests {
         for (name, license) in packages {
             let file = format!("{name}-1.0-py3-none-any.whl");
             manifest.packages.push(ManifestPackage {
-                name: name.to_string(),
+                name: NormalizedName::new(name),
                 version: "1.0".into(),
                 license: license.map(str::to_string),
                 summary: None,

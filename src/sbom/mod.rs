@@ -14,6 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{Value, json};
 
 use crate::manifest::{Manifest, ManifestFile, ManifestPackage, Parent};
+use crate::python::NormalizedName;
 
 /// The CycloneDX specification version to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,7 +78,7 @@ fn licenses(text: &Option<String>) -> Option<Value> {
 /// other file whose name is a distribution of the same name and version
 /// (a lock lists every wheel of a release).
 pub fn files_of<'m>(manifest: &'m Manifest, package: &ManifestPackage) -> Vec<&'m ManifestFile> {
-    let name = crate::python::normalize(&package.name);
+    let name = &package.name;
     let named: BTreeSet<&str> = package.targets.values().map(|u| u.file.as_str()).collect();
     let hashed_pin = format!("{name}-{}#", package.version);
     manifest
@@ -88,7 +89,7 @@ pub fn files_of<'m>(manifest: &'m Manifest, package: &ManifestPackage) -> Vec<&'
                 || file.filename.starts_with(&hashed_pin)
                 || crate::python::filename::DistFilename::parse(&file.filename, None).is_some_and(
                     |dist| {
-                        crate::python::normalize(dist.name().as_ref()) == name
+                        NormalizedName::from(dist.name()) == *name
                             && dist.version().to_string() == package.version
                     },
                 )
@@ -136,12 +137,12 @@ pub fn cyclonedx_with(
     let refs: BTreeMap<&str, String> = manifest
         .packages
         .iter()
-        .map(|p| (p.name.as_str(), purl(&p.name, &p.version)))
+        .map(|p| (p.name.as_str(), purl(p.name.as_str(), &p.version)))
         .collect();
     let mut components = Vec::new();
     let mut depends: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for package in &manifest.packages {
-        let reference = purl(&package.name, &package.version);
+        let reference = purl(package.name.as_str(), &package.version);
         components.push(component(
             manifest,
             package,
@@ -204,7 +205,7 @@ fn component(
     declared_targets: &BTreeSet<&str>,
     spec: SpecVersion,
 ) -> Value {
-    let reference = purl(&package.name, &package.version);
+    let reference = purl(package.name.as_str(), &package.version);
     let mut hashes = Vec::new();
     let mut references = Vec::new();
     for file in files_of(manifest, package) {

@@ -136,7 +136,7 @@ fn package_entry(id: &str, package: &ManifestPackage) -> Value {
         "externalRefs": [{
             "referenceCategory": "PACKAGE-MANAGER",
             "referenceType": "purl",
-            "referenceLocator": purl(&package.name, &package.version),
+            "referenceLocator": purl(package.name.as_str(), &package.version),
         }],
     });
     if let Some(summary) = package.summary.as_ref().filter(|s| !s.is_empty()) {

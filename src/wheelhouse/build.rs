@@ -32,6 +32,7 @@ use crate::manifest::{
     InputFile, Inputs, MANIFEST_VERSION, Manifest, ManifestFile, ManifestPackage, ManifestTarget,
     PackageUse, Parent, TargetGap, TargetScope, Tool,
 };
+use crate::python::NormalizedName;
 use crate::python::target::Target;
 use crate::resolve::{PackageSource, Resolution, ResolveError, ResolveOptions, resolve_target};
 
@@ -836,7 +837,7 @@ async fn fill_staging(
             let entry = packages
                 .entry((pin.name.clone(), pin.version.clone()))
                 .or_insert_with(|| ManifestPackage {
-                    name: pin.name.clone(),
+                    name: NormalizedName::new(&pin.name),
                     version: pin.version.clone(),
                     license: crate::sbom::license::license_of(&metadata)
                         .map(|l| l.as_str().to_string()),

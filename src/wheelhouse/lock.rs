@@ -34,6 +34,7 @@ use crate::manifest::{
     Inputs, MANIFEST_VERSION, Manifest, ManifestFile, ManifestPackage, ManifestTarget, PackageUse,
     Parent, TargetScope, Tool,
 };
+use crate::python::NormalizedName;
 use crate::python::target::Target;
 use crate::resolve::{PackageSource, Resolution, ResolveOptions};
 
@@ -637,7 +638,7 @@ async fn lock_packages(
             packages
                 .entry((pin.name.clone(), pin.version.clone()))
                 .or_insert_with(|| ManifestPackage {
-                    name: pin.name.clone(),
+                    name: NormalizedName::new(&pin.name),
                     version: pin.version.clone(),
                     license: crate::sbom::license::license_of(&metadata)
                         .map(|l| l.as_str().to_string()),
