@@ -250,8 +250,6 @@ fn assemble(entries: BTreeMap<String, Entry>) -> Manifest {
     let mut manifest = empty_manifest();
     for (key, entry) in entries {
         let name = key_name(&key).to_string();
-        // Those inputs describe one set of packages, not targets: each
-        // use is recorded for all of them.
         let parents: Vec<Parent> = match required_by.get(&name) {
             Some(parents) => parents
                 .iter()
@@ -276,6 +274,8 @@ fn assemble(entries: BTreeMap<String, Entry>) -> Manifest {
             requires_dist: metadata
                 .map(|m| m.requires_dist.iter().map(ToString::to_string).collect())
                 .unwrap_or_default(),
+            // These inputs describe one set of packages, not targets: the
+            // use is recorded for all of them.
             targets: BTreeMap::from([(
                 TargetScope::All,
                 PackageUse {

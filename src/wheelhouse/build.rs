@@ -71,7 +71,7 @@ pub struct WheelhouseRequest {
 /// Checks `--hash` pins as pip's hash-checking mode does: when any
 /// requirement carries hashes, every file (dependencies too) must belong
 /// to a pinned package and have one of its hashes. `files` are filename
-/// and sha256 hex.
+/// and sha256.
 pub fn check_hash_pins<'a>(
     pins: &BTreeMap<String, BTreeSet<String>>,
     files: impl IntoIterator<Item = (&'a str, &'a Sha256)>,
