@@ -9,10 +9,112 @@
 //! algorithms (SHA-384/512 named in Sigstore material) stay with the code
 //! that reads them.
 
+use std::fmt;
 use std::io::{Read, Write};
 use std::path::Path;
+use std::str::FromStr;
 
 use sha2::Digest as _;
+
+/// A SHA-256 digest, parsed once from its 64 lowercase hex digits and
+/// spelled the same way (`Display`, serde).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Sha256([u8; 32]);
+
+/// Why text is not a SHA-256 in lowercase hex.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Sha256Error {
+    #[error("{text:?} is not a sha256: it has {length} characters, not 64 hex digits")]
+    Length { text: String, length: usize },
+    #[error("{text:?} is not a sha256: {found:?} is not a lowercase hex digit")]
+    Digit { text: String, found: char },
+}
+
+impl Sha256 {
+    /// The SHA-256 of `bytes`.
+    pub fn of(bytes: &[u8]) -> Self {
+        Self(sha256(bytes))
+    }
+
+    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+        Self(bytes)
+    }
+
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+
+    /// Reads hex digits in either case, as pip and uv accept them in
+    /// hashes they did not write; the digest is spelled lowercase after.
+    pub fn parse_any_case(text: &str) -> Result<Self, Sha256Error> {
+        text.to_ascii_lowercase()
+            .parse()
+            .map_err(|error| match error {
+                Sha256Error::Length { length, .. } => Sha256Error::Length {
+                    text: text.to_string(),
+                    length,
+                },
+                Sha256Error::Digit { found, .. } => Sha256Error::Digit {
+                    text: text.to_string(),
+                    found,
+                },
+            })
+    }
+}
+
+impl FromStr for Sha256 {
+    type Err = Sha256Error;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        if let Some(found) = text.chars().find(|c| !matches!(c, '0'..='9' | 'a'..='f')) {
+            return Err(Sha256Error::Digit {
+                text: text.to_string(),
+                found,
+            });
+        }
+        let mut bytes = [0u8; 32];
+        if text.len() != 2 * bytes.len() {
+            return Err(Sha256Error::Length {
+                text: text.to_string(),
+                length: text.len(),
+            });
+        }
+        // Every byte is an ASCII hex digit, checked above.
+        let value = |digit: u8| match digit {
+            b'a'..=b'f' => digit - b'a' + 10,
+            _ => digit - b'0',
+        };
+        for (byte, pair) in bytes.iter_mut().zip(text.as_bytes().chunks_exact(2)) {
+            *byte = (value(pair[0]) << 4) | value(pair[1]);
+        }
+        Ok(Self(bytes))
+    }
+}
+
+impl fmt::Display for Sha256 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&hex(&self.0))
+    }
+}
+
+impl fmt::Debug for Sha256 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Sha256({self})")
+    }
+}
+
+impl serde::Serialize for Sha256 {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Sha256 {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
 
 /// Lowercase hex of a digest (or of any bytes).
 pub fn hex(bytes: &[u8]) -> String {
@@ -61,6 +163,12 @@ impl Sha256Hasher {
         self.state.finalize().into()
     }
 
+    /// The digest with the number of bytes hashed.
+    pub fn finish_digest(self) -> (Sha256, u64) {
+        let size = self.size;
+        (Sha256(self.finish()), size)
+    }
+
     /// The digest in lowercase hex, with the number of bytes hashed.
     pub fn finish_hex(self) -> (String, u64) {
         let size = self.size;
@@ -103,17 +211,23 @@ impl<W: Write> Write for HashingWriter<W> {
 }
 
 /// Reads `reader` to the end, hashing every byte and handing it to `sink`;
-/// the hex digest and the size.
+/// the digest and the size.
 pub fn hash_reader(
     reader: &mut impl Read,
     sink: impl FnMut(&[u8]) -> std::io::Result<()>,
-) -> std::io::Result<(String, u64)> {
-    Ok(read_through(reader, sink)?.finish_hex())
+) -> std::io::Result<(Sha256, u64)> {
+    Ok(read_through(reader, sink)?.finish_digest())
 }
 
 /// The hex sha256 and size of a file, read in a stream.
 pub fn hash_file(path: &Path) -> std::io::Result<(String, u64)> {
-    hash_reader(&mut std::fs::File::open(path)?, |_| Ok(()))
+    let (sha256, size) = digest_file(path)?;
+    Ok((sha256.to_string(), size))
+}
+
+/// The sha256 and size of a file, read in a stream.
+pub fn digest_file(path: &Path) -> std::io::Result<(Sha256, u64)> {
+    Ok(read_through(&mut std::fs::File::open(path)?, |_| Ok(()))?.finish_digest())
 }
 
 /// The SHA-256 of a file, read in a stream: a large file is never held in
@@ -183,7 +297,7 @@ mod tests {
                 Ok(())
             })
             .unwrap();
-            assert_eq!(digest, (expected.to_string(), input.len() as u64));
+            assert_eq!(digest, (Sha256::of(input), input.len() as u64));
             assert_eq!(seen, input, "the sink sees every byte once");
             let mut writer = HashingWriter::new(Vec::new());
             writer.write_all(input).unwrap();
@@ -191,6 +305,66 @@ mod tests {
             assert_eq!((sha256.as_str(), size), (expected, input.len() as u64));
             assert_eq!(written, input);
         }
+    }
+
+    #[test]
+    fn a_sha256_parses_from_64_lowercase_hex_digits_and_spells_them_back() {
+        for (input, expected) in VECTORS {
+            let digest: Sha256 = expected.parse().unwrap();
+            assert_eq!(digest, Sha256::of(input));
+            assert_eq!(digest.to_string(), expected);
+            assert_eq!(digest.as_bytes(), &sha256(input));
+            assert_eq!(Sha256::from_bytes(sha256(input)), digest);
+        }
+        let good = VECTORS[1].1;
+        let cases: [(String, &str); 6] = [
+            (String::new(), "it has 0 characters"),
+            ("ab".into(), "it has 2 characters"),
+            (format!("{good}0"), "it has 65 characters"),
+            (good.to_uppercase(), "'B' is not a lowercase hex digit"),
+            (
+                format!("{}g", &good[..63]),
+                "'g' is not a lowercase hex digit",
+            ),
+            (
+                format!("{}\u{e9}", &good[..63]),
+                "'\u{e9}' is not a lowercase hex digit",
+            ),
+        ];
+        for (text, expected) in cases {
+            let error = text.parse::<Sha256>().unwrap_err().to_string();
+            assert!(error.contains(expected), "{text:?}: {error}");
+        }
+        // Multi-byte text of 64 bytes is not 64 digits.
+        let wide = format!("{}\u{e9}", &good[..62]);
+        assert_eq!(wide.len(), 64);
+        assert!(matches!(
+            wide.parse::<Sha256>(),
+            Err(Sha256Error::Digit {
+                found: '\u{e9}',
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn foreign_hashes_are_read_in_either_case() {
+        let good = VECTORS[1].1;
+        let digest = Sha256::parse_any_case(&good.to_uppercase()).unwrap();
+        assert_eq!(digest.to_string(), good);
+        let error = Sha256::parse_any_case("AA").unwrap_err().to_string();
+        assert!(error.starts_with("\"AA\" is not a sha256"), "{error}");
+    }
+
+    #[test]
+    fn a_sha256_is_the_same_string_in_json() {
+        let digest = Sha256::of(b"abc");
+        let text = serde_json::to_string(&digest).unwrap();
+        assert_eq!(text, format!("\"{}\"", VECTORS[1].1));
+        assert_eq!(serde_json::from_str::<Sha256>(&text).unwrap(), digest);
+        let error = serde_json::from_str::<Sha256>("\"aa\"").unwrap_err();
+        assert!(error.to_string().contains("not a sha256"), "{error}");
+        assert!(serde_json::from_str::<Sha256>("12").is_err());
     }
 
     #[test]
@@ -205,6 +379,10 @@ mod tests {
             (sha256_hex(&bytes), bytes.len() as u64)
         );
         assert_eq!(sha256_file(&path).unwrap(), sha256(&bytes));
+        assert_eq!(
+            digest_file(&path).unwrap(),
+            (Sha256::of(&bytes), bytes.len() as u64)
+        );
         let empty = dir.path().join("empty");
         std::fs::write(&empty, b"").unwrap();
         assert_eq!(hash_file(&empty).unwrap(), (VECTORS[0].1.to_string(), 0));

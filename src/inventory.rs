@@ -11,14 +11,13 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::manifest::{Inputs, Manifest, ManifestFile, ManifestPackage, PackageUse, Tool};
+use crate::digest::Sha256;
+use crate::manifest::{
+    Inputs, Manifest, ManifestFile, ManifestPackage, PackageUse, Parent, TargetScope, Tool,
+};
 use crate::python::filename::DistFilename;
 use crate::python::metadata::CoreMetadata;
 use crate::wheelhouse::build::read_manifest;
-
-/// The key under which packages of a lock, folder or environment record
-/// their use: those inputs describe one set of packages, not targets.
-pub const ALL: &str = "all";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -218,7 +217,7 @@ struct Entry {
     depends_on: BTreeSet<String>,
 }
 
-use crate::python::normalize;
+use crate::python::{NormalizedName, normalize};
 
 /// The project name of an entry's key (`name`, or `name==version` when a
 /// lock pins one name at several versions, e.g. under other markers).
@@ -251,9 +250,12 @@ fn assemble(entries: BTreeMap<String, Entry>) -> Manifest {
     let mut manifest = empty_manifest();
     for (key, entry) in entries {
         let name = key_name(&key).to_string();
-        let parents: Vec<String> = match required_by.get(&name) {
-            Some(parents) => parents.iter().cloned().collect(),
-            None => vec!["direct".into()],
+        let parents: Vec<Parent> = match required_by.get(&name) {
+            Some(parents) => parents
+                .iter()
+                .map(|p| Parent::Package(NormalizedName::new(p)))
+                .collect(),
+            None => vec![Parent::Direct],
         };
         let metadata = entry.metadata.as_ref();
         let file = entry
@@ -262,7 +264,7 @@ fn assemble(entries: BTreeMap<String, Entry>) -> Manifest {
             .map(|f| f.filename.clone())
             .unwrap_or_default();
         manifest.packages.push(ManifestPackage {
-            name: metadata.map(|m| normalize(&m.name)).unwrap_or(name.clone()),
+            name: NormalizedName::new(metadata.map_or(&name, |m| &m.name)),
             version: entry.version.clone(),
             license: metadata
                 .and_then(crate::sbom::license::license_of)
@@ -272,8 +274,10 @@ fn assemble(entries: BTreeMap<String, Entry>) -> Manifest {
             requires_dist: metadata
                 .map(|m| m.requires_dist.iter().map(ToString::to_string).collect())
                 .unwrap_or_default(),
+            // These inputs describe one set of packages, not targets: the
+            // use is recorded for all of them.
             targets: BTreeMap::from([(
-                ALL.to_string(),
+                TargetScope::All,
                 PackageUse {
                     file,
                     required_by: parents,
@@ -291,6 +295,25 @@ fn assemble(entries: BTreeMap<String, Entry>) -> Manifest {
     manifest
 }
 
+/// A lock's sha256 of `filename`, in either case as pip and uv accept it;
+/// none when the lock records none (or an empty one).
+fn lock_sha256(
+    path: &Path,
+    filename: &str,
+    text: Option<&(impl AsRef<str> + ?Sized)>,
+) -> Result<Option<Sha256>, InventoryError> {
+    let Some(text) = text.map(AsRef::as_ref).filter(|t| !t.is_empty()) else {
+        return Ok(None);
+    };
+    Sha256::parse_any_case(text).map(Some).map_err(|error| {
+        InventoryError::new(
+            path,
+            format!("{filename}: {error}"),
+            "a sha256 is 64 hex digits: fix or regenerate the lock",
+        )
+    })
+}
+
 /// A TOML date-time or string as RFC 3339 text.
 fn time_text(value: Option<&toml::Value>) -> Option<String> {
     match value? {
@@ -302,7 +325,7 @@ fn time_text(value: Option<&toml::Value>) -> Option<String> {
 
 fn lock_file(
     filename: String,
-    sha256: String,
+    sha256: Option<Sha256>,
     size: u64,
     url: String,
     index: String,
@@ -315,7 +338,7 @@ fn lock_file(
         url,
         index,
         yanked: false,
-        targets: vec![ALL.to_string()],
+        targets: vec![TargetScope::All],
     }
 }
 
@@ -335,9 +358,10 @@ fn pylock(path: &Path) -> Result<Inventory, InventoryError> {
             let Some(filename) = wheel.filename() else {
                 continue;
             };
+            let sha256 = lock_sha256(path, &filename, wheel.hashes.get("sha256"))?;
             entry.files.push(lock_file(
                 filename,
-                wheel.hashes.get("sha256").cloned().unwrap_or_default(),
+                sha256,
                 wheel.size.unwrap_or(0),
                 wheel
                     .url
@@ -364,9 +388,8 @@ fn pylock(path: &Path) -> Result<Inventory, InventoryError> {
                 let sha256 = sdist
                     .get("hashes")
                     .and_then(|h| h.get("sha256"))
-                    .and_then(|v| v.as_str())
-                    .unwrap_or_default()
-                    .to_string();
+                    .and_then(|v| v.as_str());
+                let sha256 = lock_sha256(path, &filename, sha256)?;
                 let size = sdist.get("size").and_then(|v| v.as_integer()).unwrap_or(0);
                 entry.files.push(lock_file(
                     filename,
@@ -434,12 +457,8 @@ fn uv_lock(path: &Path) -> Result<Inventory, InventoryError> {
             }) else {
                 continue;
             };
-            let sha256 = file
-                .hash
-                .as_deref()
-                .and_then(|h| h.strip_prefix("sha256:"))
-                .unwrap_or_default()
-                .to_string();
+            let sha256 = file.hash.as_deref().and_then(|h| h.strip_prefix("sha256:"));
+            let sha256 = lock_sha256(path, &filename, sha256)?;
             entry.files.push(lock_file(
                 filename,
                 sha256,
@@ -499,16 +518,17 @@ fn requirements(path: &Path) -> Result<Inventory, InventoryError> {
             .or_default();
         entry.version = version;
         for hash in &line.hashes {
-            if let Some(sha256) = hash.strip_prefix("sha256:") {
+            if let Some(text) = hash.strip_prefix("sha256:") {
+                let sha256 = lock_sha256(path, text, Some(text))?;
                 // A hash names a file without its name: record it so the
                 // policy sees the pin is hashed, and the SBOM lists it.
                 entry.files.push(lock_file(
                     format!(
-                        "{}-{}#sha256:{sha256}",
+                        "{}-{}#sha256:{text}",
                         normalize(requirement.name.as_ref()),
                         entry.version
                     ),
-                    sha256.to_string(),
+                    sha256,
                     0,
                     String::new(),
                     String::new(),
@@ -548,7 +568,7 @@ fn wheel_folder(dir: &Path) -> Result<Inventory, InventoryError> {
                 "the wheel looks damaged; download it again",
             )
         })?;
-        let (sha256, size) = crate::digest::hash_file(&path).map_err(|e| {
+        let (sha256, size) = crate::digest::digest_file(&path).map_err(|e| {
             InventoryError::new(&path, e.to_string(), "check the file's permissions")
         })?;
         let entry = entries
@@ -564,12 +584,12 @@ fn wheel_folder(dir: &Path) -> Result<Inventory, InventoryError> {
         entry.metadata = Some(metadata);
         entry.files.push(ManifestFile {
             filename: name.clone(),
-            sha256,
+            sha256: Some(sha256),
             size,
             url: String::new(),
             index: String::new(),
             yanked: false,
-            targets: vec![ALL.to_string()],
+            targets: vec![TargetScope::All],
             upload_time: None,
         });
     }
@@ -739,7 +759,12 @@ mod tests {
                     "{} {} <- {}",
                     p.name,
                     p.version,
-                    p.targets[ALL].required_by.join(",")
+                    p.targets[&TargetScope::All]
+                        .required_by
+                        .iter()
+                        .map(Parent::as_str)
+                        .collect::<Vec<_>>()
+                        .join(",")
                 )
             })
             .collect()
@@ -802,12 +827,12 @@ name = "App"
 version = "1.0"
 index = "https://example.test/simple"
 dependencies = [{ name = "lib" }]
-wheels = [{ url = "https://example.test/app-1.0-py3-none-any.whl", hashes = { sha256 = "aa" }, size = 5, upload-time = 2024-05-01T10:00:00Z }]
+wheels = [{ url = "https://example.test/app-1.0-py3-none-any.whl", hashes = { sha256 = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" }, size = 5, upload-time = 2024-05-01T10:00:00Z }]
 
 [[packages]]
 name = "lib"
 version = "2.0"
-sdist = { url = "https://example.test/lib-2.0.tar.gz", hashes = { sha256 = "bb" }, size = 9 }
+sdist = { url = "https://example.test/lib-2.0.tar.gz", hashes = { sha256 = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb" }, size = 9 }
 "#,
         );
         let inventory = load(&path).unwrap();
@@ -816,14 +841,14 @@ sdist = { url = "https://example.test/lib-2.0.tar.gz", hashes = { sha256 = "bb" 
             uses(&inventory.manifest),
             ["app 1.0 <- direct", "lib 2.0 <- app"]
         );
-        let files: Vec<(&str, &str, u64, &str, Option<&str>)> = inventory
+        let files: Vec<(&str, String, u64, &str, Option<&str>)> = inventory
             .manifest
             .files
             .iter()
             .map(|f| {
                 (
                     f.filename.as_str(),
-                    f.sha256.as_str(),
+                    f.sha256_text(),
                     f.size,
                     f.index.as_str(),
                     f.upload_time.as_deref(),
@@ -835,18 +860,49 @@ sdist = { url = "https://example.test/lib-2.0.tar.gz", hashes = { sha256 = "bb" 
             [
                 (
                     "app-1.0-py3-none-any.whl",
-                    "aa",
+                    "aa".repeat(32),
                     5,
                     "https://example.test/simple",
                     Some("2024-05-01T10:00:00Z")
                 ),
-                ("lib-2.0.tar.gz", "bb", 9, "", None),
+                ("lib-2.0.tar.gz", "bb".repeat(32), 9, "", None),
             ]
         );
         assert_eq!(
-            inventory.manifest.packages[0].targets[ALL].file,
+            inventory.manifest.packages[0].targets[&TargetScope::All].file,
             "app-1.0-py3-none-any.whl"
         );
+    }
+
+    #[test]
+    fn lock_hashes_are_read_in_either_case_and_malformed_ones_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let lock = |hash: &str| {
+            format!(
+                "version = 1\n\n[[package]]\nname = \"lib\"\nversion = \"2.0\"\n\
+                 source = {{ registry = \"https://example.test/simple\" }}\n\
+                 wheels = [{{ url = \"https://example.test/lib-2.0-py3-none-any.whl\", hash = \"{hash}\" }}]\n"
+            )
+        };
+        let path = write(
+            dir.path(),
+            "uv.lock",
+            &lock(&format!("sha256:{}", "AB".repeat(32))),
+        );
+        let inventory = load(&path).unwrap();
+        assert_eq!(inventory.manifest.files[0].sha256_text(), "ab".repeat(32));
+
+        write(dir.path(), "uv.lock", &lock("sha256:ab"));
+        let error = load(&path).unwrap_err();
+        assert_eq!(
+            error.message,
+            "lib-2.0-py3-none-any.whl: \"ab\" is not a sha256: it has 2 characters, not 64 hex digits"
+        );
+
+        // A lock that records no hash leaves the file unhashed.
+        write(dir.path(), "uv.lock", &lock("md5:00"));
+        let inventory = load(&path).unwrap();
+        assert_eq!(inventory.manifest.files[0].sha256, None);
     }
 
     #[test]
@@ -868,7 +924,7 @@ dependencies = [{ name = "lib" }]
 name = "lib"
 version = "2.0"
 source = { registry = "https://example.test/simple" }
-wheels = [{ url = "https://example.test/lib-2.0-py3-none-any.whl", hash = "sha256:cc", size = 3 }]
+wheels = [{ url = "https://example.test/lib-2.0-py3-none-any.whl", hash = "sha256:cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc", size = 3 }]
 "#,
         );
         let inventory = load(dir.path()).unwrap();
@@ -881,12 +937,12 @@ wheels = [{ url = "https://example.test/lib-2.0-py3-none-any.whl", hash = "sha25
         assert_eq!(
             (
                 file.filename.as_str(),
-                file.sha256.as_str(),
+                file.sha256_text(),
                 file.index.as_str()
             ),
             (
                 "lib-2.0-py3-none-any.whl",
-                "cc",
+                "cc".repeat(32),
                 "https://example.test/simple"
             )
         );
@@ -910,7 +966,7 @@ wheels = [{ url = "https://example.test/lib-2.0-py3-none-any.whl", hash = "sha25
         assert_eq!(uses(&inventory.manifest), ["lib-x 1.0 <- direct"]);
         let file = &inventory.manifest.files[0];
         assert_eq!(file.filename, format!("lib-x-1.0#sha256:{sha256}"));
-        assert_eq!(file.sha256, sha256);
+        assert_eq!(file.sha256_text(), sha256);
     }
 
     #[test]

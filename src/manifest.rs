@@ -4,13 +4,17 @@
 //! same bytes.
 //!
 //! The bottom of the import graph: the types and their JSON form only,
-//! built on std and serde. Whoever produces or consumes a manifest imports
-//! this module, never the other way round.
+//! built on std, serde and the pure models below it (`crate::digest`'s
+//! `Sha256`, `crate::python`'s `NormalizedName`). Whoever produces or
+//! consumes a manifest imports this module, never the other way round.
 
 use std::collections::BTreeMap;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+
+use crate::digest::Sha256;
+use crate::python::NormalizedName;
 
 /// The manifest format's version; bumped on incompatible changes.
 pub const MANIFEST_VERSION: u32 = 1;
@@ -64,7 +68,8 @@ pub struct Inputs {
 #[serde(deny_unknown_fields)]
 pub struct InputFile {
     pub path: String,
-    pub sha256: String,
+    #[schemars(with = "String")]
+    pub sha256: Sha256,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -129,7 +134,10 @@ pub struct Offer {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ManifestPackage {
-    pub name: String,
+    // Normalised (PEP 503). Not a doc comment: the committed schema has
+    // no description here.
+    #[schemars(with = "String")]
+    pub name: NormalizedName,
     pub version: String,
     /// PEP 639 `License-Expression`, else the `License` field when short.
     pub license: Option<String>,
@@ -139,7 +147,8 @@ pub struct ManifestPackage {
     pub authors: Option<String>,
     pub requires_dist: Vec<String>,
     /// Target name to how that target uses this package.
-    pub targets: BTreeMap<String, PackageUse>,
+    #[schemars(with = "BTreeMap<String, PackageUse>")]
+    pub targets: BTreeMap<TargetScope, PackageUse>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -148,7 +157,8 @@ pub struct PackageUse {
     /// The file this target installs.
     pub file: String,
     /// `direct`, or the packages that require it on this target.
-    pub required_by: Vec<String>,
+    #[schemars(with = "Vec<String>")]
+    pub required_by: Vec<Parent>,
     /// Extras active on this target.
     pub extras: Vec<String>,
 }
@@ -157,17 +167,30 @@ pub struct PackageUse {
 #[serde(deny_unknown_fields)]
 pub struct ManifestFile {
     pub filename: String,
-    pub sha256: String,
+    // Absent (written `""`) when the input did not record one: a lock
+    // without hashes. A plain comment, so the committed schema is unchanged.
+    #[serde(with = "unhashed_as_empty")]
+    #[schemars(with = "String")]
+    pub sha256: Option<Sha256>,
     pub size: u64,
     /// Where it was downloaded from, credentials removed.
     pub url: String,
     /// The index or find-links source that listed it.
     pub index: String,
     pub yanked: bool,
-    pub targets: Vec<String>,
+    #[schemars(with = "Vec<String>")]
+    pub targets: Vec<TargetScope>,
     /// When the index received the file (PEP 700), when it says.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub upload_time: Option<String>,
+}
+
+impl ManifestFile {
+    /// The sha256 as `manifest.json` spells it: hex, or empty when the
+    /// file has none.
+    pub fn sha256_text(&self) -> String {
+        self.sha256.map(|s| s.to_string()).unwrap_or_default()
+    }
 }
 
 impl Manifest {
@@ -176,6 +199,122 @@ impl Manifest {
         let mut text = serde_json::to_string_pretty(self).expect("a manifest always serialises");
         text.push('\n');
         text
+    }
+}
+
+/// What a package's use or a file is recorded for: one target, or every
+/// target at once (`all`), for inputs that describe one set of packages
+/// rather than targets (a lock, a folder of wheels, an environment).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum TargetScope {
+    All,
+    Target(String),
+}
+
+impl TargetScope {
+    /// The manifest's spelling: the target's name, or `all`.
+    pub fn as_str(&self) -> &str {
+        match self {
+            TargetScope::All => "all",
+            TargetScope::Target(name) => name,
+        }
+    }
+}
+
+/// What requires a package on a target: the user (`direct`), or another
+/// package.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Parent {
+    Direct,
+    Package(NormalizedName),
+}
+
+impl Parent {
+    /// The manifest's spelling: `direct`, or the package's name.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Parent::Direct => "direct",
+            Parent::Package(name) => name.as_str(),
+        }
+    }
+}
+
+/// Both are ordered as they are spelled, so sorted maps and sets write
+/// the same JSON as the strings did.
+macro_rules! spelled_as_a_string {
+    ($type:ty, $special:expr, $special_text:literal, $other:path) => {
+        impl From<&str> for $type {
+            fn from(text: &str) -> Self {
+                if text == $special_text {
+                    $special
+                } else {
+                    $other(text.into())
+                }
+            }
+        }
+
+        impl std::fmt::Display for $type {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl PartialOrd for $type {
+            fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+                Some(self.cmp(other))
+            }
+        }
+
+        impl Ord for $type {
+            fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+                self.as_str().cmp(other.as_str())
+            }
+        }
+
+        impl Serialize for $type {
+            fn serialize<S: serde::Serializer>(&self, to: S) -> Result<S::Ok, S::Error> {
+                to.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $type {
+            fn deserialize<D: serde::Deserializer<'de>>(from: D) -> Result<Self, D::Error> {
+                let text = <std::borrow::Cow<'de, str>>::deserialize(from)?;
+                Ok(Self::from(text.as_ref()))
+            }
+        }
+    };
+}
+
+spelled_as_a_string!(TargetScope, TargetScope::All, "all", TargetScope::Target);
+spelled_as_a_string!(Parent, Parent::Direct, "direct", Parent::Package);
+
+impl From<NormalizedName> for Parent {
+    fn from(name: NormalizedName) -> Self {
+        Parent::Package(name)
+    }
+}
+
+/// A file's sha256, or `""` for a file without one: the manifest's
+/// spelling since its first version.
+mod unhashed_as_empty {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use crate::digest::Sha256;
+
+    pub fn serialize<S: Serializer>(sha256: &Option<Sha256>, to: S) -> Result<S::Ok, S::Error> {
+        match sha256 {
+            Some(sha256) => to.collect_str(sha256),
+            None => to.serialize_str(""),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(from: D) -> Result<Option<Sha256>, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(from)?;
+        if text.is_empty() {
+            return Ok(None);
+        }
+        text.parse().map(Some).map_err(serde::de::Error::custom)
     }
 }
 
@@ -204,7 +343,7 @@ mod tests {
                 fingerprint: "ab".repeat(32),
                 files: vec![InputFile {
                     path: "requirements.txt".into(),
-                    sha256: "cd".repeat(32),
+                    sha256: "cd".repeat(32).parse().unwrap(),
                 }],
                 requirements: vec!["six>=1.16".into()],
                 constraints: Vec::new(),
@@ -246,10 +385,10 @@ mod tests {
                 authors: None,
                 requires_dist: Vec::new(),
                 targets: [(
-                    "3.12-linux-x86_64".to_string(),
+                    TargetScope::Target("3.12-linux-x86_64".into()),
                     PackageUse {
                         file: "six-1.16.0-py2.py3-none-any.whl".into(),
-                        required_by: vec!["direct".into()],
+                        required_by: vec![Parent::Direct],
                         extras: Vec::new(),
                     },
                 )]
@@ -257,14 +396,18 @@ mod tests {
             }],
             files: vec![ManifestFile {
                 filename: "six-1.16.0-py2.py3-none-any.whl".into(),
-                sha256: "8abb2f1d86890a2dfb989f9a77cfcfd3e47c2a354b01111771326f8aa26e0254".into(),
+                sha256: Some(
+                    "8abb2f1d86890a2dfb989f9a77cfcfd3e47c2a354b01111771326f8aa26e0254"
+                        .parse()
+                        .unwrap(),
+                ),
                 size: 11053,
                 url:
                     "https://files.pythonhosted.org/packages/d9/5a/six-1.16.0-py2.py3-none-any.whl"
                         .into(),
                 index: "https://pypi.org/simple".into(),
                 yanked: false,
-                targets: vec!["3.12-linux-x86_64".into()],
+                targets: vec![TargetScope::Target("3.12-linux-x86_64".into())],
                 upload_time: None,
             }],
         }
@@ -304,6 +447,92 @@ mod tests {
     }
 
     #[test]
+    fn an_unhashed_file_is_written_with_an_empty_sha256_and_read_back_unhashed() {
+        let mut manifest = sample();
+        manifest.files[0].sha256 = None;
+        let text = manifest.to_json();
+        assert!(text.contains("\"sha256\": \"\","), "{text}");
+        assert_eq!(manifest.files[0].sha256_text(), "");
+        let read = parse(&text).unwrap();
+        assert_eq!(read.files[0].sha256, None);
+        assert_eq!(read.to_json(), text);
+        assert_eq!(
+            sample().files[0].sha256_text(),
+            "8abb2f1d86890a2dfb989f9a77cfcfd3e47c2a354b01111771326f8aa26e0254"
+        );
+    }
+
+    #[test]
+    fn the_sentinels_are_read_and_written_as_the_words_they_were() {
+        let uses: BTreeMap<TargetScope, PackageUse> = serde_json::from_str(
+            r#"{"all": {"file": "a.whl", "required_by": ["direct", "app"], "extras": []},
+                "3.12-linux-x86_64": {"file": "a.whl", "required_by": ["directory"], "extras": []}}"#,
+        )
+        .unwrap();
+        let all = &uses[&TargetScope::All];
+        assert_eq!(
+            all.required_by,
+            [Parent::Direct, Parent::Package("app".into())]
+        );
+        let linux = &uses[&TargetScope::Target("3.12-linux-x86_64".into())];
+        assert_eq!(linux.required_by, [Parent::Package("directory".into())]);
+        // Keys keep the order of their spelling: digits before `all`.
+        let keys: Vec<&str> = uses.keys().map(TargetScope::as_str).collect();
+        assert_eq!(keys, ["3.12-linux-x86_64", "all"]);
+        assert_eq!(
+            serde_json::to_string(&uses).unwrap(),
+            "{\"3.12-linux-x86_64\":{\"file\":\"a.whl\",\"required_by\":[\"directory\"],\"extras\":[]},\
+             \"all\":{\"file\":\"a.whl\",\"required_by\":[\"direct\",\"app\"],\"extras\":[]}}"
+        );
+        for (scope, text) in [
+            (TargetScope::All, "all"),
+            (
+                TargetScope::Target("3.12-macos-arm64".into()),
+                "3.12-macos-arm64",
+            ),
+        ] {
+            assert_eq!(TargetScope::from(text), scope);
+            assert_eq!(scope.to_string(), text);
+        }
+        assert_eq!(Parent::from("direct"), Parent::Direct);
+        assert_eq!(Parent::Package("six".into()).to_string(), "six");
+        let mut parents = [
+            Parent::Package("zeta".into()),
+            Parent::Direct,
+            Parent::Package("alpha".into()),
+        ];
+        parents.sort();
+        let sorted: Vec<&str> = parents.iter().map(Parent::as_str).collect();
+        assert_eq!(sorted, ["alpha", "direct", "zeta"]);
+    }
+
+    #[test]
+    fn package_names_are_normalised_when_read_and_written_as_read() {
+        let text = sample().to_json();
+        assert!(text.contains("\"name\": \"six\""), "{text}");
+        let mut value: serde_json::Value = serde_json::from_str(&text).unwrap();
+        value["packages"][0]["name"] = "Zope.Interface".into();
+        value["packages"][0]["targets"]["3.12-linux-x86_64"]["required_by"] =
+            serde_json::json!(["direct", "My_App"]);
+        let read = parse(&value.to_string()).unwrap();
+        let package = &read.packages[0];
+        assert_eq!(package.name, NormalizedName::new("zope-interface"));
+        assert_eq!(
+            package.targets[&TargetScope::Target("3.12-linux-x86_64".into())].required_by,
+            [
+                Parent::Direct,
+                Parent::Package(NormalizedName::new("my-app"))
+            ]
+        );
+        let written = read.to_json();
+        assert!(
+            written.contains("\"name\": \"zope-interface\""),
+            "{written}"
+        );
+        assert!(written.contains("\"my-app\""), "{written}");
+    }
+
+    #[test]
     fn fields_are_written_in_the_documented_order() {
         let text = sample().to_json();
         let at = |key: &str| {
@@ -334,7 +563,7 @@ mod tests {
             change(&mut value);
             parse(&value.to_string()).unwrap_err().to_string()
         };
-        let cases: [(&str, Edit, &str); 5] = [
+        let cases: [(&str, Edit, &str); 8] = [
             (
                 "an unknown top-level field",
                 &|v| v["signature"] = "x".into(),
@@ -356,6 +585,21 @@ mod tests {
                 "a size that is not a number",
                 &|v| v["files"][0]["size"] = "11053".into(),
                 "invalid type: string \"11053\", expected u64",
+            ),
+            (
+                "a file hash that is not hex",
+                &|v| v["files"][0]["sha256"] = "ab".into(),
+                "\"ab\" is not a sha256",
+            ),
+            (
+                "a file hash in upper case",
+                &|v| v["files"][0]["sha256"] = "AB".repeat(32).into(),
+                "'A' is not a lowercase hex digit",
+            ),
+            (
+                "an empty input file hash",
+                &|v| v["inputs"]["files"][0]["sha256"] = "".into(),
+                "\"\" is not a sha256",
             ),
             (
                 "a negative size",

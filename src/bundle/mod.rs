@@ -124,14 +124,15 @@ fn wheel_entries(
     let mut files = BTreeMap::new();
     for file in &manifest.files {
         let path = wheelhouse.join(&file.filename);
-        let (actual, _) = crate::digest::hash_file(&path)
+        let (actual, _) = crate::digest::digest_file(&path)
             .map_err(|e| input_error(wheelhouse, format!("{}: {e}", file.filename)))?;
-        if actual != file.sha256 {
+        if Some(actual) != file.sha256 {
             return Err(input_error(
                 wheelhouse,
                 format!(
                     "{} has sha256 {actual}, the manifest says {}",
-                    file.filename, file.sha256
+                    file.filename,
+                    file.sha256_text()
                 ),
             ));
         }
@@ -139,7 +140,7 @@ fn wheel_entries(
             format!("wheels/{}", file.filename),
             archive::Entry {
                 source: archive::Source::File(path),
-                sha256: actual,
+                sha256: actual.to_string(),
                 executable: false,
             },
         );

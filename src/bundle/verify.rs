@@ -486,10 +486,13 @@ fn check_manifest_files(folder: &Folder, findings: &mut Findings) {
                 &name,
                 "named in manifest.json but not there",
             ),
-            Some(actual) if *actual != file.sha256 => findings.push(
+            Some(actual) if *actual != file.sha256_text() => findings.push(
                 ProblemKind::Modified,
                 &name,
-                format!("sha256 is {actual}, manifest.json says {}", file.sha256),
+                format!(
+                    "sha256 is {actual}, manifest.json says {}",
+                    file.sha256_text()
+                ),
             ),
             Some(_) => {
                 let size = std::fs::metadata(folder.dir.join(&name))
@@ -654,7 +657,7 @@ fn check_sbom(folder: &Folder, findings: &mut Findings) {
         .manifest
         .packages
         .iter()
-        .map(|p| crate::sbom::purl(&p.name, &p.version))
+        .map(|p| crate::sbom::purl(p.name.as_str(), &p.version))
         .collect();
     for missing in packages.difference(&listed) {
         findings.push(

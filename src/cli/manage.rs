@@ -142,7 +142,7 @@ async fn download(args: DownloadArgs, ctx: &Context) -> Result<Exit> {
             "{:<name_width$}  {:>10}  {}  {}{}\n",
             file.filename,
             human_bytes(file.size),
-            &file.sha256[..12],
+            &file.sha256.to_string()[..12],
             file.targets.join(", "),
             how
         ));
@@ -242,7 +242,7 @@ fn list(args: ListArgs, ctx: &Context) -> Result<Exit> {
             file.version,
             file.tags,
             human_bytes(file.size),
-            &file.sha256[..12],
+            &file.sha256.to_string()[..12],
         ));
     }
     out.push_str(&format!(

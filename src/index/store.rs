@@ -22,13 +22,13 @@ use super::error::IndexError;
 use super::http::{Failure, Transport};
 use super::redact_url;
 use super::simple::IndexFile;
-use crate::digest::{Sha256Hasher, hash_file, hash_reader};
+use crate::digest::{Sha256, Sha256Hasher, digest_file, hash_reader};
 
 /// A file on disk, verified.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Downloaded {
     pub path: PathBuf,
-    pub sha256: String,
+    pub sha256: Sha256,
     pub size: u64,
     /// False when the file was already there, or came from the cache.
     pub fetched: bool,
@@ -86,12 +86,12 @@ impl FileStore {
             .with_retries(|| fetch_to(transport, file, dest_dir))
             .await?;
         if let Some(expected) = &expected
-            && &actual != expected
+            && actual.to_string() != *expected
         {
             return Err(IndexError::HashMismatch {
                 url: redact_url(&file.url),
                 expected: expected.clone(),
-                actual,
+                actual: actual.to_string(),
             });
         }
         temp.persist(&dest).map_err(|e| IndexError::Io {
@@ -111,8 +111,8 @@ impl FileStore {
         dest: &Path,
         dest_dir: &Path,
     ) -> Result<Option<Downloaded>, IndexError> {
-        let verified = |(sha256, size): (String, u64)| {
-            (sha256 == expected).then(|| Downloaded {
+        let verified = |(sha256, size): (Sha256, u64)| {
+            (sha256.to_string() == expected).then(|| Downloaded {
                 path: dest.to_path_buf(),
                 sha256,
                 size,
@@ -120,7 +120,7 @@ impl FileStore {
             })
         };
         if dest.is_file()
-            && let Some(done) = verified(hash_file(dest).map_err(io(dest))?)
+            && let Some(done) = verified(digest_file(dest).map_err(io(dest))?)
         {
             return Ok(Some(done));
         }
@@ -134,7 +134,7 @@ impl FileStore {
         let _ = std::fs::remove_file(dest);
         let linked = crate::atomic::reflink_file(&blob, dest).is_ok();
         let digest = if linked {
-            hash_file(dest).map_err(io(dest))?
+            digest_file(dest).map_err(io(dest))?
         } else {
             copy_verified(&blob, dest, dest_dir).map_err(io(dest))?
         };
@@ -151,21 +151,21 @@ impl FileStore {
         &self,
         file: &IndexFile,
         dest: PathBuf,
-        actual: String,
+        actual: Sha256,
         size: u64,
         expected: Option<String>,
     ) -> Result<Downloaded, IndexError> {
         if let Some(expected) = expected
-            && actual != expected
+            && actual.to_string() != expected
         {
             let _ = std::fs::remove_file(&dest);
             return Err(IndexError::HashMismatch {
                 url: redact_url(&file.url),
                 expected,
-                actual,
+                actual: actual.to_string(),
             });
         }
-        self.remember_blob(&dest, &actual);
+        self.remember_blob(&dest, &actual.to_string());
         Ok(Downloaded {
             path: dest,
             sha256: actual,
@@ -209,7 +209,7 @@ async fn fetch_to(
     transport: &Transport,
     file: &IndexFile,
     dir: &Path,
-) -> Result<(tempfile::NamedTempFile, String, u64), Failure> {
+) -> Result<(tempfile::NamedTempFile, Sha256, u64), Failure> {
     let response = transport.send_once(&file.url, &HeaderMap::new()).await?;
     if !response.status().is_success() {
         return Err(IndexError::Status {
@@ -257,13 +257,13 @@ async fn fetch_to(
         .into());
     }
     temp.as_file().sync_all().map_err(io(temp.path()))?;
-    let (sha256, size) = hasher.finish_hex();
+    let (sha256, size) = hasher.finish_digest();
     Ok((temp, sha256, size))
 }
 
 /// Copies `from` to `to` through a temporary file in `dir`, hashing on the
 /// way, and renames it into place.
-fn copy_verified(from: &Path, to: &Path, dir: &Path) -> std::io::Result<(String, u64)> {
+fn copy_verified(from: &Path, to: &Path, dir: &Path) -> std::io::Result<(Sha256, u64)> {
     let mut temp = crate::atomic::shared_temp_file(dir, ".copy.", ".part")?;
     let digest = hash_reader(&mut std::fs::File::open(from)?, |chunk| {
         temp.write_all(chunk)

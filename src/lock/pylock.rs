@@ -13,7 +13,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use super::LockedPin;
-use crate::manifest::{Manifest, ManifestFile, ManifestPackage};
+use crate::manifest::{Manifest, ManifestFile, ManifestPackage, Parent};
 use crate::python::filename::WheelFilename;
 use crate::python::target::Target;
 
@@ -152,7 +152,7 @@ pub fn render_pylock(manifest: &Manifest, targets: &[Target], files_at: Option<&
         .packages
         .iter()
         .map(|package| LockedPackage {
-            name: package.name.clone(),
+            name: package.name.to_string(),
             version: Some(package.version.clone()),
             marker: package_marker(&wheelhouse.markers_of(package), &all_markers),
             index: wheelhouse.index_of(package),
@@ -187,7 +187,7 @@ impl LockedWheelhouse<'_> {
         let mut used: Vec<String> = package
             .targets
             .keys()
-            .filter_map(|t| self.markers.get(t).cloned())
+            .filter_map(|t| self.markers.get(t.as_str()).cloned())
             .collect();
         used.sort();
         used.dedup();
@@ -238,12 +238,12 @@ impl LockedWheelhouse<'_> {
             .packages
             .iter()
             .filter(|other| {
-                other
-                    .targets
-                    .values()
-                    .any(|u| u.required_by.iter().any(|r| r == &package.name))
+                other.targets.values().any(|u| {
+                    u.required_by
+                        .contains(&Parent::Package(package.name.clone()))
+                })
             })
-            .map(|other| other.name.clone())
+            .map(|other| other.name.to_string())
             .collect();
         names.sort();
         names.dedup();
@@ -283,10 +283,10 @@ fn chiron_info(package: &ManifestPackage) -> PackageTool {
                 .iter()
                 .map(|(target, u)| {
                     (
-                        target.clone(),
+                        target.to_string(),
                         ChironTargetUse {
                             file: u.file.clone(),
-                            required_by: u.required_by.clone(),
+                            required_by: u.required_by.iter().map(ToString::to_string).collect(),
                             extras: u.extras.clone(),
                         },
                     )
@@ -337,7 +337,7 @@ fn file_entry(f: &ManifestFile, files_at: Option<&str>) -> LockedWheel {
         // 0 stands for "the index gave no size" (`chiron lock` does not
         // download to learn it); PEP 751 makes the field optional.
         size: (f.size > 0).then_some(f.size),
-        hashes: BTreeMap::from([("sha256".to_string(), f.sha256.clone())]),
+        hashes: BTreeMap::from([("sha256".to_string(), f.sha256_text())]),
         upload_time: f
             .upload_time
             .as_deref()
@@ -897,7 +897,7 @@ sdist = { url = "https://example.test/source_only-4.0.tar.gz", hashes = { sha256
                 package("app", serde_json::json!({ linux.name(): app, windows.name(): app })),
                 package("winlib", serde_json::json!({ windows.name(): winlib })),
             ],
-            "files": [file("app-1.0-py3-none-any.whl", "aa"), file("winlib-1.0.tar.gz", "bb")],
+            "files": [file("app-1.0-py3-none-any.whl", &"aa".repeat(32)), file("winlib-1.0.tar.gz", &"bb".repeat(32))],
         }))
         .unwrap()
     }

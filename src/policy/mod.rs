@@ -14,6 +14,7 @@ use serde::Serialize;
 use crate::config::{Age, LicenseId, PolicyConfig, Severity};
 use crate::inventory::{Inventory, Kind};
 use crate::manifest::{ManifestFile, ManifestPackage, TargetGap};
+use crate::python::NormalizedName;
 use crate::vuln::{PackageReport, ScanReport};
 
 /// The package a file belongs to, as (name, version), when known.
@@ -272,7 +273,7 @@ impl<'c> Rules<'c> {
             if !self
                 .config
                 .license_exceptions
-                .contains_key(crate::python::normalize(&package.name).as_str())
+                .contains_key(package.name.as_str())
             {
                 self.check_license(package, &mut out);
             }
@@ -333,10 +334,9 @@ impl<'c> Rules<'c> {
     fn check_package_denied(&self, package: &ManifestPackage, out: &mut Findings) {
         let who = Some((package.name.as_str(), package.version.as_str()));
         let version = pep440_rs::Version::from_str(&package.version).ok();
-        let name = crate::python::normalize(&package.name);
         for denied in &self.config.deny_packages {
             let denied = denied.requirement();
-            if crate::python::normalize(denied.name.as_ref()) != name {
+            if NormalizedName::from(&denied.name) != package.name {
                 continue;
             }
             let matches = match &denied.version_or_url {
@@ -372,7 +372,7 @@ impl<'c> Rules<'c> {
     ) {
         if self.config.require_hashes
             && !matches!(kind, Kind::Environment)
-            && !files.iter().any(|f| !f.sha256.is_empty())
+            && !files.iter().any(|f| f.sha256.is_some())
         {
             out.add(
                 Level::Violation,
@@ -422,7 +422,7 @@ impl<'c> Rules<'c> {
 
     /// `file-unhashed` for a file.
     fn check_file_hashed(&self, file: &ManifestFile, owner: Owner, out: &mut Findings) {
-        if self.config.require_hashes && file.sha256.is_empty() {
+        if self.config.require_hashes && file.sha256.is_none() {
             out.add(
                 Level::Violation,
                 RuleCode::FileUnhashed,
@@ -872,24 +872,24 @@ mod tests {
             assert_eq!(url_is_on_index(url, index), on, "{url} on {index}");
         }
     }
-    use crate::manifest::{ManifestFile, ManifestPackage, PackageUse};
+    use crate::manifest::{ManifestFile, ManifestPackage, PackageUse, Parent, TargetScope};
 
     fn inventory(packages: &[(&str, Option<&str>)]) -> Inventory {
         let mut manifest = empty();
         for (name, license) in packages {
             let file = format!("{name}-1.0-py3-none-any.whl");
             manifest.packages.push(ManifestPackage {
-                name: name.to_string(),
+                name: NormalizedName::new(name),
                 version: "1.0".into(),
                 license: license.map(str::to_string),
                 summary: None,
                 authors: None,
                 requires_dist: Vec::new(),
                 targets: [(
-                    "all".to_string(),
+                    TargetScope::All,
                     PackageUse {
                         file: file.clone(),
-                        required_by: vec!["direct".into()],
+                        required_by: vec![Parent::Direct],
                         extras: Vec::new(),
                     },
                 )]
@@ -897,12 +897,12 @@ mod tests {
             });
             manifest.files.push(ManifestFile {
                 filename: file,
-                sha256: "ab".repeat(32),
+                sha256: Some("ab".repeat(32).parse().unwrap()),
                 size: 1,
                 url: String::new(),
                 index: String::new(),
                 yanked: false,
-                targets: vec!["all".into()],
+                targets: vec![TargetScope::All],
                 upload_time: None,
             });
         }

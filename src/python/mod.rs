@@ -86,3 +86,89 @@ pub fn normalize(name: &str) -> String {
     }
     out
 }
+
+/// A project name normalised once (PEP 503, as [`normalize`]), so that
+/// names compare equal exactly when they name the same project. Written
+/// and read as the normalised string; any text is accepted and
+/// normalised, as `normalize` accepts any text.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(transparent)]
+pub struct NormalizedName(String);
+
+impl NormalizedName {
+    pub fn new(name: &str) -> Self {
+        Self(normalize(name))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for NormalizedName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl AsRef<str> for NormalizedName {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Maps keyed by name can be looked up with the normalised text.
+impl std::borrow::Borrow<str> for NormalizedName {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for NormalizedName {
+    fn from(name: &str) -> Self {
+        Self::new(name)
+    }
+}
+
+impl From<&pep508_rs::PackageName> for NormalizedName {
+    fn from(name: &pep508_rs::PackageName) -> Self {
+        Self::new(name.as_ref())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for NormalizedName {
+    fn deserialize<D: serde::Deserializer<'de>>(from: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(from)?;
+        Ok(Self::new(&text))
+    }
+}
+
+#[cfg(test)]
+mod name_tests {
+    use super::*;
+
+    #[test]
+    fn a_name_is_normalised_once_when_made_or_read() {
+        for (written, normal) in [
+            ("six", "six"),
+            ("Typing__Extensions.x", "typing-extensions-x"),
+            ("zope.interface", "zope-interface"),
+            ("PyYAML", "pyyaml"),
+            ("a-_.b", "a-b"),
+        ] {
+            let name = NormalizedName::new(written);
+            assert_eq!(name.as_str(), normal);
+            assert_eq!(name.to_string(), normal);
+            assert_eq!(NormalizedName::new(normal), name, "idempotent");
+            let read: NormalizedName =
+                serde_json::from_value(serde_json::Value::from(written)).unwrap();
+            assert_eq!(read, name);
+            assert_eq!(serde_json::to_value(&read).unwrap(), normal);
+        }
+        let parsed: pep508_rs::PackageName = "Foo_Bar".parse().unwrap();
+        assert_eq!(NormalizedName::from(&parsed).as_str(), "foo-bar");
+        let keyed = std::collections::BTreeMap::from([(NormalizedName::new("Six"), 1)]);
+        assert_eq!(keyed.get("six"), Some(&1));
+        assert!(serde_json::from_str::<NormalizedName>("12").is_err());
+    }
+}

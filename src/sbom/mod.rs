@@ -13,7 +13,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
 
-use crate::manifest::{Manifest, ManifestFile, ManifestPackage};
+use crate::manifest::{Manifest, ManifestFile, ManifestPackage, Parent};
+use crate::python::NormalizedName;
 
 /// The CycloneDX specification version to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,7 +78,7 @@ fn licenses(text: &Option<String>) -> Option<Value> {
 /// other file whose name is a distribution of the same name and version
 /// (a lock lists every wheel of a release).
 pub fn files_of<'m>(manifest: &'m Manifest, package: &ManifestPackage) -> Vec<&'m ManifestFile> {
-    let name = crate::python::normalize(&package.name);
+    let name = &package.name;
     let named: BTreeSet<&str> = package.targets.values().map(|u| u.file.as_str()).collect();
     let hashed_pin = format!("{name}-{}#", package.version);
     manifest
@@ -88,7 +89,7 @@ pub fn files_of<'m>(manifest: &'m Manifest, package: &ManifestPackage) -> Vec<&'
                 || file.filename.starts_with(&hashed_pin)
                 || crate::python::filename::DistFilename::parse(&file.filename, None).is_some_and(
                     |dist| {
-                        crate::python::normalize(dist.name().as_ref()) == name
+                        NormalizedName::from(dist.name()) == *name
                             && dist.version().to_string() == package.version
                     },
                 )
@@ -136,12 +137,12 @@ pub fn cyclonedx_with(
     let refs: BTreeMap<&str, String> = manifest
         .packages
         .iter()
-        .map(|p| (p.name.as_str(), purl(&p.name, &p.version)))
+        .map(|p| (p.name.as_str(), purl(p.name.as_str(), &p.version)))
         .collect();
     let mut components = Vec::new();
     let mut depends: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for package in &manifest.packages {
-        let reference = purl(&package.name, &package.version);
+        let reference = purl(package.name.as_str(), &package.version);
         components.push(component(
             manifest,
             package,
@@ -189,12 +190,9 @@ fn parent_refs<'a>(
         .targets
         .values()
         .flat_map(|usage| &usage.required_by)
-        .filter_map(move |parent| {
-            if parent == "direct" {
-                Some(root)
-            } else {
-                ids.get(parent.as_str())
-            }
+        .filter_map(move |parent| match parent {
+            Parent::Direct => Some(root),
+            Parent::Package(name) => ids.get(name.as_str()),
         })
 }
 
@@ -207,19 +205,19 @@ fn component(
     declared_targets: &BTreeSet<&str>,
     spec: SpecVersion,
 ) -> Value {
-    let reference = purl(&package.name, &package.version);
+    let reference = purl(package.name.as_str(), &package.version);
     let mut hashes = Vec::new();
     let mut references = Vec::new();
     for file in files_of(manifest, package) {
-        if !file.sha256.is_empty() {
-            hashes.push(json!({ "alg": "SHA-256", "content": file.sha256 }));
+        if let Some(sha256) = file.sha256 {
+            hashes.push(json!({ "alg": "SHA-256", "content": sha256 }));
         }
         if !file.url.is_empty() {
             references.push(json!({
                 "type": "distribution",
                 "url": file.url,
                 "comment": file.filename,
-                "hashes": [{ "alg": "SHA-256", "content": file.sha256 }],
+                "hashes": [{ "alg": "SHA-256", "content": file.sha256_text() }],
             }));
         }
     }

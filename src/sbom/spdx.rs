@@ -136,7 +136,7 @@ fn package_entry(id: &str, package: &ManifestPackage) -> Value {
         "externalRefs": [{
             "referenceCategory": "PACKAGE-MANAGER",
             "referenceType": "purl",
-            "referenceLocator": purl(&package.name, &package.version),
+            "referenceLocator": purl(package.name.as_str(), &package.version),
         }],
     });
     if let Some(summary) = package.summary.as_ref().filter(|s| !s.is_empty()) {
@@ -168,9 +168,8 @@ fn distribution_entry(file_id: &str, package: &ManifestPackage, file: &ManifestF
         "copyrightText": "NOASSERTION",
         "primaryPackagePurpose": "ARCHIVE",
     });
-    if !file.sha256.is_empty() {
-        distribution["checksums"] =
-            json!([{ "algorithm": "SHA256", "checksumValue": file.sha256 }]);
+    if let Some(sha256) = file.sha256 {
+        distribution["checksums"] = json!([{ "algorithm": "SHA256", "checksumValue": sha256 }]);
     }
     distribution
 }

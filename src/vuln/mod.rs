@@ -253,7 +253,7 @@ pub fn packages_of(manifest: &Manifest) -> Vec<(String, String)> {
     manifest
         .packages
         .iter()
-        .map(|p| (p.name.clone(), p.version.clone()))
+        .map(|p| (p.name.to_string(), p.version.clone()))
         .collect()
 }
 
@@ -424,12 +424,12 @@ pub fn scan_manifest(manifest: &Manifest, index: &OsvIndex) -> Vec<PackageReport
         .packages
         .iter()
         .filter_map(|package| {
-            let records = index.records(&package.name);
-            let findings = findings_for(&records, &package.name, &package.version);
+            let records = index.records(package.name.as_str());
+            let findings = findings_for(&records, package.name.as_str(), &package.version);
             (!findings.is_empty()).then(|| PackageReport {
-                package: package.name.clone(),
+                package: package.name.to_string(),
                 version: package.version.clone(),
-                upgrade_to: smallest_fix(&records, &package.name, &package.version),
+                upgrade_to: smallest_fix(&records, package.name.as_str(), &package.version),
                 findings,
                 ignored: Vec::new(),
             })

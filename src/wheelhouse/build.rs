@@ -21,7 +21,7 @@ use tracing::Instrument;
 use super::stage::{StagedWheelhouse, damage};
 use super::{Progress, sha256sums_path, total_size, write_sha256sums};
 use crate::config::OnGap;
-use crate::digest::hash_file;
+use crate::digest::{Sha256, digest_file};
 use crate::index::client::{IndexClient, IndexError};
 use crate::index::redact_url;
 use crate::index::simple::IndexFile;
@@ -30,8 +30,9 @@ use crate::lock::requirements_txt::{DirectRequirement, PinnedLine, render_pinned
 use crate::manifest::MissingWheel;
 use crate::manifest::{
     InputFile, Inputs, MANIFEST_VERSION, Manifest, ManifestFile, ManifestPackage, ManifestTarget,
-    PackageUse, TargetGap, Tool,
+    PackageUse, Parent, TargetGap, TargetScope, Tool,
 };
+use crate::python::NormalizedName;
 use crate::python::target::Target;
 use crate::resolve::{
     PackageSource, Pin, Resolution, ResolveError, ResolveOptions, SourceError, resolve_target,
@@ -72,10 +73,10 @@ pub struct WheelhouseRequest {
 /// Checks `--hash` pins as pip's hash-checking mode does: when any
 /// requirement carries hashes, every file (dependencies too) must belong
 /// to a pinned package and have one of its hashes. `files` are filename
-/// and sha256 hex.
+/// and sha256.
 pub fn check_hash_pins<'a>(
     pins: &BTreeMap<String, BTreeSet<String>>,
-    files: impl IntoIterator<Item = (&'a str, &'a str)>,
+    files: impl IntoIterator<Item = (&'a str, &'a Sha256)>,
 ) -> Result<(), WheelhouseError> {
     if pins.is_empty() {
         return Ok(());
@@ -420,7 +421,7 @@ pub async fn build_wheelhouse(
     let mut staged = StagedWheelhouse::begin(&request.out)?;
     let mut input_files = Vec::new();
     for path in &request.input_files {
-        let (sha256, _) = hash_file(path).map_err(io_error(path))?;
+        let (sha256, _) = digest_file(path).map_err(io_error(path))?;
         input_files.push(InputFile {
             path: path.display().to_string(),
             sha256,
@@ -557,7 +558,7 @@ fn summary(
                 packages: manifest
                     .packages
                     .iter()
-                    .filter(|p| p.targets.contains_key(&t.name))
+                    .filter(|p| p.targets.contains_key(&TargetScope::Target(t.name.clone())))
                     .count(),
                 requirements_file: t.requirements_file.clone(),
             })
@@ -759,7 +760,7 @@ pub(super) async fn record_package(
     packages
         .entry((pin.name.clone(), pin.version.clone()))
         .or_insert_with(|| ManifestPackage {
-            name: pin.name.clone(),
+            name: NormalizedName::new(&pin.name),
             version: pin.version.clone(),
             license: crate::sbom::license::license_of(&metadata).map(|l| l.as_str().to_string()),
             summary: metadata.summary.clone(),
@@ -773,10 +774,14 @@ pub(super) async fn record_package(
         })
         .targets
         .insert(
-            resolution.target.clone(),
+            TargetScope::Target(resolution.target.clone()),
             PackageUse {
                 file: pin.filename.clone(),
-                required_by: pin.required_by.iter().cloned().collect(),
+                required_by: pin
+                    .required_by
+                    .iter()
+                    .map(|p| Parent::from(p.as_str()))
+                    .collect(),
                 extras: pin.extras.iter().cloned().collect(),
             },
         );
@@ -912,7 +917,7 @@ async fn fill_staging(
     for &(target, resolution) in &served {
         let mut lines = Vec::new();
         for (name, pin) in &resolution.pins {
-            let sha256 = downloaded_files[&pin.filename].sha256.clone();
+            let sha256 = downloaded_files[&pin.filename].sha256.to_string();
             lines.push(PinnedLine {
                 name: pin.name.clone(),
                 extras: pin.extras.iter().cloned().collect(),
@@ -955,25 +960,25 @@ async fn fill_staging(
         .iter()
         .map(|(filename, (file, serves))| ManifestFile {
             filename: filename.clone(),
-            sha256: downloaded_files[filename].sha256.clone(),
+            sha256: Some(downloaded_files[filename].sha256),
             size: downloaded_files[filename].size,
             url: redact_url(&file.url),
             index: file.source.clone(),
             yanked: file.yanked.is_some(),
-            targets: serves.iter().cloned().collect(),
+            targets: serves.iter().cloned().map(TargetScope::Target).collect(),
             upload_time: file.upload_time.clone(),
         })
         .collect();
+    let known: BTreeMap<String, Sha256> = plan
+        .keys()
+        .map(|filename| (filename.clone(), downloaded_files[filename].sha256))
+        .collect();
     check_hash_pins(
         &request.hashes,
-        files
+        known
             .iter()
-            .map(|f| (f.filename.as_str(), f.sha256.as_str())),
+            .map(|(filename, sha256)| (filename.as_str(), sha256)),
     )?;
-    let known: BTreeMap<String, String> = files
-        .iter()
-        .map(|f| (f.filename.clone(), f.sha256.clone()))
-        .collect();
     write_sha256sums(staging, &known).map_err(|source| WheelhouseError::Sha256Sums {
         path: sha256sums_path(staging),
         source,

@@ -27,13 +27,15 @@ use super::build::{
     ManifestPackages, WheelhouseError, WheelhouseRequest, record_package, requirements_file_name,
     resolve_all,
 };
+use crate::digest::{Sha256, Sha256Error};
 use crate::index::client::IndexClient;
 use crate::index::redact_url;
 use crate::index::simple::IndexFile;
 use crate::lock::pylock::{PylockError, locked_versions, read_pylock, render_pylock};
 use crate::lock::requirements_txt::{DirectRequirement, PinnedLine, render_pinned, via};
 use crate::manifest::{
-    Inputs, MANIFEST_VERSION, Manifest, ManifestFile, ManifestPackage, ManifestTarget, Tool,
+    Inputs, MANIFEST_VERSION, Manifest, ManifestFile, ManifestPackage, ManifestTarget, TargetScope,
+    Tool,
 };
 use crate::python::target::Target;
 use crate::resolve::{PackageSource, Resolution, ResolveOptions};
@@ -79,7 +81,7 @@ pub struct LockedPackage {
     pub name: String,
     pub version: String,
     pub file: String,
-    pub sha256: String,
+    pub sha256: Sha256,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -128,6 +130,13 @@ pub enum LockError {
     Build(#[from] WheelhouseError),
     #[error("cannot keep the pins of the existing lock: {0}")]
     Previous(#[source] PylockError),
+    #[error("{index} lists {filename} with a malformed hash: {error}")]
+    PublishedHash {
+        index: String,
+        filename: String,
+        #[source]
+        error: Sha256Error,
+    },
 }
 
 impl LockError {
@@ -143,6 +152,9 @@ impl LockError {
             LockError::Build(error) => error.hint(),
             LockError::Previous(_) => {
                 Some("fix or delete the lock, or pass --upgrade to resolve from scratch".into())
+            }
+            LockError::PublishedHash { .. } => {
+                Some("report it to the index's operators; a sha256 is 64 hex digits".into())
             }
         }
     }
@@ -180,7 +192,7 @@ type TargetPins = BTreeMap<String, BTreeMap<PackageName, Version>>;
 type FilePlan = BTreeMap<String, (IndexFile, BTreeSet<String>)>;
 
 /// The sha256 and size of each planned file, by file name.
-type FileHashes = BTreeMap<String, (String, u64)>;
+type FileHashes = BTreeMap<String, (Sha256, u64)>;
 
 /// Resolves every target and writes (or, with `check`, compares) the lock.
 pub async fn lock(
@@ -209,7 +221,7 @@ pub async fn lock(
     let (hashes, hashed_by_download) = file_hashes(&client, &plan).await?;
     crate::wheelhouse::build::check_hash_pins(
         &request.hashes,
-        hashes.iter().map(|(f, (h, _))| (f.as_str(), h.as_str())),
+        hashes.iter().map(|(f, (h, _))| (f.as_str(), h)),
     )?;
 
     let manifest = lock_manifest(request, &source, &resolutions, &plan, &hashes).await?;
@@ -400,7 +412,7 @@ fn lock_target(
             name: pin.name.clone(),
             extras: pin.extras.iter().cloned().collect(),
             version: pin.version.clone(),
-            hashes: vec![hashes[&pin.filename].0.clone()],
+            hashes: vec![hashes[&pin.filename].0.to_string()],
             via: via(&pin.name, &pin.required_by, direct, target.markers()),
         })
         .collect();
@@ -423,7 +435,7 @@ fn lock_target(
                 name: pin.name.clone(),
                 version: pin.version.clone(),
                 file: pin.filename.clone(),
-                sha256: hashes[&pin.filename].0.clone(),
+                sha256: hashes[&pin.filename].0,
             })
             .collect(),
     };
@@ -517,7 +529,13 @@ async fn file_hashes(
         match file.sha256() {
             Some(sha256) => {
                 let size = file.size.or_else(local_size).unwrap_or(0);
-                hashes.insert(filename.clone(), (sha256.to_string(), size));
+                let sha256 =
+                    Sha256::parse_any_case(sha256).map_err(|error| LockError::PublishedHash {
+                        index: file.source.clone(),
+                        filename: filename.clone(),
+                        error,
+                    })?;
+                hashes.insert(filename.clone(), (sha256, size));
             }
             None => {
                 let dir = match &scratch {
@@ -559,12 +577,12 @@ async fn lock_manifest(
         .iter()
         .map(|(filename, (file, serves))| ManifestFile {
             filename: filename.clone(),
-            sha256: hashes[filename].0.clone(),
+            sha256: Some(hashes[filename].0),
             size: hashes[filename].1,
             url: redact_url(&file.url),
             index: file.source.clone(),
             yanked: file.yanked.is_some(),
-            targets: serves.iter().cloned().collect(),
+            targets: serves.iter().cloned().map(TargetScope::Target).collect(),
             upload_time: file.upload_time.clone(),
         })
         .collect();
@@ -826,21 +844,24 @@ mod tests {
                 ("dep", "2.0", "dep-2.0.tar.gz", "lib"),
             ],
         );
+        let (aa, bb) = ("aa".repeat(32), "bb".repeat(32));
         let hashes = FileHashes::from([
             (
                 "lib-1.0-py3-none-any.whl".to_string(),
-                ("aa".to_string(), 1),
+                (aa.parse().unwrap(), 1),
             ),
-            ("dep-2.0.tar.gz".to_string(), ("bb".to_string(), 2)),
+            ("dep-2.0.tar.gz".to_string(), (bb.parse().unwrap(), 2)),
         ]);
         let (text, locked) = lock_target(&target, &resolved, &hashes, &[], "my.lock.toml");
         assert_eq!(
             text,
-            "# chiron lock: requirements for 3.12-linux-x86_64 (CPython 3.12 on linux-x86_64)\n\
+            format!(
+                "# chiron lock: requirements for 3.12-linux-x86_64 (CPython 3.12 on linux-x86_64)\n\
              # install: pip install --require-hashes -r requirements-3.12-linux-x86_64.txt\n\
              # offline: chiron wheelhouse --lock my.lock.toml, then pip install --no-index --find-links WHEELHOUSE --require-hashes -r requirements-3.12-linux-x86_64.txt\n\
-             dep==2.0 \\\n    --hash=sha256:bb\n    # via lib\n\
-             lib==1.0 \\\n    --hash=sha256:aa\n"
+             dep==2.0 \\\n    --hash=sha256:{bb}\n    # via lib\n\
+             lib==1.0 \\\n    --hash=sha256:{aa}\n"
+            )
         );
         assert_eq!(
             locked.requirements_file,
@@ -852,7 +873,7 @@ mod tests {
                 name: "lib".into(),
                 version: "1.0".into(),
                 file: "lib-1.0-py3-none-any.whl".into(),
-                sha256: "aa".into(),
+                sha256: aa.parse().unwrap(),
             }
         );
     }

@@ -18,7 +18,7 @@ use pep508_rs::{PackageName, Requirement, VersionOrUrl};
 use serde::Serialize;
 use tracing::Instrument;
 
-use crate::digest::hash_file;
+use crate::digest::{Sha256, digest_file};
 use crate::index::client::{IndexClient, IndexError};
 use crate::index::redact_url;
 use crate::index::select::{NoWheel, select_wheel};
@@ -70,7 +70,7 @@ pub struct DownloadedFile {
     pub filename: String,
     pub name: String,
     pub version: String,
-    pub sha256: String,
+    pub sha256: Sha256,
     pub size: u64,
     /// Where it came from, credentials removed.
     pub url: String,
@@ -268,9 +268,9 @@ pub async fn download_exact(
         });
     }
     files.sort_by(|a, b| a.filename.cmp(&b.filename));
-    let known: BTreeMap<String, String> = files
+    let known: BTreeMap<String, Sha256> = files
         .iter()
-        .map(|f| (f.filename.clone(), f.sha256.clone()))
+        .map(|f| (f.filename.clone(), f.sha256))
         .collect();
     let sha256sums =
         write_sha256sums(&request.dest, &known).map_err(|source| DownloadError::Write {
@@ -292,13 +292,13 @@ fn is_distribution(name: &str) -> bool {
 /// Writes `SHA256SUMS` (`sha256sum -c` format, sorted) for every
 /// distribution in `dir`; `known` hashes are not computed again.
 /// The error names no path: it is always [`sha256sums_path`] of `dir`.
-pub fn write_sha256sums(dir: &Path, known: &BTreeMap<String, String>) -> std::io::Result<PathBuf> {
+pub fn write_sha256sums(dir: &Path, known: &BTreeMap<String, Sha256>) -> std::io::Result<PathBuf> {
     let path = sha256sums_path(dir);
     let mut lines = String::new();
     for name in distribution_names(dir)? {
         let sha256 = match known.get(&name) {
-            Some(sha256) => sha256.clone(),
-            None => hash_file(&dir.join(&name))?.0,
+            Some(sha256) => *sha256,
+            None => digest_file(&dir.join(&name))?.0,
         };
         lines.push_str(&format!("{sha256}  {name}\n"));
     }
@@ -336,7 +336,7 @@ pub struct ListedFile {
     /// `py3-none-any` for wheels, `source` for sdists.
     pub tags: String,
     pub size: u64,
-    pub sha256: String,
+    pub sha256: Sha256,
     /// Target names the file can be installed on.
     pub targets: Vec<String>,
 }
@@ -348,7 +348,7 @@ pub fn list_packages(dir: &Path, targets: &[Target]) -> std::io::Result<Vec<List
         let Some(parsed) = DistFilename::parse(&name, None) else {
             continue;
         };
-        let (sha256, size) = hash_file(&dir.join(&name))?;
+        let (sha256, size) = digest_file(&dir.join(&name))?;
         let (tags, serves) = match &parsed {
             DistFilename::Wheel(wheel) => {
                 let tags = wheel.tags();
@@ -509,8 +509,8 @@ mod tests {
             [("pywin32", "3.12-linux-x86_64", "sys_platform == 'win32'")]
         );
 
-        let (six_sha, _) = hash_file(&links.path().join(SIX)).unwrap();
-        let (pywin32_sha, _) = hash_file(&links.path().join(PYWIN32)).unwrap();
+        let (six_sha, _) = crate::digest::hash_file(&links.path().join(SIX)).unwrap();
+        let (pywin32_sha, _) = crate::digest::hash_file(&links.path().join(PYWIN32)).unwrap();
         assert_eq!(report.sha256sums, dest.join("SHA256SUMS"));
         assert_eq!(
             std::fs::read_to_string(&report.sha256sums).unwrap(),
@@ -603,10 +603,10 @@ mod tests {
             ("README.txt", b"not a distribution"),
         ]);
         std::fs::create_dir(dir.path().join("folder.whl")).unwrap();
-        let known = BTreeMap::from([(SIX.to_string(), "ab".repeat(32))]);
+        let known = BTreeMap::from([(SIX.to_string(), "ab".repeat(32).parse().unwrap())]);
         let path = write_sha256sums(dir.path(), &known).unwrap();
-        let (tar_sha, _) = hash_file(&dir.path().join("demo-1.0.tar.gz")).unwrap();
-        let (zip_sha, _) = hash_file(&dir.path().join("demo-1.0.zip")).unwrap();
+        let (tar_sha, _) = crate::digest::hash_file(&dir.path().join("demo-1.0.tar.gz")).unwrap();
+        let (zip_sha, _) = crate::digest::hash_file(&dir.path().join("demo-1.0.zip")).unwrap();
         assert_eq!(
             std::fs::read_to_string(path).unwrap(),
             format!(
@@ -664,7 +664,7 @@ mod tests {
         assert_eq!(listed[2].size, 9);
         assert_eq!(
             listed[2].sha256,
-            hash_file(&dir.path().join(SIX)).unwrap().0
+            digest_file(&dir.path().join(SIX)).unwrap().0
         );
     }
 

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 use super::build::WheelhouseError;
 use crate::atomic::{OutputLock, Published};
-use crate::digest::hash_file;
+use crate::digest::digest_file;
 use crate::manifest::Manifest;
 
 #[derive(Debug)]
@@ -222,12 +222,13 @@ pub fn damage(dir: &Path, manifest: &Manifest) -> Option<String> {
             }
             _ => return Some(format!("{} is missing", file.filename)),
         }
-        match hash_file(&path) {
-            Ok((sha256, _)) if sha256 == file.sha256 => {}
+        match digest_file(&path) {
+            Ok((sha256, _)) if Some(sha256) == file.sha256 => {}
             Ok((sha256, _)) => {
                 return Some(format!(
                     "{} has sha256 {sha256}, manifest.json says {}",
-                    file.filename, file.sha256
+                    file.filename,
+                    file.sha256_text()
                 ));
             }
             Err(error) => return Some(format!("{}: {error}", file.filename)),
@@ -252,7 +253,7 @@ pub fn damage(dir: &Path, manifest: &Manifest) -> Option<String> {
     let expected: BTreeSet<(String, String)> = manifest
         .files
         .iter()
-        .map(|f| (f.filename.clone(), f.sha256.clone()))
+        .map(|f| (f.filename.clone(), f.sha256_text()))
         .collect();
     if listed != expected {
         return Some("SHA256SUMS does not list the files of manifest.json".into());
@@ -371,7 +372,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let wheel = "six-1.16.0-py2.py3-none-any.whl";
         std::fs::write(dir.path().join(wheel), b"six wheel").unwrap();
-        let (sha256, size) = hash_file(&dir.path().join(wheel)).unwrap();
+        let (sha256, size) = digest_file(&dir.path().join(wheel)).unwrap();
         for report in [
             "requirements-3.12-linux-x86_64.txt",
             "pylock.toml",
@@ -405,11 +406,11 @@ mod tests {
         let (dir, manifest) = intact();
         assert_eq!(damage(dir.path(), &manifest), None);
         let wheel = dir.path().join("six-1.16.0-py2.py3-none-any.whl");
-        let sha256 = manifest.files[0].sha256.clone();
+        let sha256 = manifest.files[0].sha256_text();
 
         // Same size, other bytes: found by hashing.
         std::fs::write(&wheel, b"six wheeL").unwrap();
-        let (edited, _) = hash_file(&wheel).unwrap();
+        let (edited, _) = digest_file(&wheel).unwrap();
         assert_eq!(
             damage(dir.path(), &manifest).unwrap(),
             format!(

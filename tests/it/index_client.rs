@@ -105,7 +105,7 @@ async fn flat_find_links_pages_list_files() {
         .download(&files[0], dest.path(), false)
         .await
         .unwrap();
-    assert_eq!(done.sha256, served.sha256);
+    assert_eq!(done.sha256.to_string(), served.sha256);
 
     let error = client
         .project_files(&PackageName::from_str("missing").unwrap())
