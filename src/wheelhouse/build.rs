@@ -419,57 +419,14 @@ pub async fn build_wheelhouse(
     progress: &dyn Progress,
 ) -> Result<Built, WheelhouseError> {
     let mut staged = StagedWheelhouse::begin(&request.out)?;
-    let mut input_files = Vec::new();
-    for path in &request.input_files {
-        let (sha256, _) = digest_file(path).map_err(io_error(path))?;
-        input_files.push(InputFile {
-            path: path.display().to_string(),
-            sha256,
-        });
-    }
+    let input_files = hash_input_files(request)?;
     let fingerprint = fingerprint(request, &client, &input_files);
-    if let Some(existing) = read_manifest(&request.out)
-        && existing.inputs.fingerprint == fingerprint
-    {
-        match damage(&request.out, &existing) {
-            None => {
-                // A wheelhouse with gaps is resolved again (the index may
-                // have the wheels by now), unless --locked forbids it.
-                let gaps_allowed = request.on_gap == OnGap::Skip;
-                if existing.gaps.is_empty() || (request.locked && gaps_allowed) {
-                    tracing::info!("wheelhouse is up to date");
-                    staged.start_from_existing()?;
-                    return Ok(Built {
-                        report: summary(&request.out, &existing, true, 0),
-                        staged,
-                    });
-                }
-                if request.locked {
-                    return Err(WheelhouseError::Gaps {
-                        servable: existing.targets.len(),
-                        gaps: existing.gaps,
-                    });
-                }
-            }
-            Some(problem) if request.locked => {
-                return Err(WheelhouseError::Damaged {
-                    wheelhouse: request.out.clone(),
-                    problem,
-                });
-            }
-            Some(problem) => {
-                // Built again: each file comes from the cache (a copy, so
-                // the edit never reached it) or the index.
-                tracing::warn!(
-                    "{}: {problem}; repairing the wheelhouse",
-                    request.out.display()
-                );
-            }
-        }
-    }
-    if request.locked {
-        return Err(WheelhouseError::InputsChanged {
-            manifest: request.out.join("manifest.json"),
+    if let Some(existing) = up_to_date(request, &fingerprint)? {
+        tracing::info!("wheelhouse is up to date");
+        staged.start_from_existing()?;
+        return Ok(Built {
+            report: summary(&request.out, &existing, true, 0),
+            staged,
         });
     }
 
@@ -500,31 +457,17 @@ pub async fn build_wheelhouse(
         }
     };
 
-    // One entry per distinct file, with the targets that install it.
-    let mut plan: BTreeMap<String, (IndexFile, BTreeSet<String>)> = BTreeMap::new();
-    for resolution in &resolutions {
-        for candidate in resolution.candidates.values() {
-            plan.entry(candidate.file.filename.clone())
-                .or_insert_with(|| (candidate.file.clone(), BTreeSet::new()))
-                .1
-                .insert(resolution.target.clone());
-        }
-    }
-
-    let result = fill_staging(
-        &client,
-        &downloads,
-        &source,
+    let plan = plan_downloads(&resolutions);
+    let fill = Fill {
         request,
-        &resolutions,
-        gaps,
-        &plan,
-        &staging,
-        &input_files,
-        &fingerprint,
-        progress,
-    )
-    .await;
+        source: &source,
+        resolutions: &resolutions,
+        plan: &plan,
+        staging: &staging,
+        input_files: &input_files,
+        fingerprint: &fingerprint,
+    };
+    let result = fill_staging(&client, &downloads, &fill, gaps, progress).await;
     let (manifest, downloaded) = match result {
         Ok(done) => done,
         Err(error) => {
@@ -539,6 +482,86 @@ pub async fn build_wheelhouse(
         report: summary(&request.out, &manifest, false, downloaded),
         staged,
     })
+}
+
+/// The requirements, constraints and lock files the run reads, hashed for
+/// the manifest and the fingerprint.
+fn hash_input_files(request: &WheelhouseRequest) -> Result<Vec<InputFile>, WheelhouseError> {
+    request
+        .input_files
+        .iter()
+        .map(|path| {
+            let (sha256, _) = digest_file(path).map_err(io_error(path))?;
+            Ok(InputFile {
+                path: path.display().to_string(),
+                sha256,
+            })
+        })
+        .collect()
+}
+
+/// The existing wheelhouse's manifest when it is up to date: built from
+/// the same inputs, undamaged, and without gaps (or `--locked` with gaps
+/// allowed). A damaged one is repaired, unless `--locked`, which also
+/// refuses changed inputs and gaps that could now be filled.
+fn up_to_date(
+    request: &WheelhouseRequest,
+    fingerprint: &str,
+) -> Result<Option<Manifest>, WheelhouseError> {
+    if let Some(existing) = read_manifest(&request.out)
+        && existing.inputs.fingerprint == fingerprint
+    {
+        match damage(&request.out, &existing) {
+            None => {
+                // A wheelhouse with gaps is resolved again (the index may
+                // have the wheels by now), unless --locked forbids it.
+                let gaps_allowed = request.on_gap == OnGap::Skip;
+                if existing.gaps.is_empty() || (request.locked && gaps_allowed) {
+                    return Ok(Some(existing));
+                }
+                if request.locked {
+                    return Err(WheelhouseError::Gaps {
+                        servable: existing.targets.len(),
+                        gaps: existing.gaps,
+                    });
+                }
+            }
+            Some(problem) if request.locked => {
+                return Err(WheelhouseError::Damaged {
+                    wheelhouse: request.out.clone(),
+                    problem,
+                });
+            }
+            Some(problem) => {
+                // Built again: each file comes from the cache (a copy, so
+                // the edit never reached it) or the index.
+                tracing::warn!(
+                    "{}: {problem}; repairing the wheelhouse",
+                    request.out.display()
+                );
+            }
+        }
+    }
+    if request.locked {
+        return Err(WheelhouseError::InputsChanged {
+            manifest: request.out.join("manifest.json"),
+        });
+    }
+    Ok(None)
+}
+
+/// One entry per distinct file, with the targets that install it.
+fn plan_downloads(resolutions: &[Resolution]) -> DownloadPlan {
+    let mut plan = DownloadPlan::new();
+    for resolution in resolutions {
+        for candidate in resolution.candidates.values() {
+            plan.entry(candidate.file.filename.clone())
+                .or_insert_with(|| (candidate.file.clone(), BTreeSet::new()))
+                .1
+                .insert(resolution.target.clone());
+        }
+    }
+    plan
 }
 
 fn summary(
@@ -868,22 +891,86 @@ pub async fn resolve_all(
     Ok(Resolved { resolutions, gaps })
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Every distinct file a run installs, with the targets that install it.
+type DownloadPlan = BTreeMap<String, (IndexFile, BTreeSet<String>)>;
+
+/// What the staging steps share: the run's request and what was decided
+/// before any file was fetched.
+struct Fill<'a> {
+    request: &'a WheelhouseRequest,
+    source: &'a PackageSource,
+    resolutions: &'a [Resolution],
+    plan: &'a DownloadPlan,
+    staging: &'a Path,
+    input_files: &'a [InputFile],
+    fingerprint: &'a str,
+}
+
+/// Downloads the plan into the staging folder and writes the wheelhouse
+/// there: one requirements file per served target, `SHA256SUMS`,
+/// `pylock.toml`, the SBOM and, last, the manifest. Returns the manifest
+/// and how many files came from the network.
 async fn fill_staging(
     client: &IndexClient,
     downloads: &EarlyDownloads,
-    source: &PackageSource,
-    request: &WheelhouseRequest,
-    resolutions: &[Resolution],
+    fill: &Fill<'_>,
     gaps: Vec<TargetGap>,
-    plan: &BTreeMap<String, (IndexFile, BTreeSet<String>)>,
-    staging: &Path,
-    input_files: &[InputFile],
-    fingerprint: &str,
     progress: &dyn Progress,
 ) -> Result<(Manifest, usize), WheelhouseError> {
+    let (downloaded, fetched) = download_plan(downloads, fill.plan, progress).await?;
+    let served = served_targets(fill.request, fill.resolutions);
+    let mut targets = Vec::new();
+    let mut packages = ManifestPackages::new();
+    for &(target, resolution) in &served {
+        targets.push(write_requirements(fill, target, resolution, &downloaded)?);
+        for (name, pin) in &resolution.pins {
+            record_package(&mut packages, fill.source, resolution, name, pin).await?;
+        }
+    }
+    let files = manifest_files(fill.plan, &downloaded);
+    let known: BTreeMap<String, Sha256> = files
+        .iter()
+        .filter_map(|f| Some((f.filename.clone(), f.sha256?)))
+        .collect();
+    check_hash_pins(
+        &fill.request.hashes,
+        known
+            .iter()
+            .map(|(filename, sha256)| (filename.as_str(), sha256)),
+    )?;
+    write_sha256sums(fill.staging, &known).map_err(|source| WheelhouseError::Sha256Sums {
+        path: sha256sums_path(fill.staging),
+        source,
+    })?;
+    let manifest = Manifest {
+        manifest_version: MANIFEST_VERSION,
+        tool: Tool {
+            name: "chiron".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+        },
+        inputs: manifest_inputs(client, fill, &files),
+        targets,
+        gaps,
+        packages: packages.into_values().collect(),
+        files,
+    };
+    // The lock's environments are the served targets: an installer on a
+    // gapped one is told the lock is not for it.
+    let served: Vec<Target> = served.iter().map(|(t, _)| (*t).clone()).collect();
+    write_reports(fill, &manifest, &served)?;
+    Ok((manifest, fetched))
+}
+
+/// Waits for every planned download (most were started while resolving),
+/// reporting each as it lands. Returns the files by name and how many came
+/// from the network rather than the cache.
+async fn download_plan(
+    downloads: &EarlyDownloads,
+    plan: &DownloadPlan,
+    progress: &dyn Progress,
+) -> Result<(BTreeMap<String, Downloaded>, usize), WheelhouseError> {
     progress.downloads_planned(plan.len(), total_size(plan.values().map(|(f, _)| f)));
-    let downloads = join_all(plan.values().map(|(file, _)| async move {
+    let results = join_all(plan.values().map(|(file, _)| async move {
         let result = downloads.finish(file).await;
         if let Ok(done) = &result {
             progress.download_done(&file.filename, done.size);
@@ -892,18 +979,23 @@ async fn fill_staging(
     }))
     .instrument(tracing::info_span!("download", files = plan.len()))
     .await;
-    let mut downloaded_files = BTreeMap::new();
+    let mut downloaded = BTreeMap::new();
     let mut fetched = 0;
-    for ((filename, _), result) in plan.iter().zip(downloads) {
+    for (filename, result) in plan.keys().zip(results) {
         let done = result?;
         fetched += usize::from(done.fetched);
-        downloaded_files.insert(filename.clone(), done);
+        downloaded.insert(filename.clone(), done);
     }
+    Ok((downloaded, fetched))
+}
 
-    let mut targets = Vec::new();
-    let mut packages: BTreeMap<(String, String), ManifestPackage> = BTreeMap::new();
-    // The served targets, in the order they were declared.
-    let served: Vec<(&Target, &Resolution)> = request
+/// The served targets (those with a resolution), in the order they were
+/// declared.
+fn served_targets<'a>(
+    request: &'a WheelhouseRequest,
+    resolutions: &'a [Resolution],
+) -> Vec<(&'a Target, &'a Resolution)> {
+    request
         .targets
         .iter()
         .filter_map(|t| {
@@ -913,135 +1005,127 @@ async fn fill_staging(
                 .find(|r| r.target == name)
                 .map(|r| (t, r))
         })
-        .collect();
-    for &(target, resolution) in &served {
-        let mut lines = Vec::new();
-        for (name, pin) in &resolution.pins {
-            let sha256 = downloaded_files[&pin.filename].sha256.to_string();
-            lines.push(PinnedLine {
-                name: pin.name.clone(),
-                extras: pin.extras.iter().cloned().collect(),
-                version: pin.version.clone(),
-                hashes: vec![sha256],
-                via: via(
-                    &pin.name,
-                    &pin.required_by,
-                    &request.direct,
-                    target.markers(),
-                ),
-            });
-            record_package(&mut packages, source, resolution, name, pin).await?;
-        }
-        let file_name = requirements_file_name(target);
-        let header = format!(
-            "chiron wheelhouse: requirements for {} (CPython {} on {})\n\
-             install offline: pip install --no-index --find-links . --require-hashes -r {file_name}",
-            target.name(),
-            target.python,
-            target.platform
-        );
-        let path = staging.join(&file_name);
-        crate::atomic::write_file(
-            &path,
-            render_pinned(&header, &lines).as_bytes(),
-            crate::atomic::Overwrite::Replace,
-        )
-        .map_err(io_error(&path))?;
-        targets.push(ManifestTarget {
-            name: target.name(),
-            python: target.python.to_string(),
-            platform: target.platform.to_string(),
-            requirements_file: file_name,
-            platform_tags: target.platform_tags().to_vec(),
-        });
-    }
+        .collect()
+}
 
-    let files: Vec<ManifestFile> = plan
-        .iter()
+/// Writes the hash-pinned requirements file of one served target and
+/// returns its manifest entry.
+fn write_requirements(
+    fill: &Fill<'_>,
+    target: &Target,
+    resolution: &Resolution,
+    downloaded: &BTreeMap<String, Downloaded>,
+) -> Result<ManifestTarget, WheelhouseError> {
+    let lines: Vec<PinnedLine> = resolution
+        .pins
+        .values()
+        .map(|pin| PinnedLine {
+            name: pin.name.clone(),
+            extras: pin.extras.iter().cloned().collect(),
+            version: pin.version.clone(),
+            hashes: vec![downloaded[&pin.filename].sha256.to_string()],
+            via: via(
+                &pin.name,
+                &pin.required_by,
+                &fill.request.direct,
+                target.markers(),
+            ),
+        })
+        .collect();
+    let file_name = requirements_file_name(target);
+    let header = format!(
+        "chiron wheelhouse: requirements for {} (CPython {} on {})\n\
+         install offline: pip install --no-index --find-links . --require-hashes -r {file_name}",
+        target.name(),
+        target.python,
+        target.platform
+    );
+    let path = fill.staging.join(&file_name);
+    crate::atomic::write_file(
+        &path,
+        render_pinned(&header, &lines).as_bytes(),
+        crate::atomic::Overwrite::Replace,
+    )
+    .map_err(io_error(&path))?;
+    Ok(ManifestTarget {
+        name: target.name(),
+        python: target.python.to_string(),
+        platform: target.platform.to_string(),
+        requirements_file: file_name,
+        platform_tags: target.platform_tags().to_vec(),
+    })
+}
+
+/// The manifest's file list: every planned file with its hash, size and
+/// the targets it serves.
+fn manifest_files(
+    plan: &DownloadPlan,
+    downloaded: &BTreeMap<String, Downloaded>,
+) -> Vec<ManifestFile> {
+    plan.iter()
         .map(|(filename, (file, serves))| ManifestFile {
             filename: filename.clone(),
-            sha256: Some(downloaded_files[filename].sha256),
-            size: downloaded_files[filename].size,
+            sha256: Some(downloaded[filename].sha256),
+            size: downloaded[filename].size,
             url: redact_url(&file.url),
             index: file.source.clone(),
             yanked: file.yanked.is_some(),
             targets: serves.iter().cloned().map(TargetScope::Target).collect(),
             upload_time: file.upload_time.clone(),
         })
-        .collect();
-    let known: BTreeMap<String, Sha256> = plan
-        .keys()
-        .map(|filename| (filename.clone(), downloaded_files[filename].sha256))
-        .collect();
-    check_hash_pins(
-        &request.hashes,
-        known
-            .iter()
-            .map(|(filename, sha256)| (filename.as_str(), sha256)),
-    )?;
-    write_sha256sums(staging, &known).map_err(|source| WheelhouseError::Sha256Sums {
-        path: sha256sums_path(staging),
-        source,
-    })?;
+        .collect()
+}
 
+/// What the wheelhouse was built from, as the manifest records it.
+fn manifest_inputs(client: &IndexClient, fill: &Fill<'_>, files: &[ManifestFile]) -> Inputs {
     let settings = client.settings();
-    let (requirements, constraints) = sorted_inputs(request);
-    let manifest = Manifest {
-        manifest_version: MANIFEST_VERSION,
-        tool: Tool {
-            name: "chiron".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-        },
-        inputs: Inputs {
-            fingerprint: fingerprint.to_string(),
-            files: input_files.to_vec(),
-            requirements,
-            constraints,
-            indexes: settings.index_urls.iter().map(|u| redact_url(u)).collect(),
-            // Only the find-links that supplied a file: an ambient
-            // PIP_FIND_LINKS or pip.conf entry that served nothing is no
-            // input of this wheelhouse (docs/robustness/net.md).
-            find_links: settings
-                .find_links
-                .iter()
-                .map(|u| redact_url(u))
-                .filter(|link| files.iter().any(|f| &f.index == link))
-                .collect(),
-            allow_prereleases: request.options.allow_prereleases,
-            exclude_newer: request.options.exclude_newer.clone(),
-        },
-        targets,
-        gaps,
-        packages: packages.into_values().collect(),
-        files,
-    };
-    let path = staging.join("pylock.toml");
-    // The lock's environments are the served targets: an installer on a
-    // gapped one is told the lock is not for it.
-    let served_targets: Vec<Target> = served.iter().map(|(t, _)| (*t).clone()).collect();
-    // The files lie beside the lock.
-    let lock = crate::lock::pylock::render_pylock(&manifest, &served_targets, Some(""));
-    crate::atomic::write_file(&path, lock.as_bytes(), crate::atomic::Overwrite::Replace)
-        .map_err(io_error(&path))?;
-    let path = staging.join("sbom.cdx.json");
+    let (requirements, constraints) = sorted_inputs(fill.request);
+    Inputs {
+        fingerprint: fill.fingerprint.to_string(),
+        files: fill.input_files.to_vec(),
+        requirements,
+        constraints,
+        indexes: settings.index_urls.iter().map(|u| redact_url(u)).collect(),
+        // Only the find-links that supplied a file: an ambient
+        // PIP_FIND_LINKS or pip.conf entry that served nothing is no
+        // input of this wheelhouse (docs/robustness/net.md).
+        find_links: settings
+            .find_links
+            .iter()
+            .map(|u| redact_url(u))
+            .filter(|link| files.iter().any(|f| &f.index == link))
+            .collect(),
+        allow_prereleases: fill.request.options.allow_prereleases,
+        exclude_newer: fill.request.options.exclude_newer.clone(),
+    }
+}
+
+/// Writes `pylock.toml` (for the served targets, files beside it), the
+/// CycloneDX SBOM and, last, `manifest.json`: a staging folder without a
+/// manifest is not a wheelhouse.
+fn write_reports(
+    fill: &Fill<'_>,
+    manifest: &Manifest,
+    served: &[Target],
+) -> Result<(), WheelhouseError> {
+    let lock = crate::lock::pylock::render_pylock(manifest, served, Some(""));
     let sbom = crate::sbom::cyclonedx(
-        &manifest,
+        manifest,
         &crate::sbom::SbomOptions {
             spec: crate::sbom::SpecVersion::V1_6,
-            project: request.project.clone(),
+            project: fill.request.project.clone(),
             project_version: None,
-            source_date_epoch: request.source_date_epoch,
+            source_date_epoch: fill.request.source_date_epoch,
         },
     );
-    crate::atomic::write_file(&path, sbom.as_bytes(), crate::atomic::Overwrite::Replace)
-        .map_err(io_error(&path))?;
-    // The manifest is written last: a staging folder without one is not a wheelhouse.
-    let path = staging.join("manifest.json");
-    crate::atomic::write_file(
-        &path,
-        manifest.to_json().as_bytes(),
-        crate::atomic::Overwrite::Replace,
-    )
-    .map_err(io_error(&path))?;
-    Ok((manifest, fetched))
+    for (name, text) in [
+        ("pylock.toml", lock),
+        ("sbom.cdx.json", sbom),
+        ("manifest.json", manifest.to_json()),
+    ] {
+        let path = fill.staging.join(name);
+        crate::atomic::write_file(&path, text.as_bytes(), crate::atomic::Overwrite::Replace)
+            .map_err(io_error(&path))?;
+    }
+    Ok(())
 }
