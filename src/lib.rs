@@ -5,6 +5,7 @@
 //! Modules follow the data flow (see `docs/architecture.md`).
 
 pub mod atomic;
+pub mod build;
 pub mod bundle;
 pub mod config;
 pub mod digest;
