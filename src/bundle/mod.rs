@@ -71,7 +71,13 @@ pub struct BuildOptions<'a> {
     pub epoch: u64,
     /// The command line that built it, for the provenance.
     pub command: String,
+    /// A build wheelhouse (`chiron build`'s) to carry under
+    /// `build-wheelhouse/`, so the project can be rebuilt offline there.
+    pub build_wheelhouse: Option<&'a Path>,
 }
+
+/// Where a bundle carries the build wheelhouse.
+pub const BUILD_WHEELHOUSE: &str = "build-wheelhouse/";
 
 /// Packs `wheelhouse` into `out`.
 pub fn build(
@@ -81,8 +87,11 @@ pub fn build(
 ) -> Result<BundleReport, BundleError> {
     let manifest: Manifest = crate::wheelhouse::build::read_manifest(wheelhouse)
         .ok_or_else(|| input_error(wheelhouse, "no readable manifest.json".into()))?;
-    let mut files = wheel_entries(wheelhouse, &manifest)?;
+    let mut files = wheel_entries(wheelhouse, &manifest, "wheels/")?;
     files.extend(report_entries(wheelhouse, &manifest)?);
+    if let Some(build) = options.build_wheelhouse {
+        files.extend(build_wheelhouse_entries(build)?);
+    }
     files.extend(script_entries(&manifest));
     let provenance = provenance_entry(&manifest, &files, options)
         .map_err(|message| input_error(wheelhouse, message))?;
@@ -115,11 +124,12 @@ fn in_memory(bytes: Vec<u8>, executable: bool) -> archive::Entry {
     }
 }
 
-/// The manifest's wheels under `wheels/`, each checked against the
+/// The manifest's wheels under `prefix`, each checked against the
 /// manifest's sha256; streamed from disk, never held whole.
 fn wheel_entries(
     wheelhouse: &Path,
     manifest: &Manifest,
+    prefix: &str,
 ) -> Result<BTreeMap<String, archive::Entry>, BundleError> {
     let mut files = BTreeMap::new();
     for file in &manifest.files {
@@ -137,13 +147,39 @@ fn wheel_entries(
             ));
         }
         files.insert(
-            format!("wheels/{}", file.filename),
+            format!("{prefix}{}", file.filename),
             archive::Entry {
                 source: archive::Source::File(path),
                 sha256: actual.to_string(),
                 executable: false,
             },
         );
+    }
+    Ok(files)
+}
+
+/// A build wheelhouse as it is, flat under [`BUILD_WHEELHOUSE`]: its
+/// wheels (checked against its manifest), manifest, lock, sums and
+/// requirements, so that `chiron build --offline --build-wheelhouse` reads
+/// it where the bundle is unpacked.
+fn build_wheelhouse_entries(dir: &Path) -> Result<BTreeMap<String, archive::Entry>, BundleError> {
+    let manifest = crate::wheelhouse::build::read_manifest(dir).ok_or_else(|| {
+        input_error(
+            dir,
+            "no readable manifest.json: run chiron build in the project first".into(),
+        )
+    })?;
+    let mut files = wheel_entries(dir, &manifest, BUILD_WHEELHOUSE)?;
+    let mut top = vec![
+        "manifest.json".to_string(),
+        "pylock.toml".to_string(),
+        "SHA256SUMS".to_string(),
+    ];
+    top.extend(manifest.targets.iter().map(|t| t.requirements_file.clone()));
+    for name in top {
+        let bytes =
+            std::fs::read(dir.join(&name)).map_err(|e| input_error(dir, format!("{name}: {e}")))?;
+        files.insert(format!("{BUILD_WHEELHOUSE}{name}"), in_memory(bytes, false));
     }
     Ok(files)
 }
@@ -429,6 +465,7 @@ pub(super) mod tests {
             key: None,
             epoch: DEFAULT_EPOCH,
             command: "chiron airgap build".into(),
+            build_wheelhouse: None,
         }
     }
 

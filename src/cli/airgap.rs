@@ -100,6 +100,14 @@ pub struct BuildArgs {
     /// Build without signatures (the provenance is still included).
     #[arg(long)]
     pub unsigned: bool,
+    /// Carry the project's build wheelhouse too (what `chiron build`
+    /// locked and fetched), under build-wheelhouse/, so the project can be
+    /// rebuilt there with `chiron build --offline --build-wheelhouse`.
+    #[arg(long)]
+    pub with_build_deps: bool,
+    /// The build wheelhouse to carry (default: the project's, in the cache).
+    #[arg(long, value_name = "DIR", requires = "with_build_deps")]
+    pub build_wheelhouse: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -274,8 +282,17 @@ async fn build(args: BuildArgs, ctx: &Context) -> Result<Exit> {
     for problem in &ready.check.problems {
         eprintln!("{}: {}: {}", problem.kind, problem.path, problem.message);
     }
-    let report =
-        chiron::workflow::airgap::pack(&ws, ready, &ctx.cwd.join(&args.output), key.as_ref())?;
+    let build_wheelhouse = args.with_build_deps.then(|| match &args.build_wheelhouse {
+        Some(dir) => ctx.cwd.join(dir),
+        None => chiron::workflow::build::default_build_wheelhouse(&ws, &ctx.cwd),
+    });
+    let report = chiron::workflow::airgap::pack(
+        &ws,
+        ready,
+        &ctx.cwd.join(&args.output),
+        key.as_ref(),
+        build_wheelhouse.as_deref(),
+    )?;
     if ctx.out.json {
         ctx.out.json(&report)?;
     } else {

@@ -41,20 +41,9 @@ impl ProjectArgs {
     }
 }
 
+/// Where packages come from, over [index] and pip's configuration.
 #[derive(Debug, Default, Args)]
-pub struct InputArgs {
-    /// Requirements such as `requests==2.32.3` or `numpy>=2`.
-    #[arg(value_name = "REQUIREMENT")]
-    pub requirements: Vec<String>,
-    /// Read requirements from a file (repeatable).
-    #[arg(short = 'r', long = "requirement", value_name = "FILE")]
-    pub files: Vec<PathBuf>,
-    /// Limit versions with a constraints file (repeatable).
-    #[arg(short = 'c', long = "constraint", value_name = "FILE")]
-    pub constraints: Vec<PathBuf>,
-    /// Allow pre-releases.
-    #[arg(long)]
-    pub pre: bool,
+pub struct IndexArgs {
     /// The index to use instead of [index] url / PIP_INDEX_URL.
     #[arg(long, short = 'i', value_name = "URL")]
     pub index_url: Option<String>,
@@ -71,6 +60,38 @@ pub struct InputArgs {
     /// verifying its certificate (repeatable; pip's `--trusted-host`).
     #[arg(long, value_name = "HOST")]
     pub trusted_host: Vec<String>,
+}
+
+impl IndexArgs {
+    /// The index part of an input request.
+    pub fn request(&self) -> InputRequest {
+        InputRequest {
+            index_url: self.index_url.clone(),
+            extra_index_urls: self.extra_index_url.clone(),
+            find_links: self.find_links.clone(),
+            no_index: self.no_index,
+            trusted_hosts: self.trusted_host.clone(),
+            ..InputRequest::default()
+        }
+    }
+}
+
+#[derive(Debug, Default, Args)]
+pub struct InputArgs {
+    /// Requirements such as `requests==2.32.3` or `numpy>=2`.
+    #[arg(value_name = "REQUIREMENT")]
+    pub requirements: Vec<String>,
+    /// Read requirements from a file (repeatable).
+    #[arg(short = 'r', long = "requirement", value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Limit versions with a constraints file (repeatable).
+    #[arg(short = 'c', long = "constraint", value_name = "FILE")]
+    pub constraints: Vec<PathBuf>,
+    /// Allow pre-releases.
+    #[arg(long)]
+    pub pre: bool,
+    #[command(flatten)]
+    pub index: IndexArgs,
     /// Packages (comma-separated, `:all:` or `:none:`) taken from their
     /// source distributions only; needs --allow-sdist (pip's `--no-binary`).
     #[arg(long, value_name = "NAMES")]
@@ -97,13 +118,9 @@ impl InputArgs {
             files: self.files.clone(),
             constraints: self.constraints.clone(),
             pre: self.pre,
-            index_url: self.index_url.clone(),
-            extra_index_urls: self.extra_index_url.clone(),
-            find_links: self.find_links.clone(),
-            no_index: self.no_index,
-            trusted_hosts: self.trusted_host.clone(),
             no_binary: self.no_binary.clone(),
             only_binary: self.only_binary.clone(),
+            ..self.index.request()
         }
     }
 }

@@ -2,6 +2,7 @@
 //! place where errors and results are rendered for people or machines.
 
 mod airgap;
+mod build;
 mod config;
 mod doctor;
 mod init;
@@ -113,6 +114,10 @@ pub enum Command {
     /// Verify a bundle, a wheelhouse folder, or a signed file; exit 1 when
     /// anything does not match.
     Verify(sign::VerifyArgs),
+    /// Build the project's sdist and wheel with its PEP 517 backend, from
+    /// hash-pinned build requirements, reproducibly; --check builds twice
+    /// and compares.
+    Build(Box<build::BuildArgs>),
     /// Build and install air-gap bundles.
     #[command(subcommand)]
     Airgap(airgap::AirgapCommand),
@@ -133,6 +138,7 @@ impl Command {
             Command::Keys(_) => "keys generate",
             Command::Sign(_) => "sign",
             Command::Verify(_) => "verify",
+            Command::Build(_) => "build",
             Command::Airgap(command) => command.name(),
         }
     }
@@ -194,6 +200,7 @@ pub async fn run(command: Command, ctx: &Context) -> Result<Exit> {
         Command::Keys(sign::KeysCommand::Generate(args)) => sign::generate(args, ctx),
         Command::Sign(args) => sign::sign(args, ctx),
         Command::Verify(args) => sign::verify(args, ctx),
+        Command::Build(args) => build::run(*args, ctx).await,
         Command::Airgap(command) => airgap::run(command, ctx).await,
     }
 }

@@ -59,6 +59,7 @@ pub fn pack(
     wheelhouse: ReadyWheelhouse,
     out: &Path,
     key: Option<&KeyPair>,
+    build_wheelhouse: Option<&Path>,
 ) -> Result<BundleReport> {
     if !wheelhouse.check.passed() {
         return Err(PlanError::WheelhouseDoesNotVerify {
@@ -87,6 +88,7 @@ pub fn pack(
             key,
             epoch,
             command: "chiron airgap build".into(),
+            build_wheelhouse,
         },
     )?)
 }

@@ -264,6 +264,18 @@ fn replace_first_index(settings: &mut ClientSettings, url: String) {
     }
 }
 
+/// The index settings of the configuration with the request's index
+/// options over them (for runs that read no requirements files).
+pub fn index_settings(ws: &Workspace, request: &InputRequest) -> ClientSettings {
+    let mut settings = ClientSettings::from_config(ws.config);
+    apply_index_flags(&mut settings, ws, request);
+    if request.no_index {
+        settings.index_urls.clear();
+    }
+    settings.dedup_indexes();
+    settings
+}
+
 /// The request's index options over what the configuration and the files
 /// said.
 fn apply_index_flags(settings: &mut ClientSettings, ws: &Workspace, request: &InputRequest) {

@@ -10,6 +10,7 @@
 //! (it takes a reporter) or choose exit codes.
 
 pub mod airgap;
+pub mod build;
 pub mod gate;
 pub mod inputs;
 pub mod lock;

@@ -1,0 +1,201 @@
+//! The isolated build environment: a fresh virtual environment with
+//! exactly the build lock's wheels, installed offline and hash-checked.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use crate::python::version::PythonVersion;
+
+/// What installs the build lock into the environment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Installer {
+    /// `uv pip install`, with this uv.
+    Uv(PathBuf),
+    /// The environment's own pip (the venv is made with it).
+    Pip,
+}
+
+impl Installer {
+    /// uv when it is on `PATH`, else pip.
+    pub fn detect(path: Option<&str>) -> Installer {
+        let name = if cfg!(windows) { "uv.exe" } else { "uv" };
+        path.into_iter()
+            .flat_map(std::env::split_paths)
+            .map(|dir| dir.join(name))
+            .find(|candidate| candidate.is_file())
+            .map_or(Installer::Pip, Installer::Uv)
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Installer::Uv(_) => "uv",
+            Installer::Pip => "pip",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EnvError {
+    #[error("cannot run {}", program.display())]
+    Spawn {
+        program: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{what} failed ({status}):\n{output}")]
+    Failed {
+        what: String,
+        status: String,
+        output: String,
+    },
+    #[error("{} does not say which Python it is: {output}", python.display())]
+    Version { python: PathBuf, output: String },
+}
+
+impl crate::error::Diagnose for EnvError {
+    fn exit_class(&self) -> crate::error::ExitClass {
+        crate::error::ExitClass::Problems
+    }
+    fn hint(&self) -> Option<String> {
+        Some(match self {
+            EnvError::Spawn { .. } | EnvError::Version { .. } => {
+                "pass a working CPython 3 with --python (it needs the venv module)".into()
+            }
+            EnvError::Failed { .. } => {
+                "the build lock and the build wheelhouse disagree: run chiron build once with the network to refresh them".into()
+            }
+        })
+    }
+}
+
+/// The `X.Y` of an interpreter.
+pub fn python_version(python: &Path) -> Result<PythonVersion, EnvError> {
+    let output = run(
+        Command::new(python).args(["-c", "import sys; print('%d.%d' % sys.version_info[:2])"]),
+        python,
+    )?;
+    let text = String::from_utf8_lossy(&output.stdout).trim().to_string();
+    text.parse().map_err(|_| EnvError::Version {
+        python: python.to_path_buf(),
+        output: text,
+    })
+}
+
+/// Makes a virtual environment at `dir` with `base` and returns its
+/// interpreter. With uv as the installer it has no pip of its own.
+pub fn create(base: &Path, dir: &Path, installer: &Installer) -> Result<PathBuf, EnvError> {
+    let mut command = Command::new(base);
+    command.args(["-m", "venv"]);
+    if matches!(installer, Installer::Uv(_)) {
+        command.arg("--without-pip");
+    }
+    command.arg(dir);
+    checked(&mut command, base, "creating the build environment")?;
+    Ok(dir.join(if cfg!(windows) {
+        "Scripts/python.exe"
+    } else {
+        "bin/python"
+    }))
+}
+
+/// Installs `requirements` (hash-pinned) from the `wheelhouse` folder
+/// alone into the environment of `python`: no index, no configuration
+/// files or variables of pip and uv.
+pub fn install(
+    python: &Path,
+    installer: &Installer,
+    wheelhouse: &Path,
+    requirements: &Path,
+) -> Result<(), EnvError> {
+    let mut command = match installer {
+        Installer::Uv(uv) => {
+            let mut command = Command::new(uv);
+            command
+                .args(["pip", "install", "--no-config", "--python"])
+                .arg(python);
+            command
+        }
+        Installer::Pip => {
+            let mut command = Command::new(python);
+            command.args([
+                "-m",
+                "pip",
+                "--isolated",
+                "--disable-pip-version-check",
+                "install",
+            ]);
+            command
+        }
+    };
+    command
+        .args([
+            "--no-index",
+            "--require-hashes",
+            "--no-deps",
+            "--find-links",
+        ])
+        .arg(wheelhouse)
+        .arg("-r")
+        .arg(requirements);
+    for (key, _) in std::env::vars_os() {
+        let key = key.to_string_lossy();
+        if key.starts_with("PIP_") || key.starts_with("UV_") {
+            command.env_remove(key.as_ref());
+        }
+    }
+    let program = match installer {
+        Installer::Uv(uv) => uv.clone(),
+        Installer::Pip => python.to_path_buf(),
+    };
+    checked(
+        &mut command,
+        &program,
+        &format!(
+            "installing the build requirements with {}",
+            installer.name()
+        ),
+    )
+    .map(drop)
+}
+
+fn run(command: &mut Command, program: &Path) -> Result<Output, EnvError> {
+    command.output().map_err(|source| EnvError::Spawn {
+        program: program.to_path_buf(),
+        source,
+    })
+}
+
+fn checked(command: &mut Command, program: &Path, what: &str) -> Result<Output, EnvError> {
+    let output = run(command, program)?;
+    if output.status.success() {
+        return Ok(output);
+    }
+    let mut text = String::from_utf8_lossy(&output.stdout).into_owned();
+    text.push_str(&String::from_utf8_lossy(&output.stderr));
+    Err(EnvError::Failed {
+        what: what.to_string(),
+        status: output.status.to_string(),
+        output: text.trim_end().to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uv_is_found_on_path_else_pip() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(
+            Installer::detect(Some(&dir.path().display().to_string())),
+            Installer::Pip
+        );
+        std::fs::write(dir.path().join("uv"), "").unwrap();
+        let path = std::env::join_paths([Path::new("/nonexistent"), dir.path()]).unwrap();
+        assert_eq!(
+            Installer::detect(path.to_str()),
+            Installer::Uv(dir.path().join("uv"))
+        );
+        assert_eq!(Installer::detect(None), Installer::Pip);
+    }
+}
