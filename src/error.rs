@@ -94,6 +94,8 @@ pub enum Error {
     Archive(#[from] crate::bundle::archive::ArchiveError),
     #[error(transparent)]
     Oci(#[from] crate::oci::OciError),
+    #[error(transparent)]
+    Artifacts(#[from] crate::build::artifacts::ArtifactError),
     /// A file or stream the work itself needed (say which with context).
     #[error(transparent)]
     Io(#[from] std::io::Error),
@@ -125,6 +127,7 @@ impl Error {
             Error::Bundle(e) => e,
             Error::Archive(e) => e,
             Error::Oci(e) => e,
+            Error::Artifacts(e) => e,
             Error::Io(_) | Error::Json(_) => return None,
         })
     }
