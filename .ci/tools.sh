@@ -25,25 +25,37 @@ need_deb script bsdutils
 # A real OCI registry for the push/pull tests (each test starts its own).
 need_deb docker-registry docker-registry
 
+pinned_venv() {
+    # pinned_venv DIR PINS...: a venv in DIR holding exactly PINS from PyPI,
+    # rebuilt whenever the list changes.
+    local dir=$1; shift
+    if [ "$(cat "$dir/pins" 2>/dev/null)" != "$*" ]; then
+        rm -rf "$dir"
+        python3 -m venv "$dir"
+        "$dir/bin/pip" install -q --disable-pip-version-check "$@"
+        echo "$*" > "$dir/pins"
+    fi
+}
+
 # Independent implementations the tests check chiron against, in a venv of
 # their own, from PyPI, pinned: uv and pip (the resolution and install
 # oracles), the SPDX project's spdx-tools (pyspdxtools), cryptography +
 # PyNaCl + bcrypt to make a cosign-format key chiron must read, ORAS, and
 # sigstore-python (the independent verifier of Sigstore bundles).
-# The venv is rebuilt whenever this list changes.
 tools="$HOME/.cache/chiron-ci/tools"
-tool_pins="uv==0.13.9 pip==26.3 spdx-tools==0.8.5 cryptography==50.0.2 pynacl==1.6.2 oras==0.2.43 bcrypt==5.0.0 sigstore==4.5.1"
-if [ "$(cat "$tools/pins" 2>/dev/null)" != "$tool_pins" ]; then
-    rm -rf "$tools"
-    python3 -m venv "$tools"
-    # shellcheck disable=SC2086
-    "$tools/bin/pip" install -q --disable-pip-version-check $tool_pins
-    echo "$tool_pins" > "$tools/pins"
-fi
+pinned_venv "$tools" uv==0.13.9 pip==26.3 spdx-tools==0.8.5 cryptography==50.0.2 pynacl==1.6.2 oras==0.2.43 bcrypt==5.0.0 sigstore==4.5.1
 export CHIRON_TEST_PYSPDXTOOLS="$tools/bin/pyspdxtools"
 export CHIRON_TEST_TOOLS_PYTHON="$tools/bin/python"
 export CHIRON_TEST_UV="$tools/bin/uv"
 export CHIRON_TEST_PIP="$tools/bin/pip"
+
+# The in-toto attestation framework's Python bindings, the oracle of the
+# provenance `chiron build` writes, with the protobuf runtime they parse
+# with: a venv of their own, so that this protobuf pin and the tools'
+# dependencies above never have to agree.
+intoto="$HOME/.cache/chiron-ci/in-toto"
+pinned_venv "$intoto" in-toto-attestation==0.9.3 protobuf==7.36.2
+export CHIRON_TEST_INTOTO_PYTHON="$intoto/bin/python"
 
 # Microsoft's SARIF multitool (the validator GitHub code scanning's SARIF
 # rules come from), from npm, pinned; its Linux package ships the binary.

@@ -169,7 +169,8 @@ fn has_wheels(dir: &Path) -> bool {
     })
 }
 
-fn empty_manifest() -> Manifest {
+/// A manifest of nothing, made by this chiron: what a reader fills.
+pub fn empty_manifest() -> Manifest {
     Manifest {
         manifest_version: crate::manifest::MANIFEST_VERSION,
         tool: Tool {

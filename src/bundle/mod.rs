@@ -255,11 +255,20 @@ fn provenance_entry(
     options: &BuildOptions,
 ) -> Result<archive::Entry, String> {
     let statement = provenance(manifest, files, options);
-    let envelope =
-        Envelope::new(IN_TOTO, statement.as_bytes(), options.key).map_err(|e| e.to_string())?;
+    let text = provenance_envelope(&statement, options.key).map_err(|e| e.to_string())?;
+    Ok(in_memory(text.into_bytes(), false))
+}
+
+/// `statement` in a DSSE envelope (`application/vnd.in-toto+json`),
+/// signed with `key` when given: pretty JSON with a newline.
+pub fn provenance_envelope(
+    statement: &str,
+    key: Option<&KeyPair>,
+) -> Result<String, crate::sign::SignError> {
+    let envelope = Envelope::new(IN_TOTO, statement.as_bytes(), key)?;
     let mut text = serde_json::to_string_pretty(&envelope).expect("an envelope serialises");
     text.push('\n');
-    Ok(in_memory(text.into_bytes(), false))
+    Ok(text)
 }
 
 /// `SHA256SUMS` of every file so far, and its signature with the key.
@@ -281,9 +290,18 @@ fn add_sums(
 
 /// `sha256sum`'s format: `HASH  NAME`, one line per file, by name.
 fn sums_text(files: &BTreeMap<String, archive::Entry>) -> String {
+    sums_lines(
+        files
+            .iter()
+            .map(|(name, entry)| (name.as_str(), entry.sha256.as_str())),
+    )
+}
+
+/// `sha256sum`'s format of `(name, sha256)` pairs, in the order given.
+pub fn sums_lines<'a>(files: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
     files
-        .iter()
-        .map(|(name, entry)| format!("{}  {name}\n", entry.sha256))
+        .into_iter()
+        .map(|(name, sha256)| format!("{sha256}  {name}\n"))
         .collect()
 }
 
@@ -312,19 +330,18 @@ fn write_bundle(
     Ok((sha256, size))
 }
 
-/// An in-toto Statement v1 with an SLSA Provenance v1 predicate: every
-/// file of the bundle as a subject, the wheels' sources as resolved
-/// dependencies, chiron's command, targets, indexes (no credentials) and
-/// inputs as the build definition.
+/// The SLSA provenance of a bundle: every file of the bundle as a
+/// subject, the wheels' sources as resolved dependencies, chiron's
+/// command, targets, indexes (no credentials) and inputs as the build
+/// definition.
 fn provenance(
     manifest: &Manifest,
     files: &BTreeMap<String, archive::Entry>,
     options: &BuildOptions,
 ) -> String {
-    let subjects: Vec<_> = files
+    let subjects = files
         .iter()
-        .map(|(name, entry)| json!({ "name": name, "digest": { "sha256": entry.sha256 } }))
-        .collect();
+        .map(|(name, entry)| (name.as_str(), entry.sha256.as_str()));
     let dependencies: Vec<_> = manifest
         .files
         .iter()
@@ -337,37 +354,60 @@ fn provenance(
             })
         })
         .collect();
+    let build_definition = json!({
+        "buildType": "https://chiron.invalid/airgap-bundle/v1",
+        "externalParameters": {
+            "command": options.command,
+            "targets": manifest.targets.iter().map(|t| &t.name).collect::<Vec<_>>(),
+            "gaps": manifest.gaps.iter().map(|g| &g.name).collect::<Vec<_>>(),
+            "requirements": manifest.inputs.requirements,
+            "constraints": manifest.inputs.constraints,
+            "indexes": manifest.inputs.indexes.iter().map(|u| crate::index::redact_url(u)).collect::<Vec<_>>(),
+            "findLinks": manifest.inputs.find_links,
+            "inputs": manifest.inputs.files.iter().map(|f| json!({ "path": f.path, "digest": { "sha256": f.sha256 } })).collect::<Vec<_>>(),
+            "inputsFingerprint": manifest.inputs.fingerprint,
+        },
+        "internalParameters": {
+            "allowPrereleases": manifest.inputs.allow_prereleases,
+            "excludeNewer": manifest.inputs.exclude_newer,
+        },
+        "resolvedDependencies": dependencies,
+    });
+    slsa_statement(
+        subjects,
+        build_definition,
+        &manifest.tool.version,
+        options.epoch,
+    )
+}
+
+/// An in-toto Statement v1 of `subjects` (name, sha256) with an SLSA
+/// Provenance v1 predicate: `build_definition` as given, run by chiron
+/// `version` at `epoch` (`SOURCE_DATE_EPOCH`, so the same build gives the
+/// same bytes). One line of JSON with a newline.
+pub fn slsa_statement<'a>(
+    subjects: impl IntoIterator<Item = (&'a str, &'a str)>,
+    build_definition: serde_json::Value,
+    version: &str,
+    epoch: u64,
+) -> String {
+    let subjects: Vec<_> = subjects
+        .into_iter()
+        .map(|(name, sha256)| json!({ "name": name, "digest": { "sha256": sha256 } }))
+        .collect();
     let statement = json!({
         "_type": "https://in-toto.io/Statement/v1",
         "subject": subjects,
         "predicateType": "https://slsa.dev/provenance/v1",
         "predicate": {
-            "buildDefinition": {
-                "buildType": "https://chiron.invalid/airgap-bundle/v1",
-                "externalParameters": {
-                    "command": options.command,
-                    "targets": manifest.targets.iter().map(|t| &t.name).collect::<Vec<_>>(),
-                    "gaps": manifest.gaps.iter().map(|g| &g.name).collect::<Vec<_>>(),
-                    "requirements": manifest.inputs.requirements,
-                    "constraints": manifest.inputs.constraints,
-                    "indexes": manifest.inputs.indexes.iter().map(|u| crate::index::redact_url(u)).collect::<Vec<_>>(),
-                    "findLinks": manifest.inputs.find_links,
-                    "inputs": manifest.inputs.files.iter().map(|f| json!({ "path": f.path, "digest": { "sha256": f.sha256 } })).collect::<Vec<_>>(),
-                    "inputsFingerprint": manifest.inputs.fingerprint,
-                },
-                "internalParameters": {
-                    "allowPrereleases": manifest.inputs.allow_prereleases,
-                    "excludeNewer": manifest.inputs.exclude_newer,
-                },
-                "resolvedDependencies": dependencies,
-            },
+            "buildDefinition": build_definition,
             "runDetails": {
                 "builder": {
                     "id": "https://chiron.invalid/builder",
-                    "version": { "chiron": manifest.tool.version },
+                    "version": { "chiron": version },
                 },
                 "metadata": {
-                    "startedOn": crate::time::rfc3339(options.epoch as i64),
+                    "startedOn": crate::time::rfc3339(epoch as i64),
                 },
             },
         },

@@ -4,6 +4,8 @@
 //! `SHA256SUMS` and of the provenance, the provenance's subjects against
 //! the bytes, the SBOM's components against the manifest's packages, and
 //! the policy verdict recorded at build time. Each problem names the file.
+//! A build's output folder is checked by [`verify_dist`] with the same
+//! checks and problem kinds.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
@@ -11,6 +13,10 @@ use std::path::Path;
 
 use base64::Engine as _;
 use serde::Serialize;
+
+mod dist;
+
+pub use dist::{is_dist_dir, verify_dist};
 
 use super::{PROVENANCE, SUMS, SUMS_SIG};
 use crate::manifest::Manifest;
@@ -80,13 +86,13 @@ impl ProblemKind {
                 "a wheel's RECORD is missing, unreadable or does not match the wheel's contents"
             }
             ProblemKind::Signature => {
-                "a signature (SHA256SUMS.sig, the provenance's) is missing with --key, unreadable or not by that key"
+                "a signature (SHA256SUMS.sig, the provenance's, a distribution's DIST.sig) is missing with --key, unreadable or not by that key"
             }
             ProblemKind::Provenance => {
-                "the provenance is missing or unreadable, or its subjects are not exactly the files with their sha256"
+                "the provenance is missing or unreadable, or its subjects are not exactly the files (in a build's dist folder, the distributions) with their sha256"
             }
             ProblemKind::Sbom => {
-                "the SBOM is missing or its components are not exactly the manifest's packages"
+                "the SBOM is missing or its components are not exactly the manifest's packages; in a build's dist folder, a wheel's SBOM is missing or does not name the wheel's sha256"
             }
             ProblemKind::Policy => {
                 "the policy verdict recorded when the wheelhouse was built failed"
@@ -319,12 +325,12 @@ impl Findings {
         self.problems.push(problem(kind, path, message));
     }
 
-    fn into_report(self, bundle: bool, files: usize, wheels: usize) -> VerifyReport {
+    fn into_report(self, kind: &'static str, files: usize, wheels: usize) -> VerifyReport {
         let mut problems = self.problems;
         problems.sort();
         problems.dedup();
         VerifyReport {
-            kind: if bundle { "bundle" } else { "wheelhouse" },
+            kind,
             files_checked: files,
             wheels_checked: wheels,
             signature_checked: self.signature_checked,
@@ -334,26 +340,22 @@ impl Findings {
     }
 }
 
-/// The folder being verified, read once: its files with their sha256,
-/// its manifest and its `SHA256SUMS`.
-struct Folder<'a> {
+/// A folder's files, read once: each with its sha256, and its
+/// `SHA256SUMS`.
+struct Listing<'a> {
     dir: &'a Path,
-    /// An unpacked bundle (wheels under `wheels/`), else a wheelhouse.
-    bundle: bool,
     /// Every regular file, `/`-separated and relative.
     present: BTreeSet<String>,
     /// The sha256 of every file that could be read.
     hashes: BTreeMap<String, String>,
-    manifest: Manifest,
     /// `SHA256SUMS` as written (empty when missing), and as read.
     sums_bytes: Vec<u8>,
     sums: BTreeMap<String, String>,
 }
 
-impl<'a> Folder<'a> {
-    /// Reads the folder; without a readable manifest nothing else can be
-    /// checked, and the problem says so.
-    fn read(dir: &'a Path, bundle: bool) -> Result<Folder<'a>, Problem> {
+impl<'a> Listing<'a> {
+    /// Reads the folder; the problem says why it cannot be.
+    fn read(dir: &'a Path) -> Result<Listing<'a>, Problem> {
         let present = walk(dir).map_err(|e| {
             problem(
                 ProblemKind::Missing,
@@ -361,6 +363,39 @@ impl<'a> Folder<'a> {
                 e.to_string(),
             )
         })?;
+        let sums_bytes = std::fs::read(dir.join(SUMS)).unwrap_or_default();
+        let sums = parse_sums(&String::from_utf8_lossy(&sums_bytes));
+        // Streamed: a wheel of a gigabyte is not held in memory.
+        let hashes = present
+            .iter()
+            .filter_map(|name| {
+                let (sha256, _) = crate::digest::hash_file(&dir.join(name)).ok()?;
+                Some((name.clone(), sha256))
+            })
+            .collect();
+        Ok(Listing {
+            dir,
+            present,
+            hashes,
+            sums_bytes,
+            sums,
+        })
+    }
+}
+
+/// The bundle or wheelhouse being verified: its files and its manifest.
+struct Folder<'a> {
+    files: Listing<'a>,
+    /// An unpacked bundle (wheels under `wheels/`), else a wheelhouse.
+    bundle: bool,
+    manifest: Manifest,
+}
+
+impl<'a> Folder<'a> {
+    /// Reads the folder; without a readable manifest nothing else can be
+    /// checked, and the problem says so.
+    fn read(dir: &'a Path, bundle: bool) -> Result<Folder<'a>, Problem> {
+        let files = Listing::read(dir)?;
         let Ok(manifest_text) = std::fs::read_to_string(dir.join("manifest.json")) else {
             return Err(problem(
                 ProblemKind::Missing,
@@ -375,24 +410,10 @@ impl<'a> Folder<'a> {
                 format!("not a chiron manifest: {e}"),
             )
         })?;
-        let sums_bytes = std::fs::read(dir.join(SUMS)).unwrap_or_default();
-        let sums = parse_sums(&String::from_utf8_lossy(&sums_bytes));
-        // Streamed: a wheel of a gigabyte is not held in memory.
-        let hashes = present
-            .iter()
-            .filter_map(|name| {
-                let (sha256, _) = crate::digest::hash_file(&dir.join(name)).ok()?;
-                Some((name.clone(), sha256))
-            })
-            .collect();
         Ok(Folder {
-            dir,
+            files,
             bundle,
-            present,
-            hashes,
             manifest,
-            sums_bytes,
-            sums,
         })
     }
 
@@ -413,16 +434,16 @@ impl<'a> Folder<'a> {
 }
 
 /// Every file `SHA256SUMS` lists is there with its hash.
-fn check_sums(folder: &Folder, findings: &mut Findings) {
-    if folder.sums.is_empty() {
+fn check_sums(files: &Listing, findings: &mut Findings) {
+    if files.sums.is_empty() {
         findings.push(
             ProblemKind::Missing,
             SUMS,
             "there is no SHA256SUMS (or it is empty)",
         );
     }
-    for (name, expected) in &folder.sums {
-        match folder.hashes.get(name) {
+    for (name, expected) in &files.sums {
+        match files.hashes.get(name) {
             None => findings.push(
                 ProblemKind::Missing,
                 name,
@@ -466,11 +487,11 @@ fn unlisted_files(folder: &Folder) -> BTreeSet<String> {
     unlisted
 }
 
-/// Nothing is there that `SHA256SUMS` should list and does not.
-fn check_added(folder: &Folder, findings: &mut Findings) {
-    let unlisted = unlisted_files(folder);
-    for name in &folder.present {
-        if !folder.sums.contains_key(name) && !unlisted.contains(name) {
+/// Nothing is there that `SHA256SUMS` should list and does not: every
+/// file is listed but those `unlisted`.
+fn check_added(files: &Listing, unlisted: &BTreeSet<String>, findings: &mut Findings) {
+    for name in &files.present {
+        if !files.sums.contains_key(name) && !unlisted.contains(name) {
             findings.push(ProblemKind::Added, name, "not listed in SHA256SUMS");
         }
     }
@@ -480,7 +501,7 @@ fn check_added(folder: &Folder, findings: &mut Findings) {
 fn check_manifest_files(folder: &Folder, findings: &mut Findings) {
     for file in &folder.manifest.files {
         let name = format!("{}{}", folder.wheel_dir(), file.filename);
-        match folder.hashes.get(&name) {
+        match folder.files.hashes.get(&name) {
             None => findings.push(
                 ProblemKind::Missing,
                 &name,
@@ -495,7 +516,7 @@ fn check_manifest_files(folder: &Folder, findings: &mut Findings) {
                 ),
             ),
             Some(_) => {
-                let size = std::fs::metadata(folder.dir.join(&name))
+                let size = std::fs::metadata(folder.files.dir.join(&name))
                     .map(|m| m.len())
                     .unwrap_or(0);
                 if size != file.size {
@@ -513,7 +534,7 @@ fn check_manifest_files(folder: &Folder, findings: &mut Findings) {
 /// No distribution is there that the manifest does not name.
 fn check_unnamed_distributions(folder: &Folder, findings: &mut Findings) {
     let named = folder.manifest_paths();
-    for name in &folder.present {
+    for name in &folder.files.present {
         let is_distribution =
             name.ends_with(".whl") || name.ends_with(".tar.gz") || name.ends_with(".zip");
         if is_distribution && name.starts_with(folder.wheel_dir()) && !named.contains(name) {
@@ -534,11 +555,11 @@ fn check_records(folder: &Folder, findings: &mut Findings) -> usize {
         .iter()
         .filter(|n| n.ends_with(".whl"))
     {
-        if folder.present.contains(name) {
+        if folder.files.present.contains(name) {
             wheels += 1;
             findings
                 .problems
-                .extend(check_record(&folder.dir.join(name), name));
+                .extend(check_record(&folder.files.dir.join(name), name));
         }
     }
     wheels
@@ -546,15 +567,13 @@ fn check_records(folder: &Folder, findings: &mut Findings) -> usize {
 
 /// `SHA256SUMS.sig` under the key; without a key, a note on what was not
 /// checked.
-fn check_sums_signature(folder: &Folder, key: Option<&PublicKey>, findings: &mut Findings) {
-    let signature = std::fs::read_to_string(folder.dir.join(SUMS_SIG)).ok();
+fn check_sums_signature(files: &Listing, key: Option<&PublicKey>, findings: &mut Findings) {
+    let signature = std::fs::read_to_string(files.dir.join(SUMS_SIG)).ok();
     match (key, &signature) {
-        (Some(key), Some(signature)) => {
-            match key.verify_blob(&folder.sums_bytes, signature, SUMS) {
-                Ok(()) => findings.signature_checked = true,
-                Err(e) => findings.push(ProblemKind::Signature, SUMS_SIG, e.to_string()),
-            }
-        }
+        (Some(key), Some(signature)) => match key.verify_blob(&files.sums_bytes, signature, SUMS) {
+            Ok(()) => findings.signature_checked = true,
+            Err(e) => findings.push(ProblemKind::Signature, SUMS_SIG, e.to_string()),
+        },
         (Some(_), None) => findings.push(
             ProblemKind::Signature,
             SUMS_SIG,
@@ -567,10 +586,15 @@ fn check_sums_signature(folder: &Folder, key: Option<&PublicKey>, findings: &mut
     }
 }
 
-/// A bundle's provenance: a DSSE envelope (signed by the key, when one is
-/// given) whose in-toto subjects are exactly the files.
-fn check_provenance(folder: &Folder, key: Option<&PublicKey>, findings: &mut Findings) {
-    let Some(envelope) = std::fs::read_to_string(folder.dir.join(PROVENANCE))
+/// The provenance: a DSSE envelope (signed by the key, when one is given)
+/// whose in-toto subjects are exactly the files that `is_subject` names.
+fn check_provenance(
+    files: &Listing,
+    key: Option<&PublicKey>,
+    is_subject: &dyn Fn(&str) -> bool,
+    findings: &mut Findings,
+) {
+    let Some(envelope) = std::fs::read_to_string(files.dir.join(PROVENANCE))
         .ok()
         .and_then(|t| serde_json::from_str::<Envelope>(&t).ok())
     else {
@@ -595,26 +619,27 @@ fn check_provenance(folder: &Folder, key: Option<&PublicKey>, findings: &mut Fin
             PROVENANCE,
             "its payload is not an in-toto statement",
         ),
-        Some(subjects) => check_provenance_subjects(folder, subjects, findings),
+        Some(subjects) => check_provenance_subjects(files, subjects, is_subject, findings),
     }
 }
 
-/// Every subject is a file with its sha256, and every file (but the
-/// provenance and the sums) is a subject.
+/// Every subject is a file with its sha256, and every file `is_subject`
+/// names is a subject.
 fn check_provenance_subjects(
-    folder: &Folder,
+    files: &Listing,
     subjects: &[serde_json::Value],
+    is_subject: &dyn Fn(&str) -> bool,
     findings: &mut Findings,
 ) {
     let mut named = BTreeSet::new();
     for subject in subjects {
         let name = subject["name"].as_str().unwrap_or_default().to_string();
         let digest = subject["digest"]["sha256"].as_str().unwrap_or_default();
-        match folder.hashes.get(&name) {
+        match files.hashes.get(&name) {
             None => findings.push(
                 ProblemKind::Provenance,
                 &name,
-                "a provenance subject that is not in the bundle",
+                "a provenance subject that is not there",
             ),
             Some(actual) if actual != digest => findings.push(
                 ProblemKind::Provenance,
@@ -625,8 +650,8 @@ fn check_provenance_subjects(
         }
         named.insert(name);
     }
-    for name in &folder.present {
-        if ![PROVENANCE, SUMS, SUMS_SIG].contains(&name.as_str()) && !named.contains(name) {
+    for name in &files.present {
+        if is_subject(name) && !named.contains(name) {
             findings.push(
                 ProblemKind::Provenance,
                 name,
@@ -638,7 +663,7 @@ fn check_provenance_subjects(
 
 /// The SBOM lists exactly the manifest's packages, by purl.
 fn check_sbom(folder: &Folder, findings: &mut Findings) {
-    let Some(bom) = std::fs::read_to_string(folder.dir.join("sbom.cdx.json"))
+    let Some(bom) = std::fs::read_to_string(folder.files.dir.join("sbom.cdx.json"))
         .ok()
         .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
     else {
@@ -677,7 +702,7 @@ fn check_sbom(folder: &Folder, findings: &mut Findings) {
 
 /// The policy verdict recorded when the wheelhouse was built.
 fn check_policy(folder: &Folder, findings: &mut Findings) {
-    match std::fs::read_to_string(folder.dir.join("policy.json"))
+    match std::fs::read_to_string(folder.files.dir.join("policy.json"))
         .ok()
         .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
     {
@@ -696,6 +721,10 @@ fn check_policy(folder: &Folder, findings: &mut Findings) {
     }
 }
 
+fn folder_kind(bundle: bool) -> &'static str {
+    if bundle { "bundle" } else { "wheelhouse" }
+}
+
 /// Verifies an unpacked bundle (`bundle = true`) or a wheelhouse folder.
 pub fn verify_dir(dir: &Path, bundle: bool, key: Option<&PublicKey>) -> VerifyReport {
     let mut findings = Findings::default();
@@ -703,21 +732,22 @@ pub fn verify_dir(dir: &Path, bundle: bool, key: Option<&PublicKey>) -> VerifyRe
         Ok(folder) => folder,
         Err(problem) => {
             findings.problems.push(problem);
-            return findings.into_report(bundle, 0, 0);
+            return findings.into_report(folder_kind(bundle), 0, 0);
         }
     };
-    check_sums(&folder, &mut findings);
-    check_added(&folder, &mut findings);
+    check_sums(&folder.files, &mut findings);
+    check_added(&folder.files, &unlisted_files(&folder), &mut findings);
     check_manifest_files(&folder, &mut findings);
     check_unnamed_distributions(&folder, &mut findings);
     let wheels = check_records(&folder, &mut findings);
-    check_sums_signature(&folder, key, &mut findings);
+    check_sums_signature(&folder.files, key, &mut findings);
     if bundle {
-        check_provenance(&folder, key, &mut findings);
+        let is_subject = |name: &str| ![PROVENANCE, SUMS, SUMS_SIG].contains(&name);
+        check_provenance(&folder.files, key, &is_subject, &mut findings);
     }
     check_sbom(&folder, &mut findings);
     check_policy(&folder, &mut findings);
-    findings.into_report(bundle, folder.present.len(), wheels)
+    findings.into_report(folder_kind(bundle), folder.files.present.len(), wheels)
 }
 
 #[cfg(test)]

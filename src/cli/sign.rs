@@ -44,8 +44,8 @@ pub struct SignArgs {
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    /// A bundle (.tar.gz), a wheelhouse folder, or any file with a
-    /// signature beside it (FILE.sig).
+    /// A bundle (.tar.gz), a wheelhouse folder, a build's output folder
+    /// (dist/), or any file with a signature beside it (FILE.sig).
     pub path: PathBuf,
     /// The public key (default: [signing] public-key).
     #[arg(long, value_name = "PUB")]
@@ -287,6 +287,10 @@ pub fn verify(args: VerifyArgs, ctx: &Context) -> Result<Exit> {
     let path = ctx.cwd.join(&args.path);
     let key = load_public_key(ctx, &args.key)?;
     let name = path.display().to_string();
+    if path.is_dir() && chiron::bundle::verify::is_dist_dir(&path) {
+        let report = chiron::bundle::verify::verify_dist(&path, key.as_ref());
+        return finish(ctx, &report, &name);
+    }
     if path.is_dir() {
         let report = chiron::bundle::verify::verify_dir(
             &path,

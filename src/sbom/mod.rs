@@ -131,6 +131,17 @@ pub fn cyclonedx_with(
     options: &SbomOptions,
     scan: Option<&[crate::vuln::PackageReport]>,
 ) -> String {
+    bom_text(cyclonedx_document(manifest, options, scan))
+}
+
+/// The BOM [`cyclonedx_with`] writes, as JSON to add to before it is
+/// written with [`bom_text`]: the root component's `bom-ref` is
+/// `project`.
+pub fn cyclonedx_document(
+    manifest: &Manifest,
+    options: &SbomOptions,
+    scan: Option<&[crate::vuln::PackageReport]>,
+) -> Value {
     let root = "project".to_string();
     let declared_targets: BTreeSet<&str> =
         manifest.targets.iter().map(|t| t.name.as_str()).collect();
@@ -173,6 +184,12 @@ pub fn cyclonedx_with(
     if let Some(reports) = scan {
         bom["vulnerabilities"] = json!(vulnerabilities(reports));
     }
+    bom
+}
+
+/// A finished BOM: its serial number set from its content, as pretty
+/// JSON with a newline.
+pub fn bom_text(mut bom: Value) -> String {
     bom["serialNumber"] = json!(serial_number(&bom));
     let mut text = serde_json::to_string_pretty(&bom).expect("a BOM always serialises");
     text.push('\n');

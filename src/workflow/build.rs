@@ -313,7 +313,7 @@ pub async fn build(
             command: &request.command,
         })
         .map_err(BuildError::from)?;
-    report.files = artifacts.files;
+    report.files = artifacts.built;
     report.artifacts = artifacts.written;
     Ok(report)
 }

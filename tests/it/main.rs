@@ -9,6 +9,7 @@ mod airgap;
 mod archive_hostile;
 mod atomic_writes;
 mod build;
+mod build_artifacts;
 mod cli_config;
 mod cli_doctor;
 mod cli_gaps;
