@@ -220,6 +220,54 @@ pub fn unpack_sdist(sdist: &Path, dest: &Path) -> Result<PathBuf, SourceError> {
     Ok(top)
 }
 
+/// Extracts the wheel's top-level `NAME-VERSION.dist-info/` into `dest`
+/// and returns it (PEP 517's fallback for a backend without
+/// `prepare_metadata_for_build_wheel`).
+pub fn extract_dist_info(wheel: &Path, dest: &Path) -> Result<PathBuf, SourceError> {
+    let fail = |message: String| SourceError::Sdist {
+        sdist: wheel.to_path_buf(),
+        message,
+    };
+    let file = std::fs::File::open(wheel).map_err(|e| fail(e.to_string()))?;
+    let mut archive = zip::ZipArchive::new(file).map_err(|e| fail(e.to_string()))?;
+    let mut folder = None;
+    for i in 0..archive.len() {
+        let mut entry = archive.by_index(i).map_err(|e| fail(e.to_string()))?;
+        let Some(name) = entry.enclosed_name() else {
+            return Err(fail(format!("unsafe path {}", String::from_utf8_lossy(entry.name_raw()))));
+        };
+        let Some(top) = name.components().next().map(|c| c.as_os_str().to_string_lossy().into_owned())
+        else {
+            continue;
+        };
+        if !top.ends_with(".dist-info") || entry.is_dir() {
+            continue;
+        }
+        folder = Some(dest.join(&top));
+        write_entry(&mut entry, &dest.join(&name)).map_err(|e| fail(format!("{}: {e}", name.display())))?;
+    }
+    folder.ok_or_else(|| fail("has no .dist-info folder".into()))
+}
+
+/// Puts the folder `from` at `to` (replacing what is there), by a copy
+/// into a temporary folder beside `to` and a rename.
+pub fn replace_dir(from: &Path, to: &Path) -> std::io::Result<()> {
+    let parent = to.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent)?;
+    let staging = crate::atomic::shared_temp_dir(parent, ".chiron-tmp-metadata.")?;
+    for file in walk(from, Path::new(""))? {
+        let target = staging.path().join(&file);
+        if let Some(dir) = target.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        std::fs::copy(from.join(&file), target)?;
+    }
+    if to.exists() {
+        std::fs::remove_dir_all(to)?;
+    }
+    std::fs::rename(staging.keep(), to)
+}
+
 fn write_entry(entry: &mut impl Read, to: &Path) -> std::io::Result<()> {
     if let Some(parent) = to.parent() {
         std::fs::create_dir_all(parent)?;

@@ -51,6 +51,11 @@ pub struct BuildArgs {
     /// the index) and name every difference; exit 1 when they differ.
     #[arg(long, num_args = 2, value_names = ["DIST", "FILE"])]
     pub compare: Vec<PathBuf>,
+    /// Write the wheel's metadata alone (NAME-VERSION.dist-info) into the
+    /// output folder: the backend's prepare_metadata_for_build_wheel, else
+    /// the .dist-info of a built wheel.
+    #[arg(long, conflicts_with_all = ["check", "compare", "sdist", "wheel", "repair", "embed_sbom"])]
+    pub metadata: bool,
     /// Run auditwheel on binary wheels and check the repaired wheel's tags
     /// (Linux).
     #[arg(long)]
@@ -113,6 +118,18 @@ pub async fn run(args: BuildArgs, ctx: &Context) -> Result<Exit> {
     };
     let log = BuildLog::new(ctx);
     let bar = StageProgress::new(ctx.progress);
+    if args.metadata {
+        let result = chiron::workflow::build::metadata(&ws, &args.request(), &bar, &log).await;
+        drop(bar);
+        let report = result.inspect_err(|_| log.replay())?;
+        drop(log);
+        if ctx.out.json {
+            ctx.out.json(&report)?;
+        } else {
+            ctx.out.text(&format!("{}\n", report.dist_info.display()))?;
+        }
+        return Ok(Exit::Ok);
+    }
     let result =
         chiron::workflow::build::build(&ws, &args.request(), key.as_ref(), &bar, &log).await;
     drop(bar);
@@ -124,6 +141,16 @@ pub async fn run(args: BuildArgs, ctx: &Context) -> Result<Exit> {
         }
     };
     drop(log);
+    if !report.stale.is_empty() {
+        let names: Vec<String> = report.stale.iter().map(|p| p.display().to_string()).collect();
+        ctx.out.note(&format!(
+            "{}warning{:#}: {} holds distributions from earlier builds ({}); they are not in this build's SHA256SUMS and `chiron verify` will report them: remove them before publishing",
+            style::WARN,
+            style::WARN,
+            report.outdir.display(),
+            names.join(", ")
+        ));
+    }
     let exit = if report.reproducible() {
         Exit::Ok
     } else {

@@ -112,6 +112,9 @@ pub struct BuildReport {
     pub epoch_source: EpochSource,
     pub isolation: Isolation,
     pub build_dependencies: Vec<BuildDependency>,
+    /// Distributions in the output folder from earlier builds: not in this
+    /// build's `SHA256SUMS`, so `chiron verify` reports them.
+    pub stale: Vec<PathBuf>,
     /// With `--check`: the comparison of the two builds, file by file.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub check: Option<Vec<Comparison>>,
@@ -281,6 +284,7 @@ pub async fn build(
         source: source_info(&plan, &built),
         epoch_source: plan.epoch_source,
         isolation: isolation(&plan, &env),
+        stale: Vec::new(),
         build_dependencies: env
             .lock
             .as_ref()
@@ -315,7 +319,88 @@ pub async fn build(
         .map_err(BuildError::from)?;
     report.files = artifacts.built;
     report.artifacts = artifacts.written;
+    report.stale = stale_dists(&plan.outdir, &report.files);
     Ok(report)
+}
+
+/// What `--metadata` wrote.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct MetadataReport {
+    /// The `NAME-VERSION.dist-info` folder, in the output folder.
+    pub dist_info: PathBuf,
+    /// Whether the backend's `prepare_metadata_for_build_wheel` made it
+    /// (else a wheel was built and its `.dist-info` taken, as PEP 517 says).
+    pub prepared: bool,
+}
+
+/// The wheel's metadata alone (`--metadata`): the backend's
+/// `prepare_metadata_for_build_wheel`, else the `.dist-info` of a built
+/// wheel; written into the output folder, replacing one of the same name.
+pub async fn metadata(
+    ws: &Workspace<'_>,
+    request: &BuildRequest,
+    progress: &dyn Progress,
+    output: &dyn BuildOutput,
+) -> Result<MetadataReport> {
+    let plan = plan(ws, request)?;
+    let scratch = tempfile::Builder::new()
+        .prefix("chiron-build-")
+        .tempdir()
+        .context("cannot make a temporary folder for the build")?;
+    let env = environment(ws, &plan, request, scratch.path(), progress, output).await?;
+    let mut builder = Builder {
+        plan: &plan,
+        env,
+        progress,
+        output,
+    };
+    let out = scratch.path().join("metadata");
+    std::fs::create_dir_all(&out).with_context(|| format!("cannot make {}", out.display()))?;
+    let runner = builder.runner(&scratch.path().join("hooks"), "022");
+    let settings = &plan.config_settings;
+    let extra = runner
+        .requirements(Hook::GetRequiresForBuildWheel, &plan.project, settings, output)
+        .map_err(BuildError::from)?;
+    builder.ensure(&extra).await?;
+    let prepared = runner
+        .build(Hook::PrepareMetadataForBuildWheel, &plan.project, &out, settings, output)
+        .map_err(BuildError::from)?;
+    let (made, was_prepared) = match prepared {
+        Some(dir) => (dir, true),
+        None => {
+            let wheel = builder
+                .build_one(&runner, &plan.project, &scratch.path().join("wheel"), DistKind::Wheel)
+                .await?;
+            (crate::build::source::extract_dist_info(&wheel, &out).map_err(BuildError::from)?, false)
+        }
+    };
+    let name = made.file_name().unwrap_or_default().to_os_string();
+    let dist_info = plan.outdir.join(&name);
+    crate::build::source::replace_dir(&made, &dist_info).map_err(|source| BuildError::Write {
+        path: dist_info.clone(),
+        source,
+    })?;
+    Ok(MetadataReport {
+        dist_info,
+        prepared: was_prepared,
+    })
+}
+
+/// The distributions in `outdir` this build did not make, sorted.
+fn stale_dists(outdir: &Path, built: &[BuiltFile]) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(outdir) else {
+        return Vec::new();
+    };
+    let mut stale: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|path| {
+            let name = path.to_string_lossy();
+            (name.ends_with(".whl") || name.ends_with(".tar.gz") || name.ends_with(".zip"))
+                && !built.iter().any(|b| &b.path == path)
+        })
+        .collect();
+    stale.sort();
+    stale
 }
 
 /// The project's own lock, when it has one, for the wheels' runtime
@@ -556,6 +641,7 @@ impl Builder<'_> {
             .requirements(requires_hook, source, settings, self.output)
             .map_err(BuildError::from)?;
         self.ensure(&extra).await?;
+        std::fs::create_dir_all(out).with_context(|| format!("cannot make {}", out.display()))?;
         let made = runner
             .build(build_hook, source, out, settings, self.output)
             .map_err(BuildError::from)?

@@ -170,6 +170,17 @@ fn backend_builds_reproducibly_and_installs(backend: &str) {
     assert_eq!(built(&second), files, "{backend} is not reproducible");
     assert_eq!(second["isolation"]["reused"], true);
     pip_installs(home.path(), &dir.join("dist"), wheel, sha256);
+    // What it wrote beside them verifies as a dist folder.
+    let output = chiron(home.path())
+        .current_dir(&dir)
+        .args(["verify", "dist"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{backend}: {}",
+        String::from_utf8_lossy(&output.stdout)
+    );
 }
 
 #[test]
@@ -607,4 +618,29 @@ fn bad_projects_are_usage_errors_with_the_key() {
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("not a Python project"));
+}
+
+#[test]
+fn metadata_comes_from_the_prepare_hook_or_a_built_wheel() {
+    let home = tempfile::tempdir().unwrap();
+    let index = backend_index(home.path());
+    // setuptools implements prepare_metadata_for_build_wheel.
+    let dir = home.path().join("demo");
+    project(&dir, "setuptools");
+    let (ok, report, stderr) = build(home.path(), &dir, &index.url(), &["--metadata"]);
+    assert!(ok, "{stderr}");
+    assert_eq!(report["prepared"], true);
+    let dist_info = PathBuf::from(report["dist_info"].as_str().unwrap());
+    assert_eq!(dist_info, dir.join("dist/demo-1.0.dist-info"));
+    let metadata = std::fs::read_to_string(dist_info.join("METADATA")).unwrap();
+    assert!(metadata.contains("Name: demo") && metadata.contains("Version: 1.0"), "{metadata}");
+    // The in-tree backend has no such hook: the wheel is built and its
+    // .dist-info taken.
+    let other = home.path().join("other");
+    in_tree_project(&other);
+    let (ok, report, stderr) = build(home.path(), &other, &index.url(), &["--metadata"]);
+    assert!(ok, "{stderr}");
+    assert_eq!(report["prepared"], false);
+    assert!(other.join("dist/demo-1.0.dist-info/WHEEL").is_file());
+    assert!(!other.join("dist/demo-1.0-py3-none-any.whl").exists());
 }
