@@ -6,6 +6,7 @@
 mod support;
 
 mod airgap;
+mod airgap_cli;
 mod archive_hostile;
 mod atomic_writes;
 mod cli_config;
