@@ -13,6 +13,7 @@ mod cli_config;
 mod cli_doctor;
 mod cli_gaps;
 mod cli_init;
+mod cli_init_ci;
 mod cli_lock;
 mod cli_manage;
 mod cli_telemetry;
