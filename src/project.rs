@@ -177,6 +177,56 @@ fn table_keys(value: Option<&toml::Value>) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// PEP 517 backends that compile native code.
+const NATIVE_BACKENDS: &[&str] = &[
+    "maturin",
+    "mesonpy",
+    "scikit_build_core.build",
+    "setuptools_rust.build_meta",
+];
+/// Build files at a project's root that mean native code is compiled.
+const NATIVE_BUILD_FILES: &[&str] = &["Cargo.toml", "CMakeLists.txt", "meson.build"];
+/// What a `setup.py` that compiles extension modules says.
+const SETUP_PY_EXTENSIONS: &[&str] = &["ext_modules", "Extension(", "cythonize("];
+
+/// Whether the project in `root` compiles native code, so that its wheels
+/// are per platform: a `[build-system] build-backend` that compiles
+/// (maturin, meson-python, scikit-build-core), a Cargo, CMake or Meson
+/// build at the root, or a `setup.py` that declares extension modules.
+pub fn builds_native_code(root: &Path) -> Result<bool, ProjectError> {
+    let pyproject = root.join("pyproject.toml");
+    if let Some(text) = read_optional(&pyproject)? {
+        let doc: toml::Table = toml::from_str(&text).map_err(|e| ProjectError::Toml {
+            path: pyproject.clone(),
+            message: e.to_string(),
+        })?;
+        let backend = doc
+            .get("build-system")
+            .and_then(|b| b.get("build-backend"))
+            .and_then(toml::Value::as_str);
+        if backend.is_some_and(|b| NATIVE_BACKENDS.contains(&b)) {
+            return Ok(true);
+        }
+    }
+    if NATIVE_BUILD_FILES.iter().any(|f| root.join(f).is_file()) {
+        return Ok(true);
+    }
+    let setup = read_optional(&root.join("setup.py"))?.unwrap_or_default();
+    Ok(SETUP_PY_EXTENSIONS.iter().any(|s| setup.contains(s)))
+}
+
+/// A text file's contents, `None` when it does not exist.
+fn read_optional(path: &Path) -> Result<Option<String>, ProjectError> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok(Some(text)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(ProjectError::Read {
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -441,5 +491,73 @@ loop-b = [{include-group = "loop-a"}]
             error.contains("no optional-dependencies named `nope`"),
             "{error}"
         );
+    }
+}
+
+#[cfg(test)]
+mod native_tests {
+    use super::*;
+
+    #[test]
+    fn native_code_is_told_by_the_backend_build_files_or_setup_py() {
+        let cases: [(&[(&str, &str)], bool); 7] = [
+            (
+                &[(
+                    "pyproject.toml",
+                    "[build-system]\nbuild-backend = \"hatchling.build\"\n",
+                )],
+                false,
+            ),
+            (
+                &[(
+                    "pyproject.toml",
+                    "[build-system]\nbuild-backend = \"maturin\"\n",
+                )],
+                true,
+            ),
+            (
+                &[(
+                    "pyproject.toml",
+                    "[build-system]\nbuild-backend = \"scikit_build_core.build\"\n",
+                )],
+                true,
+            ),
+            (
+                &[
+                    ("pyproject.toml", "[project]\nname = \"x\"\n"),
+                    ("CMakeLists.txt", ""),
+                ],
+                true,
+            ),
+            (
+                &[(
+                    "setup.py",
+                    "from setuptools import setup\nsetup(name='x')\n",
+                )],
+                false,
+            ),
+            (
+                &[("setup.py", "setup(ext_modules=[Extension('x', ['x.c'])])\n")],
+                true,
+            ),
+            (&[], false),
+        ];
+        for (files, expected) in cases {
+            let dir = tempfile::tempdir().unwrap();
+            for (name, text) in files {
+                std::fs::write(dir.path().join(name), text).unwrap();
+            }
+            assert_eq!(
+                builds_native_code(dir.path()).unwrap(),
+                expected,
+                "{files:?}"
+            );
+        }
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("pyproject.toml"), "[build-system\n").unwrap();
+        assert!(matches!(
+            builds_native_code(dir.path()),
+            Err(ProjectError::Toml { .. })
+        ));
     }
 }

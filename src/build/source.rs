@@ -234,9 +234,15 @@ pub fn extract_dist_info(wheel: &Path, dest: &Path) -> Result<PathBuf, SourceErr
     for i in 0..archive.len() {
         let mut entry = archive.by_index(i).map_err(|e| fail(e.to_string()))?;
         let Some(name) = entry.enclosed_name() else {
-            return Err(fail(format!("unsafe path {}", String::from_utf8_lossy(entry.name_raw()))));
+            return Err(fail(format!(
+                "unsafe path {}",
+                String::from_utf8_lossy(entry.name_raw())
+            )));
         };
-        let Some(top) = name.components().next().map(|c| c.as_os_str().to_string_lossy().into_owned())
+        let Some(top) = name
+            .components()
+            .next()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
         else {
             continue;
         };
@@ -244,7 +250,8 @@ pub fn extract_dist_info(wheel: &Path, dest: &Path) -> Result<PathBuf, SourceErr
             continue;
         }
         folder = Some(dest.join(&top));
-        write_entry(&mut entry, &dest.join(&name)).map_err(|e| fail(format!("{}: {e}", name.display())))?;
+        write_entry(&mut entry, &dest.join(&name))
+            .map_err(|e| fail(format!("{}: {e}", name.display())))?;
     }
     folder.ok_or_else(|| fail("has no .dist-info folder".into()))
 }

@@ -74,28 +74,105 @@ pub fn write_tar_gz(
     let mut tar = tar::Builder::new(gzip);
     tar.mode(tar::HeaderMode::Deterministic);
     for (path, entry) in files {
-        let mut header = tar::Header::new_ustar();
-        header.set_entry_type(tar::EntryType::Regular);
-        header.set_mode(if entry.executable { 0o755 } else { 0o644 });
-        header.set_uid(0);
-        header.set_gid(0);
-        header.set_mtime(mtime);
-        header.set_username("")?;
-        header.set_groupname("")?;
+        let mut header = entry_header(entry.executable, mtime)?;
+        if header.set_path(path).is_err() && path.len() > USTAR_NAME_BYTES {
+            // Too long for ustar's name and prefix (a wheel name over 100
+            // characters): a pax `path` record, which GNU tar, `tarfile`
+            // and `read_bundle` all apply, where the tar crate would write
+            // a GNU long-name entry.
+            let (pax, records) = pax_path_header(path, mtime)?;
+            tar.append(&pax, records.as_slice())?;
+            set_fallback_name(&mut header, path)?;
+        }
         match &entry.source {
             Source::Bytes(bytes) => {
                 header.set_size(bytes.len() as u64);
-                tar.append_data(&mut header, path, bytes.as_slice())?;
+                header.set_cksum();
+                tar.append(&header, bytes.as_slice())?;
             }
             Source::File(file) => {
                 let reader = std::fs::File::open(file)?;
                 header.set_size(reader.metadata()?.len());
-                tar.append_data(&mut header, path, reader)?;
+                header.set_cksum();
+                tar.append(&header, reader)?;
             }
         }
     }
     let gzip = tar.into_inner()?;
     gzip.finish()?.flush()
+}
+
+/// The length of ustar's name field.
+const USTAR_NAME_BYTES: usize = 100;
+
+/// A regular file's header, all but its name and size: root's, no owner
+/// names, the bundle's time.
+fn entry_header(executable: bool, mtime: u64) -> std::io::Result<tar::Header> {
+    let mut header = tar::Header::new_ustar();
+    header.set_entry_type(tar::EntryType::Regular);
+    header.set_mode(if executable { 0o755 } else { 0o644 });
+    header.set_uid(0);
+    header.set_gid(0);
+    header.set_mtime(mtime);
+    header.set_username("")?;
+    header.set_groupname("")?;
+    Ok(header)
+}
+
+/// A pax extended header (`x`) holding one record, `path`, and its data.
+fn pax_path_header(path: &str, mtime: u64) -> std::io::Result<(tar::Header, Vec<u8>)> {
+    if let Err(why) = checked_name(path, false) {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("cannot write {}: {why}", quoted(path)),
+        ));
+    }
+    let records = pax_record("path", path);
+    let mut header = entry_header(false, mtime)?;
+    header.set_entry_type(tar::EntryType::XHeader);
+    header.as_old_mut().name[..PAX_HEADER_NAME.len()].copy_from_slice(PAX_HEADER_NAME);
+    header.set_size(records.len() as u64);
+    header.set_cksum();
+    Ok((header, records))
+}
+
+/// The name of a pax header entry, as Python's `tarfile` writes it (tools
+/// that apply pax records never extract it).
+const PAX_HEADER_NAME: &[u8] = b"././@PaxHeader";
+
+/// One pax record, `LEN key=value\n`, where LEN counts the whole record,
+/// its own digits included.
+fn pax_record(key: &str, value: &str) -> Vec<u8> {
+    let rest = key.len() + value.len() + 3; // ' ', '=' and '\n'
+    let mut len = rest + 1;
+    while rest + len.to_string().len() != len {
+        len = rest + len.to_string().len();
+    }
+    format!("{len} {key}={value}\n").into_bytes()
+}
+
+/// The ustar name under a pax `path`, for tools that ignore pax: the path
+/// cut to the name field, on a character boundary, with no trailing `/`
+/// or `.` (which would make it a folder or a `..`), checked like any name.
+fn set_fallback_name(header: &mut tar::Header, path: &str) -> std::io::Result<()> {
+    let mut end = path.len().min(USTAR_NAME_BYTES);
+    while !path.is_char_boundary(end) {
+        end -= 1;
+    }
+    let name = path[..end].trim_end_matches(['/', '.']);
+    if checked_name(name, false).is_err() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("cannot shorten {} to a ustar name", quoted(path)),
+        ));
+    }
+    let fields = header
+        .as_ustar_mut()
+        .ok_or_else(|| std::io::Error::other("not a ustar header"))?;
+    fields.prefix.fill(0);
+    fields.name.fill(0);
+    fields.name[..name.len()].copy_from_slice(name.as_bytes());
+    Ok(())
 }
 
 /// A path inside an archive, checked: relative, no `..`, no root, no
@@ -115,6 +192,8 @@ pub fn safe_relative(path: &Path) -> Option<PathBuf> {
 /// What a bundle may expand to when `--max-size` is not given, beyond the
 /// wheels its manifest lists: the locks, reports, SBOM and scripts.
 pub const SLACK_BYTES: u64 = 256 * 1024 * 1024;
+/// The most a pax extended header may hold: a path, with room to spare.
+const MAX_PAX_BYTES: u64 = 64 * 1024;
 /// The most the small files read whole (the manifest) may hold.
 const MAX_MANIFEST_BYTES: u64 = 64 * 1024 * 1024;
 /// Zero padding allowed after the end-of-archive marker: tar pads the
@@ -138,14 +217,21 @@ pub struct FileEntry<'a> {
 /// tar, Python's `tarfile` and chiron extract to the same files. Written by
 /// hand because no crate offers that check. Chiron writes plain ustar
 /// entries (regular files with modes 0644 or 0755, names in the ustar name
-/// and prefix fields), one gzip member, and two zero blocks at the end, so
-/// anything else is refused rather than interpreted:
+/// and prefix fields), a POSIX pax extended header before a file whose
+/// name does not fit those fields, one gzip member, and two zero blocks at
+/// the end, so anything else is refused rather than interpreted:
 ///
 /// - a second gzip member, or any byte after the first member: `tar xzf`
 ///   and `tarfile` read every member, so it would be extracted unverified;
 /// - anything but zero padding after the end-of-archive marker;
-/// - pax extended headers (`x`, `g`) and GNU long names (`L`, `K`), whose
-///   sizes and names tools apply differently;
+/// - a pax extended header (`x`) unless its records parse strictly (each
+///   `LEN key=value\n`, LEN the record's exact length in plain decimal),
+///   it holds exactly one record, `path` (UTF-8, checked as any name
+///   below), and the header after it is a regular file (whose own ustar
+///   name is checked too, for tools that ignore pax); so no `size`,
+///   `linkpath`, owner or charset record, whose values tools apply
+///   differently;
+/// - pax global headers (`g`) and GNU long names (`L`, `K`);
 /// - links, devices, FIFOs, sparse and other entry types;
 /// - a header whose checksum does not match (tar skips or stops);
 /// - names that are absolute, hold `..`, empty or `.` parts (a leading
@@ -167,9 +253,14 @@ pub fn read_bundle(
     visit: &mut dyn FnMut(&FileEntry, &mut dyn Read) -> Result<(), ArchiveError>,
 ) -> Result<Vec<String>, ArchiveError> {
     let mut reader = BundleReader::open(archive, max_bytes)?;
-    while let Some(header) = reader.next_header()? {
+    while let Some(header) = reader.next_entry()? {
         match header.kind {
-            Kind::Pax => return Err(reader.refuse_pax(&header)),
+            Kind::Pax => {
+                return Err(reader.refuse(format!(
+                    "{} is a pax extended header after another one",
+                    quoted(&header.name)
+                )));
+            }
             Kind::Other(what) => {
                 return Err(reader.refuse(format!(
                     "{} is a {what}, not a regular file",
@@ -273,24 +364,99 @@ impl BundleReader {
             .map_err(|message| self.refuse(message))
     }
 
-    /// Why a pax header is refused; it is read first, when small, only to
-    /// call a huge `size` in it a bomb.
-    fn refuse_pax(&mut self, header: &Header) -> ArchiveError {
-        if header.size <= 1 << 20 {
-            let mut records = Vec::new();
-            if let Err(e) = (&mut self.gzip).take(header.size).read_to_end(&mut records) {
-                return self.unreadable(e);
-            }
-            if let Some(size) = pax_size(&records)
-                && self.total.saturating_add(size) > self.limit
-            {
-                return self.bomb();
-            }
+    /// The next entry, with the `path` of a pax header applied to the
+    /// regular file it precedes; `None` at the end-of-archive marker.
+    fn next_entry(&mut self) -> Result<Option<Header>, ArchiveError> {
+        let Some(pax) = self.next_header()? else {
+            return Ok(None);
+        };
+        if pax.kind != Kind::Pax {
+            return Ok(Some(pax));
         }
-        self.refuse(format!(
-            "{} is a pax extended header: tar and chiron could read a different size or name from it",
-            quoted(&header.name)
-        ))
+        let path = self.read_pax_path(&pax)?;
+        let Some(mut header) = self.next_header()? else {
+            return Err(self.refuse(format!(
+                "ends right after the pax extended header {}, which names {}",
+                quoted(&pax.name),
+                quoted(&path)
+            )));
+        };
+        if header.kind != Kind::File {
+            let what = match header.kind {
+                Kind::Other(what) => what,
+                Kind::Folder => "folder",
+                Kind::Pax | Kind::File => "pax extended header",
+            };
+            return Err(self.refuse(format!(
+                "the pax extended header naming {} is followed by {} ({what}): chiron reads a pax `path` only before a regular file",
+                quoted(&path),
+                quoted(&header.name)
+            )));
+        }
+        checked_name(&header.name, false).map_err(|why| {
+            self.refuse(format!(
+                "unsafe path {} (under the pax path {}): {why}",
+                quoted(&header.name),
+                quoted(&path)
+            ))
+        })?;
+        header.name = path;
+        Ok(Some(header))
+    }
+
+    /// The `path` a pax extended header gives the next entry. Anything but
+    /// one strictly written `path` record is refused; a `size` in it that
+    /// goes past the bound is called a bomb.
+    fn read_pax_path(&mut self, header: &Header) -> Result<String, ArchiveError> {
+        let name = quoted(&header.name);
+        if header.size > MAX_PAX_BYTES {
+            return Err(self.refuse(format!(
+                "{name} is a pax extended header of {} bytes: chiron writes one only to hold a long path",
+                header.size
+            )));
+        }
+        let data = self.read_small(&header.name, header.size)?;
+        let records = pax_records(&data).map_err(|why| {
+            self.refuse(format!("{name} is a malformed pax extended header: {why}"))
+        })?;
+        let size = records.iter().find(|(key, _)| *key == "size");
+        let declared =
+            size.and_then(|(_, value)| std::str::from_utf8(value).ok()?.parse::<u64>().ok());
+        if declared.is_some_and(|size| self.total.saturating_add(size) > self.limit) {
+            return Err(self.bomb());
+        }
+        let [("path", value)] = records.as_slice() else {
+            let keys: Vec<&str> = records.iter().map(|(key, _)| *key).collect();
+            return Err(self.refuse(format!(
+                "{name} is a pax extended header with the records [{}]: chiron accepts one `path` record and nothing else, since tar and chiron could read a different size or name from it",
+                keys.join(", ")
+            )));
+        };
+        let path = std::str::from_utf8(value).map_err(|_| {
+            self.refuse(format!(
+                "{name} is a pax extended header whose path {} is not UTF-8",
+                quoted(&String::from_utf8_lossy(value))
+            ))
+        })?;
+        checked_name(path, false).map_err(|why| {
+            self.refuse(format!(
+                "unsafe path {} (from a pax extended header): {why}",
+                quoted(path)
+            ))
+        })
+    }
+
+    /// The data of a small entry (a pax header), and its padding.
+    fn read_small(&mut self, name: &str, size: u64) -> Result<Vec<u8>, ArchiveError> {
+        let padded = size.div_ceil(512) * 512;
+        let mut data = Vec::new();
+        let read = (&mut self.gzip).take(padded).read_to_end(&mut data);
+        read.map_err(|e| self.refuse(format!("{}: {e}", quoted(name))))?;
+        if (data.len() as u64) < padded {
+            return Err(self.truncated(format!("{} is truncated", quoted(name))));
+        }
+        data.truncate(size as usize);
+        Ok(data)
     }
 
     /// A folder entry: no size, not a file's path. The top folder itself
@@ -480,7 +646,8 @@ impl Kind {
         match typeflag {
             b'0' | 0 => Kind::File,
             b'5' => Kind::Folder,
-            b'x' | b'g' => Kind::Pax,
+            b'x' => Kind::Pax,
+            b'g' => Kind::Other("pax global header"),
             b'1' => Kind::Other("hard link"),
             b'2' => Kind::Other("symbolic link"),
             b'3' | b'4' => Kind::Other("device"),
@@ -660,15 +827,49 @@ fn size_field(field: &[u8]) -> Option<u64> {
     octal(field)
 }
 
-/// A `size` record in pax extended header data.
-fn pax_size(records: &[u8]) -> Option<u64> {
-    let text = String::from_utf8_lossy(records);
-    text.lines()
-        .filter_map(|line| line.split_once(' ').map(|(_, kv)| kv))
-        .filter_map(|kv| kv.split_once('='))
-        .filter(|(k, _)| *k == "size")
-        .filter_map(|(_, v)| v.trim().parse::<u64>().ok())
-        .next_back()
+/// The records of pax extended header data, each `LEN key=value\n` with
+/// LEN the record's length in bytes (its own digits included) in plain
+/// decimal: no leading zero, no slack, nothing after the last record.
+fn pax_records(mut data: &[u8]) -> Result<Vec<(&str, &[u8])>, String> {
+    let mut records = Vec::new();
+    while !data.is_empty() {
+        let digits = data.iter().take(21).position(|&b| b == b' ').unwrap_or(0);
+        let length = std::str::from_utf8(&data[..digits])
+            .ok()
+            .filter(|d| !d.starts_with('0') && d.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|d| d.parse::<usize>().ok())
+            .ok_or_else(|| {
+                format!(
+                    "record {} does not start with its length",
+                    records.len() + 1
+                )
+            })?;
+        if length > data.len() || length < digits + 2 {
+            return Err(format!(
+                "record {} claims {length} bytes, but {} are left",
+                records.len() + 1,
+                data.len()
+            ));
+        }
+        let body = data[digits + 1..length]
+            .strip_suffix(b"\n")
+            .ok_or_else(|| {
+                format!(
+                    "record {} does not end with a newline at its length",
+                    records.len() + 1
+                )
+            })?;
+        let equals = body.iter().position(|&b| b == b'=');
+        let key = equals
+            .and_then(|at| std::str::from_utf8(&body[..at]).ok())
+            .filter(|k| !k.is_empty());
+        let (Some(key), Some(at)) = (key, equals) else {
+            return Err(format!("record {} is not `key=value`", records.len() + 1));
+        };
+        records.push((key, &body[at + 1..]));
+        data = &data[length..];
+    }
+    Ok(records)
 }
 
 /// A name as the file it extracts to: relative, `/`-separated parts that
@@ -933,9 +1134,13 @@ mod tests {
             mode: 0o755,
             ..file("a/", b"")
         };
-        let pax = Raw {
+        let pax = |data: &'static [u8]| Raw {
             typeflag: b'x',
-            ..file("PaxHeader", b"20 path=other/name\n")
+            ..file("PaxHeader", data)
+        };
+        let global = Raw {
+            typeflag: b'g',
+            ..file("PaxHeader", b"15 path=a/long\n")
         };
         let cases: Vec<(Vec<Raw>, &str)> = vec![
             (
@@ -972,12 +1177,143 @@ mod tests {
                 "\"mine\" is owned by uid 1000 gid 0 (:): tar run as root would give it to that user; bundle files belong to root (uid and gid 0)",
             ),
             (
-                vec![pax],
-                "\"PaxHeader\" is a pax extended header: tar and chiron could read a different size or name from it",
+                vec![pax(b"20 path=other/name\n"), file("a", b"")],
+                "\"PaxHeader\" is a malformed pax extended header: record 1 claims 20 bytes, but 19 are left",
+            ),
+            (
+                vec![pax(b"10 size=5\n"), file("a", b"")],
+                "\"PaxHeader\" is a pax extended header with the records [size]: chiron accepts one `path` record and nothing else, since tar and chiron could read a different size or name from it",
+            ),
+            (
+                vec![pax(b"15 path=a/long\n15 path=a/long\n"), file("a", b"")],
+                "\"PaxHeader\" is a pax extended header with the records [path, path]: chiron accepts one `path` record and nothing else, since tar and chiron could read a different size or name from it",
+            ),
+            (
+                vec![pax(b"16 path=../evil\n"), file("a", b"")],
+                "unsafe path \"../evil\" (from a pax extended header): a `..` part, leaving the folder",
+            ),
+            (
+                vec![pax(b"15 path=a/long\n"), file("../a", b"")],
+                "unsafe path \"../a\" (under the pax path \"a/long\"): a `..` part, leaving the folder",
+            ),
+            (
+                vec![
+                    pax(b"15 path=a/long\n"),
+                    Raw {
+                        typeflag: b'2',
+                        ..file("link", b"")
+                    },
+                ],
+                "the pax extended header naming \"a/long\" is followed by \"link\" (symbolic link): chiron reads a pax `path` only before a regular file",
+            ),
+            (
+                vec![
+                    pax(b"15 path=a/long\n"),
+                    pax(b"15 path=a/long\n"),
+                    file("a", b""),
+                ],
+                "the pax extended header naming \"a/long\" is followed by \"PaxHeader\" (pax extended header): chiron reads a pax `path` only before a regular file",
+            ),
+            (
+                vec![pax(b"15 path=a/long\n")],
+                "ends right after the pax extended header \"PaxHeader\", which names \"a/long\"",
+            ),
+            (
+                vec![global, file("a", b"")],
+                "\"PaxHeader\" is a pax global header, not a regular file",
             ),
         ];
         for (entries, expected) in cases {
             assert_eq!(read(&gzip(&tar(&entries)), None).unwrap_err(), expected);
+        }
+    }
+
+    #[test]
+    fn a_pax_path_names_the_regular_file_after_it() {
+        let pax = Raw {
+            typeflag: b'x',
+            ..file("././@PaxHeader", b"15 path=a/long\n")
+        };
+        let read = read(&gzip(&tar(&[pax, file("a/lo", b"data")])), None).unwrap();
+        assert_eq!(read, [("a/long".to_string(), b"data".to_vec(), false)]);
+    }
+
+    #[test]
+    fn names_longer_than_ustar_holds_are_written_with_a_pax_path() {
+        let long = format!("wheels/{}-1.0-py3-none-any.whl", "a_long_name".repeat(12));
+        let files = BTreeMap::from([(
+            long.clone(),
+            Entry {
+                source: Source::Bytes(b"wheel".to_vec()),
+                sha256: String::new(),
+                executable: false,
+            },
+        )]);
+        let mut bytes = Vec::new();
+        write_tar_gz(&files, super::super::DEFAULT_EPOCH, &mut bytes).unwrap();
+        assert_eq!(
+            read(&bytes, None).unwrap(),
+            [(long.clone(), b"wheel".to_vec(), false)]
+        );
+        let mut raw = Vec::new();
+        flate2::read::GzDecoder::new(bytes.as_slice())
+            .read_to_end(&mut raw)
+            .unwrap();
+        assert_eq!(raw[156], b'x', "a pax header first");
+        assert_eq!(&raw[..14], PAX_HEADER_NAME);
+        let record = pax_record("path", &long);
+        assert_eq!(&raw[512..512 + record.len()], record.as_slice());
+        assert!(
+            !raw.windows(9).any(|w| w == b"LongLink"),
+            "no GNU extension"
+        );
+    }
+
+    #[test]
+    fn pax_records_are_read_strictly() {
+        type Records = Vec<(&'static str, &'static [u8])>;
+        let cases: [(&[u8], Result<Records, &str>); 9] = [
+            (b"", Ok(vec![])),
+            (b"10 size=5\n", Ok(vec![("size", b"5")])),
+            (b"9 a=b\n=c\n", Ok(vec![("a", b"b\n=c")])),
+            (
+                b"12 size=5\n",
+                Err("record 1 claims 12 bytes, but 10 are left"),
+            ),
+            (
+                b"010 size=5\n",
+                Err("record 1 does not start with its length"),
+            ),
+            (
+                b"9 size=55\n",
+                Err("record 1 does not end with a newline at its length"),
+            ),
+            (b"6 =ab\n", Err("record 1 is not `key=value`")),
+            (b"6 abc\n", Err("record 1 is not `key=value`")),
+            (
+                b"10 size=5\nxx",
+                Err("record 2 does not start with its length"),
+            ),
+        ];
+        for (data, expected) in cases {
+            assert_eq!(
+                pax_records(data),
+                expected.map_err(str::to_string),
+                "{}",
+                String::from_utf8_lossy(data)
+            );
+        }
+        // Lengths whose digits change the length: 9 -> 10 -> 11 bytes, 99 -> 100...
+        for n in 0..1100 {
+            let value = "v".repeat(n);
+            let record = pax_record("path", &value);
+            let digits = record.iter().position(|&b| b == b' ').unwrap();
+            let stated: usize = std::str::from_utf8(&record[..digits])
+                .unwrap()
+                .parse()
+                .unwrap();
+            assert_eq!(stated, record.len(), "{n}");
+            assert_eq!(pax_records(&record), Ok(vec![("path", value.as_bytes())]));
         }
     }
 
@@ -1073,7 +1409,6 @@ mod tests {
         assert_eq!(size_field(&huge), Some(0x0201));
         huge[0] = 0xc0;
         assert_eq!(size_field(&huge), None, "negative");
-        assert_eq!(pax_size(b"12 size=5\n13 size=77\n"), Some(77));
         assert_eq!(
             manifest_total(br#"{"files": [{"size": 3}, {"size": 4}]}"#),
             Some(7)

@@ -249,6 +249,13 @@ impl BuildArgs {
 async fn build(args: BuildArgs, ctx: &Context) -> Result<Exit> {
     let ws = ctx.workspace()?;
     let loaded = ws.config;
+    let wheelhouse = match &args.wheelhouse {
+        Some(dir) => ctx.cwd.join(dir),
+        None => loaded.resolve(&loaded.config.wheelhouse.dir),
+    };
+    let output = ctx.cwd.join(&args.output);
+    // Before any work or password prompt: a bundle over its wheelhouse.
+    chiron::workflow::airgap::check_bundle_path(&wheelhouse, &output)?;
     if let Some(request) = args.stage(ctx)? {
         // Straight from requirements: the wheelhouse stage first (a no-op
         // when it is up to date), then the bundle.
@@ -260,10 +267,6 @@ async fn build(args: BuildArgs, ctx: &Context) -> Result<Exit> {
             stage.report.downloaded
         );
     }
-    let wheelhouse = match &args.wheelhouse {
-        Some(dir) => ctx.cwd.join(dir),
-        None => loaded.resolve(&loaded.config.wheelhouse.dir),
-    };
     let key = if args.unsigned {
         None
     } else if args.key.is_none() && loaded.config.signing.key.is_none() {
@@ -289,7 +292,7 @@ async fn build(args: BuildArgs, ctx: &Context) -> Result<Exit> {
     let report = chiron::workflow::airgap::pack(
         &ws,
         ready,
-        &ctx.cwd.join(&args.output),
+        &output,
         key.as_ref(),
         build_wheelhouse.as_deref(),
     )?;
@@ -319,6 +322,14 @@ fn install(args: InstallArgs, ctx: &Context) -> Result<Exit> {
             eprintln!("{}: {}: {}", problem.kind, problem.path, problem.message);
         }
         eprintln!("nothing was installed");
+        if ctx.out.json {
+            ctx.out.json(&serde_json::json!({
+                "installed": null,
+                "bundle": bundle,
+                "passed": false,
+                "report": opened.report,
+            }))?;
+        }
         return Ok(Exit::Problems);
     }
     for note in &opened.report.notes {
@@ -335,6 +346,14 @@ fn install(args: InstallArgs, ctx: &Context) -> Result<Exit> {
     let status = chiron::workflow::airgap::pip_install(&opened, &python, &requirements)?;
     if !status.success() {
         eprintln!("pip failed ({status})");
+        if ctx.out.json {
+            ctx.out.json(&serde_json::json!({
+                "installed": null,
+                "requirements": requirements,
+                "python": python,
+                "pip_exit_code": status.code(),
+            }))?;
+        }
         return Ok(Exit::Problems);
     }
     if ctx.out.json {

@@ -142,7 +142,11 @@ pub async fn run(args: BuildArgs, ctx: &Context) -> Result<Exit> {
     };
     drop(log);
     if !report.stale.is_empty() {
-        let names: Vec<String> = report.stale.iter().map(|p| p.display().to_string()).collect();
+        let names: Vec<String> = report
+            .stale
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
         ctx.out.note(&format!(
             "{}warning{:#}: {} holds distributions from earlier builds ({}); they are not in this build's SHA256SUMS and `chiron verify` will report them: remove them before publishing",
             style::WARN,

@@ -1,12 +1,14 @@
-//! `chiron init`: write a commented chiron.toml for the project.
+//! `chiron init`: write a commented chiron.toml for the project, or with
+//! `--ci github` its GitHub Actions workflow.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use chiron::error::{Result, ResultExt};
 use clap::Args;
 use serde::Serialize;
 
 use chiron::atomic::{self, Overwrite};
+use chiron::config::github_ci::{self, CiRequest, WheelKind};
 use chiron::config::template::{InitChoices, render_init};
 use chiron::python::target::Platform;
 use chiron::python::version::PythonVersion;
@@ -33,12 +35,29 @@ pub struct InitArgs {
     /// (default: linux-x86_64, macos-arm64, windows-x86_64 and this machine's).
     #[arg(long = "platform", value_delimiter = ',', value_name = "NAME,...")]
     pub platforms: Vec<Platform>,
-    /// Replace an existing chiron.toml.
+    /// Replace an existing chiron.toml (with --ci, the workflow).
     #[arg(long)]
     pub force: bool,
     /// Print the file instead of writing it.
     #[arg(long)]
     pub dry_run: bool,
+    /// Write the CI workflow (.github/workflows/chiron.yml) instead of
+    /// chiron.toml.
+    #[arg(long, value_enum, value_name = "PROVIDER")]
+    pub ci: Option<CiProvider>,
+    /// With --ci: how the project's wheels are built (default: `compiled`
+    /// when it compiles native code, else `pure`).
+    #[arg(long, value_enum, requires = "ci")]
+    pub wheels: Option<WheelKind>,
+    /// With --ci: no signing job; the air-gap bundle is built --unsigned.
+    #[arg(long, requires = "ci")]
+    pub unsigned: bool,
+}
+
+/// The CI systems `--ci` writes for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CiProvider {
+    Github,
 }
 
 #[derive(Serialize)]
@@ -52,6 +71,7 @@ pub fn run(args: InitArgs, ctx: &Context) -> Result<Exit> {
     let _span = tracing::info_span!("init").entered();
     let root = args
         .dir
+        .as_ref()
         .map_or_else(|| ctx.cwd.clone(), |dir| ctx.cwd.join(dir));
     if !root.is_dir() {
         return Err(UsageError {
@@ -70,7 +90,27 @@ pub fn run(args: InitArgs, ctx: &Context) -> Result<Exit> {
             .into());
         }
     }
+    if args.ci.is_some() {
+        return write_workflow(&args, ctx, &root);
+    }
     let path = root.join("chiron.toml");
+    refuse_existing(&path, &args)?;
+
+    let scan = chiron::project::scan_project(&root)?;
+    let choices = InitChoices {
+        python: args.python.clone(),
+        platforms: args.platforms.clone(),
+        requirements: args.requirements.clone(),
+        lock: args.lock.clone(),
+    };
+    let content = render_init(&scan, &choices)?;
+    tracing::info!(path = %path.display(), "configuration rendered");
+    let next = "review it, then run `chiron doctor`";
+    write_and_report(&args, ctx, path, content, next)
+}
+
+/// An existing file is replaced only with --force (--dry-run writes nothing).
+fn refuse_existing(path: &Path, args: &InitArgs) -> Result<()> {
     if path.exists() && !args.force && !args.dry_run {
         return Err(UsageError {
             message: format!("{} already exists", path.display()),
@@ -78,17 +118,64 @@ pub fn run(args: InitArgs, ctx: &Context) -> Result<Exit> {
         }
         .into());
     }
+    Ok(())
+}
 
-    let scan = chiron::project::scan_project(&root)?;
-    let choices = InitChoices {
-        python: args.python,
-        platforms: args.platforms,
-        requirements: args.requirements,
-        lock: args.lock,
+/// `chiron init --ci github`: the workflow for the project in `root`.
+fn write_workflow(args: &InitArgs, ctx: &Context, root: &Path) -> Result<Exit> {
+    let path = root.join(github_ci::WORKFLOW_PATH);
+    refuse_existing(&path, args)?;
+    let scan = chiron::project::scan_project(root)?;
+    let native = chiron::project::builds_native_code(root)?;
+    let request = CiRequest {
+        wheels: args.wheels,
+        unsigned: args.unsigned,
+        python: args.python.clone(),
     };
-    let content = render_init(&scan, &choices)?;
-    tracing::info!(path = %path.display(), "configuration rendered");
+    let choices = github_ci::ci_choices(&scan, native, &configured_pythons(ctx, root), &request)?;
+    let content = github_ci::render_workflow(&choices);
+    let mut next = String::new();
+    if !root.join("chiron.toml").is_file() {
+        next.push_str("run `chiron init` for the chiron.toml its jobs read, then ");
+    }
+    if choices.signed {
+        next.push_str(&format!(
+            "add the repository secrets {} (the contents of cosign.key) and {} (its password)",
+            github_ci::KEY_SECRET,
+            github_ci::PASSWORD_SECRET
+        ));
+    } else {
+        next.push_str("commit it");
+    }
+    if let Some(dir) = path.parent().filter(|_| !args.dry_run) {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    write_and_report(args, ctx, path, content, &next)
+}
 
+/// The `[targets] python` of the configuration loaded for `root`, if it
+/// is that project's.
+fn configured_pythons(ctx: &Context, root: &Path) -> Vec<PythonVersion> {
+    let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    };
+    match &ctx.config {
+        Ok(loaded) if loaded.file.is_some() && same(&loaded.root, root) => {
+            loaded.config.targets.python.clone()
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// Writes `content` to `path` atomically (unless --dry-run) and says so.
+fn write_and_report(
+    args: &InitArgs,
+    ctx: &Context,
+    path: PathBuf,
+    content: String,
+    next: &str,
+) -> Result<Exit> {
     if !args.dry_run {
         let overwrite = if args.force {
             Overwrite::Replace
@@ -109,7 +196,7 @@ pub fn run(args: InitArgs, ctx: &Context) -> Result<Exit> {
     } else {
         let ok = super::style::OK;
         ctx.out.text(&format!(
-            "{ok}wrote{ok:#} {}\nnext: review it, then run `chiron doctor`\n",
+            "{ok}wrote{ok:#} {}\nnext: {next}\n",
             path.display()
         ))?;
     }

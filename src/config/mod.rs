@@ -5,6 +5,7 @@
 //! environment, flags) and the provenance of each value live in `load`; the
 //! text `chiron init` writes lives in `template`. This module does no I/O.
 
+pub mod github_ci;
 mod load;
 pub mod pip;
 pub mod template;

@@ -248,7 +248,7 @@ fn default_requirements(found: &[PathBuf]) -> Vec<PathBuf> {
     }
 }
 
-fn choose_pythons(
+pub(super) fn choose_pythons(
     scan: &ProjectScan,
     chosen: &[PythonVersion],
 ) -> Result<(Vec<PythonVersion>, String), InitError> {

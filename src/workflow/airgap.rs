@@ -3,7 +3,7 @@
 //! with pip offline; pushing it to and pulling it from an OCI registry or
 //! image layout.
 
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 use std::process::ExitStatus;
 
 use tracing::Instrument;
@@ -45,6 +45,51 @@ pub fn prepare_wheelhouse(dir: &Path) -> ReadyWheelhouse {
     }
 }
 
+/// Refuses a bundle path that is the wheelhouse, inside it, or a folder
+/// holding it, however spelled (`./wh`, `wh/`, a symbolic link): the
+/// bundle would replace or join the files it packs, and a bundle named as
+/// its wheelhouse would wait for the wheelhouse's own lock forever.
+pub fn check_bundle_path(wheelhouse: &Path, bundle: &Path) -> Result<(), PlanError> {
+    let (dir, out) = (resolved(wheelhouse), resolved(bundle));
+    let relation = if out == dir {
+        "is the wheelhouse"
+    } else if out.starts_with(&dir) {
+        "is inside the wheelhouse"
+    } else if dir.starts_with(&out) {
+        "is a folder that holds the wheelhouse"
+    } else {
+        return Ok(());
+    };
+    Err(PlanError::BundleOverWheelhouse {
+        bundle: bundle.to_path_buf(),
+        wheelhouse: wheelhouse.to_path_buf(),
+        relation,
+    })
+}
+
+/// `path` absolute, with symbolic links resolved as far as it exists and
+/// `.` and `..` folded in the rest.
+fn resolved(path: &Path) -> PathBuf {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    for existing in absolute.ancestors() {
+        let Ok(mut out) = std::fs::canonicalize(existing) else {
+            continue;
+        };
+        let rest = absolute.strip_prefix(existing).unwrap_or(Path::new(""));
+        for part in rest.components() {
+            match part {
+                Component::ParentDir => {
+                    out.pop();
+                }
+                Component::Normal(name) => out.push(name),
+                _ => {}
+            }
+        }
+        return out;
+    }
+    absolute
+}
+
 /// The entry time of a bundle: `SOURCE_DATE_EPOCH`, else a fixed one.
 fn bundle_epoch(ws: &Workspace) -> Result<u64, PlanError> {
     match ws.source_date_epoch()? {
@@ -61,6 +106,7 @@ pub fn pack(
     key: Option<&KeyPair>,
     build_wheelhouse: Option<&Path>,
 ) -> Result<BundleReport> {
+    check_bundle_path(&wheelhouse.dir, out)?;
     if !wheelhouse.check.passed() {
         return Err(PlanError::WheelhouseDoesNotVerify {
             dir: wheelhouse.dir.clone(),
@@ -152,6 +198,7 @@ pub fn installer_python(cwd: &Path, python: Option<&Path>, venv: Option<&Path>) 
         let status = std::process::Command::new(&maker)
             .args(["-m", "venv"])
             .arg(&venv)
+            .stdout(std::io::stderr())
             .status()
             .with_context(|| format!("cannot run {}", maker.display()))?;
         if !status.success() {
@@ -206,7 +253,9 @@ pub fn requirements_for(
 }
 
 /// Installs `requirements` of the opened bundle with `python -m pip`,
-/// offline and hash-checked; pip's output goes to this process's.
+/// offline and hash-checked. pip's output, stdout too, goes to this
+/// process's stderr: stdout carries chiron's result (one JSON document
+/// with `--json`).
 pub fn pip_install(opened: &OpenedBundle, python: &Path, requirements: &str) -> Result<ExitStatus> {
     std::process::Command::new(python)
         .args(["-m", "pip", "install", "--no-index", "--find-links"])
@@ -217,6 +266,7 @@ pub fn pip_install(opened: &OpenedBundle, python: &Path, requirements: &str) -> 
         .env_remove("PIP_INDEX_URL")
         .env_remove("PIP_EXTRA_INDEX_URL")
         .env_remove("PIP_FIND_LINKS")
+        .stdout(std::io::stderr())
         .status()
         .with_context(|| format!("cannot run {} -m pip", python.display()))
 }

@@ -359,19 +359,38 @@ pub async fn metadata(
     let runner = builder.runner(&scratch.path().join("hooks"), "022");
     let settings = &plan.config_settings;
     let extra = runner
-        .requirements(Hook::GetRequiresForBuildWheel, &plan.project, settings, output)
+        .requirements(
+            Hook::GetRequiresForBuildWheel,
+            &plan.project,
+            settings,
+            output,
+        )
         .map_err(BuildError::from)?;
     builder.ensure(&extra).await?;
     let prepared = runner
-        .build(Hook::PrepareMetadataForBuildWheel, &plan.project, &out, settings, output)
+        .build(
+            Hook::PrepareMetadataForBuildWheel,
+            &plan.project,
+            &out,
+            settings,
+            output,
+        )
         .map_err(BuildError::from)?;
     let (made, was_prepared) = match prepared {
         Some(dir) => (dir, true),
         None => {
             let wheel = builder
-                .build_one(&runner, &plan.project, &scratch.path().join("wheel"), DistKind::Wheel)
+                .build_one(
+                    &runner,
+                    &plan.project,
+                    &scratch.path().join("wheel"),
+                    DistKind::Wheel,
+                )
                 .await?;
-            (crate::build::source::extract_dist_info(&wheel, &out).map_err(BuildError::from)?, false)
+            (
+                crate::build::source::extract_dist_info(&wheel, &out).map_err(BuildError::from)?,
+                false,
+            )
         }
     };
     let name = made.file_name().unwrap_or_default().to_os_string();

@@ -141,6 +141,13 @@ pub enum PlanError {
     WheelhouseDoesNotVerify { dir: PathBuf, problems: usize },
     #[error("{} is not a readable bundle: {message}", bundle.display())]
     NotABundle { bundle: PathBuf, message: String },
+    #[error("the bundle {} {relation} {}", bundle.display(), wheelhouse.display())]
+    BundleOverWheelhouse {
+        bundle: PathBuf,
+        wheelhouse: PathBuf,
+        /// "is the wheelhouse", "is inside the wheelhouse", ...
+        relation: &'static str,
+    },
     #[error("{} -m venv {} failed", python.display(), venv.display())]
     Venv { python: PathBuf, venv: PathBuf },
     #[error("{message}")]
@@ -221,6 +228,9 @@ impl Diagnose for PlanError {
                 "rebuild it with `chiron wheelhouse` (a policy failure: fix it, or rebuild with a policy that allows it)"
             }
             PlanError::NotABundle { .. } => "build one with `chiron airgap build`",
+            PlanError::BundleOverWheelhouse { .. } => {
+                "name a bundle file outside the wheelhouse with -o, e.g. `-o bundle.tar.gz`: the bundle would replace or join the files it packs"
+            }
             PlanError::Venv { .. } => {
                 "install the venv module (Debian: python3-venv), or pass --python"
             }

@@ -45,9 +45,11 @@ def header(name, size, kind=tarfile.REGTYPE, mode=0o644, fmt=tarfile.USTAR_FORMA
 
 
 def pax(records, kind=tarfile.XHDTYPE):
+    """A pax header of `records` (a dict, or a list of pairs to repeat a key)."""
     body = b""
-    for key, value in records.items():
-        line = (" %s=%s\n" % (key, value)).encode()
+    pairs = records.items() if isinstance(records, dict) else records
+    for key, value in pairs:
+        line = (" %s=%s\n" % (key, value)).encode("utf-8", "surrogateescape")
         n = p = 0
         while True:
             n = len(line) + len(str(p))
@@ -92,8 +94,27 @@ def make(good, outdir):
         else:
             parts.append(h + pad(d))
     variants["pax_size"] = rebuild(parts)
-    # Any pax header at all, even a harmless one.
-    variants["pax_path"] = rebuild([pax({"path": "README.txt"})] + plain)
+    # A pax path is read only as chiron writes it: one `path` record
+    # before a regular file. Anything else is refused.
+    first = names.index("install.sh")
+    before, after = plain[:first], plain[first + 1:]
+    install = entries[first][0] + pad(entries[first][1])
+
+    def renamed(records):
+        return rebuild(before + [pax(records), install] + after)
+
+    variants["pax_two_paths"] = renamed([("path", "install.sh"), ("path", "evil.sh")])
+    variants["pax_path_and_mtime"] = renamed({"path": "install.sh", "mtime": "1"})
+    variants["pax_dotdot"] = renamed({"path": "../install.sh"})
+    variants["pax_linkpath"] = renamed({"linkpath": "/etc/passwd"})
+    variants["pax_not_utf8"] = renamed({"path": "install\udcff.sh"})
+    link = header("link", 0, kind=tarfile.SYMTYPE, linkname="/etc/passwd")
+    variants["pax_before_link"] = rebuild(plain + [pax({"path": "innocent.txt"}), link])
+    variants["pax_before_folder"] = rebuild(plain + [pax({"path": "x"}), header("x/", 0, kind=tarfile.DIRTYPE, mode=0o755)])
+    variants["pax_at_end"] = rebuild(plain + [pax({"path": "x"})])
+    variants["pax_global"] = rebuild([pax({"path": "x"}, kind=tarfile.XGLTYPE)] + plain)
+    body = b"99 path=install.sh\n"
+    variants["pax_bad_length"] = rebuild(before + [header("././@PaxHeader", len(body), tarfile.XHDTYPE) + pad(body), install] + after)
     # A pax header claiming 1 TiB.
     variants["pax_bomb"] = rebuild([pax({"size": 1 << 40}), header("big.bin", 0)])
     # A GNU long name renaming the next entry.
@@ -142,6 +163,8 @@ def make(good, outdir):
     with gzip.GzipFile("bundle.tar", "wb", 9, buf, mtime=0) as g:
         g.write(raw)
     variants["ok_recompressed"] = buf.getvalue()
+    # A pax path naming install.sh as it is: read as GNU tar and tarfile read it.
+    variants["ok_pax_path"] = renamed({"path": "install.sh"})
 
     for name, data in variants.items():
         with open(os.path.join(outdir, name + ".tar.gz"), "wb") as f:

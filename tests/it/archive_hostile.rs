@@ -184,8 +184,29 @@ fn hostile_archives_are_refused_and_what_verifies_is_what_tar_extracts() {
         ("second_member", "second gzip member"),
         ("trailing_bytes", "after its gzip stream"),
         ("after_marker", "after the end-of-archive marker"),
-        ("pax_size", "pax extended header"),
-        ("pax_path", "pax extended header"),
+        ("pax_size", "pax extended header with the records [size]"),
+        ("pax_two_paths", "with the records [path, path]"),
+        ("pax_path_and_mtime", "with the records [path, mtime]"),
+        ("pax_linkpath", "with the records [linkpath]"),
+        (
+            "pax_dotdot",
+            r#"unsafe path "../install.sh" (from a pax extended header)"#,
+        ),
+        ("pax_not_utf8", "is not UTF-8"),
+        (
+            "pax_before_link",
+            "(symbolic link): chiron reads a pax `path` only before a regular file",
+        ),
+        (
+            "pax_before_folder",
+            "(folder): chiron reads a pax `path` only before a regular file",
+        ),
+        ("pax_at_end", "ends right after the pax extended header"),
+        ("pax_global", "is a pax global header"),
+        (
+            "pax_bad_length",
+            "malformed pax extended header: record 1 claims 99 bytes",
+        ),
         ("pax_bomb", "decompression bomb"),
         ("gnu_longname", "GNU long-name entry"),
         ("base256_bomb", "decompression bomb"),
@@ -236,9 +257,18 @@ fn hostile_archives_are_refused_and_what_verifies_is_what_tar_extracts() {
     assert_ne!(evil["install.sh"], reference["install.sh"]);
     let evil = tarfile_tree(&variants.join("pax_size.tar.gz"), &h.join("evil-pax")).unwrap();
     assert_ne!(evil["pylock.toml"], reference["pylock.toml"]);
+    // Of two pax paths, both tools take the last one.
+    let two = variants.join("pax_two_paths.tar.gz");
+    for evil in [
+        gnu_tar_tree(&two, &h.join("evil-two-gnu")).unwrap(),
+        tarfile_tree(&two, &h.join("evil-two-py")).unwrap(),
+    ] {
+        assert_eq!(evil.get("evil.sh"), reference.get("install.sh"));
+        assert!(!evil.contains_key("install.sh"));
+    }
 
     // Harmless variants verify, and extract as verified.
-    for variant in ["ok_padding", "ok_recompressed"] {
+    for variant in ["ok_padding", "ok_recompressed", "ok_pax_path"] {
         let archive = variants.join(format!("{variant}.tar.gz"));
         let (code, stderr) = verify(h, &archive, &[]);
         assert_eq!(code, 0, "{variant}: {stderr}");
@@ -353,4 +383,99 @@ with gzip.GzipFile(out, "wb", 1, mtime=0) as g:
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success(), "{stderr}");
     assert!(stderr.contains("decompression bomb"), "{stderr}");
+}
+
+/// `cpXY` of the host's python3.
+fn host_cpython_tag() -> String {
+    let output = Command::new("python3")
+        .args(["-c", "import sys; print('cp%d%d' % sys.version_info[:2])"])
+        .output()
+        .unwrap();
+    String::from_utf8(output.stdout).unwrap().trim().to_string()
+}
+
+#[test]
+fn a_wheel_name_longer_than_ustar_holds_is_bundled_verified_and_installed() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    std::fs::create_dir(h.join("tmp")).unwrap();
+    // The shape of a real charset_normalizer wheel: 106 characters, more
+    // than ustar's 100-byte name field holds without a folder to split at.
+    let cp = host_cpython_tag();
+    let tag = format!("{cp}-{cp}-manylinux1_x86_64.manylinux_2_28_x86_64.manylinux_2_5_x86_64");
+    let index = support::index::TestIndex::start(support::index::PageFormat::Json, true);
+    let wheel = index.add(&support::index::WheelSpec::new(
+        "charset-normalizer",
+        "3.5.3",
+        &tag,
+    ));
+    assert!(wheel.filename.len() > 100, "{}", wheel.filename);
+    let python = format!("{}.{}", &cp[2..3], &cp[3..]);
+    chiron(h)
+        .current_dir(h)
+        .env("PIP_INDEX_URL", index.url())
+        .args(["wheelhouse", "charset-normalizer", "--out", "wh"])
+        .args(["--python", &python, "--platform", "linux-x86_64"])
+        .assert()
+        .success();
+    chiron(h)
+        .current_dir(h)
+        .env("CHIRON_PASSWORD", PASSWORD)
+        .args(["keys", "generate"])
+        .assert()
+        .success();
+    chiron(h)
+        .current_dir(h)
+        .env("CHIRON_PASSWORD", PASSWORD)
+        .args(["airgap", "build", "wh", "-o", "bundle.tar.gz"])
+        .args(["--key", "cosign.key"])
+        .assert()
+        .success();
+    let bundle = h.join("bundle.tar.gz");
+    let (code, stderr) = verify(h, &bundle, &[]);
+    assert_eq!(code, 0, "{stderr}");
+
+    // GNU tar lists the full name, and nothing of GNU's own extensions or
+    // of the pax header; both extractors give the verified files.
+    let listing = Command::new("tar")
+        .arg("tzf")
+        .arg(&bundle)
+        .output()
+        .unwrap();
+    let listing = String::from_utf8(listing.stdout).unwrap();
+    let long = format!("wheels/{}", wheel.filename);
+    assert!(listing.lines().any(|l| l == long), "{listing}");
+    assert!(
+        !listing.contains("LongLink") && !listing.contains("PaxHeader"),
+        "{listing}"
+    );
+    let gnu = gnu_tar_tree(&bundle, &h.join("good")).unwrap();
+    let reference = vouched(&gnu, &h.join("good"));
+    assert_eq!(reference[&long], wheel.sha256);
+    assert_extracts_as_verified(h, &bundle, &reference);
+
+    // pip installs it offline from the bundle; the OCI push reads it too.
+    let output = chiron(h)
+        .current_dir(h)
+        .env("TMPDIR", h.join("tmp"))
+        .args(["airgap", "install", "bundle.tar.gz", "--venv", "venv"])
+        .args(["--key", "cosign.pub"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let listed = Command::new(h.join("venv/bin/python"))
+        .args(["-m", "pip", "list", "--format=freeze"])
+        .output()
+        .unwrap();
+    let listed = String::from_utf8_lossy(&listed.stdout);
+    assert!(listed.contains("charset-normalizer==3.5.3"), "{listed}");
+    chiron(h)
+        .current_dir(h)
+        .args(["airgap", "push", "bundle.tar.gz", "--oci-layout", "layout"])
+        .assert()
+        .success();
 }

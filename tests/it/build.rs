@@ -633,7 +633,10 @@ fn metadata_comes_from_the_prepare_hook_or_a_built_wheel() {
     let dist_info = PathBuf::from(report["dist_info"].as_str().unwrap());
     assert_eq!(dist_info, dir.join("dist/demo-1.0.dist-info"));
     let metadata = std::fs::read_to_string(dist_info.join("METADATA")).unwrap();
-    assert!(metadata.contains("Name: demo") && metadata.contains("Version: 1.0"), "{metadata}");
+    assert!(
+        metadata.contains("Name: demo") && metadata.contains("Version: 1.0"),
+        "{metadata}"
+    );
     // The in-tree backend has no such hook: the wheel is built and its
     // .dist-info taken.
     let other = home.path().join("other");

@@ -6,6 +6,7 @@
 mod support;
 
 mod airgap;
+mod airgap_cli;
 mod archive_hostile;
 mod atomic_writes;
 mod build;
@@ -14,6 +15,7 @@ mod cli_config;
 mod cli_doctor;
 mod cli_gaps;
 mod cli_init;
+mod cli_init_ci;
 mod cli_lock;
 mod cli_manage;
 mod cli_telemetry;
