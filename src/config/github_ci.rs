@@ -225,8 +225,11 @@ fn header(choices: &CiChoices) -> String {
          on:\n  push:\n    branches: [main]\n    tags: [\"v*\"]\n  pull_request:\n  workflow_dispatch:\n\n\
          # Nothing by default: each job asks for what it needs.\n\
          permissions: {{}}\n\n\
-         env:\n  # The chiron that wrote this workflow; every job installs this version.\n  \
-         CHIRON_VERSION: \"{}\"\n\n\
+         env:\n  # The chiron that wrote this workflow ({}); every job builds it from\n  \
+         # source, pinned to a commit: set the repository variables CHIRON_GIT\n  \
+         # (the chiron repository's URL) and CHIRON_REV (a full commit SHA).\n  \
+         CHIRON_GIT: ${{{{ vars.CHIRON_GIT }}}}\n  \
+         CHIRON_REV: ${{{{ vars.CHIRON_REV }}}}\n\n\
          defaults:\n  run:\n    shell: bash\n\njobs:\n",
         env!("CARGO_PKG_VERSION")
     );
@@ -254,7 +257,7 @@ fn setup_python(choices: &CiChoices) -> String {
 }
 
 fn install_chiron() -> &'static str {
-    "      - name: Install chiron\n        run: cargo install --locked chiron --version \"=$CHIRON_VERSION\"\n"
+    "      - name: Install chiron\n        run: |\n          if [ -z \"$CHIRON_GIT\" ] || [ -z \"$CHIRON_REV\" ]; then\n            echo \"::error::set the repository variables CHIRON_GIT and CHIRON_REV (chiron's source, pinned to a commit)\"\n            exit 1\n          fi\n          cargo install --locked --git \"$CHIRON_GIT\" --rev \"$CHIRON_REV\" chiron\n"
 }
 
 /// Both builds of a file take their times from the commit.
