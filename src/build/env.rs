@@ -11,25 +11,35 @@ use crate::python::version::PythonVersion;
 pub enum Installer {
     /// `uv pip install`, with this uv.
     Uv(PathBuf),
+    /// The base interpreter's pip (22.3 or later), told to install into
+    /// the environment with `--python`: no pip inside the venv to make.
+    OuterPip(PathBuf),
     /// The environment's own pip (the venv is made with it).
     Pip,
 }
 
 impl Installer {
-    /// uv when it is on `PATH`, else pip.
-    pub fn detect(path: Option<&str>) -> Installer {
+    /// uv when it is on `PATH`; else the base interpreter's pip when it can
+    /// install into another environment (as `python -m build` does); else
+    /// a pip inside the environment.
+    pub fn detect(path: Option<&str>, base: &Path) -> Installer {
         let name = if cfg!(windows) { "uv.exe" } else { "uv" };
-        path.into_iter()
+        let uv = path
+            .into_iter()
             .flat_map(std::env::split_paths)
             .map(|dir| dir.join(name))
-            .find(|candidate| candidate.is_file())
-            .map_or(Installer::Pip, Installer::Uv)
+            .find(|candidate| candidate.is_file());
+        match uv {
+            Some(uv) => Installer::Uv(uv),
+            None if outer_pip_works(base) => Installer::OuterPip(base.to_path_buf()),
+            None => Installer::Pip,
+        }
     }
 
     pub fn name(&self) -> &'static str {
         match self {
             Installer::Uv(_) => "uv",
-            Installer::Pip => "pip",
+            Installer::OuterPip(_) | Installer::Pip => "pip",
         }
     }
 }
@@ -68,6 +78,22 @@ impl crate::error::Diagnose for EnvError {
     }
 }
 
+/// Whether `base -m pip` is pip 22.3 or later (which has `--python`).
+fn outer_pip_works(base: &Path) -> bool {
+    let Ok(output) = Command::new(base)
+        .args(["-m", "pip", "--version"])
+        .env("PIP_DISABLE_PIP_VERSION_CHECK", "1")
+        .output()
+    else {
+        return false;
+    };
+    let text = String::from_utf8_lossy(&output.stdout);
+    let version = text.split_whitespace().nth(1).unwrap_or_default();
+    let mut parts = version.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+    let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+    output.status.success() && (major, minor) >= (22, 3)
+}
+
 /// The `X.Y` of an interpreter.
 pub fn python_version(python: &Path) -> Result<PythonVersion, EnvError> {
     let output = run(
@@ -86,7 +112,7 @@ pub fn python_version(python: &Path) -> Result<PythonVersion, EnvError> {
 pub fn create(base: &Path, dir: &Path, installer: &Installer) -> Result<PathBuf, EnvError> {
     let mut command = Command::new(base);
     command.args(["-m", "venv"]);
-    if matches!(installer, Installer::Uv(_)) {
+    if !matches!(installer, Installer::Pip) {
         command.arg("--without-pip");
     }
     command.arg(dir);
@@ -113,6 +139,20 @@ pub fn install(
             command
                 .args(["pip", "install", "--no-config", "--python"])
                 .arg(python);
+            command
+        }
+        Installer::OuterPip(base) => {
+            let mut command = Command::new(base);
+            command
+                .args([
+                    "-m",
+                    "pip",
+                    "--isolated",
+                    "--disable-pip-version-check",
+                    "--python",
+                ])
+                .arg(python)
+                .arg("install");
             command
         }
         Installer::Pip => {
@@ -145,6 +185,7 @@ pub fn install(
     }
     let program = match installer {
         Installer::Uv(uv) => uv.clone(),
+        Installer::OuterPip(base) => base.clone(),
         Installer::Pip => python.to_path_buf(),
     };
     checked(
@@ -186,16 +227,17 @@ mod tests {
     #[test]
     fn uv_is_found_on_path_else_pip() {
         let dir = tempfile::tempdir().unwrap();
+        let no_python = dir.path().join("no-python");
         assert_eq!(
-            Installer::detect(Some(&dir.path().display().to_string())),
+            Installer::detect(Some(&dir.path().display().to_string()), &no_python),
             Installer::Pip
         );
         std::fs::write(dir.path().join("uv"), "").unwrap();
         let path = std::env::join_paths([Path::new("/nonexistent"), dir.path()]).unwrap();
         assert_eq!(
-            Installer::detect(path.to_str()),
+            Installer::detect(path.to_str(), &no_python),
             Installer::Uv(dir.path().join("uv"))
         );
-        assert_eq!(Installer::detect(None), Installer::Pip);
+        assert_eq!(Installer::detect(None, &no_python), Installer::Pip);
     }
 }

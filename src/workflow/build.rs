@@ -469,7 +469,7 @@ async fn environment(
     let lock = crate::build::lock::lock_and_fetch(Arc::clone(&client), &lock_request, progress)
         .await
         .map_err(BuildError::from)?;
-    let installer = Installer::detect(ws.env.get("PATH"));
+    let installer = Installer::detect(ws.env.get("PATH"), &plan.python);
     let dir = tempfile::Builder::new()
         .prefix("env-")
         .tempdir_in(scratch)
