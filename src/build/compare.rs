@@ -1,1 +1,0 @@
-//! (filled by the issue-14 work)
