@@ -94,6 +94,10 @@ pub enum Error {
     Archive(#[from] crate::bundle::archive::ArchiveError),
     #[error(transparent)]
     Oci(#[from] crate::oci::OciError),
+    #[error(transparent)]
+    BuildCompare(#[from] crate::build::compare::CompareError),
+    #[error(transparent)]
+    BuildNormalize(#[from] crate::build::normalize::NormalizeError),
     /// A file or stream the work itself needed (say which with context).
     #[error(transparent)]
     Io(#[from] std::io::Error),
@@ -125,6 +129,8 @@ impl Error {
             Error::Bundle(e) => e,
             Error::Archive(e) => e,
             Error::Oci(e) => e,
+            Error::BuildCompare(e) => e,
+            Error::BuildNormalize(e) => e,
             Error::Io(_) | Error::Json(_) => return None,
         })
     }
