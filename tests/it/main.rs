@@ -8,6 +8,7 @@ mod support;
 mod airgap;
 mod archive_hostile;
 mod atomic_writes;
+mod build_compare;
 mod cli_config;
 mod cli_doctor;
 mod cli_gaps;
