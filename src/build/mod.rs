@@ -11,15 +11,19 @@
 //!   meaning (entry order, timestamps, attributes), keeping RECORD true;
 //! - [`compare`]: a wheel-aware and sdist-aware report of every difference
 //!   between two builds (`--check`, `--compare`);
+//! - [`archive`] and [`record`]: wheels and sdists read within bounds, and
+//!   a wheel's RECORD, for the two above;
 //! - [`artifacts`]: `SHA256SUMS`, an SBOM per wheel, signatures and an
 //!   SLSA provenance statement in `dist/`.
 
+pub mod archive;
 pub mod artifacts;
 pub mod compare;
 pub mod env;
 pub mod hooks;
 pub mod lock;
 pub mod normalize;
+pub mod record;
 pub mod repair;
 pub mod source;
 pub mod system;

@@ -336,3 +336,50 @@ fn small_values() {
         let _ = chiron::python::target::Platform::from_str(&text);
     });
 }
+
+/// Built wheels and sdists: compared with a fixed base of their kind, then
+/// normalised in place (`chiron build --check`, `--compare`).
+#[test]
+fn build_archives() {
+    use chiron::build::archive::Limits;
+    use chiron::build::{compare, normalize};
+    let scratch = Scratch::new();
+    let limits = Limits {
+        max_entries: 1000,
+        max_entry_bytes: 1 << 20,
+        max_total_bytes: 4 << 20,
+        max_metadata_bytes: 1 << 20,
+    };
+    let base_wheel = scratch.write(
+        "base-1.0-py3-none-any.whl",
+        include_bytes!("corpus/build_archives/base.whl"),
+    );
+    let base_sdist = scratch.write(
+        "base-1.0.tar.gz",
+        include_bytes!("corpus/build_archives/base.tar.gz"),
+    );
+    fuzz("build_archives", &mut |bytes| {
+        let (name, base, input) = if bytes.starts_with(b"PK") {
+            ("demo-1.0-py3-none-any.whl", &base_wheel, bytes.to_vec())
+        } else if bytes.starts_with(&[0x1f, 0x8b]) {
+            ("demo-1.0.tar.gz", &base_sdist, bytes.to_vec())
+        } else {
+            // Plain tar seeds are compressed here, so that mutations reach
+            // the tar headers rather than break the gzip checksum.
+            use std::io::Write;
+            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            gz.write_all(bytes).unwrap();
+            ("demo-1.0.tar.gz", &base_sdist, gz.finish().unwrap())
+        };
+        let path = scratch.write(name, &input);
+        if let Ok(comparison) = compare::compare_with_limits(base, &path, &limits) {
+            let _ = comparison.render();
+            let _ = serde_json::to_string(&comparison);
+        }
+        let _ = if name.ends_with(".whl") {
+            normalize::normalize_wheel_with_limits(&path, 1_600_000_000, &limits)
+        } else {
+            normalize::normalize_sdist_with_limits(&path, 1_600_000_000, &limits)
+        };
+    });
+}

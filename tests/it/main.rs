@@ -11,6 +11,7 @@ mod archive_hostile;
 mod atomic_writes;
 mod build;
 mod build_artifacts;
+mod build_compare;
 mod cli_config;
 mod cli_doctor;
 mod cli_gaps;
