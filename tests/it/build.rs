@@ -493,7 +493,14 @@ fn check_names_every_difference_of_an_unreproducible_build() {
         stdout.contains(".txt"),
         "the random file is named: {stdout}"
     );
-    assert!(stdout.contains("RECORD"), "{stdout}");
+    for code in [
+        "only-in-left: demo/",
+        "only-in-right: demo/",
+        "content: demo/stamp.py",
+        "record-line: demo/stamp.py",
+    ] {
+        assert!(stdout.contains(code), "{code}: {stdout}");
+    }
     assert!(stdout.contains("not reproducible"), "{stdout}");
     assert!(
         !dir.join("dist").exists(),
