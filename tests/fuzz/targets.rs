@@ -198,6 +198,7 @@ fn pyproject_toml() {
     fuzz("pyproject", &mut |bytes| {
         let path = scratch.write("pyproject.toml", bytes);
         let _ = chiron::project::scan_project(&scratch.root);
+        let _ = chiron::build::system::BuildSystem::read(&scratch.root);
         let _ = chiron::project::pyproject_requirements(
             &path,
             &["all".to_string()],
