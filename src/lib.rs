@@ -8,6 +8,7 @@ pub mod atomic;
 pub mod build;
 pub mod bundle;
 pub mod config;
+pub mod diagnose;
 pub mod digest;
 pub mod doctor;
 pub mod error;

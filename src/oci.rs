@@ -80,9 +80,9 @@ impl OciError {
     }
 }
 
-impl crate::error::Diagnose for OciError {
-    fn exit_class(&self) -> crate::error::ExitClass {
-        use crate::error::ExitClass;
+impl crate::diagnose::Diagnose for OciError {
+    fn exit_class(&self) -> crate::diagnose::ExitClass {
+        use crate::diagnose::ExitClass;
         if matches!(self, OciError::Reference(_)) {
             ExitClass::Usage
         } else {

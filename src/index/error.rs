@@ -137,9 +137,9 @@ impl IndexError {
     }
 }
 
-impl crate::error::Diagnose for IndexError {
-    fn exit_class(&self) -> crate::error::ExitClass {
-        crate::error::ExitClass::Problems
+impl crate::diagnose::Diagnose for IndexError {
+    fn exit_class(&self) -> crate::diagnose::ExitClass {
+        crate::diagnose::ExitClass::Problems
     }
     fn hint(&self) -> Option<String> {
         self.hint()

@@ -67,9 +67,9 @@ pub struct RequirementsError {
     pub hint: String,
 }
 
-impl crate::error::Diagnose for RequirementsError {
-    fn exit_class(&self) -> crate::error::ExitClass {
-        use crate::error::ExitClass;
+impl crate::diagnose::Diagnose for RequirementsError {
+    fn exit_class(&self) -> crate::diagnose::ExitClass {
+        use crate::diagnose::ExitClass;
         ExitClass::Usage
     }
     fn hint(&self) -> Option<String> {

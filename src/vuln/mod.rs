@@ -40,9 +40,9 @@ impl VulnError {
     }
 }
 
-impl crate::error::Diagnose for VulnError {
-    fn exit_class(&self) -> crate::error::ExitClass {
-        use crate::error::ExitClass;
+impl crate::diagnose::Diagnose for VulnError {
+    fn exit_class(&self) -> crate::diagnose::ExitClass {
+        use crate::diagnose::ExitClass;
         if matches!(self, VulnError::Api(_)) {
             ExitClass::Problems
         } else {

@@ -329,9 +329,9 @@ impl WheelhouseError {
     }
 }
 
-impl crate::error::Diagnose for WheelhouseError {
-    fn exit_class(&self) -> crate::error::ExitClass {
-        use crate::error::ExitClass;
+impl crate::diagnose::Diagnose for WheelhouseError {
+    fn exit_class(&self) -> crate::diagnose::ExitClass {
+        use crate::diagnose::ExitClass;
         ExitClass::Problems
     }
     fn hint(&self) -> Option<String> {

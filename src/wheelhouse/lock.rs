@@ -160,9 +160,9 @@ impl LockError {
     }
 }
 
-impl crate::error::Diagnose for LockError {
-    fn exit_class(&self) -> crate::error::ExitClass {
-        use crate::error::ExitClass;
+impl crate::diagnose::Diagnose for LockError {
+    fn exit_class(&self) -> crate::diagnose::ExitClass {
+        use crate::diagnose::ExitClass;
         ExitClass::Problems
     }
     fn hint(&self) -> Option<String> {

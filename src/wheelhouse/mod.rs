@@ -136,9 +136,9 @@ impl DownloadError {
     }
 }
 
-impl crate::error::Diagnose for DownloadError {
-    fn exit_class(&self) -> crate::error::ExitClass {
-        use crate::error::ExitClass;
+impl crate::diagnose::Diagnose for DownloadError {
+    fn exit_class(&self) -> crate::diagnose::ExitClass {
+        use crate::diagnose::ExitClass;
         ExitClass::Problems
     }
     fn hint(&self) -> Option<String> {

@@ -74,9 +74,9 @@ impl SigstoreError {
     }
 }
 
-impl crate::error::Diagnose for SigstoreError {
-    fn exit_class(&self) -> crate::error::ExitClass {
-        use crate::error::ExitClass;
+impl crate::diagnose::Diagnose for SigstoreError {
+    fn exit_class(&self) -> crate::diagnose::ExitClass {
+        use crate::diagnose::ExitClass;
         if self.is_unreadable() {
             ExitClass::Usage
         } else {
