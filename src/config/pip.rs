@@ -19,7 +19,8 @@
 
 use std::path::{Path, PathBuf};
 
-use super::load::{ConfigError, Env, Source};
+use super::error::ConfigError;
+use super::origin::{Env, Source};
 
 /// The section of a pip file chiron reads after `[global]`.
 pub const PIP_COMMAND_SECTION: &str = "download";
