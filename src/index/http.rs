@@ -151,6 +151,7 @@ impl Transport {
                     url: url.clone(),
                     status: *status,
                     seconds: wait.as_secs(),
+                    limit: MAX_RETRY_AFTER.as_secs(),
                 });
             }
             if !retryable(&failure.error) || attempt >= attempts {

@@ -1,6 +1,7 @@
 //! Talking to package indexes: the HTTP client every command shares, and
 //! keeping credentials out of every message.
 
+pub mod admit;
 pub mod auth;
 pub mod client;
 pub mod error;

@@ -524,10 +524,7 @@ pub fn resolve_target(
         prerelease_ok,
         requirements: requirements.to_vec(),
         options: options.clone(),
-        python: Version::new([
-            u64::from(target.python.major),
-            u64::from(target.python.minor),
-        ]),
+        python: target.python.release(),
         missing: std::sync::Mutex::default(),
     };
     let solution = match pubgrub::resolve(&provider, Node::Root, Version::new([0])) {
