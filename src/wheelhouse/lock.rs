@@ -24,9 +24,9 @@ use serde::Serialize;
 
 use super::Progress;
 use super::build::{
-    ManifestPackages, WheelhouseError, WheelhouseRequest, record_package, requirements_file_name,
-    resolve_all,
+    ManifestPackages, WheelhouseRequest, record_package, requirements_file_name, resolve_all,
 };
+use super::error::WheelhouseError;
 use crate::digest::{Sha256, Sha256Error};
 use crate::index::client::IndexClient;
 use crate::index::redact_url;

@@ -6,6 +6,7 @@
 //! writes `SHA256SUMS`. `list_packages` describes a folder against targets.
 
 pub mod build;
+pub mod error;
 pub mod lock;
 pub mod stage;
 
