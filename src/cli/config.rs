@@ -9,7 +9,8 @@ use serde::Serialize;
 use chiron::config::{LoadedConfig, json_schema};
 use chiron::index::redact_url;
 
-use super::{Context, Exit, style};
+use super::context::{Context, Exit};
+use super::style;
 
 #[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
