@@ -20,6 +20,7 @@ pub mod oci;
 pub mod policy;
 pub mod project;
 pub mod python;
+pub mod redact;
 pub mod resolve;
 pub mod sarif;
 pub mod sbom;

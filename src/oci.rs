@@ -190,7 +190,7 @@ pub struct Registry {
 
 fn registry_error(url: &str, message: impl std::fmt::Display) -> OciError {
     OciError::Registry {
-        url: crate::index::redact_url(url),
+        url: crate::redact::redact_url(url),
         message: message.to_string(),
     }
 }

@@ -7,7 +7,7 @@ use clap::Subcommand;
 use serde::Serialize;
 
 use chiron::config::{LoadedConfig, json_schema};
-use chiron::index::redact_url;
+use chiron::redact::redact_url;
 
 use super::context::{Context, Exit};
 use super::style;

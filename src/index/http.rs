@@ -20,8 +20,8 @@ use url::Url;
 
 use super::auth::Credentials;
 use super::error::IndexError;
-use super::redact_url;
 use super::settings::ClientSettings;
+use crate::redact::redact_url;
 
 /// The longest `Retry-After` chiron waits for; an index asking for longer
 /// gets an error instead of a silent stall.

@@ -17,7 +17,7 @@ use tokio::sync::Semaphore;
 
 use super::database::load_database;
 use super::osv::{Affected, AffectedPackage, AffectedRange, Event, OsvIndex, OsvRecord};
-use crate::index::redact_url;
+use crate::redact::redact_url;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {

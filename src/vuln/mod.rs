@@ -89,8 +89,8 @@ impl Source {
                     Err(_) => format!("OSV database {name}/"),
                 }
             }
-            Source::OsvApi(url) => format!("OSV API {}", crate::index::redact_url(url)),
-            Source::PypiApi(url) => format!("JSON API {}", crate::index::redact_url(url)),
+            Source::OsvApi(url) => format!("OSV API {}", crate::redact::redact_url(url)),
+            Source::PypiApi(url) => format!("JSON API {}", crate::redact::redact_url(url)),
         }
     }
 

@@ -24,7 +24,6 @@ use super::{Progress, sha256sums_path, total_size, write_sha256sums};
 use crate::config::OnGap;
 use crate::digest::{Sha256, digest_file};
 use crate::index::client::{IndexClient, IndexError};
-use crate::index::redact_url;
 use crate::index::simple::IndexFile;
 use crate::index::store::Downloaded;
 use crate::lock::requirements_txt::{DirectRequirement, PinnedLine, render_pinned, via};
@@ -35,6 +34,7 @@ use crate::manifest::{
 };
 use crate::python::NormalizedName;
 use crate::python::target::Target;
+use crate::redact::redact_url;
 use crate::resolve::{
     PackageSource, Pin, Resolution, ResolveError, ResolveOptions, resolve_target,
 };

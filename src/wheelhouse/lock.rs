@@ -29,7 +29,6 @@ use super::build::{
 use super::error::WheelhouseError;
 use crate::digest::{Sha256, Sha256Error};
 use crate::index::client::IndexClient;
-use crate::index::redact_url;
 use crate::index::simple::IndexFile;
 use crate::lock::pylock::{PylockError, locked_versions, read_pylock, render_pylock};
 use crate::lock::requirements_txt::{DirectRequirement, PinnedLine, render_pinned, via};
@@ -38,6 +37,7 @@ use crate::manifest::{
     Tool,
 };
 use crate::python::target::Target;
+use crate::redact::redact_url;
 use crate::resolve::{PackageSource, Resolution, ResolveOptions};
 
 /// The lock file `chiron lock` writes and reads back, unless `[inputs] lock`

@@ -21,11 +21,11 @@ use tracing::Instrument;
 
 use crate::digest::{Sha256, digest_file};
 use crate::index::client::{IndexClient, IndexError};
-use crate::index::redact_url;
 use crate::index::select::{NoWheel, select_wheel};
 use crate::index::simple::IndexFile;
 use crate::python::filename::DistFilename;
 use crate::python::target::Target;
+use crate::redact::redact_url;
 
 /// Receives progress of long work; the CLI draws it, tests ignore it.
 pub trait Progress: Send + Sync {
