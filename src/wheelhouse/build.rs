@@ -97,7 +97,7 @@ pub fn check_hash_pins<'a>(
             Some(allowed) if !allowed.contains(&format!("sha256:{sha256}")) => {
                 mismatched.push(HashMismatch {
                     filename: filename.to_string(),
-                    sha256: sha256.clone(),
+                    sha256: *sha256,
                     pinned: allowed.iter().cloned().collect(),
                 });
             }

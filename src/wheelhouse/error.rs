@@ -262,7 +262,7 @@ mod tests {
             mismatched,
             &[HashMismatch {
                 filename: "attrs-24.2.0-py3-none-any.whl".into(),
-                sha256: served.clone(),
+                sha256: served,
                 pinned: vec![format!("sha256:{pinned}")],
             }]
         );
