@@ -837,6 +837,27 @@ fn served_targets<'a>(
         .collect()
 }
 
+/// The lines of a target's hash-pinned requirements file: every pin with
+/// the sha256 of its file and what requires it (`# via`).
+pub(super) fn pinned_lines(
+    resolution: &Resolution,
+    target: &Target,
+    direct: &[DirectRequirement],
+    sha256_of: impl Fn(&str) -> Sha256,
+) -> Vec<PinnedLine> {
+    resolution
+        .pins
+        .values()
+        .map(|pin| PinnedLine {
+            name: pin.name.clone(),
+            extras: pin.extras.iter().cloned().collect(),
+            version: pin.version.clone(),
+            hashes: vec![sha256_of(&pin.filename).to_string()],
+            via: via(&pin.name, &pin.required_by, direct, target.markers()),
+        })
+        .collect()
+}
+
 /// Writes the hash-pinned requirements file of one served target and
 /// returns its manifest entry.
 fn write_requirements(
@@ -845,22 +866,9 @@ fn write_requirements(
     resolution: &Resolution,
     downloaded: &BTreeMap<String, Downloaded>,
 ) -> Result<ManifestTarget, WheelhouseError> {
-    let lines: Vec<PinnedLine> = resolution
-        .pins
-        .values()
-        .map(|pin| PinnedLine {
-            name: pin.name.clone(),
-            extras: pin.extras.iter().cloned().collect(),
-            version: pin.version.clone(),
-            hashes: vec![downloaded[&pin.filename].sha256.to_string()],
-            via: via(
-                &pin.name,
-                &pin.required_by,
-                &fill.request.direct,
-                target.markers(),
-            ),
-        })
-        .collect();
+    let lines = pinned_lines(resolution, target, &fill.request.direct, |filename| {
+        downloaded[filename].sha256
+    });
     let file_name = requirements_file_name(target);
     let header = format!(
         "chiron wheelhouse: requirements for {} (CPython {} on {})\n\
