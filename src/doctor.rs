@@ -13,8 +13,9 @@ use serde::Serialize;
 use tracing::{Instrument, info_span};
 
 use crate::config::{ConfigError, Env, LoadedConfig};
-use crate::index::{HttpClients, TlsSettings, redact_url};
+use crate::index::{HttpClients, TlsSettings};
 use crate::python::version::PythonVersion;
+use crate::redact::redact_url;
 
 /// How a check came out. Only `Fail` makes `chiron doctor` exit 1, unless
 /// `--strict` makes warnings count too.
@@ -718,7 +719,7 @@ fn check_vulnerability_source(loaded: &LoadedConfig) -> Check {
             } else {
                 &scan.pypi_api
             };
-            let subject = crate::index::redact_url(url.as_str());
+            let subject = crate::redact::redact_url(url.as_str());
             if loaded.config.index.offline {
                 Check::new(CheckCode::VulnerabilityDb, subject, Status::Warn, "an online source, and chiron is offline: scans will be skipped")
                     .hint("set [scan] source = \"db\" and fetch it with `chiron scan --update-db` while online")

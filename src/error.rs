@@ -1,35 +1,20 @@
-//! The library's one error type, and how every error says its exit class
-//! and its hint.
+//! The library's one error type.
 //!
 //! Each module keeps its own specific error enum, and implements
-//! [`Diagnose`] next to its definition: whether the error is the caller's
-//! mistake (a usage or configuration error, exit 2) or a problem found in
-//! the work (exit 1), and what to do about it. [`Error`] gathers them, so
-//! a front end renders any error without knowing the modules: a new error
-//! type cannot reach it without a variant here, and the `match` below does
-//! not compile until that variant is classified.
+//! [`Diagnose`] (from [`crate::diagnose`], at the bottom of the import
+//! graph) next to its definition. [`Error`] gathers them, so a front end
+//! renders any error without knowing the modules: a new error type cannot
+//! reach it without a variant here, and the `match` below does not compile
+//! until that variant is classified. Only the workflows and the binary
+//! import this module; the error types it gathers import only
+//! `crate::diagnose`.
 //!
 //! This module must not format for a terminal or choose exit codes'
 //! numbers: that is the binary's job.
 
 use std::fmt::Display;
 
-/// Whose problem an error is: the binary maps it to its exit code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ExitClass {
-    /// The work failed or found problems (exit 1).
-    Problems,
-    /// The call or the configuration is wrong (exit 2).
-    Usage,
-}
-
-/// What every error of the library says besides its message.
-pub trait Diagnose {
-    /// Whether the caller can fix it by calling differently.
-    fn exit_class(&self) -> ExitClass;
-    /// What to do about it, when there is something to say.
-    fn hint(&self) -> Option<String>;
-}
+pub use crate::diagnose::{Diagnose, ExitClass};
 
 /// A mistake in how a front end was called, found by the front end itself
 /// (a flag combination, a file it was told to read): its words and a hint.

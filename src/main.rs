@@ -11,7 +11,8 @@ use tracing::Instrument;
 
 use chiron::config::{self, Env, LoadOptions, TelemetryConfig};
 use chiron::telemetry::{Telemetry, Verbosity};
-use cli::{Cli, Context, Exit, Printer};
+use cli::Cli;
+use cli::context::{Context, Exit, Printer};
 
 fn main() -> ExitCode {
     let Cli { global, command } = Cli::parse();

@@ -80,9 +80,9 @@ impl OciError {
     }
 }
 
-impl crate::error::Diagnose for OciError {
-    fn exit_class(&self) -> crate::error::ExitClass {
-        use crate::error::ExitClass;
+impl crate::diagnose::Diagnose for OciError {
+    fn exit_class(&self) -> crate::diagnose::ExitClass {
+        use crate::diagnose::ExitClass;
         if matches!(self, OciError::Reference(_)) {
             ExitClass::Usage
         } else {
@@ -190,7 +190,7 @@ pub struct Registry {
 
 fn registry_error(url: &str, message: impl std::fmt::Display) -> OciError {
     OciError::Registry {
-        url: crate::index::redact_url(url),
+        url: crate::redact::redact_url(url),
         message: message.to_string(),
     }
 }

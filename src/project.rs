@@ -53,9 +53,9 @@ pub enum ProjectError {
     },
 }
 
-impl crate::error::Diagnose for ProjectError {
-    fn exit_class(&self) -> crate::error::ExitClass {
-        use crate::error::ExitClass;
+impl crate::diagnose::Diagnose for ProjectError {
+    fn exit_class(&self) -> crate::diagnose::ExitClass {
+        use crate::diagnose::ExitClass;
         ExitClass::Usage
     }
     fn hint(&self) -> Option<String> {

@@ -18,7 +18,7 @@ use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{Layer, Registry};
 
 use crate::config::TelemetryConfig;
-use crate::index::redact_url;
+use crate::redact::redact_url;
 
 /// How much the user asked to see on stderr: `-q` is -1, `-v` 1, `-vv` 2.
 #[derive(Debug, Clone, Copy, Default)]

@@ -7,9 +7,10 @@ use clap::Subcommand;
 use serde::Serialize;
 
 use chiron::config::{LoadedConfig, json_schema};
-use chiron::index::redact_url;
+use chiron::redact::redact_url;
 
-use super::{Context, Exit, style};
+use super::context::{Context, Exit};
+use super::style;
 
 #[derive(Debug, Subcommand)]
 pub enum ConfigCommand {

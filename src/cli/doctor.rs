@@ -10,7 +10,8 @@ use tracing::Instrument;
 use chiron::config::load_without_file;
 use chiron::doctor::{Check, DoctorOptions, DoctorReport, Status, run_doctor};
 
-use super::{Context, Exit, style};
+use super::context::{Context, Exit};
+use super::style;
 
 #[derive(Debug, Args)]
 pub struct DoctorArgs {

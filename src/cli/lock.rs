@@ -10,9 +10,10 @@ use chiron::error::Result;
 use chiron::wheelhouse::lock::{LockReport, PinChange};
 use chiron::workflow::lock::LockPlanRequest;
 
+use super::context::{Context, Exit};
 use super::inputs::{InputArgs, ProjectArgs, TargetArgs};
 use super::progress::StageProgress;
-use super::{Context, Exit, style};
+use super::style;
 
 #[derive(Debug, Args)]
 pub struct LockArgs {

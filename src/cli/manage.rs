@@ -12,9 +12,11 @@ use chiron::wheelhouse::{ExactDownload, download_exact, list_packages};
 
 use chiron::workflow::inputs::{gather, targets};
 
+use super::context::{Context, Exit};
 use super::inputs::{InputArgs, TargetArgs};
 use super::progress::StageProgress;
-use super::{Context, Exit, UsageError, style};
+use super::style;
+use chiron::error::UsageError;
 
 #[derive(Debug, Subcommand)]
 pub enum ManageCommand {

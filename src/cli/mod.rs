@@ -4,6 +4,7 @@
 mod airgap;
 mod build;
 mod config;
+pub mod context;
 mod doctor;
 mod init;
 mod inputs;
@@ -14,6 +15,7 @@ mod progress;
 mod sbom;
 mod scan;
 mod sign;
+pub mod style;
 mod subject;
 mod wheelhouse;
 
@@ -23,9 +25,12 @@ use std::path::PathBuf;
 use anstream::ColorChoice;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use chiron::config::{ConfigError, Env, LoadOptions, LoadedConfig};
 use chiron::error::{ExitClass, Result};
-use chiron::workflow::Workspace;
+
+// For the subcommands that still name these through `super::`.
+pub use chiron::error::UsageError;
+use context::Printer;
+pub use context::{Context, Exit};
 
 /// chiron: resolve, download, lock, scan, sign and bundle Python wheels for
 /// every target you ship to, and verify them on the other side of an air gap.
@@ -144,48 +149,6 @@ impl Command {
     }
 }
 
-/// Everything a subcommand may need besides its own arguments.
-pub struct Context {
-    pub env: Env,
-    /// Draw progress on stderr: a terminal, no `--no-progress`, not in CI.
-    pub progress: bool,
-    pub cwd: PathBuf,
-    pub load_options: LoadOptions,
-    /// The configuration as loaded before the command started.
-    pub config: Result<LoadedConfig, ConfigError>,
-    pub out: Printer,
-}
-
-impl Context {
-    /// The configuration, or the error that stops commands needing it.
-    pub fn require_config(&self) -> Result<&LoadedConfig, ConfigError> {
-        self.config.as_ref().map_err(Clone::clone)
-    }
-
-    /// The working folder, environment and configuration the workflows
-    /// run in; the configuration must have loaded.
-    pub fn workspace(&self) -> Result<Workspace<'_>, ConfigError> {
-        Ok(Workspace {
-            cwd: &self.cwd,
-            env: &self.env,
-            config: self.require_config()?,
-        })
-    }
-}
-
-/// Exit codes, as documented in docs/cli.md.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Exit {
-    /// All is well.
-    Ok = 0,
-    /// A check or gate found problems (or the work itself failed).
-    Problems = 1,
-    /// Usage or configuration error.
-    Usage = 2,
-}
-
-pub use chiron::error::UsageError;
-
 pub async fn run(command: Command, ctx: &Context) -> Result<Exit> {
     match command {
         Command::Init(args) => init::run(args, ctx),
@@ -205,41 +168,6 @@ pub async fn run(command: Command, ctx: &Context) -> Result<Exit> {
     }
 }
 
-/// Writes results to stdout: plain or coloured text, or JSON.
-pub struct Printer {
-    pub json: bool,
-    /// `-q`: only errors on stderr.
-    pub quiet: bool,
-}
-
-impl Printer {
-    /// A one-line note on stderr (a summary beside a report written to a
-    /// file), unless `-q` or `--json`.
-    pub fn note(&self, line: &str) {
-        if !self.quiet && !self.json {
-            eprintln!("{line}");
-        }
-    }
-
-    pub fn json<T: serde::Serialize>(&self, value: &T) -> Result<()> {
-        let mut text = serde_json::to_string_pretty(value)?;
-        text.push('\n');
-        self.text(&text)
-    }
-
-    pub fn text(&self, text: &str) -> Result<()> {
-        let mut stdout = anstream::stdout().lock();
-        match stdout
-            .write_all(text.as_bytes())
-            .and_then(|()| stdout.flush())
-        {
-            // A closed pipe (`chiron ... | head`) is not an error.
-            Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-            other => Ok(other?),
-        }
-    }
-}
-
 /// Applies `--color` to everything written through anstream, and says
 /// whether stderr should be coloured.
 pub fn apply_color(mode: ColorMode) -> bool {
@@ -256,25 +184,6 @@ pub fn apply_color(mode: ColorMode) -> bool {
             std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
         }
     }
-}
-
-pub mod style {
-    //! The few styles human output uses.
-    use anstyle::{AnsiColor, Style};
-
-    pub const OK: Style = AnsiColor::Green.on_default();
-    pub const WARN: Style = AnsiColor::Yellow.on_default();
-    pub const FAIL: Style = AnsiColor::Red.on_default().bold();
-    pub const DIM: Style = Style::new().dimmed();
-    pub const BOLD: Style = Style::new().bold();
-    pub const HINT: Style = AnsiColor::Cyan.on_default();
-}
-
-/// Writes a report the user named with `-o`, whole or not at all.
-pub fn write_output(file: &std::path::Path, bytes: &[u8]) -> Result<()> {
-    chiron::atomic::write_file(file, bytes, chiron::atomic::Overwrite::Replace).map_err(|e| {
-        std::io::Error::new(e.kind(), format!("cannot write {}: {e}", file.display())).into()
-    })
 }
 
 /// The exit code an error maps to: its class, as the error says.

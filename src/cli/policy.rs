@@ -10,8 +10,9 @@ use clap::{Args, Subcommand};
 use chiron::error::Result;
 use chiron::policy::{Level, PolicyReport};
 
+use super::context::{Context, Exit};
 use super::scan::{SourceArgs, sarif_artifact};
-use super::{Context, Exit, style};
+use super::style;
 
 #[derive(Debug, Subcommand)]
 pub enum PolicyCommand {
@@ -103,7 +104,7 @@ pub async fn run(command: PolicyCommand, ctx: &Context) -> Result<Exit> {
     match &args.output {
         Some(file) => {
             let file = ctx.cwd.join(file);
-            super::write_output(&file, text.as_bytes())?;
+            super::context::write_output(&file, text.as_bytes())?;
             ctx.out.note(&format!(
                 "wrote {}: policy {}, {} violation(s), {} warning(s)",
                 file.display(),

@@ -9,7 +9,7 @@ use chiron::error::{Result, ResultExt};
 use chiron::sbom::{SbomOptions, SpecVersion, cyclonedx};
 use chiron::workflow::source_date_epoch;
 
-use super::{Context, Exit};
+use super::context::{Context, Exit};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum SbomFormat {

@@ -11,7 +11,8 @@ use chiron::error::Result;
 use chiron::vuln::ScanReport;
 use chiron::workflow::gate::{SourceChoice, SourceRequest, choose_source};
 
-use super::{Context, Exit, style};
+use super::context::{Context, Exit};
+use super::style;
 
 #[derive(Debug, Args)]
 pub struct ScanArgs {
@@ -135,7 +136,7 @@ pub async fn run(args: ScanArgs, ctx: &Context) -> Result<Exit> {
     };
     if let Some(file) = &args.emit_overlay {
         let file = ctx.cwd.join(file);
-        super::write_output(&file, chiron::vuln::overlay(&report.vulnerable).as_bytes())?;
+        super::context::write_output(&file, chiron::vuln::overlay(&report.vulnerable).as_bytes())?;
     }
     let format = if ctx.out.json {
         ScanFormat::Json
@@ -163,7 +164,7 @@ pub async fn run(args: ScanArgs, ctx: &Context) -> Result<Exit> {
     match &args.output {
         Some(file) => {
             let file = ctx.cwd.join(file);
-            super::write_output(&file, text.as_bytes())?;
+            super::context::write_output(&file, text.as_bytes())?;
             // stdout stays empty; one line says what was written.
             ctx.out
                 .note(&format!("wrote {}: {}", file.display(), summary(&report)));

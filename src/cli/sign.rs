@@ -11,7 +11,9 @@ use clap::{Args, Subcommand};
 use chiron::sign::{KeyPair, PublicKey};
 use chiron::workflow::signing::{self, ExpectedSigner, SealedKey};
 
-use super::{Context, Exit, UsageError, style};
+use super::context::{Context, Exit};
+use super::style;
+use chiron::error::UsageError;
 
 #[derive(Debug, Subcommand)]
 pub enum KeysCommand {

@@ -10,7 +10,7 @@ use chiron::error::Result;
 use chiron::inventory::Inventory;
 use chiron::workflow::gate::SubjectRequest;
 
-use super::Context;
+use super::context::Context;
 
 #[derive(Debug, Args)]
 pub struct SubjectArgs {

@@ -9,9 +9,10 @@ use chiron::doctor::human_bytes;
 use chiron::error::Result;
 use chiron::workflow::wheelhouse::{Stage, StageRequest};
 
+use super::context::{Context, Exit};
 use super::inputs::{InputArgs, ProjectArgs, TargetArgs};
 use super::progress::StageProgress;
-use super::{Context, Exit, style};
+use super::style;
 
 #[derive(Debug, Args)]
 pub struct WheelhouseArgs {

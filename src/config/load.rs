@@ -9,8 +9,6 @@
 //! project; `CHIRON_*` variables are the way to override a project for one run.
 
 use std::collections::BTreeMap;
-use std::fmt;
-use std::io;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -18,42 +16,9 @@ use std::sync::Arc;
 use serde::Deserialize;
 
 use super::Config;
-
-/// A snapshot of the environment variables chiron reads, so that loading is
-/// a pure function of its inputs.
-#[derive(Debug, Clone, Default)]
-pub struct Env {
-    vars: BTreeMap<String, String>,
-}
-
-impl Env {
-    pub fn from_process() -> Self {
-        Self::from_pairs(
-            std::env::vars_os().filter_map(|(key, value)| {
-                Some((key.into_string().ok()?, value.into_string().ok()?))
-            }),
-        )
-    }
-
-    pub fn from_pairs<K: Into<String>, V: Into<String>>(
-        pairs: impl IntoIterator<Item = (K, V)>,
-    ) -> Self {
-        Self {
-            vars: pairs
-                .into_iter()
-                .map(|(k, v)| (k.into(), v.into()))
-                .collect(),
-        }
-    }
-
-    /// The variable's value; an empty value counts as unset, as in pip.
-    pub fn get(&self, key: &str) -> Option<&str> {
-        self.vars
-            .get(key)
-            .map(String::as_str)
-            .filter(|v| !v.trim().is_empty())
-    }
-}
+use super::error::ConfigError;
+use super::origin::{Env, Source};
+use super::pip::parse_seconds;
 
 /// What the command line says about configuration.
 #[derive(Debug, Clone, Default)]
@@ -78,35 +43,6 @@ pub enum ConfigFileKind {
 pub struct ConfigFile {
     pub path: PathBuf,
     pub kind: ConfigFileKind,
-}
-
-/// Where an effective value came from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Source {
-    Default,
-    /// A default computed from the environment, e.g. `XDG_CACHE_HOME`.
-    DefaultFrom(String),
-    File(PathBuf),
-    /// A pip configuration file and the section the value is in.
-    PipFile {
-        path: PathBuf,
-        section: String,
-    },
-    Env(String),
-    Flag(String),
-}
-
-impl fmt::Display for Source {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Source::Default => f.write_str("default"),
-            Source::DefaultFrom(var) => write!(f, "default (from {var})"),
-            Source::File(path) => write!(f, "{}", path.display()),
-            Source::PipFile { path, section } => write!(f, "{} [{section}]", path.display()),
-            Source::Env(var) => write!(f, "env {var}"),
-            Source::Flag(flag) => write!(f, "flag {flag}"),
-        }
-    }
 }
 
 /// The effective configuration and where each of its values came from.
@@ -139,59 +75,6 @@ impl LoadedConfig {
 
     pub fn source(&self, key: &str) -> Source {
         self.sources.get(key).cloned().unwrap_or(Source::Default)
-    }
-}
-
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum ConfigError {
-    #[error("config file {} does not exist", path.display())]
-    NotFound { path: PathBuf },
-    #[error("cannot read config file {}", path.display())]
-    Read {
-        path: PathBuf,
-        #[source]
-        source: Arc<io::Error>,
-    },
-    #[error("{}:{line}:{column}: {message}\n{snippet}", path.display())]
-    Invalid {
-        path: PathBuf,
-        line: usize,
-        column: usize,
-        message: String,
-        snippet: String,
-        hint: Option<String>,
-    },
-    #[error("{origin} does not give a valid `{key}`: {message}")]
-    Override {
-        key: String,
-        origin: Source,
-        message: String,
-    },
-}
-
-impl ConfigError {
-    pub fn hint(&self) -> Option<String> {
-        match self {
-            ConfigError::NotFound { .. } => Some(
-                "check the path given to --config or CHIRON_CONFIG, or run `chiron init` to write one"
-                    .into(),
-            ),
-            ConfigError::Read { .. } => Some("check the file's permissions".into()),
-            ConfigError::Invalid { hint, .. } => hint.clone(),
-            ConfigError::Override { origin, .. } => {
-                Some(format!("fix or unset {origin}; see docs/configuration.md"))
-            }
-        }
-    }
-}
-
-impl crate::error::Diagnose for ConfigError {
-    fn exit_class(&self) -> crate::error::ExitClass {
-        use crate::error::ExitClass;
-        ExitClass::Usage
-    }
-    fn hint(&self) -> Option<String> {
-        self.hint()
     }
 }
 
@@ -633,8 +516,6 @@ fn pip_layers(env: &Env, cwd: &Path) -> Result<Vec<Layer>, ConfigError> {
     }
     Ok(layers)
 }
-
-use super::pip::parse_seconds;
 
 fn parse_bool(text: &str) -> Option<bool> {
     match text.trim().to_ascii_lowercase().as_str() {

@@ -2,11 +2,14 @@
 //! `[tool.chiron]` in `pyproject.toml`), with documented defaults.
 //!
 //! Loading, layering (defaults, pip's files and environment, the file, chiron's
-//! environment, flags) and the provenance of each value live in `load`; the
-//! text `chiron init` writes lives in `template`. This module does no I/O.
+//! environment, flags) live in `load`, over `origin` (the environment
+//! snapshot and the source of each value) and `error`; the text `chiron
+//! init` writes lives in `template`. This module does no I/O.
 
+mod error;
 pub mod github_ci;
 mod load;
+mod origin;
 pub mod pip;
 pub mod template;
 mod value;
@@ -20,16 +23,23 @@ use crate::python::target::{Floors, OsVersion, Platform};
 use crate::python::version::PythonVersion;
 use crate::time::Date;
 
+pub use error::ConfigError;
 pub use load::{
-    ConfigError, ConfigFile, ConfigFileKind, Env, LoadOptions, LoadedConfig, Source, discover,
-    load, load_without_file, parse_file,
+    ConfigFile, ConfigFileKind, LoadOptions, LoadedConfig, discover, load, load_without_file,
+    parse_file,
 };
+pub use origin::{Env, Source};
 pub use value::{
     Age, ConfigValue, HttpUrl, LicenseId, NormalizedName, PackageRequirement, ValueError,
 };
 
 /// The default index, as pip's.
 pub const DEFAULT_INDEX_URL: &str = "https://pypi.org/simple";
+
+/// `[index] max-page-bytes` when not set: the largest PyPI project pages
+/// (thousands of files) are a few MiB, so this leaves room without letting
+/// a hostile index fill memory.
+pub const DEFAULT_MAX_PAGE_BYTES: u64 = 50 * 1024 * 1024;
 
 /// The whole configuration. Every section and key is optional in the file.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -246,7 +256,7 @@ impl Default for IndexConfig {
             no_index: false,
             offline: false,
             timeout: 30,
-            max_page_bytes: crate::index::settings::DEFAULT_MAX_PAGE_BYTES,
+            max_page_bytes: DEFAULT_MAX_PAGE_BYTES,
         }
     }
 }

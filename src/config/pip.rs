@@ -19,7 +19,8 @@
 
 use std::path::{Path, PathBuf};
 
-use super::load::{ConfigError, Env, Source};
+use super::error::ConfigError;
+use super::origin::{Env, Source};
 
 /// The section of a pip file chiron reads after `[global]`.
 pub const PIP_COMMAND_SECTION: &str = "download";
@@ -135,69 +136,94 @@ fn normalize_name(name: &str) -> String {
 /// continuation lines, `[DEFAULT]` values in every section, and a name
 /// repeated in one section an error.
 fn parse_ini(path: &Path, text: &str) -> Result<Vec<IniEntry>, ConfigError> {
-    let invalid = |line: usize, message: String, hint: &str| ConfigError::Invalid {
-        path: path.to_path_buf(),
-        line,
-        column: 1,
-        message,
-        snippet: text
-            .lines()
-            .nth(line.saturating_sub(1))
-            .map(|l| format!("{line} | {l}"))
-            .unwrap_or_default(),
-        hint: Some(hint.into()),
+    let mut parser = IniParser {
+        path,
+        text,
+        entries: Vec::new(),
+        defaults: Vec::new(),
+        section: None,
+        open: None,
     };
-    let mut entries: Vec<IniEntry> = Vec::new();
-    let mut defaults: Vec<IniEntry> = Vec::new();
-    let mut section: Option<String> = None;
-    // The entry whose value indented lines continue, and its indent.
-    let mut open: Option<(usize, usize)> = None;
     for (index, raw) in text.lines().enumerate() {
-        let line_no = index + 1;
+        parser.line(index + 1, raw)?;
+    }
+    let IniParser {
+        mut entries,
+        mut defaults,
+        ..
+    } = parser;
+    for entry in entries.iter_mut().chain(defaults.iter_mut()) {
+        entry.value = entry.value.trim_end().to_string();
+    }
+    Ok(with_defaults(&entries, &defaults))
+}
+
+/// The state of [`parse_ini`] between lines.
+struct IniParser<'a> {
+    path: &'a Path,
+    text: &'a str,
+    entries: Vec<IniEntry>,
+    /// The `[DEFAULT]` section's entries.
+    defaults: Vec<IniEntry>,
+    section: Option<String>,
+    /// The entry whose value indented lines continue, and its indent.
+    open: Option<(usize, usize)>,
+}
+
+impl IniParser<'_> {
+    fn line(&mut self, line_no: usize, raw: &str) -> Result<(), ConfigError> {
         let raw = raw.trim_end_matches('\r');
         let trimmed = raw.trim();
         let indent = raw.len() - raw.trim_start().len();
         if trimmed.starts_with('#') || trimmed.starts_with(';') {
-            continue;
+            return Ok(());
         }
         if trimmed.is_empty() {
             // Empty lines belong to an open value until a non-indented line.
-            if let Some((entry, _)) = open {
-                let target = if section.as_deref() == Some("DEFAULT") {
-                    &mut defaults[entry]
-                } else {
-                    &mut entries[entry]
-                };
-                target.value.push('\n');
+            if let Some(value) = self.open_value(None) {
+                value.push('\n');
             }
-            continue;
+            return Ok(());
         }
-        if let Some((entry, key_indent)) = open
-            && indent > key_indent
-        {
-            let target = if section.as_deref() == Some("DEFAULT") {
-                &mut defaults[entry]
-            } else {
-                &mut entries[entry]
-            };
-            target.value.push('\n');
-            target.value.push_str(trimmed);
-            continue;
+        if let Some(value) = self.open_value(Some(indent)) {
+            value.push('\n');
+            value.push_str(trimmed);
+            return Ok(());
         }
-        open = None;
+        self.open = None;
         if trimmed.starts_with('[') {
             let Some(name) = trimmed.strip_prefix('[').and_then(|t| t.strip_suffix(']')) else {
-                return Err(invalid(
+                return Err(self.invalid(
                     line_no,
                     format!("`{trimmed}` is not a section header"),
                     "write a section as [global] or [download]",
                 ));
             };
-            section = Some(name.to_string());
-            continue;
+            self.section = Some(name.to_string());
+            return Ok(());
         }
-        let Some(current) = &section else {
-            return Err(invalid(
+        self.entry(line_no, trimmed, indent)
+    }
+
+    /// The value of the open entry, when a line indented by `indent`
+    /// (any, for `None`) continues it.
+    fn open_value(&mut self, indent: Option<usize>) -> Option<&mut String> {
+        let (entry, key_indent) = self.open?;
+        if indent.is_some_and(|indent| indent <= key_indent) {
+            return None;
+        }
+        let list = if self.section.as_deref() == Some("DEFAULT") {
+            &mut self.defaults
+        } else {
+            &mut self.entries
+        };
+        Some(&mut list[entry].value)
+    }
+
+    /// A `name = value` line of the current section.
+    fn entry(&mut self, line_no: usize, trimmed: &str, indent: usize) -> Result<(), ConfigError> {
+        let Some(current) = self.section.clone() else {
+            return Err(self.invalid(
                 line_no,
                 "a value before any [section] header".into(),
                 "pip's files start with a section such as [global]",
@@ -207,7 +233,7 @@ fn parse_ini(path: &Path, text: &str) -> Result<Vec<IniEntry>, ConfigError> {
             .find(['=', ':'])
             .filter(|&at| !trimmed[..at].trim().is_empty());
         let Some(at) = split else {
-            return Err(invalid(
+            return Err(self.invalid(
                 line_no,
                 format!("`{trimmed}` is not `name = value`"),
                 "write each setting as `name = value`, e.g. `index-url = https://host/simple`",
@@ -220,27 +246,50 @@ fn parse_ini(path: &Path, text: &str) -> Result<Vec<IniEntry>, ConfigError> {
             line: line_no,
         };
         let list = if current == "DEFAULT" {
-            &mut defaults
+            &self.defaults
         } else {
-            &mut entries
+            &self.entries
         };
         if list
             .iter()
             .any(|e| e.section == entry.section && e.name == entry.name)
         {
-            return Err(invalid(
+            return Err(self.invalid(
                 line_no,
                 format!("`{}` is set twice in [{current}]", entry.name),
                 "pip refuses a file that sets a name twice in one section; keep one",
             ));
         }
+        let list = if current == "DEFAULT" {
+            &mut self.defaults
+        } else {
+            &mut self.entries
+        };
         list.push(entry);
-        open = Some((list.len() - 1, indent));
+        self.open = Some((list.len() - 1, indent));
+        Ok(())
     }
-    for entry in entries.iter_mut().chain(defaults.iter_mut()) {
-        entry.value = entry.value.trim_end().to_string();
+
+    fn invalid(&self, line: usize, message: String, hint: &str) -> ConfigError {
+        ConfigError::Invalid {
+            path: self.path.to_path_buf(),
+            line,
+            column: 1,
+            message,
+            snippet: self
+                .text
+                .lines()
+                .nth(line.saturating_sub(1))
+                .map(|l| format!("{line} | {l}"))
+                .unwrap_or_default(),
+            hint: Some(hint.into()),
+        }
     }
-    // `[DEFAULT]` values show in every section that does not set them.
+}
+
+/// Every section's entries, followed by the `[DEFAULT]` values it does not
+/// set itself.
+fn with_defaults(entries: &[IniEntry], defaults: &[IniEntry]) -> Vec<IniEntry> {
     let mut sections: Vec<String> = entries.iter().map(|e| e.section.clone()).collect();
     sections.dedup();
     let mut out = Vec::new();
@@ -250,7 +299,7 @@ fn parse_ini(path: &Path, text: &str) -> Result<Vec<IniEntry>, ConfigError> {
         }
         let own: Vec<&IniEntry> = entries.iter().filter(|e| e.section == name).collect();
         out.extend(own.iter().map(|e| (*e).clone()));
-        for default in &defaults {
+        for default in defaults {
             if !own.iter().any(|e| e.name == default.name) {
                 out.push(IniEntry {
                     section: name.clone(),
@@ -259,7 +308,7 @@ fn parse_ini(path: &Path, text: &str) -> Result<Vec<IniEntry>, ConfigError> {
             }
         }
     }
-    Ok(out)
+    out
 }
 
 /// The chiron key and value of one pip setting; `None` for names chiron

@@ -380,7 +380,7 @@ impl FromStr for HttpUrl {
         let bad = |why: String| {
             // Credentials stay out of messages.
             let shown = if text.contains('@') {
-                crate::index::redact_url(text)
+                crate::redact::redact_url(text)
             } else {
                 text.to_string()
             };

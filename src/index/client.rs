@@ -25,12 +25,12 @@ pub use super::error::IndexError;
 use super::find_links::{self, own_scheme_only};
 use super::http::Transport;
 use super::page_cache::PageCache;
-use super::redact_url;
 use super::remote_zip::RangeReader;
 pub use super::settings::ClientSettings;
 use super::simple::{IndexFile, parse_html, parse_json};
 use super::store::{Downloaded, FileStore};
 use crate::python::metadata::CoreMetadata;
+use crate::redact::redact_url;
 
 /// The largest PEP 658 metadata file read (real ones are a few KiB).
 pub const MAX_METADATA_BYTES: u64 = 16 * 1024 * 1024;

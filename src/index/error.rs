@@ -31,11 +31,15 @@ pub enum IndexError {
         what: &'static str,
         limit: u64,
     },
-    #[error("{url} answered HTTP {status} and asks to retry after {seconds} s, longer than chiron waits ({} s)", super::http::MAX_RETRY_AFTER.as_secs())]
+    #[error(
+        "{url} answered HTTP {status} and asks to retry after {seconds} s, longer than chiron waits ({limit} s)"
+    )]
     RetryAfterTooLong {
         url: String,
         status: u16,
         seconds: u64,
+        /// The longest wait chiron accepts, in seconds.
+        limit: u64,
     },
     #[error("offline: no cached copy of {url}")]
     Offline { url: String },
@@ -137,9 +141,9 @@ impl IndexError {
     }
 }
 
-impl crate::error::Diagnose for IndexError {
-    fn exit_class(&self) -> crate::error::ExitClass {
-        crate::error::ExitClass::Problems
+impl crate::diagnose::Diagnose for IndexError {
+    fn exit_class(&self) -> crate::diagnose::ExitClass {
+        crate::diagnose::ExitClass::Problems
     }
     fn hint(&self) -> Option<String> {
         self.hint()

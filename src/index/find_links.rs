@@ -16,9 +16,9 @@ use url::Url;
 use super::error::IndexError;
 use super::http::Transport;
 use super::page_cache::PageCache;
-use super::redact_url;
 use super::simple::{IndexFile, parse_html};
 use crate::python::filename::DistFilename;
+use crate::redact::redact_url;
 
 /// The files of `package` that the find-links source `link` offers: a URL
 /// is read as a flat page (through the page cache, at most

@@ -13,7 +13,7 @@ use std::collections::BTreeSet;
 use pep440_rs::Version;
 use pep508_rs::PackageName;
 
-use super::select::{admits_python, file_offered};
+use super::admit::{admits_python, file_offered};
 use super::simple::IndexFile;
 use crate::manifest::{MissingWheel, Offer};
 use crate::python::filename::{SdistFilename, WheelFilename};
@@ -35,16 +35,9 @@ struct Wheel<'f> {
     file: &'f IndexFile,
 }
 
-fn python_of(target: &Target) -> Version {
-    Version::new([
-        u64::from(target.python.major),
-        u64::from(target.python.minor),
-    ])
-}
-
 fn usable(target: &Target, wheel: &Wheel) -> bool {
     target.tags().best(wheel.wheel.tags().iter()).is_some()
-        && admits_python(wheel.file, &python_of(target))
+        && admits_python(wheel.file, &target.python.release())
 }
 
 /// A platform tag family and the system version it needs.
@@ -237,7 +230,7 @@ fn offer_of(version: &Version, wheels: &[&Wheel]) -> Offer {
 /// Why the newest version's wheels do not fit: its `Requires-Python` when
 /// no wheel of it admits the target's Python, else the tags it has.
 fn reason_for(target: &Target, newest: &Version, of_newest: &[&Wheel], offered: &Offer) -> String {
-    let python = python_of(target);
+    let python = target.python.release();
     let excluded_by_python = of_newest
         .iter()
         .find(|w| !admits_python(w.file, &python))

@@ -20,8 +20,8 @@ use url::Url;
 
 use super::auth::Credentials;
 use super::error::IndexError;
-use super::redact_url;
 use super::settings::ClientSettings;
+use crate::redact::redact_url;
 
 /// The longest `Retry-After` chiron waits for; an index asking for longer
 /// gets an error instead of a silent stall.
@@ -151,6 +151,7 @@ impl Transport {
                     url: url.clone(),
                     status: *status,
                     seconds: wait.as_secs(),
+                    limit: MAX_RETRY_AFTER.as_secs(),
                 });
             }
             if !retryable(&failure.error) || attempt >= attempts {

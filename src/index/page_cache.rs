@@ -16,8 +16,8 @@ use serde::{Deserialize, Serialize};
 
 use super::error::IndexError;
 use super::http::Transport;
-use super::redact_url;
 use super::simple::ACCEPT;
+use crate::redact::redact_url;
 
 /// A page as it was fetched, with what is needed to revalidate it.
 #[derive(Debug, Serialize, Deserialize)]

@@ -7,6 +7,7 @@
 use pep440_rs::{Operator, Version, VersionSpecifiers};
 use pep508_rs::PackageName;
 
+use super::admit::{excluding_python, file_admitted};
 use super::simple::IndexFile;
 use crate::python::filename::WheelFilename;
 use crate::python::target::Target;
@@ -54,58 +55,6 @@ fn mentions_prerelease(specifiers: &VersionSpecifiers) -> bool {
     specifiers.iter().any(|s| s.version().any_prerelease())
 }
 
-/// Whether a file may be a candidate at all: not yanked (unless its version
-/// is pinned exactly, PEP 592), not uploaded after `exclude_newer`, and with
-/// a `requires-python` that admits `python` (one pip cannot parse is
-/// ignored, as pip does).
-pub fn file_admitted(
-    file: &IndexFile,
-    version: &Version,
-    python: &Version,
-    exact_pins: &std::collections::BTreeSet<Version>,
-    exclude_newer: Option<&str>,
-) -> bool {
-    file_offered(file, version, exact_pins, exclude_newer) && admits_python(file, python)
-}
-
-/// Whether a file is on offer at all, whatever the Python: not yanked
-/// (unless pinned exactly), not uploaded after `exclude_newer` (and, with a
-/// cutoff, with an upload time at all).
-pub fn file_offered(
-    file: &IndexFile,
-    version: &Version,
-    exact_pins: &std::collections::BTreeSet<Version>,
-    exclude_newer: Option<&str>,
-) -> bool {
-    if file.yanked.is_some()
-        && !exact_pins
-            .iter()
-            .any(|pinned| crate::python::ranges::pin_names(pinned, version))
-    {
-        return false;
-    }
-    match (exclude_newer, file.upload_time.as_deref()) {
-        (None, _) => true,
-        (Some(cutoff), Some(uploaded)) => {
-            uploaded.get(..19).unwrap_or(uploaded) <= cutoff.get(..19).unwrap_or(cutoff)
-        }
-        // A file whose upload time the index does not state (pypiserver,
-        // find-links) cannot be shown to be older than the cutoff: it is
-        // left out, as uv leaves it out, rather than silently letting a
-        // "frozen" resolution take today's files.
-        (Some(_), None) => false,
-    }
-}
-
-/// Whether a file's `requires-python` admits `python` (one pip cannot
-/// parse is ignored, as pip does).
-pub fn admits_python(file: &IndexFile, python: &Version) -> bool {
-    file.requires_python
-        .as_deref()
-        .and_then(|r| r.parse::<VersionSpecifiers>().ok())
-        .is_none_or(|requires| requires.contains(python))
-}
-
 /// One version of a project that a target can install: its best wheel.
 #[derive(Debug, Clone)]
 pub struct WheelCandidate {
@@ -124,10 +73,7 @@ pub fn wheel_candidates(
     exact_pins: &std::collections::BTreeSet<Version>,
     exclude_newer: Option<&str>,
 ) -> Vec<WheelCandidate> {
-    let python = Version::new([
-        u64::from(target.python.major),
-        u64::from(target.python.minor),
-    ]);
+    let python = target.python.release();
     let mut best: std::collections::BTreeMap<Version, (usize, WheelCandidate)> =
         std::collections::BTreeMap::new();
     for file in files {
@@ -176,121 +122,194 @@ pub fn select_wheel(
     target: &Target,
     allow_prereleases: bool,
 ) -> Result<Selected, NoWheel> {
-    let python = Version::new([
-        u64::from(target.python.major),
-        u64::from(target.python.minor),
-    ]);
-    let exact = is_exact_pin(specifiers);
-    let mut yanked = 0usize;
-    let mut too_new_python: Option<(Version, String)> = None;
-    let mut matching_versions: Vec<Version> = Vec::new();
-    let mut incompatible: Vec<(Version, String)> = Vec::new();
-    // (version is prerelease, candidate)
-    let mut candidates: Vec<(Version, usize, WheelFilename, &IndexFile)> = Vec::new();
+    let sorted = Sorted::of(project, files, specifiers, target);
+    let ask_pre = allow_prereleases || mentions_prerelease(specifiers);
+    if let Some(selected) = sorted.best(ask_pre) {
+        return Ok(selected);
+    }
+    Err(NoWheel {
+        package: project.to_string(),
+        specifier: specifiers.to_string(),
+        target: target.name(),
+        reason: sorted.reason(project, files, specifiers, target),
+        fix: smallest_fix(project, files, specifiers, target),
+    })
+}
 
-    for file in files {
-        let Ok(wheel) = file.filename.parse::<WheelFilename>() else {
-            continue; // sdists and other files are not candidates here
+/// A project's files that match the specifier, sorted by why each can or
+/// cannot serve the target.
+struct Sorted<'f> {
+    /// Wheels the target accepts: version, tag priority (lower is better).
+    candidates: Vec<(usize, WheelFilename, &'f IndexFile)>,
+    /// Wheels of matching versions whose tags the target does not accept:
+    /// version and tag string.
+    incompatible: Vec<(Version, String)>,
+    /// The newest version whose `requires-python` excludes the target, with it.
+    too_new_python: Option<(Version, String)>,
+    /// Yanked files left out (the specifier is not an exact pin).
+    yanked: usize,
+    /// Whether any wheel matched the specifier and the target's Python.
+    any_matching: bool,
+}
+
+impl<'f> Sorted<'f> {
+    fn of(
+        project: &PackageName,
+        files: &'f [IndexFile],
+        specifiers: &VersionSpecifiers,
+        target: &Target,
+    ) -> Self {
+        let python = target.python.release();
+        let exact = is_exact_pin(specifiers);
+        let mut sorted = Sorted {
+            candidates: Vec::new(),
+            incompatible: Vec::new(),
+            too_new_python: None,
+            yanked: 0,
+            any_matching: false,
         };
-        if &wheel.name != project || !specifiers.contains(&wheel.version) {
-            continue;
-        }
-        if file.yanked.is_some() && !exact {
-            yanked += 1;
-            continue;
-        }
-        if let Some(requires) = &file.requires_python {
-            // pip ignores a requires-python it cannot parse, and so do we.
-            if let Ok(requires) = requires.parse::<VersionSpecifiers>()
-                && !requires.contains(&python)
-            {
-                if too_new_python
+        for file in files {
+            let Ok(wheel) = file.filename.parse::<WheelFilename>() else {
+                continue; // sdists and other files are not candidates here
+            };
+            if &wheel.name != project || !specifiers.contains(&wheel.version) {
+                continue;
+            }
+            if file.yanked.is_some() && !exact {
+                sorted.yanked += 1;
+                continue;
+            }
+            if let Some(requires) = excluding_python(file, &python) {
+                if sorted
+                    .too_new_python
                     .as_ref()
                     .is_none_or(|(v, _)| wheel.version > *v)
                 {
-                    too_new_python = Some((wheel.version.clone(), requires.to_string()));
+                    sorted.too_new_python = Some((wheel.version.clone(), requires.to_string()));
                 }
                 continue;
             }
+            sorted.any_matching = true;
+            match target.tags().best(wheel.tags().iter()) {
+                Some(priority) => sorted.candidates.push((priority, wheel, file)),
+                None => sorted
+                    .incompatible
+                    .push((wheel.version.clone(), wheel.tag_string())),
+            }
         }
-        matching_versions.push(wheel.version.clone());
-        match target.tags().best(wheel.tags().iter()) {
-            Some(priority) => candidates.push((wheel.version.clone(), priority, wheel, file)),
-            None => incompatible.push((wheel.version.clone(), wheel.tag_string())),
-        }
+        sorted
     }
 
-    let finals_exist = candidates.iter().any(|(v, ..)| !v.any_prerelease());
-    let allow_pre = allow_prereleases || mentions_prerelease(specifiers) || !finals_exist;
-    let best = candidates
-        .into_iter()
-        .filter(|(v, ..)| allow_pre || !v.any_prerelease())
-        .max_by(|a, b| {
-            a.0.cmp(&b.0)
-                .then(b.1.cmp(&a.1)) // lower priority index is better
-                .then(a.2.build.cmp(&b.2.build))
-        });
-    if let Some((_, _, wheel, file)) = best {
-        return Ok(Selected {
-            file: file.clone(),
-            wheel,
-        });
-    }
-
-    let reason = if let Some(newest) = incompatible.iter().map(|(v, _)| v).max() {
-        // Name the platforms the newest version does have wheels for.
-        let mut platforms: Vec<&str> = incompatible
+    /// The highest version, then the best tag, then the highest build tag;
+    /// pre-releases when asked for or when there is no final release.
+    fn best(&self, ask_pre: bool) -> Option<Selected> {
+        let finals_exist = self
+            .candidates
             .iter()
-            .filter(|(v, _)| v == newest)
-            .flat_map(|(_, tags)| tags.rsplit('-').next().unwrap_or_default().split('.'))
-            .collect();
-        platforms.sort_unstable();
-        platforms.dedup();
-        let shown = if platforms.len() > 8 {
-            format!(
-                "{}, and {} more",
-                platforms[..8].join(", "),
-                platforms.len() - 8
-            )
-        } else {
-            platforms.join(", ")
-        };
-        let wanted = target
-            .platform_tags()
-            .first()
-            .map(String::as_str)
-            .unwrap_or("any");
-        format!(
-            "version {newest} has no wheel for cp{}{} on {wanted} or a pure-Python wheel; it has wheels for {shown}",
-            target.python.major, target.python.minor
-        )
-    } else if let Some((version, requires)) = too_new_python {
-        format!("the newest matching version, {version}, requires Python {requires}")
-    } else if yanked > 0 {
-        format!(
-            "the only matching files ({yanked}) are yanked; pin an exact version with == to use one"
-        )
-    } else if matching_versions.is_empty() {
-        let sdists = files
+            .any(|(_, w, _)| !w.version.any_prerelease());
+        let allow_pre = ask_pre || !finals_exist;
+        self.candidates
             .iter()
-            .filter(|f| {
-                crate::python::filename::SdistFilename::parse(&f.filename, Some(project))
-                    .is_ok_and(|s| specifiers.contains(&s.version))
+            .filter(|(_, w, _)| allow_pre || !w.version.any_prerelease())
+            .max_by(|a, b| {
+                a.1.version
+                    .cmp(&b.1.version)
+                    .then(b.0.cmp(&a.0)) // lower priority index is better
+                    .then(a.1.build.cmp(&b.1.build))
             })
-            .count();
-        if sdists > 0 {
+            .map(|(_, wheel, file)| Selected {
+                file: (*file).clone(),
+                wheel: wheel.clone(),
+            })
+    }
+
+    /// Why no wheel was selected, most telling cause first.
+    fn reason(
+        &self,
+        project: &PackageName,
+        files: &[IndexFile],
+        specifiers: &VersionSpecifiers,
+        target: &Target,
+    ) -> String {
+        if let Some(newest) = self.incompatible.iter().map(|(v, _)| v).max() {
+            no_tag_reason(&self.incompatible, newest, target)
+        } else if let Some((version, requires)) = &self.too_new_python {
+            format!("the newest matching version, {version}, requires Python {requires}")
+        } else if self.yanked > 0 {
             format!(
-                "no wheel matches that version specifier, only {sdists} source distribution(s); \
-                 pass --allow-sdist to use sdists whose metadata is static"
+                "the only matching files ({}) are yanked; pin an exact version with == to use one",
+                self.yanked
             )
+        } else if !self.any_matching {
+            no_wheel_reason(project, files, specifiers)
         } else {
-            "no wheel on the index matches that version specifier".to_string()
+            "no compatible wheel".to_string()
         }
+    }
+}
+
+/// The newest matching version has wheels, none for the target: name the
+/// platforms it does have wheels for.
+fn no_tag_reason(incompatible: &[(Version, String)], newest: &Version, target: &Target) -> String {
+    let mut platforms: Vec<&str> = incompatible
+        .iter()
+        .filter(|(v, _)| v == newest)
+        .flat_map(|(_, tags)| tags.rsplit('-').next().unwrap_or_default().split('.'))
+        .collect();
+    platforms.sort_unstable();
+    platforms.dedup();
+    let shown = if platforms.len() > 8 {
+        format!(
+            "{}, and {} more",
+            platforms[..8].join(", "),
+            platforms.len() - 8
+        )
     } else {
-        "no compatible wheel".to_string()
+        platforms.join(", ")
     };
+    let wanted = target
+        .platform_tags()
+        .first()
+        .map(String::as_str)
+        .unwrap_or("any");
+    format!(
+        "version {newest} has no wheel for cp{}{} on {wanted} or a pure-Python wheel; it has wheels for {shown}",
+        target.python.major, target.python.minor
+    )
+}
+
+/// No wheel matches the specifier at all: say whether sdists do.
+fn no_wheel_reason(
+    project: &PackageName,
+    files: &[IndexFile],
+    specifiers: &VersionSpecifiers,
+) -> String {
+    let sdists = files
+        .iter()
+        .filter(|f| {
+            crate::python::filename::SdistFilename::parse(&f.filename, Some(project))
+                .is_ok_and(|s| specifiers.contains(&s.version))
+        })
+        .count();
+    if sdists > 0 {
+        format!(
+            "no wheel matches that version specifier, only {sdists} source distribution(s); \
+             pass --allow-sdist to use sdists whose metadata is static"
+        )
+    } else {
+        "no wheel on the index matches that version specifier".to_string()
+    }
+}
+
+/// The exact change that would give the target a wheel (`index::gap`).
+fn smallest_fix(
+    project: &PackageName,
+    files: &[IndexFile],
+    specifiers: &VersionSpecifiers,
+    target: &Target,
+) -> Option<String> {
     let in_range = |version: &Version| specifiers.contains(version);
-    let fix = super::gap::explain_missing(
+    super::gap::explain_missing(
         project,
         files,
         target,
@@ -300,14 +319,7 @@ pub fn select_wheel(
             exclude_newer: None,
         },
     )
-    .map(|gap| gap.hint);
-    Err(NoWheel {
-        package: project.to_string(),
-        specifier: specifiers.to_string(),
-        target: target.name(),
-        reason,
-        fix,
-    })
+    .map(|gap| gap.hint)
 }
 
 #[cfg(test)]

@@ -13,6 +13,8 @@ use std::time::Duration;
 use pep508_rs::PackageName;
 use url::Url;
 
+use crate::config::DEFAULT_MAX_PAGE_BYTES;
+
 /// How the client reaches indexes.
 #[derive(Debug, Clone)]
 pub struct ClientSettings {
@@ -44,11 +46,6 @@ pub struct ClientSettings {
     /// refused, not cached.
     pub max_page_bytes: u64,
 }
-
-/// `[index] max-page-bytes` when not set: the largest PyPI project pages
-/// (thousands of files) are a few MiB, so this leaves room without letting
-/// a hostile index fill memory.
-pub const DEFAULT_MAX_PAGE_BYTES: u64 = 50 * 1024 * 1024;
 
 impl ClientSettings {
     pub fn new(index_urls: Vec<String>, cache_dir: PathBuf) -> Self {

@@ -115,7 +115,7 @@ fn lowercase(hashes: BTreeMap<String, String>) -> BTreeMap<String, String> {
 /// Parses a PEP 691 JSON project page fetched from `page_url`.
 pub fn parse_json(page_url: &Url, source: &str, body: &str) -> Result<Vec<IndexFile>, PageError> {
     let error = |message: String| PageError {
-        url: crate::index::redact_url(page_url.as_str()),
+        url: crate::redact::redact_url(page_url.as_str()),
         message,
     };
     let page: JsonPage =

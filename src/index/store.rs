@@ -20,9 +20,9 @@ use serde::Serialize;
 
 use super::error::IndexError;
 use super::http::{Failure, Transport};
-use super::redact_url;
 use super::simple::IndexFile;
 use crate::digest::{Sha256, Sha256Hasher, digest_file, hash_reader};
+use crate::redact::redact_url;
 
 /// A file on disk, verified.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

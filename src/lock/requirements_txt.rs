@@ -67,9 +67,9 @@ pub struct RequirementsError {
     pub hint: String,
 }
 
-impl crate::error::Diagnose for RequirementsError {
-    fn exit_class(&self) -> crate::error::ExitClass {
-        use crate::error::ExitClass;
+impl crate::diagnose::Diagnose for RequirementsError {
+    fn exit_class(&self) -> crate::diagnose::ExitClass {
+        use crate::diagnose::ExitClass;
         ExitClass::Usage
     }
     fn hint(&self) -> Option<String> {
@@ -77,7 +77,6 @@ impl crate::error::Diagnose for RequirementsError {
     }
 }
 
-/// Reads `path` and every file it includes. `env` looks up `${VAR}`.
 /// The most a requirements file may hold: `-r /dev/zero` must not eat
 /// the machine's memory.
 const MAX_REQUIREMENTS_BYTES: u64 = 16 << 20;
@@ -102,159 +101,200 @@ fn read_bounded(path: &Path) -> std::io::Result<String> {
     })
 }
 
+/// Reads `path` and every file it includes. `env` looks up `${VAR}`.
 pub fn read_requirements(
     path: &Path,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<RequirementsFile, RequirementsError> {
-    let mut out = RequirementsFile::default();
-    let mut seen = BTreeSet::new();
-    read_into(path, false, env, &mut out, &mut seen, None)?;
-    Ok(out)
+    let mut reader = Reader {
+        env,
+        out: RequirementsFile::default(),
+        seen: BTreeSet::new(),
+    };
+    reader.read_file(path, false, None)?;
+    Ok(reader.out)
 }
 
-fn read_into(
-    path: &Path,
-    as_constraints: bool,
-    env: &dyn Fn(&str) -> Option<String>,
-    out: &mut RequirementsFile,
-    seen: &mut BTreeSet<PathBuf>,
-    included_from: Option<&Origin>,
-) -> Result<(), RequirementsError> {
-    let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-    let at = |line: usize| Origin {
-        path: path.to_path_buf(),
-        line,
-    };
-    let text = read_bounded(path).map_err(|e| RequirementsError {
-        origin: included_from.cloned().unwrap_or_else(|| at(0)),
-        message: format!("cannot read {}: {e}", path.display()),
-        hint: "check the path; nested -r/-c paths are relative to the including file".into(),
-    })?;
-    // Windows editors write a byte order mark; pip and uv read past it.
-    let text = text.strip_prefix('\u{feff}').unwrap_or(&text).to_string();
-    if !seen.insert(canonical) {
-        return Ok(()); // already read (pip also tolerates repeated includes)
+fn error_at(origin: &Origin, message: String, hint: &str) -> RequirementsError {
+    RequirementsError {
+        origin: origin.clone(),
+        message,
+        hint: hint.to_string(),
     }
-    let dir = path.parent().unwrap_or(Path::new("."));
+}
 
-    for (line_no, logical) in logical_lines(&text) {
-        let origin = at(line_no);
-        let fail = |message: String, hint: &str| RequirementsError {
-            origin: origin.clone(),
-            message,
-            hint: hint.to_string(),
+/// Reads a requirements file and the files it includes into one
+/// [`RequirementsFile`].
+struct Reader<'e> {
+    env: &'e dyn Fn(&str) -> Option<String>,
+    out: RequirementsFile,
+    /// Files read already (canonical paths): an include is read once.
+    seen: BTreeSet<PathBuf>,
+}
+
+impl Reader<'_> {
+    /// One file, line by line; its requirements are constraints when it
+    /// was included with `-c` (or from a constraints file).
+    fn read_file(
+        &mut self,
+        path: &Path,
+        as_constraints: bool,
+        included_from: Option<&Origin>,
+    ) -> Result<(), RequirementsError> {
+        let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        let at = |line: usize| Origin {
+            path: path.to_path_buf(),
+            line,
         };
-        let line = expand_env(&logical, env).map_err(|var| {
-            fail(
-                format!("environment variable {var} is not set"),
-                "set it, or write the value in the file",
-            )
+        let text = read_bounded(path).map_err(|e| RequirementsError {
+            origin: included_from.cloned().unwrap_or_else(|| at(0)),
+            message: format!("cannot read {}: {e}", path.display()),
+            hint: "check the path; nested -r/-c paths are relative to the including file".into(),
         })?;
-        let line = line.trim();
-        if line.is_empty() {
-            continue;
+        // Windows editors write a byte order mark; pip and uv read past it.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(&text).to_string();
+        if !self.seen.insert(canonical) {
+            return Ok(()); // already read (pip also tolerates repeated includes)
         }
-        if line.starts_with('-') {
-            let (option, value) = split_option(line);
-            let need_value = |value: Option<String>| {
-                value.ok_or_else(|| {
-                    fail(
-                        format!("{option} needs a value"),
-                        "write it as `OPTION VALUE`",
-                    )
-                })
-            };
-            match option.as_str() {
-                "-r" | "--requirement" | "-c" | "--constraint" => {
-                    let nested = dir.join(need_value(value)?);
-                    let constraints = as_constraints || option == "-c" || option == "--constraint";
-                    read_into(&nested, constraints, env, out, seen, Some(&origin))?;
-                }
-                "-i" | "--index-url" => out.index_url = Some(need_value(value)?),
-                "--extra-index-url" => out.extra_index_urls.push(need_value(value)?),
-                "-f" | "--find-links" => {
-                    let link = need_value(value)?;
-                    let link = if link.contains("://") {
-                        link
-                    } else {
-                        dir.join(link).display().to_string()
-                    };
-                    out.find_links.push(link);
-                }
-                "--no-index" => out.no_index = true,
-                "--trusted-host" => out.trusted_hosts.push(need_value(value)?),
-                "--no-binary" | "--only-binary" => {
-                    let value = need_value(value)?;
-                    let applied = if option == "--no-binary" {
-                        out.formats.no_binary(&value)
-                    } else {
-                        out.formats.only_binary(&value)
-                    };
-                    applied.map_err(|e| {
-                        fail(
-                            e.to_string(),
-                            "give package names separated by commas, :all: or :none:",
-                        )
-                    })?;
-                    out.format_options.push((option == "--no-binary", value));
-                }
-                "--pre" => out.pre = true,
-                // Options about how pip installs, not what: nothing to do.
-                "--require-hashes" | "--prefer-binary" | "--use-feature" | "--progress-bar" => {}
-                "-e" | "--editable" => {
-                    return Err(fail(
-                        format!("editable requirement `{line}` cannot go into a wheelhouse"),
-                        "build the project's wheel (chiron build) and list it by name, or remove the line",
-                    ));
-                }
-                other => {
-                    return Err(fail(
-                        format!("unknown option {other}"),
-                        "chiron reads pip's requirement options -r, -c, -i, --extra-index-url, -f, --no-index, --pre and --hash",
-                    ));
-                }
+        let dir = path.parent().unwrap_or(Path::new("."));
+
+        for (line_no, logical) in logical_lines(&text) {
+            let origin = at(line_no);
+            let line = expand_env(&logical, self.env).map_err(|var| {
+                error_at(
+                    &origin,
+                    format!("environment variable {var} is not set"),
+                    "set it, or write the value in the file",
+                )
+            })?;
+            let line = line.trim();
+            if line.is_empty() {
+                continue;
             }
-            continue;
+            if line.starts_with('-') {
+                self.option(line, dir, as_constraints, &origin)?;
+                continue;
+            }
+            let entry = requirement_line(line, origin)?;
+            if as_constraints {
+                self.out.constraints.push(entry);
+            } else {
+                self.out.requirements.push(entry);
+            }
         }
-        let (spec, hashes) = split_hashes(line)
-            .map_err(|message| fail(message, "write hashes as --hash=sha256:HEX"))?;
-        if spec.starts_with('.')
-            || spec.starts_with('/')
-            || spec.contains("://") && !spec.contains('@')
-        {
-            return Err(fail(
-                format!("`{spec}` is a path or URL, not a requirement"),
-                "name the package (name==version) and give its folder or index with --find-links / --index-url",
-            ));
-        }
-        let requirement = Requirement::from_str(spec).map_err(|e| {
-            fail(
-                format!("`{spec}` is not a valid requirement: {}", e.message),
-                "requirements are PEP 508: name[extras] specifiers ; markers",
-            )
-        })?;
-        if requirement
-            .version_or_url
-            .as_ref()
-            .is_some_and(|v| matches!(v, pep508_rs::VersionOrUrl::Url(_)))
-        {
-            return Err(fail(
-                format!("`{spec}` is a direct URL requirement"),
-                "direct URL and VCS requirements are not supported: publish the package to an index or a find-links folder",
-            ));
-        }
-        let entry = RequirementLine {
-            requirement,
-            hashes,
-            origin,
-        };
-        if as_constraints {
-            out.constraints.push(entry);
-        } else {
-            out.requirements.push(entry);
-        }
+        Ok(())
     }
-    Ok(())
+
+    /// One option line (`-r FILE`, `--index-url URL`, `--pre`, ...).
+    fn option(
+        &mut self,
+        line: &str,
+        dir: &Path,
+        as_constraints: bool,
+        origin: &Origin,
+    ) -> Result<(), RequirementsError> {
+        let fail = |message: String, hint: &str| error_at(origin, message, hint);
+        let (option, value) = split_option(line);
+        let need_value = |value: Option<String>| {
+            value.ok_or_else(|| {
+                fail(
+                    format!("{option} needs a value"),
+                    "write it as `OPTION VALUE`",
+                )
+            })
+        };
+        let out = &mut self.out;
+        match option.as_str() {
+            "-r" | "--requirement" | "-c" | "--constraint" => {
+                let nested = dir.join(need_value(value)?);
+                let constraints = as_constraints || option == "-c" || option == "--constraint";
+                self.read_file(&nested, constraints, Some(origin))?;
+            }
+            "-i" | "--index-url" => out.index_url = Some(need_value(value)?),
+            "--extra-index-url" => out.extra_index_urls.push(need_value(value)?),
+            "-f" | "--find-links" => {
+                let link = need_value(value)?;
+                let link = if link.contains("://") {
+                    link
+                } else {
+                    dir.join(link).display().to_string()
+                };
+                out.find_links.push(link);
+            }
+            "--no-index" => out.no_index = true,
+            "--trusted-host" => out.trusted_hosts.push(need_value(value)?),
+            "--no-binary" | "--only-binary" => {
+                let value = need_value(value)?;
+                let applied = if option == "--no-binary" {
+                    out.formats.no_binary(&value)
+                } else {
+                    out.formats.only_binary(&value)
+                };
+                applied.map_err(|e| {
+                    fail(
+                        e.to_string(),
+                        "give package names separated by commas, :all: or :none:",
+                    )
+                })?;
+                out.format_options.push((option == "--no-binary", value));
+            }
+            "--pre" => out.pre = true,
+            // Options about how pip installs, not what: nothing to do.
+            "--require-hashes" | "--prefer-binary" | "--use-feature" | "--progress-bar" => {}
+            "-e" | "--editable" => {
+                return Err(fail(
+                    format!("editable requirement `{line}` cannot go into a wheelhouse"),
+                    "build the project's wheel (chiron build) and list it by name, or remove the \
+                     line",
+                ));
+            }
+            other => {
+                return Err(fail(
+                    format!("unknown option {other}"),
+                    "chiron reads pip's requirement options -r, -c, -i, --extra-index-url, -f, \
+                     --no-index, --pre and --hash",
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One requirement line: a PEP 508 requirement by name, with its hashes.
+fn requirement_line(line: &str, origin: Origin) -> Result<RequirementLine, RequirementsError> {
+    let fail = |message: String, hint: &str| error_at(&origin, message, hint);
+    let (spec, hashes) =
+        split_hashes(line).map_err(|message| fail(message, "write hashes as --hash=sha256:HEX"))?;
+    if spec.starts_with('.') || spec.starts_with('/') || spec.contains("://") && !spec.contains('@')
+    {
+        return Err(fail(
+            format!("`{spec}` is a path or URL, not a requirement"),
+            "name the package (name==version) and give its folder or index with --find-links / \
+             --index-url",
+        ));
+    }
+    let requirement = Requirement::from_str(spec).map_err(|e| {
+        fail(
+            format!("`{spec}` is not a valid requirement: {}", e.message),
+            "requirements are PEP 508: name[extras] specifiers ; markers",
+        )
+    })?;
+    if requirement
+        .version_or_url
+        .as_ref()
+        .is_some_and(|v| matches!(v, pep508_rs::VersionOrUrl::Url(_)))
+    {
+        return Err(fail(
+            format!("`{spec}` is a direct URL requirement"),
+            "direct URL and VCS requirements are not supported: publish the package to an index \
+             or a find-links folder",
+        ));
+    }
+    Ok(RequirementLine {
+        requirement,
+        hashes,
+        origin,
+    })
 }
 
 /// Joins `\` continuations and drops comments; yields (first line number, text).

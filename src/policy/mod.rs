@@ -178,7 +178,7 @@ pub struct PolicyReport {
 }
 
 fn normalize_url(url: &str) -> String {
-    crate::index::redact_url(url.trim())
+    crate::redact::redact_url(url.trim())
         .trim_end_matches('/')
         .to_string()
 }

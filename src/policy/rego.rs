@@ -20,9 +20,9 @@ impl RegoError {
     }
 }
 
-impl crate::error::Diagnose for RegoError {
-    fn exit_class(&self) -> crate::error::ExitClass {
-        use crate::error::ExitClass;
+impl crate::diagnose::Diagnose for RegoError {
+    fn exit_class(&self) -> crate::diagnose::ExitClass {
+        use crate::diagnose::ExitClass;
         ExitClass::Usage
     }
     fn hint(&self) -> Option<String> {

@@ -46,6 +46,12 @@ impl PythonVersion {
         Self { major, minor }
     }
 
+    /// The feature release as a PEP 440 version (`3.12`), to test it
+    /// against a `requires-python`.
+    pub fn release(self) -> Version {
+        Version::new([u64::from(self.major), u64::from(self.minor)])
+    }
+
     /// The interpreter's name on Unix, `python3.12`.
     pub fn executable_name(self) -> String {
         format!("python{}.{}", self.major, self.minor)

@@ -12,46 +12,27 @@
 //! blocking threads and wait on the runtime for each fetch.
 
 pub mod formats;
+mod node;
 mod report;
 pub mod source;
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt;
 use std::sync::Arc;
 
 use pep440_rs::Version;
 use pep508_rs::{ExtraName, PackageName, Requirement, VersionOrUrl};
 use pubgrub::{
-    DefaultStringReporter, Dependencies, DependencyConstraints, DependencyProvider,
+    DefaultStringReporter, Dependencies, DependencyConstraints, DependencyProvider, DerivationTree,
     PackageResolutionStatistics, PubGrubError, Ranges, Reporter,
 };
 use serde::Serialize;
 
+pub use node::Node;
 pub use source::{Candidate, PackageSource, SourceError};
 
 use crate::manifest::MissingWheel;
 use crate::python::target::Target;
-
-/// A node of the resolution graph.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Node {
-    /// The requirements being resolved.
-    Root,
-    Package(PackageName),
-    /// `name[extra]`: the package with one extra's dependencies.
-    Extra(PackageName, ExtraName),
-}
-
-impl fmt::Display for Node {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Node::Root => f.write_str("the requirements"),
-            Node::Package(name) => write!(f, "{name}"),
-            Node::Extra(name, extra) => write!(f, "{name}[{extra}]"),
-        }
-    }
-}
 
 /// What to resolve, and how strictly.
 #[derive(Debug, Clone, Default)]
@@ -338,6 +319,50 @@ impl Provider<'_> {
     }
 }
 
+impl Provider<'_> {
+    /// Of the packages without versions, those the index does have files of
+    /// in range but none this target can install: each with what the index
+    /// offers and the change that would give the target a wheel. The direct
+    /// requirements are checked too: PubGrub stops at the first package it
+    /// cannot place, and a user fixing one gap should not discover the next
+    /// one run later.
+    fn missing_wheels(&self, unavailable: &[(PackageName, Ranges<Version>)]) -> Vec<MissingWheel> {
+        let mut checks: Vec<(PackageName, Ranges<Version>)> = unavailable.to_vec();
+        for requirement in &self.requirements {
+            if !requirement.marker.evaluate(self.target.markers(), &[])
+                || checks.iter().any(|(name, _)| *name == requirement.name)
+            {
+                continue;
+            }
+            let mut range = requirement_ranges(requirement);
+            if let Some(limit) = self.constraints.get(&requirement.name) {
+                range = range.intersection(limit);
+            }
+            checks.push((requirement.name.clone(), range));
+        }
+        let mut out = Vec::new();
+        for (name, range) in &checks {
+            let Ok(files) = self.runtime.block_on(self.source.files(name)) else {
+                continue; // the resolver reported that failure already
+            };
+            let exact = self.exact_pins.get(name).cloned().unwrap_or_default();
+            let in_range = |version: &Version| range.contains(version);
+            let limits = crate::index::gap::Limits {
+                in_range: &in_range,
+                exact_pins: &exact,
+                exclude_newer: self.options.exclude_newer.as_deref(),
+            };
+            out.extend(crate::index::gap::explain_missing(
+                name,
+                &files,
+                self.target,
+                &limits,
+            ));
+        }
+        out
+    }
+}
+
 /// Errors PubGrub carries back from the provider.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -485,109 +510,144 @@ pub fn resolve_target(
     constraints: &[Requirement],
     options: &ResolveOptions,
 ) -> Result<Resolution, ResolveError> {
-    let mut constraint_ranges: BTreeMap<PackageName, Ranges<Version>> = BTreeMap::new();
+    let named = || requirements.iter().chain(constraints);
+    let provider = Provider {
+        source,
+        target,
+        runtime: tokio::runtime::Handle::current(),
+        constraints: constraint_ranges(constraints, target),
+        exact_pins: exact_pins(named()),
+        prerelease_ok: naming_prereleases(named()),
+        requirements: requirements.to_vec(),
+        options: options.clone(),
+        python: target.python.release(),
+        missing: std::sync::Mutex::default(),
+    };
+    match pubgrub::resolve(&provider, Node::Root, Version::new([0])) {
+        Ok(solution) => build_resolution(&provider, solution.into_iter().collect()),
+        Err(PubGrubError::NoSolution(tree)) => Err(provider.no_solution(tree)),
+        Err(PubGrubError::ErrorChoosingVersion { source, .. })
+        | Err(PubGrubError::ErrorRetrievingDependencies { source, .. }) => {
+            Err(ResolveError::Source {
+                target: target.name(),
+                source: source.0,
+            })
+        }
+        Err(other) => Err(ResolveError::Internal {
+            target: target.name(),
+            message: other.to_string(),
+        }),
+    }
+}
+
+/// The constraints that apply on `target`, intersected by package.
+fn constraint_ranges(
+    constraints: &[Requirement],
+    target: &Target,
+) -> BTreeMap<PackageName, Ranges<Version>> {
+    let mut ranges: BTreeMap<PackageName, Ranges<Version>> = BTreeMap::new();
     for constraint in constraints {
         if constraint.marker.evaluate(target.markers(), &[]) {
             let range = requirement_ranges(constraint);
-            constraint_ranges
+            ranges
                 .entry(constraint.name.clone())
                 .and_modify(|r| *r = r.intersection(&range))
                 .or_insert(range);
         }
     }
-    let mut exact_pins: BTreeMap<PackageName, BTreeSet<Version>> = BTreeMap::new();
-    let mut prerelease_ok = BTreeSet::new();
-    for requirement in requirements.iter().chain(constraints) {
-        if let Some(VersionOrUrl::VersionSpecifier(specifiers)) = &requirement.version_or_url {
-            for specifier in specifiers.iter() {
-                if matches!(
-                    specifier.operator(),
-                    pep440_rs::Operator::Equal | pep440_rs::Operator::ExactEqual
-                ) {
-                    exact_pins
-                        .entry(requirement.name.clone())
-                        .or_default()
-                        .insert(specifier.version().clone());
-                }
-                if specifier.version().any_prerelease() {
-                    prerelease_ok.insert(requirement.name.clone());
-                }
-            }
+    ranges
+}
+
+/// The versions pinned with `==` or `===`, by package: their yanked files
+/// are allowed (PEP 592).
+fn exact_pins<'r>(
+    requirements: impl Iterator<Item = &'r Requirement>,
+) -> BTreeMap<PackageName, BTreeSet<Version>> {
+    let mut pins: BTreeMap<PackageName, BTreeSet<Version>> = BTreeMap::new();
+    for (requirement, specifier) in specifiers_of(requirements) {
+        if matches!(
+            specifier.operator(),
+            pep440_rs::Operator::Equal | pep440_rs::Operator::ExactEqual
+        ) {
+            pins.entry(requirement.name.clone())
+                .or_default()
+                .insert(specifier.version().clone());
         }
     }
-    let provider = Provider {
-        source,
-        target,
-        runtime: tokio::runtime::Handle::current(),
-        constraints: constraint_ranges,
-        exact_pins,
-        prerelease_ok,
-        requirements: requirements.to_vec(),
-        options: options.clone(),
-        python: Version::new([
-            u64::from(target.python.major),
-            u64::from(target.python.minor),
-        ]),
-        missing: std::sync::Mutex::default(),
-    };
-    let solution = match pubgrub::resolve(&provider, Node::Root, Version::new([0])) {
-        Ok(solution) => solution,
-        Err(PubGrubError::NoSolution(mut tree)) => {
-            let missing = std::mem::take(&mut *provider.missing.lock().expect("never poisoned"));
-            // A direct requirement that no source has is a typo or a wrong
-            // index, not a conflict: say so as such.
-            if let Some(error) = provider
-                .requirements
-                .iter()
-                .filter(|r| r.marker.evaluate(target.markers(), &[]))
-                .find_map(|r| missing.get(&r.name))
-            {
-                return Err(ResolveError::Source {
-                    target: target.name(),
-                    source: error.clone(),
-                });
-            }
-            // Versions a range excludes are noise in the story, but a
-            // package with no wheel at all for the target is the cause
-            // users need: say what it does have wheels for.
-            let mut unavailable = Vec::new();
-            report::packages_without_versions(&tree, &mut unavailable);
-            tree.collapse_no_versions();
-            let mut explanation = DefaultStringReporter::report_with_formatter(
-                &tree,
-                &report::Formatter {
-                    missing: missing.keys().cloned().collect(),
-                },
-            );
-            for (name, error) in &missing {
-                explanation.push_str(&format!("\n{name}: {error}"));
-            }
-            unavailable.retain(|(name, _)| !missing.contains_key(name));
-            let without_wheels = report::missing_wheels(&provider, &unavailable);
-            for gap in &without_wheels {
-                explanation.push_str(&format!("\n{}: {}", gap.package, gap.reason));
-            }
-            return Err(ResolveError::Conflict {
+    pins
+}
+
+/// Packages whose requirements name a pre-release, which allows them.
+fn naming_prereleases<'r>(
+    requirements: impl Iterator<Item = &'r Requirement>,
+) -> BTreeSet<PackageName> {
+    specifiers_of(requirements)
+        .filter(|(_, specifier)| specifier.version().any_prerelease())
+        .map(|(requirement, _)| requirement.name.clone())
+        .collect()
+}
+
+/// Every version specifier of the requirements, with its requirement.
+fn specifiers_of<'r>(
+    requirements: impl Iterator<Item = &'r Requirement>,
+) -> impl Iterator<Item = (&'r Requirement, &'r pep440_rs::VersionSpecifier)> {
+    requirements.flat_map(|requirement| {
+        let specifiers = match &requirement.version_or_url {
+            Some(VersionOrUrl::VersionSpecifier(specifiers)) => specifiers.iter().as_slice(),
+            _ => &[],
+        };
+        specifiers
+            .iter()
+            .map(move |specifier| (requirement, specifier))
+    })
+}
+
+impl Provider<'_> {
+    /// The error for a resolution without a solution: a direct requirement
+    /// no source has, else the conflict in words with the packages that
+    /// have no wheel for the target.
+    fn no_solution(&self, mut tree: DerivationTree<Node, Ranges<Version>, String>) -> ResolveError {
+        let target = self.target;
+        let missing = std::mem::take(&mut *self.missing.lock().expect("never poisoned"));
+        // A direct requirement that no source has is a typo or a wrong
+        // index, not a conflict: say so as such.
+        if let Some(error) = self
+            .requirements
+            .iter()
+            .filter(|r| r.marker.evaluate(target.markers(), &[]))
+            .find_map(|r| missing.get(&r.name))
+        {
+            return ResolveError::Source {
                 target: target.name(),
-                explanation,
-                missing: without_wheels,
-            });
+                source: error.clone(),
+            };
         }
-        Err(PubGrubError::ErrorChoosingVersion { source, .. })
-        | Err(PubGrubError::ErrorRetrievingDependencies { source, .. }) => {
-            return Err(ResolveError::Source {
-                target: target.name(),
-                source: source.0,
-            });
+        // Versions a range excludes are noise in the story, but a
+        // package with no wheel at all for the target is the cause
+        // users need: say what it does have wheels for.
+        let mut unavailable = Vec::new();
+        report::packages_without_versions(&tree, &mut unavailable);
+        tree.collapse_no_versions();
+        let mut explanation = DefaultStringReporter::report_with_formatter(
+            &tree,
+            &report::Formatter {
+                missing: missing.keys().cloned().collect(),
+            },
+        );
+        for (name, error) in &missing {
+            explanation.push_str(&format!("\n{name}: {error}"));
         }
-        Err(other) => {
-            return Err(ResolveError::Internal {
-                target: target.name(),
-                message: other.to_string(),
-            });
+        unavailable.retain(|(name, _)| !missing.contains_key(name));
+        let without_wheels = self.missing_wheels(&unavailable);
+        for gap in &without_wheels {
+            explanation.push_str(&format!("\n{}: {}", gap.package, gap.reason));
         }
-    };
-    build_resolution(&provider, solution.into_iter().collect())
+        ResolveError::Conflict {
+            target: target.name(),
+            explanation,
+            missing: without_wheels,
+        }
+    }
 }
 
 /// Pins with their files, and who requires each package.

@@ -8,9 +8,7 @@ use pep440_rs::Version;
 use pep508_rs::PackageName;
 use pubgrub::{DerivationTree, Derived, External, Map, Ranges, ReportFormatter, Term};
 
-use super::{Node, Provider};
-use crate::index::gap::{Limits, explain_missing};
-use crate::manifest::MissingWheel;
+use super::node::Node;
 
 pub struct Formatter {
     /// Packages no source has: "not on any index", not "no wheel".
@@ -213,46 +211,6 @@ pub fn packages_without_versions(
             packages_without_versions(&derived.cause2, out);
         }
     }
-}
-
-/// Of the packages without versions, those the index does have files of
-/// in range but none this target can install: each with what the index
-/// offers and the change that would give the target a wheel. The direct
-/// requirements are checked too: PubGrub stops at the first package it
-/// cannot place, and a user fixing one gap should not discover the next
-/// one run later.
-pub fn missing_wheels(
-    provider: &Provider,
-    unavailable: &[(PackageName, Ranges<Version>)],
-) -> Vec<MissingWheel> {
-    let mut checks: Vec<(PackageName, Ranges<Version>)> = unavailable.to_vec();
-    for requirement in &provider.requirements {
-        if !requirement.marker.evaluate(provider.target.markers(), &[])
-            || checks.iter().any(|(name, _)| *name == requirement.name)
-        {
-            continue;
-        }
-        let mut range = super::requirement_ranges(requirement);
-        if let Some(limit) = provider.constraints.get(&requirement.name) {
-            range = range.intersection(limit);
-        }
-        checks.push((requirement.name.clone(), range));
-    }
-    let mut out = Vec::new();
-    for (name, range) in &checks {
-        let Ok(files) = provider.runtime.block_on(provider.source.files(name)) else {
-            continue; // the resolver reported that failure already
-        };
-        let exact = provider.exact_pins.get(name).cloned().unwrap_or_default();
-        let in_range = |version: &Version| range.contains(version);
-        let limits = Limits {
-            in_range: &in_range,
-            exact_pins: &exact,
-            exclude_newer: provider.options.exclude_newer.as_deref(),
-        };
-        out.extend(explain_missing(name, &files, provider.target, &limits));
-    }
-    out
 }
 
 #[cfg(test)]

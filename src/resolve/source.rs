@@ -351,10 +351,7 @@ fn sdist_candidates(
     wheels: &[Arc<Candidate>],
 ) -> Vec<Candidate> {
     use crate::python::filename::SdistFilename;
-    let python = Version::new([
-        u64::from(target.python.major),
-        u64::from(target.python.minor),
-    ]);
+    let python = target.python.release();
     let mut out: Vec<Candidate> = Vec::new();
     for file in files {
         let Ok(sdist) = SdistFilename::parse(&file.filename, Some(name)) else {
@@ -365,7 +362,7 @@ fn sdist_candidates(
         {
             continue;
         }
-        if !crate::index::select::file_admitted(
+        if !crate::index::admit::file_admitted(
             file,
             &sdist.version,
             &python,

@@ -70,9 +70,9 @@ impl SignError {
     }
 }
 
-impl crate::error::Diagnose for SignError {
-    fn exit_class(&self) -> crate::error::ExitClass {
-        use crate::error::ExitClass;
+impl crate::diagnose::Diagnose for SignError {
+    fn exit_class(&self) -> crate::diagnose::ExitClass {
+        use crate::diagnose::ExitClass;
         if matches!(self, SignError::BadSignature(_)) {
             ExitClass::Problems
         } else {

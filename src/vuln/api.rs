@@ -15,8 +15,9 @@ use serde_json::json;
 use tokio::io::AsyncWriteExt;
 use tokio::sync::Semaphore;
 
+use super::database::load_database;
 use super::osv::{Affected, AffectedPackage, AffectedRange, Event, OsvIndex, OsvRecord};
-use crate::index::redact_url;
+use crate::redact::redact_url;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -304,7 +305,7 @@ pub async fn download_database(
         .await
         .map_err(|e| fail(url, format!("{}: {e}", temp.path().display())))?;
     drop(file);
-    let records = super::load_database(temp.path())
+    let records = load_database(temp.path())
         .map_err(|e| fail(url, format!("not an OSV database: {e}")))?
         .len();
     temp.persist(dest)

@@ -6,16 +6,17 @@
 //! and scans an inventory's packages into one report.
 
 pub mod api;
+pub mod database;
 pub mod osv;
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
 use crate::manifest::Manifest;
 use crate::time::Date;
-use osv::{Finding, OsvIndex, OsvRecord, findings_for, smallest_fix};
+use database::{DatabaseError, load_database_for};
+use osv::{Finding, OsvIndex, findings_for, smallest_fix};
 
 #[derive(Debug, thiserror::Error)]
 pub enum VulnError {
@@ -29,6 +30,15 @@ pub enum VulnError {
     Api(#[from] api::ApiError),
 }
 
+impl From<DatabaseError> for VulnError {
+    fn from(error: DatabaseError) -> Self {
+        VulnError::Database {
+            path: error.path,
+            message: error.message,
+        }
+    }
+}
+
 impl VulnError {
     pub fn hint(&self) -> Option<String> {
         match self {
@@ -40,9 +50,9 @@ impl VulnError {
     }
 }
 
-impl crate::error::Diagnose for VulnError {
-    fn exit_class(&self) -> crate::error::ExitClass {
-        use crate::error::ExitClass;
+impl crate::diagnose::Diagnose for VulnError {
+    fn exit_class(&self) -> crate::diagnose::ExitClass {
+        use crate::diagnose::ExitClass;
         if matches!(self, VulnError::Api(_)) {
             ExitClass::Problems
         } else {
@@ -79,8 +89,8 @@ impl Source {
                     Err(_) => format!("OSV database {name}/"),
                 }
             }
-            Source::OsvApi(url) => format!("OSV API {}", crate::index::redact_url(url)),
-            Source::PypiApi(url) => format!("JSON API {}", crate::index::redact_url(url)),
+            Source::OsvApi(url) => format!("OSV API {}", crate::redact::redact_url(url)),
+            Source::PypiApi(url) => format!("JSON API {}", crate::redact::redact_url(url)),
         }
     }
 
@@ -126,7 +136,7 @@ impl Source {
                     tokio::task::spawn_blocking(move || load_database_for(&path, Some(&names)))
                         .await
                         .unwrap_or_else(|e| {
-                            Err(VulnError::Database {
+                            Err(DatabaseError {
                                 path: PathBuf::new(),
                                 message: e.to_string(),
                             })
@@ -255,88 +265,6 @@ pub fn packages_of(manifest: &Manifest) -> Vec<(String, String)> {
         .iter()
         .map(|p| (p.name.to_string(), p.version.clone()))
         .collect()
-}
-
-/// The most one record may expand to (zip bombs).
-const MAX_RECORD_BYTES: u64 = 16 * 1024 * 1024;
-
-/// Loads every OSV record of a folder (recursively) or of a zip export.
-/// Files that are not OSV records are skipped with a warning.
-pub fn load_database(path: &Path) -> Result<OsvIndex, VulnError> {
-    load_database_for(path, None)
-}
-
-/// Like `load_database`, keeping only records that concern one of `names`
-/// (normalised): a scan of 200 packages need not hold 20,000 records.
-pub fn load_database_for(
-    path: &Path,
-    names: Option<&std::collections::BTreeSet<String>>,
-) -> Result<OsvIndex, VulnError> {
-    let error = |message: String| VulnError::Database {
-        path: path.to_path_buf(),
-        message,
-    };
-    let mut index = OsvIndex::default();
-    let mut add = |name: &str, text: &str| match serde_json::from_str::<OsvRecord>(text) {
-        Ok(record) => {
-            let wanted = names.is_none_or(|names| {
-                record
-                    .affected
-                    .iter()
-                    .filter_map(|a| a.package.as_ref())
-                    .any(|p| names.contains(&crate::python::normalize(&p.name)))
-            });
-            if wanted {
-                index.insert(record);
-            } else {
-                index.skipped += 1;
-            }
-        }
-        Err(e) => tracing::warn!("{name} is not an OSV record: {e}"),
-    };
-    if path.is_dir() {
-        let mut stack = vec![path.to_path_buf()];
-        let mut files = Vec::new();
-        while let Some(dir) = stack.pop() {
-            for entry in std::fs::read_dir(&dir).map_err(|e| error(e.to_string()))? {
-                let entry = entry.map_err(|e| error(e.to_string()))?;
-                let entry_path = entry.path();
-                if entry_path.is_dir() {
-                    stack.push(entry_path);
-                } else if entry_path.extension().is_some_and(|e| e == "json") {
-                    files.push(entry_path);
-                }
-            }
-        }
-        files.sort();
-        for file in files {
-            let text = std::fs::read_to_string(&file)
-                .map_err(|e| error(format!("{}: {e}", file.display())))?;
-            add(&file.display().to_string(), &text);
-        }
-    } else if path.is_file() {
-        let file = std::fs::File::open(path).map_err(|e| error(e.to_string()))?;
-        let mut archive =
-            zip::ZipArchive::new(file).map_err(|e| error(format!("not a zip archive: {e}")))?;
-        for i in 0..archive.len() {
-            let entry = archive.by_index(i).map_err(|e| error(e.to_string()))?;
-            let Ok(name) = entry.name().map(|n| n.into_owned()) else {
-                continue;
-            };
-            if !name.ends_with(".json") {
-                continue;
-            }
-            let mut text = String::new();
-            entry
-                .take(MAX_RECORD_BYTES)
-                .read_to_string(&mut text)
-                .map_err(|e| error(format!("{name}: {e}")))?;
-            add(&name, &text);
-        }
-    } else {
-        return Err(error("no such file or folder".into()));
-    }
-    Ok(index)
 }
 
 /// A package's findings and the smallest upgrade that fixes them all.

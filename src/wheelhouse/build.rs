@@ -18,12 +18,12 @@ use pep508_rs::Requirement;
 use serde::Serialize;
 use tracing::Instrument;
 
+pub use super::error::{HashMismatch, WheelhouseError};
 use super::stage::{StagedWheelhouse, damage};
 use super::{Progress, sha256sums_path, total_size, write_sha256sums};
 use crate::config::OnGap;
 use crate::digest::{Sha256, digest_file};
 use crate::index::client::{IndexClient, IndexError};
-use crate::index::redact_url;
 use crate::index::simple::IndexFile;
 use crate::index::store::Downloaded;
 use crate::lock::requirements_txt::{DirectRequirement, PinnedLine, render_pinned, via};
@@ -34,8 +34,9 @@ use crate::manifest::{
 };
 use crate::python::NormalizedName;
 use crate::python::target::Target;
+use crate::redact::redact_url;
 use crate::resolve::{
-    PackageSource, Pin, Resolution, ResolveError, ResolveOptions, SourceError, resolve_target,
+    PackageSource, Pin, Resolution, ResolveError, ResolveOptions, resolve_target,
 };
 
 /// What `chiron wheelhouse` builds.
@@ -94,28 +95,22 @@ pub fn check_hash_pins<'a>(
                 unpinned.insert(name);
             }
             Some(allowed) if !allowed.contains(&format!("sha256:{sha256}")) => {
-                mismatched.push(format!(
-                    "{filename} has sha256:{sha256}, not one of the pinned {}",
-                    allowed.iter().cloned().collect::<Vec<_>>().join(", ")
-                ));
+                mismatched.push(HashMismatch {
+                    filename: filename.to_string(),
+                    sha256: *sha256,
+                    pinned: allowed.iter().cloned().collect(),
+                });
             }
             Some(_) => {}
         }
     }
-    let mut problems = mismatched;
-    if !unpinned.is_empty() {
-        problems.push(format!(
-            "hashes are required once a requirement has them (pip's hash-checking mode), and none pin {}",
-            unpinned.into_iter().collect::<Vec<_>>().join(", ")
-        ));
-    }
-    if problems.is_empty() {
+    if mismatched.is_empty() && unpinned.is_empty() {
         Ok(())
     } else {
-        Err(WheelhouseError::Hashes(format!(
-            "the files do not match the requirements' --hash pins; nothing was written:\n  {}",
-            problems.join("\n  ")
-        )))
+        Err(WheelhouseError::HashPins {
+            mismatched,
+            unpinned: unpinned.into_iter().collect(),
+        })
     }
 }
 
@@ -150,115 +145,6 @@ pub struct Resolved {
     pub gaps: Vec<TargetGap>,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum WheelhouseError {
-    #[error("{}", describe_failures(.0))]
-    Resolve(Vec<ResolveError>),
-    /// Targets that cannot be served: all named at once, and nothing written.
-    #[error("{}", describe_gaps(gaps, *servable))]
-    Gaps {
-        gaps: Vec<TargetGap>,
-        /// How many of the declared targets could be served.
-        servable: usize,
-    },
-    #[error(transparent)]
-    Index(#[from] IndexError),
-    #[error("the inputs changed since {} was written, and --locked forbids resolving again", manifest.display())]
-    InputsChanged { manifest: PathBuf },
-    #[error("the wheelhouse {} is damaged ({problem}), and --locked forbids repairing it", wheelhouse.display())]
-    Damaged {
-        wheelhouse: PathBuf,
-        problem: String,
-    },
-    #[error("{}: {source}", path.display())]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error(transparent)]
-    Lock(#[from] crate::lock::pylock::PylockError),
-    /// `--hash` pins of the requirements that the chosen files do not meet.
-    #[error("{0}")]
-    Hashes(String),
-    /// A version in the lock that is not PEP 440.
-    #[error("bad version in the lock: {source}")]
-    LockedVersion {
-        lock: PathBuf,
-        package: String,
-        #[source]
-        source: pep440_rs::VersionParseError,
-    },
-    /// The metadata of a pinned package, which the resolution had read.
-    #[error(transparent)]
-    PinnedMetadata(SourceError),
-    #[error("the download of {filename} was awaited twice")]
-    DownloadAwaitedTwice { filename: String },
-    /// The download task panicked or was cancelled.
-    #[error("the download of {filename} failed: {source}")]
-    DownloadTask {
-        filename: String,
-        #[source]
-        source: tokio::task::JoinError,
-    },
-    /// The resolution task panicked or was cancelled.
-    #[error("resolving target {target} failed on an internal error: {source}")]
-    ResolveTask {
-        target: String,
-        #[source]
-        source: tokio::task::JoinError,
-    },
-    /// A declared target that `resolve_all` returned neither a resolution
-    /// nor a gap for.
-    #[error("target {target} was not resolved")]
-    Unresolved { target: String },
-    #[error("cannot write {}: {source}", path.display())]
-    Sha256Sums {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-}
-
-fn describe_failures(failures: &[ResolveError]) -> String {
-    let texts: Vec<String> = failures.iter().map(ToString::to_string).collect();
-    texts.join("\n\n")
-}
-
-fn describe_gaps(gaps: &[TargetGap], servable: usize) -> String {
-    let declared = gaps.len() + servable;
-    let mut out = if servable == 0 {
-        format!("no target of the {declared} declared can be served; nothing was written:")
-    } else {
-        format!(
-            "{} of the {declared} declared targets cannot be served; nothing was written:",
-            gaps.len()
-        )
-    };
-    for gap in gaps {
-        let what = if gap.packages.is_empty() {
-            "no set of versions satisfies the requirements".to_string()
-        } else {
-            let names: Vec<&str> = gap.packages.iter().map(|p| p.package.as_str()).collect();
-            format!("no wheel of {} fits", names.join(", "))
-        };
-        out.push_str(&format!(
-            "\n\non target {} (CPython {} on {}): {what}",
-            gap.name, gap.python, gap.platform
-        ));
-        for line in gap.reason.lines() {
-            out.push_str(&format!("\n    {line}"));
-        }
-        if gap.packages.is_empty() {
-            out.push_str(&format!("\n  fix: {}", gap.hint));
-        }
-        for package in &gap.packages {
-            out.push_str(&format!("\n  fix {}: {}", package.package, package.hint));
-        }
-    }
-    out
-}
-
 /// A target whose resolution found no solution, as a gap.
 fn target_gap(target: &Target, explanation: String, mut missing: Vec<MissingWheel>) -> TargetGap {
     missing.sort_by(|a, b| a.package.cmp(&b.package));
@@ -279,63 +165,6 @@ fn target_gap(target: &Target, explanation: String, mut missing: Vec<MissingWhee
         reason: explanation,
         hint,
         packages: missing,
-    }
-}
-
-impl WheelhouseError {
-    pub fn hint(&self) -> Option<String> {
-        match self {
-            WheelhouseError::Resolve(failures) => failures.first().and_then(ResolveError::hint),
-            WheelhouseError::Gaps { gaps, servable } => {
-                let fix = match gaps.as_slice() {
-                    [only] if only.packages.is_empty() => only.hint.clone(),
-                    _ => "make the change each `fix` line names".to_string(),
-                };
-                Some(if *servable == 0 {
-                    fix
-                } else {
-                    format!(
-                        "{fix}; or pass --allow-gaps (or set [targets] on-gap = \"skip\") to write \
-                         the {servable} target(s) that can be served and record the gaps in manifest.json"
-                    )
-                })
-            }
-            WheelhouseError::Index(error) => error.hint(),
-            WheelhouseError::InputsChanged { .. } => {
-                Some("run without --locked to resolve again, or restore the inputs the wheelhouse was built from".into())
-            }
-            WheelhouseError::Damaged { .. } => Some(
-                "run without --locked to repair it (the files come back from the cache or the index), or `chiron verify` it to see every difference".into(),
-            ),
-            WheelhouseError::Io { .. } => Some("check the folder's permissions and free space".into()),
-                        WheelhouseError::Lock(_) => Some("fix the lock, or resolve again from requirements without --lock".into()),
-            WheelhouseError::Hashes(_) => Some(
-                "the requirements pin other files than the index serves: check where the files come from, or regenerate the hashes (`chiron lock`, `uv pip compile --generate-hashes`)".into(),
-            ),
-            WheelhouseError::LockedVersion { .. } => {
-                Some("fix the version in the lock, or resolve again from requirements without --lock".into())
-            }
-            WheelhouseError::PinnedMetadata(error) => error.hint(),
-            WheelhouseError::DownloadAwaitedTwice { .. }
-            | WheelhouseError::DownloadTask { .. }
-            | WheelhouseError::ResolveTask { .. }
-            | WheelhouseError::Unresolved { .. } => Some(
-                "this is a bug in chiron: please report it with the command and its inputs".into(),
-            ),
-            WheelhouseError::Sha256Sums { .. } => {
-                Some("check the folder's permissions and free space".into())
-            }
-        }
-    }
-}
-
-impl crate::error::Diagnose for WheelhouseError {
-    fn exit_class(&self) -> crate::error::ExitClass {
-        use crate::error::ExitClass;
-        ExitClass::Problems
-    }
-    fn hint(&self) -> Option<String> {
-        self.hint()
     }
 }
 
@@ -1008,6 +837,27 @@ fn served_targets<'a>(
         .collect()
 }
 
+/// The lines of a target's hash-pinned requirements file: every pin with
+/// the sha256 of its file and what requires it (`# via`).
+pub(super) fn pinned_lines(
+    resolution: &Resolution,
+    target: &Target,
+    direct: &[DirectRequirement],
+    sha256_of: impl Fn(&str) -> Sha256,
+) -> Vec<PinnedLine> {
+    resolution
+        .pins
+        .values()
+        .map(|pin| PinnedLine {
+            name: pin.name.clone(),
+            extras: pin.extras.iter().cloned().collect(),
+            version: pin.version.clone(),
+            hashes: vec![sha256_of(&pin.filename).to_string()],
+            via: via(&pin.name, &pin.required_by, direct, target.markers()),
+        })
+        .collect()
+}
+
 /// Writes the hash-pinned requirements file of one served target and
 /// returns its manifest entry.
 fn write_requirements(
@@ -1016,22 +866,9 @@ fn write_requirements(
     resolution: &Resolution,
     downloaded: &BTreeMap<String, Downloaded>,
 ) -> Result<ManifestTarget, WheelhouseError> {
-    let lines: Vec<PinnedLine> = resolution
-        .pins
-        .values()
-        .map(|pin| PinnedLine {
-            name: pin.name.clone(),
-            extras: pin.extras.iter().cloned().collect(),
-            version: pin.version.clone(),
-            hashes: vec![downloaded[&pin.filename].sha256.to_string()],
-            via: via(
-                &pin.name,
-                &pin.required_by,
-                &fill.request.direct,
-                target.markers(),
-            ),
-        })
-        .collect();
+    let lines = pinned_lines(resolution, target, &fill.request.direct, |filename| {
+        downloaded[filename].sha256
+    });
     let file_name = requirements_file_name(target);
     let header = format!(
         "chiron wheelhouse: requirements for {} (CPython {} on {})\n\

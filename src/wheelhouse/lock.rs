@@ -24,20 +24,21 @@ use serde::Serialize;
 
 use super::Progress;
 use super::build::{
-    ManifestPackages, WheelhouseError, WheelhouseRequest, record_package, requirements_file_name,
+    ManifestPackages, WheelhouseRequest, pinned_lines, record_package, requirements_file_name,
     resolve_all,
 };
+use super::error::WheelhouseError;
 use crate::digest::{Sha256, Sha256Error};
 use crate::index::client::IndexClient;
-use crate::index::redact_url;
 use crate::index::simple::IndexFile;
 use crate::lock::pylock::{PylockError, locked_versions, read_pylock, render_pylock};
-use crate::lock::requirements_txt::{DirectRequirement, PinnedLine, render_pinned, via};
+use crate::lock::requirements_txt::{DirectRequirement, render_pinned};
 use crate::manifest::{
     Inputs, MANIFEST_VERSION, Manifest, ManifestFile, ManifestPackage, ManifestTarget, TargetScope,
     Tool,
 };
 use crate::python::target::Target;
+use crate::redact::redact_url;
 use crate::resolve::{PackageSource, Resolution, ResolveOptions};
 
 /// The lock file `chiron lock` writes and reads back, unless `[inputs] lock`
@@ -160,9 +161,9 @@ impl LockError {
     }
 }
 
-impl crate::error::Diagnose for LockError {
-    fn exit_class(&self) -> crate::error::ExitClass {
-        use crate::error::ExitClass;
+impl crate::diagnose::Diagnose for LockError {
+    fn exit_class(&self) -> crate::diagnose::ExitClass {
+        use crate::diagnose::ExitClass;
         ExitClass::Problems
     }
     fn hint(&self) -> Option<String> {
@@ -405,17 +406,7 @@ fn lock_target(
     lock_name: &str,
 ) -> (String, LockedTarget) {
     let file_name = requirements_file_name(target);
-    let lines: Vec<PinnedLine> = resolution
-        .pins
-        .values()
-        .map(|pin| PinnedLine {
-            name: pin.name.clone(),
-            extras: pin.extras.iter().cloned().collect(),
-            version: pin.version.clone(),
-            hashes: vec![hashes[&pin.filename].0.to_string()],
-            via: via(&pin.name, &pin.required_by, direct, target.markers()),
-        })
-        .collect();
+    let lines = pinned_lines(resolution, target, direct, |filename| hashes[filename].0);
     let header = format!(
         "chiron lock: requirements for {} (CPython {} on {})\n\
          install: pip install --require-hashes -r {file_name}\n\

@@ -6,6 +6,7 @@
 //! writes `SHA256SUMS`. `list_packages` describes a folder against targets.
 
 pub mod build;
+pub mod error;
 pub mod lock;
 pub mod stage;
 
@@ -20,11 +21,11 @@ use tracing::Instrument;
 
 use crate::digest::{Sha256, digest_file};
 use crate::index::client::{IndexClient, IndexError};
-use crate::index::redact_url;
 use crate::index::select::{NoWheel, select_wheel};
 use crate::index::simple::IndexFile;
 use crate::python::filename::DistFilename;
 use crate::python::target::Target;
+use crate::redact::redact_url;
 
 /// Receives progress of long work; the CLI draws it, tests ignore it.
 pub trait Progress: Send + Sync {
@@ -136,9 +137,9 @@ impl DownloadError {
     }
 }
 
-impl crate::error::Diagnose for DownloadError {
-    fn exit_class(&self) -> crate::error::ExitClass {
-        use crate::error::ExitClass;
+impl crate::diagnose::Diagnose for DownloadError {
+    fn exit_class(&self) -> crate::diagnose::ExitClass {
+        use crate::diagnose::ExitClass;
         ExitClass::Problems
     }
     fn hint(&self) -> Option<String> {
@@ -159,8 +160,40 @@ pub async fn download_exact(
     request: &ExactDownload,
     progress: &dyn Progress,
 ) -> Result<DownloadReport, DownloadError> {
-    // Only packages some target needs are looked up: `pywin32; sys_platform
-    // == 'win32'` costs nothing for Linux-only targets.
+    let files_by_name = list_needed(client, request).await?;
+    // Decide everything before writing anything.
+    let (picks, not_needed) = pick_wheels(request, &files_by_name)?;
+    std::fs::create_dir_all(&request.dest).map_err(|source| DownloadError::Write {
+        path: request.dest.clone(),
+        source,
+    })?;
+    let files = fetch_picks(client, request, &picks, progress).await?;
+    let known: BTreeMap<String, Sha256> = files
+        .iter()
+        .map(|f| (f.filename.clone(), f.sha256))
+        .collect();
+    let sha256sums =
+        write_sha256sums(&request.dest, &known).map_err(|source| DownloadError::Write {
+            path: sha256sums_path(&request.dest),
+            source,
+        })?;
+    Ok(DownloadReport {
+        files,
+        not_needed,
+        sha256sums,
+    })
+}
+
+/// The chosen files by URL, each with the targets it serves.
+type Picks = BTreeMap<String, (IndexFile, BTreeSet<String>)>;
+
+/// The index's files of every package some target needs. Only those are
+/// looked up: `pywin32; sys_platform == 'win32'` costs nothing for
+/// Linux-only targets.
+async fn list_needed(
+    client: &IndexClient,
+    request: &ExactDownload,
+) -> Result<BTreeMap<PackageName, Vec<IndexFile>>, DownloadError> {
     let names: BTreeSet<PackageName> = request
         .requirements
         .iter()
@@ -175,25 +208,25 @@ pub async fn download_exact(
     let listings = join_all(names.iter().map(|name| client.project_files(name)))
         .instrument(tracing::info_span!("download.list", packages = names.len()))
         .await;
-    let mut files_by_name: BTreeMap<&PackageName, Vec<IndexFile>> = BTreeMap::new();
-    for (name, listing) in names.iter().zip(listings) {
+    let mut files_by_name = BTreeMap::new();
+    for (name, listing) in names.into_iter().zip(listings) {
         files_by_name.insert(name, listing?);
     }
+    Ok(files_by_name)
+}
 
-    // Decide everything before writing anything.
-    let mut picks: BTreeMap<String, (IndexFile, BTreeSet<String>)> = BTreeMap::new();
+/// The best wheel of each requirement for each target whose markers admit
+/// it, and the pairs the markers leave out; every requirement without a
+/// wheel for some target at once, as an error.
+fn pick_wheels(
+    request: &ExactDownload,
+    files_by_name: &BTreeMap<PackageName, Vec<IndexFile>>,
+) -> Result<(Picks, Vec<NotNeeded>), DownloadError> {
+    let mut picks = Picks::new();
     let mut missing = Vec::new();
     let mut not_needed = Vec::new();
     for requirement in &request.requirements {
-        let mut allowed: Vec<_> = specifiers(requirement).into_iter().collect();
-        for constraint in request
-            .constraints
-            .iter()
-            .filter(|c| c.name == requirement.name)
-        {
-            allowed.extend(specifiers(constraint));
-        }
-        let allowed = VersionSpecifiers::from_iter(allowed);
+        let allowed = allowed_versions(request, requirement);
         for target in &request.targets {
             if !requirement.marker.evaluate(target.markers(), &[]) {
                 not_needed.push(NotNeeded {
@@ -204,7 +237,7 @@ pub async fn download_exact(
                 continue;
             }
             let Some(files) = files_by_name.get(&requirement.name) else {
-                continue; // unreachable: listed above for every needed name
+                continue; // unreachable: listed for every needed name
             };
             match select_wheel(
                 &requirement.name,
@@ -224,14 +257,34 @@ pub async fn download_exact(
             }
         }
     }
-    if !missing.is_empty() {
-        return Err(DownloadError::NoWheels(missing));
+    if missing.is_empty() {
+        Ok((picks, not_needed))
+    } else {
+        Err(DownloadError::NoWheels(missing))
     }
+}
 
-    std::fs::create_dir_all(&request.dest).map_err(|source| DownloadError::Write {
-        path: request.dest.clone(),
-        source,
-    })?;
+/// A requirement's specifiers together with its constraints'.
+fn allowed_versions(request: &ExactDownload, requirement: &Requirement) -> VersionSpecifiers {
+    let mut allowed: Vec<_> = specifiers(requirement).into_iter().collect();
+    for constraint in request
+        .constraints
+        .iter()
+        .filter(|c| c.name == requirement.name)
+    {
+        allowed.extend(specifiers(constraint));
+    }
+    VersionSpecifiers::from_iter(allowed)
+}
+
+/// Downloads every picked file once, verified, into the destination;
+/// the files sorted by name.
+async fn fetch_picks(
+    client: &IndexClient,
+    request: &ExactDownload,
+    picks: &Picks,
+    progress: &dyn Progress,
+) -> Result<Vec<DownloadedFile>, DownloadError> {
     let span = tracing::info_span!("download.files", files = picks.len());
     progress.downloads_planned(picks.len(), total_size(picks.values().map(|(f, _)| f)));
     let results = join_all(picks.values().map(|(file, _)| async move {
@@ -268,20 +321,7 @@ pub async fn download_exact(
         });
     }
     files.sort_by(|a, b| a.filename.cmp(&b.filename));
-    let known: BTreeMap<String, Sha256> = files
-        .iter()
-        .map(|f| (f.filename.clone(), f.sha256))
-        .collect();
-    let sha256sums =
-        write_sha256sums(&request.dest, &known).map_err(|source| DownloadError::Write {
-            path: sha256sums_path(&request.dest),
-            source,
-        })?;
-    Ok(DownloadReport {
-        files,
-        not_needed,
-        sha256sums,
-    })
+    Ok(files)
 }
 
 /// Whether a file name is a distribution (wheel or sdist).

@@ -13,7 +13,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use super::build::WheelhouseError;
+use super::error::WheelhouseError;
 use crate::atomic::{OutputLock, Published};
 use crate::digest::digest_file;
 use crate::manifest::Manifest;

@@ -124,7 +124,7 @@ pub async fn update_database(
     let url = loaded.config.scan.db_url.as_str();
     let client = advisory_client(ws)?;
     let outcome = crate::vuln::api::download_database(&client, url, &dest, progress)
-        .instrument(tracing::info_span!("scan.update_db", url = %crate::index::redact_url(url)))
+        .instrument(tracing::info_span!("scan.update_db", url = %crate::redact::redact_url(url)))
         .await
         .map_err(VulnError::from)?;
     if let crate::vuln::api::Update::Unchanged = outcome

@@ -20,7 +20,7 @@ pub mod wheelhouse;
 use std::path::{Path, PathBuf};
 
 use crate::config::{Env, LoadedConfig};
-use crate::error::{Diagnose, ExitClass};
+use crate::diagnose::{Diagnose, ExitClass};
 
 /// Where a run happens: the working folder, the environment and the
 /// loaded configuration. Paths given by the caller are relative to `cwd`;

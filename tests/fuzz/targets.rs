@@ -212,7 +212,7 @@ fn osv_records() {
     let scratch = Scratch::new();
     fuzz("osv", &mut |bytes| {
         let path = scratch.write("osv.json", bytes);
-        if let Ok(index) = chiron::vuln::load_database(&path) {
+        if let Ok(index) = chiron::vuln::database::load_database(&path) {
             for name in ["six", "jinja2", "requests"] {
                 let records = index.records(name);
                 for version in ["1.0", "2.0.0rc1", "0"] {

@@ -6,8 +6,8 @@
 
 use serde::Deserialize;
 
+use super::error::{SigstoreError, format_error, untrusted};
 use super::proto::{Bytes, Int64};
-use super::{SigstoreError, format_error, untrusted};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Version {
@@ -256,7 +256,7 @@ impl Bundle {
         let raw: RawBundle = serde_json::from_str(text).map_err(|e| {
             format_error(format!(
                 "not a Sigstore bundle: {}",
-                super::plain_serde_error(&e)
+                super::error::plain_serde_error(&e)
             ))
         })?;
         let version = Version::of(&raw.media_type).ok_or_else(|| {

@@ -12,9 +12,10 @@ use serde_json::Value;
 use sha2::{Digest, Sha384, Sha512};
 
 use super::bundle::{Content, Entry};
+use super::error::{SigstoreError, format_error, untrusted};
 use super::keys::{self, Hash};
+use super::proto::b64_decode;
 use super::trust::LogKey;
-use super::{SigstoreError, b64_decode, format_error, untrusted};
 use crate::digest::Sha256Hasher;
 
 /// Canonical JSON (sorted keys, no spaces) of a value, as Rekor signs it.
@@ -58,7 +59,7 @@ pub fn verify_promise(entry: &Entry, log: &LogKey) -> Result<Option<i64>, Sigsto
         )));
     }
     let payload = serde_json::json!({
-        "body": super::b64_text(&entry.body),
+        "body": super::proto::b64_text(&entry.body),
         "integratedTime": entry.integrated_time,
         "logID": crate::digest::hex(&entry.log_id),
         "logIndex": entry.log_index,
@@ -565,8 +566,8 @@ mod tests {
 
     #[test]
     fn signed_notes_and_checkpoints_parse_as_c2sp_says() {
-        let hash = super::super::b64_text(&[7u8; 32]);
-        let signature = super::super::b64_text(b"\x01\x02\x03\x04signature");
+        let hash = super::super::proto::b64_text(&[7u8; 32]);
+        let signature = super::super::proto::b64_text(b"\x01\x02\x03\x04signature");
         let note = format!(
             "log.example.invalid\n12\n{hash}\nextra\n\n\u{2014} log.example.invalid {signature}\n"
         );
@@ -598,7 +599,7 @@ mod tests {
             assert!(parse_checkpoint(&bad).is_err(), "{bad:?}");
         }
     }
-    use super::super::b64_text;
+    use super::super::proto::b64_text;
     use serde_json::json;
 
     const KEY: &[u8] = b"the signer's public key";

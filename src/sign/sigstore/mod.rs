@@ -27,6 +27,7 @@
 //! the suite in `../shared/conformance/sigstore` is run by the tests.
 
 mod bundle;
+mod error;
 mod keys;
 mod log;
 mod proto;
@@ -34,117 +35,16 @@ mod trust;
 mod tsa;
 mod x509;
 
-use base64::Engine as _;
-use base64::engine::DecodePaddingMode;
-use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD};
 use serde_json::Value;
 use sha2::Digest;
 
 pub use bundle::Bundle;
+pub use error::SigstoreError;
 pub use log::inclusion_holds;
 pub use trust::TrustedRoot;
 
 use bundle::{Content, Material};
-
-/// Why a bundle is not accepted. `Format` and `TrustedRoot` are inputs
-/// chiron cannot read (exit 2); `Untrusted` is a verdict (exit 1).
-#[derive(Debug, thiserror::Error)]
-pub enum SigstoreError {
-    #[error("{0}")]
-    Format(String),
-    #[error("the trusted root: {0}")]
-    TrustedRoot(String),
-    #[error("{0}")]
-    Untrusted(String),
-}
-
-impl SigstoreError {
-    pub fn hint(&self) -> String {
-        match self {
-            SigstoreError::Format(_) => "pass the .sigstore.json bundle cosign or sigstore wrote (`--bundle`)".into(),
-            SigstoreError::TrustedRoot(_) => "pass the trusted_root.json of the Sigstore instance that signed (as `sigstore` or `cosign` ship it)".into(),
-            SigstoreError::Untrusted(_) => "the artifact, its signer or its log entry is not what was expected: do not use it".into(),
-        }
-    }
-
-    /// Whether the input could not be read at all (exit 2), rather than
-    /// read and found untrustworthy (exit 1).
-    pub fn is_unreadable(&self) -> bool {
-        !matches!(self, SigstoreError::Untrusted(_))
-    }
-}
-
-impl crate::error::Diagnose for SigstoreError {
-    fn exit_class(&self) -> crate::error::ExitClass {
-        use crate::error::ExitClass;
-        if self.is_unreadable() {
-            ExitClass::Usage
-        } else {
-            ExitClass::Problems
-        }
-    }
-    fn hint(&self) -> Option<String> {
-        Some(self.hint())
-    }
-}
-
-/// A serde error without the names of chiron's internal types
-/// ("invalid type: sequence, expected struct RawBundle" says "an object").
-fn plain_serde_error(error: &serde_json::Error) -> String {
-    let text = error.to_string();
-    let words: Vec<&str> = text.split(' ').collect();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < words.len() {
-        let next = |at: usize| words.get(at).copied().unwrap_or_default();
-        if words[i] == "struct" && next(i + 1).starts_with("Raw") {
-            out.push("an object");
-            i += 2;
-            if next(i) == "with" && next(i + 2).starts_with("element") {
-                i += 3;
-            }
-        } else if words[i] == "untagged" && next(i + 1) == "enum" && next(i + 2).starts_with("Raw")
-        {
-            out.push("a string or a number");
-            i += 3;
-        } else {
-            out.push(words[i]);
-            i += 1;
-        }
-    }
-    out.join(" ")
-}
-
-fn format_error(message: impl Into<String>) -> SigstoreError {
-    SigstoreError::Format(message.into())
-}
-
-fn untrusted(message: impl Into<String>) -> SigstoreError {
-    SigstoreError::Untrusted(message.into())
-}
-
-const LENIENT: GeneralPurposeConfig =
-    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent);
-const STANDARD_LENIENT: GeneralPurpose = GeneralPurpose::new(&base64::alphabet::STANDARD, LENIENT);
-const URL_SAFE_LENIENT: GeneralPurpose = GeneralPurpose::new(&base64::alphabet::URL_SAFE, LENIENT);
-
-/// Base64 as the protobuf JSON mapping accepts it: standard or URL-safe,
-/// with or without padding; line breaks (as `base64` writes them) are
-/// skipped, as Go's and Python's decoders skip them.
-fn b64_decode(text: &str) -> Option<Vec<u8>> {
-    let text: String = text
-        .chars()
-        .filter(|c| !matches!(c, '\n' | '\r' | ' '))
-        .collect();
-    STANDARD_LENIENT
-        .decode(&text)
-        .or_else(|_| URL_SAFE_LENIENT.decode(&text))
-        .ok()
-}
-
-fn b64_text(bytes: &[u8]) -> String {
-    STANDARD.encode(bytes)
-}
+use error::{format_error, untrusted};
 
 /// What the verifier expects of the signer.
 pub enum Expected<'a> {

@@ -3,7 +3,33 @@
 //! strings or numbers, and a field left out holds its zero value (proto3
 //! omits zeros, so a missing `logIndex` is index 0).
 
+use base64::Engine as _;
+use base64::engine::DecodePaddingMode;
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD};
 use serde::{Deserialize, Deserializer};
+
+const LENIENT: GeneralPurposeConfig =
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent);
+const STANDARD_LENIENT: GeneralPurpose = GeneralPurpose::new(&base64::alphabet::STANDARD, LENIENT);
+const URL_SAFE_LENIENT: GeneralPurpose = GeneralPurpose::new(&base64::alphabet::URL_SAFE, LENIENT);
+
+/// Base64 as the protobuf JSON mapping accepts it: standard or URL-safe,
+/// with or without padding; line breaks (as `base64` writes them) are
+/// skipped, as Go's and Python's decoders skip them.
+pub(super) fn b64_decode(text: &str) -> Option<Vec<u8>> {
+    let text: String = text
+        .chars()
+        .filter(|c| !matches!(c, '\n' | '\r' | ' '))
+        .collect();
+    STANDARD_LENIENT
+        .decode(&text)
+        .or_else(|_| URL_SAFE_LENIENT.decode(&text))
+        .ok()
+}
+
+pub(super) fn b64_text(bytes: &[u8]) -> String {
+    STANDARD.encode(bytes)
+}
 
 /// A `bytes` field.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -12,7 +38,7 @@ pub struct Bytes(pub Vec<u8>);
 impl<'de> Deserialize<'de> for Bytes {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = String::deserialize(d)?;
-        super::b64_decode(&text)
+        b64_decode(&text)
             .map(Bytes)
             .ok_or_else(|| serde::de::Error::custom(format!("{text:?} is not base64")))
     }

@@ -6,7 +6,7 @@
 
 use serde::Deserialize;
 
-use super::SigstoreError;
+use super::error::SigstoreError;
 use super::proto::{Bytes, TimeRange};
 
 fn root_error(message: impl Into<String>) -> SigstoreError {
@@ -178,7 +178,7 @@ struct RawCertificate {
 fn logs(raw: Vec<RawLog>, what: &str) -> Result<Vec<LogKey>, SigstoreError> {
     let mut keys = Vec::new();
     for log in raw {
-        let id = super::b64_text(&log.log_id.key_id.0);
+        let id = super::proto::b64_text(&log.log_id.key_id.0);
         let spki = log
             .public_key
             .raw_bytes
@@ -234,7 +234,7 @@ impl TrustedRoot {
         let raw: RawRoot = serde_json::from_str(text).map_err(|e| {
             root_error(format!(
                 "not a Sigstore trusted root: {}",
-                super::plain_serde_error(&e)
+                super::error::plain_serde_error(&e)
             ))
         })?;
         let media_type = raw.media_type.as_deref().unwrap_or_default();
@@ -300,7 +300,8 @@ mod tests {
         let text = include_str!("../../../tests/data/sigstore/trusted_root.json");
         let root = TrustedRoot::parse(text).unwrap();
         assert!(!root.certificate_authorities.is_empty());
-        let id = super::super::b64_decode("wNI9atQGlz+VWfO6LRygH4QUfY/8W4RFwiT5i5WRgB0=").unwrap();
+        let id = super::super::proto::b64_decode("wNI9atQGlz+VWfO6LRygH4QUfY/8W4RFwiT5i5WRgB0=")
+            .unwrap();
         assert_eq!(root.tlogs_with(&id).count(), 1);
     }
 }

@@ -4,9 +4,9 @@
 
 use x509_cert::der::{Decode, Encode};
 
+use super::error::{SigstoreError, format_error, untrusted};
 use super::keys::{self, Hash};
 use super::trust::{Authority, LogKey};
-use super::{SigstoreError, format_error, untrusted};
 
 pub const CODE_SIGNING: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x03];
 pub const TIME_STAMPING: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x08];
