@@ -171,10 +171,7 @@ pub async fn lock_and_fetch(
         hashes: Default::default(),
     };
     let built = build_wheelhouse(client, &wheelhouse, progress).await?;
-    built
-        .staged
-        .publish()
-        .map_err(|e| BuildLockError::Wheelhouse(e.into()))?;
+    built.staged.publish().map_err(BuildLockError::Wheelhouse)?;
     let manifest =
         crate::wheelhouse::build::read_manifest(&request.wheelhouse).ok_or_else(|| {
             BuildLockError::NoManifest {
