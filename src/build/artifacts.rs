@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::json;
 
-use super::{BuildDependency, BuiltFile, DistKind, SourceInfo};
+use super::types::{BuildDependency, BuiltFile, DistKind, SourceInfo};
 use crate::bundle::{PROVENANCE, SUMS, SUMS_SIG};
 use crate::digest::Sha256;
 use crate::manifest::Manifest;

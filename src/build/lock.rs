@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use pep508_rs::Requirement;
 
-use super::BuildDependency;
+use super::types::BuildDependency;
 use crate::config::OnGap;
 use crate::index::client::IndexClient;
 use crate::manifest::Manifest;

@@ -9,7 +9,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use super::{BuiltFile, DistKind};
+use super::types::{BuiltFile, DistKind};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RepairError {

@@ -18,7 +18,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
 
-use crate::build::BuildDependency;
+use crate::build::types::BuildDependency;
 use crate::digest::Sha256;
 use crate::manifest::{Manifest, ManifestFile, ManifestPackage, PackageUse, Parent, TargetScope};
 use crate::python::NormalizedName;
