@@ -15,34 +15,15 @@ use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 
-use super::{Content, ContentHasher, Entry, EntryKind, Header, Limits, Part, ReadError};
+use super::error::ReadError;
+pub use super::types::TarHeader;
+use super::types::{
+    Content, ContentHasher, Entry, EntryKind, Header, Limits, Part, entry_key, pump, read_part,
+};
 
 const BLOCK: usize = 512;
 /// The most bytes a gzip header's optional fields may take.
 const MAX_GZIP_HEADER: u64 = 256 * 1024;
-
-/// The fields of one tar entry, with the pax records and long names that
-/// apply to it already applied.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TarHeader {
-    /// The permission bits (with set-user-id, set-group-id and sticky).
-    pub mode: u32,
-    pub uid: u64,
-    pub gid: u64,
-    pub uname: String,
-    pub gname: String,
-    /// The modification time as stored: a pax `mtime` record's text, else
-    /// the header's seconds.
-    pub mtime: String,
-    /// A link's target.
-    pub link: Option<String>,
-    /// `ustar` (POSIX), `gnu`, `v7`, or the magic bytes escaped.
-    pub format: String,
-    pub devmajor: u64,
-    pub devminor: u64,
-    /// The pax records that are not applied to the fields above.
-    pub pax: BTreeMap<String, String>,
-}
 
 /// The gzip wrapper of a tar.gz: its first member's header and what it
 /// compresses.
@@ -126,7 +107,7 @@ pub fn visit(
         let Some(head) = reader.head(&block, &mut pending)? else {
             continue;
         };
-        if !seen.insert(super::entry_key(&head.name).to_string()) {
+        if !seen.insert(entry_key(&head.name).to_string()) {
             return Err(reader.ambiguous(format!(
                 "{} is stored twice: tools would extract the last one",
                 head.name
@@ -149,7 +130,7 @@ pub fn listing(path: &Path, limits: &Limits) -> Result<(Vec<Entry>, GzipInfo), R
     let mut entries = Vec::new();
     let info = visit(path, limits, &mut |head, data| {
         let mut hasher = ContentHasher::default();
-        super::pump(data, &mut |bytes| {
+        pump(data, &mut |bytes| {
             hasher.update(bytes);
             Ok(())
         })
@@ -174,8 +155,7 @@ pub fn parts(
     let mut parts = BTreeMap::new();
     visit(path, limits, &mut |head, data| {
         if let Some(part) = wanted.get(&head.name) {
-            let bytes =
-                super::read_part(data, *part).map_err(|e| stream_error(path, &head.name, e))?;
+            let bytes = read_part(data, *part).map_err(|e| stream_error(path, &head.name, e))?;
             parts.insert(head.name.clone(), bytes);
         }
         Ok(())
@@ -186,7 +166,7 @@ pub fn parts(
 /// A part of the decompressed tar stream itself.
 pub fn stream_part(path: &Path, limits: &Limits, part: Part) -> Result<Vec<u8>, ReadError> {
     let mut reader = TarReader::open(path, limits)?;
-    super::read_part(&mut reader.stream, part).map_err(|e| reader.stream_error(e))
+    read_part(&mut reader.stream, part).map_err(|e| reader.stream_error(e))
 }
 
 /// The error of a failed read inside an entry's bytes: too large, or

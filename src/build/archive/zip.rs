@@ -13,7 +13,9 @@ use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
-use super::{ContentHasher, Entry, EntryKind, Header, Limits, Part, ReadError, pump};
+use super::error::ReadError;
+pub use super::types::ZipHeader;
+use super::types::{ContentHasher, Entry, EntryKind, Header, Limits, Part, pump};
 use crate::digest::Sha256Hasher;
 
 const END_RECORD: &[u8; 4] = b"PK\x05\x06";
@@ -29,52 +31,6 @@ pub const STORED: u16 = 0;
 pub const DEFLATED: u16 = 8;
 /// The general-purpose flag of an encrypted entry.
 const FLAG_ENCRYPTED: u16 = 1;
-
-/// The fields of one entry, as its directory record and local header
-/// store them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ZipHeader {
-    /// The system (high byte: 3 is Unix, 0 MS-DOS) and the zip version.
-    pub version_made_by: u16,
-    pub version_needed: u16,
-    pub flags: u16,
-    pub method: u16,
-    pub dos_time: u16,
-    pub dos_date: u16,
-    pub crc32: u32,
-    pub compressed_size: u64,
-    pub internal_attributes: u16,
-    pub external_attributes: u32,
-    pub central_extra: Vec<u8>,
-    pub local_extra: Vec<u8>,
-    pub comment: Vec<u8>,
-    /// The SHA-256 of the stored (compressed) bytes.
-    pub stored_sha256: [u8; 32],
-}
-
-impl ZipHeader {
-    /// The Unix mode (type and permission bits) in the high half of the
-    /// external attributes, where pip and `zipfile` look for it; `None`
-    /// when the writer left it empty (an MS-DOS-made zip).
-    pub fn unix_mode(&self) -> Option<u32> {
-        let mode = self.external_attributes >> 16;
-        (mode != 0).then_some(mode)
-    }
-
-    fn kind(&self, name: &str) -> EntryKind {
-        let by_mode = self.unix_mode().map(|mode| mode & 0o170_000);
-        match by_mode {
-            _ if name.ends_with('/') => EntryKind::Dir,
-            None | Some(0) | Some(0o100_000) => EntryKind::File,
-            Some(0o040_000) => EntryKind::Dir,
-            Some(0o120_000) => EntryKind::Symlink,
-            Some(0o020_000) => EntryKind::Other('3'),
-            Some(0o060_000) => EntryKind::Other('4'),
-            Some(0o010_000) => EntryKind::Other('6'),
-            Some(_) => EntryKind::Other('?'),
-        }
-    }
-}
 
 /// What a zip stores after its entries.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -7,9 +7,13 @@ use std::io::Read;
 use std::path::Path;
 use std::time::Duration;
 
-use super::{CompareError, ContentDetail, Difference, Pair, Sides, TEXT_LIMIT};
+use super::error::CompareError;
+use super::types::{ContentDetail, Difference, Pair, Sides};
 use crate::build::archive::{self, CHUNK, Listing, Part};
 use crate::build::record::{self, Record};
+
+/// The largest text file (each side) shown as a unified diff.
+pub const TEXT_LIMIT: u64 = 1 << 20;
 
 /// The largest RECORD compared line by line.
 const RECORD_LIMIT: u64 = 16 << 20;

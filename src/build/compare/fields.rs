@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use super::{Difference, Pair};
+use super::types::{Difference, Pair};
 use crate::build::archive::{
     self, ArchiveHeader, Header,
     tar::{GzipInfo, TarHeader},
