@@ -46,7 +46,7 @@ pub enum Error {
     #[error(transparent)]
     Usage(#[from] UsageError),
     #[error(transparent)]
-    Plan(#[from] crate::workflow::PlanError),
+    Plan(#[from] crate::plan_error::PlanError),
     #[error(transparent)]
     Config(#[from] crate::config::ConfigError),
     #[error(transparent)]

@@ -17,6 +17,7 @@ pub mod inventory;
 pub mod lock;
 pub mod manifest;
 pub mod oci;
+pub mod plan_error;
 pub mod policy;
 pub mod project;
 pub mod python;
