@@ -91,8 +91,13 @@ pub fn scan_project(root: &Path) -> Result<ProjectScan, ProjectError> {
             scan.requirements.push(PathBuf::from(name));
         } else if is_txt && name.starts_with("constraints") {
             scan.constraints.push(PathBuf::from(name));
-        } else if name == "pylock.toml" || (name.starts_with("pylock.") && name.ends_with(".toml"))
+        } else if name == "pylock.toml"
+            || (name.starts_with("pylock.")
+                && name.ends_with(".toml")
+                && name != crate::build::lock::PYLOCK)
         {
+            // `pylock.build.toml` locks `chiron build`'s backends, not the
+            // project's dependencies.
             scan.locks.push(PathBuf::from(name));
         }
     }

@@ -64,7 +64,11 @@ pub enum EnvError {
 
 impl crate::error::Diagnose for EnvError {
     fn exit_class(&self) -> crate::error::ExitClass {
-        crate::error::ExitClass::Problems
+        match self {
+            // The interpreter named (or python3) does not run: the call.
+            EnvError::Spawn { .. } | EnvError::Version { .. } => crate::error::ExitClass::Usage,
+            EnvError::Failed { .. } => crate::error::ExitClass::Problems,
+        }
     }
     fn hint(&self) -> Option<String> {
         Some(match self {
@@ -92,6 +96,30 @@ fn outer_pip_works(base: &Path) -> bool {
     let mut parts = version.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
     let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
     output.status.success() && (major, minor) >= (22, 3)
+}
+
+/// The distributions installed in an interpreter's environment, by
+/// normalised name (the first one found on `sys.path` wins, as import
+/// does).
+pub fn installed(
+    python: &Path,
+) -> Result<std::collections::BTreeMap<pep508_rs::PackageName, pep440_rs::Version>, EnvError> {
+    let script = "import importlib.metadata as m, json\n\
+                  print(json.dumps([[d.metadata['Name'] or '', d.version or ''] for d in m.distributions()]))";
+    let output = run(Command::new(python).args(["-c", script]), python)?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    let pairs: Vec<(String, String)> =
+        serde_json::from_str(text.trim()).map_err(|_| EnvError::Version {
+            python: python.to_path_buf(),
+            output: text.trim().to_string(),
+        })?;
+    let mut found = std::collections::BTreeMap::new();
+    for (name, version) in pairs {
+        if let (Ok(name), Ok(version)) = (name.parse(), version.parse()) {
+            found.entry(name).or_insert(version);
+        }
+    }
+    Ok(found)
 }
 
 /// The `X.Y` of an interpreter.

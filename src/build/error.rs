@@ -25,10 +25,14 @@ pub enum BuildError {
     Compare(#[from] compare::CompareError),
     #[error(transparent)]
     Artifact(#[from] artifacts::ArtifactError),
-    #[error("the build requirements the backend asked for ({}) are not in the build lock, and --no-isolation installs nothing", unmet.join(", "))]
-    MissingInEnvironment { unmet: Vec<String> },
+    #[error("{} lacks what the build needs: {} (--no-isolation installs nothing)", python.display(), unmet.join(", "))]
+    MissingInEnvironment { python: PathBuf, unmet: Vec<String> },
     #[error("{what} is for a Python project folder; {} is not one", path.display())]
     NotAFolder { what: &'static str, path: PathBuf },
+    #[error(
+        "SOURCE_DATE_EPOCH={value} is outside what a wheel can hold (1980 to 2107 in a zip; a negative time is none)"
+    )]
+    Epoch { value: i64 },
     #[error("cannot write {}", path.display())]
     Write {
         path: PathBuf,
@@ -55,7 +59,7 @@ impl crate::error::Diagnose for BuildError {
             BuildError::Normalize(e) => e.exit_class(),
             BuildError::Compare(e) => e.exit_class(),
             BuildError::Artifact(e) => e.exit_class(),
-            BuildError::NotAFolder { .. } => ExitClass::Usage,
+            BuildError::NotAFolder { .. } | BuildError::Epoch { .. } => ExitClass::Usage,
             BuildError::MissingInEnvironment { .. }
             | BuildError::Write { .. }
             | BuildError::WrongKind { .. } => ExitClass::Problems,
@@ -78,6 +82,9 @@ impl crate::error::Diagnose for BuildError {
             BuildError::NotAFolder { .. } => {
                 Some("pass the project's folder (the one with pyproject.toml)".into())
             }
+            BuildError::Epoch { .. } => Some(
+                "set SOURCE_DATE_EPOCH to seconds since 1970 (git log -1 --format=%ct), or unset it".into(),
+            ),
             BuildError::Write { .. } => {
                 Some("check the output folder's permissions and free space".into())
             }

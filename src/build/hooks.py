@@ -1,7 +1,9 @@
 # chiron's PEP 517 hook runner: run in the build environment with the
 # project's folder as the working directory, as
 #     python hooks.py REQUEST.json RESULT.json
-# REQUEST: {"hook", "backend", "backend_path", "kwargs", "umask"}.
+# REQUEST: {"hook", "backend", "backend_path", "args", "umask"}; the
+# arguments are passed by position, as pyproject-hooks passes them (a
+# backend may name its parameters as it likes).
 # RESULT: {"result": ...} | {"missing": true} | {"error": {...}}.
 # The backend's own output goes to this process's stdout and stderr.
 import importlib
@@ -57,7 +59,7 @@ def main():
         write(result_path, {"missing": True})
         return
     try:
-        result = function(**request["kwargs"])
+        result = function(*request["args"])
     except BaseException as error:  # SystemExit too: setuptools exits on errors
         traceback.print_exc()
         write(result_path, {"error": {

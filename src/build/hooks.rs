@@ -149,6 +149,9 @@ pub struct HookRunner {
     pub umask: String,
     /// A private folder for the runner and its request and result files.
     pub scratch: PathBuf,
+    /// Folders whose names must not reach compiled code (the build
+    /// environment), each with the name the compiler writes instead.
+    pub prefix_maps: Vec<(PathBuf, String)>,
 }
 
 impl HookRunner {
@@ -161,19 +164,21 @@ impl HookRunner {
             env_remove: Vec::new(),
             umask: "022".into(),
             scratch,
+            prefix_maps: Vec::new(),
         }
     }
 
-    /// Calls `hook` in `source` with `kwargs`; `None` when an optional hook
-    /// is not implemented.
+    /// Calls `hook` in `source` with `args`, by position as PEP 517's
+    /// reference frontend does; `None` when an optional hook is not
+    /// implemented.
     pub fn call(
         &self,
         hook: Hook,
         source: &Path,
-        kwargs: Value,
+        args: Value,
         output: &dyn HookOutput,
     ) -> Result<Option<Value>, HookError> {
-        let files = self.write_request(hook, &kwargs)?;
+        let files = self.write_request(hook, &args)?;
         output.started(hook, &self.backend);
         let status = self.run(hook, source, &files, output)?;
         let result: Option<Value> = std::fs::read(&files.result)
@@ -198,8 +203,7 @@ impl HookRunner {
         config_settings: &Value,
         output: &dyn HookOutput,
     ) -> Result<Vec<String>, HookError> {
-        let kwargs = json!({ "config_settings": config_settings });
-        let Some(value) = self.call(hook, source, kwargs, output)? else {
+        let Some(value) = self.call(hook, source, json!([config_settings]), output)? else {
             return Ok(Vec::new());
         };
         let list = value.as_array().and_then(|items| {
@@ -221,13 +225,10 @@ impl HookRunner {
         config_settings: &Value,
         output: &dyn HookOutput,
     ) -> Result<Option<PathBuf>, HookError> {
-        let key = match hook {
-            Hook::PrepareMetadataForBuildWheel => "metadata_directory",
-            Hook::BuildSdist => "sdist_directory",
-            _ => "wheel_directory",
-        };
-        let kwargs = json!({ key: directory, "config_settings": config_settings });
-        let Some(value) = self.call(hook, source, kwargs, output)? else {
+        // (directory, config_settings): build_wheel's third argument,
+        // metadata_directory, is left to its default.
+        let args = json!([directory, config_settings]);
+        let Some(value) = self.call(hook, source, args, output)? else {
             return Ok(None);
         };
         let name = value
@@ -253,7 +254,7 @@ impl HookRunner {
         }
     }
 
-    fn write_request(&self, hook: Hook, kwargs: &Value) -> Result<RunnerFiles, HookError> {
+    fn write_request(&self, hook: Hook, args: &Value) -> Result<RunnerFiles, HookError> {
         let scratch_error = |source| HookError::Scratch {
             dir: self.scratch.clone(),
             source,
@@ -268,7 +269,7 @@ impl HookRunner {
             "hook": hook.name(),
             "backend": self.backend,
             "backend_path": self.backend_path,
-            "kwargs": kwargs,
+            "args": args,
             "umask": self.umask,
         });
         std::fs::write(&files.runner, RUNNER).map_err(scratch_error)?;
@@ -307,6 +308,7 @@ impl HookRunner {
             command.env_remove(key);
         }
         command.envs(self.env.iter().map(|(k, v)| (k, v)));
+        command.envs(self.compiler_flags(source));
         let mut child = command.spawn().map_err(spawn_error)?;
         let (sender, lines) = std::sync::mpsc::channel();
         let readers = [
@@ -326,6 +328,42 @@ impl HookRunner {
             let _ = reader.join();
         }
         child.wait().map_err(spawn_error)
+    }
+
+    /// `CFLAGS` and `CXXFLAGS` (the caller's, then) with
+    /// `-ffile-prefix-map` for the source folder and the build
+    /// environment: a temporary folder's name in the debug information
+    /// changes a compiled extension's bytes (and its GNU build id) from one
+    /// build to the next. GCC 8+ and Clang 10+ read it; MSVC does not use
+    /// these variables.
+    fn compiler_flags(&self, source: &Path) -> Vec<(String, String)> {
+        if cfg!(windows) {
+            return Vec::new();
+        }
+        let mut maps = vec![format!("-ffile-prefix-map={}=.", source.display())];
+        maps.extend(
+            self.prefix_maps
+                .iter()
+                .map(|(from, to)| format!("-ffile-prefix-map={}={to}", from.display())),
+        );
+        ["CFLAGS", "CXXFLAGS"]
+            .into_iter()
+            .map(|key| {
+                let given = self
+                    .env
+                    .iter()
+                    .find(|(k, _)| k == key)
+                    .map(|(_, v)| v.clone())
+                    .or_else(|| std::env::var(key).ok())
+                    .unwrap_or_default();
+                let value = std::iter::once(given.as_str())
+                    .filter(|g| !g.is_empty())
+                    .chain(maps.iter().map(String::as_str))
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                (key.to_string(), value)
+            })
+            .collect()
     }
 
     fn outcome(&self, hook: Hook, result: Value) -> Result<Option<Value>, HookError> {

@@ -59,6 +59,13 @@ pub enum BuildLockError {
         lock.display(), unmet.join(", ")
     )]
     Stale { lock: PathBuf, unmet: Vec<String> },
+    #[error("there is no build lock ({}) to build from, and --offline forbids making one", lock.display())]
+    NoLockOffline { lock: PathBuf },
+    #[error("the build wheelhouse {} does not hold what the build lock pins: {problem}", wheelhouse.display())]
+    WheelhouseDoesNotMatch {
+        wheelhouse: PathBuf,
+        problem: String,
+    },
     #[error("locking the build requirements")]
     Wheelhouse(#[from] WheelhouseError),
     #[error("the build wheelhouse {} has no readable manifest.json after locking", wheelhouse.display())]
@@ -80,8 +87,11 @@ impl crate::error::Diagnose for BuildLockError {
     }
     fn hint(&self) -> Option<String> {
         match self {
-            BuildLockError::Stale { .. } => Some(
+            BuildLockError::Stale { .. } | BuildLockError::NoLockOffline { .. } => Some(
                 "run chiron build once with the network (without --offline) to lock and fetch the build requirements".into(),
+            ),
+            BuildLockError::WheelhouseDoesNotMatch { .. } => Some(
+                "the build wheelhouse was changed or is another project's: fetch it again (chiron build without --offline) or pass the right --build-wheelhouse".into(),
             ),
             BuildLockError::Wheelhouse(inner) => inner.hint(),
             BuildLockError::NoManifest { .. } => {
@@ -133,14 +143,28 @@ pub async fn lock_and_fetch(
     let unmet = unmet(&pylock, &request.requirements, &request.target);
     let reused = unmet.is_empty() && requirements_file.is_file();
     if !reused && request.offline {
+        if !pylock.is_file() || !requirements_file.is_file() {
+            return Err(BuildLockError::NoLockOffline { lock: pylock });
+        }
         return Err(BuildLockError::Stale {
             lock: pylock,
             unmet,
         });
     }
-    if reused
-        && let Some(dependencies) = in_wheelhouse(&pylock, &request.target, &request.wheelhouse)
+    let ready = if reused {
+        in_wheelhouse(&pylock, &request.target, &request.wheelhouse)
+    } else {
+        Err(String::new())
+    };
+    if let Err(problem) = &ready
+        && request.offline
     {
+        return Err(BuildLockError::WheelhouseDoesNotMatch {
+            wheelhouse: request.wheelhouse.clone(),
+            problem: problem.clone(),
+        });
+    }
+    if let Ok(dependencies) = ready {
         // Every pinned wheel is there with its hash: nothing to resolve or
         // fetch, whatever index (or none) this machine has.
         return Ok(BuildLock {
@@ -191,24 +215,35 @@ pub async fn lock_and_fetch(
 }
 
 /// The lock's pins for `target` when the wheelhouse folder holds each
-/// one's wheel with the locked sha256 (checked, not trusted); `None` when
-/// any is missing or differs.
+/// one's wheel with the locked sha256 (checked, not trusted); else what is
+/// missing or differs.
 fn in_wheelhouse(
     pylock: &Path,
     target: &Target,
     wheelhouse: &Path,
-) -> Option<Vec<BuildDependency>> {
-    let lock = crate::lock::pylock::read_pylock(pylock).ok()?;
-    let pins = crate::lock::pylock::pins_for_target(&lock, pylock, target).ok()?;
+) -> Result<Vec<BuildDependency>, String> {
+    let lock = crate::lock::pylock::read_pylock(pylock).map_err(|e| e.to_string())?;
+    let pins =
+        crate::lock::pylock::pins_for_target(&lock, pylock, target).map_err(|e| e.to_string())?;
     pins.into_iter()
         .map(|pin| {
-            let expected: crate::digest::Sha256 = pin.file.sha256()?.parse().ok()?;
-            let (sha256, _) =
-                crate::digest::digest_file(&wheelhouse.join(&pin.file.filename)).ok()?;
-            (sha256 == expected).then(|| BuildDependency {
+            let filename = &pin.file.filename;
+            let expected: crate::digest::Sha256 = pin
+                .file
+                .sha256()
+                .and_then(|h| h.parse().ok())
+                .ok_or_else(|| format!("the lock has no sha256 for {filename}"))?;
+            let (sha256, _) = crate::digest::digest_file(&wheelhouse.join(filename))
+                .map_err(|e| format!("{filename}: {e}"))?;
+            if sha256 != expected {
+                return Err(format!(
+                    "{filename} has sha256 {sha256}, the lock says {expected}"
+                ));
+            }
+            Ok(BuildDependency {
                 name: crate::python::NormalizedName::new(&pin.name),
                 version: pin.version,
-                filename: pin.file.filename.clone(),
+                filename: filename.clone(),
                 sha256,
                 url: crate::index::redact_url(&pin.file.url),
             })

@@ -67,6 +67,19 @@ impl crate::error::Diagnose for RepairError {
     }
 }
 
+/// Whether `--repair` can run here (Linux, auditwheel on `PATH`): asked
+/// before anything is built.
+pub fn check_available() -> Result<(), RepairError> {
+    if std::env::consts::OS != "linux" {
+        return Err(RepairError::NotLinux {
+            os: std::env::consts::OS,
+        });
+    }
+    find_on_path("auditwheel")
+        .map(drop)
+        .ok_or(RepairError::NoAuditwheel)
+}
+
 /// Repairs every binary wheel of `built` into `dir` (normalised with
 /// `epoch`, as every build output is); sdists and pure wheels pass as they
 /// are.

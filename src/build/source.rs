@@ -59,15 +59,16 @@ pub fn epoch(from_env: Option<i64>, dir: &Path) -> (u64, EpochSource) {
 }
 
 /// The commit, the `origin` URL (credentials removed) and whether the
-/// checkout has changes, when `dir` is in a git checkout.
+/// checkout has changes or files git does not ignore but does not track,
+/// when `dir` is in a git checkout.
 pub fn git_state(dir: &Path) -> (Option<String>, Option<String>, bool) {
     let commit = git(dir, &["rev-parse", "HEAD"]);
     if commit.is_none() {
         return (None, None, false);
     }
     let origin = git(dir, &["remote", "get-url", "origin"]).map(|u| crate::index::redact_url(&u));
-    let dirty = git(dir, &["status", "--porcelain", "--untracked-files=no", "."])
-        .is_some_and(|status| !status.is_empty());
+    // Untracked files count: a backend packs what git does not ignore.
+    let dirty = git(dir, &["status", "--porcelain", "."]).is_some_and(|status| !status.is_empty());
     (commit, origin, dirty)
 }
 

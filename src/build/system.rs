@@ -185,7 +185,14 @@ fn read_backend_path(dir: &Path, table: &toml::Table) -> Result<Vec<PathBuf>, St
             let relative = crate::bundle::archive::safe_relative(Path::new(text))
                 .or_else(|| (text == ".").then(PathBuf::new))
                 .ok_or_else(|| format!("entry {text:?} leaves the project folder"))?;
-            Ok(dir.join(relative))
+            let path = dir.join(relative);
+            if !path.is_dir() {
+                return Err(format!(
+                    "entry {text:?} does not exist in {}",
+                    dir.display()
+                ));
+            }
+            Ok(path)
         })
         .collect()
 }
@@ -238,14 +245,23 @@ mod tests {
 
     #[test]
     fn a_backend_path_stays_inside_the_project() {
-        let system = read(
-            Some(
-                "[build-system]\nrequires = []\nbuild-backend = \"backend\"\nbackend-path = [\"_build\", \".\"]\n",
-            ),
-            false,
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("_build")).unwrap();
+        std::fs::write(
+            dir.path().join("pyproject.toml"),
+            "[build-system]\nrequires = []\nbuild-backend = \"backend\"\nbackend-path = [\"_build\", \".\"]\n",
         )
         .unwrap();
+        let system = BuildSystem::read(dir.path()).unwrap();
         assert!(system.backend_path[0].ends_with("_build"));
+        // An sdist that does not ship its in-tree backend is refused, as
+        // python -m build refuses it.
+        let error = read(
+            Some("[build-system]\nrequires = []\nbuild-backend = \"b\"\nbackend-path = [\"_b\"]\n"),
+            false,
+        )
+        .unwrap_err();
+        assert!(error.to_string().contains("does not exist"), "{error}");
         let error = read(
             Some(
                 "[build-system]\nrequires = []\nbuild-backend = \"b\"\nbackend-path = [\"../x\"]\n",

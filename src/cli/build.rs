@@ -79,12 +79,14 @@ pub struct BuildArgs {
     pub index: IndexArgs,
 }
 
-/// `KEY=VALUE`, the key not empty.
+/// `KEY=VALUE`, or `KEY` for an empty value (as `python -m build`); the
+/// key not empty.
 fn parse_setting(text: &str) -> std::result::Result<(String, String), String> {
-    match text.split_once('=') {
-        Some((key, value)) if !key.is_empty() => Ok((key.to_string(), value.to_string())),
-        _ => Err(format!("`{text}` is not KEY=VALUE")),
+    let (key, value) = text.split_once('=').unwrap_or((text, ""));
+    if key.is_empty() {
+        return Err(format!("`{text}` has no key: KEY=VALUE"));
     }
+    Ok((key.to_string(), value.to_string()))
 }
 
 impl BuildArgs {
@@ -141,6 +143,16 @@ pub async fn run(args: BuildArgs, ctx: &Context) -> Result<Exit> {
         }
     };
     drop(log);
+    let wheels = report
+        .files
+        .iter()
+        .any(|f| f.kind == chiron::build::DistKind::Wheel);
+    if wheels && report.runtime_lock.is_none() && report.reproducible() {
+        ctx.out.note(&format!(
+            "note: {} has no pylock.toml, so the wheels' SBOMs list no runtime dependencies; run `chiron lock` there and build again",
+            report.project.display()
+        ));
+    }
     if !report.stale.is_empty() {
         let names: Vec<String> = report
             .stale
@@ -148,9 +160,7 @@ pub async fn run(args: BuildArgs, ctx: &Context) -> Result<Exit> {
             .map(|p| p.display().to_string())
             .collect();
         ctx.out.note(&format!(
-            "{}warning{:#}: {} holds distributions from earlier builds ({}); they are not in this build's SHA256SUMS and `chiron verify` will report them: remove them before publishing",
-            style::WARN,
-            style::WARN,
+            "warning: {} holds distributions from earlier builds ({}); they are not in this build's SHA256SUMS and `chiron verify` will report them: remove them before publishing",
             report.outdir.display(),
             names.join(", ")
         ));

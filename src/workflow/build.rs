@@ -112,6 +112,9 @@ pub struct BuildReport {
     pub epoch_source: EpochSource,
     pub isolation: Isolation,
     pub build_dependencies: Vec<BuildDependency>,
+    /// The project's lock the wheels' SBOMs took their runtime
+    /// dependencies from; `None`: the SBOMs list none.
+    pub runtime_lock: Option<PathBuf>,
     /// Distributions in the output folder from earlier builds: not in this
     /// build's `SHA256SUMS`, so `chiron verify` reports them.
     pub stale: Vec<PathBuf>,
@@ -157,7 +160,14 @@ fn plan(ws: &Workspace, request: &BuildRequest) -> Result<Plan> {
         .into());
     }
     let system = BuildSystem::read(&project).map_err(BuildError::from)?;
-    let (epoch, epoch_source) = crate::build::source::epoch(ws.source_date_epoch()?, &project);
+    let from_env = ws.source_date_epoch()?;
+    if let Some(value) = from_env.filter(|e| !(0..=MAX_ZIP_EPOCH).contains(e)) {
+        return Err(BuildError::Epoch { value }.into());
+    }
+    let (epoch, epoch_source) = crate::build::source::epoch(from_env, &project);
+    if request.repair {
+        crate::build::repair::check_available().map_err(BuildError::from)?;
+    }
     Ok(Plan {
         outdir: request
             .outdir
@@ -181,6 +191,9 @@ fn plan(ws: &Workspace, request: &BuildRequest) -> Result<Plan> {
         epoch_source,
     })
 }
+
+/// The last second a zip entry can hold (2107-12-31T23:59:58Z).
+const MAX_ZIP_EPOCH: i64 = 4_354_819_198;
 
 /// Where a project's build requirements' wheels are kept when not named:
 /// in chiron's cache, one folder per project folder, never inside the
@@ -236,6 +249,8 @@ struct Environment {
     /// What the lock was made for and the index client, to lock again
     /// with what the hooks add.
     relock: Option<(BuildLockRequest, Arc<IndexClient>)>,
+    /// The interpreter's marker environment, to judge requirements.
+    target: Target,
 }
 
 /// Reports while a build runs.
@@ -285,6 +300,7 @@ pub async fn build(
         epoch_source: plan.epoch_source,
         isolation: isolation(&plan, &env),
         stale: Vec::new(),
+        runtime_lock: None,
         build_dependencies: env
             .lock
             .as_ref()
@@ -320,6 +336,7 @@ pub async fn build(
     report.files = artifacts.built;
     report.artifacts = artifacts.written;
     report.stale = stale_dists(&plan.outdir, &report.files);
+    report.runtime_lock = runtime_lock;
     Ok(report)
 }
 
@@ -356,7 +373,7 @@ pub async fn metadata(
     };
     let out = scratch.path().join("metadata");
     std::fs::create_dir_all(&out).with_context(|| format!("cannot make {}", out.display()))?;
-    let runner = builder.runner(&scratch.path().join("hooks"), "022");
+    let runner = builder.runner(&plan.system, &scratch.path().join("hooks"), "022");
     let settings = &plan.config_settings;
     let extra = runner
         .requirements(
@@ -439,15 +456,6 @@ async fn environment(
     progress: &dyn Progress,
     output: &dyn BuildOutput,
 ) -> Result<Environment> {
-    if plan.no_isolation {
-        return Ok(Environment {
-            python: plan.python.clone(),
-            _dir: None,
-            lock: None,
-            installer: Installer::Pip,
-            relock: None,
-        });
-    }
     let version = crate::build::env::python_version(&plan.python).map_err(BuildError::from)?;
     let host = NamedPlatform::host().ok_or(super::PlanError::UnknownHost)?;
     let target = Target::new(
@@ -456,6 +464,18 @@ async fn environment(
         ws.config.config.targets.floors(),
     )
     .map_err(super::PlanError::Target)?;
+    if plan.no_isolation {
+        let env = Environment {
+            python: plan.python.clone(),
+            _dir: None,
+            lock: None,
+            installer: Installer::Pip,
+            relock: None,
+            target,
+        };
+        check_installed(&env, &plan.system.requires)?;
+        return Ok(env);
+    }
     let lock_request = BuildLockRequest {
         project: plan.project.clone(),
         wheelhouse: plan.wheelhouse.clone(),
@@ -493,7 +513,8 @@ async fn environment(
         _dir: Some(dir),
         lock: Some(lock),
         installer,
-        relock: Some((lock_request, client)),
+        relock: Some((lock_request.clone(), client)),
+        target: lock_request.target,
     })
 }
 
@@ -513,18 +534,13 @@ impl Builder<'_> {
     /// lock. Without isolation nothing is installed: the backend fails
     /// clearly when the interpreter lacks something.
     async fn ensure(&mut self, extra: &[String]) -> Result<()> {
+        let extra = parse_requirements(extra)?;
         let env = &mut self.env;
         let (Some(lock), Some((lock_request, client))) = (&env.lock, &mut env.relock) else {
-            return Ok(());
+            return check_installed(env, &extra);
         };
         let mut all = lock_request.requirements.clone();
-        for text in extra {
-            let requirement: Requirement = text.parse().map_err(|e: pep508_rs::Pep508Error| {
-                super::PlanError::Requirement {
-                    text: text.clone(),
-                    message: e.message.to_string(),
-                }
-            })?;
+        for requirement in extra {
             if !all.contains(&requirement) {
                 all.push(requirement);
             }
@@ -556,9 +572,9 @@ impl Builder<'_> {
     /// The hook runner for one build: the environment's interpreter, the
     /// variables that make the backend's output depend on the source
     /// alone, and `umask`.
-    fn runner(&self, scratch: &Path, umask: &str) -> HookRunner {
+    fn runner(&self, system: &BuildSystem, scratch: &Path, umask: &str) -> HookRunner {
         let (plan, env) = (self.plan, &self.env);
-        let mut runner = HookRunner::new(env.python.clone(), &plan.system, scratch.to_path_buf());
+        let mut runner = HookRunner::new(env.python.clone(), system, scratch.to_path_buf());
         runner.umask = umask.to_string();
         runner.env = vec![
             ("SOURCE_DATE_EPOCH".into(), plan.epoch.to_string()),
@@ -587,6 +603,9 @@ impl Builder<'_> {
                     runner
                         .env
                         .push(("VIRTUAL_ENV".into(), venv.display().to_string()));
+                    runner
+                        .prefix_maps
+                        .push((venv.to_path_buf(), "/build-env".into()));
                 }
             }
         }
@@ -603,7 +622,7 @@ impl Builder<'_> {
     ) -> Result<Vec<BuiltFile>> {
         std::fs::create_dir_all(out).with_context(|| format!("cannot make {}", out.display()))?;
         let work = out.with_extension("work");
-        let runner = self.runner(&work.join("hooks"), umask);
+        let runner = self.runner(&self.plan.system, &work.join("hooks"), umask);
         let mut made = Vec::new();
         match self.plan.dists {
             Dists::SdistThenWheel => {
@@ -613,8 +632,16 @@ impl Builder<'_> {
                 let unpacked = crate::build::source::unpack_sdist(&sdist, &work.join("sdist"))
                     .map_err(BuildError::from)?;
                 made.push(sdist);
+                // The wheel is built as a user of the sdist would build it:
+                // with the sdist's own [build-system] (its backend-path
+                // inside the sdist, its requirements installed too).
+                let system = BuildSystem::read(&unpacked).map_err(BuildError::from)?;
+                let requires: Vec<String> =
+                    system.requires.iter().map(ToString::to_string).collect();
+                self.ensure(&requires).await?;
+                let from_sdist = self.runner(&system, &work.join("hooks-sdist"), umask);
                 made.push(
-                    self.build_one(&runner, &unpacked, out, DistKind::Wheel)
+                    self.build_one(&from_sdist, &unpacked, out, DistKind::Wheel)
                         .await?,
                 );
             }
@@ -711,6 +738,55 @@ impl Builder<'_> {
         let comparisons = compare_builds(&first, &second)?;
         Ok((first, Some(comparisons)))
     }
+}
+
+fn parse_requirements(texts: &[String]) -> Result<Vec<Requirement>> {
+    texts
+        .iter()
+        .map(|text| {
+            text.parse().map_err(|e: pep508_rs::Pep508Error| {
+                super::PlanError::Requirement {
+                    text: text.clone(),
+                    message: e.message.to_string(),
+                }
+                .into()
+            })
+        })
+        .collect()
+}
+
+/// Without isolation nothing is installed: what the build needs must be
+/// in the interpreter already, at a version the requirement admits (as
+/// `python -m build --no-isolation` checks).
+fn check_installed(env: &Environment, requirements: &[Requirement]) -> Result<()> {
+    if requirements.is_empty() {
+        return Ok(());
+    }
+    let installed = crate::build::env::installed(&env.python).map_err(BuildError::from)?;
+    let unmet: Vec<String> = requirements
+        .iter()
+        .filter(|r| r.evaluate_markers(env.target.markers(), &[]))
+        .filter(|r| {
+            let Some(version) = installed.get(&r.name) else {
+                return true;
+            };
+            match &r.version_or_url {
+                Some(pep508_rs::VersionOrUrl::VersionSpecifier(specifiers)) => {
+                    !specifiers.contains(version)
+                }
+                _ => false,
+            }
+        })
+        .map(ToString::to_string)
+        .collect();
+    if unmet.is_empty() {
+        return Ok(());
+    }
+    Err(BuildError::MissingInEnvironment {
+        python: env.python.clone(),
+        unmet,
+    }
+    .into())
 }
 
 /// `PATH` with `bin` first.

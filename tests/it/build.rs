@@ -170,6 +170,17 @@ fn backend_builds_reproducibly_and_installs(backend: &str) {
     assert_eq!(built(&second), files, "{backend} is not reproducible");
     assert_eq!(second["isolation"]["reused"], true);
     pip_installs(home.path(), &dir.join("dist"), wheel, sha256);
+    // `chiron init` takes the project's inputs, not the build lock.
+    let output = chiron(home.path())
+        .current_dir(&dir)
+        .args(["init", "--dry-run"])
+        .output()
+        .unwrap();
+    assert!(
+        !String::from_utf8_lossy(&output.stdout).contains("pylock.build.toml"),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
     // What it wrote beside them verifies as a dist folder.
     let output = chiron(home.path())
         .current_dir(&dir)
@@ -349,8 +360,10 @@ import base64, hashlib, json, os, tarfile, time, zipfile, uuid
 
 NAME, VERSION = "demo", "1.0"
 
-def get_requires_for_build_wheel(config_settings=None):
-    return ["flit-core"] if (config_settings or {}).get("more") else []
+# Parameter names unlike PEP 517's: hooks are called by position, as
+# pyproject-hooks calls them.
+def get_requires_for_build_wheel(settings=None):
+    return ["flit-core"] if (settings or {}).get("more") else []
 
 def _record(entries):
     lines = []
@@ -359,10 +372,10 @@ def _record(entries):
         lines.append("%s,sha256=%s,%d" % (name, digest, len(data)))
     return "\n".join(lines + ["demo-1.0.dist-info/RECORD,,"]) + "\n"
 
-def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
-    if (config_settings or {}).get("fail"):
+def build_wheel(wheel_dir, settings=None, metadata_dir=None):
+    if (settings or {}).get("fail"):
         raise ValueError("asked to fail")
-    info = {"config_settings": config_settings, "umask_is_set": True}
+    info = {"config_settings": settings, "umask_is_set": True}
     entries = [
         ("demo/__init__.py", b"VALUE = 42\n"),
         ("demo/settings.json", json.dumps(info, sort_keys=True).encode()),
@@ -375,16 +388,16 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
         ("demo-1.0.dist-info/WHEEL", b"Wheel-Version: 1.0\nGenerator: in-tree\nRoot-Is-Purelib: true\nTag: py3-none-any\n"),
     ]
     name = "demo-1.0-py3-none-any.whl"
-    with zipfile.ZipFile(os.path.join(wheel_directory, name), "w") as whl:
+    with zipfile.ZipFile(os.path.join(wheel_dir, name), "w") as whl:
         for entry, data in entries:
             whl.writestr(entry, data)
         whl.writestr("demo-1.0.dist-info/RECORD", _record(entries))
     print("in-tree backend built", name)
     return name
 
-def build_sdist(sdist_directory, config_settings=None):
+def build_sdist(out, settings=None):
     name = "demo-1.0.tar.gz"
-    with tarfile.open(os.path.join(sdist_directory, name), "w:gz") as tar:
+    with tarfile.open(os.path.join(out, name), "w:gz") as tar:
         for path in ["pyproject.toml", "backend/demo_backend.py"] + (["UNREPRODUCIBLE"] if os.path.exists("UNREPRODUCIBLE") else []):
             tar.add(path, arcname="demo-1.0/" + path)
     return name
@@ -653,4 +666,49 @@ fn metadata_comes_from_the_prepare_hook_or_a_built_wheel() {
     assert_eq!(report["prepared"], false);
     assert!(other.join("dist/demo-1.0.dist-info/WHEEL").is_file());
     assert!(!other.join("dist/demo-1.0-py3-none-any.whl").exists());
+}
+
+#[test]
+fn without_isolation_missing_requirements_are_named() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join("demo");
+    in_tree_project(&dir);
+    let pyproject = std::fs::read_to_string(dir.join("pyproject.toml")).unwrap();
+    std::fs::write(
+        dir.join("pyproject.toml"),
+        pyproject.replace(
+            "requires = []",
+            "requires = [\"chiron-test-absent-backend>=1\"]",
+        ),
+    )
+    .unwrap();
+    let output = chiron(home.path())
+        .current_dir(&dir)
+        .args(["build", "--no-isolation", "--wheel"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("lacks what the build needs: chiron-test-absent-backend>=1"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_source_date_epoch_no_wheel_can_hold_is_a_usage_error() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join("demo");
+    in_tree_project(&dir);
+    for value in ["-5", "99999999999999"] {
+        let output = chiron(home.path())
+            .current_dir(&dir)
+            .env("SOURCE_DATE_EPOCH", value)
+            .args(["build", "--wheel"])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{value}: {stderr}");
+        assert!(stderr.contains("SOURCE_DATE_EPOCH"), "{stderr}");
+    }
 }
