@@ -98,7 +98,15 @@ pub fn render_init(scan: &ProjectScan, choices: &InitChoices) -> Result<String, 
     } else {
         choices.platforms.clone()
     };
+    let mut out = header(scan);
+    inputs_section(&mut out, scan, lock.as_ref(), &requirements);
+    targets_section(&mut out, &python, &python_note, &platforms);
+    fixed_sections(&mut out);
+    Ok(out)
+}
 
+/// The file's title and what it is.
+fn header(scan: &ProjectScan) -> String {
     let mut out = String::new();
     let title = scan
         .name
@@ -111,11 +119,21 @@ pub fn render_init(scan: &ProjectScan, choices: &InitChoices) -> Result<String, 
          # to this file. `chiron config show` prints the effective values and where each\n\
          # comes from, `chiron config schema` the JSON Schema of this file.\n\n",
     );
+    out
+}
 
+/// `[inputs]`: the lock (used as it is) or the requirements, and what else
+/// the project has, commented.
+fn inputs_section(
+    out: &mut String,
+    scan: &ProjectScan,
+    lock: Option<&PathBuf>,
+    requirements: &[PathBuf],
+) {
     out.push_str("[inputs]\n");
     let locked = lock.is_some();
     let active = |on: bool| if on { "" } else { "# " };
-    if let Some(lock) = &lock {
+    if let Some(lock) = lock {
         out.push_str(
             "# A lock (pylock.toml or uv.lock) is used as it is, without re-resolving;\n\
              # while it is set, the requirement inputs below are not read.\n",
@@ -133,7 +151,7 @@ pub fn render_init(scan: &ProjectScan, choices: &InitChoices) -> Result<String, 
             out,
             "{}requirements = {}",
             active(!locked),
-            quote_paths(&requirements)
+            quote_paths(requirements)
         );
     }
     let unused: Vec<PathBuf> = scan
@@ -166,22 +184,34 @@ pub fn render_init(scan: &ProjectScan, choices: &InitChoices) -> Result<String, 
         out.push_str("# Dependency groups (PEP 735 [dependency-groups]) to include.\n");
         let _ = writeln!(out, "# groups = {}", quote_strs(&scan.groups));
     }
+}
 
+/// `[targets]`: the Python versions (and why), platforms and OS floors.
+fn targets_section<P: std::fmt::Display, Q: std::fmt::Display>(
+    out: &mut String,
+    python: &[P],
+    python_note: &str,
+    platforms: &[Q],
+) {
     out.push_str("\n[targets]\n");
     let _ = writeln!(out, "# {python_note}");
-    let _ = writeln!(out, "python = {}", quote_display(&python));
+    let _ = writeln!(out, "python = {}", quote_display(python));
     out.push_str(
         "# Names: linux-x86_64, linux-aarch64, musllinux-x86_64, macos-x86_64, macos-arm64,\n\
          # windows-x86_64, windows-arm64, ... or raw tags such as manylinux_2_28_x86_64.\n",
     );
-    let _ = writeln!(out, "platforms = {}", quote_display(&platforms));
+    let _ = writeln!(out, "platforms = {}", quote_display(platforms));
     out.push_str(
         "# The oldest systems the wheels must run on.\n\
          min-glibc = \"2.17\"\n\
          min-musl = \"1.2\"\n\
          min-macos = \"11.0\"\n",
     );
+}
 
+/// The sections whose text does not depend on the project: index,
+/// wheelhouse, policy, scan, signing and telemetry, with their defaults.
+fn fixed_sections(out: &mut String) {
     out.push_str(
         "\n[index]\n\
          # Unset, chiron uses PIP_INDEX_URL (as pip does), else PyPI. Setting it here\n\
@@ -234,7 +264,6 @@ pub fn render_init(scan: &ProjectScan, choices: &InitChoices) -> Result<String, 
          # OTLP/HTTP collector for traces; OTEL_EXPORTER_OTLP_ENDPOINT overrides it.\n\
          # otlp-endpoint = \"http://127.0.0.1:4318\"\n",
     );
-    Ok(out)
 }
 
 /// `requirements.txt` when present (other files are often dev or docs
