@@ -19,7 +19,7 @@ pub enum CompareError {
         right: PathBuf,
         right_format: Format,
     },
-    #[error("cannot read {}: {source}", path.display())]
+    #[error("cannot read {}", path.display())]
     Io {
         path: PathBuf,
         #[source]
@@ -33,6 +33,10 @@ impl crate::error::Diagnose for CompareError {
         match self {
             CompareError::Read(e) => e.exit_class(),
             CompareError::UnknownFormat { .. } | CompareError::DifferentFormats { .. } => {
+                ExitClass::Usage
+            }
+            // A file that is not there was named wrongly: the call.
+            CompareError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
                 ExitClass::Usage
             }
             CompareError::Io { .. } => ExitClass::Problems,
