@@ -259,6 +259,22 @@ pub trait BuildOutput: HookOutput {
     fn step(&self, message: &str);
 }
 
+/// A private temporary folder for the run and the build environment in it.
+async fn prepare(
+    ws: &Workspace<'_>,
+    plan: &Plan,
+    request: &BuildRequest,
+    progress: &dyn Progress,
+    output: &dyn BuildOutput,
+) -> Result<(tempfile::TempDir, Environment)> {
+    let scratch = tempfile::Builder::new()
+        .prefix("chiron-build-")
+        .tempdir()
+        .context("cannot make a temporary folder for the build")?;
+    let env = environment(ws, plan, request, scratch.path(), progress, output).await?;
+    Ok((scratch, env))
+}
+
 /// Builds the project: the distributions in the output folder with their
 /// artifacts, or, with `--check`, nothing written when the two builds
 /// differ (the report says how).
@@ -270,11 +286,7 @@ pub async fn build(
     output: &dyn BuildOutput,
 ) -> Result<BuildReport> {
     let plan = plan(ws, request)?;
-    let scratch = tempfile::Builder::new()
-        .prefix("chiron-build-")
-        .tempdir()
-        .context("cannot make a temporary folder for the build")?;
-    let env = environment(ws, &plan, request, scratch.path(), progress, output).await?;
+    let (scratch, env) = prepare(ws, &plan, request, progress, output).await?;
     let mut builder = Builder {
         plan: &plan,
         env,
@@ -360,11 +372,7 @@ pub async fn metadata(
     output: &dyn BuildOutput,
 ) -> Result<MetadataReport> {
     let plan = plan(ws, request)?;
-    let scratch = tempfile::Builder::new()
-        .prefix("chiron-build-")
-        .tempdir()
-        .context("cannot make a temporary folder for the build")?;
-    let env = environment(ws, &plan, request, scratch.path(), progress, output).await?;
+    let (scratch, env) = prepare(ws, &plan, request, progress, output).await?;
     let mut builder = Builder {
         plan: &plan,
         env,
