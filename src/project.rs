@@ -73,6 +73,10 @@ impl ProjectScan {
     }
 }
 
+/// The lock `chiron build` keeps of its backends (PEP 751 names a lock
+/// `pylock.NAME.toml`): not an input of the project's dependencies.
+pub const BUILD_PYLOCK: &str = "pylock.build.toml";
+
 /// Scans `root` for a Python project's inputs.
 pub fn scan_project(root: &Path) -> Result<ProjectScan, ProjectError> {
     let mut scan = ProjectScan {
@@ -92,9 +96,7 @@ pub fn scan_project(root: &Path) -> Result<ProjectScan, ProjectError> {
         } else if is_txt && name.starts_with("constraints") {
             scan.constraints.push(PathBuf::from(name));
         } else if name == "pylock.toml"
-            || (name.starts_with("pylock.")
-                && name.ends_with(".toml")
-                && name != crate::build::lock::PYLOCK)
+            || (name.starts_with("pylock.") && name.ends_with(".toml") && name != BUILD_PYLOCK)
         {
             // `pylock.build.toml` locks `chiron build`'s backends, not the
             // project's dependencies.

@@ -23,7 +23,7 @@ use crate::wheelhouse::build::{WheelhouseError, WheelhouseRequest, build_wheelho
 /// The hash-pinned requirements file of the build lock, in the project.
 pub const REQUIREMENTS: &str = "build-requirements.txt";
 /// The PEP 751 lock of the build requirements, in the project.
-pub const PYLOCK: &str = "pylock.build.toml";
+pub const PYLOCK: &str = crate::project::BUILD_PYLOCK;
 
 /// What to lock, for which interpreter, and where.
 #[derive(Debug, Clone)]

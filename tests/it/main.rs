@@ -7,6 +7,7 @@ mod support;
 
 mod airgap;
 mod airgap_cli;
+mod architecture;
 mod archive_hostile;
 mod atomic_writes;
 mod build;
