@@ -55,6 +55,9 @@ impl crate::error::Diagnose for SystemError {
                 "run chiron build in the project's folder, or pass it as the argument".into()
             }
             SystemError::Read { .. } => "check the file's permissions".into(),
+            SystemError::Field { key, .. } if key == "backend-path" => {
+                "backend-path names folders inside the project that hold the in-tree backend; an sdist must ship them".into()
+            }
             SystemError::Toml { .. } | SystemError::Field { .. } => {
                 "see PEP 518 and PEP 517: requires = [\"setuptools>=61\"], build-backend = \"setuptools.build_meta\"".into()
             }
@@ -262,6 +265,8 @@ mod tests {
         )
         .unwrap_err();
         assert!(error.to_string().contains("does not exist"), "{error}");
+        let hint = crate::error::Diagnose::hint(&error).unwrap_or_default();
+        assert!(hint.contains("in-tree backend"), "{hint}");
         let error = read(
             Some(
                 "[build-system]\nrequires = []\nbuild-backend = \"b\"\nbackend-path = [\"../x\"]\n",

@@ -320,7 +320,7 @@ fn netrc_and_urls() {
         credentials.load_netrc(&path);
         let text = text(bytes);
         credentials.learn_from_url(text.lines().next().unwrap_or(""));
-        let _ = credentials.for_url("https://user@pypi.example/simple/");
+        let _ = credentials.for_url("https://user@pypi.example.invalid/simple/");
         let _ = credentials.for_url(&text);
         let _ = chiron::oci::Reference::parse(text.lines().next().unwrap_or(""));
     });
