@@ -22,6 +22,7 @@ pub mod policy;
 pub mod project;
 pub mod python;
 pub mod redact;
+pub mod release;
 pub mod resolve;
 pub mod sarif;
 pub mod sbom;
