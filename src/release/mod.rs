@@ -4,3 +4,8 @@
 //!
 //! This module reads and writes git and text; it does not build, sign or
 //! publish (`crate::workflow::release` runs those after it).
+
+pub mod changelog;
+pub mod commits;
+pub mod version;
+pub mod version_files;
