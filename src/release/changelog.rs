@@ -257,7 +257,10 @@ fn path_escape(text: &str) -> String {
 
 /// The section as Markdown, through the user's template or the built-in
 /// one; the result ends with exactly one newline.
-pub fn render(section: &Section, template: Option<UserTemplate<'_>>) -> Result<String, ChangelogError> {
+pub fn render(
+    section: &Section,
+    template: Option<UserTemplate<'_>>,
+) -> Result<String, ChangelogError> {
     let (name, text) = match template {
         Some(user) => (user.path.display().to_string(), user.text),
         None => (
@@ -297,7 +300,11 @@ pub fn render(section: &Section, template: Option<UserTemplate<'_>>) -> Result<S
 /// to the first `## ` heading are kept, then the new section, then every
 /// older section byte for byte. A new file gets a `# Changelog` title.
 /// Refused when a `## ` heading already names `version`.
-pub fn prepend(existing: Option<&str>, rendered: &str, version: &str) -> Result<String, ChangelogError> {
+pub fn prepend(
+    existing: Option<&str>,
+    rendered: &str,
+    version: &str,
+) -> Result<String, ChangelogError> {
     let existing = existing.filter(|text| !text.trim().is_empty());
     let Some(existing) = existing else {
         return Ok(format!("# Changelog\n\n{}\n", rendered.trim_end()));
@@ -312,12 +319,19 @@ pub fn prepend(existing: Option<&str>, rendered: &str, version: &str) -> Result<
             line: *line,
         });
     }
-    let newline = if existing.contains("\r\n") { "\r\n" } else { "\n" };
-    let split = headings
-        .first()
-        .map_or(existing.len(), |(_, heading)| heading_offset(existing, heading));
+    let newline = if existing.contains("\r\n") {
+        "\r\n"
+    } else {
+        "\n"
+    };
+    let split = headings.first().map_or(existing.len(), |(_, heading)| {
+        heading_offset(existing, heading)
+    });
     let (header, rest) = existing.split_at(split);
-    let new = rendered.trim_end().replace("\r\n", "\n").replace('\n', newline);
+    let new = rendered
+        .trim_end()
+        .replace("\r\n", "\n")
+        .replace('\n', newline);
     let mut text = String::new();
     if !header.trim().is_empty() {
         text.push_str(header.trim_end());
@@ -418,7 +432,13 @@ mod tests {
         let titles: Vec<&str> = section.groups.iter().map(|g| g.title.as_str()).collect();
         assert_eq!(
             titles,
-            ["Breaking changes", "Features", "Bug fixes", "Performance", "Other changes"]
+            [
+                "Breaking changes",
+                "Features",
+                "Bug fixes",
+                "Performance",
+                "Other changes"
+            ]
         );
         let features: Vec<&str> = section.groups[1]
             .entries
@@ -453,8 +473,14 @@ mod tests {
             ("https://github.com/o/r.git", Some("https://github.com/o/r")),
             ("https://github.com/o/r/", Some("https://github.com/o/r")),
             ("git@github.com:o/r.git", Some("https://github.com/o/r")),
-            ("https://user:secret@gitlab.example.invalid/g/s/r.git", Some("https://gitlab.example.invalid/g/s/r")),
-            ("ssh://git@github.com/o/r.git", Some("https://github.com/o/r")),
+            (
+                "https://user:secret@gitlab.example.invalid/g/s/r.git",
+                Some("https://gitlab.example.invalid/g/s/r"),
+            ),
+            (
+                "ssh://git@github.com/o/r.git",
+                Some("https://github.com/o/r"),
+            ),
             ("not a url", None),
             ("", None),
         ];
@@ -495,7 +521,10 @@ mod tests {
         let cases = [
             ("line one\n{{ version }\n", 2),
             ("a\nb\n{{ no_such_variable }}", 3),
-            ("{% for g in groups %}\n{{ g.nope.deeper }}\n{% endfor %}", 2),
+            (
+                "{% for g in groups %}\n{{ g.nope.deeper }}\n{% endfor %}",
+                2,
+            ),
             ("{% if %}", 1),
         ];
         for (text, line) in cases {
@@ -505,7 +534,11 @@ mod tests {
                     if template == "release/changelog.j2" && *l == line),
                 "{text:?}: {error:?}"
             );
-            assert!(error.to_string().starts_with(&format!("release/changelog.j2:{line}: ")));
+            assert!(
+                error
+                    .to_string()
+                    .starts_with(&format!("release/changelog.j2:{line}: "))
+            );
         }
     }
 
@@ -540,14 +573,20 @@ mod tests {
             "# Log\r\nintro\r\n\r\n## 1.0.0\r\n\r\n- x\r\n"
         );
         assert_eq!(
-            prepend(Some("# Log\r\n\r\n## 0.1.0\r\n- a\r\n"), "## 1.0.0\n", "1.0.0").unwrap(),
+            prepend(
+                Some("# Log\r\n\r\n## 0.1.0\r\n- a\r\n"),
+                "## 1.0.0\n",
+                "1.0.0"
+            )
+            .unwrap(),
             "# Log\r\n\r\n## 1.0.0\r\n\r\n## 0.1.0\r\n- a\r\n"
         );
     }
 
     #[test]
     fn prepend_refuses_a_released_version() {
-        let existing = "# Changelog\n\n```\n## 2.0.0 in a fence\n```\n\n## [v1.3](https://x) - 2025\n";
+        let existing =
+            "# Changelog\n\n```\n## 2.0.0 in a fence\n```\n\n## [v1.3](https://x) - 2025\n";
         let error = prepend(Some(existing), "## 1.3.0\n", "1.3.0").unwrap_err();
         assert_eq!(
             error,
@@ -560,10 +599,22 @@ mod tests {
         let new = prepend(Some(existing), "## 2.0.0\n", "2.0.0").unwrap();
         assert!(new.starts_with("# Changelog\n\n```\n## 2.0.0 in a fence\n```\n\n## 2.0.0\n"));
         for heading in ["## 1.3.0", "## [1.3.0]", "## v1.3.0 (2025)", "## 1.3.0.0"] {
-            assert!(prepend(Some(heading), "## 1.3.0\n", "1.3.0").is_err(), "{heading}");
+            assert!(
+                prepend(Some(heading), "## 1.3.0\n", "1.3.0").is_err(),
+                "{heading}"
+            );
         }
-        for heading in ["## 1.3.0rc1", "## 11.3.0", "## Unreleased", "### 1.3.0", "##1.3.0"] {
-            assert!(prepend(Some(heading), "## 1.3.0\n", "1.3.0").is_ok(), "{heading}");
+        for heading in [
+            "## 1.3.0rc1",
+            "## 11.3.0",
+            "## Unreleased",
+            "### 1.3.0",
+            "##1.3.0",
+        ] {
+            assert!(
+                prepend(Some(heading), "## 1.3.0\n", "1.3.0").is_ok(),
+                "{heading}"
+            );
         }
     }
 }

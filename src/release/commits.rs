@@ -360,13 +360,31 @@ mod tests {
         let cases: &[(&str, &str, Option<&str>, bool, &str)] = &[
             ("feat: add x", "feat", None, false, "add x"),
             ("Fix(Parser): y", "fix", Some("Parser"), false, "y"),
-            ("feat(api/http)!: drop v1", "feat", Some("api/http"), true, "drop v1"),
+            (
+                "feat(api/http)!: drop v1",
+                "feat",
+                Some("api/http"),
+                true,
+                "drop v1",
+            ),
             ("ci(ci-cd): z  ", "ci", Some("ci-cd"), false, "z"),
             ("feat!:  spaced", "feat", None, true, "spaced"),
-            ("docs(ünï): ümlaut ✓", "docs", Some("ünï"), false, "ümlaut ✓"),
+            (
+                "docs(ünï): ümlaut ✓",
+                "docs",
+                Some("ünï"),
+                false,
+                "ümlaut ✓",
+            ),
             ("my_type-2: q", "my_type-2", None, false, "q"),
             ("revert: feat: x", "revert", None, false, "feat: x"),
-            ("\n\nfeat: after blank lines", "feat", None, false, "after blank lines"),
+            (
+                "\n\nfeat: after blank lines",
+                "feat",
+                None,
+                false,
+                "after blank lines",
+            ),
             ("feat:\tx", "feat", None, false, "x"),
         ];
         for (message, kind, scope, breaking, description) in cases {
@@ -398,7 +416,10 @@ mod tests {
             ("feat(api) : x", "whitespace after the type"),
             ("Merge branch 'main' into dev", "merge commit"),
             ("Merge pull request #12 from a/b", "merge commit"),
-            ("Revert \"feat: x\"\n\nThis reverts commit abc.", "git revert"),
+            (
+                "Revert \"feat: x\"\n\nThis reverts commit abc.",
+                "git revert",
+            ),
             (": x", "does not start with a type"),
             ("1fix: x", "does not start with a type"),
             ("fixup! feat: x", "whitespace after the type"),
@@ -426,7 +447,11 @@ mod tests {
             .collect();
         assert_eq!(
             footers,
-            [("Reviewed-by", "Ann"), ("Closes", "#12"), ("Refs", "#13, #14")]
+            [
+                ("Reviewed-by", "Ann"),
+                ("Closes", "#12"),
+                ("Refs", "#13, #14")
+            ]
         );
         assert_eq!(commit.references, ["#12", "#13", "#14"]);
         assert!(!commit.breaking);
@@ -447,7 +472,8 @@ mod tests {
 
     #[test]
     fn breaking_note_over_two_paragraphs() {
-        let message = "feat: x\n\nBREAKING-CHANGE: first part.\n\nmore explanation here.\n\nRefs: #3";
+        let message =
+            "feat: x\n\nBREAKING-CHANGE: first part.\n\nmore explanation here.\n\nRefs: #3";
         let commit = ok(message);
         assert!(commit.breaking);
         assert_eq!(commit.body, None);
@@ -516,9 +542,25 @@ mod tests {
     #[test]
     fn hostile_input_does_not_panic() {
         let inputs = [
-            "(", ")", "!", ":", "a(", "a(b", "a(b)", "a(b)!", "a!", "a: (#", "a: )", "a: (#)",
-            "a: x (#1", "\u{feff}feat: x", "feat: x\n\n#", "feat: x\n\n: y", "feat: x\n\n-a: y",
-            "a\u{0}: b", "feat(\u{1F600}): 😀",
+            "(",
+            ")",
+            "!",
+            ":",
+            "a(",
+            "a(b",
+            "a(b)",
+            "a(b)!",
+            "a!",
+            "a: (#",
+            "a: )",
+            "a: (#)",
+            "a: x (#1",
+            "\u{feff}feat: x",
+            "feat: x\n\n#",
+            "feat: x\n\n: y",
+            "feat: x\n\n-a: y",
+            "a\u{0}: b",
+            "feat(\u{1F600}): 😀",
         ];
         for input in inputs {
             let _ = parse(input);

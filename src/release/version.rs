@@ -6,10 +6,10 @@
 //! (the caller finds the last releases) nor write files.
 //!
 //! Rules:
-//! - A bump sets the release to three parts, `major.minor.patch`: `1.2`
-//!   + patch is `1.2.1`, `1.2.3.4` + patch is `1.2.4`; the epoch is kept,
-//!   and a post segment of the last release is dropped (`1.2.3.post1` +
-//!   patch is `1.2.4`).
+//! - A bump sets the release to three parts, `major.minor.patch`: a patch
+//!   bump of `1.2` is `1.2.1`, of `1.2.3.4` is `1.2.4`; the epoch is kept,
+//!   and a post segment of the last release is dropped (a patch bump of
+//!   `1.2.3.post1` is `1.2.4`).
 //! - With nothing released yet the base is `0.0.0` (`feat` gives `0.1.0`).
 //! - A pre-release newer than the last final release is "in flight": asking
 //!   for a pre-release continues its series (`rc1` → `rc2`, `a1` → `b1`;
@@ -166,7 +166,10 @@ pub enum VersionError {
     #[error("cannot release a {wanted} pre-release after {last}: pre-releases go a → b → rc")]
     PreBackwards { last: String, wanted: PreKind },
     /// A version part would not fit in 64 bits.
-    #[error("the next version after {version} does not fit: a part exceeds {}", u64::MAX)]
+    #[error(
+        "the next version after {version} does not fit: a part exceeds {}",
+        u64::MAX
+    )]
     Overflow { version: String },
     /// A version asked for is not greater than the last release.
     #[error("{wanted} is not greater than the last release {last}")]
@@ -354,42 +357,177 @@ mod tests {
             .map(|next| next.map(|n| n.to_string()))
     }
 
+    /// Last final, last, bump, pre-release kind, expected.
+    type Case = (
+        Option<&'static str>,
+        Option<&'static str>,
+        Option<Bump>,
+        Option<&'static str>,
+        Option<&'static str>,
+    );
+
     #[test]
     fn next_versions() {
         use Bump::*;
-        let cases: &[(Option<&str>, Option<&str>, Option<Bump>, Option<&str>, Option<&str>)] = &[
-            (Some("1.2.3"), Some("1.2.3"), Some(Minor), None, Some("1.3.0")),
-            (Some("1.2.3"), Some("1.2.3"), Some(Patch), None, Some("1.2.4")),
-            (Some("1.2.3"), Some("1.2.3"), Some(Major), None, Some("2.0.0")),
-            (Some("1.2.3"), Some("1.2.3"), Some(Minor), Some("rc"), Some("1.3.0rc1")),
-            (Some("1.2.3"), Some("1.3.0rc1"), Some(Minor), Some("rc"), Some("1.3.0rc2")),
-            (Some("1.2.3"), Some("1.3.0rc1"), Some(Patch), Some("rc"), Some("1.3.0rc2")),
-            (Some("1.2.3"), Some("1.3.0rc2"), Some(Minor), None, Some("1.3.0")),
+        let cases: &[Case] = &[
+            (
+                Some("1.2.3"),
+                Some("1.2.3"),
+                Some(Minor),
+                None,
+                Some("1.3.0"),
+            ),
+            (
+                Some("1.2.3"),
+                Some("1.2.3"),
+                Some(Patch),
+                None,
+                Some("1.2.4"),
+            ),
+            (
+                Some("1.2.3"),
+                Some("1.2.3"),
+                Some(Major),
+                None,
+                Some("2.0.0"),
+            ),
+            (
+                Some("1.2.3"),
+                Some("1.2.3"),
+                Some(Minor),
+                Some("rc"),
+                Some("1.3.0rc1"),
+            ),
+            (
+                Some("1.2.3"),
+                Some("1.3.0rc1"),
+                Some(Minor),
+                Some("rc"),
+                Some("1.3.0rc2"),
+            ),
+            (
+                Some("1.2.3"),
+                Some("1.3.0rc1"),
+                Some(Patch),
+                Some("rc"),
+                Some("1.3.0rc2"),
+            ),
+            (
+                Some("1.2.3"),
+                Some("1.3.0rc2"),
+                Some(Minor),
+                None,
+                Some("1.3.0"),
+            ),
             (Some("1.2.3"), Some("1.3.0rc2"), None, None, Some("1.3.0")),
-            (Some("1.2.3"), Some("1.3.0rc2"), Some(Major), Some("rc"), Some("2.0.0rc1")),
-            (Some("1.2.3"), Some("1.3.0rc2"), Some(Major), None, Some("2.0.0")),
-            (Some("1.2.3"), Some("1.3.0a1"), Some(Minor), Some("b"), Some("1.3.0b1")),
-            (Some("1.2.3"), Some("1.3.0a3"), Some(Minor), Some("alpha"), Some("1.3.0a4")),
-            (Some("1.2.3"), Some("1.3.0b1"), Some(Minor), Some("rc"), Some("1.3.0rc1")),
+            (
+                Some("1.2.3"),
+                Some("1.3.0rc2"),
+                Some(Major),
+                Some("rc"),
+                Some("2.0.0rc1"),
+            ),
+            (
+                Some("1.2.3"),
+                Some("1.3.0rc2"),
+                Some(Major),
+                None,
+                Some("2.0.0"),
+            ),
+            (
+                Some("1.2.3"),
+                Some("1.3.0a1"),
+                Some(Minor),
+                Some("b"),
+                Some("1.3.0b1"),
+            ),
+            (
+                Some("1.2.3"),
+                Some("1.3.0a3"),
+                Some(Minor),
+                Some("alpha"),
+                Some("1.3.0a4"),
+            ),
+            (
+                Some("1.2.3"),
+                Some("1.3.0b1"),
+                Some(Minor),
+                Some("rc"),
+                Some("1.3.0rc1"),
+            ),
             (Some("1.2.3"), Some("1.2.3"), None, None, None),
             (Some("1.2.3"), Some("1.2.3"), None, Some("rc"), None),
             (Some("1.2.3"), Some("1.3.0rc1"), None, Some("rc"), None),
             (None, None, Some(Minor), None, Some("0.1.0")),
             (None, None, Some(Patch), Some("a"), Some("0.0.1a1")),
             (None, None, None, None, None),
-            (None, Some("1.0.0rc1"), Some(Minor), Some("rc"), Some("1.0.0rc2")),
+            (
+                None,
+                Some("1.0.0rc1"),
+                Some(Minor),
+                Some("rc"),
+                Some("1.0.0rc2"),
+            ),
             (None, Some("1.0.0rc1"), None, None, Some("1.0.0")),
             (Some("1.2"), Some("1.2"), Some(Patch), None, Some("1.2.1")),
-            (Some("1.2.3.4"), Some("1.2.3.4"), Some(Patch), None, Some("1.2.4")),
-            (Some("1!1.2.3"), Some("1!1.2.3"), Some(Minor), None, Some("1!1.3.0")),
-            (Some("1.2.3.post2"), Some("1.2.3.post2"), Some(Patch), None, Some("1.2.4")),
-            (Some("1.2.3"), Some("1.3rc1"), Some(Minor), Some("rc"), Some("1.3rc2")),
-            (Some("1.2.3"), Some("1.3rc1"), Some(Minor), None, Some("1.3")),
-            (Some("1.2.3"), Some("1.3.0rc1.post1"), Some(Minor), Some("rc"), Some("1.3.0rc2")),
+            (
+                Some("1.2.3.4"),
+                Some("1.2.3.4"),
+                Some(Patch),
+                None,
+                Some("1.2.4"),
+            ),
+            (
+                Some("1!1.2.3"),
+                Some("1!1.2.3"),
+                Some(Minor),
+                None,
+                Some("1!1.3.0"),
+            ),
+            (
+                Some("1.2.3.post2"),
+                Some("1.2.3.post2"),
+                Some(Patch),
+                None,
+                Some("1.2.4"),
+            ),
+            (
+                Some("1.2.3"),
+                Some("1.3rc1"),
+                Some(Minor),
+                Some("rc"),
+                Some("1.3rc2"),
+            ),
+            (
+                Some("1.2.3"),
+                Some("1.3rc1"),
+                Some(Minor),
+                None,
+                Some("1.3"),
+            ),
+            (
+                Some("1.2.3"),
+                Some("1.3.0rc1.post1"),
+                Some(Minor),
+                Some("rc"),
+                Some("1.3.0rc2"),
+            ),
             // A stale pre-release older than the last final one is ignored.
-            (Some("1.3.0"), Some("1.3.0rc1"), Some(Patch), None, Some("1.3.1")),
+            (
+                Some("1.3.0"),
+                Some("1.3.0rc1"),
+                Some(Patch),
+                None,
+                Some("1.3.1"),
+            ),
             // Below 1.0 a series aiming at 1.0.0 stays when the bump is smaller.
-            (Some("0.9.0"), Some("1.0.0rc1"), Some(Minor), Some("rc"), Some("1.0.0rc2")),
+            (
+                Some("0.9.0"),
+                Some("1.0.0rc1"),
+                Some(Minor),
+                Some("rc"),
+                Some("1.0.0rc2"),
+            ),
         ];
         for (last_final, last, bump, pre, expected) in cases {
             let got = next(*last_final, *last, *bump, *pre);
@@ -403,7 +541,12 @@ mod tests {
 
     #[test]
     fn refusals() {
-        let backwards = next(Some("1.2.3"), Some("1.3.0rc1"), Some(Bump::Minor), Some("a"));
+        let backwards = next(
+            Some("1.2.3"),
+            Some("1.3.0rc1"),
+            Some(Bump::Minor),
+            Some("a"),
+        );
         assert!(matches!(
             backwards,
             Err(VersionError::PreBackwards { ref last, wanted: PreKind::Alpha }) if last == "1.3.0rc1"
@@ -472,12 +615,20 @@ mod tests {
             ("perf: x", Some(&one), Some(Bump::Patch)),
             ("docs: x", Some(&one), None),
             ("chore!: x", Some(&one), Some(Bump::Major)),
-            ("docs: x\n\nBREAKING CHANGE: y", Some(&one), Some(Bump::Major)),
+            (
+                "docs: x\n\nBREAKING CHANGE: y",
+                Some(&one),
+                Some(Bump::Major),
+            ),
             ("feat!: x", Some(&zero), Some(Bump::Minor)),
             ("feat!: x", None, Some(Bump::Minor)),
         ];
         for (message, current, expected) in cases {
-            assert_eq!(rules.bump_for(&commit(message), *current), *expected, "{message}");
+            assert_eq!(
+                rules.bump_for(&commit(message), *current),
+                *expected,
+                "{message}"
+            );
         }
         let major_on_zero = BumpRules {
             major_on_zero: true,
@@ -493,7 +644,10 @@ mod tests {
         let mut custom = BumpRules::default();
         custom.types.insert("docs".into(), Some(Bump::Patch));
         custom.types.insert("perf".into(), None);
-        assert_eq!(custom.bump_for(&commit("docs: a"), Some(&one)), Some(Bump::Patch));
+        assert_eq!(
+            custom.bump_for(&commit("docs: a"), Some(&one)),
+            Some(Bump::Patch)
+        );
         assert_eq!(custom.bump_for(&commit("perf: a"), Some(&one)), None);
     }
 }

@@ -204,7 +204,9 @@ fn requirement_name(requirement: &str) -> String {
     let end = requirement
         .find(|c: char| !(c.is_ascii_alphanumeric() || "._-".contains(c)))
         .unwrap_or(requirement.len());
-    requirement[..end].to_ascii_lowercase().replace(['_', '.'], "-")
+    requirement[..end]
+        .to_ascii_lowercase()
+        .replace(['_', '.'], "-")
 }
 
 impl std::str::FromStr for VersionFile {
@@ -236,9 +238,10 @@ impl std::str::FromStr for VersionFile {
             .is_some_and(|extension| extension.eq_ignore_ascii_case("toml"));
         let locator = match (is_toml, variable) {
             (_, Some("")) => return Err(refuse("nothing after `:`")),
-            (true, Some(key)) => Locator::TomlKey(toml_key(key).ok_or_else(|| {
-                refuse("a TOML key is dotted names (`tool.poetry.version`)")
-            })?),
+            (true, Some(key)) => Locator::TomlKey(
+                toml_key(key)
+                    .ok_or_else(|| refuse("a TOML key is dotted names (`tool.poetry.version`)"))?,
+            ),
             (true, None) if file_name == "pyproject.toml" => {
                 Locator::TomlKey(vec!["project".into(), "version".into()])
             }
@@ -317,7 +320,10 @@ impl VersionFile {
     }
 }
 
-fn parse_toml<'a>(path: &Path, text: &'a str) -> Result<toml_edit::Document<&'a str>, VersionFileError> {
+fn parse_toml<'a>(
+    path: &Path,
+    text: &'a str,
+) -> Result<toml_edit::Document<&'a str>, VersionFileError> {
     toml_edit::Document::parse(text).map_err(|error| {
         let (line, column) = error
             .span()
@@ -340,10 +346,12 @@ fn toml_string(
     let document = parse_toml(path, text)?;
     let mut item = document.as_item();
     for part in key {
-        item = item.get(part.as_str()).ok_or_else(|| VersionFileError::KeyMissing {
-            path: path.to_path_buf(),
-            key: key.join("."),
-        })?;
+        item = item
+            .get(part.as_str())
+            .ok_or_else(|| VersionFileError::KeyMissing {
+                path: path.to_path_buf(),
+                key: key.join("."),
+            })?;
     }
     let not_a_string = || VersionFileError::NotAString {
         path: path.to_path_buf(),
@@ -410,7 +418,8 @@ fn assigned_value(line: &str, name: &str) -> Option<usize> {
         let equals = annotation.find('=')?;
         &annotation[equals + 1..]
     } else {
-        rest.strip_prefix('=').filter(|after| !after.starts_with('='))?
+        rest.strip_prefix('=')
+            .filter(|after| !after.starts_with('='))?
     };
     let value = after_equals.trim_start_matches([' ', '\t']);
     Some(line.len() - value.len())
@@ -443,19 +452,55 @@ mod tests {
     #[test]
     fn specs() {
         let cases: &[(&str, &str, Locator)] = &[
-            ("pyproject.toml", "pyproject.toml", Locator::TomlKey(vec!["project".into(), "version".into()])),
-            ("sub/pyproject.toml:tool.poetry.version", "sub/pyproject.toml", Locator::TomlKey(vec!["tool".into(), "poetry".into(), "version".into()])),
-            ("src/pkg/__init__.py:__version__", "src/pkg/__init__.py", Locator::Assignment("__version__".into())),
-            ("C:\\p\\pyproject.toml", "C:\\p\\pyproject.toml", Locator::TomlKey(vec!["project".into(), "version".into()])),
-            ("VERSION.txt:VERSION", "VERSION.txt", Locator::Assignment("VERSION".into())),
+            (
+                "pyproject.toml",
+                "pyproject.toml",
+                Locator::TomlKey(vec!["project".into(), "version".into()]),
+            ),
+            (
+                "sub/pyproject.toml:tool.poetry.version",
+                "sub/pyproject.toml",
+                Locator::TomlKey(vec!["tool".into(), "poetry".into(), "version".into()]),
+            ),
+            (
+                "src/pkg/__init__.py:__version__",
+                "src/pkg/__init__.py",
+                Locator::Assignment("__version__".into()),
+            ),
+            (
+                "C:\\p\\pyproject.toml",
+                "C:\\p\\pyproject.toml",
+                Locator::TomlKey(vec!["project".into(), "version".into()]),
+            ),
+            (
+                "VERSION.txt:VERSION",
+                "VERSION.txt",
+                Locator::Assignment("VERSION".into()),
+            ),
         ];
         for (spec, path, locator) in cases {
             let parsed = file(spec);
             assert_eq!(parsed.path, Path::new(path), "{spec}");
             assert_eq!(&parsed.locator, locator, "{spec}");
         }
-        for bad in ["", ":x", "pkg/__init__.py", "pkg/__init__.py:", "a.py:1abc", "a.py:a.b", "Cargo.toml", "x.toml:a..b", "x.toml:"] {
-            assert!(matches!(bad.parse::<VersionFile>(), Err(VersionFileError::Spec { .. })), "{bad:?}");
+        for bad in [
+            "",
+            ":x",
+            "pkg/__init__.py",
+            "pkg/__init__.py:",
+            "a.py:1abc",
+            "a.py:a.b",
+            "Cargo.toml",
+            "x.toml:a..b",
+            "x.toml:",
+        ] {
+            assert!(
+                matches!(
+                    bad.parse::<VersionFile>(),
+                    Err(VersionFileError::Spec { .. })
+                ),
+                "{bad:?}"
+            );
         }
     }
 
@@ -480,23 +525,52 @@ mod tests {
             "project.version = \"2\" # c\r\nproject.name = 'x'\r\n"
         );
         let inline = "tool = { pkg = { version = \"1.0\" } }\n";
-        assert_eq!(file("a.toml:tool.pkg.version").rewrite(inline, "1.1").unwrap(), inline.replace("1.0", "1.1"));
+        assert_eq!(
+            file("a.toml:tool.pkg.version")
+                .rewrite(inline, "1.1")
+                .unwrap(),
+            inline.replace("1.0", "1.1")
+        );
     }
 
     #[test]
     fn toml_errors_name_file_line_and_column() {
         let project = file("pyproject.toml");
-        let error = project.read("[project]\nname = \"x\"\nversion = 1.2.3.4\n").unwrap_err();
-        assert!(matches!(&error, VersionFileError::Toml { line: 3, column, .. } if *column > 1), "{error:?}");
-        assert!(error.to_string().starts_with("pyproject.toml:3:"), "{error}");
+        let error = project
+            .read("[project]\nname = \"x\"\nversion = 1.2.3.4\n")
+            .unwrap_err();
+        assert!(
+            matches!(&error, VersionFileError::Toml { line: 3, column, .. } if *column > 1),
+            "{error:?}"
+        );
+        assert!(
+            error.to_string().starts_with("pyproject.toml:3:"),
+            "{error}"
+        );
         let error = project.read("[project]\nversion = 1\n").unwrap_err();
-        assert_eq!(error, VersionFileError::NotAString { path: "pyproject.toml".into(), key: "project.version".into(), line: 2 });
+        assert_eq!(
+            error,
+            VersionFileError::NotAString {
+                path: "pyproject.toml".into(),
+                key: "project.version".into(),
+                line: 2
+            }
+        );
         let error = project.read("[project]\nname = 'x'\n").unwrap_err();
         assert!(matches!(error, VersionFileError::KeyMissing { .. }));
         let error = project.read("[project]\nversion = \"ü\n").unwrap_err();
-        assert!(matches!(error, VersionFileError::Toml { line: 2, .. }), "{error:?}");
-        assert!(matches!(project.rewrite("[project]\nversion = '1'\n", "1 2"), Err(VersionFileError::BadNewVersion { .. })));
-        assert!(matches!(project.rewrite("[project]\nversion = '1'\n", "1\"x"), Err(VersionFileError::BadNewVersion { .. })));
+        assert!(
+            matches!(error, VersionFileError::Toml { line: 2, .. }),
+            "{error:?}"
+        );
+        assert!(matches!(
+            project.rewrite("[project]\nversion = '1'\n", "1 2"),
+            Err(VersionFileError::BadNewVersion { .. })
+        ));
+        assert!(matches!(
+            project.rewrite("[project]\nversion = '1'\n", "1\"x"),
+            Err(VersionFileError::BadNewVersion { .. })
+        ));
     }
 
     #[test]
@@ -504,9 +578,15 @@ mod tests {
         let init = file("src/pkg/__init__.py:__version__");
         let cases = [
             ("__version__ = \"1.2.3\"\n", "1.2.3"),
-            ("\"\"\"Doc.\"\"\"\n__version_info__ = (1, 2)\n__version__: str = '1.2.3'  # bumped\r\nx = 1\n", "1.2.3"),
+            (
+                "\"\"\"Doc.\"\"\"\n__version_info__ = (1, 2)\n__version__: str = '1.2.3'  # bumped\r\nx = 1\n",
+                "1.2.3",
+            ),
             ("__version__=\"ü1\"", "ü1"),
-            ("def f():\n    __version__ = 'inner'\n__version__ = '9'\n", "9"),
+            (
+                "def f():\n    __version__ = 'inner'\n__version__ = '9'\n",
+                "9",
+            ),
             ("__version__: Final[str]='0.1'\n", "0.1"),
         ];
         for (text, version) in cases {
@@ -519,10 +599,20 @@ mod tests {
     #[test]
     fn python_refusals_name_lines() {
         let init = file("pkg/__init__.py:__version__");
-        let missing = init.read("version = '1'\n__version_info__ = '1'\n").unwrap_err();
-        assert!(matches!(missing, VersionFileError::AssignmentMissing { .. }));
-        let twice = init.read("__version__ = '1'\nx = 2\n__version__ = '2'\n").unwrap_err();
-        assert_eq!(twice.to_string(), "pkg/__init__.py assigns `__version__` more than once (lines 1, 3)");
+        let missing = init
+            .read("version = '1'\n__version_info__ = '1'\n")
+            .unwrap_err();
+        assert!(matches!(
+            missing,
+            VersionFileError::AssignmentMissing { .. }
+        ));
+        let twice = init
+            .read("__version__ = '1'\nx = 2\n__version__ = '2'\n")
+            .unwrap_err();
+        assert_eq!(
+            twice.to_string(),
+            "pkg/__init__.py assigns `__version__` more than once (lines 1, 3)"
+        );
         for (text, line) in [
             ("\n__version__ = get_version()\n", 2),
             ("__version__ = '1' + '2'\n", 1),
@@ -532,7 +622,15 @@ mod tests {
             ("__version__: str\n__version__ = f'{x}'\n", 2),
         ] {
             let error = init.read(text).unwrap_err();
-            assert_eq!(error, VersionFileError::NotALiteral { path: "pkg/__init__.py".into(), name: "__version__".into(), line }, "{text:?}");
+            assert_eq!(
+                error,
+                VersionFileError::NotALiteral {
+                    path: "pkg/__init__.py".into(),
+                    name: "__version__".into(),
+                    line
+                },
+                "{text:?}"
+            );
         }
         assert!(init.read("__version__ == '1'\n").is_err());
     }
@@ -541,22 +639,55 @@ mod tests {
     fn project_versions() {
         let path = Path::new("pyproject.toml");
         let cases: &[(&str, ProjectVersion)] = &[
-            ("[project]\nname='x'\nversion='1.0'\n", ProjectVersion::Static("1.0".into())),
+            (
+                "[project]\nname='x'\nversion='1.0'\n",
+                ProjectVersion::Static("1.0".into()),
+            ),
             ("[project]\nname='x'\n", ProjectVersion::Missing),
             ("[tool.poetry]\nversion='1'\n", ProjectVersion::Missing),
-            ("[project]\ndynamic=['version']\n", ProjectVersion::Dynamic(None)),
-            ("[build-system]\nrequires=['setuptools>=64', 'setuptools_scm[toml]>=8']\n[project]\ndynamic=['version']\n", ProjectVersion::Dynamic(Some(Scm::SetuptoolsScm))),
-            ("[project]\ndynamic=['version']\n[tool.setuptools_scm]\n", ProjectVersion::Dynamic(Some(Scm::SetuptoolsScm))),
-            ("[build-system]\nrequires=['hatchling', 'Hatch.VCS']\n[project]\ndynamic=['version']\n", ProjectVersion::Dynamic(Some(Scm::HatchVcs))),
-            ("[project]\ndynamic=['version']\n[tool.hatch.version]\nsource='vcs'\n", ProjectVersion::Dynamic(Some(Scm::HatchVcs))),
-            ("[project]\ndynamic=['version']\n[tool.hatch.version]\npath='src/x/__about__.py'\n", ProjectVersion::Dynamic(None)),
-            ("[project]\ndynamic=['version']\n[tool.pdm.version]\nsource='scm'\n", ProjectVersion::Dynamic(Some(Scm::PdmBackend))),
+            (
+                "[project]\ndynamic=['version']\n",
+                ProjectVersion::Dynamic(None),
+            ),
+            (
+                "[build-system]\nrequires=['setuptools>=64', 'setuptools_scm[toml]>=8']\n[project]\ndynamic=['version']\n",
+                ProjectVersion::Dynamic(Some(Scm::SetuptoolsScm)),
+            ),
+            (
+                "[project]\ndynamic=['version']\n[tool.setuptools_scm]\n",
+                ProjectVersion::Dynamic(Some(Scm::SetuptoolsScm)),
+            ),
+            (
+                "[build-system]\nrequires=['hatchling', 'Hatch.VCS']\n[project]\ndynamic=['version']\n",
+                ProjectVersion::Dynamic(Some(Scm::HatchVcs)),
+            ),
+            (
+                "[project]\ndynamic=['version']\n[tool.hatch.version]\nsource='vcs'\n",
+                ProjectVersion::Dynamic(Some(Scm::HatchVcs)),
+            ),
+            (
+                "[project]\ndynamic=['version']\n[tool.hatch.version]\npath='src/x/__about__.py'\n",
+                ProjectVersion::Dynamic(None),
+            ),
+            (
+                "[project]\ndynamic=['version']\n[tool.pdm.version]\nsource='scm'\n",
+                ProjectVersion::Dynamic(Some(Scm::PdmBackend)),
+            ),
         ];
         for (text, expected) in cases {
             assert_eq!(&project_version(path, text).unwrap(), expected, "{text}");
         }
-        assert!(matches!(project_version(path, "[project]\nversion='1'\ndynamic=['version']\n"), Err(VersionFileError::StaticAndDynamic { .. })));
-        assert!(matches!(project_version(path, "[project]\nversion=[1]\n"), Err(VersionFileError::NotAString { line: 2, .. })));
-        assert!(matches!(project_version(path, "[project\n"), Err(VersionFileError::Toml { line: 1, .. })));
+        assert!(matches!(
+            project_version(path, "[project]\nversion='1'\ndynamic=['version']\n"),
+            Err(VersionFileError::StaticAndDynamic { .. })
+        ));
+        assert!(matches!(
+            project_version(path, "[project]\nversion=[1]\n"),
+            Err(VersionFileError::NotAString { line: 2, .. })
+        ));
+        assert!(matches!(
+            project_version(path, "[project\n"),
+            Err(VersionFileError::Toml { line: 1, .. })
+        ));
     }
 }
