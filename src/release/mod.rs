@@ -4,3 +4,5 @@
 //!
 //! This module reads and writes git and text; it does not build, sign or
 //! publish (`crate::workflow::release` runs those after it).
+
+pub mod git;
