@@ -407,6 +407,7 @@ fn release_commit_and_tag_satisfy_git() {
         PathBuf::from("CHANGELOG.md"),
         fx.path().join("pkg/pyproject.toml"),
         PathBuf::from("pkg/src/vérsion.txt"),
+        PathBuf::from("./CHANGELOG.md"),
     ];
     let id = repo.commit_paths(&paths, "chore(release): 0.2.0").unwrap();
     repo.create_annotated_tag("v0.2.0", &id, "Release 0.2.0")
@@ -574,6 +575,15 @@ fn refuses_an_existing_or_invalid_tag() {
             "{name:?}: {error}"
         );
         assert_refused(error, ExitClass::Usage, &[&format!("{name:?}")]);
+    }
+    for name in ["-v1", "-"] {
+        let git = fx.output(&["tag", "-a", "-m", "x", "--", name]);
+        assert!(!git.status.success(), "git tag refuses {name:?}");
+        let error = repo.create_annotated_tag(name, "HEAD", "x").unwrap_err();
+        assert!(
+            matches!(error, GitError::InvalidTagName { .. }),
+            "{name:?}: {error}"
+        );
     }
     assert_eq!(fx.git(&["tag"]), "v1.0.0\n");
 }

@@ -30,10 +30,12 @@ impl Repo {
     /// (with fresh stat data, so `git status` is clean for them), the tree
     /// is HEAD's with those files replaced (other staged changes stay
     /// staged, as with `git commit -- PATHS`), and the branch is moved.
-    /// The author and committer are the repository's (configuration and
-    /// `GIT_AUTHOR_*`/`GIT_COMMITTER_*`); gitoxide does not guess one from
-    /// the user name and host name as git may, so a missing identity is an
-    /// error. Returns the new commit's hex id.
+    /// When no file changed, the commit is empty (as with
+    /// `git commit --allow-empty`). The author and committer are the
+    /// repository's (configuration and `GIT_AUTHOR_*`/`GIT_COMMITTER_*`);
+    /// gitoxide does not guess one from the user and host names as git
+    /// may, so a missing identity is an error. Returns the new commit's
+    /// hex id.
     pub fn commit_paths(&self, paths: &[PathBuf], message: &str) -> Result<String, GitError> {
         let (branch, parent) = self.branch_tip()?;
         self.require_identity()?;
@@ -62,14 +64,7 @@ impl Repo {
         commit: &str,
         message: &str,
     ) -> Result<(), GitError> {
-        let full_name = format!("refs/tags/{name}");
-        gix::refs::FullName::try_from(full_name.as_str()).map_err(|e| {
-            GitError::InvalidTagName {
-                repo: self.workdir.clone(),
-                name: name.to_string(),
-                reason: e.to_string(),
-            }
-        })?;
+        let full_name = self.tag_ref_name(name)?;
         let target = self.resolve_commit(commit)?;
         if self
             .inner
@@ -95,6 +90,22 @@ impl Repo {
             )
             .map_err(self.write_error(format!("tag {name}")))?;
         Ok(())
+    }
+
+    /// `refs/tags/NAME`, if git would create it: a valid ref name that
+    /// `git tag` accepts (not starting with `-`).
+    fn tag_ref_name(&self, name: &str) -> Result<String, GitError> {
+        let invalid = |reason: String| GitError::InvalidTagName {
+            repo: self.workdir.clone(),
+            name: name.to_string(),
+            reason,
+        };
+        if name.starts_with('-') {
+            return Err(invalid("git tag refuses it".into()));
+        }
+        let full_name = format!("refs/tags/{name}");
+        gix::refs::FullName::try_from(full_name.as_str()).map_err(|e| invalid(e.to_string()))?;
+        Ok(full_name)
     }
 
     fn require_identity(&self) -> Result<(), GitError> {
@@ -150,12 +161,17 @@ impl Repo {
             .inner
             .filter_pipeline(None)
             .map_err(self.read_error("the filters of .gitattributes"))?;
-        let mut staged = Vec::with_capacity(paths.len());
-        for path in paths {
-            let relative = self.repo_relative(path)?;
-            staged.push(self.stage_file(&mut pipeline, relative, index)?);
-        }
-        Ok(staged)
+        let mut relative: Vec<String> = paths
+            .iter()
+            .map(|path| self.repo_relative(path))
+            .collect::<Result<_, _>>()?;
+        // A path named twice (`a` and `./a`) is one index entry.
+        relative.sort();
+        relative.dedup();
+        relative
+            .into_iter()
+            .map(|path| self.stage_file(&mut pipeline, path, index))
+            .collect()
     }
 
     /// Stores the file at `relative` as a blob, with the stat data taken
@@ -300,5 +316,21 @@ fn with_final_newline(message: &str) -> String {
         message.to_string()
     } else {
         format!("{message}\n")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_final_newline;
+
+    #[test]
+    fn messages_end_with_one_newline_as_git_writes_them() {
+        for (message, stored) in [
+            ("chore(release): 1.0.0", "chore(release): 1.0.0\n"),
+            ("subject\n\nbody\n", "subject\n\nbody\n"),
+            ("", "\n"),
+        ] {
+            assert_eq!(with_final_newline(message), stored);
+        }
     }
 }
