@@ -7,5 +7,6 @@
 
 pub mod changelog;
 pub mod commits;
+pub mod git;
 pub mod version;
 pub mod version_files;
