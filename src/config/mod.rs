@@ -11,6 +11,7 @@ pub mod github_ci;
 mod load;
 mod origin;
 pub mod pip;
+mod release;
 pub mod template;
 mod value;
 
@@ -29,6 +30,7 @@ pub use load::{
     parse_file,
 };
 pub use origin::{Env, Source};
+pub use release::{BumpLevel, ReleaseConfig, ReleasePackage};
 pub use value::{
     Age, ConfigValue, HttpUrl, LicenseId, NormalizedName, PackageRequirement, ValueError,
 };
@@ -64,6 +66,8 @@ pub struct Config {
     pub telemetry: TelemetryConfig,
     /// Vulnerability scanning.
     pub scan: ScanConfig,
+    /// `chiron release`: versions, changelog, tags.
+    pub release: ReleaseConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -7,6 +7,10 @@
 
 pub mod changelog;
 pub mod commits;
+pub mod error;
 pub mod git;
+pub mod tags;
 pub mod version;
 pub mod version_files;
+
+pub use error::ReleaseError;

@@ -123,6 +123,11 @@ impl Repo {
         }
     }
 
+    /// HEAD's commit (full hex id), or `None` before the first commit.
+    pub fn head_commit(&self) -> Result<Option<String>, GitError> {
+        Ok(self.head_commit_id()?.map(|id| id.to_string()))
+    }
+
     /// HEAD's commit, or `None` before the first commit.
     pub(super) fn head_commit_id(&self) -> Result<Option<ObjectId>, GitError> {
         let mut head = self.inner.head().map_err(self.read_error("HEAD"))?;

@@ -1,0 +1,228 @@
+//! The plan: each package's plan, then the release commit's message, the
+//! tags, and what `--execute` would refuse.
+
+use std::path::Path;
+use std::str::FromStr;
+
+use pep440_rs::Version;
+
+use super::package::{self, RepoState};
+use super::types::{
+    IgnoredCommit, PackagePlan, Refusal, RefusalKind, ReleasePlan, ReleaseRequest, short,
+};
+use crate::error::Result;
+use crate::release::ReleaseError;
+use crate::release::git::{Head, Repo};
+use crate::release::version::{BumpRules, PreKind};
+use crate::workflow::Workspace;
+
+/// Plans the release: reads git and the version files, writes nothing.
+pub fn plan(ws: &Workspace, request: &ReleaseRequest) -> Result<ReleasePlan> {
+    let release = &ws.config.config.release;
+    let pre = request
+        .pre
+        .as_deref()
+        .map(|text| {
+            PreKind::from_str(text).map_err(|_| ReleaseError::PreKind {
+                text: text.to_string(),
+            })
+        })
+        .transpose()?;
+    let wanted = request
+        .version
+        .as_deref()
+        .map(|text| {
+            Version::from_str(text).map_err(|_| ReleaseError::OverrideVersion {
+                text: text.to_string(),
+            })
+        })
+        .transpose()?;
+    let repo = Repo::discover(&ws.config.root)?;
+    let state = RepoState {
+        head: repo.head()?,
+        tags: repo.tags()?,
+        repo,
+    };
+    let specs = package::specs(ws, state.repo.workdir(), &request.packages)?;
+    let template = package::template(ws)?;
+    let rules = bump_rules(release);
+    let context = package::PlanContext {
+        ws,
+        state: &state,
+        rules: &rules,
+        pre,
+        template: template
+            .as_ref()
+            .map(|(path, text)| (path.as_path(), text.as_str())),
+    };
+    let mut packages = specs
+        .iter()
+        .map(|spec| context.plan(spec))
+        .collect::<Result<Vec<_>>>()?;
+    if let Some(wanted) = &wanted {
+        if packages.len() != 1 {
+            return Err(ReleaseError::OverrideNeedsOnePackage {
+                count: packages.len(),
+            }
+            .into());
+        }
+        packages[0] = context.plan_version(&specs[0], wanted)?;
+    }
+    check_strict(&packages, request.strict)?;
+    Ok(finish(ws, state, packages))
+}
+
+fn bump_rules(release: &crate::config::ReleaseConfig) -> BumpRules {
+    let mut rules = BumpRules {
+        major_on_zero: release.major_on_zero,
+        ..BumpRules::default()
+    };
+    for (kind, level) in &release.bump_types {
+        rules
+            .types
+            .insert(kind.to_ascii_lowercase(), package::bump_of_level(*level));
+    }
+    rules
+}
+
+fn check_strict(packages: &[PackagePlan], strict: bool) -> Result<()> {
+    if !strict {
+        return Ok(());
+    }
+    let mut ignored: Vec<&IgnoredCommit> = packages.iter().flat_map(|p| &p.ignored).collect();
+    ignored.sort_by(|a, b| a.id.cmp(&b.id));
+    ignored.dedup_by(|a, b| a.id == b.id);
+    if ignored.is_empty() {
+        return Ok(());
+    }
+    let list = ignored
+        .iter()
+        .map(|c| format!("{} {}", short(&c.id), c.summary))
+        .collect::<Vec<_>>()
+        .join("; ");
+    Err(ReleaseError::NotConventional {
+        count: ignored.len(),
+        list,
+    }
+    .into())
+}
+
+/// The commit message, tags and refusals of the packages' plans.
+fn finish(ws: &Workspace, state: RepoState, packages: Vec<PackagePlan>) -> ReleasePlan {
+    let release = &ws.config.config.release;
+    let tags: Vec<String> = packages.iter().filter_map(|p| p.tag.clone()).collect();
+    let changes = packages.iter().any(|p| !p.files.is_empty());
+    let commit_message = (changes && !tags.is_empty())
+        .then(|| release.commit_message.replace("{tags}", &tags.join(", ")));
+    let output = ws.config.resolve(&release.output);
+    let mut refusals = head_refusals(&state.head, &release.branches);
+    let dirty = dirty_paths(&state.repo, &output);
+    if !dirty.is_empty() {
+        refusals.push(Refusal {
+            message: format!("the working tree has changes: {}", dirty.join(", ")),
+            hint: "commit or stash them (`git stash -u`)".into(),
+            kind: RefusalKind::Dirty(dirty),
+        });
+    }
+    for tag in &tags {
+        if state.tags.iter().any(|t| &t.name == tag) {
+            refusals.push(Refusal {
+                message: format!("the tag `{tag}` exists already"),
+                hint: "the version was released already: check `git tag`, or choose --version"
+                    .into(),
+                kind: RefusalKind::TagExists(tag.clone()),
+            });
+        }
+    }
+    ReleasePlan {
+        repository: state.repo.workdir().to_path_buf(),
+        branch: match &state.head {
+            Head::Branch(name) => Some(name.clone()),
+            _ => None,
+        },
+        packages,
+        commit_message,
+        tags,
+        refusals,
+    }
+}
+
+/// Changed paths of the working tree, but for the release output folder
+/// (where earlier releases' files stay, untracked).
+fn dirty_paths(repo: &Repo, output: &Path) -> Vec<String> {
+    let relative = output
+        .strip_prefix(repo.workdir())
+        .ok()
+        .map(|p| p.to_string_lossy().replace('\\', "/"));
+    let paths = match repo.dirty_paths() {
+        Ok(paths) => paths,
+        Err(error) => return vec![format!("(cannot tell: {error})")],
+    };
+    paths
+        .into_iter()
+        .filter(|path| match &relative {
+            Some(out) if !out.is_empty() => !(path == out || path.starts_with(&format!("{out}/"))),
+            _ => true,
+        })
+        .collect()
+}
+
+fn head_refusals(head: &Head, branches: &[String]) -> Vec<Refusal> {
+    match head {
+        Head::Branch(name) if branches.iter().any(|b| branch_matches(b, name)) => Vec::new(),
+        Head::Branch(name) => vec![Refusal {
+            message: format!(
+                "releases are made from {}",
+                if branches.is_empty() {
+                    "no branch ([release] branches is empty)".to_string()
+                } else {
+                    branches.join(", ")
+                }
+            ),
+            hint: "switch to a release branch, or add this one to [release] branches".into(),
+            kind: RefusalKind::Branch(name.clone()),
+        }],
+        Head::Detached(commit) => vec![Refusal {
+            message: format!("HEAD is detached at {}", short(commit)),
+            hint: "check out a release branch: `git switch main`".into(),
+            kind: RefusalKind::Detached(commit.clone()),
+        }],
+        Head::Unborn(branch) => vec![Refusal {
+            message: format!("the branch `{branch}` has no commits yet"),
+            hint: "commit the project first".into(),
+            kind: RefusalKind::Unborn(branch.clone()),
+        }],
+    }
+}
+
+/// `pattern` with `*` matching any run of characters but `/`.
+fn branch_matches(pattern: &str, branch: &str) -> bool {
+    match pattern.split_once('*') {
+        None => pattern == branch,
+        Some((head, tail)) => {
+            let Some(rest) = branch.strip_prefix(head) else {
+                return false;
+            };
+            (0..=rest.len())
+                .filter(|i| rest.is_char_boundary(*i))
+                .take_while(|i| !rest[..*i].contains('/'))
+                .any(|i| branch_matches(tail, &rest[i..]))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::branch_matches;
+
+    #[test]
+    fn branch_patterns() {
+        assert!(branch_matches("main", "main"));
+        assert!(!branch_matches("main", "main2"));
+        assert!(branch_matches("release/*", "release/1.x"));
+        assert!(!branch_matches("release/*", "release/1.x/hot"));
+        assert!(branch_matches("*", "feature"));
+        assert!(!branch_matches("*", "a/b"));
+        assert!(branch_matches("v*-maint", "v1-maint"));
+    }
+}

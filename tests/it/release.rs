@@ -1,0 +1,615 @@
+//! `chiron release` on real git repositories made by the git CLI: the bump
+//! rules, pre-releases, non-conventional commits, monorepos, dynamic
+//! versions, the changelog (a snapshot), a dry run that changes nothing,
+//! `--execute` checked with `git describe`, `git status`, `git cat-file`,
+//! Python's `zipfile` and pip, and the refusals.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+use tempfile::TempDir;
+
+use crate::support::plain::PlainIndex;
+use crate::support::{chiron, oracle_tool, write_files};
+
+/// A git repository made by the git CLI, with a home of its own (so the
+/// user's git configuration is not read) holding the identity.
+struct Repo {
+    _dir: TempDir,
+    home: PathBuf,
+    root: PathBuf,
+    /// Commit times count up from here, so commit ids are the same on
+    /// every run.
+    clock: std::cell::Cell<u64>,
+}
+
+impl Repo {
+    fn new() -> Repo {
+        let dir = TempDir::new().unwrap();
+        let home = dir.path().join("home");
+        let root = dir.path().join("repo");
+        std::fs::create_dir_all(&home).unwrap();
+        std::fs::create_dir_all(&root).unwrap();
+        std::fs::write(
+            home.join(".gitconfig"),
+            "[user]\n\tname = Rel Ease\n\temail = release@example.invalid\n[init]\n\tdefaultBranch = main\n",
+        )
+        .unwrap();
+        let repo = Repo {
+            _dir: dir,
+            home,
+            root,
+            clock: std::cell::Cell::new(1_767_225_600),
+        };
+        repo.git(&["init", "-q"]);
+        repo
+    }
+
+    fn git_command(&self) -> Command {
+        let mut command = Command::new("git");
+        let time = format!("{} +0000", self.clock.get());
+        command
+            .current_dir(&self.root)
+            .env("HOME", &self.home)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env_remove("XDG_CONFIG_HOME")
+            .env("GIT_AUTHOR_DATE", &time)
+            .env("GIT_COMMITTER_DATE", &time);
+        command
+    }
+
+    /// Runs git; its stdout.
+    fn git(&self, args: &[&str]) -> String {
+        let output = self.git_command().args(args).output().unwrap();
+        assert!(
+            output.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    }
+
+    /// Writes `files`, stages everything and commits with `message`.
+    fn commit(&self, message: &str, files: &[(&str, &str)]) {
+        write_files(&self.root, files);
+        self.git(&["add", "-A"]);
+        self.clock.set(self.clock.get() + 3600);
+        self.git(&["commit", "-q", "--allow-empty", "-m", message]);
+    }
+
+    fn tag(&self, name: &str) {
+        self.git(&["tag", "-a", name, "-m", name]);
+    }
+
+    fn chiron(&self) -> assert_cmd::Command {
+        let mut command = chiron(&self.home);
+        command
+            .current_dir(&self.root)
+            .env("SOURCE_DATE_EPOCH", "1767225600");
+        command
+    }
+
+    /// `chiron release --json ARGS` (a dry run unless ARGS say otherwise):
+    /// exit code, stdout as JSON, stderr.
+    fn release(&self, args: &[&str]) -> (i32, Value, String) {
+        let output = self
+            .chiron()
+            .args(["release", "--json"])
+            .args(args)
+            .timeout(std::time::Duration::from_secs(600))
+            .output()
+            .unwrap();
+        (
+            output.status.code().unwrap_or(-1),
+            serde_json::from_slice(&output.stdout).unwrap_or(Value::Null),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    }
+
+    /// The planned next version of the first package (`None`: nothing).
+    fn next(&self, args: &[&str]) -> Option<String> {
+        let (code, json, stderr) = self.release(args);
+        assert_eq!(code, 0, "{stderr}");
+        json["plan"]["packages"][0]["next_version"]
+            .as_str()
+            .map(str::to_string)
+    }
+
+    /// Everything a dry run must leave alone: every file's bytes (the git
+    /// folder's too), and git's view of refs and status.
+    fn state(&self) -> Vec<(String, Vec<u8>)> {
+        let mut state = vec![
+            ("refs".into(), self.git(&["for-each-ref"]).into_bytes()),
+            (
+                "status".into(),
+                self.git(&["status", "--porcelain"]).into_bytes(),
+            ),
+        ];
+        let mut stack = vec![self.root.clone()];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else {
+                    let name = path.strip_prefix(&self.root).unwrap().display().to_string();
+                    state.push((name, std::fs::read(&path).unwrap()));
+                }
+            }
+        }
+        state.sort();
+        state
+    }
+}
+
+const CONFIG: &str = "[release]\nrepository-url = \"https://github.com/example/demo\"\nversion-files = [\"src/demo/__init__.py:__version__\"]\n";
+
+/// A setuptools project `demo` at `version`, its `__version__` in step,
+/// committed and tagged `v{version}`.
+fn project(version: &str, config: &str) -> Repo {
+    let repo = Repo::new();
+    let pyproject = format!(
+        "# The demo project.\n[build-system]\nrequires = [\"setuptools\"]\nbuild-backend = \"setuptools.build_meta\"\n\n\
+         [project]\nname = \"demo\"\nversion = \"{version}\"  # kept by chiron release\ndescription = \"A demo\"\n\
+         requires-python = \">=3.8\"\n"
+    );
+    let module = format!("\"\"\"A demo.\"\"\"\n__version__ = \"{version}\"\n");
+    repo.commit(
+        "chore: start",
+        &[
+            ("pyproject.toml", &pyproject),
+            ("src/demo/__init__.py", &module),
+            ("chiron.toml", config),
+            (".gitignore", "release/\n"),
+        ],
+    );
+    repo.tag(&format!("v{version}"));
+    repo
+}
+
+#[test]
+fn each_commit_type_bumps_as_conventional_commits_say() {
+    let cases: &[(&[&str], Option<&str>)] = &[
+        (&["fix: a bug"], Some("1.2.4")),
+        (&["perf(core): faster"], Some("1.2.4")),
+        (&["fix: a bug", "feat: a feature"], Some("1.3.0")),
+        (&["feat!: a breaking feature"], Some("2.0.0")),
+        (
+            &["fix(api): drop x\n\nBREAKING CHANGE: x is gone"],
+            Some("2.0.0"),
+        ),
+        (&["docs: typo", "chore: tidy", "refactor: move"], None),
+        (&["wip", "Merge branch 'x'"], None),
+    ];
+    for (messages, expected) in cases {
+        let repo = project("1.2.3", CONFIG);
+        for (i, message) in messages.iter().enumerate() {
+            repo.commit(message, &[("src/demo/x.py", &format!("X = {i}\n"))]);
+        }
+        assert_eq!(repo.next(&[]).as_deref(), *expected, "{messages:?}");
+    }
+}
+
+#[test]
+fn below_one_a_breaking_change_bumps_the_minor_unless_configured() {
+    let repo = project("0.4.1", CONFIG);
+    repo.commit("feat!: new api", &[("src/demo/x.py", "X = 1\n")]);
+    assert_eq!(repo.next(&[]).as_deref(), Some("0.5.0"));
+    let config = format!("{CONFIG}major-on-zero = true\n");
+    let repo = project("0.4.1", &config);
+    repo.commit("feat!: new api", &[("src/demo/x.py", "X = 1\n")]);
+    assert_eq!(repo.next(&[]).as_deref(), Some("1.0.0"));
+}
+
+#[test]
+fn bump_types_are_configurable() {
+    let config =
+        format!("{CONFIG}bump-types = {{ docs = \"patch\", feat = \"patch\", fix = \"none\" }}\n");
+    let repo = project("1.2.3", &config);
+    repo.commit("fix: ignored now", &[("src/demo/x.py", "X = 1\n")]);
+    assert_eq!(repo.next(&[]), None);
+    repo.commit("docs: counts now", &[("README.md", "demo\n")]);
+    assert_eq!(repo.next(&[]).as_deref(), Some("1.2.4"));
+    repo.commit("feat: a patch here", &[("src/demo/y.py", "Y = 1\n")]);
+    assert_eq!(repo.next(&[]).as_deref(), Some("1.2.4"));
+}
+
+#[test]
+fn pre_releases_count_up_and_finalise() {
+    let repo = project("1.2.3", CONFIG);
+    repo.commit("feat: a feature", &[("src/demo/x.py", "X = 1\n")]);
+    assert_eq!(repo.next(&["--pre", "rc"]).as_deref(), Some("1.3.0rc1"));
+    repo.tag("v1.3.0rc1");
+    // Nothing new since rc1: no rc2.
+    assert_eq!(repo.next(&["--pre", "rc"]), None);
+    repo.commit("fix: a fix", &[("src/demo/x.py", "X = 2\n")]);
+    assert_eq!(repo.next(&["--pre", "rc"]).as_deref(), Some("1.3.0rc2"));
+    repo.tag("v1.3.0rc2");
+    // Finalising drops the suffix, with or without new commits.
+    assert_eq!(repo.next(&[]).as_deref(), Some("1.3.0"));
+    // Backwards (rc to alpha) is refused.
+    repo.commit("fix: another fix", &[("src/demo/x.py", "X = 3\n")]);
+    let (code, _, stderr) = repo.release(&["--pre", "a"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("hint:"), "{stderr}");
+    assert_eq!(repo.next(&["--pre", "rc"]).as_deref(), Some("1.3.0rc3"));
+    // A breaking change after rc2 moves the base: 2.0.0rc1.
+    repo.commit("feat!: break", &[("src/demo/x.py", "X = 3\n")]);
+    assert_eq!(repo.next(&["--pre", "rc"]).as_deref(), Some("2.0.0rc1"));
+    assert_eq!(repo.next(&["--pre", "b"]).as_deref(), Some("2.0.0b1"));
+}
+
+#[test]
+fn non_conventional_commits_are_listed_and_strict_refuses_them() {
+    let repo = project("1.2.3", CONFIG);
+    repo.commit("fix: a fix", &[("src/demo/x.py", "X = 1\n")]);
+    repo.commit("quick hack", &[("src/demo/x.py", "X = 2\n")]);
+    let (code, json, stderr) = repo.release(&[]);
+    assert_eq!(code, 0, "{stderr}");
+    let package = &json["plan"]["packages"][0];
+    assert_eq!(package["next_version"], "1.2.4");
+    let ignored = package["ignored"].as_array().unwrap();
+    assert_eq!(ignored.len(), 1);
+    assert_eq!(ignored[0]["summary"], "quick hack");
+    let (code, _, stderr) = repo.release(&["--strict"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("quick hack") && stderr.contains("hint:"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn version_override_must_be_newer() {
+    let repo = project("1.2.3", CONFIG);
+    repo.commit("fix: a fix", &[("src/demo/x.py", "X = 1\n")]);
+    assert_eq!(repo.next(&["--version", "2.0.0"]).as_deref(), Some("2.0.0"));
+    let (code, _, stderr) = repo.release(&["--version", "1.0.0"]);
+    assert_eq!(code, 2, "{stderr}");
+    let (code, _, stderr) = repo.release(&["--version", "one"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("PEP 440"), "{stderr}");
+}
+
+/// Two packages in one repository: a scoped commit or a touched folder
+/// bumps only its package.
+#[test]
+fn monorepo_commits_count_by_path_or_scope() {
+    let repo = Repo::new();
+    let package = |name: &str| {
+        format!(
+            "[build-system]\nrequires = [\"setuptools\"]\nbuild-backend = \"setuptools.build_meta\"\n\
+             [project]\nname = \"{name}\"\nversion = \"1.0.0\"\n"
+        )
+    };
+    let config = "[release]\n[[release.package]]\nname = \"pkg-a\"\npath = \"packages/a\"\n\
+                  [[release.package]]\nname = \"pkg-b\"\npath = \"packages/b\"\n";
+    repo.commit(
+        "chore: start",
+        &[
+            ("chiron.toml", config),
+            ("packages/a/pyproject.toml", &package("pkg-a")),
+            ("packages/b/pyproject.toml", &package("pkg-b")),
+        ],
+    );
+    repo.tag("pkg-a-v1.0.0");
+    repo.tag("pkg-b-v1.0.0");
+    repo.commit("fix(pkg-a): a fix in a", &[("packages/a/x.py", "X = 1\n")]);
+    let (code, json, stderr) = repo.release(&[]);
+    assert_eq!(code, 0, "{stderr}");
+    let next = |json: &Value, i: usize| json["plan"]["packages"][i]["next_version"].clone();
+    assert_eq!(next(&json, 0), "1.0.1");
+    assert_eq!(next(&json, 1), Value::Null);
+    assert_eq!(json["plan"]["tags"], serde_json::json!(["pkg-a-v1.0.1"]));
+    // A commit outside both folders counts for the package its scope names.
+    repo.commit("feat(pkg-b): docs site for b", &[("docs/b.md", "b\n")]);
+    let (_, json, _) = repo.release(&[]);
+    assert_eq!(next(&json, 0), "1.0.1");
+    assert_eq!(next(&json, 1), "1.1.0");
+    // --package narrows the plan.
+    let (_, json, _) = repo.release(&["--package", "pkg-b"]);
+    let packages = json["plan"]["packages"].as_array().unwrap();
+    assert_eq!(packages.len(), 1);
+    assert_eq!(packages[0]["name"], "pkg-b");
+    let (code, _, stderr) = repo.release(&["--package", "pkg-c"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("pkg-a, pkg-b"), "{stderr}");
+}
+
+#[test]
+fn the_changelog_section_is_grouped_and_linked() {
+    let repo = project("1.2.3", CONFIG);
+    for message in [
+        "feat(cli): add --frobnicate (#12)",
+        "fix: handle empty input\n\nCloses #15",
+        "perf: cache the index",
+        "docs: explain frobnicating",
+        "feat(api)!: rename the client\n\nBREAKING CHANGE: `Client` is now `Session`.",
+        "not conventional",
+    ] {
+        repo.commit(message, &[("src/demo/x.py", message)]);
+    }
+    let output = repo
+        .chiron()
+        .args(["release", "--changelog-only"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    insta::assert_snapshot!(String::from_utf8(output.stdout).unwrap());
+}
+
+#[test]
+fn a_dry_run_changes_nothing() {
+    let repo = project("1.2.3", CONFIG);
+    std::fs::write(
+        repo.root.join("CHANGELOG.md"),
+        "# Changelog\n\n## [1.2.3] - 2025-01-01\n",
+    )
+    .unwrap();
+    repo.commit("feat: a feature", &[("src/demo/x.py", "X = 1\n")]);
+    let before = repo.state();
+    for args in [
+        &[][..],
+        &["--json"][..],
+        &["--changelog-only"][..],
+        &["--check"][..],
+        &["--pre", "rc"][..],
+    ] {
+        repo.chiron().arg("release").args(args).output().unwrap();
+        assert!(
+            before == repo.state(),
+            "`chiron release {args:?}` changed something"
+        );
+    }
+    let output = repo.chiron().arg("release").output().unwrap();
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        text.contains("dry run") && text.contains("1.2.3 → 1.3.0"),
+        "{text}"
+    );
+    assert!(text.contains("would change pyproject.toml"), "{text}");
+    assert!(text.contains("tags: v1.3.0"), "{text}");
+}
+
+#[test]
+fn check_fails_while_a_release_is_pending() {
+    let repo = project("1.2.3", CONFIG);
+    repo.commit("docs: words", &[("README.md", "x\n")]);
+    repo.chiron().args(["release", "--check"]).assert().code(0);
+    repo.commit("feat: a feature", &[("src/demo/x.py", "X = 1\n")]);
+    let output = repo.chiron().args(["release", "--check"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.contains("unreleased") && text.contains("1.3.0"),
+        "{text}"
+    );
+}
+
+#[test]
+fn execute_refuses_a_dirty_tree_a_detached_head_and_other_branches() {
+    let repo = project("1.2.3", CONFIG);
+    repo.commit("feat: a feature", &[("src/demo/x.py", "X = 1\n")]);
+    std::fs::write(repo.root.join("src/demo/x.py"), "X = 2\n").unwrap();
+    let (code, _, stderr) = repo.release(&["--execute"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("src/demo/x.py") && stderr.contains("git stash"),
+        "{stderr}"
+    );
+    repo.git(&["checkout", "-q", "--", "src/demo/x.py"]);
+
+    repo.git(&["checkout", "-q", "--detach"]);
+    let (code, _, stderr) = repo.release(&["--execute"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("detached") && stderr.contains("git switch"),
+        "{stderr}"
+    );
+
+    repo.git(&["checkout", "-q", "-b", "feature"]);
+    let before = repo.state();
+    let (code, _, stderr) = repo.release(&["--execute"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("feature") && stderr.contains("[release] branches"),
+        "{stderr}"
+    );
+    assert!(before == repo.state());
+}
+
+/// A lock whose package the policy denies stops the release before any
+/// write.
+#[test]
+fn a_failing_gate_stops_the_release_before_anything_changes() {
+    let config = format!("{CONFIG}\n[policy]\ndeny-packages = [\"evil\"]\n");
+    let repo = project("1.2.3", &config);
+    let file = "evil-1.0-py3-none-any.whl";
+    let lock = format!(
+        "lock-version = \"1.0\"\ncreated-by = \"test\"\n\n[[packages]]\nname = \"evil\"\nversion = \"1.0\"\n\
+         wheels = [{{ name = \"{file}\", url = \"https://files.example.invalid/{file}\", hashes = {{ sha256 = \"{}\" }} }}]\n",
+        "ab".repeat(32)
+    );
+    repo.commit("feat: use evil", &[("pylock.toml", &lock)]);
+    let before = repo.state();
+    let (code, _, stderr) = repo.release(&["--execute", "--offline"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("gate") && stderr.contains("evil"),
+        "{stderr}"
+    );
+    assert!(
+        before == repo.state(),
+        "the failed release changed the repository"
+    );
+}
+
+/// The backends' wheels, served by a plain local index, as in build.rs.
+fn backend_index(home: &Path) -> PlainIndex {
+    let source = std::env::var_os("CHIRON_TEST_BUILD_WHEELS")
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .map(|h| PathBuf::from(h).join(".cache/chiron-ci/build-backends/wheels"))
+        })
+        .filter(|d| d.is_dir())
+        .expect("the build backends' wheels are missing: run `bash .ci/test`");
+    let dir = home.join("index-files");
+    std::fs::create_dir_all(&dir).unwrap();
+    for entry in std::fs::read_dir(source).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), dir.join(entry.file_name())).unwrap();
+    }
+    PlainIndex::serve(&dir)
+}
+
+/// The project's build lock made and committed first, as docs/release.md
+/// asks: the release build then keeps it, and the tree stays clean.
+fn commit_build_lock(repo: &Repo, index: &str) {
+    repo.chiron()
+        .args(["build", "--index-url", index, "-o"])
+        .arg(repo.home.join("first-build"))
+        .timeout(std::time::Duration::from_secs(300))
+        .assert()
+        .success();
+    repo.commit("build: lock the build requirements", &[]);
+}
+
+/// Python's zipfile reads the wheel's METADATA version.
+fn wheel_version(wheel: &Path) -> String {
+    let python = oracle_tool("CHIRON_TEST_TOOLS_PYTHON", "python");
+    let output = Command::new(python)
+        .args([
+            "-c",
+            "import sys, zipfile\nz = zipfile.ZipFile(sys.argv[1])\nm = [n for n in z.namelist() if n.endswith('.dist-info/METADATA')][0]\n\
+             print([l for l in z.read(m).decode().splitlines() if l.startswith('Version: ')][0][9:])",
+        ])
+        .arg(wheel)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap().trim().to_string()
+}
+
+#[test]
+fn execute_writes_commits_tags_and_builds_the_release() {
+    let repo = project("1.2.3", CONFIG);
+    let index = backend_index(&repo.home);
+    let old_changelog = "# Changelog\n\nAll notable changes.\n\n## [1.2.3] - 2025-01-01\n\n### Features\n\n- the start\n";
+    repo.commit("docs: a changelog", &[("CHANGELOG.md", old_changelog)]);
+    commit_build_lock(&repo, &index.url());
+    repo.commit("feat: frobnicate", &[("src/demo/x.py", "X = 1\n")]);
+    let (code, json, stderr) = repo.release(&["--execute", "--index-url", &index.url()]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(json["result"]["tags"], serde_json::json!(["v1.3.0"]));
+
+    // git, the oracle: the tag is annotated, on the release commit, and the
+    // tree is clean.
+    assert_eq!(repo.git(&["describe", "--exact-match"]).trim(), "v1.3.0");
+    assert_eq!(repo.git(&["cat-file", "-t", "v1.3.0"]).trim(), "tag");
+    assert_eq!(repo.git(&["status", "--porcelain"]), "");
+    assert_eq!(
+        repo.git(&["log", "-1", "--format=%s"]).trim(),
+        "chore(release): v1.3.0"
+    );
+    let changed = repo.git(&["show", "--name-only", "--format=", "HEAD"]);
+    assert_eq!(
+        changed,
+        "CHANGELOG.md\npyproject.toml\nsrc/demo/__init__.py\n"
+    );
+    repo.git(&["fsck", "--strict"]);
+
+    // The files: only the version changed; the old changelog kept below.
+    let pyproject = std::fs::read_to_string(repo.root.join("pyproject.toml")).unwrap();
+    assert!(
+        pyproject.contains("version = \"1.3.0\"  # kept by chiron release\n"),
+        "{pyproject}"
+    );
+    assert!(pyproject.starts_with("# The demo project.\n"));
+    let module = std::fs::read_to_string(repo.root.join("src/demo/__init__.py")).unwrap();
+    assert_eq!(module, "\"\"\"A demo.\"\"\"\n__version__ = \"1.3.0\"\n");
+    let changelog = std::fs::read_to_string(repo.root.join("CHANGELOG.md")).unwrap();
+    assert!(
+        changelog.starts_with("# Changelog\n\nAll notable changes.\n\n## [1.3.0]"),
+        "{changelog}"
+    );
+    assert!(
+        changelog.ends_with("## [1.2.3] - 2025-01-01\n\n### Features\n\n- the start\n"),
+        "{changelog}"
+    );
+
+    // The release folder: the built wheel says 1.3.0 (zipfile), pip
+    // installs it, and chiron verify passes.
+    let dir = repo.root.join("release/1.3.0");
+    let wheel = dir.join("demo-1.3.0-py3-none-any.whl");
+    assert_eq!(wheel_version(&wheel), "1.3.0");
+    assert!(dir.join("demo-1.3.0.tar.gz").is_file());
+    assert!(dir.join("SHA256SUMS").is_file());
+    repo.chiron().arg("verify").arg(&dir).assert().success();
+    let venv = repo.home.join("venv");
+    let uv = oracle_tool("CHIRON_TEST_UV", "uv");
+    let status = Command::new(&uv)
+        .args(["venv", "-q", "--python", "python3"])
+        .arg(&venv)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let status = Command::new(&uv)
+        .args(["pip", "install", "-q", "--no-index", "--find-links"])
+        .arg(&dir)
+        .arg("--python")
+        .arg(venv.join("bin/python"))
+        .arg("demo==1.3.0")
+        .status()
+        .unwrap();
+    assert!(status.success());
+
+    // Released: --check passes, and the next plan starts from v1.3.0.
+    repo.chiron().args(["release", "--check"]).assert().code(0);
+    let (_, json, _) = repo.release(&[]);
+    assert_eq!(json["plan"]["packages"][0]["last_tag"], "v1.3.0");
+}
+
+#[test]
+fn a_dynamic_version_lives_in_the_tag_alone() {
+    let repo = Repo::new();
+    let pyproject = "[build-system]\nrequires = [\"hatchling\", \"hatch-vcs\"]\nbuild-backend = \"hatchling.build\"\n\n\
+                     [project]\nname = \"demo\"\ndynamic = [\"version\"]\nrequires-python = \">=3.8\"\n\n\
+                     [tool.hatch.version]\nsource = \"vcs\"\n";
+    repo.commit(
+        "chore: start",
+        &[
+            ("pyproject.toml", pyproject),
+            ("src/demo/__init__.py", "VALUE = 1\n"),
+            ("chiron.toml", "[release]\nchangelog = \"\"\n"),
+            (".gitignore", "release/\n"),
+        ],
+    );
+    repo.tag("v0.1.0");
+    let index = backend_index(&repo.home);
+    commit_build_lock(&repo, &index.url());
+    repo.commit("feat: more", &[("src/demo/x.py", "X = 1\n")]);
+    let (code, json, stderr) = repo.release(&[]);
+    assert_eq!(code, 0, "{stderr}");
+    let package = &json["plan"]["packages"][0];
+    assert_eq!(package["next_version"], "0.2.0");
+    assert_eq!(package["version_source"]["kind"], "dynamic");
+    assert_eq!(package["files"], serde_json::json!([]));
+    let (code, json, stderr) =
+        repo.release(&["--execute", "--no-check", "--index-url", &index.url()]);
+    assert_eq!(code, 0, "{stderr}");
+    // No file changed: no release commit; the tag is on HEAD.
+    assert_eq!(json["result"]["commit"], Value::Null);
+    assert_eq!(repo.git(&["describe", "--exact-match"]).trim(), "v0.2.0");
+    let wheel = repo.root.join("release/0.2.0/demo-0.2.0-py3-none-any.whl");
+    assert_eq!(wheel_version(&wheel), "0.2.0");
+}
