@@ -41,6 +41,10 @@ pub enum ReleaseError {
     NotConventional { count: usize, list: String },
     #[error("the release would tag `{tag}`, which exists already")]
     TagExists { tag: String },
+    #[error("git does not ignore the release folder {}", path.display())]
+    OutputNotIgnored { path: PathBuf },
+    #[error("{package} has no committed build lock in {}", dir.display())]
+    NoBuildLock { package: String, dir: PathBuf },
     #[error("{}: the working tree has changes: {}", repo.display(), paths.join(", "))]
     Dirty { repo: PathBuf, paths: Vec<String> },
     #[error("{}: HEAD is detached at {commit}", repo.display())]
@@ -109,6 +113,12 @@ impl Diagnose for ReleaseError {
             }
             ReleaseError::TagExists { .. } => {
                 "the version was released already: check `git tag`, or choose --version".into()
+            }
+            ReleaseError::OutputNotIgnored { .. } => {
+                "add it to .gitignore: a backend such as hatchling packs every file git does not ignore, earlier releases included, into the sdist".into()
+            }
+            ReleaseError::NoBuildLock { .. } => {
+                "run `chiron build` there once and commit build-requirements.txt and pylock.build.toml: the release then builds from the same pinned wheels and leaves the tree clean".into()
             }
             ReleaseError::Dirty { .. } => {
                 "commit or stash the changes (`git stash -u`), then run again".into()

@@ -423,6 +423,43 @@ fn execute_refuses_a_dirty_tree_a_detached_head_and_other_branches() {
     assert!(before == repo.state());
 }
 
+/// Without a committed build lock the build would write one into the
+/// tree after the release commit; an output folder git does not ignore
+/// would end up in the next sdist.
+#[test]
+fn execute_refuses_without_a_build_lock_or_with_an_unignored_output() {
+    let repo = project("1.2.3", CONFIG);
+    repo.commit("feat: a feature", &[("src/demo/x.py", "X = 1\n")]);
+    let (code, json, _) = repo.release(&[]);
+    assert_eq!(code, 0);
+    let refusals = json["plan"]["refusals"].to_string();
+    assert!(refusals.contains("no committed build lock"), "{refusals}");
+    let (code, _, stderr) = repo.release(&["--execute"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("build-requirements.txt") && stderr.contains("chiron build"),
+        "{stderr}"
+    );
+
+    repo.commit(
+        "build: a build lock",
+        &[
+            ("build-requirements.txt", "# empty\n"),
+            ("pylock.build.toml", "lock-version = \"1.0\"\n"),
+            (".gitignore", "\n"),
+        ],
+    );
+    write_files(&repo.root, &[("release/1.2.3/demo-1.2.3.tar.gz", "old")]);
+    let before = repo.state();
+    let (code, _, stderr) = repo.release(&["--execute"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("does not ignore the release folder") && stderr.contains(".gitignore"),
+        "{stderr}"
+    );
+    assert!(before == repo.state());
+}
+
 /// A lock whose package the policy denies stops the release before any
 /// write.
 #[test]
@@ -435,7 +472,15 @@ fn a_failing_gate_stops_the_release_before_anything_changes() {
          wheels = [{{ name = \"{file}\", url = \"https://files.example.invalid/{file}\", hashes = {{ sha256 = \"{}\" }} }}]\n",
         "ab".repeat(32)
     );
-    repo.commit("feat: use evil", &[("pylock.toml", &lock)]);
+    repo.commit(
+        "feat: use evil",
+        &[
+            ("pylock.toml", &lock),
+            // Only their presence matters here: the gate fails first.
+            ("build-requirements.txt", "# empty\n"),
+            ("pylock.build.toml", "lock-version = \"1.0\"\n"),
+        ],
+    );
     let before = repo.state();
     let (code, _, stderr) = repo.release(&["--execute", "--offline"]);
     assert_eq!(code, 1, "{stderr}");

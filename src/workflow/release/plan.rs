@@ -114,26 +114,7 @@ fn finish(ws: &Workspace, state: RepoState, packages: Vec<PackagePlan>) -> Relea
     let changes = packages.iter().any(|p| !p.files.is_empty());
     let commit_message = (changes && !tags.is_empty())
         .then(|| release.commit_message.replace("{tags}", &tags.join(", ")));
-    let output = ws.config.resolve(&release.output);
-    let mut refusals = head_refusals(&state.head, &release.branches);
-    let dirty = dirty_paths(&state.repo, &output);
-    if !dirty.is_empty() {
-        refusals.push(Refusal {
-            message: format!("the working tree has changes: {}", dirty.join(", ")),
-            hint: "commit or stash them (`git stash -u`)".into(),
-            kind: RefusalKind::Dirty(dirty),
-        });
-    }
-    for tag in &tags {
-        if state.tags.iter().any(|t| &t.name == tag) {
-            refusals.push(Refusal {
-                message: format!("the tag `{tag}` exists already"),
-                hint: "the version was released already: check `git tag`, or choose --version"
-                    .into(),
-                kind: RefusalKind::TagExists(tag.clone()),
-            });
-        }
-    }
+    let refusals = refusals(ws, &state, &packages, &tags);
     ReleasePlan {
         repository: state.repo.workdir().to_path_buf(),
         branch: match &state.head {
@@ -147,24 +128,84 @@ fn finish(ws: &Workspace, state: RepoState, packages: Vec<PackagePlan>) -> Relea
     }
 }
 
-/// Changed paths of the working tree, but for the release output folder
-/// (where earlier releases' files stay, untracked).
-fn dirty_paths(repo: &Repo, output: &Path) -> Vec<String> {
+/// What `--execute` would refuse, in the order it checks.
+fn refusals(
+    ws: &Workspace,
+    state: &RepoState,
+    packages: &[PackagePlan],
+    tags: &[String],
+) -> Vec<Refusal> {
+    let release = &ws.config.config.release;
+    let output = ws.config.resolve(&release.output);
+    let mut refusals = head_refusals(&state.head, &release.branches);
+    let (dirty, in_output) = dirty_paths(&state.repo, &output);
+    if !dirty.is_empty() {
+        refusals.push(Refusal {
+            message: format!("the working tree has changes: {}", dirty.join(", ")),
+            hint: "commit or stash them (`git stash -u`)".into(),
+            kind: RefusalKind::Dirty(dirty),
+        });
+    }
+    if in_output {
+        refusals.push(Refusal {
+            message: format!("git does not ignore the release folder {}", output.display()),
+            hint: "add it to .gitignore: a backend such as hatchling packs every file git does not ignore, earlier releases included, into the sdist".into(),
+            kind: RefusalKind::OutputNotIgnored(output.clone()),
+        });
+    }
+    for package in packages.iter().filter(|p| p.next_version.is_some()) {
+        let missing = [
+            crate::build::lock::REQUIREMENTS,
+            crate::project::BUILD_PYLOCK,
+        ]
+        .iter()
+        .any(|name| !package.dir.join(name).is_file());
+        if missing {
+            refusals.push(Refusal {
+                message: format!("{} has no committed build lock", package.name),
+                hint: format!(
+                    "run `chiron build` in {} once and commit {} and {}, so the release builds from the same pinned wheels and leaves the tree clean",
+                    package.dir.display(),
+                    crate::build::lock::REQUIREMENTS,
+                    crate::project::BUILD_PYLOCK
+                ),
+                kind: RefusalKind::NoBuildLock(package.name.clone()),
+            });
+        }
+    }
+    for tag in tags {
+        if state.tags.iter().any(|t| &t.name == tag) {
+            refusals.push(Refusal {
+                message: format!("the tag `{tag}` exists already"),
+                hint: "the version was released already: check `git tag`, or choose --version"
+                    .into(),
+                kind: RefusalKind::TagExists(tag.clone()),
+            });
+        }
+    }
+    refusals
+}
+
+/// Changed paths of the working tree but for the release output folder,
+/// and whether that folder shows up (untracked and not ignored).
+fn dirty_paths(repo: &Repo, output: &Path) -> (Vec<String>, bool) {
     let relative = output
         .strip_prefix(repo.workdir())
         .ok()
-        .map(|p| p.to_string_lossy().replace('\\', "/"));
+        .map(|p| p.to_string_lossy().replace('\\', "/"))
+        .filter(|p| !p.is_empty());
     let paths = match repo.dirty_paths() {
         Ok(paths) => paths,
-        Err(error) => return vec![format!("(cannot tell: {error})")],
+        Err(error) => return (vec![format!("(cannot tell: {error})")], false),
     };
-    paths
-        .into_iter()
-        .filter(|path| match &relative {
-            Some(out) if !out.is_empty() => !(path == out || path.starts_with(&format!("{out}/"))),
-            _ => true,
+    let in_output = |path: &String| {
+        relative.as_ref().is_some_and(|out| {
+            let path = path.trim_end_matches('/');
+            path == out || path.starts_with(&format!("{out}/"))
         })
-        .collect()
+    };
+    let shows = paths.iter().any(in_output);
+    (paths.into_iter().filter(|p| !in_output(p)).collect(), shows)
 }
 
 fn head_refusals(head: &Head, branches: &[String]) -> Vec<Refusal> {

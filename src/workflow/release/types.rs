@@ -118,6 +118,8 @@ pub(super) enum RefusalKind {
     Unborn(String),
     Branch(String),
     TagExists(String),
+    OutputNotIgnored(PathBuf),
+    NoBuildLock(String),
 }
 
 /// The whole plan: what `chiron release` prints, and what `--execute`
@@ -163,6 +165,18 @@ impl ReleasePlan {
                 allowed: self.allowed_text(),
             },
             RefusalKind::TagExists(tag) => ReleaseError::TagExists { tag: tag.clone() },
+            RefusalKind::OutputNotIgnored(path) => {
+                ReleaseError::OutputNotIgnored { path: path.clone() }
+            }
+            RefusalKind::NoBuildLock(package) => ReleaseError::NoBuildLock {
+                package: package.clone(),
+                dir: self
+                    .packages
+                    .iter()
+                    .find(|p| &p.name == package)
+                    .map(|p| p.dir.clone())
+                    .unwrap_or_default(),
+            },
         })
     }
 
