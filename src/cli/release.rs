@@ -255,10 +255,9 @@ fn render_package(package: &PackagePlan) -> String {
     }
     for ignored in &package.ignored {
         text.push_str(&format!(
-            "  {} {:<60} ignored: not a Conventional Commit ({})\n",
+            "  {} {:<60} ignored: not a Conventional Commit\n",
             short(&ignored.id),
             ignored.summary,
-            ignored.reason
         ));
     }
     for file in &package.files {

@@ -658,3 +658,29 @@ fn a_dynamic_version_lives_in_the_tag_alone() {
     let wheel = repo.root.join("release/0.2.0/demo-0.2.0-py3-none-any.whl");
     assert_eq!(wheel_version(&wheel), "0.2.0");
 }
+
+/// A build that fails after the tag is made says so, and how to undo it;
+/// undone as it says, the repository is as before.
+#[test]
+fn a_build_failing_after_the_tag_says_how_to_undo() {
+    let repo = project("1.2.3", CONFIG);
+    let index = backend_index(&repo.home);
+    commit_build_lock(&repo, &index.url());
+    let pyproject = std::fs::read_to_string(repo.root.join("pyproject.toml"))
+        .unwrap()
+        .replace("setuptools.build_meta", "setuptools.no_such_backend");
+    repo.commit("fix: a broken backend", &[("pyproject.toml", &pyproject)]);
+    let before = repo.git(&["rev-parse", "HEAD"]);
+    let (code, _, stderr) = repo.release(&["--execute", "--no-check", "--index-url", &index.url()]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("after its tag v1.2.4 was made"), "{stderr}");
+    assert!(
+        stderr.contains("`git tag -d v1.2.4` and `git reset --hard HEAD~1`"),
+        "{stderr}"
+    );
+    assert_eq!(repo.git(&["describe", "--exact-match"]).trim(), "v1.2.4");
+    repo.git(&["tag", "-d", "v1.2.4"]);
+    repo.git(&["reset", "-q", "--hard", "HEAD~1"]);
+    assert_eq!(repo.git(&["rev-parse", "HEAD"]), before);
+    assert_eq!(repo.git(&["status", "--porcelain"]), "");
+}

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::types::{PackagePlan, ReleasePlan};
 use crate::atomic::Overwrite;
-use crate::error::Result;
+use crate::error::{Result, ResultExt};
 use crate::release::ReleaseError;
 use crate::release::git::Repo;
 use crate::sign::KeyPair;
@@ -105,8 +105,22 @@ pub async fn execute(
         tags.push(tag.clone());
     }
     let mut packages = Vec::new();
+    let undo = match &commit {
+        Some(_) => format!(
+            "`git tag -d {}` and `git reset --hard HEAD~1`",
+            tags.join(" ")
+        ),
+        None => format!("`git tag -d {}`", tags.join(" ")),
+    };
     for (package, gated) in releasing.iter().zip(gates) {
-        packages.push(build_package(ws, package, gated, request, key, progress, output).await?);
+        let built = build_package(ws, package, gated, request, key, progress, output).await;
+        packages.push(built.with_context(|| {
+            format!(
+                "the release of {} stopped after its tag {} was made (locally, not pushed); fix the cause and build the tag, or undo with {undo}",
+                package.name,
+                package.tag.as_deref().unwrap_or(""),
+            )
+        })?);
     }
     Ok(ReleaseOutcome {
         commit,

@@ -560,7 +560,7 @@ impl PlanContext<'_> {
             what: if existing.is_some() {
                 "changelog".into()
             } else {
-                "changelog (new)".into()
+                "new changelog".into()
             },
             from: None,
             to: None,
