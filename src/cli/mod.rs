@@ -12,6 +12,7 @@ mod lock;
 mod manage;
 mod policy;
 mod progress;
+mod publish;
 mod sbom;
 mod scan;
 mod sign;
@@ -123,6 +124,10 @@ pub enum Command {
     /// hash-pinned build requirements, reproducibly; --check builds twice
     /// and compares.
     Build(Box<build::BuildArgs>),
+    /// Upload wheels and sdists to a package index (PyPI, pypiserver,
+    /// devpi, Artifactory), skipping files it holds already; trusted
+    /// publishing in GitHub Actions.
+    Publish(Box<publish::PublishArgs>),
     /// Build and install air-gap bundles.
     #[command(subcommand)]
     Airgap(airgap::AirgapCommand),
@@ -144,6 +149,7 @@ impl Command {
             Command::Sign(_) => "sign",
             Command::Verify(_) => "verify",
             Command::Build(_) => "build",
+            Command::Publish(_) => "publish",
             Command::Airgap(command) => command.name(),
         }
     }
@@ -164,6 +170,7 @@ pub async fn run(command: Command, ctx: &Context) -> Result<Exit> {
         Command::Sign(args) => sign::sign(args, ctx),
         Command::Verify(args) => sign::verify(args, ctx),
         Command::Build(args) => build::run(*args, ctx).await,
+        Command::Publish(args) => publish::run(*args, ctx).await,
         Command::Airgap(command) => airgap::run(command, ctx).await,
     }
 }
