@@ -49,7 +49,9 @@ impl CredentialSource {
             CredentialSource::Twine => "TWINE_USERNAME and TWINE_PASSWORD",
             CredentialSource::Url => "the user info of the repository URL",
             CredentialSource::Netrc => ".netrc",
-            CredentialSource::TrustedPublishing => "trusted publishing (a token minted by the index)",
+            CredentialSource::TrustedPublishing => {
+                "trusted publishing (a token minted by the index)"
+            }
             CredentialSource::None => "no credentials",
         }
     }
@@ -82,7 +84,10 @@ pub fn find_credentials(
     netrc: Option<&Path>,
 ) -> Result<Option<Credentials>, PublishError> {
     if let Some(token) = env.get("CHIRON_PUBLISH_TOKEN") {
-        return Ok(Some(token_credentials(token, CredentialSource::ChironToken)));
+        return Ok(Some(token_credentials(
+            token,
+            CredentialSource::ChironToken,
+        )));
     }
     let pairs = [
         (
@@ -157,13 +162,19 @@ mod tests {
         Env::from_pairs(pairs.iter().copied())
     }
 
+    type Vars = &'static [(&'static str, &'static str)];
+    type Found = Option<(&'static str, &'static str, CredentialSource)>;
+
     #[test]
     fn sources_are_asked_in_order() {
         let url = "https://upload.example.invalid/legacy/";
-        let cases: [(&[(&str, &str)], Option<(&str, &str, CredentialSource)>); 6] = [
+        let cases: [(Vars, Found); 6] = [
             (&[], None),
             (
-                &[("CHIRON_PUBLISH_TOKEN", "pypi-abc"), ("TWINE_PASSWORD", "x")],
+                &[
+                    ("CHIRON_PUBLISH_TOKEN", "pypi-abc"),
+                    ("TWINE_PASSWORD", "x"),
+                ],
                 Some(("__token__", "pypi-abc", CredentialSource::ChironToken)),
             ),
             (
@@ -201,7 +212,10 @@ mod tests {
             None,
         )
         .unwrap_err();
-        assert!(error.to_string().contains("CHIRON_PUBLISH_PASSWORD"), "{error}");
+        assert!(
+            error.to_string().contains("CHIRON_PUBLISH_PASSWORD"),
+            "{error}"
+        );
     }
 
     #[test]
@@ -210,7 +224,11 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(
-            (found.username.as_str(), found.password.as_str(), found.source),
+            (
+                found.username.as_str(),
+                found.password.as_str(),
+                found.source
+            ),
             ("ci", "s3cret", CredentialSource::Url)
         );
         assert!(!format!("{found:?}").contains("s3cret"));
@@ -221,7 +239,11 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(
-            (found.username.as_str(), found.password.as_str(), found.source),
+            (
+                found.username.as_str(),
+                found.password.as_str(),
+                found.source
+            ),
             ("bob", "hunter2", CredentialSource::Netrc)
         );
         assert_eq!(

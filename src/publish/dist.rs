@@ -83,11 +83,10 @@ impl Distribution {
             message: format!("{}: {message}", metadata_file(kind)),
         })?;
         let (name, version, pyversion) = named(path, &filename, kind, &metadata)?;
-        let (sha256, size) =
-            crate::digest::hash_file(path).map_err(|source| PublishError::Io {
-                path: path.to_path_buf(),
-                source,
-            })?;
+        let (sha256, size) = crate::digest::hash_file(path).map_err(|source| PublishError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
         Ok(Self {
             path: path.to_path_buf(),
             filename,

@@ -134,7 +134,7 @@ impl Diagnose for PublishError {
                 "the file was renamed or built wrongly: build it again with `chiron build`".into()
             }
             PublishError::BadUrl { .. } => {
-                "give an http(s) URL, e.g. https://upload.pypi.org/legacy/".into()
+                "give an https URL, e.g. https://upload.pypi.org/legacy/ (plain http only to loopback addresses and [index] trusted-hosts)".into()
             }
             PublishError::HalfCredentials { missing, .. } => {
                 format!("set {missing} too, or use CHIRON_PUBLISH_TOKEN for an API token")

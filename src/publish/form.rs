@@ -99,7 +99,11 @@ mod tests {
         assert!(!fields.iter().any(|(n, _)| *n == "license_file"));
         assert!(fields.contains(&("filetype", "sdist".into())));
         for (version, at_least) in [("2.4", true), ("2.10", true), ("2.3", false), ("x", false)] {
-            assert_eq!(metadata_at_least(Some(version), (2, 4)), at_least, "{version}");
+            assert_eq!(
+                metadata_at_least(Some(version), (2, 4)),
+                at_least,
+                "{version}"
+            );
         }
     }
 }

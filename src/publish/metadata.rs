@@ -88,14 +88,20 @@ pub fn parse(text: &str) -> Result<UploadMetadata, String> {
         }
         if line.starts_with([' ', '\t']) {
             let Some((key, value)) = headers.last_mut() else {
-                return Err(format!("line {}: continuation line before any field", number + 1));
+                return Err(format!(
+                    "line {}: continuation line before any field",
+                    number + 1
+                ));
             };
             value.push('\n');
             value.push_str(&continuation(key, line));
             continue;
         }
         let Some((key, value)) = line.split_once(':') else {
-            return Err(format!("line {}: expected `Key: value`, found `{line}`", number + 1));
+            return Err(format!(
+                "line {}: expected `Key: value`, found `{line}`",
+                number + 1
+            ));
         };
         headers.push((key.trim().to_ascii_lowercase(), value.trim().to_string()));
     }
@@ -194,7 +200,10 @@ Description-Content-Type: text/markdown\r\nX-Unknown: yes\r\n\r\n# Demo\r\n\r\nL
         for (text, wanted) in [
             ("Name: x\n", "no metadata-version field"),
             ("Metadata-Version: 2.1\nVersion: 1\n", "no name field"),
-            ("Metadata-Version: 2.1\nName: x\nVersion: 1\nnot a header\n", "line 4"),
+            (
+                "Metadata-Version: 2.1\nName: x\nVersion: 1\nnot a header\n",
+                "line 4",
+            ),
             (" leading\n", "line 1: continuation"),
             ("", "no metadata-version field"),
         ] {

@@ -167,10 +167,7 @@ async fn exchange(
     let request = client
         .post(&step.url)
         .json(&serde_json::json!({ "token": identity }));
-    let response = request
-        .send()
-        .await
-        .map_err(|e| step.fail(&describe(&e)))?;
+    let response = request.send().await.map_err(|e| step.fail(&describe(&e)))?;
     let status = response.status();
     let (body, cut) = read_limited(response)
         .await
@@ -189,11 +186,11 @@ async fn exchange(
 }
 
 /// The body of a successful answer, within the limit.
-async fn answer(step: &Step<'_>, request: reqwest::RequestBuilder) -> Result<Vec<u8>, PublishError> {
-    let response = request
-        .send()
-        .await
-        .map_err(|e| step.fail(&describe(&e)))?;
+async fn answer(
+    step: &Step<'_>,
+    request: reqwest::RequestBuilder,
+) -> Result<Vec<u8>, PublishError> {
+    let response = request.send().await.map_err(|e| step.fail(&describe(&e)))?;
     let status = response.status();
     let (body, cut) = read_limited(response)
         .await
@@ -249,7 +246,10 @@ mod tests {
             ("https://upload.pypi.org/legacy/", "https://pypi.org"),
             ("https://test.pypi.org/legacy/", "https://test.pypi.org"),
             ("http://127.0.0.1:8080/upload/", "http://127.0.0.1:8080"),
-            ("https://pkgs.example.invalid/api/pypi/x", "https://pkgs.example.invalid"),
+            (
+                "https://pkgs.example.invalid/api/pypi/x",
+                "https://pkgs.example.invalid",
+            ),
         ] {
             assert_eq!(index_base(&Url::parse(upload).unwrap()), base, "{upload}");
         }
@@ -268,7 +268,10 @@ mod tests {
     #[test]
     fn both_variables_are_needed() {
         let env = Env::from_pairs([(REQUEST_URL_VAR, "https://x.invalid/?a=1")]);
-        assert_eq!(IdentitySource::from_env(&env).err(), Some(REQUEST_TOKEN_VAR));
+        assert_eq!(
+            IdentitySource::from_env(&env).err(),
+            Some(REQUEST_TOKEN_VAR)
+        );
         let env = Env::from_pairs([
             (REQUEST_URL_VAR, "https://x.invalid/?a=1"),
             (REQUEST_TOKEN_VAR, "t"),

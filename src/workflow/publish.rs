@@ -129,12 +129,7 @@ pub async fn publish(
             message,
         }
     })?;
-    let mut statuses = BTreeMap::new();
-    for dist in &dists {
-        progress.step(&format!("checking {} on {}", dist.filename, plan.index_url));
-        let listed = list_project(ws, &plan, dist).await?;
-        statuses.insert(dist.filename.clone(), judge(dist, &listed, &plan.index_url)?);
-    }
+    let statuses = check_index(ws, &plan, &dists, progress).await?;
     let to_upload = statuses.values().any(|s| *s == FileStatus::Uploaded);
     let credentials = if to_upload {
         authenticate(&plan, request.trusted_publishing, &client, progress).await?
@@ -191,7 +186,13 @@ fn plan(ws: &Workspace<'_>, request: &PublishRequest) -> Result<Plan, PublishErr
         timeout: request
             .timeout
             .unwrap_or(Duration::from_secs(ws.config.config.index.timeout.max(1))),
-        cert: ws.config.config.index.cert.as_ref().map(|c| ws.config.resolve(c)),
+        cert: ws
+            .config
+            .config
+            .index
+            .cert
+            .as_ref()
+            .map(|c| ws.config.resolve(c)),
         upload_url,
         index_url,
         mint_base,
@@ -235,7 +236,9 @@ fn netrc_path(ws: &Workspace<'_>) -> Option<PathBuf> {
     if let Some(path) = ws.env.get("NETRC") {
         return Some(PathBuf::from(path));
     }
-    ws.env.get("HOME").map(|home| PathBuf::from(home).join(".netrc"))
+    ws.env
+        .get("HOME")
+        .map(|home| PathBuf::from(home).join(".netrc"))
 }
 
 /// Every file read and checked, in upload order: sdists first, then
@@ -261,6 +264,28 @@ fn read_distributions(
     }
     dists.sort_by(|a, b| (a.kind, &a.filename).cmp(&(b.kind, &b.filename)));
     Ok(dists)
+}
+
+/// Whether each file is to be uploaded or skipped, by file name, from what
+/// the index lists (each project asked once); a conflict stops here.
+async fn check_index(
+    ws: &Workspace<'_>,
+    plan: &Plan,
+    dists: &[Distribution],
+    progress: &dyn PublishProgress,
+) -> Result<BTreeMap<String, FileStatus>, PublishError> {
+    let mut listings: BTreeMap<String, Vec<IndexFile>> = BTreeMap::new();
+    let mut statuses = BTreeMap::new();
+    for dist in dists {
+        let project = dist.name.to_string();
+        if !listings.contains_key(&project) {
+            progress.step(&format!("checking {project} on {}", plan.index_url));
+            listings.insert(project.clone(), list_project(ws, plan, dist).await?);
+        }
+        let listed = listings.get(&project).map_or(&[][..], Vec::as_slice);
+        statuses.insert(dist.filename.clone(), judge(dist, listed, &plan.index_url)?);
+    }
+    Ok(statuses)
 }
 
 /// The files the index lists for `dist`'s project, asked afresh (a
@@ -306,7 +331,11 @@ fn index_url_with_credentials(plan: &Plan) -> String {
 }
 
 /// Whether `dist` is to be uploaded or skipped, from what the index lists.
-fn judge(dist: &Distribution, listed: &[IndexFile], index: &str) -> Result<FileStatus, PublishError> {
+fn judge(
+    dist: &Distribution,
+    listed: &[IndexFile],
+    index: &str,
+) -> Result<FileStatus, PublishError> {
     let Some(found) = listed.iter().find(|f| f.filename == dist.filename) else {
         return Ok(FileStatus::Uploaded);
     };
@@ -364,7 +393,10 @@ async fn upload_one(
     dist: &Distribution,
     progress: &dyn PublishProgress,
 ) -> Result<FileStatus, PublishError> {
-    progress.step(&format!("uploading {} ({} bytes)", dist.filename, dist.size));
+    progress.step(&format!(
+        "uploading {} ({} bytes)",
+        dist.filename, dist.size
+    ));
     match uploader.upload(dist).await? {
         UploadOutcome::Uploaded => {
             progress.step(&format!("uploaded {}", dist.filename));
@@ -414,8 +446,14 @@ mod tests {
     #[test]
     fn the_index_url_follows_the_upload_url() {
         for (upload, index) in [
-            ("https://upload.pypi.org/legacy/", "https://pypi.org/simple/"),
-            ("https://test.pypi.org/legacy/", "https://test.pypi.org/simple/"),
+            (
+                "https://upload.pypi.org/legacy/",
+                "https://pypi.org/simple/",
+            ),
+            (
+                "https://test.pypi.org/legacy/",
+                "https://test.pypi.org/simple/",
+            ),
             ("http://127.0.0.1:8080/", "http://127.0.0.1:8080/simple/"),
             (
                 "https://me:pw@art.example.invalid/api/pypi/local",
@@ -437,7 +475,11 @@ mod tests {
             ("ftp://x.invalid/", false),
             ("not a url", false),
         ] {
-            assert_eq!(checked_url("repository URL", url, &trusted).is_ok(), ok, "{url}");
+            assert_eq!(
+                checked_url("repository URL", url, &trusted).is_ok(),
+                ok,
+                "{url}"
+            );
         }
     }
 }
