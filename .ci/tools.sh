@@ -131,3 +131,13 @@ if ! python3 -c 'import os, sysconfig; raise SystemExit(not os.path.exists(os.pa
     DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq python3-dev >/dev/null
 fi
 need_deb git git
+
+# A real package index to publish to (`chiron publish`): pypiserver with
+# passlib for its htpasswd file, and twine, the reference uploader whose
+# form chiron's is compared with. A venv of their own, so that these pins
+# never rebuild the tools' venv above.
+publish_venv="$HOME/.cache/chiron-ci/publish"
+pinned_venv "$publish_venv" pypiserver==2.4.2 passlib==1.7.4 twine==7.0.0
+export CHIRON_TEST_PYPISERVER="$publish_venv/bin/pypi-server"
+export CHIRON_TEST_PUBLISH_PYTHON="$publish_venv/bin/python"
+export CHIRON_TEST_TWINE="$publish_venv/bin/twine"

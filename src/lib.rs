@@ -20,6 +20,7 @@ pub mod oci;
 pub mod plan_error;
 pub mod policy;
 pub mod project;
+pub mod publish;
 pub mod python;
 pub mod redact;
 pub mod release;

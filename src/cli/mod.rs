@@ -12,6 +12,7 @@ mod lock;
 mod manage;
 mod policy;
 mod progress;
+mod publish;
 mod release;
 mod sbom;
 mod scan;
@@ -129,6 +130,10 @@ pub enum Command {
     /// unless --execute.
     #[command(disable_version_flag = true)]
     Release(Box<release::ReleaseArgs>),
+    /// Upload wheels and sdists to a package index (PyPI, pypiserver,
+    /// devpi, Artifactory), skipping files it holds already; trusted
+    /// publishing in GitHub Actions.
+    Publish(Box<publish::PublishArgs>),
     /// Build and install air-gap bundles.
     #[command(subcommand)]
     Airgap(airgap::AirgapCommand),
@@ -151,6 +156,7 @@ impl Command {
             Command::Verify(_) => "verify",
             Command::Build(_) => "build",
             Command::Release(_) => "release",
+            Command::Publish(_) => "publish",
             Command::Airgap(command) => command.name(),
         }
     }
@@ -172,6 +178,7 @@ pub async fn run(command: Command, ctx: &Context) -> Result<Exit> {
         Command::Verify(args) => sign::verify(args, ctx),
         Command::Build(args) => build::run(*args, ctx).await,
         Command::Release(args) => release::run(*args, ctx).await,
+        Command::Publish(args) => publish::run(*args, ctx).await,
         Command::Airgap(command) => airgap::run(command, ctx).await,
     }
 }

@@ -14,6 +14,7 @@ pub mod build;
 pub mod gate;
 pub mod inputs;
 pub mod lock;
+pub mod publish;
 pub mod release;
 pub mod signing;
 pub mod wheelhouse;

@@ -33,6 +33,7 @@ mod pip_config;
 mod pip_options;
 mod pip_tls;
 mod policy;
+mod publish;
 mod release;
 mod release_git;
 mod release_parts;
