@@ -82,6 +82,8 @@ pub enum Error {
     #[error(transparent)]
     Build(#[from] crate::build::BuildError),
     #[error(transparent)]
+    Publish(#[from] crate::publish::PublishError),
+    #[error(transparent)]
     Release(#[from] crate::release::ReleaseError),
     #[error(transparent)]
     Git(#[from] crate::release::git::GitError),
@@ -123,6 +125,7 @@ impl Error {
             Error::Archive(e) => e,
             Error::Oci(e) => e,
             Error::Build(e) => e,
+            Error::Publish(e) => e,
             Error::Release(e) => e,
             Error::Git(e) => e,
             Error::ReleaseVersion(e) => e,

@@ -1,19 +1,16 @@
 //! `chiron publish`: flags to a publish request, progress on stderr, the
 //! report on stdout.
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 
-use chiron::error::{Diagnose, ExitClass, Result};
-use chiron::publish::PublishError;
+use chiron::error::Result;
 use chiron::workflow::publish::{
     FileStatus, PYPI_UPLOAD_URL, PublishProgress, PublishReport, PublishRequest, TrustedPublishing,
 };
 
-use super::context::Printer;
 use super::{Context, Exit, style};
 
 #[derive(Debug, Args)]
@@ -50,17 +47,23 @@ pub enum TrustedPublishingArg {
     Never,
 }
 
+impl From<TrustedPublishingArg> for TrustedPublishing {
+    fn from(arg: TrustedPublishingArg) -> Self {
+        match arg {
+            TrustedPublishingArg::Auto => TrustedPublishing::Auto,
+            TrustedPublishingArg::Always => TrustedPublishing::Always,
+            TrustedPublishingArg::Never => TrustedPublishing::Never,
+        }
+    }
+}
+
 impl PublishArgs {
     fn request(&self) -> PublishRequest {
         PublishRequest {
             files: self.files.clone(),
             repository_url: Some(self.repository_url.clone()),
             index_url: self.index_url.clone(),
-            trusted_publishing: match self.trusted_publishing {
-                TrustedPublishingArg::Auto => TrustedPublishing::Auto,
-                TrustedPublishingArg::Always => TrustedPublishing::Always,
-                TrustedPublishingArg::Never => TrustedPublishing::Never,
-            },
+            trusted_publishing: self.trusted_publishing.into(),
             trusted_publishing_index: self.trusted_publishing_index.clone(),
             timeout: self.timeout.map(|s| Duration::from_secs(s.max(1))),
         }
@@ -72,10 +75,7 @@ pub async fn run(args: PublishArgs, ctx: &Context) -> Result<Exit> {
     let log = PublishLog {
         quiet: ctx.out.quiet,
     };
-    let report = match chiron::workflow::publish::publish(&ws, &args.request(), &log).await {
-        Ok(report) => report,
-        Err(error) => return Ok(report_publish_error(&error, &ctx.out)),
-    };
+    let report = chiron::workflow::publish::publish(&ws, &args.request(), &log).await?;
     if ctx.out.json {
         ctx.out.json(&report)?;
     } else {
@@ -104,43 +104,9 @@ fn render(report: &PublishReport) -> String {
     text
 }
 
-/// The publish error rendered as `cli::report_error` renders every other
-/// one (on stderr, and as JSON on stdout with `--json`), with the exit its
-/// class gives. `PublishError` has no variant in `chiron::Error` yet: once
-/// it has, this goes and the error travels up with `?`.
-fn report_publish_error(error: &PublishError, out: &Printer) -> Exit {
-    let exit = match error.exit_class() {
-        ExitClass::Usage => Exit::Usage,
-        ExitClass::Problems => Exit::Problems,
-    };
-    let hint = Diagnose::hint(error);
-    let causes: Vec<String> =
-        std::iter::successors(std::error::Error::source(error), |cause| cause.source())
-            .map(ToString::to_string)
-            .collect();
-    if out.json {
-        let value = serde_json::json!({
-            "error": { "message": error.to_string(), "causes": causes, "hint": hint },
-            "exit_code": exit as u8,
-        });
-        let _ = out.json(&value);
-    }
-    let mut stderr = anstream::stderr().lock();
-    let fail = style::FAIL;
-    let _ = writeln!(stderr, "{fail}error{fail:#}: {error}");
-    for cause in &causes {
-        let _ = writeln!(stderr, "  caused by: {cause}");
-    }
-    if let Some(hint) = hint {
-        let h = style::HINT;
-        let _ = writeln!(stderr, "{h}hint{h:#}: {hint}");
-    }
-    exit
-}
-
 /// Progress lines on stderr, unless `-q`.
-struct PublishLog {
-    quiet: bool,
+pub(super) struct PublishLog {
+    pub(super) quiet: bool,
 }
 
 impl PublishProgress for PublishLog {

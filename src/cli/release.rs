@@ -7,6 +7,7 @@ use clap::Args;
 
 use chiron::error::Result;
 use chiron::workflow::build::{BuildRequest, Dists};
+use chiron::workflow::publish::PublishRequest;
 use chiron::workflow::release::{
     ExecuteRequest, PackagePlan, ReleaseOutcome, ReleasePlan, ReleaseRequest, VersionSource,
 };
@@ -14,6 +15,7 @@ use chiron::workflow::release::{
 use super::build::BuildLog;
 use super::inputs::IndexArgs;
 use super::progress::StageProgress;
+use super::publish::TrustedPublishingArg;
 use super::sign::load_private_key;
 use super::{Context, Exit, style};
 
@@ -62,6 +64,19 @@ pub struct ReleaseArgs {
     /// Do not sign, even with [signing] key set.
     #[arg(long)]
     pub unsigned: bool,
+    /// With --execute: upload the release's sdist and wheels to this
+    /// index's upload URL (https://upload.pypi.org/legacy/ for PyPI), as
+    /// `chiron publish` does.
+    #[arg(long, value_name = "URL", requires = "execute")]
+    pub publish: Option<String>,
+    /// The simple API asked which files the index holds already (default:
+    /// PyPI's for PyPI, else the upload URL + /simple/).
+    #[arg(long, value_name = "URL", requires = "publish")]
+    pub publish_index_url: Option<String>,
+    /// Mint the upload token from the CI's OIDC identity (GitHub Actions):
+    /// auto = when no credentials are set and the CI offers one.
+    #[arg(long, value_enum, default_value_t = TrustedPublishingArg::Auto, value_name = "WHEN")]
+    pub trusted_publishing: TrustedPublishingArg,
     #[command(flatten)]
     pub index: IndexArgs,
 }
@@ -88,6 +103,12 @@ impl ReleaseArgs {
                 ..BuildRequest::default()
             },
             sources: Default::default(),
+            publish: self.publish.as_ref().map(|url| PublishRequest {
+                repository_url: Some(url.clone()),
+                index_url: self.publish_index_url.clone(),
+                trusted_publishing: self.trusted_publishing.into(),
+                ..PublishRequest::default()
+            }),
         }
     }
 }
@@ -311,6 +332,18 @@ fn render_outcome(plan: &ReleasePlan, outcome: &ReleaseOutcome) -> String {
             None => text.push_str(
                 "  gate: no pylock.toml in the package, so no dependencies were scanned\n",
             ),
+        }
+    }
+    for report in &outcome.published {
+        for file in &report.files {
+            let word = match file.status {
+                chiron::workflow::publish::FileStatus::Uploaded => "uploaded",
+                chiron::workflow::publish::FileStatus::Skipped => "already there",
+            };
+            text.push_str(&format!(
+                "  {word} {} to {}\n",
+                file.filename, report.repository_url
+            ));
         }
     }
     text.push_str("nothing was pushed: `git push --follow-tags` publishes the commit and tags\n");

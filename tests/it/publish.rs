@@ -16,19 +16,19 @@ use serde_json::Value;
 use crate::support::index::{WheelSpec, build_sdist, build_wheel, sha256_hex};
 use crate::support::{HttpServer, Request, Response, chiron, oracle_tool};
 
-const USER: &str = "alice";
-const PASSWORD: &str = "correct-horse-battery";
+pub(crate) const USER: &str = "alice";
+pub(crate) const PASSWORD: &str = "correct-horse-battery";
 
 /// pypiserver on 127.0.0.1, uploads protected by an htpasswd file; killed
 /// when dropped.
-struct Pypiserver {
+pub(crate) struct Pypiserver {
     child: Child,
     port: u16,
-    packages: PathBuf,
+    pub(crate) packages: PathBuf,
 }
 
 impl Pypiserver {
-    fn start(dir: &Path) -> Self {
+    pub(crate) fn start(dir: &Path) -> Self {
         let python = oracle_tool("CHIRON_TEST_PUBLISH_PYTHON", "python");
         std::fs::create_dir_all(dir).unwrap();
         let htpasswd = dir.join("htpasswd");
@@ -65,7 +65,7 @@ impl Pypiserver {
         server
     }
 
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("http://127.0.0.1:{}/", self.port)
     }
 
@@ -80,7 +80,7 @@ impl Pypiserver {
         panic!("pypiserver did not start on port {}", self.port);
     }
 
-    fn held(&self) -> Vec<String> {
+    pub(crate) fn held(&self) -> Vec<String> {
         let mut names: Vec<String> = std::fs::read_dir(&self.packages)
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())

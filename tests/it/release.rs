@@ -684,3 +684,74 @@ fn a_build_failing_after_the_tag_says_how_to_undo() {
     assert_eq!(repo.git(&["rev-parse", "HEAD"]), before);
     assert_eq!(repo.git(&["status", "--porcelain"]), "");
 }
+
+/// `--publish` uploads the release to a real pypiserver with
+/// authentication, from which pip installs it; the password never shows.
+#[test]
+fn execute_publishes_to_pypiserver_and_pip_installs_from_it() {
+    use crate::publish::{PASSWORD, Pypiserver, USER};
+    let repo = project("1.2.3", CONFIG);
+    let index = backend_index(&repo.home);
+    commit_build_lock(&repo, &index.url());
+    repo.commit("fix: a fix", &[("src/demo/x.py", "X = 1\n")]);
+    let server = Pypiserver::start(&repo.home.join("server"));
+    let output = repo
+        .chiron()
+        .args([
+            "release",
+            "--execute",
+            "--no-check",
+            "--index-url",
+            &index.url(),
+        ])
+        .args(["--publish", &server.url()])
+        .env("CHIRON_PUBLISH_USERNAME", USER)
+        .env("CHIRON_PUBLISH_PASSWORD", PASSWORD)
+        .env_remove("ACTIONS_ID_TOKEN_REQUEST_URL")
+        .timeout(std::time::Duration::from_secs(600))
+        .output()
+        .unwrap();
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(output.status.success(), "{all}");
+    assert!(!all.contains(PASSWORD));
+    assert!(
+        all.contains("uploaded demo-1.2.4-py3-none-any.whl"),
+        "{all}"
+    );
+    assert_eq!(
+        server.held(),
+        ["demo-1.2.4-py3-none-any.whl", "demo-1.2.4.tar.gz"]
+    );
+    let built = std::fs::read(repo.root.join("release/1.2.4/demo-1.2.4-py3-none-any.whl")).unwrap();
+    assert_eq!(
+        std::fs::read(server.packages.join("demo-1.2.4-py3-none-any.whl")).unwrap(),
+        built
+    );
+    // pip, the oracle, installs it from the index.
+    let target = repo.home.join("site");
+    let pip = Command::new(oracle_tool("CHIRON_TEST_PIP", "pip"))
+        .args([
+            "install",
+            "-q",
+            "--no-deps",
+            "--only-binary",
+            ":all:",
+            "--target",
+        ])
+        .arg(&target)
+        .args(["--index-url", &format!("{}simple/", server.url())])
+        .arg("demo==1.2.4")
+        .output()
+        .unwrap();
+    assert!(
+        pip.status.success(),
+        "{}",
+        String::from_utf8_lossy(&pip.stderr)
+    );
+    let module = std::fs::read_to_string(target.join("demo/__init__.py")).unwrap();
+    assert!(module.contains("__version__ = \"1.2.4\""), "{module}");
+}

@@ -19,6 +19,7 @@ use crate::wheelhouse::Progress;
 use crate::workflow::Workspace;
 use crate::workflow::build::{BuildOutput, BuildReport, BuildRequest};
 use crate::workflow::gate::{Gate, SourceRequest, gate};
+use crate::workflow::publish::{PublishProgress, PublishReport, PublishRequest};
 
 /// How `--execute` builds and gates.
 #[derive(Debug, Clone, Default)]
@@ -28,6 +29,9 @@ pub struct ExecuteRequest {
     pub build: BuildRequest,
     /// Where the gate reads advisories.
     pub sources: SourceRequest,
+    /// `--publish`: where to upload each package's sdist and wheels (the
+    /// files are set per package).
+    pub publish: Option<PublishRequest>,
 }
 
 /// One released package.
@@ -50,6 +54,8 @@ pub struct ReleaseOutcome {
     pub commit: Option<String>,
     pub tags: Vec<String>,
     pub packages: Vec<PackageResult>,
+    /// With `--publish`: each package's upload.
+    pub published: Vec<PublishReport>,
 }
 
 /// Where a package's release goes: `OUTPUT/VERSION/`, or
@@ -122,11 +128,48 @@ pub async fn execute(
             )
         })?);
     }
+    let mut published = Vec::new();
+    if let Some(publish) = &request.publish {
+        for package in &packages {
+            let report = upload(ws, package, publish, output).await;
+            published.push(report.with_context(|| {
+                format!(
+                    "the release of {} {} is tagged and built in {}, but not uploaded; run `chiron publish` on its files once the cause is fixed",
+                    package.name,
+                    package.version,
+                    package.outdir.display()
+                )
+            })?);
+        }
+    }
     Ok(ReleaseOutcome {
         commit,
         tags,
         packages,
+        published,
     })
+}
+
+/// Uploads the package's sdist and wheels.
+async fn upload(
+    ws: &Workspace<'_>,
+    package: &PackageResult,
+    publish: &PublishRequest,
+    output: &dyn BuildOutput,
+) -> Result<PublishReport> {
+    let mut request = publish.clone();
+    request.files = package.build.files.iter().map(|f| f.path.clone()).collect();
+    output.step(&format!("uploading {} {}", package.name, package.version));
+    Ok(crate::workflow::publish::publish(ws, &request, &Steps(output)).await?)
+}
+
+/// The build's reporter, for the upload's steps.
+struct Steps<'a>(&'a dyn BuildOutput);
+
+impl PublishProgress for Steps<'_> {
+    fn step(&self, message: &str) {
+        self.0.step(message);
+    }
 }
 
 /// The package's lock scanned and checked against `[policy]`; an error
