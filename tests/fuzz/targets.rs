@@ -384,3 +384,43 @@ fn build_archives() {
         };
     });
 }
+
+/// What `chiron release` reads: commit messages, tag names, the version in
+/// pyproject.toml and the files that carry it, and the changelog.
+#[test]
+fn release_texts() {
+    use chiron::release::version_files::{VersionFile, project_version};
+    fuzz("release_texts", &mut |bytes| {
+        let text = text(bytes);
+        let _ = chiron::release::commits::parse(&text);
+        let first = text.lines().next().unwrap_or("");
+        if let Ok(pattern) = chiron::release::tags::TagPattern::new(first, "pkg-a") {
+            for line in text.lines() {
+                let _ = pattern.version_of(line);
+            }
+        }
+        let _ = project_version(std::path::Path::new("pyproject.toml"), &text);
+        for spec in [
+            "pyproject.toml",
+            "pyproject.toml:tool.poetry.version",
+            "x.py:__version__",
+        ] {
+            let file = VersionFile::from_str(spec).expect("a valid spec");
+            if file.read(&text).is_ok() {
+                let _ = file.rewrite(&text, "9.9.9");
+            }
+        }
+        let _ = VersionFile::from_str(first);
+        let _ =
+            chiron::release::changelog::prepend(Some(&text), "## [9.9.9] - 2026-01-01\n", "9.9.9");
+    });
+}
+
+/// The core metadata a wheel or sdist carries, as `chiron publish` turns
+/// it into the upload form.
+#[test]
+fn upload_metadata() {
+    fuzz("upload_metadata", &mut |bytes| {
+        let _ = chiron::publish::metadata::parse(&text(bytes));
+    });
+}
