@@ -117,8 +117,17 @@ pub async fn run(args: ReleaseArgs, ctx: &Context) -> Result<Exit> {
     let ws = ctx.workspace()?;
     let plan = chiron::workflow::release::plan(&ws, &args.request())?;
     if args.changelog_only {
-        let sections: Vec<&str> = plan.releasing().map(|p| p.changelog.as_str()).collect();
-        ctx.out.text(&sections.join("\n"))?;
+        if ctx.out.json {
+            let sections: serde_json::Map<String, serde_json::Value> = plan
+                .releasing()
+                .map(|p| (p.name.clone(), p.changelog.clone().into()))
+                .collect();
+            ctx.out
+                .json(&serde_json::json!({ "changelog": sections }))?;
+        } else {
+            let sections: Vec<&str> = plan.releasing().map(|p| p.changelog.as_str()).collect();
+            ctx.out.text(&sections.join("\n"))?;
+        }
         return Ok(Exit::Ok);
     }
     if args.check {
@@ -132,6 +141,14 @@ pub async fn run(args: ReleaseArgs, ctx: &Context) -> Result<Exit> {
             ctx.out.text(&render_plan(&plan))?;
         }
         return Ok(Exit::Ok);
+    }
+    // The state of the repository first: `--execute` on a detached HEAD or
+    // a dirty tree is refused even when there is nothing to release.
+    if let Some(refusal) = plan
+        .refusal()
+        .filter(|_| plan.releasing().next().is_some() || plan.refuses_state())
+    {
+        return Err(refusal.into());
     }
     if plan.releasing().next().is_none() {
         return nothing(ctx, &plan);

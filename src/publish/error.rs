@@ -79,6 +79,14 @@ pub enum PublishError {
         source_name: String,
         message: String,
     },
+    #[error(
+        "{url} refused to list the project's files (HTTP {status}) with the credentials from {source_name}"
+    )]
+    ListingRefused {
+        url: String,
+        status: u16,
+        source_name: String,
+    },
     #[error("{url} did not take {file}: HTTP {status} {message}")]
     Rejected {
         file: String,
@@ -147,7 +155,8 @@ impl Diagnose for PublishError {
             PublishError::Unhashed { .. } => {
                 "point --index-url at the index's simple API, which lists each file's sha256".into()
             }
-            PublishError::Unauthorized { source_name, .. } => unauthorized_hint(source_name),
+            PublishError::Unauthorized { source_name, .. }
+            | PublishError::ListingRefused { source_name, .. } => unauthorized_hint(source_name),
             PublishError::Rejected { .. } => {
                 "read the index's message above; `chiron build` writes files indexes accept".into()
             }

@@ -22,12 +22,27 @@ pub fn form_fields(dist: &Distribution) -> Vec<FormField> {
             .fields
             .iter()
             .filter(|(name, _)| pep639 || *name != "license_file")
-            .cloned(),
+            .map(|(name, value)| match *name {
+                // twine (packaging's metadata) sends the keywords as a
+                // list joined with ", ".
+                "keywords" => (*name, keywords(value)),
+                _ => (*name, value.clone()),
+            }),
     );
     fields.push(("filetype", dist.kind.filetype().into()));
     fields.push(("pyversion", dist.pyversion.clone()));
     fields.push(("sha256_digest", dist.sha256.clone()));
     fields
+}
+
+/// `a,b , c` as `a, b, c`.
+fn keywords(value: &str) -> String {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Whether a `Metadata-Version` is at least `wanted` (major, minor); an

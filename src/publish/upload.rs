@@ -96,7 +96,10 @@ impl Uploader<'_> {
         let (body, _) = read_limited(response)
             .await
             .map_err(|e| self.transport(dist, &describe(&e)))?;
-        let message = self.scrub(&format!("{reason}: {}", String::from_utf8_lossy(&body)));
+        let message = self.scrub(&format!(
+            "{reason}: {}",
+            brief(&String::from_utf8_lossy(&body))
+        ));
         let code = status.as_u16();
         match code {
             200..=299 => Ok(UploadOutcome::Uploaded),
@@ -126,5 +129,40 @@ impl Uploader<'_> {
                 message,
             }),
         }
+    }
+}
+
+/// An index's answer in a line: an HTML page's text without its markup,
+/// whitespace collapsed, at most 300 characters.
+fn brief(body: &str) -> String {
+    let mut text = String::new();
+    let mut in_tag = false;
+    for c in body.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => {
+                in_tag = false;
+                text.push(' ');
+            }
+            _ if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let line = words.join(" ");
+    match line.char_indices().nth(300) {
+        Some((end, _)) => format!("{}…", &line[..end]),
+        None => line,
+    }
+}
+
+#[cfg(test)]
+mod brief_tests {
+    #[test]
+    fn html_pages_become_one_short_line() {
+        let page = "<html><head><title>403 Forbidden</title></head>\n<body><h1>Forbidden</h1>\n<p>No   access.</p></body></html>";
+        assert_eq!(super::brief(page), "403 Forbidden Forbidden No access.");
+        assert_eq!(super::brief(&"x ".repeat(400)).chars().count(), 301);
+        assert_eq!(super::brief("plain text"), "plain text");
     }
 }

@@ -319,12 +319,17 @@ pub fn prepend(
             line: *line,
         });
     }
-    let newline = if existing.contains("\r\n") {
-        "\r\n"
-    } else {
-        "\n"
+    // The file's own line ending, as its first line has it.
+    let newline = match existing.find('\n') {
+        Some(end) if existing[..end].ends_with('\r') => "\r\n",
+        _ => "\n",
     };
-    let split = headings.first().map_or(existing.len(), |(_, heading)| {
+    // The new section goes above the newest release, below an
+    // `## [Unreleased]` section (Keep a Changelog keeps that on top).
+    let newest = headings
+        .iter()
+        .find(|(_, heading)| !heading.to_ascii_lowercase().contains("unreleased"));
+    let split = newest.map_or(existing.len(), |(_, heading)| {
         heading_offset(existing, heading)
     });
     let (header, rest) = existing.split_at(split);
@@ -334,9 +339,14 @@ pub fn prepend(
         .replace('\n', newline);
     let mut text = String::new();
     if !header.trim().is_empty() {
-        text.push_str(header.trim_end());
-        text.push_str(newline);
-        text.push_str(newline);
+        // The header byte for byte, then one blank line.
+        text.push_str(header);
+        if !header.ends_with('\n') {
+            text.push_str(newline);
+        }
+        if !(header.ends_with("\n\n") || header.ends_with("\n\r\n")) {
+            text.push_str(newline);
+        }
     }
     text.push_str(&new);
     text.push_str(newline);
@@ -548,10 +558,33 @@ mod tests {
         let new = prepend(Some(existing), "## 1.3.0 - 2025-03-01\n\n- new\n", "1.3.0").unwrap();
         assert_eq!(
             new,
-            "# Changelog\n\nAll notable changes.\n\n## 1.3.0 - 2025-03-01\n\n- new\n\n## [1.2.0] - 2025-01-01\n\n- old *entry*  \n\n## 1.1.0\n\n- older\n"
+            "# Changelog\n\nAll notable changes.\n\n\n## 1.3.0 - 2025-03-01\n\n- new\n\n## [1.2.0] - 2025-01-01\n\n- old *entry*  \n\n## 1.1.0\n\n- older\n"
         );
         let older_start = existing.find("## [1.2.0]").unwrap();
         assert!(new.ends_with(&existing[older_start..]));
+    }
+
+    #[test]
+    fn prepend_keeps_unreleased_on_top_and_the_header_bytes() {
+        let existing =
+            "# Changelog\n\n## [Unreleased]\n\n- soon\n\n## [1.2.0] - 2025-01-01\n\n- old\n";
+        let new = prepend(
+            Some(existing),
+            "## [1.3.0] - 2025-03-01\n\n- new\n",
+            "1.3.0",
+        )
+        .unwrap();
+        assert_eq!(
+            new,
+            "# Changelog\n\n## [Unreleased]\n\n- soon\n\n## [1.3.0] - 2025-03-01\n\n- new\n\n## [1.2.0] - 2025-01-01\n\n- old\n"
+        );
+        // One CRLF line among LF lines: the header stays byte for byte.
+        let mixed = "# Changelog\n\nIntro with a CRLF.\r\n\n## 1.0.0\n";
+        let new = prepend(Some(mixed), "## 1.1.0\n", "1.1.0").unwrap();
+        assert_eq!(
+            new,
+            "# Changelog\n\nIntro with a CRLF.\r\n\n## 1.1.0\n\n## 1.0.0\n"
+        );
     }
 
     #[test]

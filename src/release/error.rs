@@ -45,6 +45,8 @@ pub enum ReleaseError {
     OutputNotIgnored { path: PathBuf },
     #[error("{package} has no committed build lock in {}", dir.display())]
     NoBuildLock { package: String, dir: PathBuf },
+    #[error("{}: the clone is shallow, and its history stops before the last release: {message}", repo.display())]
+    Shallow { repo: PathBuf, message: String },
     #[error("{}: the working tree has changes: {}", repo.display(), paths.join(", "))]
     Dirty { repo: PathBuf, paths: Vec<String> },
     #[error("{}: HEAD is detached at {commit}", repo.display())]
@@ -120,6 +122,9 @@ impl Diagnose for ReleaseError {
             ReleaseError::NoBuildLock { .. } => {
                 "run `chiron build` there once and commit build-requirements.txt and pylock.build.toml: the release then builds from the same pinned wheels and leaves the tree clean".into()
             }
+            ReleaseError::Shallow { .. } => {
+                "fetch the whole history: `git fetch --unshallow --tags` (in GitHub Actions, `fetch-depth: 0` on actions/checkout)".into()
+            }
             ReleaseError::Dirty { .. } => {
                 "commit or stash the changes (`git stash -u`), then run again".into()
             }
@@ -133,7 +138,7 @@ impl Diagnose for ReleaseError {
                 "the build backend takes its version elsewhere: check [project] version or the setuptools-scm/hatch-vcs settings".into()
             }
             ReleaseError::Gate { .. } => {
-                "fix what the policy report names (chiron policy --lock LOCK), then run again"
+                "fix what the policy report names (`chiron policy check pylock.toml` shows it), then run again"
                     .into()
             }
             ReleaseError::NotReproducible { .. } => {

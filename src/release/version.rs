@@ -163,7 +163,9 @@ pub enum VersionError {
     #[error("{version} is a pre-release, not a final release")]
     FinalIsPre { version: String },
     /// The pre-release kind would go back (`rc` → `a`).
-    #[error("cannot release a {wanted} pre-release after {last}: pre-releases go a → b → rc")]
+    #[error(
+        "cannot make a pre-release of kind `{wanted}` after {last}: pre-releases go a → b → rc"
+    )]
     PreBackwards { last: String, wanted: PreKind },
     /// A version part would not fit in 64 bits.
     #[error(
@@ -177,6 +179,11 @@ pub enum VersionError {
     /// A version asked for has a local segment.
     #[error("{wanted} has a local segment (`+...`), which package indexes refuse")]
     LocalOverride { wanted: String },
+    /// A version asked for is a development release.
+    #[error(
+        "{wanted} is a development release (`.devN`), which chiron does not count releases from"
+    )]
+    DevOverride { wanted: String },
     /// Not a pre-release kind.
     #[error("`{text}` is not a pre-release kind")]
     UnknownPreKind { text: String },
@@ -192,6 +199,7 @@ impl crate::diagnose::Diagnose for VersionError {
             Self::PreBackwards { .. }
             | Self::NotGreater { .. }
             | Self::LocalOverride { .. }
+            | Self::DevOverride { .. }
             | Self::UnknownPreKind { .. } => ExitClass::Usage,
         }
     }
@@ -203,6 +211,9 @@ impl crate::diagnose::Diagnose for VersionError {
             Self::Overflow { .. } => "give the version to release explicitly".into(),
             Self::NotGreater { .. } => "a release must sort after every earlier one (PEP 440 ordering)".into(),
             Self::LocalOverride { .. } => "drop the `+...` part".into(),
+            Self::DevOverride { .. } => {
+                "release a final version or a pre-release (`--pre a|b|rc`)".into()
+            }
             Self::UnknownPreKind { .. } => "use a (alpha), b (beta) or rc".into(),
         })
     }
@@ -324,6 +335,11 @@ fn continue_series(
 pub fn check_override(last: Option<&Version>, wanted: &Version) -> Result<(), VersionError> {
     if wanted.is_local() {
         return Err(VersionError::LocalOverride {
+            wanted: wanted.to_string(),
+        });
+    }
+    if wanted.is_dev() {
+        return Err(VersionError::DevOverride {
             wanted: wanted.to_string(),
         });
     }

@@ -691,3 +691,26 @@ mod tests {
         ));
     }
 }
+
+#[cfg(test)]
+mod dotted_tests {
+    use std::str::FromStr;
+
+    use super::*;
+
+    #[test]
+    fn dotted_keys_at_the_top_level_are_the_project_table() {
+        let text = "project.name = \"demo\"\nproject.version = \"1.2.3\"\n";
+        let path = Path::new("pyproject.toml");
+        assert_eq!(
+            project_version(path, text).unwrap(),
+            ProjectVersion::Static("1.2.3".into())
+        );
+        let file = VersionFile::from_str("pyproject.toml").unwrap();
+        assert_eq!(file.read(text).unwrap(), "1.2.3");
+        assert_eq!(
+            file.rewrite(text, "1.3.0").unwrap(),
+            "project.name = \"demo\"\nproject.version = \"1.3.0\"\n"
+        );
+    }
+}

@@ -163,6 +163,17 @@ pub async fn publish(
     })
 }
 
+/// What can be checked before there is anything to upload: the URLs,
+/// `--offline`, the credentials' form, and an identity token when trusted
+/// publishing is required. `chiron release` asks this before it writes.
+pub fn preflight(ws: &Workspace<'_>, request: &PublishRequest) -> Result<(), PublishError> {
+    let plan = plan(ws, request)?;
+    match (request.trusted_publishing, &plan.identity) {
+        (TrustedPublishing::Always, Err(missing)) => Err(PublishError::NoIdentityToken { missing }),
+        _ => Ok(()),
+    }
+}
+
 fn plan(ws: &Workspace<'_>, request: &PublishRequest) -> Result<Plan, PublishError> {
     if ws.config.config.index.offline {
         return Err(PublishError::Offline);
@@ -312,6 +323,19 @@ async fn list_project(
     match client.project_files(&dist.name).await {
         Ok(files) => Ok(files),
         Err(IndexError::NotFound { .. }) => Ok(Vec::new()),
+        Err(IndexError::Status {
+            url,
+            status: status @ (401 | 403),
+        }) => Err(PublishError::ListingRefused {
+            url,
+            status,
+            source_name: plan
+                .credentials
+                .as_ref()
+                .map_or(CredentialSource::None, |c| c.source)
+                .describe()
+                .to_string(),
+        }),
         Err(error) => Err(error.into()),
     }
 }

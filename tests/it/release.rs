@@ -763,3 +763,142 @@ fn execute_publishes_to_pypiserver_and_pip_installs_from_it() {
     let module = std::fs::read_to_string(target.join("demo/__init__.py")).unwrap();
     assert!(module.contains("__version__ = \"1.2.4\""), "{module}");
 }
+
+// What an outside review found: two version places in one pyproject.toml,
+// a release folder not ignored before it exists, release commits in the
+// final changelog, a shallow clone, `--changelog-only --json`, dev tags
+// and dev overrides, and an unborn branch.
+
+#[test]
+fn two_version_places_in_one_pyproject_both_change() {
+    let config = "[release]\nversion-files = [\"pyproject.toml:tool.poetry.version\"]\n";
+    let repo = Repo::new();
+    let pyproject = "[project]\nname = \"demo\"\nversion = \"1.2.3\"\n\n[tool.poetry]\nversion = \"1.2.3\"  # poetry's copy\n";
+    repo.commit(
+        "chore: start",
+        &[("pyproject.toml", pyproject), ("chiron.toml", config)],
+    );
+    repo.tag("v1.2.3");
+    repo.commit("fix: x", &[("x.py", "X = 1\n")]);
+    let (code, json, stderr) = repo.release(&[]);
+    assert_eq!(code, 0, "{stderr}");
+    let files = &json["plan"]["packages"][0]["files"];
+    assert_eq!(files[0]["path"], "pyproject.toml");
+    assert_eq!(files[0]["what"], "project.version, tool.poetry.version");
+    let content = "[project]\nname = \"demo\"\nversion = \"1.2.4\"\n\n[tool.poetry]\nversion = \"1.2.4\"  # poetry's copy\n";
+    // tomllib, the oracle, reads both new versions from what would be written.
+    let python = oracle_tool("CHIRON_TEST_TOOLS_PYTHON", "python");
+    std::fs::write(repo.home.join("check.toml"), content).unwrap();
+    let read = Command::new(python)
+        .args(["-c", "import sys, tomllib; d = tomllib.load(open(sys.argv[1], 'rb')); print(d['project']['version'], d['tool']['poetry']['version'])"])
+        .arg(repo.home.join("check.toml"))
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&read.stdout).trim(), "1.2.4 1.2.4");
+    let changelog_or_pyproject: Vec<&Value> = files
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["path"] == "pyproject.toml")
+        .collect();
+    assert_eq!(
+        changelog_or_pyproject.len(),
+        1,
+        "one change per file: {files}"
+    );
+}
+
+#[test]
+fn the_release_folder_must_be_ignored_before_it_exists() {
+    let repo = project("1.2.3", CONFIG);
+    repo.commit(
+        "build: lock and no ignore",
+        &[
+            ("build-requirements.txt", "# empty\n"),
+            ("pylock.build.toml", "lock-version = \"1.0\"\n"),
+            (".gitignore", "dist/\n"),
+        ],
+    );
+    repo.commit("fix: x", &[("src/demo/x.py", "X = 1\n")]);
+    assert!(!repo.root.join("release").exists());
+    let (code, _, stderr) = repo.release(&["--execute"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("does not ignore the release folder"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn release_commits_stay_out_of_the_changelog_and_dev_tags_are_skipped() {
+    let repo = project("1.2.3", CONFIG);
+    repo.commit("feat: a", &[("src/demo/x.py", "X = 1\n")]);
+    repo.commit("chore(release): v1.3.0rc1", &[("src/demo/y.py", "Y = 1\n")]);
+    repo.tag("v1.3.0rc1");
+    repo.commit("fix: b", &[("src/demo/x.py", "X = 2\n")]);
+    // A stray dev tag is not a release to count from.
+    repo.tag("v1.3.0.dev5");
+    let output = repo
+        .chiron()
+        .args(["release", "--changelog-only", "--json"])
+        .output()
+        .unwrap();
+    let json: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let section = json["changelog"]["demo"].as_str().unwrap();
+    assert!(section.starts_with("## [1.3.0]"), "{section}");
+    assert!(
+        section.contains("- a (") && section.contains("- b ("),
+        "{section}"
+    );
+    assert!(!section.contains("release"), "{section}");
+    let (code, _, stderr) = repo.release(&["--version", "1.4.0.dev1"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("development release"), "{stderr}");
+}
+
+#[test]
+fn a_shallow_clone_says_to_fetch_the_history() {
+    let repo = project("1.2.3", CONFIG);
+    for i in 0..3 {
+        repo.commit(
+            &format!("fix: {i}"),
+            &[("src/demo/x.py", &format!("X = {i}\n"))],
+        );
+    }
+    let clone = repo.home.join("shallow");
+    let status = repo
+        .git_command()
+        .current_dir(&repo.home)
+        .args(["clone", "-q", "--depth", "1"])
+        .arg(format!("file://{}", repo.root.display()))
+        .arg(&clone)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let output = repo
+        .chiron()
+        .current_dir(&clone)
+        .arg("release")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("shallow") && stderr.contains("git fetch --unshallow"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn execute_on_a_branch_without_commits_is_refused() {
+    let repo = Repo::new();
+    write_files(
+        &repo.root,
+        &[(
+            "pyproject.toml",
+            "[project]\nname = \"demo\"\nversion = \"1.0\"\n",
+        )],
+    );
+    let (code, _, stderr) = repo.release(&["--execute"]);
+    assert_eq!(code, 2, "{stderr}");
+}

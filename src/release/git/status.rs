@@ -65,3 +65,35 @@ fn is_folder(change: &gix::status::index_worktree::Item) -> bool {
 fn lossy(path: &gix::bstr::BStr) -> String {
     String::from_utf8_lossy(path).into_owned()
 }
+
+impl Repo {
+    /// Whether git ignores the repo-relative `path` (a folder when
+    /// `is_dir`), as `git check-ignore` answers, whether or not it exists.
+    pub fn is_ignored(&self, path: &str, is_dir: bool) -> Result<bool, GitError> {
+        let what = "the ignore rules";
+        let index = self
+            .inner
+            .index_or_empty()
+            .map_err(self.read_error("the index"))?;
+        let mut stack = self
+            .inner
+            .excludes(
+                &index,
+                None,
+                gix::worktree::stack::state::ignore::Source::WorktreeThenIdMappingIfNotSkipped,
+            )
+            .map_err(self.read_error(what))?;
+        let mode = is_dir.then_some(gix::index::entry::Mode::DIR);
+        let platform = stack
+            .at_path(std::path::Path::new(path), mode)
+            .map_err(self.read_error(what))?;
+        Ok(platform.is_excluded())
+    }
+
+    /// Whether the repository is a shallow clone (its history cut off).
+    pub fn is_shallow(&self) -> Result<bool, GitError> {
+        self.inner
+            .is_shallow()
+            .map_err(self.read_error("whether the clone is shallow"))
+    }
+}

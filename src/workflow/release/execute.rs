@@ -84,6 +84,9 @@ pub async fn execute(
         return Err(refusal.into());
     }
     let releasing: Vec<&PackagePlan> = plan.releasing().collect();
+    if let Some(publish) = &request.publish {
+        crate::workflow::publish::preflight(ws, publish)?;
+    }
     let mut gates = Vec::new();
     for package in &releasing {
         output.step(&format!(

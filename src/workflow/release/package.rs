@@ -353,7 +353,7 @@ impl PlanContext<'_> {
         let mut files = Vec::new();
         let mut section = String::new();
         if let (Some(next), Some(tag)) = (&next, &tag) {
-            files = self.version_changes(spec, &current, next)?;
+            files = self.version_changes(&current, next)?;
             let listed = if next.any_prerelease() {
                 &since_last
             } else {
@@ -414,11 +414,20 @@ impl PlanContext<'_> {
         };
         let mut releases: Vec<(String, Version, String)> = Vec::new();
         for tag in &self.state.tags {
-            let Some(version) = spec.pattern.version_of(&tag.name) else {
+            // A `.devN` or `+local` tag is not a release to count from.
+            let Some(version) = spec
+                .pattern
+                .version_of(&tag.name)
+                .filter(|v| !v.is_dev() && !v.is_local())
+            else {
                 continue;
             };
             let reachable = match &head {
-                Some(head) => self.state.repo.is_ancestor(&tag.commit, head)?,
+                Some(head) => self
+                    .state
+                    .repo
+                    .is_ancestor(&tag.commit, head)
+                    .map_err(|e| self.shallow(e))?,
                 None => false,
             };
             if reachable {
@@ -481,25 +490,28 @@ impl PlanContext<'_> {
     }
 
     /// Each version file rewritten to `next`.
-    fn version_changes(
-        &self,
-        spec: &PackageSpec,
-        current: &Current,
-        next: &Version,
-    ) -> Result<Vec<FileChange>> {
+    fn version_changes(&self, current: &Current, next: &Version) -> Result<Vec<FileChange>> {
         let next = next.to_string();
-        let mut changes = Vec::new();
+        let mut changes: Vec<(PathBuf, FileChange)> = Vec::new();
         for carrier in &current.files {
-            changes.push(FileChange {
+            // Two places in one file (`project.version` and
+            // `tool.poetry.version`): the second edit applies to the first's
+            // result.
+            if let Some((_, change)) = changes.iter_mut().find(|(path, _)| path == &carrier.path) {
+                change.content = carrier.file.rewrite(&change.content, &next)?;
+                change.what = format!("{}, {}", change.what, carrier.what);
+                continue;
+            }
+            let change = FileChange {
                 path: self.repo_relative(&carrier.path),
                 what: carrier.what.clone(),
                 from: Some(carrier.found.clone()),
                 to: Some(next.clone()),
                 content: carrier.file.rewrite(&carrier.text, &next)?,
-            });
+            };
+            changes.push((carrier.path.clone(), change));
         }
-        let _ = spec;
-        Ok(changes)
+        Ok(changes.into_iter().map(|(_, change)| change).collect())
     }
 
     /// The changelog section of `next`, rendered.
@@ -568,6 +580,20 @@ impl PlanContext<'_> {
         }))
     }
 
+    /// A history read that failed in a shallow clone says so: the commits
+    /// since the last release are cut off, not broken.
+    fn shallow(&self, error: crate::release::git::GitError) -> crate::error::Error {
+        if self.state.repo.is_shallow().unwrap_or(false) {
+            ReleaseError::Shallow {
+                repo: self.state.repo.workdir().to_path_buf(),
+                message: error.to_string(),
+            }
+            .into()
+        } else {
+            error.into()
+        }
+    }
+
     fn repo_relative(&self, path: &Path) -> String {
         path.strip_prefix(self.state.repo.workdir())
             .unwrap_or(path)
@@ -582,7 +608,18 @@ impl PlanContext<'_> {
             commits: Vec::new(),
             ignored: Vec::new(),
         };
-        for commit in self.state.repo.commits_since(since)? {
+        let template = &self.ws.config.config.release.commit_message;
+        let ours = template.split("{tags}").next().unwrap_or("").trim_end();
+        for commit in self
+            .state
+            .repo
+            .commits_since(since)
+            .map_err(|e| self.shallow(e))?
+        {
+            // chiron's own release commits are neither changes nor bumps.
+            if !ours.is_empty() && summary(&commit).starts_with(ours) {
+                continue;
+            }
             let parsed = commits::parse(&commit.message);
             let touches = spec.rel.is_empty()
                 || commit

@@ -60,13 +60,17 @@ pub fn plan(ws: &Workspace, request: &ReleaseRequest) -> Result<ReleasePlan> {
         .map(|spec| context.plan(spec))
         .collect::<Result<Vec<_>>>()?;
     if let Some(wanted) = &wanted {
-        if packages.len() != 1 {
+        // The one package planned, else the one that would be released.
+        let releasing: Vec<usize> = (0..packages.len())
+            .filter(|i| packages.len() == 1 || packages[*i].next_version.is_some())
+            .collect();
+        let [only] = releasing[..] else {
             return Err(ReleaseError::OverrideNeedsOnePackage {
-                count: packages.len(),
+                count: releasing.len(),
             }
             .into());
-        }
-        packages[0] = context.plan_version(&specs[0], wanted)?;
+        };
+        packages[only] = context.plan_version(&specs[only], wanted)?;
     }
     check_strict(&packages, request.strict)?;
     Ok(finish(ws, state, packages))
@@ -138,7 +142,8 @@ fn refusals(
     let release = &ws.config.config.release;
     let output = ws.config.resolve(&release.output);
     let mut refusals = head_refusals(&state.head, &release.branches);
-    let (dirty, in_output) = dirty_paths(&state.repo, &output);
+    let (dirty, _) = dirty_paths(&state.repo, &output);
+    let in_output = output_not_ignored(&state.repo, &output);
     if !dirty.is_empty() {
         refusals.push(Refusal {
             message: format!("the working tree has changes: {}", dirty.join(", ")),
@@ -184,6 +189,16 @@ fn refusals(
         }
     }
     refusals
+}
+
+/// Whether the release folder is inside the repository and git does not
+/// ignore it (whether or not it exists yet).
+fn output_not_ignored(repo: &Repo, output: &Path) -> bool {
+    let Ok(relative) = output.strip_prefix(repo.workdir()) else {
+        return false;
+    };
+    let relative = relative.to_string_lossy().replace('\\', "/");
+    !relative.is_empty() && !repo.is_ignored(&relative, true).unwrap_or(false)
 }
 
 /// Changed paths of the working tree but for the release output folder,

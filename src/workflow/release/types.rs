@@ -143,6 +143,20 @@ impl ReleasePlan {
         self.packages.iter().filter(|p| p.next_version.is_some())
     }
 
+    /// Whether a refusal is about the repository's state (HEAD, branch,
+    /// working tree) rather than about what would be released.
+    pub fn refuses_state(&self) -> bool {
+        self.refusals.iter().any(|r| {
+            matches!(
+                r.kind,
+                RefusalKind::Dirty(_)
+                    | RefusalKind::Detached(_)
+                    | RefusalKind::Unborn(_)
+                    | RefusalKind::Branch(_)
+            )
+        })
+    }
+
     /// The first refusal, as an error.
     pub fn refusal(&self) -> Option<ReleaseError> {
         let refusal = self.refusals.first()?;
