@@ -26,7 +26,7 @@ fn backend_wheels() -> PathBuf {
 
 /// A plain index (no requires-python, no PEP 658) over a copy of the
 /// backends' wheels.
-fn backend_index(home: &Path) -> PlainIndex {
+pub(crate) fn backend_index(home: &Path) -> PlainIndex {
     let dir = home.join("index-files");
     std::fs::create_dir_all(&dir).unwrap();
     for entry in std::fs::read_dir(backend_wheels()).unwrap() {

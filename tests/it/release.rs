@@ -10,7 +10,7 @@ use std::process::Command;
 use serde_json::Value;
 use tempfile::TempDir;
 
-use crate::support::plain::PlainIndex;
+use crate::build::backend_index;
 use crate::support::{chiron, oracle_tool, write_files};
 
 /// A git repository made by the git CLI, with a home of its own (so the
@@ -500,25 +500,6 @@ fn a_failing_gate_stops_the_release_before_anything_changes() {
         before == repo.state(),
         "the failed release changed the repository"
     );
-}
-
-/// The backends' wheels, served by a plain local index, as in build.rs.
-fn backend_index(home: &Path) -> PlainIndex {
-    let source = std::env::var_os("CHIRON_TEST_BUILD_WHEELS")
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME")
-                .map(|h| PathBuf::from(h).join(".cache/chiron-ci/build-backends/wheels"))
-        })
-        .filter(|d| d.is_dir())
-        .expect("the build backends' wheels are missing: run `bash .ci/test`");
-    let dir = home.join("index-files");
-    std::fs::create_dir_all(&dir).unwrap();
-    for entry in std::fs::read_dir(source).unwrap() {
-        let entry = entry.unwrap();
-        std::fs::copy(entry.path(), dir.join(entry.file_name())).unwrap();
-    }
-    PlainIndex::serve(&dir)
 }
 
 /// The project's build lock made and committed first, as docs/release.md

@@ -262,6 +262,26 @@ struct Found {
     since_last: Counted,
 }
 
+impl Found {
+    /// The last release: the newest tag, else the version files' version.
+    fn last(&self) -> Option<Version> {
+        self.history
+            .last
+            .as_ref()
+            .map(|l| l.1.clone())
+            .or_else(|| self.current.version.clone())
+    }
+
+    /// The last final release (no pre-release suffix).
+    fn last_final(&self) -> Option<Version> {
+        self.history
+            .last_final
+            .as_ref()
+            .map(|l| l.1.clone())
+            .or_else(|| self.current.version.clone().filter(|v| !v.any_prerelease()))
+    }
+}
+
 /// The commits since a release, parsed and filtered for one package.
 struct Counted {
     commits: Vec<(Commit, Conventional)>,
@@ -271,72 +291,52 @@ struct Counted {
 impl PlanContext<'_> {
     /// The package's plan with the version computed from its commits.
     pub(super) fn plan(&self, spec: &PackageSpec) -> Result<PackagePlan> {
-        let history = self.history(spec)?;
-        let current = self.current(spec)?;
-        let last = history
-            .last
-            .as_ref()
-            .map(|l| &l.1)
-            .or(current.version.as_ref());
-        let last_final = history
-            .last_final
-            .as_ref()
-            .map(|l| &l.1)
-            .or(current.version.as_ref().filter(|v| !v.any_prerelease()));
-        let since_final = self.counted(spec, history.last_final.as_ref().map(|l| l.2.as_str()))?;
-        let since_last = self.counted(spec, history.last.as_ref().map(|l| l.2.as_str()))?;
-        let base = last_final.cloned();
-        let bump = since_final
-            .commits
-            .iter()
-            .filter_map(|(_, c)| self.rules.bump_for(c, base.as_ref()))
-            .max();
-        let nothing_new = since_last.commits.is_empty()
-            && last.is_some_and(|l| !l.any_prerelease() || self.pre.is_some());
-        let next = if nothing_new {
+        let mut found = self.gather(spec)?;
+        let (last, last_final) = (found.last(), found.last_final());
+        let nothing_new = found.since_last.commits.is_empty()
+            && last
+                .as_ref()
+                .is_some_and(|l| !l.any_prerelease() || self.pre.is_some());
+        found.next = if nothing_new {
             None
         } else {
-            version::next_version(last_final, last, bump, self.pre)?
+            version::next_version(last_final.as_ref(), last.as_ref(), found.bump, self.pre)?
         };
-        self.assemble(
-            spec,
-            Found {
-                history,
-                current,
-                base,
-                next,
-                bump,
-                since_final,
-                since_last,
-            },
-        )
+        self.assemble(spec, found)
     }
 
     /// The package's plan for a version the caller chose.
     pub(super) fn plan_version(&self, spec: &PackageSpec, wanted: &Version) -> Result<PackagePlan> {
+        let mut found = self.gather(spec)?;
+        version::check_override(found.last().as_ref(), wanted)?;
+        found.next = Some(wanted.clone());
+        found.bump = None;
+        self.assemble(spec, found)
+    }
+
+    /// The package's releases, files and commits, and the bump they make.
+    fn gather(&self, spec: &PackageSpec) -> Result<Found> {
         let history = self.history(spec)?;
         let current = self.current(spec)?;
-        let last = history
-            .last
-            .as_ref()
-            .map(|l| &l.1)
-            .or(current.version.as_ref());
-        version::check_override(last, wanted)?;
-        let base = last.cloned();
         let since_final = self.counted(spec, history.last_final.as_ref().map(|l| l.2.as_str()))?;
         let since_last = self.counted(spec, history.last.as_ref().map(|l| l.2.as_str()))?;
-        self.assemble(
-            spec,
-            Found {
-                history,
-                base,
-                current,
-                next: Some(wanted.clone()),
-                bump: None,
-                since_final,
-                since_last,
-            },
-        )
+        let mut found = Found {
+            history,
+            current,
+            base: None,
+            next: None,
+            bump: None,
+            since_final,
+            since_last,
+        };
+        found.base = found.last_final();
+        found.bump = found
+            .since_final
+            .commits
+            .iter()
+            .filter_map(|(_, c)| self.rules.bump_for(c, found.base.as_ref()))
+            .max();
+        Ok(found)
     }
 
     fn assemble(&self, spec: &PackageSpec, found: Found) -> Result<PackagePlan> {
