@@ -12,9 +12,9 @@ use crate::support::{chiron, write_files};
 use base64::Engine as _;
 use serde_json::Value;
 
-const PASSWORD: &str = "correct horse battery staple";
+pub(crate) const PASSWORD: &str = "correct horse battery staple";
 
-fn keys(home: &Path) {
+pub(crate) fn keys(home: &Path) {
     chiron(home)
         .current_dir(home)
         .env("CHIRON_PASSWORD", PASSWORD)
@@ -24,7 +24,12 @@ fn keys(home: &Path) {
 }
 
 /// openssl's verdict on a cosign blob signature.
-fn openssl_verifies(public: &Path, file: &Path, signature_b64: &str, scratch: &Path) -> bool {
+pub(crate) fn openssl_verifies(
+    public: &Path,
+    file: &Path,
+    signature_b64: &str,
+    scratch: &Path,
+) -> bool {
     let der = base64::engine::general_purpose::STANDARD
         .decode(signature_b64.trim())
         .unwrap();

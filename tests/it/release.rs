@@ -542,8 +542,28 @@ fn execute_writes_commits_tags_and_builds_the_release() {
     repo.commit("docs: a changelog", &[("CHANGELOG.md", old_changelog)]);
     commit_build_lock(&repo, &index.url());
     repo.commit("feat: frobnicate", &[("src/demo/x.py", "X = 1\n")]);
-    let (code, json, stderr) = repo.release(&["--execute", "--index-url", &index.url()]);
-    assert_eq!(code, 0, "{stderr}");
+    crate::airgap::keys(&repo.home);
+    let output = repo
+        .chiron()
+        .args([
+            "release",
+            "--json",
+            "--execute",
+            "--index-url",
+            &index.url(),
+            "--key",
+        ])
+        .arg(repo.home.join("cosign.key"))
+        .env("CHIRON_PASSWORD", crate::airgap::PASSWORD)
+        .timeout(std::time::Duration::from_secs(600))
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let json: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(json["result"]["tags"], serde_json::json!(["v1.3.0"]));
 
     // git, the oracle: the tag is annotated, on the release commit, and the
@@ -588,7 +608,20 @@ fn execute_writes_commits_tags_and_builds_the_release() {
     assert_eq!(wheel_version(&wheel), "1.3.0");
     assert!(dir.join("demo-1.3.0.tar.gz").is_file());
     assert!(dir.join("SHA256SUMS").is_file());
-    repo.chiron().arg("verify").arg(&dir).assert().success();
+    // Signed: chiron verify with the public key, and openssl on the wheel's
+    // cosign signature.
+    let public = repo.home.join("cosign.pub");
+    repo.chiron()
+        .arg("verify")
+        .arg(&dir)
+        .arg("--key")
+        .arg(&public)
+        .assert()
+        .success();
+    let signature = std::fs::read_to_string(dir.join("demo-1.3.0-py3-none-any.whl.sig")).unwrap();
+    assert!(crate::airgap::openssl_verifies(
+        &public, &wheel, &signature, &repo.home
+    ));
     let venv = repo.home.join("venv");
     let uv = oracle_tool("CHIRON_TEST_UV", "uv");
     let status = Command::new(&uv)
