@@ -870,3 +870,199 @@ fn a_wheelhouse_file_changed_since_its_manifest_is_skipped_and_exports_stay_out_
         "the wheelhouse is untouched"
     );
 }
+
+/// nginx on 127.0.0.1 running the configuration block of docs/serve.md,
+/// with only its port and root replaced: one process (no master, so no
+/// worker outlives it), killed when dropped.
+struct Nginx {
+    child: Child,
+    port: u16,
+    log: PathBuf,
+}
+
+impl Nginx {
+    fn start(site: &Path, prefix: &Path) -> Self {
+        let doc =
+            std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/serve.md"))
+                .unwrap();
+        let block = doc
+            .split("```nginx\n")
+            .nth(1)
+            .and_then(|rest| rest.split("\n```").next())
+            .expect("docs/serve.md has an nginx block");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        assert!(block.contains("listen 8080;") && block.contains("root /srv/pypi/site;"));
+        let block = block
+            .replace("listen 8080;", &format!("listen 127.0.0.1:{port};"))
+            .replace("root /srv/pypi/site;", &format!("root {};", site.display()));
+        std::fs::create_dir_all(prefix.join("tmp")).unwrap();
+        let p = prefix.display();
+        let conf = format!(
+            "daemon off;\nmaster_process off;\npid {p}/nginx.pid;\nerror_log {p}/error.log;\n\
+events {{}}\nhttp {{\n  access_log {p}/access.log;\n  client_body_temp_path {p}/tmp/body;\n\
+  proxy_temp_path {p}/tmp/proxy;\n  fastcgi_temp_path {p}/tmp/fastcgi;\n\
+  uwsgi_temp_path {p}/tmp/uwsgi;\n  scgi_temp_path {p}/tmp/scgi;\n{block}\n}}\n"
+        );
+        std::fs::write(prefix.join("nginx.conf"), conf).unwrap();
+        let child = Command::new(oracle_tool("CHIRON_TEST_NGINX", "nginx"))
+            .arg("-p")
+            .arg(prefix)
+            .arg("-c")
+            .arg(prefix.join("nginx.conf"))
+            .arg("-e")
+            .arg(prefix.join("error.log"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let server = Self {
+            child,
+            port,
+            log: prefix.join("access.log"),
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            let errors = std::fs::read_to_string(prefix.join("error.log")).unwrap_or_default();
+            assert!(Instant::now() < deadline, "nginx did not start: {errors}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        server
+    }
+
+    /// GET `path` with `accept`: the status line, the headers (names in
+    /// lower case) and the body.
+    fn get(&self, path: &str, accept: Option<&str>) -> (String, BTreeMap<String, String>, Vec<u8>) {
+        use std::io::Read;
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        let accept = accept
+            .map(|a| format!("Accept: {a}\r\n"))
+            .unwrap_or_default();
+        write!(
+            stream,
+            "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n{accept}\r\n"
+        )
+        .unwrap();
+        let mut answer = Vec::new();
+        stream.read_to_end(&mut answer).unwrap();
+        let split = answer.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+        let head = String::from_utf8_lossy(&answer[..split]).into_owned();
+        let mut lines = head.lines();
+        let status = lines.next().unwrap_or_default().to_string();
+        let headers = lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+            .collect();
+        (status, headers, answer[split + 4..].to_vec())
+    }
+
+    fn requested(&self) -> Vec<String> {
+        std::fs::read_to_string(&self.log)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|line| line.split("\"GET ").nth(1)?.split(' ').next())
+            .map(str::to_string)
+            .collect()
+    }
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn nginx_configured_as_docs_serve_md_says_serves_json_to_pep_691_clients() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let (folder, site) = exported_site(h);
+    let nginx = Nginx::start(&site, &h.join("nginx"));
+    let pip_accept = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html; q=0.1, text/html; q=0.01";
+    for path in ["/simple/", "/simple/alpha/", "/simple/beta/"] {
+        let dir = site.join(path.trim_start_matches('/'));
+        for (accept, page, content_type) in [
+            (None, "index.html", "text/html"),
+            (Some("text/html"), "index.html", "text/html"),
+            (
+                Some(pip_accept),
+                "index.json",
+                "application/vnd.pypi.simple.v1+json",
+            ),
+        ] {
+            let (status, headers, body) = nginx.get(path, accept);
+            assert!(status.contains(" 200 "), "{path} {accept:?}: {status}");
+            assert_eq!(headers["content-type"], content_type, "{path} {accept:?}");
+            assert_eq!(headers.get("vary").map(String::as_str), Some("Accept"));
+            assert_eq!(
+                body,
+                std::fs::read(dir.join(page)).unwrap(),
+                "{path} {accept:?}"
+            );
+        }
+    }
+    let (status, _, body) = nginx.get("/simple/beta/beta-1.0-py3-none-any.whl.metadata", None);
+    assert!(status.contains(" 200 "), "{status}");
+    assert_eq!(body, BETA_METADATA.as_bytes());
+
+    // uv reads the JSON pages through nginx and resolves from the
+    // metadata files alone; pip installs with hashes.
+    let url = format!("http://127.0.0.1:{}/simple/", nginx.port);
+    let python = oracle_tool("CHIRON_TEST_TOOLS_PYTHON", "python");
+    std::fs::write(h.join("in.txt"), "alpha\n").unwrap();
+    let output = uv(
+        h,
+        &[
+            "pip",
+            "compile",
+            "--index-url",
+            &url,
+            "--python",
+            python.to_str().unwrap(),
+            "--no-header",
+            h.join("in.txt").to_str().unwrap(),
+        ],
+    );
+    assert!(output.status.success(), "{}", everything(&output));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("alpha==1.0") && stdout.contains("beta==1.0"),
+        "{stdout}"
+    );
+    let fetched = nginx.requested();
+    assert!(
+        fetched
+            .iter()
+            .any(|p| p == "/simple/alpha/alpha-1.0-py3-none-any.whl.metadata"),
+        "{fetched:?}"
+    );
+    assert!(!fetched.iter().any(|p| p.ends_with(".whl")), "{fetched:?}");
+
+    let pins = format!(
+        "alpha==1.0 --hash=sha256:{}\nbeta==1.0 --hash=sha256:{}\n",
+        sha256_hex(folder.bytes("alpha-1.0-py3-none-any.whl")),
+        sha256_hex(folder.bytes("beta-1.0-py3-none-any.whl")),
+    );
+    std::fs::write(h.join("pins.txt"), pins).unwrap();
+    let target = h.join("target");
+    let output = pip(&[
+        "install",
+        "--require-hashes",
+        "--only-binary",
+        ":all:",
+        "--index-url",
+        &url,
+        "--target",
+        target.to_str().unwrap(),
+        "-r",
+        h.join("pins.txt").to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", everything(&output));
+    assert!(
+        target.join("alpha-1.0.dist-info").is_dir() && target.join("beta-1.0.dist-info").is_dir()
+    );
+}
