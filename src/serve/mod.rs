@@ -18,6 +18,6 @@ pub mod source;
 
 pub use error::ServeError;
 pub use export::{ExportReport, export_static};
-pub use model::{CoreMetadataFile, File, Index, IndexOptions, Project, Skipped, read_index};
+pub use model::{Asset, CoreMetadataFile, File, Index, IndexOptions, Project, Skipped, read_index};
 pub use render::{Format, NotAcceptable, negotiate};
 pub use source::{BundleTrust, OpenedSource, SourceKind, SourceSpec, open_source};

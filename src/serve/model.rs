@@ -60,6 +60,50 @@ impl Project {
     pub fn file(&self, filename: &str) -> Option<&File> {
         self.files.iter().find(|f| f.filename == filename)
     }
+
+    /// What a name beside the project's page serves: a distribution, its
+    /// `.metadata` or its `.provenance`; none for anything else.
+    pub fn asset(&self, name: &str) -> Option<Asset<'_>> {
+        if let Some(file) = self.file(name) {
+            return Some(Asset::Distribution(file));
+        }
+        if let Some(file) = name.strip_suffix(".metadata").and_then(|n| self.file(n)) {
+            return file.core_metadata.as_ref().map(Asset::Metadata);
+        }
+        let file = name
+            .strip_suffix(".provenance")
+            .and_then(|n| self.file(n))?;
+        file.provenance.as_deref().map(Asset::Provenance)
+    }
+}
+
+/// A file served beside a project's page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Asset<'a> {
+    Distribution(&'a File),
+    /// PEP 658: the wheel's METADATA.
+    Metadata(&'a CoreMetadataFile),
+    /// PEP 740: the provenance object, as the source holds it.
+    Provenance(&'a Path),
+}
+
+impl Asset<'_> {
+    /// Where its bytes are.
+    pub fn path(&self) -> &Path {
+        match self {
+            Asset::Distribution(file) => &file.path,
+            Asset::Metadata(metadata) => &metadata.path,
+            Asset::Provenance(path) => path,
+        }
+    }
+
+    /// Its `Content-Type`.
+    pub fn content_type(&self) -> &'static str {
+        match self {
+            Asset::Distribution(_) | Asset::Metadata(_) => "application/octet-stream",
+            Asset::Provenance(_) => "application/vnd.pypi.integrity.v1+json",
+        }
+    }
 }
 
 /// One distribution as the simple API describes it.
@@ -360,9 +404,8 @@ mod tests {
         );
     }
 
-    #[test]
-    fn versions_are_sorted_by_pep_440_and_unique() {
-        let file = |filename: &str, version: &str| File {
+    fn file(filename: &str, version: &str) -> File {
+        File {
             filename: filename.into(),
             path: PathBuf::from(filename),
             version: Version::from_str(version).unwrap(),
@@ -373,7 +416,11 @@ mod tests {
             core_metadata: None,
             yanked: None,
             provenance: None,
-        };
+        }
+    }
+
+    #[test]
+    fn versions_are_sorted_by_pep_440_and_unique() {
         let project = Project {
             name: NormalizedName::new("demo"),
             files: vec![
@@ -384,5 +431,55 @@ mod tests {
             ],
         };
         assert_eq!(project.versions(), ["1.0rc1", "1.9", "1.10"]);
+    }
+
+    #[test]
+    fn assets_are_the_files_their_metadata_and_provenance() {
+        let mut wheel = file("demo-1.0-py3-none-any.whl", "1.0");
+        wheel.core_metadata = Some(CoreMetadataFile {
+            path: PathBuf::from("cache/demo-1.0-py3-none-any.whl.metadata"),
+            sha256: Sha256::of(b"m"),
+        });
+        wheel.provenance = Some(PathBuf::from("demo-1.0-py3-none-any.whl.provenance"));
+        let project = Project {
+            name: NormalizedName::new("demo"),
+            files: vec![wheel, file("demo-1.0.tar.gz", "1.0")],
+        };
+        for (name, path, content_type) in [
+            (
+                "demo-1.0-py3-none-any.whl",
+                Some("demo-1.0-py3-none-any.whl"),
+                "application/octet-stream",
+            ),
+            (
+                "demo-1.0-py3-none-any.whl.metadata",
+                Some("cache/demo-1.0-py3-none-any.whl.metadata"),
+                "application/octet-stream",
+            ),
+            (
+                "demo-1.0-py3-none-any.whl.provenance",
+                Some("demo-1.0-py3-none-any.whl.provenance"),
+                "application/vnd.pypi.integrity.v1+json",
+            ),
+            (
+                "demo-1.0.tar.gz",
+                Some("demo-1.0.tar.gz"),
+                "application/octet-stream",
+            ),
+            ("demo-1.0.tar.gz.metadata", None, ""),
+            ("demo-1.0.tar.gz.provenance", None, ""),
+            ("index.html", None, ""),
+            ("../demo-1.0.tar.gz", None, ""),
+        ] {
+            let asset = project.asset(name);
+            assert_eq!(
+                asset.map(|a| a.path().to_path_buf()),
+                path.map(PathBuf::from),
+                "{name}"
+            );
+            if let Some(asset) = asset {
+                assert_eq!(asset.content_type(), content_type, "{name}");
+            }
+        }
     }
 }

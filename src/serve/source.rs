@@ -300,4 +300,30 @@ mod tests {
         .unwrap_err();
         assert!(matches!(error, ServeError::NoTrust { .. }), "{error}");
     }
+
+    #[test]
+    fn two_sources_of_one_name_need_names() {
+        let dir = tempfile::tempdir().unwrap();
+        for side in ["a", "b"] {
+            std::fs::create_dir_all(dir.path().join(side).join("wh")).unwrap();
+        }
+        let path = |side: &str| dir.path().join(side).join("wh").display().to_string();
+        let cache = dir.path().join("cache");
+        let specs = [SourceSpec::parse(&path("a")), SourceSpec::parse(&path("b"))];
+        let error = open_sources(&specs, None, &cache).unwrap_err();
+        assert!(
+            matches!(error, ServeError::DuplicateName { ref name, .. } if name == "wh"),
+            "{error}"
+        );
+        let specs = [
+            SourceSpec::parse(&path("a")),
+            SourceSpec::parse(&format!("other={}", path("b"))),
+        ];
+        let names: Vec<String> = open_sources(&specs, None, &cache)
+            .unwrap()
+            .into_iter()
+            .map(|s| s.name)
+            .collect();
+        assert_eq!(names, ["wh", "other"]);
+    }
 }
