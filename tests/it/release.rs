@@ -308,10 +308,7 @@ fn monorepo_commits_count_by_path_or_scope() {
     assert_eq!(next(&json, 0), "1.0.1");
     assert_eq!(next(&json, 1), "1.1.0");
     // A scope list names each of its packages.
-    repo.commit(
-        "feat(pkg-a, pkg-b): shared docs",
-        &[("docs/both.md", "x\n")],
-    );
+    repo.commit("feat(pkg-a, pkg-b): shared docs", &[("docs/both.md", "x\n")]);
     let (_, json, _) = repo.release(&[]);
     assert_eq!(next(&json, 0), "1.1.0");
     assert_eq!(next(&json, 1), "1.1.0");
