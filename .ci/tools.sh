@@ -141,3 +141,8 @@ pinned_venv "$publish_venv" pypiserver==2.4.2 passlib==1.7.4 twine==7.0.0
 export CHIRON_TEST_PYPISERVER="$publish_venv/bin/pypi-server"
 export CHIRON_TEST_PUBLISH_PYTHON="$publish_venv/bin/python"
 export CHIRON_TEST_TWINE="$publish_venv/bin/twine"
+
+# nginx, the static host docs/serve.md shows for `chiron serve`'s export:
+# the test runs the configuration exactly as the page writes it.
+need_deb nginx nginx-light
+export CHIRON_TEST_NGINX="$(command -v nginx)"

@@ -27,6 +27,7 @@ pub mod release;
 pub mod resolve;
 pub mod sarif;
 pub mod sbom;
+pub mod serve;
 pub mod sign;
 pub mod telemetry;
 pub mod time;

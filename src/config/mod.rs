@@ -12,6 +12,7 @@ mod load;
 mod origin;
 pub mod pip;
 mod release;
+mod serve;
 pub mod template;
 mod value;
 
@@ -31,6 +32,7 @@ pub use load::{
 };
 pub use origin::{Env, Source};
 pub use release::{BumpLevel, ReleaseConfig, ReleasePackage};
+pub use serve::ServeConfig;
 pub use value::{
     Age, ConfigValue, HttpUrl, LicenseId, NormalizedName, PackageRequirement, ValueError,
 };
@@ -68,6 +70,8 @@ pub struct Config {
     pub scan: ScanConfig,
     /// `chiron release`: versions, changelog, tags.
     pub release: ReleaseConfig,
+    /// `chiron serve`: what the index says of the files it serves.
+    pub serve: ServeConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

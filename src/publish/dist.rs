@@ -158,7 +158,7 @@ fn named(
 }
 
 /// The text of a wheel's one `NAME-VERSION.dist-info/METADATA`.
-fn wheel_metadata(path: &Path, limits: &Limits) -> Result<String, PublishError> {
+pub fn wheel_metadata(path: &Path, limits: &Limits) -> Result<String, PublishError> {
     let mut reader = zip::ZipReader::open(path, limits)?;
     let names: Vec<String> = reader
         .headers()
@@ -184,7 +184,7 @@ fn is_dist_info_metadata(name: &str) -> bool {
 }
 
 /// The text of an sdist's one top-level `PKG-INFO`.
-fn sdist_metadata(path: &Path, limits: &Limits) -> Result<String, PublishError> {
+pub fn sdist_metadata(path: &Path, limits: &Limits) -> Result<String, PublishError> {
     let mut found: Vec<(String, Vec<u8>)> = Vec::new();
     tar::visit(path, limits, &mut |head, data| {
         let top_level = head

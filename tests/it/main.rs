@@ -41,5 +41,6 @@ mod resolve;
 mod sbom;
 mod scan;
 mod schemas;
+mod serve_static;
 mod sigstore;
 mod tag_selection;

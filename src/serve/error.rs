@@ -1,0 +1,101 @@
+//! Why a source could not be served or an index not exported: the one
+//! error of `serve/`, at its bottom, so that the parts do not import its
+//! root. A single unreadable distribution is not an error: it is skipped
+//! and named ([`super::Skipped`]).
+
+use std::path::PathBuf;
+
+use crate::bundle::archive::ArchiveError;
+use crate::diagnose::{Diagnose, ExitClass};
+
+/// A source or an export that failed, with what is needed to explain it.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("{}: no such file or folder", path.display())]
+    Missing { path: PathBuf },
+    #[error("{}: not a folder of distributions nor an air-gap bundle (.tar.gz)", path.display())]
+    NotASource { path: PathBuf },
+    #[error("{}: manifest.json is not a chiron manifest: {message}", path.display())]
+    Manifest { path: PathBuf, message: String },
+    #[error("two sources are named `{name}`: {} and {}", first.display(), second.display())]
+    DuplicateName {
+        name: String,
+        first: PathBuf,
+        second: PathBuf,
+    },
+    #[error("`{name}` cannot name an index: use letters, digits, `.`, `_` and `-`")]
+    BadName { name: String },
+    #[error("{}: a bundle is served only when verified with a key, or when told not to verify it", path.display())]
+    NoTrust { path: PathBuf },
+    #[error("{}: the bundle does not verify: {problems}", path.display())]
+    Unverified { path: PathBuf, problems: String },
+    #[error(
+        "{}: the export would replace or hold {}, where distributions are read from",
+        output.display(),
+        source_dir.display()
+    )]
+    OutputOverlaps {
+        output: PathBuf,
+        source_dir: PathBuf,
+    },
+    #[error(transparent)]
+    Archive(#[from] ArchiveError),
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl ServeError {
+    /// An I/O failure at `path`.
+    pub fn io(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> Self + '_ {
+        move |source| ServeError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
+
+impl Diagnose for ServeError {
+    fn exit_class(&self) -> ExitClass {
+        match self {
+            ServeError::Missing { .. }
+            | ServeError::NotASource { .. }
+            | ServeError::DuplicateName { .. }
+            | ServeError::BadName { .. }
+            | ServeError::NoTrust { .. }
+            | ServeError::OutputOverlaps { .. } => ExitClass::Usage,
+            ServeError::Manifest { .. }
+            | ServeError::Unverified { .. }
+            | ServeError::Archive(_)
+            | ServeError::Io { .. } => ExitClass::Problems,
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
+        match self {
+            ServeError::Missing { .. } | ServeError::NotASource { .. } => Some(
+                "give a wheelhouse, a folder of .whl/.tar.gz files, or a bundle from `chiron airgap build`".into(),
+            ),
+            ServeError::Manifest { .. } => Some(
+                "rebuild the wheelhouse with `chiron wheelhouse`, or remove manifest.json to serve the folder as plain files".into(),
+            ),
+            ServeError::DuplicateName { .. } | ServeError::BadName { .. } => {
+                Some("name each source with NAME=PATH".into())
+            }
+            ServeError::NoTrust { .. } => Some(
+                "give the bundle's public key (--key), or say --no-verify to serve it unchecked".into(),
+            ),
+            ServeError::Unverified { .. } => Some(
+                "check the bundle with `chiron verify BUNDLE --key KEY`; serve it unverified only if you trust where it came from".into(),
+            ),
+            ServeError::OutputOverlaps { .. } => {
+                Some("export into a folder of its own, outside the sources".into())
+            }
+            ServeError::Archive(error) => Some(error.hint()),
+            ServeError::Io { .. } => None,
+        }
+    }
+}

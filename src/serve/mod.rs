@@ -1,0 +1,23 @@
+//! `chiron serve`'s model and pages: what a wheelhouse, a folder of
+//! distributions or an air-gap bundle serves as a package index, and that
+//! index as the simple API (PEP 503 HTML and PEP 691 JSON, with PEP 629,
+//! 592, 658/714, 700 and 740), rendered to bytes or exported as a static
+//! tree any web server or object store can host.
+//!
+//! The parts, each with one job: what is served (`source`), the index
+//! read from it (`model`), its pages and the choice between them
+//! (`render`), and the static tree (`export`). Nothing here listens on a
+//! socket: a server only routes a request to a page of [`render`] and a
+//! file of the [`model::Index`].
+
+mod error;
+pub mod export;
+pub mod model;
+pub mod render;
+pub mod source;
+
+pub use error::ServeError;
+pub use export::{ExportReport, export_static};
+pub use model::{Asset, CoreMetadataFile, File, Index, IndexOptions, Project, Skipped, read_index};
+pub use render::{Format, NotAcceptable, negotiate};
+pub use source::{BundleTrust, OpenedSource, SourceKind, SourceSpec, open_source};
