@@ -82,6 +82,8 @@ pub enum Error {
     #[error(transparent)]
     Build(#[from] crate::build::BuildError),
     #[error(transparent)]
+    Serve(#[from] crate::serve::ServeError),
+    #[error(transparent)]
     Publish(#[from] crate::publish::PublishError),
     #[error(transparent)]
     Release(#[from] crate::release::ReleaseError),
@@ -125,6 +127,7 @@ impl Error {
             Error::Archive(e) => e,
             Error::Oci(e) => e,
             Error::Build(e) => e,
+            Error::Serve(e) => e,
             Error::Publish(e) => e,
             Error::Release(e) => e,
             Error::Git(e) => e,
