@@ -15,7 +15,8 @@ use super::{Context, Exit, style};
 
 #[derive(Debug, Args)]
 pub struct PublishArgs {
-    /// The wheels and sdists to upload (sdists go first, then wheels).
+    /// The wheels and sdists to upload, or folders holding them (sdists go
+    /// first, then wheels).
     #[arg(value_name = "FILE", required = true)]
     pub files: Vec<PathBuf>,
     /// The index's upload URL (legacy API).

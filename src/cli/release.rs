@@ -48,7 +48,7 @@ pub struct ReleaseArgs {
     #[arg(long)]
     pub check: bool,
     /// With --execute: build once, not twice and compared.
-    #[arg(long)]
+    #[arg(long, requires = "execute")]
     pub no_check: bool,
     /// The interpreter to build with (default: python3).
     #[arg(long, value_name = "PYTHON")]
@@ -187,7 +187,11 @@ fn nothing(ctx: &Context, plan: &ReleasePlan) -> Result<Exit> {
         ctx.out
             .json(&serde_json::json!({ "dry_run": false, "plan": plan, "result": null }))?;
     } else {
-        ctx.out.text(&render_plan(plan))?;
+        ctx.out.text(&render_plan(plan).replacen(
+            "(dry run: nothing was changed; --execute carries it out)",
+            "(--execute: nothing to release, nothing was changed)",
+            1,
+        ))?;
     }
     Ok(Exit::Ok)
 }

@@ -71,7 +71,9 @@ pub enum PublishError {
     },
     #[error("{file} is listed on {index} without a sha256: cannot tell whether it is this file")]
     Unhashed { file: String, index: String },
-    #[error("{url} refused the credentials from {source_name} for {file}: HTTP {status} {message}")]
+    #[error(
+        "{url} refused the upload of {file}: HTTP {status} {message} (credentials: {source_name})"
+    )]
     Unauthorized {
         file: String,
         url: String,

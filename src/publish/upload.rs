@@ -136,20 +136,40 @@ impl Uploader<'_> {
 /// whitespace collapsed, at most 300 characters.
 fn brief(body: &str) -> String {
     let mut text = String::new();
-    let mut in_tag = false;
-    for c in body.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' if in_tag => {
-                in_tag = false;
-                text.push(' ');
+    let mut rest = body;
+    while let Some(start) = rest.find('<') {
+        text.push_str(&rest[..start]);
+        let tag = &rest[start..];
+        let lower = tag.get(..7).unwrap_or(tag).to_ascii_lowercase();
+        // What a page's <style> and <script> hold is not its message.
+        let skip_to = ["<style", "<script"]
+            .iter()
+            .find(|open| lower.starts_with(*open))
+            .map(|open| format!("</{}", &open[1..]));
+        let end = match skip_to {
+            Some(close) => tag
+                .to_ascii_lowercase()
+                .find(&close)
+                .and_then(|at| tag[at..].find('>').map(|gt| at + gt + 1)),
+            None => tag.find('>').map(|gt| gt + 1),
+        };
+        text.push(' ');
+        match end {
+            Some(end) => rest = &tag[end..],
+            None => {
+                rest = "";
             }
-            _ if !in_tag => text.push(c),
-            _ => {}
         }
     }
-    let words: Vec<&str> = text.split_whitespace().collect();
-    let line = words.join(" ");
+    text.push_str(rest);
+    let text = text
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#039;", "'")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&");
+    let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
     match line.char_indices().nth(300) {
         Some((end, _)) => format!("{}…", &line[..end]),
         None => line,
@@ -164,5 +184,8 @@ mod brief_tests {
         assert_eq!(super::brief(page), "403 Forbidden Forbidden No access.");
         assert_eq!(super::brief(&"x ".repeat(400)).chars().count(), 301);
         assert_eq!(super::brief("plain text"), "plain text");
+        let styled = "<html><head><style>html {background: #eee}</style><script>x()</script></head><body>It&#039;s &lt;denied&gt; &amp; gone</body></html>";
+        assert_eq!(super::brief(styled), "It's <denied> & gone");
+        assert_eq!(super::brief("a <b"), "a");
     }
 }

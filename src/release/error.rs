@@ -10,8 +10,14 @@ use crate::diagnose::{Diagnose, ExitClass};
 pub enum ReleaseError {
     #[error("the tag pattern `{pattern}` is not usable: {reason}")]
     TagPattern { pattern: String, reason: String },
+    #[error(
+        "no package `{name}` here: this project is `{project}`, and no [[release.package]] is configured"
+    )]
+    NotThisProject { name: String, project: String },
     #[error("no package `{name}` in [[release.package]] (known: {known})")]
     UnknownPackage { name: String, known: String },
+    #[error("{what} {} is outside the package's folder or the repository", path.display())]
+    Outside { what: String, path: PathBuf },
     #[error("{}: the package `{name}` has no pyproject.toml", path.display())]
     NoPyproject { name: String, path: PathBuf },
     #[error("{}: cannot read: {message}", path.display())]
@@ -86,8 +92,14 @@ impl Diagnose for ReleaseError {
             ReleaseError::TagPattern { .. } => {
                 "write it like `v{version}` or `{name}-v{version}`".into()
             }
+            ReleaseError::NotThisProject { .. } => {
+                "leave out --package, or list the packages of a monorepo as [[release.package]]".into()
+            }
             ReleaseError::UnknownPackage { .. } => {
                 "name a package as [[release.package]] name spells it".into()
+            }
+            ReleaseError::Outside { .. } => {
+                "paths in [release] are relative to the package's folder and stay inside it (no `..`, not absolute)".into()
             }
             ReleaseError::NoPyproject { .. } => {
                 "[[release.package]] path is the folder holding the package's pyproject.toml".into()
@@ -128,9 +140,10 @@ impl Diagnose for ReleaseError {
             ReleaseError::Dirty { .. } => {
                 "commit or stash the changes (`git stash -u`), then run again".into()
             }
-            ReleaseError::Detached { .. } | ReleaseError::Unborn { .. } => {
+            ReleaseError::Detached { .. } => {
                 "check out a release branch: `git switch main`".into()
             }
+            ReleaseError::Unborn { .. } => "commit the project first".into(),
             ReleaseError::Branch { .. } => {
                 "switch to a release branch, or add this one to [release] branches".into()
             }

@@ -79,6 +79,10 @@ pub struct BuildRequest {
     pub pep770: bool,
     /// The command line, for the provenance.
     pub command: Vec<String>,
+    /// Variables set for the backend's hooks besides chiron's own (`chiron
+    /// release` sets `SETUPTOOLS_SCM_PRETEND_VERSION` for builds from
+    /// copies without `.git`).
+    pub env: Vec<(String, String)>,
 }
 
 /// Where the backend ran.
@@ -145,6 +149,7 @@ struct Plan {
     wheelhouse: PathBuf,
     offline: bool,
     no_isolation: bool,
+    env: Vec<(String, String)>,
 }
 
 fn plan(ws: &Workspace, request: &BuildRequest) -> Result<Plan> {
@@ -184,6 +189,7 @@ fn plan(ws: &Workspace, request: &BuildRequest) -> Result<Plan> {
         config_settings: config_settings(&request.config_settings),
         offline: ws.config.config.index.offline,
         no_isolation: request.no_isolation,
+        env: request.env.clone(),
         dists: request.dists,
         project,
         system,
@@ -592,6 +598,7 @@ impl Builder<'_> {
             ("LANG".into(), "C.UTF-8".into()),
             ("PYTHONDONTWRITEBYTECODE".into(), "1".into()),
         ];
+        runner.env.extend(plan.env.iter().cloned());
         runner.env_remove = [
             "PYTHONPATH",
             "PYTHONHOME",

@@ -252,18 +252,49 @@ fn netrc_path(ws: &Workspace<'_>) -> Option<PathBuf> {
         .map(|home| PathBuf::from(home).join(".netrc"))
 }
 
+/// The files given, a folder standing for the wheels and sdists in it
+/// (`chiron publish dist/`, or a release folder beside its sums and
+/// signatures).
+fn expand_folders(ws: &Workspace<'_>, given: &[PathBuf]) -> Result<Vec<PathBuf>, PublishError> {
+    let mut files = Vec::new();
+    for path in given.iter().map(|p| ws.path(p)) {
+        if !path.is_dir() {
+            files.push(path);
+            continue;
+        }
+        let entries = std::fs::read_dir(&path).map_err(|source| PublishError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        let mut found: Vec<PathBuf> = entries
+            .filter_map(|entry| entry.ok().map(|e| e.path()))
+            .filter(|p| {
+                let name = p
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                p.is_file() && (name.ends_with(".whl") || name.ends_with(".tar.gz"))
+            })
+            .collect();
+        found.sort();
+        files.extend(found);
+    }
+    Ok(files)
+}
+
 /// Every file read and checked, in upload order: sdists first, then
 /// wheels, each by file name; a file name given twice is refused.
 fn read_distributions(
     ws: &Workspace<'_>,
     files: &[PathBuf],
 ) -> Result<Vec<Distribution>, PublishError> {
+    let files = expand_folders(ws, files)?;
     if files.is_empty() {
         return Err(PublishError::NoFiles);
     }
     let mut dists: Vec<Distribution> = Vec::new();
-    for file in files {
-        let dist = Distribution::read(&ws.path(file))?;
+    for file in &files {
+        let dist = Distribution::read(file)?;
         if let Some(first) = dists.iter().find(|d| d.filename == dist.filename) {
             return Err(PublishError::Duplicate {
                 file: dist.filename.clone(),

@@ -671,8 +671,7 @@ fn a_dynamic_version_lives_in_the_tag_alone() {
     assert_eq!(package["next_version"], "0.2.0");
     assert_eq!(package["version_source"]["kind"], "dynamic");
     assert_eq!(package["files"], serde_json::json!([]));
-    let (code, json, stderr) =
-        repo.release(&["--execute", "--no-check", "--index-url", &index.url()]);
+    let (code, json, stderr) = repo.release(&["--execute", "--index-url", &index.url()]);
     assert_eq!(code, 0, "{stderr}");
     // No file changed: no release commit; the tag is on HEAD.
     assert_eq!(json["result"]["commit"], Value::Null);
@@ -776,6 +775,45 @@ fn execute_publishes_to_pypiserver_and_pip_installs_from_it() {
     );
     let module = std::fs::read_to_string(target.join("demo/__init__.py")).unwrap();
     assert!(module.contains("__version__ = \"1.2.4\""), "{module}");
+    // `chiron publish` of the release folder (its wheels and sdists, not its
+    // sums and signatures) finds both there already.
+    let again = repo
+        .chiron()
+        .args([
+            "publish",
+            "release/1.2.4",
+            "--json",
+            "--repository-url",
+            &server.url(),
+        ])
+        .env("CHIRON_PUBLISH_USERNAME", USER)
+        .env("CHIRON_PUBLISH_PASSWORD", PASSWORD)
+        .output()
+        .unwrap();
+    assert!(
+        again.status.success(),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    let report: Value = serde_json::from_slice(&again.stdout).unwrap();
+    let statuses: Vec<(&str, &str)> = report["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["status"].as_str().unwrap(),
+                f["filename"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            ("skipped", "demo-1.2.4.tar.gz"),
+            ("skipped", "demo-1.2.4-py3-none-any.whl")
+        ]
+    );
 }
 
 // What an outside review found: two version places in one pyproject.toml,
@@ -914,5 +952,53 @@ fn execute_on_a_branch_without_commits_is_refused() {
         )],
     );
     let (code, _, stderr) = repo.release(&["--execute"]);
+    assert_eq!(code, 2, "{stderr}");
+}
+
+/// A version file outside the package is refused before anything is
+/// written.
+#[test]
+fn version_files_outside_the_package_are_refused_before_any_write() {
+    for outside in ["../elsewhere/__init__.py:__version__", "/etc/passwd:root"] {
+        let config = format!("[release]\nversion-files = [\"{outside}\"]\n");
+        let repo = project("1.2.3", &config);
+        repo.commit("fix: x", &[("src/demo/x.py", "X = 1\n")]);
+        let before = repo.state();
+        let (code, _, stderr) = repo.release(&["--execute"]);
+        assert_eq!(code, 2, "{stderr}");
+        assert!(stderr.contains("outside the package"), "{stderr}");
+        assert!(before == repo.state());
+    }
+}
+
+/// With no tag yet, `--version` may release the files' own version.
+#[test]
+fn the_first_release_may_be_the_files_version() {
+    let repo = Repo::new();
+    repo.commit(
+        "feat: start",
+        &[
+            (
+                "pyproject.toml",
+                "[project]\nname = \"demo\"\nversion = \"0.1.0\"\n",
+            ),
+            ("chiron.toml", "[release]\n"),
+        ],
+    );
+    let (code, json, stderr) = repo.release(&["--version", "0.1.0"]);
+    assert_eq!(code, 0, "{stderr}");
+    let package = &json["plan"]["packages"][0];
+    assert_eq!(package["next_version"], "0.1.0");
+    assert_eq!(package["tag"], "v0.1.0");
+    // pyproject.toml already says 0.1.0: only the changelog changes.
+    let files: Vec<&str> = package["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(files, ["CHANGELOG.md"]);
+    // Below the files' version is still refused.
+    let (code, _, stderr) = repo.release(&["--version", "0.0.9"]);
     assert_eq!(code, 2, "{stderr}");
 }

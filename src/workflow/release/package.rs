@@ -36,7 +36,16 @@ pub(super) fn specs(ws: &Workspace, workdir: &Path, only: &[String]) -> Result<V
     let mut specs = Vec::new();
     if release.packages.is_empty() {
         let name = ws.project_name();
-        check_known(only, std::slice::from_ref(&name))?;
+        if let Some(other) = only
+            .iter()
+            .find(|o| crate::python::normalize(o) != crate::python::normalize(&name))
+        {
+            return Err(ReleaseError::NotThisProject {
+                name: other.clone(),
+                project: name,
+            }
+            .into());
+        }
         let dir = ws.config.root.clone();
         specs.push(spec(
             ws,
@@ -77,6 +86,27 @@ pub(super) fn specs(ws: &Workspace, workdir: &Path, only: &[String]) -> Result<V
     Ok(specs)
 }
 
+/// A path of the configuration that must stay inside the package's folder
+/// (and so inside the repository): relative, without `..`.
+fn inside_package(path: &Path, what: &str) -> Result<()> {
+    let escapes = path.components().any(|c| {
+        matches!(
+            c,
+            std::path::Component::ParentDir
+                | std::path::Component::RootDir
+                | std::path::Component::Prefix(_)
+        )
+    });
+    if escapes {
+        return Err(ReleaseError::Outside {
+            what: what.to_string(),
+            path: path.to_path_buf(),
+        }
+        .into());
+    }
+    Ok(())
+}
+
 fn check_known(only: &[String], known: &[String]) -> Result<()> {
     for name in only {
         let found = known
@@ -105,8 +135,12 @@ fn spec(
     let rel = dir
         .strip_prefix(workdir)
         .map(|p| p.to_string_lossy().replace('\\', "/"))
-        .unwrap_or_default();
+        .map_err(|_| ReleaseError::Outside {
+            what: format!("the package `{name}`'s folder"),
+            path: dir.clone(),
+        })?;
     let changelog = changelog.unwrap_or(&ws.config.config.release.changelog);
+    inside_package(changelog, "the changelog")?;
     Ok(PackageSpec {
         name: name.to_string(),
         pattern: TagPattern::new(pattern, name)?,
@@ -308,7 +342,11 @@ impl PlanContext<'_> {
     /// The package's plan for a version the caller chose.
     pub(super) fn plan_version(&self, spec: &PackageSpec, wanted: &Version) -> Result<PackagePlan> {
         let mut found = self.gather(spec)?;
-        version::check_override(found.last().as_ref(), wanted)?;
+        // With no tag yet, the version files' version itself may be the
+        // first release (`--version 0.1.0` on a new project at 0.1.0).
+        let first = found.history.last.is_none() && found.current.version.as_ref() == Some(wanted);
+        let last = if first { None } else { found.last() };
+        version::check_override(last.as_ref(), wanted)?;
         found.next = Some(wanted.clone());
         found.bump = None;
         self.assemble(spec, found)
@@ -479,7 +517,9 @@ impl PlanContext<'_> {
             files.push(Carrier::read(spec, file, "pyproject.toml")?);
         }
         for given in &spec.version_files {
-            files.push(Carrier::read(spec, VersionFile::from_str(given)?, given)?);
+            let file = VersionFile::from_str(given)?;
+            inside_package(&file.path, "a version file")?;
+            files.push(Carrier::read(spec, file, given)?);
         }
         check_agree(&files, version.as_ref())?;
         Ok(Current {
@@ -511,7 +551,19 @@ impl PlanContext<'_> {
             };
             changes.push((carrier.path.clone(), change));
         }
-        Ok(changes.into_iter().map(|(_, change)| change).collect())
+        // A first release at the version the files hold already changes
+        // nothing in them.
+        Ok(changes
+            .into_iter()
+            .filter(|(path, change)| {
+                current
+                    .files
+                    .iter()
+                    .find(|c| &c.path == path)
+                    .is_none_or(|c| c.text != change.content)
+            })
+            .map(|(_, change)| change)
+            .collect())
     }
 
     /// The changelog section of `next`, rendered.
