@@ -104,7 +104,6 @@ impl BuildArgs {
             repair: self.repair,
             pep770: self.embed_sbom,
             command: std::env::args().collect(),
-            env: Vec::new(),
         }
     }
 }

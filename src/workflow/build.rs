@@ -79,10 +79,6 @@ pub struct BuildRequest {
     pub pep770: bool,
     /// The command line, for the provenance.
     pub command: Vec<String>,
-    /// Variables set for the backend's hooks besides chiron's own (`chiron
-    /// release` sets `SETUPTOOLS_SCM_PRETEND_VERSION` for builds from
-    /// copies without `.git`).
-    pub env: Vec<(String, String)>,
 }
 
 /// Where the backend ran.
@@ -149,7 +145,6 @@ struct Plan {
     wheelhouse: PathBuf,
     offline: bool,
     no_isolation: bool,
-    env: Vec<(String, String)>,
 }
 
 fn plan(ws: &Workspace, request: &BuildRequest) -> Result<Plan> {
@@ -189,7 +184,6 @@ fn plan(ws: &Workspace, request: &BuildRequest) -> Result<Plan> {
         config_settings: config_settings(&request.config_settings),
         offline: ws.config.config.index.offline,
         no_isolation: request.no_isolation,
-        env: request.env.clone(),
         dists: request.dists,
         project,
         system,
@@ -298,6 +292,7 @@ pub async fn build(
         env,
         progress,
         output,
+        found_env: Vec::new(),
     };
     let (built, check) = if request.check {
         builder.check(scratch.path()).await?
@@ -384,46 +379,9 @@ pub async fn metadata(
         env,
         progress,
         output,
+        found_env: Vec::new(),
     };
-    let out = scratch.path().join("metadata");
-    std::fs::create_dir_all(&out).with_context(|| format!("cannot make {}", out.display()))?;
-    let runner = builder.runner(&plan.system, &scratch.path().join("hooks"), "022");
-    let settings = &plan.config_settings;
-    let extra = runner
-        .requirements(
-            Hook::GetRequiresForBuildWheel,
-            &plan.project,
-            settings,
-            output,
-        )
-        .map_err(BuildError::from)?;
-    builder.ensure(&extra).await?;
-    let prepared = runner
-        .build(
-            Hook::PrepareMetadataForBuildWheel,
-            &plan.project,
-            &out,
-            settings,
-            output,
-        )
-        .map_err(BuildError::from)?;
-    let (made, was_prepared) = match prepared {
-        Some(dir) => (dir, true),
-        None => {
-            let wheel = builder
-                .build_one(
-                    &runner,
-                    &plan.project,
-                    &scratch.path().join("wheel"),
-                    DistKind::Wheel,
-                )
-                .await?;
-            (
-                crate::build::source::extract_dist_info(&wheel, &out).map_err(BuildError::from)?,
-                false,
-            )
-        }
-    };
+    let (made, was_prepared) = builder.dist_info(&plan.project, scratch.path()).await?;
     let name = made.file_name().unwrap_or_default().to_os_string();
     let dist_info = plan.outdir.join(&name);
     crate::build::source::replace_dir(&made, &dist_info).map_err(|source| BuildError::Write {
@@ -539,9 +497,90 @@ struct Builder<'a> {
     env: Environment,
     progress: &'a dyn Progress,
     output: &'a dyn BuildOutput,
+    /// Variables for the hooks found while building (the version a
+    /// setuptools-scm or hatch-vcs project has in its repository, for
+    /// `--check`'s copies without `.git`).
+    found_env: Vec<(String, String)>,
 }
 
 impl Builder<'_> {
+    /// The wheel's `.dist-info` for the project in `source`: the backend's
+    /// `prepare_metadata_for_build_wheel`, else a built wheel's; and
+    /// whether the hook made it.
+    async fn dist_info(&mut self, source: &Path, scratch: &Path) -> Result<(PathBuf, bool)> {
+        let out = scratch.join("metadata");
+        std::fs::create_dir_all(&out).with_context(|| format!("cannot make {}", out.display()))?;
+        let runner = self.runner(&self.plan.system, &scratch.join("hooks"), "022");
+        let settings = &self.plan.config_settings;
+        let extra = runner
+            .requirements(
+                Hook::GetRequiresForBuildWheel,
+                source,
+                settings,
+                self.output,
+            )
+            .map_err(BuildError::from)?;
+        self.ensure(&extra).await?;
+        let prepared = runner
+            .build(
+                Hook::PrepareMetadataForBuildWheel,
+                source,
+                &out,
+                settings,
+                self.output,
+            )
+            .map_err(BuildError::from)?;
+        Ok(match prepared {
+            Some(dir) => (dir, true),
+            None => {
+                let wheel = self
+                    .build_one(&runner, source, &scratch.join("wheel"), DistKind::Wheel)
+                    .await?;
+                (
+                    crate::build::source::extract_dist_info(&wheel, &out)
+                        .map_err(BuildError::from)?,
+                    false,
+                )
+            }
+        })
+    }
+
+    /// For a project whose version a git plugin computes (setuptools-scm,
+    /// hatch-vcs, pdm-backend's scm), the version it computes in the
+    /// project itself, set for the builds in copies, which have no `.git`
+    /// (`SETUPTOOLS_SCM_PRETEND_VERSION`, `PDM_BUILD_SCM_VERSION`).
+    async fn pin_scm_version(&mut self, scratch: &Path) -> Result<()> {
+        let pyproject = self.plan.project.join("pyproject.toml");
+        let Ok(text) = std::fs::read_to_string(&pyproject) else {
+            return Ok(());
+        };
+        let scm = matches!(
+            crate::release::version_files::project_version(&pyproject, &text),
+            Ok(crate::release::version_files::ProjectVersion::Dynamic(
+                Some(_)
+            ))
+        );
+        if !scm {
+            return Ok(());
+        }
+        self.output
+            .step("asking the backend for the version git gives (the copies have no .git)");
+        let (dist_info, _) = self
+            .dist_info(&self.plan.project.clone(), &scratch.join("scm"))
+            .await?;
+        let name = dist_info
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let Some((_, version)) = name.trim_end_matches(".dist-info").rsplit_once('-') else {
+            return Ok(());
+        };
+        for variable in ["SETUPTOOLS_SCM_PRETEND_VERSION", "PDM_BUILD_SCM_VERSION"] {
+            self.found_env.push((variable.into(), version.to_string()));
+        }
+        Ok(())
+    }
+
     /// Installs what a `get_requires_for_build_*` hook asked for: when the
     /// lock already pins it, nothing to do; else the lock is made again
     /// with it (not offline) and the environment brought up to the new
@@ -598,7 +637,7 @@ impl Builder<'_> {
             ("LANG".into(), "C.UTF-8".into()),
             ("PYTHONDONTWRITEBYTECODE".into(), "1".into()),
         ];
-        runner.env.extend(plan.env.iter().cloned());
+        runner.env.extend(self.found_env.iter().cloned());
         runner.env_remove = [
             "PYTHONPATH",
             "PYTHONHOME",
@@ -728,6 +767,7 @@ impl Builder<'_> {
     /// folders, at least two seconds apart (zip times have a two-second
     /// resolution) and under different umasks, compared file by file.
     async fn check(&mut self, scratch: &Path) -> Result<(Vec<BuiltFile>, Option<Vec<Comparison>>)> {
+        self.pin_scm_version(scratch).await?;
         let mut builds = Vec::new();
         for (side, umask) in [("a", "022"), ("b", "077")] {
             let started = Instant::now();

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::types::{PackagePlan, ReleasePlan, VersionSource};
+use super::types::{PackagePlan, ReleasePlan};
 use crate::atomic::Overwrite;
 use crate::error::{Result, ResultExt};
 use crate::release::ReleaseError;
@@ -249,16 +249,6 @@ async fn build_package(
     let mut build = request.build.clone();
     build.project = Some(package.dir.clone());
     build.outdir = Some(outdir.clone());
-    if let VersionSource::Dynamic { .. } = package.version_source {
-        // The backend reads the version from git, which the copies that
-        // `--check` builds in have not: ask it once in the repository
-        // itself, check it, then tell the copies.
-        let found = scm_version(ws, &build, progress, output).await?;
-        check_version(&found, &version, &package.name)?;
-        for variable in ["SETUPTOOLS_SCM_PRETEND_VERSION", "PDM_BUILD_SCM_VERSION"] {
-            build.env.push((variable.into(), version.clone()));
-        }
-    }
     output.step(&format!(
         "building {} {version} into {}",
         package.name,
@@ -287,35 +277,6 @@ async fn build_package(
         build: report,
         gated_lock,
     })
-}
-
-/// The version the backend computes in the repository (its
-/// `prepare_metadata_for_build_wheel`, else a built wheel's metadata).
-async fn scm_version(
-    ws: &Workspace<'_>,
-    build: &BuildRequest,
-    progress: &dyn Progress,
-    output: &dyn BuildOutput,
-) -> Result<String> {
-    let scratch = tempfile::tempdir().map_err(|e| ReleaseError::Write {
-        path: std::env::temp_dir(),
-        message: e.to_string(),
-    })?;
-    let mut request = build.clone();
-    request.outdir = Some(scratch.path().to_path_buf());
-    request.check = false;
-    output.step("asking the backend for the version the tag gives");
-    let report = crate::workflow::build::metadata(ws, &request, progress, output).await?;
-    let name = report
-        .dist_info
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    Ok(name
-        .trim_end_matches(".dist-info")
-        .rsplit_once('-')
-        .map(|(_, version)| version.to_string())
-        .unwrap_or(name))
 }
 
 /// `found` (what the backend says) must be `expected` (the release).
