@@ -290,7 +290,9 @@ fn escape_log(path: &str) -> String {
     path.chars()
         .flat_map(|c| {
             if c.is_control() || c == ' ' || c == '"' {
-                format!("\\x{:02x}", u32::from(c)).chars().collect::<Vec<_>>()
+                format!("\\x{:02x}", u32::from(c))
+                    .chars()
+                    .collect::<Vec<_>>()
             } else {
                 vec![c]
             }
@@ -623,7 +625,10 @@ fn parse_range(value: Option<&str>, len: u64) -> RangeAsk {
         let start = first.parse::<u64>().ok();
         let end = match last {
             "" => Some(len.saturating_sub(1)),
-            last => last.parse::<u64>().ok().map(|e| e.min(len.saturating_sub(1))),
+            last => last
+                .parse::<u64>()
+                .ok()
+                .map(|e| e.min(len.saturating_sub(1))),
         };
         start.zip(end)
     };
@@ -637,7 +642,10 @@ fn parse_range(value: Option<&str>, len: u64) -> RangeAsk {
 async fn file(asset: Asset<'_>, headers: &HeaderMap) -> Response<Body> {
     let path = asset.path().to_path_buf();
     let Ok(mut handle) = tokio::fs::File::open(&path).await else {
-        tracing::warn!("{}: listed in the index but cannot be opened", path.display());
+        tracing::warn!(
+            "{}: listed in the index but cannot be opened",
+            path.display()
+        );
         return not_found();
     };
     let Ok(len) = handle.metadata().await.map(|m| m.len()) else {
@@ -872,9 +880,15 @@ mod tests {
     fn gzip_is_accepted_unless_refused() {
         let mut headers = HeaderMap::new();
         assert!(!accepts_gzip(&headers));
-        headers.insert(header::ACCEPT_ENCODING, HeaderValue::from_static("br, gzip"));
+        headers.insert(
+            header::ACCEPT_ENCODING,
+            HeaderValue::from_static("br, gzip"),
+        );
         assert!(accepts_gzip(&headers));
-        headers.insert(header::ACCEPT_ENCODING, HeaderValue::from_static("gzip;q=0"));
+        headers.insert(
+            header::ACCEPT_ENCODING,
+            HeaderValue::from_static("gzip;q=0"),
+        );
         assert!(!accepts_gzip(&headers));
     }
 }
