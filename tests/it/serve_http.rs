@@ -26,7 +26,14 @@ impl Server {
     /// Starts `chiron serve ARGS --bind 127.0.0.1:0` in `home` and waits
     /// until `/readyz` answers 200.
     fn start(home: &Path, args: &[&str]) -> Server {
-        let mut child = server_command(home, args).spawn().unwrap();
+        Server::start_with(home, args, &[])
+    }
+
+    /// The same, with `env` set.
+    fn start_with(home: &Path, args: &[&str], env: &[(&str, &str)]) -> Server {
+        let mut command = server_command(home, args);
+        command.envs(env.iter().copied());
+        let mut child = command.spawn().unwrap();
         let stderr = Arc::new(Mutex::new(Vec::new()));
         let (tx, rx) = std::sync::mpsc::channel();
         let lines = BufReader::new(child.stderr.take().unwrap());
@@ -609,4 +616,116 @@ fn a_loopback_load_has_no_errors_and_a_slow_client_stalls_no_one() {
     let mut answer = [0u8; 12];
     slow.read_exact(&mut answer).unwrap();
     assert_eq!(&answer, b"HTTP/1.1 200");
+}
+
+/// A wheel of `size` incompressible bytes, stored as they are.
+fn big_wheel(dir: &Path, size: usize) -> (String, Vec<u8>) {
+    let mut buffer = std::io::Cursor::new(Vec::new());
+    let mut zip = zip::ZipWriter::new(&mut buffer);
+    let stored =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    let files: [(&str, Vec<u8>); 3] = [
+        (
+            "big-1.0.dist-info/METADATA",
+            b"Metadata-Version: 2.1\nName: big\nVersion: 1.0\n".to_vec(),
+        ),
+        (
+            "big-1.0.dist-info/WHEEL",
+            b"Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n".to_vec(),
+        ),
+        ("big/data.bin", noise(size)),
+    ];
+    for (path, bytes) in &files {
+        zip.start_file(*path, stored).unwrap();
+        zip.write_all(bytes).unwrap();
+    }
+    zip.finish().unwrap();
+    let bytes = buffer.into_inner();
+    let name = "big-1.0-py3-none-any.whl".to_string();
+    std::fs::write(dir.join(&name), &bytes).unwrap();
+    (name, bytes)
+}
+
+/// Bytes no compressor shrinks (xorshift).
+fn noise(size: usize) -> Vec<u8> {
+    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+    (0..size)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state.to_le_bytes()[0]
+        })
+        .collect()
+}
+
+/// With `--grace 0` this test fails: the download is cut at SIGTERM.
+#[test]
+fn sigterm_lets_a_download_in_flight_finish() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    std::fs::create_dir_all(h.join("dists")).unwrap();
+    let (name, bytes) = big_wheel(&h.join("dists"), 24 << 20);
+    let server = Server::start(h, &["dists"]);
+    let mut stream = TcpStream::connect(&server.addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let head = format!("GET /simple/big/{name} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    stream.write_all(head.as_bytes()).unwrap();
+    let mut first = vec![0u8; 64 * 1024];
+    stream.read_exact(&mut first).unwrap();
+    let pid = server.child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    let mut rest = Vec::new();
+    stream.read_to_end(&mut rest).unwrap();
+    first.extend(rest);
+    let split = first.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    assert_eq!(first[split + 4..].len(), bytes.len());
+    assert!(first[split + 4..] == bytes[..], "the download was cut");
+    assert_eq!(server.terminate().code(), Some(0));
+}
+
+#[test]
+fn every_request_is_a_span_sent_to_the_otlp_collector() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    folder(&h.join("dists"));
+    let collector = crate::cli_telemetry::receiver();
+    let endpoint = collector.url("");
+    let server = Server::start_with(
+        h,
+        &["dists"],
+        &[("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str())],
+    );
+    assert_eq!(get(&server.addr, "/simple/beta/", &[]).status, 200);
+    assert_eq!(get(&server.addr, "/simple/nothing/", &[]).status, 404);
+    assert_eq!(server.terminate().code(), Some(0));
+    let (_, spans) = crate::cli_telemetry::received(&collector);
+    let requests: Vec<(String, String)> = spans
+        .iter()
+        .filter(|s| s.name == "http.request")
+        .map(|s| {
+            (
+                s.attributes.get("url.path").cloned().unwrap_or_default(),
+                s.attributes
+                    .get("http.response.status_code")
+                    .cloned()
+                    .unwrap_or_default(),
+            )
+        })
+        .collect();
+    for expected in [("/simple/beta/", "200"), ("/simple/nothing/", "404")] {
+        assert!(
+            requests.contains(&(expected.0.to_string(), expected.1.to_string())),
+            "{requests:?}"
+        );
+    }
 }
