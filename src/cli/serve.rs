@@ -39,6 +39,11 @@ pub struct ServeArgs {
     /// Seconds in-flight requests may take to finish after SIGTERM/SIGINT.
     #[arg(long, value_name = "SECONDS", default_value_t = 10)]
     pub grace: u64,
+    /// Seconds a connection may stay with no byte moving either way
+    /// before it is closed (a half-sent request, a client that stopped
+    /// reading, an idle keep-alive).
+    #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    pub idle_timeout: u64,
     /// Write the index as static files into DIR (one source) or DIR/NAME
     /// (several) instead of serving it.
     #[arg(long, value_name = "DIR")]
@@ -71,6 +76,7 @@ pub async fn run(args: ServeArgs, ctx: &Context) -> Result<Exit> {
     let options = ServerOptions {
         max_connections: args.max_connections as usize,
         grace: Duration::from_secs(args.grace),
+        idle_timeout: Duration::from_secs(args.idle_timeout),
         ..ServerOptions::default()
     };
     let names: Vec<String> = opened.sources.iter().map(|s| s.name.clone()).collect();

@@ -37,6 +37,10 @@ pub struct ServerOptions {
     pub max_uri_bytes: usize,
     /// How long in-flight requests may finish after SIGTERM/SIGINT.
     pub grace: Duration,
+    /// A connection on which no byte moves either way for this long is
+    /// closed: a client that sends half a request, or stops reading, does
+    /// not keep its place for ever.
+    pub idle_timeout: Duration,
 }
 
 impl Default for ServerOptions {
@@ -45,6 +49,7 @@ impl Default for ServerOptions {
             max_connections: 256,
             max_uri_bytes: 8 * 1024,
             grace: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -174,6 +179,7 @@ where
     let limited = Limited {
         inner: listener,
         permits: Arc::new(Semaphore::new(options.max_connections.max(1))),
+        idle_timeout: options.idle_timeout,
     };
     tracing::info!("serving on http://{addr}/");
     let server = axum::serve(limited, app).with_graceful_shutdown(stopped(stop_rx.clone()));
@@ -734,12 +740,46 @@ fn internal() -> Response<Body> {
 struct Limited {
     inner: TcpListener,
     permits: Arc<Semaphore>,
+    idle_timeout: Duration,
 }
 
-/// A connection and its permit.
+/// A connection, its permit, and when it is closed for idling.
 struct Permitted {
     stream: TcpStream,
     _permit: OwnedSemaphorePermit,
+    idle_timeout: Duration,
+    deadline: std::pin::Pin<Box<tokio::time::Sleep>>,
+    /// Bytes moved since the deadline was last set.
+    moved: bool,
+}
+
+impl Permitted {
+    fn new(stream: TcpStream, permit: OwnedSemaphorePermit, idle_timeout: Duration) -> Self {
+        Self {
+            stream,
+            _permit: permit,
+            idle_timeout,
+            deadline: Box::pin(tokio::time::sleep(idle_timeout)),
+            moved: false,
+        }
+    }
+
+    /// Pending reads end in `TimedOut` once nothing has moved for the
+    /// idle timeout; the deadline moves on lazily, when bytes have moved.
+    fn poll_idle(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<std::io::Error> {
+        if self.moved {
+            self.moved = false;
+            let next = tokio::time::Instant::now() + self.idle_timeout;
+            self.deadline.as_mut().reset(next);
+        }
+        match self.deadline.as_mut().poll(cx) {
+            std::task::Poll::Ready(()) => std::task::Poll::Ready(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "connection idle",
+            )),
+            std::task::Poll::Pending => std::task::Poll::Pending,
+        }
+    }
 }
 
 impl axum::serve::Listener for Limited {
@@ -754,13 +794,7 @@ impl axum::serve::Listener for Limited {
                 continue;
             };
             let (stream, addr) = axum::serve::Listener::accept(&mut self.inner).await;
-            return (
-                Permitted {
-                    stream,
-                    _permit: permit,
-                },
-                addr,
-            );
+            return (Permitted::new(stream, permit, self.idle_timeout), addr);
         }
     }
 
@@ -775,7 +809,14 @@ impl AsyncRead for Permitted {
         cx: &mut std::task::Context<'_>,
         buf: &mut tokio::io::ReadBuf<'_>,
     ) -> std::task::Poll<std::io::Result<()>> {
-        std::pin::Pin::new(&mut self.stream).poll_read(cx, buf)
+        let before = buf.filled().len();
+        match std::pin::Pin::new(&mut self.stream).poll_read(cx, buf) {
+            std::task::Poll::Ready(result) => {
+                self.moved |= buf.filled().len() > before;
+                std::task::Poll::Ready(result)
+            }
+            std::task::Poll::Pending => self.poll_idle(cx).map(Err),
+        }
     }
 }
 
@@ -785,7 +826,11 @@ impl AsyncWrite for Permitted {
         cx: &mut std::task::Context<'_>,
         buf: &[u8],
     ) -> std::task::Poll<std::io::Result<usize>> {
-        std::pin::Pin::new(&mut self.stream).poll_write(cx, buf)
+        let written = std::pin::Pin::new(&mut self.stream).poll_write(cx, buf);
+        if let std::task::Poll::Ready(Ok(n)) = written {
+            self.moved |= n > 0;
+        }
+        written
     }
 
     fn poll_flush(

@@ -532,7 +532,8 @@ fn a_loopback_load_has_no_errors_and_a_slow_client_stalls_no_one() {
     let home = tempfile::tempdir().unwrap();
     let h = home.path();
     folder(&h.join("dists"));
-    let server = Server::start(h, &["dists"]);
+    // The slow client must outlast the load, however slow the machine.
+    let server = Server::start(h, &["dists", "--idle-timeout", "600"]);
     let addr = server.addr.clone();
 
     // Half a request, left open.
@@ -728,4 +729,38 @@ fn every_request_is_a_span_sent_to_the_otlp_collector() {
             "{requests:?}"
         );
     }
+}
+
+#[test]
+fn connections_past_the_limit_wait_and_an_idle_half_request_is_closed() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    folder(&h.join("dists"));
+    let server = Server::start(
+        h,
+        &["dists", "--max-connections", "1", "--idle-timeout", "2"],
+    );
+    // The one connection: half a request, then nothing.
+    let mut slow = TcpStream::connect(&server.addr).unwrap();
+    slow.set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    slow.write_all(b"GET /simple/ HTTP/1.1\r\n").unwrap();
+    let held = Instant::now();
+    let waiting = {
+        let addr = server.addr.clone();
+        std::thread::spawn(move || (get(&addr, "/simple/alpha/", &[]).status, Instant::now()))
+    };
+    // Closed for idling: the server ends it without an answer.
+    let mut rest = Vec::new();
+    let _ = slow.read_to_end(&mut rest);
+    let closed = held.elapsed();
+    assert!(
+        closed >= Duration::from_millis(1500) && closed < Duration::from_secs(20),
+        "{closed:?}"
+    );
+    assert!(!rest.starts_with(b"HTTP/1.1 200"), "{rest:?}");
+    // The second client got in only then, and was served.
+    let (status, answered) = waiting.join().unwrap();
+    assert_eq!(status, 200);
+    assert!(answered.duration_since(held) >= Duration::from_millis(1500));
 }
