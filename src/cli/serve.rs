@@ -82,6 +82,7 @@ pub async fn run(args: ServeArgs, ctx: &Context) -> Result<Exit> {
     let names: Vec<String> = opened.sources.iter().map(|s| s.name.clone()).collect();
     let single = names.len() == 1;
     chiron::workflow::serve::run(args.bind, options, opened.sources, inputs, |addr| {
+        eprintln!("listening on http://{addr}/");
         for name in &names {
             eprintln!("serving {name} at http://{addr}/{name}/simple/");
         }

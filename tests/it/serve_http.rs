@@ -23,7 +23,8 @@ struct Server {
 }
 
 impl Server {
-    /// Starts `chiron serve ARGS --bind 127.0.0.1:0` in `home` and waits
+    /// Starts `chiron serve ARGS --bind 127.0.0.1:0` in `home`, reads the
+    /// address from its `listening on` line, and waits
     /// until `/readyz` answers 200.
     fn start(home: &Path, args: &[&str]) -> Server {
         Server::start_with(home, args, &[])
@@ -40,8 +41,8 @@ impl Server {
         let sink = stderr.clone();
         std::thread::spawn(move || {
             for line in lines.lines().map_while(Result::ok) {
-                if let Some(rest) = line.strip_prefix("serving at http://") {
-                    let _ = tx.send(rest.trim_end_matches("/simple/").to_string());
+                if let Some(rest) = line.strip_prefix("listening on http://") {
+                    let _ = tx.send(rest.trim_end_matches('/').to_string());
                 }
                 sink.lock().unwrap().push(line);
             }
@@ -763,4 +764,32 @@ fn connections_past_the_limit_wait_and_an_idle_half_request_is_closed() {
     let (status, answered) = waiting.join().unwrap();
     assert_eq!(status, 200);
     assert!(answered.duration_since(held) >= Duration::from_millis(1500));
+}
+
+#[test]
+fn several_sources_are_each_at_their_own_name_only() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    folder(&h.join("dists"));
+    std::fs::create_dir_all(h.join("empty")).unwrap();
+    let server = Server::start(h, &["main=dists", "empty"]);
+    let json = [("Accept", "application/vnd.pypi.simple.v1+json")];
+    let names = |target: &str| -> Vec<String> {
+        let reply = get(&server.addr, target, &json);
+        assert_eq!(reply.status, 200, "{target}");
+        let page: serde_json::Value = serde_json::from_slice(&reply.body).unwrap();
+        page["projects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(names("/main/simple/"), ["alpha", "beta"]);
+    assert!(names("/empty/simple/").is_empty());
+    assert_eq!(get(&server.addr, "/simple/", &[]).status, 404);
+    assert_eq!(get(&server.addr, "/other/simple/", &[]).status, 404);
+    assert_eq!(get(&server.addr, "/empty/simple/alpha/", &[]).status, 404);
+    let wheel = "/main/simple/alpha/alpha-1.0-py3-none-any.whl";
+    assert_eq!(get(&server.addr, wheel, &[]).status, 200);
 }
