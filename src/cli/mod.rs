@@ -16,6 +16,7 @@ mod publish;
 mod release;
 mod sbom;
 mod scan;
+mod serve;
 mod sign;
 pub mod style;
 mod subject;
@@ -137,6 +138,10 @@ pub enum Command {
     /// Build and install air-gap bundles.
     #[command(subcommand)]
     Airgap(airgap::AirgapCommand),
+    /// Serve a wheelhouse, a folder or a bundle as a package index (PEP
+    /// 503 HTML, PEP 691 JSON, PEP 658 metadata) on 127.0.0.1:8080, or
+    /// export it as static files.
+    Serve(Box<serve::ServeArgs>),
 }
 
 impl Command {
@@ -158,6 +163,7 @@ impl Command {
             Command::Release(_) => "release",
             Command::Publish(_) => "publish",
             Command::Airgap(command) => command.name(),
+            Command::Serve(_) => "serve",
         }
     }
 }
@@ -180,6 +186,7 @@ pub async fn run(command: Command, ctx: &Context) -> Result<Exit> {
         Command::Release(args) => release::run(*args, ctx).await,
         Command::Publish(args) => publish::run(*args, ctx).await,
         Command::Airgap(command) => airgap::run(command, ctx).await,
+        Command::Serve(args) => serve::run(*args, ctx).await,
     }
 }
 

@@ -38,6 +38,17 @@ pub enum ServeError {
         output: PathBuf,
         source_dir: PathBuf,
     },
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the server stopped: {source}")]
+    Listen {
+        #[source]
+        source: std::io::Error,
+    },
     #[error(transparent)]
     Archive(#[from] ArchiveError),
     #[error("{}: {source}", path.display())]
@@ -70,6 +81,8 @@ impl Diagnose for ServeError {
             ServeError::Manifest { .. }
             | ServeError::Unverified { .. }
             | ServeError::Archive(_)
+            | ServeError::Bind { .. }
+            | ServeError::Listen { .. }
             | ServeError::Io { .. } => ExitClass::Problems,
         }
     }
@@ -95,6 +108,10 @@ impl Diagnose for ServeError {
                 Some("export into a folder of its own, outside the sources".into())
             }
             ServeError::Archive(error) => Some(error.hint()),
+            ServeError::Bind { .. } => Some(
+                "another process may hold the port: choose another with --bind ADDR (port 0 picks a free one)".into(),
+            ),
+            ServeError::Listen { .. } => None,
             ServeError::Io { .. } => None,
         }
     }

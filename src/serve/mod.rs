@@ -6,18 +6,20 @@
 //!
 //! The parts, each with one job: what is served (`source`), the index
 //! read from it (`model`), its pages and the choice between them
-//! (`render`), and the static tree (`export`). Nothing here listens on a
-//! socket: a server only routes a request to a page of [`render`] and a
+//! (`render`), the static tree (`export`), and the HTTP server
+//! (`server`), which only routes a request to a page of [`render`] and a
 //! file of the [`model::Index`].
 
 mod error;
 pub mod export;
 pub mod model;
 pub mod render;
+pub mod server;
 pub mod source;
 
 pub use error::ServeError;
 pub use export::{ExportReport, export_static};
 pub use model::{Asset, CoreMetadataFile, File, Index, IndexOptions, Project, Skipped, read_index};
 pub use render::{Format, NotAcceptable, negotiate};
+pub use server::{ServerOptions, serve};
 pub use source::{BundleTrust, OpenedSource, SourceKind, SourceSpec, open_source};

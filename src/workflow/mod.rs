@@ -16,6 +16,7 @@ pub mod inputs;
 pub mod lock;
 pub mod publish;
 pub mod release;
+pub mod serve;
 pub mod signing;
 pub mod wheelhouse;
 

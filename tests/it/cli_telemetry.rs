@@ -9,9 +9,9 @@ use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
 use prost::Message;
 
 #[derive(Debug)]
-struct Span {
-    name: String,
-    attributes: BTreeMap<String, String>,
+pub(crate) struct Span {
+    pub(crate) name: String,
+    pub(crate) attributes: BTreeMap<String, String>,
     trace_id: Vec<u8>,
 }
 
@@ -32,7 +32,7 @@ fn attributes(list: &[KeyValue]) -> BTreeMap<String, String> {
 }
 
 /// Decodes every export the receiver got: (resource attributes, spans).
-fn received(receiver: &HttpServer) -> (BTreeMap<String, String>, Vec<Span>) {
+pub(crate) fn received(receiver: &HttpServer) -> (BTreeMap<String, String>, Vec<Span>) {
     let mut resource = BTreeMap::new();
     let mut spans = Vec::new();
     for request in receiver.requests() {
@@ -62,7 +62,7 @@ fn received(receiver: &HttpServer) -> (BTreeMap<String, String>, Vec<Span>) {
     (resource, spans)
 }
 
-fn receiver() -> HttpServer {
+pub(crate) fn receiver() -> HttpServer {
     HttpServer::start(|_| Response::new(200, "application/x-protobuf", Vec::new()))
 }
 

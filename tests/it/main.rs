@@ -41,6 +41,7 @@ mod resolve;
 mod sbom;
 mod scan;
 mod schemas;
+mod serve_http;
 mod serve_static;
 mod sigstore;
 mod tag_selection;

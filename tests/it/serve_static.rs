@@ -26,7 +26,7 @@ use crate::support::index::{WheelSpec, build_sdist, build_wheel, sha256_hex};
 use crate::support::{chiron, oracle_tool};
 
 /// SOURCE_DATE_EPOCH of every export here: 2023-11-14T22:13:20Z.
-const EPOCH: i64 = 1_700_000_000;
+pub(crate) const EPOCH: i64 = 1_700_000_000;
 
 const BETA_METADATA: &str = "Metadata-Version: 2.1\nName: beta\nVersion: 1.0\n\
 Summary: Ünïcødé ☃ summary\nRequires-Python: >=3.8, <4\nDescription-Content-Type: text/markdown\n\n\
@@ -71,8 +71,8 @@ fn wheel_with_metadata(name: &str, version: &str, metadata: &str) -> (String, Ve
 }
 
 /// The folder served: file name to (bytes, the metadata put inside).
-struct Folder {
-    dir: PathBuf,
+pub(crate) struct Folder {
+    pub(crate) dir: PathBuf,
     files: BTreeMap<String, (Vec<u8>, String)>,
 }
 
@@ -82,7 +82,7 @@ impl Folder {
         self.files.insert(filename.to_string(), (bytes, metadata));
     }
 
-    fn bytes(&self, filename: &str) -> &[u8] {
+    pub(crate) fn bytes(&self, filename: &str) -> &[u8] {
         &self.files[filename].0
     }
 }
@@ -91,7 +91,7 @@ impl Folder {
 /// alpha 3.0 is yanked; beta 1.0 has a non-ASCII description and a
 /// provenance file; `broken` is a truncated zip, `impostor` a wheel whose
 /// METADATA names another project, and a README is no distribution.
-fn folder(dir: &Path) -> Folder {
+pub(crate) fn folder(dir: &Path) -> Folder {
     std::fs::create_dir_all(dir).unwrap();
     let mut folder = Folder {
         dir: dir.to_path_buf(),
@@ -197,7 +197,7 @@ fn parse_html(page: &Path) -> Value {
     serde_json::from_slice(&output.stdout).unwrap()
 }
 
-fn everything(output: &Output) -> String {
+pub(crate) fn everything(output: &Output) -> String {
     format!(
         "{}\n{}",
         String::from_utf8_lossy(&output.stdout),
@@ -522,7 +522,7 @@ impl Drop for StaticServer {
 }
 
 /// pip with no configuration or environment of the machine's.
-fn pip(args: &[&str]) -> Output {
+pub(crate) fn pip(args: &[&str]) -> Output {
     Command::new(oracle_tool("CHIRON_TEST_PIP", "pip"))
         .args([
             "--isolated",
@@ -534,7 +534,7 @@ fn pip(args: &[&str]) -> Output {
         .unwrap()
 }
 
-fn uv(home: &Path, args: &[&str]) -> Output {
+pub(crate) fn uv(home: &Path, args: &[&str]) -> Output {
     let mut command = Command::new(oracle_tool("CHIRON_TEST_UV", "uv"));
     for (key, _) in std::env::vars() {
         if key.starts_with("UV_") || key.starts_with("PIP_") {
@@ -726,7 +726,7 @@ fn uv_resolves_from_metadata_files_and_installs_from_the_export() {
     assert_eq!(String::from_utf8_lossy(&imported.stdout).trim(), "1.0 1.0");
 }
 
-const PASSWORD: &str = "correct horse battery staple";
+pub(crate) const PASSWORD: &str = "correct horse battery staple";
 
 fn public_key(path: &Path) -> chiron::sign::PublicKey {
     chiron::sign::PublicKey::from_pem(&std::fs::read_to_string(path).unwrap(), "key").unwrap()

@@ -1,0 +1,117 @@
+//! `chiron serve`: flags to the sources and the server's bounds; the
+//! address on stderr, then one access-log line per request; or, with
+//! `--export-static`, the export's report on stdout.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+
+use chiron::error::Result;
+use chiron::serve::ServerOptions;
+use chiron::workflow::serve::{IndexInputs, ServeRequest};
+
+use super::sign::load_public_key;
+use super::{Context, Exit, style};
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// What to serve: a wheelhouse, a folder of wheels and sdists, or an
+    /// air-gap bundle (.tar.gz); NAME=PATH names its index (default: the
+    /// folder's name). Several are served at /NAME/simple/ each; one also
+    /// at /simple/. Default: [wheelhouse] dir.
+    #[arg(value_name = "SOURCE")]
+    pub sources: Vec<String>,
+    /// The address to listen on (port 0 picks a free one).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+    /// The public key bundles must be signed with (default: [signing]
+    /// public-key).
+    #[arg(long, value_name = "PUB", conflicts_with = "no_verify")]
+    pub key: Option<PathBuf>,
+    /// Serve bundles without checking their signature or checksums.
+    #[arg(long)]
+    pub no_verify: bool,
+    /// Connections served at once; more wait to be accepted.
+    #[arg(long, value_name = "N", default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
+    /// Seconds in-flight requests may take to finish after SIGTERM/SIGINT.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+    pub grace: u64,
+    /// Seconds a connection may stay with no byte moving either way
+    /// before it is closed (a half-sent request, a client that stopped
+    /// reading, an idle keep-alive).
+    #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    pub idle_timeout: u64,
+    /// Write the index as static files into DIR (one source) or DIR/NAME
+    /// (several) instead of serving it.
+    #[arg(long, value_name = "DIR")]
+    pub export_static: Option<PathBuf>,
+}
+
+pub async fn run(args: ServeArgs, ctx: &Context) -> Result<Exit> {
+    let ws = ctx.workspace()?;
+    let key = if args.no_verify {
+        None
+    } else {
+        load_public_key(ctx, &args.key)?
+    };
+    let request = ServeRequest {
+        sources: args.sources.clone(),
+        no_verify: args.no_verify,
+    };
+    let opened = chiron::workflow::serve::open(&ws, &request, key.as_ref())?;
+    if opened.unverified {
+        eprintln!(
+            "{}WARNING: serving a bundle WITHOUT verifying it (--no-verify): its signature, checksums and provenance are not checked{}",
+            style::FAIL.render(),
+            style::FAIL.render_reset()
+        );
+    }
+    let inputs = IndexInputs::from_workspace(&ws)?;
+    if let Some(output) = &args.export_static {
+        return export(ctx, &inputs, &opened.sources, &ws.path(output));
+    }
+    let options = ServerOptions {
+        max_connections: args.max_connections as usize,
+        grace: Duration::from_secs(args.grace),
+        idle_timeout: Duration::from_secs(args.idle_timeout),
+        ..ServerOptions::default()
+    };
+    let names: Vec<String> = opened.sources.iter().map(|s| s.name.clone()).collect();
+    let single = names.len() == 1;
+    chiron::workflow::serve::run(args.bind, options, opened.sources, inputs, |addr| {
+        eprintln!("listening on http://{addr}/");
+        for name in &names {
+            eprintln!("serving {name} at http://{addr}/{name}/simple/");
+        }
+        if single {
+            eprintln!("serving at http://{addr}/simple/");
+        }
+    })
+    .await?;
+    Ok(Exit::Ok)
+}
+
+fn export(
+    ctx: &Context,
+    inputs: &IndexInputs,
+    sources: &[chiron::serve::OpenedSource],
+    output: &std::path::Path,
+) -> Result<Exit> {
+    let indexes = inputs.read(sources)?;
+    let reports = chiron::workflow::serve::export(&indexes, output)?;
+    let mut text = String::new();
+    for report in &reports {
+        text.push_str(&format!(
+            "{}: {} projects, {} distributions, {} files\n",
+            report.output.display(),
+            report.projects,
+            report.files,
+            report.written
+        ));
+    }
+    ctx.out.text(&text)?;
+    Ok(Exit::Ok)
+}

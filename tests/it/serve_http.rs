@@ -1,0 +1,795 @@
+//! `chiron serve` over HTTP (issue 16): the real binary on a free port of
+//! 127.0.0.1. The oracles: pip (`--require-hashes`) and uv installing from
+//! it, uv resolving from the PEP 658 files alone (chiron's access log shows
+//! no wheel fetched), the static export's pages (the same bytes over
+//! HTTP), the files' own bytes for ranges, flate2 for gzip, the exit status
+//! after SIGTERM, and a loopback load test with zero errors.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::serve_static::{EPOCH, PASSWORD, everything, folder, pip, uv};
+use crate::support::{chiron, oracle_tool};
+
+/// A running `chiron serve` and everything it wrote on stderr.
+struct Server {
+    child: Child,
+    addr: String,
+    stderr: Arc<Mutex<Vec<String>>>,
+}
+
+impl Server {
+    /// Starts `chiron serve ARGS --bind 127.0.0.1:0` in `home`, reads the
+    /// address from its `listening on` line, and waits
+    /// until `/readyz` answers 200.
+    fn start(home: &Path, args: &[&str]) -> Server {
+        Server::start_with(home, args, &[])
+    }
+
+    /// The same, with `env` set.
+    fn start_with(home: &Path, args: &[&str], env: &[(&str, &str)]) -> Server {
+        let mut command = server_command(home, args);
+        command.envs(env.iter().copied());
+        let mut child = command.spawn().unwrap();
+        let stderr = Arc::new(Mutex::new(Vec::new()));
+        let (tx, rx) = std::sync::mpsc::channel();
+        let lines = BufReader::new(child.stderr.take().unwrap());
+        let sink = stderr.clone();
+        std::thread::spawn(move || {
+            for line in lines.lines().map_while(Result::ok) {
+                if let Some(rest) = line.strip_prefix("listening on http://") {
+                    let _ = tx.send(rest.trim_end_matches('/').to_string());
+                }
+                sink.lock().unwrap().push(line);
+            }
+        });
+        let Ok(addr) = rx.recv_timeout(Duration::from_secs(60)) else {
+            let _ = child.kill();
+            panic!("chiron serve did not start: {:?}", stderr.lock().unwrap());
+        };
+        let server = Server {
+            child,
+            addr,
+            stderr,
+        };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while get(&server.addr, "/readyz", &[]).status != 200 {
+            assert!(Instant::now() < deadline, "{:?}", server.stderr());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        server
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}/simple/", self.addr)
+    }
+
+    fn stderr(&self) -> Vec<String> {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    /// The paths of the access log's lines, with their status.
+    fn accessed(&self) -> Vec<(String, u16)> {
+        self.stderr()
+            .iter()
+            .filter(|l| l.starts_with("access "))
+            .map(|line| {
+                let field = |key: &str| {
+                    line.split(' ')
+                        .find_map(|f| f.strip_prefix(key))
+                        .unwrap_or_default()
+                        .to_string()
+                };
+                (field("path="), field("status=").parse().unwrap_or(0))
+            })
+            .collect()
+    }
+
+    /// SIGTERM, then its exit status.
+    fn terminate(mut self) -> ExitStatus {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        assert!(sent.success());
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "still running after SIGTERM");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The binary as `support::chiron` isolates it, as a child that runs on.
+fn server_command(home: &Path, args: &[&str]) -> Command {
+    let built = chiron(home);
+    let mut command = Command::new(built.get_program());
+    for (key, value) in built.get_envs() {
+        match value {
+            Some(value) => command.env(key, value),
+            None => command.env_remove(key),
+        };
+    }
+    command
+        .current_dir(home)
+        .env("SOURCE_DATE_EPOCH", EPOCH.to_string())
+        .arg("serve")
+        .args(args)
+        .args(["--bind", "127.0.0.1:0"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    command
+}
+
+/// An HTTP answer read off the socket.
+#[derive(Debug)]
+struct Reply {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// GET `target` exactly as written (no client normalises it), one request
+/// per connection.
+fn get(addr: &str, target: &str, headers: &[(&str, &str)]) -> Reply {
+    request(addr, "GET", target, headers)
+}
+
+fn request(addr: &str, method: &str, target: &str, headers: &[(&str, &str)]) -> Reply {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let mut head = format!("{method} {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes()).unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).unwrap();
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or_else(|| panic!("no header end: {}", String::from_utf8_lossy(&raw)));
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let mut lines = head.split("\r\n");
+    let status = lines
+        .next()
+        .and_then(|l| l.split(' ').nth(1))
+        .and_then(|s| s.parse().ok())
+        .unwrap();
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect();
+    Reply {
+        status,
+        headers,
+        body: raw[split + 4..].to_vec(),
+    }
+}
+
+fn gunzip(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(bytes)
+        .read_to_end(&mut out)
+        .unwrap();
+    out
+}
+
+#[test]
+fn pip_and_uv_install_from_chiron_serve_and_uv_resolves_from_metadata_alone() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let folder = folder(&h.join("dists"));
+    // alpha 3.0 yanked by configuration; 2.0 needs Python 4 (said only in
+    // its METADATA): resolvers take 1.0.
+    std::fs::write(
+        h.join("chiron.toml"),
+        "[serve]\nyanked = { \"alpha==3.0\" = \"broken build\" }\n",
+    )
+    .unwrap();
+    let server = Server::start(h, &["dists"]);
+    let url = server.url();
+
+    let pins = format!(
+        "alpha==1.0 --hash=sha256:{}\nbeta==1.0 --hash=sha256:{}\n",
+        crate::support::index::sha256_hex(folder.bytes("alpha-1.0-py3-none-any.whl")),
+        crate::support::index::sha256_hex(folder.bytes("beta-1.0-py3-none-any.whl")),
+    );
+    std::fs::write(h.join("pins.txt"), pins).unwrap();
+    let pinned = h.join("pinned");
+    let output = pip(&[
+        "install",
+        "--require-hashes",
+        "--only-binary",
+        ":all:",
+        "--index-url",
+        &url,
+        "--target",
+        pinned.to_str().unwrap(),
+        "-r",
+        h.join("pins.txt").to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", everything(&output));
+    assert!(pinned.join("alpha-1.0.dist-info").is_dir());
+    assert!(pinned.join("beta/__init__.py").is_file());
+
+    // Resolution from the metadata files: no wheel is fetched.
+    let python = oracle_tool("CHIRON_TEST_TOOLS_PYTHON", "python");
+    let before = server.accessed().len();
+    std::fs::write(h.join("in.txt"), "alpha\n").unwrap();
+    let output = uv(
+        h,
+        &[
+            "pip",
+            "compile",
+            "--index-url",
+            &url,
+            "--python",
+            python.to_str().unwrap(),
+            "--no-header",
+            h.join("in.txt").to_str().unwrap(),
+        ],
+    );
+    assert!(output.status.success(), "{}", everything(&output));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("alpha==1.0") && stdout.contains("beta==1.0"),
+        "{}",
+        everything(&output)
+    );
+    let resolved: Vec<(String, u16)> = server.accessed().split_off(before);
+    for metadata in [
+        "/simple/alpha/alpha-1.0-py3-none-any.whl.metadata",
+        "/simple/beta/beta-1.0-py3-none-any.whl.metadata",
+    ] {
+        assert!(
+            resolved.iter().any(|(p, s)| p == metadata && *s == 200),
+            "{resolved:?}"
+        );
+    }
+    let wheels: Vec<_> = resolved
+        .iter()
+        .filter(|(p, _)| p.ends_with(".whl"))
+        .collect();
+    assert!(wheels.is_empty(), "resolution fetched wheels: {wheels:?}");
+
+    // uv installs into a fresh venv.
+    let venv = h.join("venv");
+    let output = uv(
+        h,
+        &[
+            "venv",
+            venv.to_str().unwrap(),
+            "--python",
+            python.to_str().unwrap(),
+        ],
+    );
+    assert!(output.status.success(), "{}", everything(&output));
+    let output = uv(
+        h,
+        &[
+            "pip",
+            "install",
+            "--index-url",
+            &url,
+            "--python",
+            venv.join("bin/python").to_str().unwrap(),
+            "alpha",
+        ],
+    );
+    assert!(output.status.success(), "{}", everything(&output));
+    let imported = Command::new(venv.join("bin/python"))
+        .args([
+            "-c",
+            "import alpha, beta; print(alpha.VERSION, beta.VERSION)",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&imported.stdout).trim(), "1.0 1.0");
+    assert!(
+        !server.stderr().iter().any(|l| l.contains("uthorization")),
+        "credentials in the log"
+    );
+}
+
+#[test]
+fn pages_negotiate_revalidate_compress_and_files_serve_ranges_then_sigterm_exits_0() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let folder = folder(&h.join("dists"));
+    // The static export is the oracle for the pages' bytes.
+    chiron(h)
+        .current_dir(h)
+        .env("SOURCE_DATE_EPOCH", EPOCH.to_string())
+        .args(["serve", "dists", "--export-static", "site"])
+        .assert()
+        .success();
+    let site = h.join("site/simple");
+    let server = Server::start(h, &["dists"]);
+    let addr = server.addr.clone();
+    let json = "application/vnd.pypi.simple.v1+json";
+
+    assert_eq!(get(&addr, "/healthz", &[]).status, 200);
+    let html = get(&addr, "/simple/alpha/", &[]);
+    assert_eq!(html.status, 200);
+    assert_eq!(
+        html.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
+    assert_eq!(
+        html.body,
+        std::fs::read(site.join("alpha/index.html")).unwrap()
+    );
+    assert!(html.header("vary").unwrap().contains("Accept"));
+    for (accept, query) in [
+        (json, ""),
+        ("text/html", "?format=application/vnd.pypi.simple.v1%2Bjson"),
+    ] {
+        let reply = get(
+            &addr,
+            &format!("/simple/alpha/{query}"),
+            &[("Accept", accept)],
+        );
+        assert_eq!(reply.status, 200);
+        assert_eq!(reply.header("content-type"), Some(json));
+        assert_eq!(
+            reply.body,
+            std::fs::read(site.join("alpha/index.json")).unwrap()
+        );
+    }
+    let list = get(&addr, "/dists/simple/", &[("Accept", json)]);
+    assert_eq!(list.body, std::fs::read(site.join("index.json")).unwrap());
+    assert_eq!(
+        get(&addr, "/simple/", &[("Accept", "image/png")]).status,
+        406
+    );
+
+    // Non-normalised names move, permanently, to the normalised URL.
+    let moved = get(&addr, "/simple/ALPHA/?format=text/html", &[]);
+    assert_eq!(moved.status, 301);
+    assert_eq!(
+        moved.header("location"),
+        Some("/simple/alpha/?format=text/html")
+    );
+    assert_eq!(get(&addr, "/simple/alpha", &[]).status, 301);
+    assert_eq!(get(&addr, "/simple/nothing/", &[]).status, 404);
+
+    // ETag and If-None-Match.
+    let etag = html.header("etag").unwrap().to_string();
+    let again = get(&addr, "/simple/alpha/", &[("If-None-Match", &etag)]);
+    assert_eq!((again.status, again.body.len()), (304, 0));
+
+    // gzip when accepted, the same page inside.
+    let zipped = get(&addr, "/simple/alpha/", &[("Accept-Encoding", "gzip")]);
+    assert_eq!(zipped.header("content-encoding"), Some("gzip"));
+    assert_eq!(gunzip(&zipped.body), html.body);
+
+    // Files: whole, one range, a range past the end.
+    let wheel = "alpha-1.0-py3-none-any.whl";
+    let bytes = folder.bytes(wheel);
+    let whole = get(&addr, &format!("/simple/alpha/{wheel}"), &[]);
+    assert_eq!(whole.body, bytes);
+    let part = get(
+        &addr,
+        &format!("/simple/alpha/{wheel}"),
+        &[("Range", "bytes=10-99")],
+    );
+    assert_eq!(part.status, 206);
+    assert_eq!(part.body, &bytes[10..100]);
+    let expected = format!("bytes 10-99/{}", bytes.len());
+    assert_eq!(part.header("content-range"), Some(expected.as_str()));
+    let tail = get(
+        &addr,
+        &format!("/simple/alpha/{wheel}"),
+        &[("Range", "bytes=-7")],
+    );
+    assert_eq!(tail.body, &bytes[bytes.len() - 7..]);
+    let past = format!("bytes={}-", bytes.len());
+    let refused = get(
+        &addr,
+        &format!("/simple/alpha/{wheel}"),
+        &[("Range", &past)],
+    );
+    assert_eq!(refused.status, 416);
+    let metadata = get(&addr, &format!("/simple/alpha/{wheel}.metadata"), &[]);
+    assert_eq!(
+        metadata.body,
+        std::fs::read(site.join(format!("alpha/{wheel}.metadata"))).unwrap()
+    );
+    let head = request(&addr, "HEAD", &format!("/simple/alpha/{wheel}"), &[]);
+    assert_eq!((head.status, head.body.len()), (200, 0));
+    assert_eq!(request(&addr, "POST", "/simple/", &[]).status, 405);
+
+    let status = server.terminate();
+    assert_eq!(status.code(), Some(0), "{status:?}");
+}
+
+#[test]
+fn traversal_and_odd_encodings_never_reach_a_file_outside_the_index() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    folder(&h.join("dists"));
+    std::fs::write(h.join("secret.txt"), "TOP-SECRET\n").unwrap();
+    let server = Server::start(h, &["dists"]);
+    for target in [
+        "/simple/../secret.txt",
+        "/simple/alpha/../../secret.txt",
+        "/simple/%2e%2e/secret.txt",
+        "/simple/alpha/%2E%2E%2F%2E%2E%2Fsecret.txt",
+        "/simple/alpha/..%2f..%2fsecret.txt",
+        "/simple/alpha/..%5c..%5csecret.txt",
+        "/simple/alpha/..\\..\\secret.txt",
+        "/simple/alpha/secret.txt%00.whl",
+        "/simple/alpha/%ff%fe",
+        "/simple/alpha/%",
+        "/dists/simple/alpha/%252e%252e%252fsecret.txt",
+    ] {
+        let reply = get(&server.addr, target, &[]);
+        let leaked = String::from_utf8_lossy(&reply.body).contains("TOP-SECRET");
+        assert!(!leaked, "{target}");
+        assert!(
+            matches!(reply.status, 400 | 404),
+            "{target}: {}",
+            reply.status
+        );
+    }
+    // A request target past the limit.
+    let long = format!("/simple/{}/", "a".repeat(10_000));
+    assert_eq!(get(&server.addr, &long, &[]).status, 414);
+}
+
+#[test]
+fn a_bundle_is_served_only_with_its_key_or_a_loud_no_verify() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let _index =
+        crate::support::app_lib_wheelhouse(h, &["--python", "3.12", "--platform", "linux-x86_64"]);
+    chiron(h)
+        .current_dir(h)
+        .env("CHIRON_PASSWORD", PASSWORD)
+        .args(["keys", "generate", "--output-key-prefix", "cosign"])
+        .assert()
+        .success();
+    chiron(h)
+        .current_dir(h)
+        .env("CHIRON_PASSWORD", PASSWORD)
+        .args([
+            "airgap",
+            "build",
+            "wh",
+            "-o",
+            "offline.tar.gz",
+            "--key",
+            "cosign.key",
+        ])
+        .assert()
+        .success();
+
+    let refused = chiron(h)
+        .current_dir(h)
+        .args(["serve", "offline.tar.gz", "--bind", "127.0.0.1:0"])
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2), "{}", everything(&refused));
+    assert!(
+        everything(&refused).contains("--no-verify"),
+        "{}",
+        everything(&refused)
+    );
+
+    let loud = Server::start(h, &["offline.tar.gz", "--no-verify"]);
+    assert!(
+        loud.stderr()
+            .iter()
+            .any(|l| l.contains("WITHOUT verifying")),
+        "{:?}",
+        loud.stderr()
+    );
+    drop(loud);
+
+    let server = Server::start(h, &["offline.tar.gz", "--key", "cosign.pub"]);
+    let target = h.join("target");
+    let output = pip(&[
+        "install",
+        "--only-binary",
+        ":all:",
+        "--index-url",
+        &server.url(),
+        "--target",
+        target.to_str().unwrap(),
+        "app",
+    ]);
+    assert!(output.status.success(), "{}", everything(&output));
+    assert!(target.join("app-1.0.dist-info").is_dir() && target.join("lib-2.0.dist-info").is_dir());
+}
+
+#[test]
+fn a_loopback_load_has_no_errors_and_a_slow_client_stalls_no_one() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    folder(&h.join("dists"));
+    // The slow client must outlast the load, however slow the machine.
+    let server = Server::start(h, &["dists", "--idle-timeout", "600"]);
+    let addr = server.addr.clone();
+
+    // Half a request, left open.
+    let mut slow = TcpStream::connect(&addr).unwrap();
+    slow.write_all(b"GET /simple/alpha/ HTTP/1.1\r\nHost: x\r\n")
+        .unwrap();
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let (clients, each) = (32usize, 500usize);
+    let paths = [
+        "/simple/",
+        "/simple/alpha/",
+        "/simple/beta/",
+        "/simple/alpha/alpha-1.0-py3-none-any.whl.metadata",
+        "/simple/beta/beta-1.0-py3-none-any.whl",
+    ];
+    let started = Instant::now();
+    chiron::index::install_crypto_provider();
+    let results: Vec<(usize, Vec<Duration>)> = runtime.block_on(async {
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .build()
+            .unwrap();
+        let mut tasks = Vec::new();
+        for c in 0..clients {
+            let client = client.clone();
+            let addr = addr.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut errors = 0;
+                let mut latencies = Vec::with_capacity(each);
+                for i in 0..each {
+                    let path = paths[(c + i) % paths.len()];
+                    let accept = if i % 2 == 0 {
+                        "application/vnd.pypi.simple.v1+json"
+                    } else {
+                        "text/html"
+                    };
+                    let at = Instant::now();
+                    let ok = match client
+                        .get(format!("http://{addr}{path}"))
+                        .header("Accept", accept)
+                        .send()
+                        .await
+                    {
+                        Ok(response) => response.status() == 200 && response.bytes().await.is_ok(),
+                        Err(_) => false,
+                    };
+                    latencies.push(at.elapsed());
+                    errors += usize::from(!ok);
+                }
+                (errors, latencies)
+            }));
+        }
+        let mut results = Vec::new();
+        for task in tasks {
+            results.push(task.await.unwrap());
+        }
+        results
+    });
+    let took = started.elapsed();
+    let errors: usize = results.iter().map(|(e, _)| e).sum();
+    let mut latencies: Vec<Duration> = results.into_iter().flat_map(|(_, l)| l).collect();
+    latencies.sort();
+    let at = |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)];
+    let total = clients * each;
+    eprintln!(
+        "load: {total} requests, {clients} clients, {errors} errors, p50 {:?}, p99 {:?}, {:.0} requests/s",
+        at(0.50),
+        at(0.99),
+        total as f64 / took.as_secs_f64()
+    );
+    assert_eq!(errors, 0);
+    assert_eq!(latencies.len(), total);
+
+    // The slow client is still waiting; it finishes when it finishes.
+    slow.write_all(b"\r\n").unwrap();
+    let mut answer = [0u8; 12];
+    slow.read_exact(&mut answer).unwrap();
+    assert_eq!(&answer, b"HTTP/1.1 200");
+}
+
+/// A wheel of `size` incompressible bytes, stored as they are.
+fn big_wheel(dir: &Path, size: usize) -> (String, Vec<u8>) {
+    let mut buffer = std::io::Cursor::new(Vec::new());
+    let mut zip = zip::ZipWriter::new(&mut buffer);
+    let stored =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    let files: [(&str, Vec<u8>); 3] = [
+        (
+            "big-1.0.dist-info/METADATA",
+            b"Metadata-Version: 2.1\nName: big\nVersion: 1.0\n".to_vec(),
+        ),
+        (
+            "big-1.0.dist-info/WHEEL",
+            b"Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n".to_vec(),
+        ),
+        ("big/data.bin", noise(size)),
+    ];
+    for (path, bytes) in &files {
+        zip.start_file(*path, stored).unwrap();
+        zip.write_all(bytes).unwrap();
+    }
+    zip.finish().unwrap();
+    let bytes = buffer.into_inner();
+    let name = "big-1.0-py3-none-any.whl".to_string();
+    std::fs::write(dir.join(&name), &bytes).unwrap();
+    (name, bytes)
+}
+
+/// Bytes no compressor shrinks (xorshift).
+fn noise(size: usize) -> Vec<u8> {
+    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+    (0..size)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state.to_le_bytes()[0]
+        })
+        .collect()
+}
+
+/// With `--grace 0` this test fails: the download is cut at SIGTERM.
+#[test]
+fn sigterm_lets_a_download_in_flight_finish() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    std::fs::create_dir_all(h.join("dists")).unwrap();
+    let (name, bytes) = big_wheel(&h.join("dists"), 24 << 20);
+    let server = Server::start(h, &["dists"]);
+    let mut stream = TcpStream::connect(&server.addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let head = format!("GET /simple/big/{name} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    stream.write_all(head.as_bytes()).unwrap();
+    let mut first = vec![0u8; 64 * 1024];
+    stream.read_exact(&mut first).unwrap();
+    let pid = server.child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    let mut rest = Vec::new();
+    stream.read_to_end(&mut rest).unwrap();
+    first.extend(rest);
+    let split = first.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    assert_eq!(first[split + 4..].len(), bytes.len());
+    assert!(first[split + 4..] == bytes[..], "the download was cut");
+    assert_eq!(server.terminate().code(), Some(0));
+}
+
+#[test]
+fn every_request_is_a_span_sent_to_the_otlp_collector() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    folder(&h.join("dists"));
+    let collector = crate::cli_telemetry::receiver();
+    let endpoint = collector.url("");
+    let server = Server::start_with(
+        h,
+        &["dists"],
+        &[("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str())],
+    );
+    assert_eq!(get(&server.addr, "/simple/beta/", &[]).status, 200);
+    assert_eq!(get(&server.addr, "/simple/nothing/", &[]).status, 404);
+    assert_eq!(server.terminate().code(), Some(0));
+    let (_, spans) = crate::cli_telemetry::received(&collector);
+    let requests: Vec<(String, String)> = spans
+        .iter()
+        .filter(|s| s.name == "http.request")
+        .map(|s| {
+            (
+                s.attributes.get("url.path").cloned().unwrap_or_default(),
+                s.attributes
+                    .get("http.response.status_code")
+                    .cloned()
+                    .unwrap_or_default(),
+            )
+        })
+        .collect();
+    for expected in [("/simple/beta/", "200"), ("/simple/nothing/", "404")] {
+        assert!(
+            requests.contains(&(expected.0.to_string(), expected.1.to_string())),
+            "{requests:?}"
+        );
+    }
+}
+
+#[test]
+fn connections_past_the_limit_wait_and_an_idle_half_request_is_closed() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    folder(&h.join("dists"));
+    let server = Server::start(
+        h,
+        &["dists", "--max-connections", "1", "--idle-timeout", "2"],
+    );
+    // The one connection: half a request, then nothing.
+    let mut slow = TcpStream::connect(&server.addr).unwrap();
+    slow.set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    slow.write_all(b"GET /simple/ HTTP/1.1\r\n").unwrap();
+    let held = Instant::now();
+    let waiting = {
+        let addr = server.addr.clone();
+        std::thread::spawn(move || (get(&addr, "/simple/alpha/", &[]).status, Instant::now()))
+    };
+    // Closed for idling: the server ends it without an answer.
+    let mut rest = Vec::new();
+    let _ = slow.read_to_end(&mut rest);
+    let closed = held.elapsed();
+    assert!(
+        closed >= Duration::from_millis(1500) && closed < Duration::from_secs(20),
+        "{closed:?}"
+    );
+    assert!(!rest.starts_with(b"HTTP/1.1 200"), "{rest:?}");
+    // The second client got in only then, and was served.
+    let (status, answered) = waiting.join().unwrap();
+    assert_eq!(status, 200);
+    assert!(answered.duration_since(held) >= Duration::from_millis(1500));
+}
+
+#[test]
+fn several_sources_are_each_at_their_own_name_only() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    folder(&h.join("dists"));
+    std::fs::create_dir_all(h.join("empty")).unwrap();
+    let server = Server::start(h, &["main=dists", "empty"]);
+    let json = [("Accept", "application/vnd.pypi.simple.v1+json")];
+    let names = |target: &str| -> Vec<String> {
+        let reply = get(&server.addr, target, &json);
+        assert_eq!(reply.status, 200, "{target}");
+        let page: serde_json::Value = serde_json::from_slice(&reply.body).unwrap();
+        page["projects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(names("/main/simple/"), ["alpha", "beta"]);
+    assert!(names("/empty/simple/").is_empty());
+    assert_eq!(get(&server.addr, "/simple/", &[]).status, 404);
+    assert_eq!(get(&server.addr, "/other/simple/", &[]).status, 404);
+    assert_eq!(get(&server.addr, "/empty/simple/alpha/", &[]).status, 404);
+    let wheel = "/main/simple/alpha/alpha-1.0-py3-none-any.whl";
+    assert_eq!(get(&server.addr, wheel, &[]).status, 200);
+}
