@@ -220,7 +220,7 @@ struct Carrier {
 }
 
 impl Carrier {
-    fn read(spec: &PackageSpec, file: VersionFile, given: &str) -> Result<Carrier> {
+    fn read(spec: &PackageSpec, file: VersionFile) -> Result<Carrier> {
         let path = spec.dir.join(&file.path);
         let text = read(&path)?;
         let found = file.read(&text)?;
@@ -228,7 +228,6 @@ impl Carrier {
             Locator::TomlKey(keys) => keys.join("."),
             Locator::Assignment(name) => name.clone(),
         };
-        let _ = given;
         Ok(Carrier {
             path,
             what,
@@ -514,12 +513,12 @@ impl PlanContext<'_> {
         let mut files = Vec::new();
         if version.is_some() {
             let file = VersionFile::from_str("pyproject.toml")?;
-            files.push(Carrier::read(spec, file, "pyproject.toml")?);
+            files.push(Carrier::read(spec, file)?);
         }
         for given in &spec.version_files {
             let file = VersionFile::from_str(given)?;
             inside_package(&file.path, "a version file")?;
-            files.push(Carrier::read(spec, file, given)?);
+            files.push(Carrier::read(spec, file)?);
         }
         check_agree(&files, version.as_ref())?;
         Ok(Current {

@@ -226,18 +226,21 @@ fn dirty_paths(repo: &Repo, output: &Path) -> (Vec<String>, bool) {
 fn head_refusals(head: &Head, branches: &[String]) -> Vec<Refusal> {
     match head {
         Head::Branch(name) if branches.iter().any(|b| branch_matches(b, name)) => Vec::new(),
-        Head::Branch(name) => vec![Refusal {
-            message: format!(
-                "releases are made from {}",
-                if branches.is_empty() {
-                    "no branch ([release] branches is empty)".to_string()
-                } else {
-                    branches.join(", ")
-                }
-            ),
-            hint: "switch to a release branch, or add this one to [release] branches".into(),
-            kind: RefusalKind::Branch(name.clone()),
-        }],
+        Head::Branch(name) => {
+            let allowed = if branches.is_empty() {
+                "no branch ([release] branches is empty)".to_string()
+            } else {
+                branches.join(", ")
+            };
+            vec![Refusal {
+                message: format!("releases are made from {allowed}"),
+                hint: "switch to a release branch, or add this one to [release] branches".into(),
+                kind: RefusalKind::Branch {
+                    branch: name.clone(),
+                    allowed,
+                },
+            }]
+        }
         Head::Detached(commit) => vec![Refusal {
             message: format!("HEAD is detached at {}", short(commit)),
             hint: "check out a release branch: `git switch main`".into(),

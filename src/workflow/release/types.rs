@@ -116,7 +116,7 @@ pub(super) enum RefusalKind {
     Dirty(Vec<String>),
     Detached(String),
     Unborn(String),
-    Branch(String),
+    Branch { branch: String, allowed: String },
     TagExists(String),
     OutputNotIgnored(PathBuf),
     NoBuildLock(String),
@@ -152,7 +152,7 @@ impl ReleasePlan {
                 RefusalKind::Dirty(_)
                     | RefusalKind::Detached(_)
                     | RefusalKind::Unborn(_)
-                    | RefusalKind::Branch(_)
+                    | RefusalKind::Branch { .. }
             )
         })
     }
@@ -174,9 +174,9 @@ impl ReleasePlan {
                 repo,
                 branch: branch.clone(),
             },
-            RefusalKind::Branch(branch) => ReleaseError::Branch {
+            RefusalKind::Branch { branch, allowed } => ReleaseError::Branch {
                 branch: branch.clone(),
-                allowed: self.allowed_text(),
+                allowed: allowed.clone(),
             },
             RefusalKind::TagExists(tag) => ReleaseError::TagExists { tag: tag.clone() },
             RefusalKind::OutputNotIgnored(path) => {
@@ -192,16 +192,6 @@ impl ReleasePlan {
                     .unwrap_or_default(),
             },
         })
-    }
-
-    fn allowed_text(&self) -> String {
-        self.refusals
-            .iter()
-            .find_map(|r| match &r.kind {
-                RefusalKind::Branch(_) => r.message.split(" from ").nth(1).map(str::to_string),
-                _ => None,
-            })
-            .unwrap_or_default()
     }
 }
 
