@@ -1,9 +1,12 @@
-//! Logs on stderr and OpenTelemetry traces over OTLP/HTTP (protobuf).
+//! Logs on stderr, and OpenTelemetry traces and metrics over OTLP/HTTP
+//! (protobuf).
 //!
 //! Export is on only when an endpoint is configured (the standard `OTEL_*`
-//! variables or `[telemetry]`); otherwise no exporter exists and spans cost
-//! only what `tracing` costs. [`Telemetry::shutdown`] flushes every span
-//! before the process exits, on success and on error alike.
+//! variables or `[telemetry]`); otherwise no exporter exists: spans cost
+//! only what `tracing` costs, and instruments taken from
+//! `opentelemetry::global::meter` (`chiron serve`'s request metrics) are
+//! no-ops. [`Telemetry::shutdown`] flushes every span and a last reading
+//! of every metric before the process exits, on success and on error alike.
 
 use std::time::Duration;
 
@@ -11,6 +14,7 @@ use opentelemetry::KeyValue;
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_otlp::{Protocol, WithExportConfig};
 use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use tracing_subscriber::filter::{EnvFilter, LevelFilter, Targets};
 use tracing_subscriber::layer::SubscriberExt;
@@ -42,6 +46,7 @@ impl Verbosity {
 #[must_use = "call shutdown() to flush spans before exiting"]
 pub struct Telemetry {
     provider: Option<SdkTracerProvider>,
+    meters: Option<SdkMeterProvider>,
     /// Set when export was asked for but could not start.
     pub problem: Option<String>,
 }
@@ -63,19 +68,32 @@ impl Telemetry {
             .without_time()
             .with_filter(filter);
 
-        let (provider, problem) = match config.traces_endpoint() {
-            None => (None, None),
-            Some(endpoint) => match build_provider(&endpoint, &config.service_name) {
-                Ok(provider) => (Some(provider), None),
-                Err(error) => (
-                    None,
-                    Some(format!(
+        let mut problems = Vec::new();
+        let provider = config.traces_endpoint().and_then(|endpoint| {
+            build_provider(&endpoint, &config.service_name)
+                .map_err(|error| {
+                    problems.push(format!(
                         "trace export to {} is off: {error}",
                         redact_url(&endpoint)
-                    )),
-                ),
-            },
-        };
+                    ));
+                })
+                .ok()
+        });
+        let meters = config.metrics_endpoint().and_then(|endpoint| {
+            let interval = Duration::from_millis(config.metric_export_interval.max(1));
+            build_meter_provider(&endpoint, &config.service_name, interval)
+                .map_err(|error| {
+                    problems.push(format!(
+                        "metric export to {} is off: {error}",
+                        redact_url(&endpoint)
+                    ));
+                })
+                .ok()
+        });
+        if let Some(meters) = &meters {
+            opentelemetry::global::set_meter_provider(meters.clone());
+        }
+        let problem = (!problems.is_empty()).then(|| problems.join("; "));
         // Only chiron's own spans are exported: the HTTP stack the exporter
         // itself uses would otherwise trace its own exports.
         let traces = provider.as_ref().map(|provider| {
@@ -87,7 +105,11 @@ impl Telemetry {
         if let Some(problem) = &problem {
             tracing::warn!("{problem}");
         }
-        Telemetry { provider, problem }
+        Telemetry {
+            provider,
+            meters,
+            problem,
+        }
     }
 
     /// Whether spans are being exported.
@@ -105,15 +127,18 @@ impl Telemetry {
                 tracing::debug!("stopping the trace exporter failed: {error}");
             }
         }
+        // Shutting down reads every instrument once more and exports it:
+        // what a short run recorded since the last interval is not lost.
+        if let Some(meters) = self.meters
+            && let Err(error) = meters.shutdown()
+        {
+            tracing::debug!("stopping the metric exporter failed: {error}");
+        }
     }
 }
 
 fn build_provider(endpoint: &str, service_name: &str) -> Result<SdkTracerProvider, String> {
-    let parsed = url::Url::parse(endpoint).map_err(|e| format!("not a URL: {e}"))?;
-    if !matches!(parsed.scheme(), "http" | "https") {
-        return Err(format!("`{}` is not an http(s) URL", parsed.scheme()));
-    }
-    crate::index::install_crypto_provider();
+    check_endpoint(endpoint)?;
     let exporter = opentelemetry_otlp::SpanExporter::builder()
         .with_http()
         .with_protocol(Protocol::HttpBinary)
@@ -121,14 +146,51 @@ fn build_provider(endpoint: &str, service_name: &str) -> Result<SdkTracerProvide
         .with_timeout(Duration::from_secs(5))
         .build()
         .map_err(|e| e.to_string())?;
-    let resource = Resource::builder()
-        .with_service_name(service_name.to_string())
-        .with_attribute(KeyValue::new("service.version", env!("CARGO_PKG_VERSION")))
-        .build();
     Ok(SdkTracerProvider::builder()
         .with_batch_exporter(exporter)
-        .with_resource(resource)
+        .with_resource(resource(service_name))
         .build())
+}
+
+/// Metrics read every `interval` (cumulative, as Prometheus expects) on
+/// the reader's own thread, and once more at shutdown.
+fn build_meter_provider(
+    endpoint: &str,
+    service_name: &str,
+    interval: Duration,
+) -> Result<SdkMeterProvider, String> {
+    check_endpoint(endpoint)?;
+    let exporter = opentelemetry_otlp::MetricExporter::builder()
+        .with_http()
+        .with_protocol(Protocol::HttpBinary)
+        .with_endpoint(endpoint)
+        .with_timeout(Duration::from_secs(5))
+        .build()
+        .map_err(|e| e.to_string())?;
+    let reader = PeriodicReader::builder(exporter)
+        .with_interval(interval)
+        .build();
+    Ok(SdkMeterProvider::builder()
+        .with_reader(reader)
+        .with_resource(resource(service_name))
+        .build())
+}
+
+/// An http(s) URL; the TLS provider is installed for an https one.
+fn check_endpoint(endpoint: &str) -> Result<(), String> {
+    let parsed = url::Url::parse(endpoint).map_err(|e| format!("not a URL: {e}"))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(format!("`{}` is not an http(s) URL", parsed.scheme()));
+    }
+    crate::index::install_crypto_provider();
+    Ok(())
+}
+
+fn resource(service_name: &str) -> Resource {
+    Resource::builder()
+        .with_service_name(service_name.to_string())
+        .with_attribute(KeyValue::new("service.version", env!("CARGO_PKG_VERSION")))
+        .build()
 }
 
 #[cfg(test)]
@@ -147,5 +209,8 @@ mod tests {
     fn a_bad_endpoint_is_reported_not_fatal() {
         assert!(build_provider("not a url", "chiron").is_err());
         assert!(build_provider("ftp://collector", "chiron").is_err());
+        let second = Duration::from_secs(1);
+        assert!(build_meter_provider("not a url", "chiron", second).is_err());
+        assert!(build_meter_provider("ftp://collector", "chiron", second).is_err());
     }
 }

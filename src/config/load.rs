@@ -563,11 +563,30 @@ fn chiron_env_layers(env: &Env, cwd: &Path) -> Result<Vec<Layer>, ConfigError> {
             "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
             "telemetry.otlp-traces-endpoint",
         ),
+        (
+            "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
+            "telemetry.otlp-metrics-endpoint",
+        ),
         ("OTEL_SERVICE_NAME", "telemetry.service-name"),
     ] {
         if let Some(value) = env.get(var) {
             set(var, key, value.trim().into());
         }
+    }
+    if let Some(interval) = env.get("OTEL_METRIC_EXPORT_INTERVAL") {
+        let millis = interval.trim().parse::<i64>().ok().filter(|ms| *ms > 0);
+        let millis = millis.ok_or_else(|| {
+            bad(
+                "OTEL_METRIC_EXPORT_INTERVAL",
+                "telemetry.metric-export-interval",
+                format!("`{interval}` is not a number of milliseconds above 0"),
+            )
+        })?;
+        set(
+            "OTEL_METRIC_EXPORT_INTERVAL",
+            "telemetry.metric-export-interval",
+            millis.into(),
+        );
     }
     if let Some(disabled) = env.get("OTEL_SDK_DISABLED") {
         // The OpenTelemetry spec: only a case-insensitive "true" disables.
@@ -1023,7 +1042,12 @@ mod tests {
     #[test]
     fn bad_environment_values_name_the_variable() {
         let dir = project(&[]);
-        for (var, value) in [("CHIRON_OFFLINE", "maybe"), ("PIP_TIMEOUT", "soon")] {
+        for (var, value) in [
+            ("CHIRON_OFFLINE", "maybe"),
+            ("PIP_TIMEOUT", "soon"),
+            ("OTEL_METRIC_EXPORT_INTERVAL", "0"),
+            ("OTEL_METRIC_EXPORT_INTERVAL", "1s"),
+        ] {
             let error = load(&options(dir.path()), &Env::from_pairs([(var, value)])).unwrap_err();
             let text = error.to_string();
             assert!(text.contains(var) && text.contains(value), "{text}");
@@ -1043,6 +1067,22 @@ mod tests {
         let env = Env::from_pairs([("OTEL_SDK_DISABLED", "1")]);
         let loaded = load(&options(dir.path()), &env).unwrap();
         assert!(loaded.config.telemetry.traces_endpoint().is_some());
+    }
+
+    #[test]
+    fn otel_metrics_variables_set_the_metrics_endpoint_and_interval() {
+        let dir = project(&[]);
+        let env = Env::from_pairs([
+            ("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", "http://collector/m"),
+            ("OTEL_METRIC_EXPORT_INTERVAL", "1500"),
+        ]);
+        let telemetry = load(&options(dir.path()), &env).unwrap().config.telemetry;
+        assert_eq!(
+            telemetry.metrics_endpoint().as_deref(),
+            Some("http://collector/m")
+        );
+        assert_eq!(telemetry.traces_endpoint(), None);
+        assert_eq!(telemetry.metric_export_interval, 1500);
     }
 
     #[test]

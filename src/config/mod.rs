@@ -390,14 +390,19 @@ pub struct SigningConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
 pub struct TelemetryConfig {
-    /// Export traces when an endpoint is set; `false` turns export off.
+    /// Export traces (and `chiron serve`'s metrics) when an endpoint is set; `false` turns export off.
     pub enabled: bool,
-    /// OTLP/HTTP base endpoint (as `OTEL_EXPORTER_OTLP_ENDPOINT`); `/v1/traces` is appended.
+    /// OTLP/HTTP base endpoint (as `OTEL_EXPORTER_OTLP_ENDPOINT`); `/v1/traces` and `/v1/metrics` are appended.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub otlp_endpoint: Option<String>,
     /// Full OTLP/HTTP traces URL (as `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`); wins over `otlp-endpoint`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub otlp_traces_endpoint: Option<String>,
+    /// Full OTLP/HTTP metrics URL (as `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT`); wins over `otlp-endpoint`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub otlp_metrics_endpoint: Option<String>,
+    /// Milliseconds between metric exports (as `OTEL_METRIC_EXPORT_INTERVAL`); the last export is at exit.
+    pub metric_export_interval: u64,
     /// The `service.name` resource attribute.
     pub service_name: String,
 }
@@ -408,6 +413,8 @@ impl Default for TelemetryConfig {
             enabled: true,
             otlp_endpoint: None,
             otlp_traces_endpoint: None,
+            otlp_metrics_endpoint: None,
+            metric_export_interval: 60_000,
             service_name: "chiron".into(),
         }
     }
@@ -416,15 +423,25 @@ impl Default for TelemetryConfig {
 impl TelemetryConfig {
     /// The URL spans are posted to, if export is on.
     pub fn traces_endpoint(&self) -> Option<String> {
+        self.signal_endpoint(self.otlp_traces_endpoint.as_ref(), "traces")
+    }
+
+    /// The URL metrics are posted to, if export is on.
+    pub fn metrics_endpoint(&self) -> Option<String> {
+        self.signal_endpoint(self.otlp_metrics_endpoint.as_ref(), "metrics")
+    }
+
+    /// The signal's own full URL, else `/v1/SIGNAL` under the base endpoint.
+    fn signal_endpoint(&self, full: Option<&String>, signal: &str) -> Option<String> {
         if !self.enabled {
             return None;
         }
-        if let Some(full) = &self.otlp_traces_endpoint {
+        if let Some(full) = full {
             return Some(full.clone());
         }
         self.otlp_endpoint
             .as_ref()
-            .map(|base| format!("{}/v1/traces", base.trim_end_matches('/')))
+            .map(|base| format!("{}/v1/{signal}", base.trim_end_matches('/')))
     }
 }
 
@@ -454,8 +471,18 @@ mod tests {
             telemetry.traces_endpoint().as_deref(),
             Some("http://collector/traces")
         );
+        assert_eq!(
+            telemetry.metrics_endpoint().as_deref(),
+            Some("http://127.0.0.1:4318/v1/metrics")
+        );
+        telemetry.otlp_metrics_endpoint = Some("http://collector/metrics".into());
+        assert_eq!(
+            telemetry.metrics_endpoint().as_deref(),
+            Some("http://collector/metrics")
+        );
         telemetry.enabled = false;
         assert_eq!(telemetry.traces_endpoint(), None);
+        assert_eq!(telemetry.metrics_endpoint(), None);
     }
 
     #[test]
