@@ -146,3 +146,11 @@ export CHIRON_TEST_TWINE="$publish_venv/bin/twine"
 # the test runs the configuration exactly as the page writes it.
 need_deb nginx nginx-light
 export CHIRON_TEST_NGINX="$(command -v nginx)"
+
+# openapi-spec-validator, the oracle of `chiron serve`'s OpenAPI 3.1
+# document, and jsonschema (Draft 2020-12), which checks the server's real
+# answers against the document's own response schemas: a venv of their
+# own, pinned.
+openapi_venv="$HOME/.cache/chiron-ci/openapi"
+pinned_venv "$openapi_venv" openapi-spec-validator==0.9.0 jsonschema==4.26.0
+export CHIRON_TEST_OPENAPI_PYTHON="$openapi_venv/bin/python"

@@ -8,11 +8,14 @@
 //! read from it (`model`), its pages and the choice between them
 //! (`render`), the static tree (`export`), and the HTTP server
 //! (`server`), which only routes a request to a page of [`render`] and a
-//! file of the [`model::Index`].
+//! file of the [`model::Index`], its OpenAPI document (`openapi`) and its
+//! request metrics (`metrics`).
 
 mod error;
 pub mod export;
+mod metrics;
 pub mod model;
+pub mod openapi;
 pub mod render;
 pub mod server;
 pub mod source;

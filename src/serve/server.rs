@@ -1,8 +1,9 @@
 //! The simple API over HTTP: routes a request to a page of [`super::render`]
 //! or a file of an [`Index`], with content negotiation, `ETag` /
 //! `If-None-Match`, gzip for pages, single-range requests for files,
-//! `/healthz` and `/readyz`, a connection limit, graceful shutdown and one
-//! access-log line per request.
+//! `/healthz`, `/readyz` and `/openapi.json`, a connection limit, graceful
+//! shutdown, one access-log line and one set of request metrics per
+//! request.
 //!
 //! Owns the socket and the HTTP rules. It must not read distributions nor
 //! decide what a page says: the index is loaded by the caller's loader
@@ -23,6 +24,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 
 use super::error::ServeError;
+use super::metrics::{Finished, RequestMetrics};
 use super::model::{Asset, Index};
 use super::render::{Format, negotiate, project_list, project_page};
 use crate::digest::Sha256;
@@ -149,6 +151,7 @@ impl Served {
 struct State {
     catalog: OnceLock<Catalog>,
     options: ServerOptions,
+    metrics: RequestMetrics,
 }
 
 /// Serves on `listener` until SIGTERM or SIGINT: binds first, then loads
@@ -168,6 +171,7 @@ where
     let state = Arc::new(State {
         catalog: OnceLock::new(),
         options: options.clone(),
+        metrics: RequestMetrics::new(),
     });
     let (stop_tx, stop_rx) = watch::channel(false);
     let loader = tokio::spawn(load_catalog(state.clone(), load, stop_tx.clone()));
@@ -253,12 +257,14 @@ async fn forward_signals(stop: watch::Sender<bool>) {
     let _ = stop.send(true);
 }
 
-/// Answers one request inside its span, then writes its access-log line.
+/// Answers one request inside its span, then writes its access-log line
+/// and records its metrics.
 async fn answer(state: Arc<State>, request: Request<Body>) -> Response<Body> {
     use tracing::Instrument;
     let started = Instant::now();
     let (request, _) = request.into_parts();
     let method = request.method.clone();
+    let active = state.metrics.start(&method);
     let path = request.uri.path().to_string();
     let span = tracing::info_span!(
         "http.request",
@@ -275,7 +281,21 @@ async fn answer(state: Arc<State>, request: Request<Body>) -> Response<Body> {
         .and_then(|v| v.to_str().ok())
         .unwrap_or("0")
         .to_string();
-    access_log(&method, &path, status, &bytes, started.elapsed());
+    let took = started.elapsed();
+    access_log(&method, &path, status, &bytes, took);
+    let parsed = parse_route(&path);
+    state.metrics.finish(&Finished {
+        method: &method,
+        status,
+        route: parsed.template(),
+        index: state.catalog.get().and_then(|c| c.index_name(&parsed)),
+        body_bytes: match method {
+            Method::HEAD => 0,
+            _ => bytes.parse().unwrap_or(0),
+        },
+        took,
+    });
+    drop(active);
     response
 }
 
@@ -311,6 +331,7 @@ fn escape_log(path: &str) -> String {
 enum Route {
     Health,
     Ready,
+    OpenApi,
     /// `index` is `None` for the lone index at `/simple/`.
     List {
         index: Option<String>,
@@ -332,6 +353,57 @@ enum Route {
     Refused,
 }
 
+impl Route {
+    /// The route's template as the OpenAPI document lists it: the
+    /// `http.route` of the request metrics, never the raw path.
+    fn template(&self) -> Option<&'static str> {
+        const TEMPLATES: [[&str; 5]; 2] = [
+            [
+                "/simple/",
+                "/simple/{project}/",
+                "/simple/{project}/{file}",
+                "/simple/{project}/{file}.metadata",
+                "/simple/{project}/{file}.provenance",
+            ],
+            [
+                "/{index}/simple/",
+                "/{index}/simple/{project}/",
+                "/{index}/simple/{project}/{file}",
+                "/{index}/simple/{project}/{file}.metadata",
+                "/{index}/simple/{project}/{file}.provenance",
+            ],
+        ];
+        let (index, kind) = match self {
+            Route::Health => return Some("/healthz"),
+            Route::Ready => return Some("/readyz"),
+            Route::OpenApi => return Some("/openapi.json"),
+            Route::List { index } => (index, 0),
+            Route::Project { index, .. } => (index, 1),
+            Route::Asset { index, name, .. } if name.ends_with(".metadata") => (index, 3),
+            Route::Asset { index, name, .. } if name.ends_with(".provenance") => (index, 4),
+            Route::Asset { index, .. } => (index, 2),
+            Route::AddSlash | Route::NotFound | Route::Refused => return None,
+        };
+        Some(TEMPLATES[usize::from(index.is_some())][kind])
+    }
+}
+
+impl Catalog {
+    /// The name of the index `route` goes to, if the server has it (a
+    /// name it does not have is not one to label metrics with).
+    fn index_name(&self, route: &Route) -> Option<&str> {
+        let (Route::List { index } | Route::Project { index, .. } | Route::Asset { index, .. }) =
+            route
+        else {
+            return None;
+        };
+        match index {
+            Some(name) => self.indexes.get_key_value(name).map(|(k, _)| k.as_str()),
+            None => self.single.as_deref(),
+        }
+    }
+}
+
 /// Reads the raw (still percent-encoded) path into a [`Route`].
 fn parse_route(raw: &str) -> Route {
     let Some(rest) = raw.strip_prefix('/') else {
@@ -348,6 +420,7 @@ fn parse_route(raw: &str) -> Route {
     match segments.as_slice() {
         ["healthz"] => Route::Health,
         ["readyz"] => Route::Ready,
+        ["openapi.json"] => Route::OpenApi,
         ["simple", rest @ ..] => simple_route(None, rest),
         [index, "simple", rest @ ..] if !index.is_empty() => {
             simple_route(Some(index.to_string()), rest)
@@ -432,6 +505,11 @@ async fn route(state: &State, request: &Parts) -> Response<Body> {
             Some(_) => text(StatusCode::OK, "ready\n"),
             None => text(StatusCode::SERVICE_UNAVAILABLE, "loading the index\n"),
         },
+        Route::OpenApi => Response::builder()
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::CONTENT_LENGTH, super::openapi::document().len())
+            .body(Body::from(super::openapi::document()))
+            .unwrap_or_else(|_| internal()),
         Route::Refused => text(StatusCode::BAD_REQUEST, "refused path\n"),
         Route::NotFound => not_found(),
         Route::AddSlash => redirect(&format!("{}/", uri.path()), uri.query()),
@@ -919,6 +997,86 @@ mod tests {
         assert_eq!(parse_range(Some("bytes=4-2"), 10), RangeAsk::Unsatisfiable);
         assert_eq!(parse_range(Some("bytes=x-2"), 10), RangeAsk::Unsatisfiable);
         assert_eq!(parse_range(Some("bytes=0-1,4-5"), 10), RangeAsk::Whole);
+    }
+
+    #[test]
+    fn every_route_template_is_a_path_of_the_openapi_document() {
+        let document: serde_json::Value =
+            serde_json::from_slice(super::super::openapi::document()).unwrap();
+        let paths = document["paths"].as_object().unwrap();
+        let mut templates = std::collections::BTreeSet::new();
+        for raw in [
+            "/healthz",
+            "/readyz",
+            "/openapi.json",
+            "/simple/",
+            "/simple/demo/",
+            "/simple/demo/demo-1.0-py3-none-any.whl",
+            "/simple/demo/demo-1.0-py3-none-any.whl.metadata",
+            "/simple/demo/demo-1.0-py3-none-any.whl.provenance",
+            "/wh/simple/",
+            "/wh/simple/demo/",
+            "/wh/simple/demo/demo-1.0.tar.gz",
+            "/wh/simple/demo/demo-1.0-py3-none-any.whl.metadata",
+            "/wh/simple/demo/demo-1.0-py3-none-any.whl.provenance",
+        ] {
+            let template = parse_route(raw).template().unwrap();
+            assert!(paths.contains_key(template), "{raw}: {template}");
+            templates.insert(template);
+        }
+        // Every GET path of the document is a route's template.
+        let gets = paths.iter().filter(|(_, item)| item.get("get").is_some());
+        assert_eq!(gets.count(), templates.len());
+        for raw in ["/other", "/simple", "/simple/%2e%2e/"] {
+            assert_eq!(parse_route(raw).template(), None, "{raw}");
+        }
+    }
+
+    /// GET `target` on `addr`: the status code.
+    async fn status_of(addr: SocketAddr, target: &str) -> u16 {
+        use tokio::io::AsyncWriteExt;
+        let mut stream = TcpStream::connect(addr).await.unwrap();
+        let head = format!("GET {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        stream.write_all(head.as_bytes()).await.unwrap();
+        let mut raw = Vec::new();
+        stream.read_to_end(&mut raw).await.unwrap();
+        let text = String::from_utf8_lossy(&raw);
+        text.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn readyz_is_503_until_the_held_loader_finishes_and_healthz_is_200_throughout() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (release, held) = std::sync::mpsc::channel::<()>();
+        let server = tokio::spawn(serve(listener, ServerOptions::default(), move || {
+            held.recv().map_err(|error| ServeError::Listen {
+                source: std::io::Error::other(error.to_string()),
+            })?;
+            Ok(vec![Index {
+                name: "wh".into(),
+                projects: BTreeMap::new(),
+            }])
+        }));
+        for _ in 0..3 {
+            assert_eq!(status_of(addr, "/healthz").await, 200);
+            assert_eq!(status_of(addr, "/readyz").await, 503);
+            assert_eq!(status_of(addr, "/simple/").await, 503);
+            assert_eq!(status_of(addr, "/wh/simple/demo/").await, 503);
+            assert_eq!(status_of(addr, "/openapi.json").await, 200);
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        release.send(()).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while status_of(addr, "/readyz").await != 200 {
+            assert_eq!(status_of(addr, "/healthz").await, 200);
+            assert!(Instant::now() < deadline, "never ready");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert_eq!(status_of(addr, "/healthz").await, 200);
+        assert_eq!(status_of(addr, "/simple/").await, 200);
+        assert_eq!(status_of(addr, "/wh/simple/demo/").await, 404);
+        server.abort();
     }
 
     #[test]

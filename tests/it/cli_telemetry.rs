@@ -1,11 +1,15 @@
 //! Traces reach a real OTLP/HTTP receiver: a server in the test decodes the
 //! protobuf request, as a collector would, and checks spans and attributes.
+//! The same receiver takes `/v1/metrics` (`chiron serve`'s request metrics,
+//! checked in `serve_http`).
 
 use std::collections::BTreeMap;
 
 use crate::support::{HttpServer, Response, chiron, write_files};
+use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
+use opentelemetry_proto::tonic::metrics::v1::{metric, number_data_point};
 use prost::Message;
 
 #[derive(Debug)]
@@ -31,17 +35,25 @@ fn attributes(list: &[KeyValue]) -> BTreeMap<String, String> {
         .collect()
 }
 
-/// Decodes every export the receiver got: (resource attributes, spans).
+/// Decodes every trace export the receiver got: (resource attributes,
+/// spans).
 pub(crate) fn received(receiver: &HttpServer) -> (BTreeMap<String, String>, Vec<Span>) {
     let mut resource = BTreeMap::new();
     let mut spans = Vec::new();
     for request in receiver.requests() {
         assert_eq!(request.method, "POST");
-        assert_eq!(request.path, "/v1/traces");
+        assert!(
+            ["/v1/traces", "/v1/metrics"].contains(&request.path.as_str()),
+            "{}",
+            request.path
+        );
         assert_eq!(
             request.header("content-type"),
             Some("application/x-protobuf")
         );
+        if request.path != "/v1/traces" {
+            continue;
+        }
         let export = ExportTraceServiceRequest::decode(request.body.as_slice())
             .expect("valid OTLP protobuf");
         for resource_spans in export.resource_spans {
@@ -60,6 +72,75 @@ pub(crate) fn received(receiver: &HttpServer) -> (BTreeMap<String, String>, Vec<
         }
     }
     (resource, spans)
+}
+
+/// One data point of a metric: a histogram's count and sum, or a sum's
+/// value.
+#[derive(Debug, Clone)]
+pub(crate) struct Point {
+    pub(crate) metric: String,
+    pub(crate) unit: String,
+    pub(crate) attributes: BTreeMap<String, String>,
+    pub(crate) count: u64,
+    pub(crate) sum: f64,
+    pub(crate) value: i64,
+}
+
+/// Decodes every metric export the receiver got: (resource attributes,
+/// the points of each metric's last export). Exports are cumulative, so
+/// the last one holds every request.
+pub(crate) fn received_metrics(receiver: &HttpServer) -> (BTreeMap<String, String>, Vec<Point>) {
+    let mut resource = BTreeMap::new();
+    let mut last: BTreeMap<String, Vec<Point>> = BTreeMap::new();
+    for request in receiver.requests() {
+        if request.path != "/v1/metrics" {
+            continue;
+        }
+        assert_eq!(
+            request.header("content-type"),
+            Some("application/x-protobuf")
+        );
+        let export = ExportMetricsServiceRequest::decode(request.body.as_slice())
+            .expect("valid OTLP protobuf");
+        for resource_metrics in export.resource_metrics {
+            if let Some(r) = &resource_metrics.resource {
+                resource.extend(attributes(&r.attributes));
+            }
+            for scope in resource_metrics.scope_metrics {
+                for m in scope.metrics {
+                    let point = |attributes_of: &[KeyValue], count, sum, value| Point {
+                        metric: m.name.clone(),
+                        unit: m.unit.clone(),
+                        attributes: attributes(attributes_of),
+                        count,
+                        sum,
+                        value,
+                    };
+                    let points = match &m.data {
+                        Some(metric::Data::Histogram(histogram)) => histogram
+                            .data_points
+                            .iter()
+                            .map(|p| point(&p.attributes, p.count, p.sum.unwrap_or(0.0), 0))
+                            .collect(),
+                        Some(metric::Data::Sum(sum)) => sum
+                            .data_points
+                            .iter()
+                            .map(|p| {
+                                let value = match p.value {
+                                    Some(number_data_point::Value::AsInt(v)) => v,
+                                    other => panic!("{}: {other:?}", m.name),
+                                };
+                                point(&p.attributes, 0, 0.0, value)
+                            })
+                            .collect(),
+                        other => panic!("{}: unexpected data {other:?}", m.name),
+                    };
+                    last.insert(m.name.clone(), points);
+                }
+            }
+        }
+    }
+    (resource, last.into_values().flatten().collect())
 }
 
 pub(crate) fn receiver() -> HttpServer {

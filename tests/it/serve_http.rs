@@ -793,3 +793,316 @@ fn several_sources_are_each_at_their_own_name_only() {
     let wheel = "/main/simple/alpha/alpha-1.0-py3-none-any.whl";
     assert_eq!(get(&server.addr, wheel, &[]).status, 200);
 }
+
+/// One answer as `tests/data/openapi/check.py` reads it: the document's
+/// path template it was asked under, and what came back.
+fn exchange(template: &str, method: &str, reply: &Reply) -> serde_json::Value {
+    use base64::Engine;
+    serde_json::json!({
+        "path": template,
+        "method": method,
+        "status": reply.status,
+        "content_type": reply.header("content-type").unwrap_or_default(),
+        "body_base64": base64::engine::general_purpose::STANDARD.encode(&reply.body),
+    })
+}
+
+/// Runs the OpenAPI checker on `document` and `exchanges`: (problems,
+/// JSON bodies validated).
+fn check_openapi(
+    dir: &Path,
+    document: &[u8],
+    exchanges: &[serde_json::Value],
+) -> (Vec<String>, u64) {
+    let python = oracle_tool("CHIRON_TEST_OPENAPI_PYTHON", "python");
+    let (doc, list) = (dir.join("openapi.json"), dir.join("exchanges.json"));
+    std::fs::write(&doc, document).unwrap();
+    std::fs::write(&list, serde_json::to_vec(exchanges).unwrap()).unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/openapi/check.py");
+    let output = Command::new(python)
+        .arg(script)
+        .arg(&doc)
+        .arg(&list)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", everything(&output));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let problems = report["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap().to_string())
+        .collect();
+    (problems, report["validated"].as_u64().unwrap())
+}
+
+#[test]
+fn the_openapi_document_is_valid_and_every_answer_of_the_server_is_one_it_describes() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    folder(&h.join("dists"));
+    std::fs::write(
+        h.join("chiron.toml"),
+        "[serve]\nyanked = { \"alpha==3.0\" = \"broken build\" }\n",
+    )
+    .unwrap();
+    let server = Server::start(h, &["dists"]);
+    let addr = server.addr.clone();
+    let json = "application/vnd.pypi.simple.v1+json";
+    let wheel = "alpha-1.0-py3-none-any.whl";
+    let beta = "beta-1.0-py3-none-any.whl";
+    let mut exchanges = Vec::new();
+    let mut ask = |template: &str, method: &str, target: &str, headers: &[(&str, &str)]| {
+        let reply = request(&addr, method, target, headers);
+        exchanges.push(exchange(template, method, &reply));
+        reply
+    };
+    let document = ask("/openapi.json", "GET", "/openapi.json", &[]);
+    assert_eq!(document.status, 200);
+    let parsed: serde_json::Value = serde_json::from_slice(&document.body).unwrap();
+    assert_eq!(parsed["info"]["version"], env!("CARGO_PKG_VERSION"));
+    ask("/healthz", "GET", "/healthz", &[]);
+    ask("/readyz", "GET", "/readyz", &[]);
+    // Uploads are off: both upload paths answer, refusing.
+    for path in ["/", "/legacy/"] {
+        let refused = ask(path, "POST", path, &[("Content-Length", "0")]);
+        assert_eq!(refused.status, 405, "{path}");
+    }
+    let mut pages_json = 0;
+    for (prefix, index) in [("", ""), ("/dists", "/{index}")] {
+        let t = |template: &str| format!("{index}{template}");
+        let list = ask(
+            &t("/simple/"),
+            "GET",
+            &format!("{prefix}/simple/"),
+            &[("Accept", json)],
+        );
+        let etag = list.header("etag").unwrap().to_string();
+        let unchanged = ask(
+            &t("/simple/"),
+            "GET",
+            &format!("{prefix}/simple/"),
+            &[("Accept", json), ("If-None-Match", &etag)],
+        );
+        assert_eq!(unchanged.status, 304);
+        for accept in [
+            "text/html",
+            "application/vnd.pypi.simple.v1+html",
+            "image/png",
+        ] {
+            ask(
+                &t("/simple/"),
+                "GET",
+                &format!("{prefix}/simple/"),
+                &[("Accept", accept)],
+            );
+        }
+        for project in ["alpha", "beta", "nothing", "ALPHA", "a%00b"] {
+            let target = format!("{prefix}/simple/{project}/");
+            ask(
+                &t("/simple/{project}/"),
+                "GET",
+                &target,
+                &[("Accept", json)],
+            );
+            ask(&t("/simple/{project}/"), "GET", &target, &[]);
+        }
+        let file = t("/simple/{project}/{file}");
+        let target = format!("{prefix}/simple/alpha/{wheel}");
+        let whole = ask(&file, "GET", &target, &[]);
+        assert_eq!(whole.status, 200);
+        let etag = whole.header("etag").unwrap().to_string();
+        assert_eq!(
+            ask(&file, "GET", &target, &[("If-None-Match", &etag)]).status,
+            304
+        );
+        assert_eq!(
+            ask(&file, "GET", &target, &[("Range", "bytes=0-9")]).status,
+            206
+        );
+        assert_eq!(
+            ask(&file, "GET", &target, &[("Range", "bytes=999999-")]).status,
+            416
+        );
+        ask(
+            &file,
+            "GET",
+            &format!("{prefix}/simple/alpha/nothing.whl"),
+            &[],
+        );
+        let metadata = t("/simple/{project}/{file}.metadata");
+        let target = format!("{prefix}/simple/alpha/{wheel}.metadata");
+        assert_eq!(ask(&metadata, "GET", &target, &[]).status, 200);
+        let provenance = t("/simple/{project}/{file}.provenance");
+        let target = format!("{prefix}/simple/beta/{beta}.provenance");
+        assert_eq!(ask(&provenance, "GET", &target, &[]).status, 200);
+        // The JSON answers: both pages of each project found, the list, the
+        // provenance file.
+        pages_json += 4;
+    }
+    // And the document itself.
+    pages_json += 1;
+    let (problems, validated) = check_openapi(h, &document.body, &exchanges);
+    assert!(problems.is_empty(), "{problems:#?}");
+    assert_eq!(validated, pages_json);
+
+    // The checker is not blind: a page that drifted from the schemas fails.
+    let alpha = request(&server.addr, "GET", "/simple/alpha/", &[("Accept", json)]);
+    let mut drifted: serde_json::Value = serde_json::from_slice(&alpha.body).unwrap();
+    drifted.as_object_mut().unwrap().remove("versions");
+    drifted["files"][0]["yanked"] = 7.into();
+    let mut tampered = exchange("/simple/{project}/", "GET", &alpha);
+    tampered["body_base64"] = {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD
+            .encode(serde_json::to_vec(&drifted).unwrap())
+            .into()
+    };
+    let (problems, _) = check_openapi(h, &document.body, &[tampered]);
+    for expected in ["'versions' is a required property", "$.files[0].yanked"] {
+        assert!(
+            problems.iter().any(|p| p.contains(expected)),
+            "{expected}: {problems:#?}"
+        );
+    }
+}
+
+#[test]
+fn request_metrics_reach_the_otlp_collector_and_count_every_request_and_byte() {
+    use std::collections::BTreeMap;
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    folder(&h.join("dists"));
+    let collector = crate::cli_telemetry::receiver();
+    let endpoint = collector.url("");
+    let server = Server::start_with(
+        h,
+        &["dists"],
+        &[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()),
+            ("OTEL_METRIC_EXPORT_INTERVAL", "200"),
+        ],
+    );
+    // (method, route, status, index) -> (requests, body bytes received).
+    let mut expected: BTreeMap<(String, String, String, String), (u64, u64)> = BTreeMap::new();
+    let wheel = "/simple/alpha/alpha-1.0-py3-none-any.whl";
+    let secret = ("Authorization", "Basic dXNlcjpzM2NyM3Q=");
+    for (method, target, route, headers) in [
+        ("GET", "/simple/", "/simple/", vec![]),
+        (
+            "GET",
+            "/simple/",
+            "/simple/",
+            vec![("Accept", "application/vnd.pypi.simple.v1+json")],
+        ),
+        ("GET", "/simple/beta/", "/simple/{project}/", vec![]),
+        ("GET", "/simple/beta/", "/simple/{project}/", vec![secret]),
+        (
+            "GET",
+            "/simple/beta/?token=s3cr3t",
+            "/simple/{project}/",
+            vec![],
+        ),
+        ("GET", "/simple/nothing/", "/simple/{project}/", vec![]),
+        ("GET", wheel, "/simple/{project}/{file}", vec![]),
+        ("HEAD", wheel, "/simple/{project}/{file}", vec![]),
+        (
+            "GET",
+            "/simple/alpha/alpha-1.0-py3-none-any.whl.metadata",
+            "/simple/{project}/{file}.metadata",
+            vec![],
+        ),
+        (
+            "GET",
+            "/dists/simple/beta/",
+            "/{index}/simple/{project}/",
+            vec![],
+        ),
+        ("GET", "/openapi.json", "/openapi.json", vec![]),
+        ("GET", "/healthz", "/healthz", vec![]),
+        ("GET", "/nowhere/at/all", "", vec![]),
+    ] {
+        let reply = request(&server.addr, method, target, &headers);
+        let index = if route.contains("simple") {
+            "dists"
+        } else {
+            ""
+        };
+        let key = (
+            method.to_string(),
+            route.to_string(),
+            reply.status.to_string(),
+            index.to_string(),
+        );
+        let entry = expected.entry(key).or_default();
+        entry.0 += 1;
+        entry.1 += reply.body.len() as u64;
+    }
+    // Let at least one periodic export go out before the last one.
+    std::thread::sleep(Duration::from_millis(600));
+    assert_eq!(server.terminate().code(), Some(0));
+
+    let (resource, points) = crate::cli_telemetry::received_metrics(&collector);
+    assert_eq!(resource["service.name"], "chiron");
+    let exports = collector
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/v1/metrics")
+        .count();
+    assert!(exports >= 2, "one periodic export and the last: {exports}");
+    let key_of = |point: &crate::cli_telemetry::Point| {
+        let a = &point.attributes;
+        let get = |k: &str| a.get(k).cloned().unwrap_or_default();
+        (
+            get("http.request.method"),
+            get("http.route"),
+            get("http.response.status_code"),
+            get("chiron.index"),
+        )
+    };
+    // `/readyz` was polled until ready, a number of times no one knows.
+    let observed = |name: &str, unit: &str| -> BTreeMap<_, _> {
+        points
+            .iter()
+            .filter(|p| p.metric == name)
+            .inspect(|p| {
+                assert_eq!(p.unit, unit, "{name}");
+                assert_eq!(p.attributes["url.scheme"], "http");
+            })
+            .filter(|p| p.attributes.get("http.route").map(String::as_str) != Some("/readyz"))
+            .map(|p| (key_of(p), (p.count, p.sum)))
+            .collect()
+    };
+    let sizes = observed("http.server.response.body.size", "By");
+    let sizes: BTreeMap<_, _> = sizes
+        .into_iter()
+        .map(|(k, (count, sum))| (k, (count, sum as u64)))
+        .collect();
+    assert_eq!(sizes, expected);
+    let durations = observed("http.server.request.duration", "s");
+    let counts: BTreeMap<_, _> = durations
+        .iter()
+        .map(|(k, (c, _))| (k.clone(), *c))
+        .collect();
+    let wanted: BTreeMap<_, _> = expected.iter().map(|(k, (c, _))| (k.clone(), *c)).collect();
+    assert_eq!(counts, wanted);
+    assert!(
+        durations
+            .values()
+            .all(|(_, seconds)| *seconds > 0.0 && *seconds < 60.0)
+    );
+    let active: Vec<_> = points
+        .iter()
+        .filter(|p| p.metric == "http.server.active_requests")
+        .collect();
+    assert!(!active.is_empty());
+    assert!(active.iter().all(|p| p.value == 0), "{active:?}");
+    // No credential, query or raw path in any attribute.
+    for point in &points {
+        for value in point.attributes.values() {
+            for leak in ["dXNlcjpzM2NyM3Q", "s3cr3t", "nothing", "nowhere", "beta"] {
+                assert!(!value.contains(leak), "{point:?}");
+            }
+        }
+    }
+}
