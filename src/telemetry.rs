@@ -139,13 +139,12 @@ impl Telemetry {
 
 fn build_provider(endpoint: &str, service_name: &str) -> Result<SdkTracerProvider, String> {
     check_endpoint(endpoint)?;
-    let exporter = opentelemetry_otlp::SpanExporter::builder()
-        .with_http()
-        .with_protocol(Protocol::HttpBinary)
-        .with_endpoint(endpoint)
-        .with_timeout(Duration::from_secs(5))
-        .build()
-        .map_err(|e| e.to_string())?;
+    let exporter = otlp_http(
+        opentelemetry_otlp::SpanExporter::builder().with_http(),
+        endpoint,
+    )
+    .build()
+    .map_err(|e| e.to_string())?;
     Ok(SdkTracerProvider::builder()
         .with_batch_exporter(exporter)
         .with_resource(resource(service_name))
@@ -160,13 +159,12 @@ fn build_meter_provider(
     interval: Duration,
 ) -> Result<SdkMeterProvider, String> {
     check_endpoint(endpoint)?;
-    let exporter = opentelemetry_otlp::MetricExporter::builder()
-        .with_http()
-        .with_protocol(Protocol::HttpBinary)
-        .with_endpoint(endpoint)
-        .with_timeout(Duration::from_secs(5))
-        .build()
-        .map_err(|e| e.to_string())?;
+    let exporter = otlp_http(
+        opentelemetry_otlp::MetricExporter::builder().with_http(),
+        endpoint,
+    )
+    .build()
+    .map_err(|e| e.to_string())?;
     let reader = PeriodicReader::builder(exporter)
         .with_interval(interval)
         .build();
@@ -174,6 +172,14 @@ fn build_meter_provider(
         .with_reader(reader)
         .with_resource(resource(service_name))
         .build())
+}
+
+/// An exporter's builder set to post protobuf to `endpoint`, 5 s at most.
+fn otlp_http<B: WithExportConfig>(builder: B, endpoint: &str) -> B {
+    builder
+        .with_protocol(Protocol::HttpBinary)
+        .with_endpoint(endpoint)
+        .with_timeout(Duration::from_secs(5))
 }
 
 /// An http(s) URL; the TLS provider is installed for an https one.

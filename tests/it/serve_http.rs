@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::serve_static::{EPOCH, PASSWORD, everything, folder, pip, uv};
-use crate::support::{chiron, oracle_tool};
+use crate::support::{HttpServer, chiron, oracle_tool};
 
 /// A running `chiron serve` and everything it wrote on stderr.
 struct Server {
@@ -695,18 +695,21 @@ fn sigterm_lets_a_download_in_flight_finish() {
     assert_eq!(server.terminate().code(), Some(0));
 }
 
+/// `chiron serve dists` of [`folder`] in `home`, exporting to a mock OTLP
+/// collector, with `env` set too.
+fn served_to_a_collector(home: &Path, env: &[(&str, &str)]) -> (Server, HttpServer) {
+    folder(&home.join("dists"));
+    let collector = crate::cli_telemetry::receiver();
+    let endpoint = collector.url("");
+    let mut env = env.to_vec();
+    env.push(("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()));
+    (Server::start_with(home, &["dists"], &env), collector)
+}
+
 #[test]
 fn every_request_is_a_span_sent_to_the_otlp_collector() {
     let home = tempfile::tempdir().unwrap();
-    let h = home.path();
-    folder(&h.join("dists"));
-    let collector = crate::cli_telemetry::receiver();
-    let endpoint = collector.url("");
-    let server = Server::start_with(
-        h,
-        &["dists"],
-        &[("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str())],
-    );
+    let (server, collector) = served_to_a_collector(home.path(), &[]);
     assert_eq!(get(&server.addr, "/simple/beta/", &[]).status, 200);
     assert_eq!(get(&server.addr, "/simple/nothing/", &[]).status, 404);
     assert_eq!(server.terminate().code(), Some(0));
@@ -971,18 +974,8 @@ fn the_openapi_document_is_valid_and_every_answer_of_the_server_is_one_it_descri
 fn request_metrics_reach_the_otlp_collector_and_count_every_request_and_byte() {
     use std::collections::BTreeMap;
     let home = tempfile::tempdir().unwrap();
-    let h = home.path();
-    folder(&h.join("dists"));
-    let collector = crate::cli_telemetry::receiver();
-    let endpoint = collector.url("");
-    let server = Server::start_with(
-        h,
-        &["dists"],
-        &[
-            ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()),
-            ("OTEL_METRIC_EXPORT_INTERVAL", "200"),
-        ],
-    );
+    let (server, collector) =
+        served_to_a_collector(home.path(), &[("OTEL_METRIC_EXPORT_INTERVAL", "200")]);
     // (method, route, status, index) -> (requests, body bytes received).
     let mut expected: BTreeMap<(String, String, String, String), (u64, u64)> = BTreeMap::new();
     let wheel = "/simple/alpha/alpha-1.0-py3-none-any.whl";
