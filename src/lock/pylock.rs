@@ -346,6 +346,69 @@ fn file_entry(f: &ManifestFile, files_at: Option<&str>) -> LockedWheel {
     }
 }
 
+/// A lock chiron wrote, with `file` (a distribution of `name` `version`)
+/// among that package's files: a wheel joins its `wheels`, an sdist
+/// becomes its `sdist` when it has none. `None` when the lock pins no such
+/// package version, or already lists the file: a lock is a resolution, and
+/// a file of another version is no reason to change it. The file's `path`
+/// is put where the package's other files are.
+pub fn add_file(
+    text: &str,
+    name: &pep508_rs::PackageName,
+    version: &pep440_rs::Version,
+    file: &ManifestFile,
+) -> Result<Option<String>, toml::de::Error> {
+    let mut lock: Pylock = toml::from_str(text)?;
+    let Some(package) = lock.packages.iter_mut().find(|p| {
+        pep508_rs::PackageName::from_str(&p.name).ok().as_ref() == Some(name)
+            && p.version
+                .as_deref()
+                .and_then(|v| pep440_rs::Version::from_str(v).ok())
+                .as_ref()
+                == Some(version)
+    }) else {
+        return Ok(None);
+    };
+    let listed = package
+        .wheels
+        .iter()
+        .filter_map(LockedWheel::filename)
+        .chain(sdist_name(package.sdist.as_ref()))
+        .any(|listed| listed == file.filename);
+    if listed {
+        return Ok(None);
+    }
+    let files_at = package
+        .wheels
+        .iter()
+        .filter_map(|w| w.path.as_deref())
+        .chain(package.sdist.as_ref().and_then(|s| s.get("path")?.as_str()))
+        .next()
+        .map(|path| path.rsplit_once('/').map_or("", |(dir, _)| dir).to_string())
+        .map(|dir| if dir.is_empty() { dir } else { format!("{dir}/") });
+    let mut entry = file_entry(file, files_at.as_deref().or(Some("")));
+    entry.url = entry.url.filter(|url| !url.is_empty());
+    if file.filename.ends_with(".whl") {
+        package.wheels.push(entry);
+        package.wheels.sort_by(|a, b| a.name.cmp(&b.name));
+    } else if package.sdist.is_none() {
+        package.sdist = Some(toml::Value::try_from(entry).expect("a file entry serialises"));
+    } else {
+        return Ok(None);
+    }
+    Ok(Some(render(&lock)))
+}
+
+/// The file name of a package's `sdist` entry.
+fn sdist_name(sdist: Option<&toml::Value>) -> Option<String> {
+    let sdist = sdist?;
+    if let Some(name) = sdist.get("name").and_then(|n| n.as_str()) {
+        return Some(name.to_string());
+    }
+    let location = sdist.get("path").or_else(|| sdist.get("url"))?.as_str()?;
+    super::location_file_name(location)
+}
+
 /// Reads and checks a `pylock.toml`.
 pub fn read_pylock(path: &Path) -> Result<Pylock, PylockError> {
     let error = |message: String| PylockError {
