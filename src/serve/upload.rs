@@ -111,7 +111,8 @@ fn basic_password(header: &[u8]) -> Option<zeroize::Zeroizing<String>> {
     );
     let text = std::str::from_utf8(&decoded).ok()?;
     let (_, password) = text.split_once(':')?;
-    Some(zeroize::Zeroizing::new(password.to_string()))
+    // `__token__:` is twine with no token: asked for one, not refused.
+    (!password.is_empty()).then(|| zeroize::Zeroizing::new(password.to_string()))
 }
 
 /// A fresh upload token and its hash: 32 bytes from the operating
@@ -601,6 +602,7 @@ mod tests {
             None,
             Some(b"Bearer abc".as_slice()),
             Some(b"Basic !!!".as_slice()),
+            Some(basic("__token__", "").as_slice()),
         ] {
             assert_eq!(tokens.authenticate(missing), Credential::Missing);
         }

@@ -25,8 +25,7 @@ use serde_json::Value;
 use crate::support::index::{WheelSpec, build_sdist, build_wheel, sha256_hex};
 use crate::support::{chiron, oracle_tool};
 
-/// SOURCE_DATE_EPOCH of every export here: 2023-11-14T22:13:20Z.
-pub(crate) const EPOCH: i64 = 1_700_000_000;
+pub(crate) use crate::support::serve::EPOCH;
 
 const BETA_METADATA: &str = "Metadata-Version: 2.1\nName: beta\nVersion: 1.0\n\
 Summary: Ünïcødé ☃ summary\nRequires-Python: >=3.8, <4\nDescription-Content-Type: text/markdown\n\n\
