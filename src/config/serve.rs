@@ -20,7 +20,24 @@ pub struct ServeConfig {
     /// the access log) to the sha256 of its token, `"sha256:<64 hex>"`, as
     /// `chiron serve --new-token NAME` prints it. The token itself is never
     /// stored.
+    #[serde(deserialize_with = "named_hashes")]
     pub tokens: BTreeMap<String, TokenHash>,
+}
+
+/// `[serve.tokens]`, each refusal naming its key.
+fn named_hashes<'de, D: serde::Deserializer<'de>>(
+    from: D,
+) -> Result<BTreeMap<String, TokenHash>, D::Error> {
+    let texts = BTreeMap::<String, String>::deserialize(from)?;
+    texts
+        .into_iter()
+        .map(|(name, text)| match text.parse() {
+            Ok(hash) => Ok((name, hash)),
+            Err(message) => Err(serde::de::Error::custom(format!(
+                "[serve.tokens] {name}: {message}"
+            ))),
+        })
+        .collect()
 }
 
 /// The sha256 of an upload token's bytes, as `[serve] tokens` holds it.

@@ -608,6 +608,55 @@ mod tests {
         }
     }
 
+    fn source(name: &str, kind: SourceKind) -> OpenedSource {
+        OpenedSource {
+            name: name.into(),
+            kind,
+            origin: PathBuf::from(name),
+            dist_dir: PathBuf::from(name),
+            manifest: None,
+        }
+    }
+
+    fn settings(tokens: Tokens) -> UploadSettings {
+        UploadSettings {
+            tokens,
+            max_bytes: DEFAULT_MAX_UPLOAD_BYTES,
+            cache_dir: PathBuf::from("cache"),
+            epoch: None,
+            yanked: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn uploads_need_a_token_and_never_go_into_a_bundle() {
+        let sources = [
+            source("wh", SourceKind::Folder),
+            source(
+                "offline",
+                SourceKind::Bundle {
+                    sha256: Sha256::of(b"bundle"),
+                    verified: true,
+                },
+            ),
+        ];
+        let error = Uploads::new(settings(Tokens::default()), &sources).err();
+        assert!(matches!(error, Some(ServeError::NoUploadTokens)), "{error:?}");
+        let (_, hash) = new_token().unwrap();
+        let tokens = Tokens::new(&BTreeMap::from([("ci".to_string(), hash)]));
+        let uploads = Uploads::new(settings(tokens.clone()), &sources).unwrap();
+        assert!(matches!(uploads.target(Some("wh")), Some(Ok((name, _))) if name == "wh"));
+        assert!(matches!(
+            uploads.target(Some("offline")),
+            Some(Err(ServeError::ReadOnlySource { .. }))
+        ));
+        // Two sources: `/` names none of them.
+        assert!(uploads.target(None).is_none());
+        assert!(uploads.target(Some("other")).is_none());
+        let single = Uploads::new(settings(tokens), &sources[..1]).unwrap();
+        assert!(matches!(single.target(None), Some(Ok((name, _))) if name == "wh"));
+    }
+
     #[test]
     fn only_plain_distribution_names_are_accepted() {
         for fine in ["demo-1.0-py3-none-any.whl", "demo-1.0.tar.gz"] {

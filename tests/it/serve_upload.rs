@@ -422,6 +422,20 @@ fn hostile_uploads_are_refused_with_a_reason_and_write_nothing() {
     assert_eq!(refused.status.code(), Some(2), "{}", everything(&refused));
     let said = String::from_utf8_lossy(&refused.stderr);
     assert!(said.contains("[serve] tokens") && said.contains("--new-token"), "{said}");
+    // A hash that is not one: the file and the key are named.
+    std::fs::write(
+        elsewhere.path().join("chiron.toml"),
+        "[serve.tokens]\nci = \"sha256:abc\"\n",
+    )
+    .unwrap();
+    let refused = chiron(elsewhere.path())
+        .current_dir(elsewhere.path())
+        .args(["serve", "--allow-upload", "--bind", "127.0.0.1:0", h.join("dists").to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2), "{}", everything(&refused));
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(said.contains("chiron.toml:") && said.contains("[serve.tokens] ci:"), "{said}");
 
     let server = Server::start(h, &["dists", "--allow-upload", "--max-upload-bytes", "65536"]);
     let (wheel_name, wheel, _) = build_wheel(&WheelSpec::new("demo", "1.0", "py3-none-any"));
@@ -482,6 +496,24 @@ fn hostile_uploads_are_refused_with_a_reason_and_write_nothing() {
     let reply = upload(&replaced(&fine, "sha256_digest", &junk_sha), &wheel_name, &junk);
     assert_eq!(reply.status, 400, "{}", String::from_utf8_lossy(&reply.body));
     assert_eq!(listing(&h.join("dists")), before);
+    // Chunked, so no length is declared: the limit stops the reading.
+    let (content_type, body) = form(&fine, &wheel_name, &big);
+    let mut chunked = Vec::new();
+    for piece in body.chunks(8192) {
+        chunked.extend_from_slice(format!("{:x}\r\n", piece.len()).as_bytes());
+        chunked.extend_from_slice(piece);
+        chunked.extend_from_slice(b"\r\n");
+    }
+    chunked.extend_from_slice(b"0\r\n\r\n");
+    let reply = send(
+        &server.addr,
+        "POST",
+        "/",
+        &[("Authorization", &auth), ("Content-Type", &content_type), ("Transfer-Encoding", "chunked")],
+        &chunked,
+    );
+    assert_eq!(reply.status, 413, "{}", String::from_utf8_lossy(&reply.body));
+    assert_eq!(listing(&h.join("dists")), before, "a temporary file was left");
     // A body declared larger than the limit is refused before it is read.
     let reply = send(
         &server.addr,

@@ -161,7 +161,8 @@ pub fn request(addr: &str, method: &str, target: &str, headers: &[(&str, &str)])
     send(addr, method, target, headers, b"")
 }
 
-/// `method` with `body` (its `Content-Length` added). A server that
+/// `method` with `body` (its `Content-Length` added, unless `headers`
+/// set a `Transfer-Encoding` the body is already in). A server that
 /// answers before reading the whole body (413) may close the connection
 /// under the write: the answer is read all the same.
 pub fn send(addr: &str, method: &str, target: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
@@ -173,7 +174,10 @@ pub fn send(addr: &str, method: &str, target: &str, headers: &[(&str, &str)], bo
     for (name, value) in headers {
         head.push_str(&format!("{name}: {value}\r\n"));
     }
-    if !body.is_empty() {
+    let chunked = headers
+        .iter()
+        .any(|(name, _)| name.eq_ignore_ascii_case("Transfer-Encoding"));
+    if !body.is_empty() && !chunked {
         head.push_str(&format!("Content-Length: {}\r\n", body.len()));
     }
     head.push_str("\r\n");
