@@ -945,7 +945,8 @@ mod tests {
                 ),
             ])
         );
-        let sums = crate::wheelhouse::parse_sha256sums("ABC  wheels/a.whl\ndef *b.whl\nno separator\n");
+        let sums =
+            crate::wheelhouse::parse_sha256sums("ABC  wheels/a.whl\ndef *b.whl\nno separator\n");
         assert_eq!(
             sums,
             BTreeMap::from([

@@ -49,7 +49,8 @@ fn named_hashes<'de, D: serde::Deserializer<'de>>(
 pub struct TokenHash(pub [u8; 32]);
 
 /// What a [`TokenHash`] looks like, for the messages that refuse one.
-const TOKEN_HASH_SHAPE: &str = "\"sha256:\" and 64 lowercase hex digits, as `chiron serve --new-token NAME` prints it";
+const TOKEN_HASH_SHAPE: &str =
+    "\"sha256:\" and 64 lowercase hex digits, as `chiron serve --new-token NAME` prints it";
 
 impl FromStr for TokenHash {
     type Err = String;

@@ -385,7 +385,13 @@ pub fn add_file(
         .chain(package.sdist.as_ref().and_then(|s| s.get("path")?.as_str()))
         .next()
         .map(|path| path.rsplit_once('/').map_or("", |(dir, _)| dir).to_string())
-        .map(|dir| if dir.is_empty() { dir } else { format!("{dir}/") });
+        .map(|dir| {
+            if dir.is_empty() {
+                dir
+            } else {
+                format!("{dir}/")
+            }
+        });
     let mut entry = file_entry(file, files_at.as_deref().or(Some("")));
     entry.url = entry.url.filter(|url| !url.is_empty());
     if file.filename.ends_with(".whl") {

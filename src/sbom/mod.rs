@@ -230,7 +230,10 @@ pub fn with_component(
         key(a).cmp(&key(b))
     });
     if let Some(dependencies) = bom["dependencies"].as_array_mut() {
-        if !dependencies.iter().any(|d| d["ref"].as_str() == Some(reference.as_str())) {
+        if !dependencies
+            .iter()
+            .any(|d| d["ref"].as_str() == Some(reference.as_str()))
+        {
             dependencies.push(json!({ "ref": reference, "dependsOn": [] }));
         }
         dependencies.sort_by(|a, b| a["ref"].as_str().cmp(&b["ref"].as_str()));

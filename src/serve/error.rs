@@ -49,7 +49,9 @@ pub enum ServeError {
         #[source]
         source: std::io::Error,
     },
-    #[error("--allow-upload needs a token in [serve] tokens: an upload endpoint is never open to anyone")]
+    #[error(
+        "--allow-upload needs a token in [serve] tokens: an upload endpoint is never open to anyone"
+    )]
     NoUploadTokens,
     #[error("cannot make a token: the system's random generator failed")]
     Random,
@@ -68,7 +70,9 @@ pub enum ServeError {
         existing: String,
     },
     /// A source uploads cannot go into (HTTP 403).
-    #[error("{name} is a bundle: it is verified and read-only, so uploads go into a wheelhouse or a folder")]
+    #[error(
+        "{name} is a bundle: it is verified and read-only, so uploads go into a wheelhouse or a folder"
+    )]
     ReadOnlySource { name: String },
     #[error(transparent)]
     Wheelhouse(Box<crate::wheelhouse::error::WheelhouseError>),

@@ -325,9 +325,7 @@ async fn answer(state: Arc<State>, request: Request<Body>) -> Response<Body> {
         url.path = %path,
         http.response.status_code = tracing::field::Empty,
     );
-    let response = route(&state, &request, body)
-        .instrument(span.clone())
-        .await;
+    let response = route(&state, &request, body).instrument(span.clone()).await;
     let status = response.status().as_u16();
     span.record("http.response.status_code", status);
     let bytes = response
@@ -336,7 +334,10 @@ async fn answer(state: Arc<State>, request: Request<Body>) -> Response<Body> {
         .and_then(|v| v.to_str().ok())
         .unwrap_or("0")
         .to_string();
-    let token = response.extensions().get::<TokenName>().map(|t| t.0.clone());
+    let token = response
+        .extensions()
+        .get::<TokenName>()
+        .map(|t| t.0.clone());
     let line = AccessLine {
         method: &method,
         path: &path,
@@ -554,10 +555,7 @@ async fn route(state: &State, request: &Parts, body: Body) -> Response<Body> {
 /// does.
 fn upload_route(raw: &str) -> Option<Option<String>> {
     let rest = raw.strip_prefix('/')?;
-    let segments: Vec<String> = rest
-        .split('/')
-        .map(decode_segment)
-        .collect::<Option<_>>()?;
+    let segments: Vec<String> = rest.split('/').map(decode_segment).collect::<Option<_>>()?;
     let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
     match segments.as_slice() {
         [""] | ["legacy"] | ["legacy", ""] => Some(None),
@@ -601,11 +599,11 @@ async fn upload(
         }
         Credential::Token(name) => name,
     };
-    let mut response = match receive_and_commit(state, uploads, index.as_deref(), request, body).await
-    {
-        Ok(response) => response,
-        Err(error) => upload_error(&error),
-    };
+    let mut response =
+        match receive_and_commit(state, uploads, index.as_deref(), request, body).await {
+            Ok(response) => response,
+            Err(error) => upload_error(&error),
+        };
     response.extensions_mut().insert(TokenName(token));
     response
 }
@@ -715,7 +713,13 @@ fn refusal(status: StatusCode, reason: &str) -> Response<Body> {
     let mut response = text(status, &format!("{line}\n"));
     let printable: String = line
         .chars()
-        .map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '?' })
+        .map(|c| {
+            if c.is_ascii_graphic() || c == ' ' {
+                c
+            } else {
+                '?'
+            }
+        })
         .collect();
     if let Ok(phrase) = hyper::ext::ReasonPhrase::try_from(printable) {
         response.extensions_mut().insert(phrase);

@@ -132,13 +132,16 @@ pub fn new_token() -> Result<(zeroize::Zeroizing<String>, TokenHash), ServeError
     Ok((token, hash))
 }
 
+/// A writable source behind its lock: one upload at a time goes into it.
+pub type LockedSource = Arc<tokio::sync::Mutex<OpenedSource>>;
+
 /// Where uploads may go: every served source by index name, the
 /// writable ones behind their own lock (uploads into one source are
 /// serialised), and what reading a new file into an index needs.
 pub struct Uploads {
     tokens: Tokens,
     max_bytes: u64,
-    targets: BTreeMap<String, Option<Arc<tokio::sync::Mutex<OpenedSource>>>>,
+    targets: BTreeMap<String, Option<LockedSource>>,
     single: Option<String>,
     cache_dir: PathBuf,
     epoch: Option<i64>,
@@ -201,7 +204,7 @@ impl Uploads {
     pub fn target(
         &self,
         index: Option<&str>,
-    ) -> Option<Result<(String, Arc<tokio::sync::Mutex<OpenedSource>>), ServeError>> {
+    ) -> Option<Result<(String, LockedSource), ServeError>> {
         let name = index.or(self.single.as_deref())?;
         let writable = self.targets.get(name)?;
         Some(match writable {
@@ -641,7 +644,10 @@ mod tests {
             ),
         ];
         let error = Uploads::new(settings(Tokens::default()), &sources).err();
-        assert!(matches!(error, Some(ServeError::NoUploadTokens)), "{error:?}");
+        assert!(
+            matches!(error, Some(ServeError::NoUploadTokens)),
+            "{error:?}"
+        );
         let (_, hash) = new_token().unwrap();
         let tokens = Tokens::new(&BTreeMap::from([("ci".to_string(), hash)]));
         let uploads = Uploads::new(settings(tokens.clone()), &sources).unwrap();

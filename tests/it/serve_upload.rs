@@ -33,7 +33,10 @@ fn new_token(home: &Path, name: &str) -> String {
         .lines()
         .find(|l| l.starts_with(&format!("{name} = \"sha256:")))
         .unwrap_or_else(|| panic!("no configuration line: {stderr}"));
-    assert!(!stderr.contains(&token), "the secret is printed on stdout only");
+    assert!(
+        !stderr.contains(&token),
+        "the secret is printed on stdout only"
+    );
     let config = home.join("chiron.toml");
     let mut text = std::fs::read_to_string(&config).unwrap_or_default();
     if !text.contains("[serve.tokens]") {
@@ -116,10 +119,7 @@ fn twine_uploads_into_a_wheelhouse_pip_installs_it_and_every_record_follows() {
     });
     let (sdist_name, sdist, _) = build_sdist("demo-pkg", "1.0", "2.2", &[], &[]);
     let (lib_sdist_name, lib_sdist, _) = build_sdist("lib", "2.0", "2.2", &[], &[]);
-    let files = [
-        put(h, &wheel_name, &wheel),
-        put(h, &sdist_name, &sdist),
-    ];
+    let files = [put(h, &wheel_name, &wheel), put(h, &sdist_name, &sdist)];
     let files: Vec<&str> = files.iter().map(String::as_str).collect();
     let output = twine(h, &url, &token, &files);
     assert!(output.status.success(), "{}", everything(&output));
@@ -140,8 +140,14 @@ fn twine_uploads_into_a_wheelhouse_pip_installs_it_and_every_record_follows() {
     let mut expected = [wheel_name.as_str(), sdist_name.as_str()];
     expected.sort_unstable();
     assert_eq!(served.keys().copied().collect::<Vec<_>>(), expected);
-    assert_eq!(served[wheel_name.as_str()]["hashes"]["sha256"], sha256_hex(&wheel));
-    assert_eq!(served[sdist_name.as_str()]["hashes"]["sha256"], sha256_hex(&sdist));
+    assert_eq!(
+        served[wheel_name.as_str()]["hashes"]["sha256"],
+        sha256_hex(&wheel)
+    );
+    assert_eq!(
+        served[sdist_name.as_str()]["hashes"]["sha256"],
+        sha256_hex(&sdist)
+    );
     assert!(served[wheel_name.as_str()]["core-metadata"]["sha256"].is_string());
     let target = h.join("target");
     let output = pip(&[
@@ -191,7 +197,11 @@ fn twine_uploads_into_a_wheelhouse_pip_installs_it_and_every_record_follows() {
         (&sdist_name, &sdist),
         (&lib_sdist_name, &lib_sdist),
     ] {
-        assert_eq!(recorded[name.as_str()]["sha256"], sha256_hex(bytes), "{name}");
+        assert_eq!(
+            recorded[name.as_str()]["sha256"],
+            sha256_hex(bytes),
+            "{name}"
+        );
         assert_eq!(recorded[name.as_str()]["size"], bytes.len(), "{name}");
         assert_eq!(recorded[name.as_str()]["index"], "upload", "{name}");
     }
@@ -218,7 +228,10 @@ fn twine_uploads_into_a_wheelhouse_pip_installs_it_and_every_record_follows() {
         .iter()
         .map(|h| h["content"].as_str().unwrap())
         .collect();
-    assert!(hashes.contains(&sha256_hex(&wheel).as_str()) && hashes.contains(&sha256_hex(&sdist).as_str()));
+    assert!(
+        hashes.contains(&sha256_hex(&wheel).as_str())
+            && hashes.contains(&sha256_hex(&sdist).as_str())
+    );
     let lib = bom["components"]
         .as_array()
         .unwrap()
@@ -240,7 +253,10 @@ fn twine_uploads_into_a_wheelhouse_pip_installs_it_and_every_record_follows() {
             assert!(old.get("sdist").is_none());
             let sdist = &new["sdist"];
             assert_eq!(sdist["name"].as_str(), Some(lib_sdist_name.as_str()));
-            assert_eq!(sdist["hashes"]["sha256"].as_str(), Some(sha256_hex(&lib_sdist).as_str()));
+            assert_eq!(
+                sdist["hashes"]["sha256"].as_str(),
+                Some(sha256_hex(&lib_sdist).as_str())
+            );
             assert_eq!(sdist["path"].as_str(), Some(lib_sdist_name.as_str()));
             assert_eq!(new["wheels"], old["wheels"]);
         } else {
@@ -252,8 +268,14 @@ fn twine_uploads_into_a_wheelhouse_pip_installs_it_and_every_record_follows() {
     // access log names the token, never the secret.
     assert!(!wh.join("SHA256SUMS.sig").exists());
     let stderr = server.stderr().join("\n");
-    assert!(stderr.contains("SHA256SUMS.sig") && stderr.contains("chiron sign"), "{stderr}");
-    assert!(stderr.contains("method=POST path=/ status=200") && stderr.contains("token=ci"), "{stderr}");
+    assert!(
+        stderr.contains("SHA256SUMS.sig") && stderr.contains("chiron sign"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("method=POST path=/ status=200") && stderr.contains("token=ci"),
+        "{stderr}"
+    );
     assert!(!stderr.contains(&token), "{stderr}");
     // chiron verify recomputes the wheelhouse from its bytes: it holds.
     chiron(h)
@@ -264,7 +286,10 @@ fn twine_uploads_into_a_wheelhouse_pip_installs_it_and_every_record_follows() {
     drop(server);
     // The uploads are there on the next start, from the files.
     let server = Server::start(h, &["wh"]);
-    assert_eq!(get(&server.addr, &format!("/simple/demo-pkg/{wheel_name}"), &[]).body, wheel);
+    assert_eq!(
+        get(&server.addr, &format!("/simple/demo-pkg/{wheel_name}"), &[]).body,
+        wheel
+    );
 }
 
 #[test]
@@ -282,13 +307,24 @@ fn a_wrong_or_missing_token_is_refused_and_the_secret_is_never_logged() {
     let wrong = format!("{token}x");
     let output = twine(h, &url, &wrong, &[&file]);
     assert!(!output.status.success());
-    assert!(everything(&output).contains("403"), "{}", everything(&output));
+    assert!(
+        everything(&output).contains("403"),
+        "{}",
+        everything(&output)
+    );
     let output = twine(h, &url, "", &[&file]);
     assert!(!output.status.success());
-    assert!(everything(&output).contains("401"), "{}", everything(&output));
+    assert!(
+        everything(&output).contains("401"),
+        "{}",
+        everything(&output)
+    );
     let bare = send(&server.addr, "POST", "/", &[], b"x");
     assert_eq!(bare.status, 401);
-    assert_eq!(bare.header("WWW-Authenticate"), Some("Basic realm=\"chiron\""));
+    assert_eq!(
+        bare.header("WWW-Authenticate"),
+        Some("Basic realm=\"chiron\"")
+    );
     assert!(listing(&h.join("dists")).is_empty());
 
     // Any token configured uploads, under its own name in the log.
@@ -336,7 +372,11 @@ fn the_same_file_again_changes_nothing_and_other_bytes_under_its_name_conflict()
         .output()
         .unwrap();
     assert!(output.status.success(), "{}", everything(&output));
-    assert!(String::from_utf8_lossy(&output.stdout).contains("skipped"), "{}", everything(&output));
+    assert!(
+        String::from_utf8_lossy(&output.stdout).contains("skipped"),
+        "{}",
+        everything(&output)
+    );
     assert_eq!(listing(&h.join("dists")), before);
     let after = std::fs::metadata(h.join("dists").join(&wheel_name))
         .unwrap()
@@ -358,7 +398,10 @@ fn the_same_file_again_changes_nothing_and_other_bytes_under_its_name_conflict()
     let output = twine(h, &url, &token, &[&other_file]);
     assert!(!output.status.success());
     let said = everything(&output);
-    assert!(said.contains("409") && said.contains("File already exists"), "{said}");
+    assert!(
+        said.contains("409") && said.contains("File already exists"),
+        "{said}"
+    );
     let output = publish(h)
         .arg(&other_file)
         .args(["--repository-url", &url, "--index-url", &index_url])
@@ -378,8 +421,10 @@ fn form(fields: &[(&str, &str)], filename: &str, bytes: &[u8]) -> (String, Vec<u
     let mut body = Vec::new();
     for (name, value) in fields {
         body.extend_from_slice(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
-                .as_bytes(),
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
         );
     }
     body.extend_from_slice(
@@ -393,8 +438,23 @@ fn form(fields: &[(&str, &str)], filename: &str, bytes: &[u8]) -> (String, Vec<u
     (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
+/// A hostile upload: what it is, its form fields, file name and bytes,
+/// the status it gets and words of the reason given.
+type Hostile<'a> = (
+    &'a str,
+    Vec<(&'a str, &'a str)>,
+    &'a str,
+    &'a [u8],
+    u16,
+    &'a str,
+);
+
 /// `fields` with the value of `key` replaced.
-fn replaced<'a>(fields: &[(&'a str, &'a str)], key: &str, value: &'a str) -> Vec<(&'a str, &'a str)> {
+fn replaced<'a>(
+    fields: &[(&'a str, &'a str)],
+    key: &str,
+    value: &'a str,
+) -> Vec<(&'a str, &'a str)> {
     fields
         .iter()
         .map(|(k, v)| if *k == key { (*k, value) } else { (*k, *v) })
@@ -416,12 +476,21 @@ fn hostile_uploads_are_refused_with_a_reason_and_write_nothing() {
     let elsewhere = tempfile::tempdir().unwrap();
     let refused = chiron(elsewhere.path())
         .current_dir(elsewhere.path())
-        .args(["serve", "--allow-upload", "--bind", "127.0.0.1:0", h.join("dists").to_str().unwrap()])
+        .args([
+            "serve",
+            "--allow-upload",
+            "--bind",
+            "127.0.0.1:0",
+            h.join("dists").to_str().unwrap(),
+        ])
         .output()
         .unwrap();
     assert_eq!(refused.status.code(), Some(2), "{}", everything(&refused));
     let said = String::from_utf8_lossy(&refused.stderr);
-    assert!(said.contains("[serve] tokens") && said.contains("--new-token"), "{said}");
+    assert!(
+        said.contains("[serve] tokens") && said.contains("--new-token"),
+        "{said}"
+    );
     // A hash that is not one: the file and the key are named.
     std::fs::write(
         elsewhere.path().join("chiron.toml"),
@@ -430,19 +499,34 @@ fn hostile_uploads_are_refused_with_a_reason_and_write_nothing() {
     .unwrap();
     let refused = chiron(elsewhere.path())
         .current_dir(elsewhere.path())
-        .args(["serve", "--allow-upload", "--bind", "127.0.0.1:0", h.join("dists").to_str().unwrap()])
+        .args([
+            "serve",
+            "--allow-upload",
+            "--bind",
+            "127.0.0.1:0",
+            h.join("dists").to_str().unwrap(),
+        ])
         .output()
         .unwrap();
     assert_eq!(refused.status.code(), Some(2), "{}", everything(&refused));
     let said = String::from_utf8_lossy(&refused.stderr);
-    assert!(said.contains("chiron.toml:") && said.contains("[serve.tokens] ci:"), "{said}");
+    assert!(
+        said.contains("chiron.toml:") && said.contains("[serve.tokens] ci:"),
+        "{said}"
+    );
 
-    let server = Server::start(h, &["dists", "--allow-upload", "--max-upload-bytes", "65536"]);
+    let server = Server::start(
+        h,
+        &["dists", "--allow-upload", "--max-upload-bytes", "65536"],
+    );
     let (wheel_name, wheel, _) = build_wheel(&WheelSpec::new("demo", "1.0", "py3-none-any"));
     let sha256 = sha256_hex(&wheel);
     let auth = format!(
         "Basic {}",
-        base64::Engine::encode(&base64::engine::general_purpose::STANDARD, format!("__token__:{token}"))
+        base64::Engine::encode(
+            &base64::engine::general_purpose::STANDARD,
+            format!("__token__:{token}")
+        )
     );
     let upload = |fields: &[(&str, &str)], filename: &str, bytes: &[u8]| {
         let (content_type, body) = form(fields, filename, bytes);
@@ -467,19 +551,107 @@ fn hostile_uploads_are_refused_with_a_reason_and_write_nothing() {
     let impostor_sha = sha256_hex(&impostor);
     let impostor_fields = replaced(&fine, "sha256_digest", &impostor_sha);
     let big = vec![7u8; 100_000];
-    let cases: Vec<(&str, Vec<(&str, &str)>, &str, &[u8], u16, &str)> = vec![
-        ("traversal", fine.to_vec(), "../demo-1.0-py3-none-any.whl", &wheel, 400, "not a plain file name"),
-        ("backslash", fine.to_vec(), "..\\demo-1.0-py3-none-any.whl", &wheel, 400, "not a plain file name"),
-        ("not a distribution", fine.to_vec(), "demo-1.0.exe", &wheel, 400, "not a wheel"),
-        ("sha256 mismatch", replaced(&fine, "sha256_digest", "00"), &wheel_name, &wheel, 400, "sha256_digest"),
-        ("md5 mismatch", [fine.to_vec(), vec![("md5_digest", "0123456789abcdef0123456789abcdef")]].concat(), &wheel_name, &wheel, 400, "md5_digest"),
-        ("blake2 mismatch", [fine.to_vec(), vec![("blake2_256_digest", "ab")]].concat(), &wheel_name, &wheel, 400, "blake2_256_digest"),
-        ("name mismatch", replaced(&fine, "name", "other"), &wheel_name, &wheel, 400, "the form says"),
-        ("version mismatch", replaced(&fine, "version", "2.0"), &wheel_name, &wheel, 400, "the form says"),
-        ("filetype mismatch", replaced(&fine, "filetype", "sdist"), &wheel_name, &wheel, 400, "filetype"),
-        ("no digest", fine[..5].to_vec(), &wheel_name, &wheel, 400, "sha256_digest"),
-        ("metadata disagrees", impostor_fields, &renamed, &impostor, 400, "metadata"),
-        ("oversized", fine.to_vec(), &wheel_name, &big, 413, "--max-upload-bytes"),
+    let cases: Vec<Hostile> = vec![
+        (
+            "traversal",
+            fine.to_vec(),
+            "../demo-1.0-py3-none-any.whl",
+            &wheel,
+            400,
+            "not a plain file name",
+        ),
+        (
+            "backslash",
+            fine.to_vec(),
+            "..\\demo-1.0-py3-none-any.whl",
+            &wheel,
+            400,
+            "not a plain file name",
+        ),
+        (
+            "not a distribution",
+            fine.to_vec(),
+            "demo-1.0.exe",
+            &wheel,
+            400,
+            "not a wheel",
+        ),
+        (
+            "sha256 mismatch",
+            replaced(&fine, "sha256_digest", "00"),
+            &wheel_name,
+            &wheel,
+            400,
+            "sha256_digest",
+        ),
+        (
+            "md5 mismatch",
+            [
+                fine.to_vec(),
+                vec![("md5_digest", "0123456789abcdef0123456789abcdef")],
+            ]
+            .concat(),
+            &wheel_name,
+            &wheel,
+            400,
+            "md5_digest",
+        ),
+        (
+            "blake2 mismatch",
+            [fine.to_vec(), vec![("blake2_256_digest", "ab")]].concat(),
+            &wheel_name,
+            &wheel,
+            400,
+            "blake2_256_digest",
+        ),
+        (
+            "name mismatch",
+            replaced(&fine, "name", "other"),
+            &wheel_name,
+            &wheel,
+            400,
+            "the form says",
+        ),
+        (
+            "version mismatch",
+            replaced(&fine, "version", "2.0"),
+            &wheel_name,
+            &wheel,
+            400,
+            "the form says",
+        ),
+        (
+            "filetype mismatch",
+            replaced(&fine, "filetype", "sdist"),
+            &wheel_name,
+            &wheel,
+            400,
+            "filetype",
+        ),
+        (
+            "no digest",
+            fine[..5].to_vec(),
+            &wheel_name,
+            &wheel,
+            400,
+            "sha256_digest",
+        ),
+        (
+            "metadata disagrees",
+            impostor_fields,
+            &renamed,
+            &impostor,
+            400,
+            "metadata",
+        ),
+        (
+            "oversized",
+            fine.to_vec(),
+            &wheel_name,
+            &big,
+            413,
+            "--max-upload-bytes",
+        ),
     ];
     let before = listing(&h.join("dists"));
     for (what, fields, filename, bytes, status, reason) in cases {
@@ -493,8 +665,17 @@ fn hostile_uploads_are_refused_with_a_reason_and_write_nothing() {
     // be read.
     let junk = b"PK\x03\x04 not really a zip".to_vec();
     let junk_sha = sha256_hex(&junk);
-    let reply = upload(&replaced(&fine, "sha256_digest", &junk_sha), &wheel_name, &junk);
-    assert_eq!(reply.status, 400, "{}", String::from_utf8_lossy(&reply.body));
+    let reply = upload(
+        &replaced(&fine, "sha256_digest", &junk_sha),
+        &wheel_name,
+        &junk,
+    );
+    assert_eq!(
+        reply.status,
+        400,
+        "{}",
+        String::from_utf8_lossy(&reply.body)
+    );
     assert_eq!(listing(&h.join("dists")), before);
     // Chunked, so no length is declared: the limit stops the reading.
     let (content_type, body) = form(&fine, &wheel_name, &big);
@@ -509,26 +690,52 @@ fn hostile_uploads_are_refused_with_a_reason_and_write_nothing() {
         &server.addr,
         "POST",
         "/",
-        &[("Authorization", &auth), ("Content-Type", &content_type), ("Transfer-Encoding", "chunked")],
+        &[
+            ("Authorization", &auth),
+            ("Content-Type", &content_type),
+            ("Transfer-Encoding", "chunked"),
+        ],
         &chunked,
     );
-    assert_eq!(reply.status, 413, "{}", String::from_utf8_lossy(&reply.body));
-    assert_eq!(listing(&h.join("dists")), before, "a temporary file was left");
+    assert_eq!(
+        reply.status,
+        413,
+        "{}",
+        String::from_utf8_lossy(&reply.body)
+    );
+    assert_eq!(
+        listing(&h.join("dists")),
+        before,
+        "a temporary file was left"
+    );
     // A body declared larger than the limit is refused before it is read.
     let reply = send(
         &server.addr,
         "POST",
         "/",
-        &[("Authorization", &auth), ("Content-Type", "multipart/form-data; boundary=x"), ("Content-Length", "1000000000")],
+        &[
+            ("Authorization", &auth),
+            ("Content-Type", "multipart/form-data; boundary=x"),
+            ("Content-Length", "1000000000"),
+        ],
         b"",
     );
     assert_eq!(reply.status, 413);
     // An unknown index is 404; the right upload still works after all that.
     let (content_type, body) = form(&fine, &wheel_name, &wheel);
-    let headers = [("Authorization", auth.as_str()), ("Content-Type", content_type.as_str())];
-    assert_eq!(send(&server.addr, "POST", "/nothing/", &headers, &body).status, 404);
+    let headers = [
+        ("Authorization", auth.as_str()),
+        ("Content-Type", content_type.as_str()),
+    ];
+    assert_eq!(
+        send(&server.addr, "POST", "/nothing/", &headers, &body).status,
+        404
+    );
     assert_eq!(upload(&fine, &wheel_name, &wheel).status, 200);
-    assert_eq!(listing(&h.join("dists")).keys().collect::<Vec<_>>(), [&wheel_name]);
+    assert_eq!(
+        listing(&h.join("dists")).keys().collect::<Vec<_>>(),
+        [&wheel_name]
+    );
 }
 
 #[test]
@@ -567,7 +774,10 @@ fn gets_during_uploads_see_the_old_page_or_the_new_never_an_error() {
                     let name = last["filename"].as_str().unwrap();
                     let file = get(&addr, &format!("/simple/demo/{name}"), &[]);
                     assert_eq!(file.status, 200, "{name}");
-                    assert_eq!(sha256_hex(&file.body), last["hashes"]["sha256"].as_str().unwrap());
+                    assert_eq!(
+                        sha256_hex(&file.body),
+                        last["hashes"]["sha256"].as_str().unwrap()
+                    );
                     seen.push(files.len());
                 }
                 seen

@@ -165,7 +165,13 @@ pub fn request(addr: &str, method: &str, target: &str, headers: &[(&str, &str)])
 /// set a `Transfer-Encoding` the body is already in). A server that
 /// answers before reading the whole body (413) may close the connection
 /// under the write: the answer is read all the same.
-pub fn send(addr: &str, method: &str, target: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
+pub fn send(
+    addr: &str,
+    method: &str,
+    target: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Reply {
     let mut stream = TcpStream::connect(addr).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(30)))
@@ -208,4 +214,3 @@ pub fn send(addr: &str, method: &str, target: &str, headers: &[(&str, &str)], bo
         body: raw[split + 4..].to_vec(),
     }
 }
-
