@@ -14,7 +14,6 @@
 //! must not resolve: a lock is a resolution, and a new file is no reason
 //! to make another one.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use pep440_rs::Version;
@@ -169,20 +168,11 @@ fn record(manifest: &mut Manifest, file: &NewFile) -> ManifestFile {
         .iter()
         .any(|p| is_release(p, file.name, file.version))
     {
-        let metadata = file.metadata;
-        manifest.packages.push(ManifestPackage {
-            name: NormalizedName::new(file.name.as_ref()),
-            version: file.version.to_string(),
-            license: crate::sbom::license::license_of(metadata).map(|l| l.as_str().to_string()),
-            summary: metadata.summary.clone(),
-            authors: metadata.authors(),
-            requires_dist: metadata
-                .requires_dist
-                .iter()
-                .map(ToString::to_string)
-                .collect(),
-            targets: BTreeMap::new(),
-        });
+        manifest.packages.push(super::package_entry(
+            NormalizedName::new(file.name.as_ref()),
+            file.version.to_string(),
+            file.metadata,
+        ));
         manifest.packages.sort_by(|a, b| {
             (a.name.as_str(), a.version.as_str()).cmp(&(b.name.as_str(), b.version.as_str()))
         });

@@ -24,6 +24,7 @@ use crate::digest::{Sha256, digest_file};
 use crate::index::client::{IndexClient, IndexError};
 use crate::index::select::{NoWheel, select_wheel};
 use crate::index::simple::IndexFile;
+use crate::python::NormalizedName;
 use crate::python::filename::DistFilename;
 use crate::python::target::Target;
 use crate::redact::redact_url;
@@ -328,6 +329,28 @@ async fn fetch_picks(
 /// Whether a file name is a distribution (wheel or sdist).
 fn is_distribution(name: &str) -> bool {
     name.ends_with(".whl") || name.ends_with(".tar.gz") || name.ends_with(".zip")
+}
+
+/// A package version's manifest entry from its core metadata, used by no
+/// target yet.
+pub(crate) fn package_entry(
+    name: NormalizedName,
+    version: String,
+    metadata: &crate::python::metadata::CoreMetadata,
+) -> crate::manifest::ManifestPackage {
+    crate::manifest::ManifestPackage {
+        name,
+        version,
+        license: crate::sbom::license::license_of(metadata).map(|l| l.as_str().to_string()),
+        summary: metadata.summary.clone(),
+        authors: metadata.authors(),
+        requires_dist: metadata
+            .requires_dist
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
+        targets: BTreeMap::new(),
+    }
 }
 
 /// Writes `SHA256SUMS` (`sha256sum -c` format, sorted) for every

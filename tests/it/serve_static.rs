@@ -533,6 +533,21 @@ pub(crate) fn pip(args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// pip installing wheels only of `requirement` from `index_url` into
+/// `target`.
+pub(crate) fn pip_install(index_url: &str, target: &Path, requirement: &str) -> Output {
+    pip(&[
+        "install",
+        "--only-binary",
+        ":all:",
+        "--index-url",
+        index_url,
+        "--target",
+        target.to_str().unwrap(),
+        requirement,
+    ])
+}
+
 pub(crate) fn uv(home: &Path, args: &[&str]) -> Output {
     let mut command = Command::new(oracle_tool("CHIRON_TEST_UV", "uv"));
     for (key, _) in std::env::vars() {
@@ -812,16 +827,7 @@ fn a_bundle_is_served_verified_unpacked_once_and_installs() {
     export_static(&index, &site).unwrap();
     let server = StaticServer::start(&site, &h.join("access.log"));
     let target = h.join("target");
-    let output = pip(&[
-        "install",
-        "--only-binary",
-        ":all:",
-        "--index-url",
-        &server.index_url(),
-        "--target",
-        target.to_str().unwrap(),
-        "app",
-    ]);
+    let output = pip_install(&server.index_url(), &target, "app");
     assert!(output.status.success(), "{}", everything(&output));
     assert!(target.join("app-1.0.dist-info").is_dir() && target.join("lib-2.0.dist-info").is_dir());
 }

@@ -13,7 +13,7 @@ use std::process::{Command, Output};
 use serde_json::Value;
 
 use crate::publish::{publish, put};
-use crate::serve_static::{PASSWORD, everything, pip};
+use crate::serve_static::{PASSWORD, everything, pip_install};
 use crate::support::index::{WheelSpec, build_sdist, build_wheel, sha256_hex};
 use crate::support::serve::{Server, get, send};
 use crate::support::{chiron, oracle_tool};
@@ -85,6 +85,14 @@ fn json(path: &Path) -> Value {
 
 const PEP_691: &str = "application/vnd.pypi.simple.v1+json";
 
+/// `chiron serve dists --allow-upload` in `home`, with an empty `dists`
+/// and the token `ci`.
+fn folder_server(home: &Path) -> (Server, String) {
+    std::fs::create_dir_all(home.join("dists")).unwrap();
+    let token = new_token(home, "ci");
+    (Server::start(home, &["dists", "--allow-upload"]), token)
+}
+
 #[test]
 fn twine_uploads_into_a_wheelhouse_pip_installs_it_and_every_record_follows() {
     let home = tempfile::tempdir().unwrap();
@@ -93,18 +101,17 @@ fn twine_uploads_into_a_wheelhouse_pip_installs_it_and_every_record_follows() {
         crate::support::app_lib_wheelhouse(h, &["--python", "3.12", "--platform", "linux-x86_64"]);
     let wh = h.join("wh");
     // SHA256SUMS signed: an upload makes the signature stale.
-    chiron(h)
-        .current_dir(h)
-        .env("CHIRON_PASSWORD", PASSWORD)
-        .args(["keys", "generate", "--output-key-prefix", "cosign"])
-        .assert()
-        .success();
-    chiron(h)
-        .current_dir(h)
-        .env("CHIRON_PASSWORD", PASSWORD)
-        .args(["sign", "wh/SHA256SUMS", "--key", "cosign.key"])
-        .assert()
-        .success();
+    for args in [
+        &["keys", "generate", "--output-key-prefix", "cosign"][..],
+        &["sign", "wh/SHA256SUMS", "--key", "cosign.key"],
+    ] {
+        chiron(h)
+            .current_dir(h)
+            .env("CHIRON_PASSWORD", PASSWORD)
+            .args(args)
+            .assert()
+            .success();
+    }
     assert!(wh.join("SHA256SUMS.sig").is_file());
     let lock_before = std::fs::read_to_string(wh.join("pylock.toml")).unwrap();
     let token = new_token(h, "ci");
@@ -150,16 +157,7 @@ fn twine_uploads_into_a_wheelhouse_pip_installs_it_and_every_record_follows() {
     );
     assert!(served[wheel_name.as_str()]["core-metadata"]["sha256"].is_string());
     let target = h.join("target");
-    let output = pip(&[
-        "install",
-        "--only-binary",
-        ":all:",
-        "--index-url",
-        &server.url(),
-        "--target",
-        target.to_str().unwrap(),
-        "demo-pkg==1.0",
-    ]);
+    let output = pip_install(&server.url(), &target, "demo-pkg==1.0");
     assert!(output.status.success(), "{}", everything(&output));
     assert!(target.join("demo_pkg-1.0.dist-info").is_dir());
     let list = get(&server.addr, "/simple/", &[("Accept", PEP_691)]);
@@ -296,10 +294,8 @@ fn twine_uploads_into_a_wheelhouse_pip_installs_it_and_every_record_follows() {
 fn a_wrong_or_missing_token_is_refused_and_the_secret_is_never_logged() {
     let home = tempfile::tempdir().unwrap();
     let h = home.path();
-    std::fs::create_dir_all(h.join("dists")).unwrap();
-    let token = new_token(h, "ci");
     let other = new_token(h, "release");
-    let server = Server::start(h, &["dists", "--allow-upload"]);
+    let (server, token) = folder_server(h);
     let url = format!("http://{}/", server.addr);
     let (wheel_name, wheel, _) = build_wheel(&WheelSpec::new("demo", "1.0", "py3-none-any"));
     let file = put(h, &wheel_name, &wheel);
@@ -344,9 +340,7 @@ fn a_wrong_or_missing_token_is_refused_and_the_secret_is_never_logged() {
 fn the_same_file_again_changes_nothing_and_other_bytes_under_its_name_conflict() {
     let home = tempfile::tempdir().unwrap();
     let h = home.path();
-    std::fs::create_dir_all(h.join("dists")).unwrap();
-    let token = new_token(h, "ci");
-    let server = Server::start(h, &["dists", "--allow-upload"]);
+    let (server, token) = folder_server(h);
     let url = format!("http://{}/dists/", server.addr);
     let (wheel_name, wheel, _) = build_wheel(&WheelSpec::new("demo", "1.0", "py3-none-any"));
     let file = put(h, &wheel_name, &wheel);
@@ -474,19 +468,18 @@ fn hostile_uploads_are_refused_with_a_reason_and_write_nothing() {
     assert_eq!(send(&readonly.addr, "POST", "/", &[], b"x").status, 405);
     drop(readonly);
     let elsewhere = tempfile::tempdir().unwrap();
-    let refused = chiron(elsewhere.path())
-        .current_dir(elsewhere.path())
-        .args([
-            "serve",
-            "--allow-upload",
-            "--bind",
-            "127.0.0.1:0",
-            h.join("dists").to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(refused.status.code(), Some(2), "{}", everything(&refused));
-    let said = String::from_utf8_lossy(&refused.stderr);
+    let dists = h.join("dists");
+    let refused = || {
+        let output = chiron(elsewhere.path())
+            .current_dir(elsewhere.path())
+            .args(["serve", "--allow-upload", "--bind", "127.0.0.1:0"])
+            .arg(&dists)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{}", everything(&output));
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    };
+    let said = refused();
     assert!(
         said.contains("[serve] tokens") && said.contains("--new-token"),
         "{said}"
@@ -497,19 +490,7 @@ fn hostile_uploads_are_refused_with_a_reason_and_write_nothing() {
         "[serve.tokens]\nci = \"sha256:abc\"\n",
     )
     .unwrap();
-    let refused = chiron(elsewhere.path())
-        .current_dir(elsewhere.path())
-        .args([
-            "serve",
-            "--allow-upload",
-            "--bind",
-            "127.0.0.1:0",
-            h.join("dists").to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(refused.status.code(), Some(2), "{}", everything(&refused));
-    let said = String::from_utf8_lossy(&refused.stderr);
+    let said = refused();
     assert!(
         said.contains("chiron.toml:") && said.contains("[serve.tokens] ci:"),
         "{said}"
@@ -742,9 +723,7 @@ fn hostile_uploads_are_refused_with_a_reason_and_write_nothing() {
 fn gets_during_uploads_see_the_old_page_or_the_new_never_an_error() {
     let home = tempfile::tempdir().unwrap();
     let h = home.path();
-    std::fs::create_dir_all(h.join("dists")).unwrap();
-    let token = new_token(h, "ci");
-    let server = Server::start(h, &["dists", "--allow-upload"]);
+    let (server, token) = folder_server(h);
     let url = format!("http://{}/", server.addr);
     let versions = ["1.0", "1.1", "1.2", "1.3", "1.4", "1.5"];
     let files: Vec<String> = versions
