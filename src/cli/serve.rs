@@ -56,7 +56,7 @@ pub struct ServeArgs {
     #[arg(long)]
     pub allow_upload: bool,
     /// The largest upload accepted, in bytes; a larger one answers 413.
-    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_UPLOAD_BYTES, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_UPLOAD_BYTES, value_parser = clap::value_parser!(u64).range(1..), requires = "allow_upload")]
     pub max_upload_bytes: u64,
     /// Print a fresh upload token named NAME on stdout (shown once, stored
     /// nowhere) and, on stderr, the line to add under [serve.tokens];

@@ -699,6 +699,64 @@ fn check_lock_covers(lock: &Pylock, target: &Target) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_uploaded_file_joins_only_the_release_the_lock_pins() {
+        let text = format!(
+            "lock-version = \"1.0\"\ncreated-by = \"chiron\"\n\n[[packages]]\nname = \"Lib\"\nversion = \"2.0\"\n\n[[packages.wheels]]\nname = \"lib-2.0-py3-none-any.whl\"\npath = \"wheels/lib-2.0-py3-none-any.whl\"\nhashes = {{ sha256 = \"{}\" }}\n",
+            "a".repeat(64)
+        );
+        let name = pep508_rs::PackageName::from_str("lib").unwrap();
+        let file = |filename: &str| ManifestFile {
+            filename: filename.into(),
+            sha256: Some(crate::digest::Sha256::of(filename.as_bytes())),
+            size: 3,
+            url: String::new(),
+            index: "upload".into(),
+            yanked: false,
+            targets: Vec::new(),
+            upload_time: None,
+        };
+        let version = |v: &str| pep440_rs::Version::from_str(v).unwrap();
+        let sdist = file("lib-2.0.tar.gz");
+        let added = add_file(&text, &name, &version("2.0.0"), &sdist)
+            .unwrap()
+            .expect("lib 2.0 is pinned");
+        let lock: Pylock = toml::from_str(&added).unwrap();
+        let table = lock.packages[0].sdist.as_ref().unwrap();
+        assert_eq!(table["path"].as_str(), Some("wheels/lib-2.0.tar.gz"));
+        assert_eq!(
+            table["hashes"]["sha256"].as_str(),
+            Some(sdist.sha256_text().as_str())
+        );
+        assert!(table.get("url").is_none());
+        // Listed already, another version, another project: unchanged.
+        assert_eq!(
+            add_file(&added, &name, &version("2.0"), &sdist).unwrap(),
+            None
+        );
+        assert_eq!(
+            add_file(&text, &name, &version("2.1"), &sdist).unwrap(),
+            None
+        );
+        let other = pep508_rs::PackageName::from_str("other").unwrap();
+        assert_eq!(
+            add_file(&text, &other, &version("2.0"), &sdist).unwrap(),
+            None
+        );
+        // A wheel for another platform joins the wheels, sorted.
+        let wheel = file("lib-2.0-cp312-cp312-manylinux_2_17_x86_64.whl");
+        let added = add_file(&text, &name, &version("2.0"), &wheel)
+            .unwrap()
+            .unwrap();
+        let lock: Pylock = toml::from_str(&added).unwrap();
+        let names: Vec<String> = lock.packages[0]
+            .wheels
+            .iter()
+            .filter_map(LockedWheel::filename)
+            .collect();
+        assert_eq!(names, [wheel.filename.as_str(), "lib-2.0-py3-none-any.whl"]);
+    }
     use crate::python::target::Floors;
     use crate::python::version::PythonVersion;
 
