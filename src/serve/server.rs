@@ -2,7 +2,10 @@
 //! or a file of an [`Index`], with content negotiation, `ETag` /
 //! `If-None-Match`, gzip for pages, single-range requests for files,
 //! `/healthz` and `/readyz`, a connection limit, graceful shutdown and one
-//! access-log line per request.
+//! access-log line per request; with `--allow-upload`, `POST` uploads:
+//! the token checked before the body is read, the body handed to
+//! [`super::upload`], its refusal as a status and reason phrase, and the
+//! index swapped whole once the upload is committed.
 //!
 //! Owns the socket and the HTTP rules. It must not read distributions nor
 //! decide what a page says: the index is loaded by the caller's loader
