@@ -166,15 +166,6 @@ fn walk(dir: &Path) -> std::io::Result<BTreeSet<String>> {
     Ok(out)
 }
 
-fn parse_sums(text: &str) -> BTreeMap<String, String> {
-    text.lines()
-        .filter_map(|line| {
-            let (hash, name) = line.split_once("  ").or_else(|| line.split_once(" *"))?;
-            Some((name.trim().to_string(), hash.trim().to_ascii_lowercase()))
-        })
-        .collect()
-}
-
 /// A wheel's `RECORD`: its name in the wheel and, per listed file, the
 /// hash it records (empty when it records none).
 struct WheelRecord {
@@ -364,7 +355,7 @@ impl<'a> Listing<'a> {
             )
         })?;
         let sums_bytes = std::fs::read(dir.join(SUMS)).unwrap_or_default();
-        let sums = parse_sums(&String::from_utf8_lossy(&sums_bytes));
+        let sums = crate::wheelhouse::parse_sha256sums(&String::from_utf8_lossy(&sums_bytes));
         // Streamed: a wheel of a gigabyte is not held in memory.
         let hashes = present
             .iter()
@@ -954,7 +945,8 @@ mod tests {
                 ),
             ])
         );
-        let sums = parse_sums("ABC  wheels/a.whl\ndef *b.whl\nno separator\n");
+        let sums =
+            crate::wheelhouse::parse_sha256sums("ABC  wheels/a.whl\ndef *b.whl\nno separator\n");
         assert_eq!(
             sums,
             BTreeMap::from([

@@ -1,6 +1,8 @@
 //! `chiron serve`: flags to the sources and the server's bounds; the
 //! address on stderr, then one access-log line per request; or, with
-//! `--export-static`, the export's report on stdout.
+//! `--export-static`, the export's report on stdout; or, with
+//! `--new-token`, a fresh upload token on stdout and its configuration
+//! line on stderr.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -9,7 +11,7 @@ use std::time::Duration;
 use clap::Args;
 
 use chiron::error::Result;
-use chiron::serve::ServerOptions;
+use chiron::serve::{DEFAULT_MAX_UPLOAD_BYTES, ServerOptions};
 use chiron::workflow::serve::{IndexInputs, ServeRequest};
 
 use super::sign::load_public_key;
@@ -46,11 +48,27 @@ pub struct ServeArgs {
     pub idle_timeout: u64,
     /// Write the index as static files into DIR (one source) or DIR/NAME
     /// (several) instead of serving it.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["allow_upload", "new_token"])]
     pub export_static: Option<PathBuf>,
+    /// Accept uploads (twine, `chiron publish`) from the tokens of
+    /// [serve.tokens] into the wheelhouses and folders served (bundles stay
+    /// read-only). Without it, POST answers 405.
+    #[arg(long)]
+    pub allow_upload: bool,
+    /// The largest upload accepted, in bytes; a larger one answers 413.
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_UPLOAD_BYTES, value_parser = clap::value_parser!(u64).range(1..), requires = "allow_upload")]
+    pub max_upload_bytes: u64,
+    /// Print a fresh upload token named NAME on stdout (shown once, stored
+    /// nowhere) and, on stderr, the line to add under [serve.tokens];
+    /// then exit.
+    #[arg(long, value_name = "NAME", conflicts_with = "allow_upload")]
+    pub new_token: Option<String>,
 }
 
 pub async fn run(args: ServeArgs, ctx: &Context) -> Result<Exit> {
+    if let Some(name) = &args.new_token {
+        return new_token(ctx, name);
+    }
     let ws = ctx.workspace()?;
     let key = if args.no_verify {
         None
@@ -60,6 +78,8 @@ pub async fn run(args: ServeArgs, ctx: &Context) -> Result<Exit> {
     let request = ServeRequest {
         sources: args.sources.clone(),
         no_verify: args.no_verify,
+        allow_upload: args.allow_upload,
+        max_upload_bytes: args.max_upload_bytes,
     };
     let opened = chiron::workflow::serve::open(&ws, &request, key.as_ref())?;
     if opened.unverified {
@@ -73,6 +93,7 @@ pub async fn run(args: ServeArgs, ctx: &Context) -> Result<Exit> {
     if let Some(output) = &args.export_static {
         return export(ctx, &inputs, &opened.sources, &ws.path(output));
     }
+    let uploads = chiron::workflow::serve::uploads(&ws, &request, &inputs, &opened.sources)?;
     let options = ServerOptions {
         max_connections: args.max_connections as usize,
         grace: Duration::from_secs(args.grace),
@@ -81,7 +102,8 @@ pub async fn run(args: ServeArgs, ctx: &Context) -> Result<Exit> {
     };
     let names: Vec<String> = opened.sources.iter().map(|s| s.name.clone()).collect();
     let single = names.len() == 1;
-    chiron::workflow::serve::run(args.bind, options, opened.sources, inputs, |addr| {
+    let uploading = uploads.is_some();
+    chiron::workflow::serve::run(args.bind, options, opened.sources, inputs, uploads, |addr| {
         eprintln!("listening on http://{addr}/");
         for name in &names {
             eprintln!("serving {name} at http://{addr}/{name}/simple/");
@@ -89,8 +111,31 @@ pub async fn run(args: ServeArgs, ctx: &Context) -> Result<Exit> {
         if single {
             eprintln!("serving at http://{addr}/simple/");
         }
+        if uploading {
+            eprintln!("accepting uploads at http://{addr}/ (or /NAME/), with a token of [serve.tokens]");
+        }
     })
     .await?;
+    Ok(Exit::Ok)
+}
+
+/// The token on stdout (alone, for `$(...)`), the line to paste on
+/// stderr; with `--json`, both on stdout.
+fn new_token(ctx: &Context, name: &str) -> Result<Exit> {
+    let made = chiron::workflow::serve::new_token(name)?;
+    if ctx.out.json {
+        ctx.out.json(&serde_json::json!({
+            "name": made.name,
+            "token": made.token.as_str(),
+            "config": format!("[serve.tokens]\n{}", made.config_line),
+        }))?;
+        return Ok(Exit::Ok);
+    }
+    ctx.out.text(&format!("{}\n", made.token.as_str()))?;
+    eprintln!(
+        "add to chiron.toml (only the hash is stored; the token above is shown once):\n\n[serve.tokens]\n{}\n\nupload with: twine upload --repository-url http://HOST:PORT/ -u __token__ -p TOKEN dist/*",
+        made.config_line
+    );
     Ok(Exit::Ok)
 }
 

@@ -32,7 +32,7 @@ pub use load::{
 };
 pub use origin::{Env, Source};
 pub use release::{BumpLevel, ReleaseConfig, ReleasePackage};
-pub use serve::ServeConfig;
+pub use serve::{ServeConfig, TokenHash};
 pub use value::{
     Age, ConfigValue, HttpUrl, LicenseId, NormalizedName, PackageRequirement, ValueError,
 };

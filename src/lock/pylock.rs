@@ -346,6 +346,75 @@ fn file_entry(f: &ManifestFile, files_at: Option<&str>) -> LockedWheel {
     }
 }
 
+/// A lock chiron wrote, with `file` (a distribution of `name` `version`)
+/// among that package's files: a wheel joins its `wheels`, an sdist
+/// becomes its `sdist` when it has none. `None` when the lock pins no such
+/// package version, or already lists the file: a lock is a resolution, and
+/// a file of another version is no reason to change it. The file's `path`
+/// is put where the package's other files are.
+pub fn add_file(
+    text: &str,
+    name: &pep508_rs::PackageName,
+    version: &pep440_rs::Version,
+    file: &ManifestFile,
+) -> Result<Option<String>, toml::de::Error> {
+    let mut lock: Pylock = toml::from_str(text)?;
+    let Some(package) = lock.packages.iter_mut().find(|p| {
+        pep508_rs::PackageName::from_str(&p.name).ok().as_ref() == Some(name)
+            && p.version
+                .as_deref()
+                .and_then(|v| pep440_rs::Version::from_str(v).ok())
+                .as_ref()
+                == Some(version)
+    }) else {
+        return Ok(None);
+    };
+    let listed = package
+        .wheels
+        .iter()
+        .filter_map(LockedWheel::filename)
+        .chain(sdist_name(package.sdist.as_ref()))
+        .any(|listed| listed == file.filename);
+    if listed {
+        return Ok(None);
+    }
+    let files_at = package
+        .wheels
+        .iter()
+        .filter_map(|w| w.path.as_deref())
+        .chain(package.sdist.as_ref().and_then(|s| s.get("path")?.as_str()))
+        .next()
+        .map(|path| path.rsplit_once('/').map_or("", |(dir, _)| dir).to_string())
+        .map(|dir| {
+            if dir.is_empty() {
+                dir
+            } else {
+                format!("{dir}/")
+            }
+        });
+    let mut entry = file_entry(file, files_at.as_deref().or(Some("")));
+    entry.url = entry.url.filter(|url| !url.is_empty());
+    if file.filename.ends_with(".whl") {
+        package.wheels.push(entry);
+        package.wheels.sort_by(|a, b| a.name.cmp(&b.name));
+    } else if package.sdist.is_none() {
+        package.sdist = Some(toml::Value::try_from(entry).expect("a file entry serialises"));
+    } else {
+        return Ok(None);
+    }
+    Ok(Some(render(&lock)))
+}
+
+/// The file name of a package's `sdist` entry.
+fn sdist_name(sdist: Option<&toml::Value>) -> Option<String> {
+    let sdist = sdist?;
+    if let Some(name) = sdist.get("name").and_then(|n| n.as_str()) {
+        return Some(name.to_string());
+    }
+    let location = sdist.get("path").or_else(|| sdist.get("url"))?.as_str()?;
+    super::location_file_name(location)
+}
+
 /// Reads and checks a `pylock.toml`.
 pub fn read_pylock(path: &Path) -> Result<Pylock, PylockError> {
     let error = |message: String| PylockError {
@@ -630,6 +699,64 @@ fn check_lock_covers(lock: &Pylock, target: &Target) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_uploaded_file_joins_only_the_release_the_lock_pins() {
+        let text = format!(
+            "lock-version = \"1.0\"\ncreated-by = \"chiron\"\n\n[[packages]]\nname = \"Lib\"\nversion = \"2.0\"\n\n[[packages.wheels]]\nname = \"lib-2.0-py3-none-any.whl\"\npath = \"wheels/lib-2.0-py3-none-any.whl\"\nhashes = {{ sha256 = \"{}\" }}\n",
+            "a".repeat(64)
+        );
+        let name = pep508_rs::PackageName::from_str("lib").unwrap();
+        let file = |filename: &str| ManifestFile {
+            filename: filename.into(),
+            sha256: Some(crate::digest::Sha256::of(filename.as_bytes())),
+            size: 3,
+            url: String::new(),
+            index: "upload".into(),
+            yanked: false,
+            targets: Vec::new(),
+            upload_time: None,
+        };
+        let version = |v: &str| pep440_rs::Version::from_str(v).unwrap();
+        let sdist = file("lib-2.0.tar.gz");
+        let added = add_file(&text, &name, &version("2.0.0"), &sdist)
+            .unwrap()
+            .expect("lib 2.0 is pinned");
+        let lock: Pylock = toml::from_str(&added).unwrap();
+        let table = lock.packages[0].sdist.as_ref().unwrap();
+        assert_eq!(table["path"].as_str(), Some("wheels/lib-2.0.tar.gz"));
+        assert_eq!(
+            table["hashes"]["sha256"].as_str(),
+            Some(sdist.sha256_text().as_str())
+        );
+        assert!(table.get("url").is_none());
+        // Listed already, another version, another project: unchanged.
+        assert_eq!(
+            add_file(&added, &name, &version("2.0"), &sdist).unwrap(),
+            None
+        );
+        assert_eq!(
+            add_file(&text, &name, &version("2.1"), &sdist).unwrap(),
+            None
+        );
+        let other = pep508_rs::PackageName::from_str("other").unwrap();
+        assert_eq!(
+            add_file(&text, &other, &version("2.0"), &sdist).unwrap(),
+            None
+        );
+        // A wheel for another platform joins the wheels, sorted.
+        let wheel = file("lib-2.0-cp312-cp312-manylinux_2_17_x86_64.whl");
+        let added = add_file(&text, &name, &version("2.0"), &wheel)
+            .unwrap()
+            .unwrap();
+        let lock: Pylock = toml::from_str(&added).unwrap();
+        let names: Vec<String> = lock.packages[0]
+            .wheels
+            .iter()
+            .filter_map(LockedWheel::filename)
+            .collect();
+        assert_eq!(names, [wheel.filename.as_str(), "lib-2.0-py3-none-any.whl"]);
+    }
     use crate::python::target::Floors;
     use crate::python::version::PythonVersion;
 

@@ -68,6 +68,12 @@ impl Distribution {
             .file_name()
             .map(|name| name.to_string_lossy().into_owned())
             .unwrap_or_default();
+        Self::read_as(path, filename)
+    }
+
+    /// Reads the file at `path` as if it were named `filename` (an upload
+    /// still in its temporary file).
+    pub fn read_as(path: &Path, filename: String) -> Result<Self, PublishError> {
         let limits = Limits::default();
         let (kind, text) = if filename.ends_with(".whl") {
             (DistKind::Wheel, wheel_metadata(path, &limits)?)

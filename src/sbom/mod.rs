@@ -196,6 +196,54 @@ pub fn bom_text(mut bom: Value) -> String {
     text
 }
 
+/// `bom` (a CycloneDX SBOM chiron wrote) with `package`'s component as
+/// `manifest` now describes it: added when the SBOM has none with its
+/// purl, else replaced (so a new file's hash joins it). A new component
+/// gets an empty entry in `dependencies`; nothing else is touched (a
+/// `vulnerabilities` section stays). Components stay sorted by name and
+/// version, dependencies by `ref`; the serial number is set anew from the
+/// content.
+pub fn with_component(
+    bom: &str,
+    manifest: &Manifest,
+    package: &ManifestPackage,
+) -> Result<String, String> {
+    let mut bom: Value = serde_json::from_str(bom).map_err(|e| format!("not JSON: {e}"))?;
+    let spec = bom["specVersion"]
+        .as_str()
+        .unwrap_or_default()
+        .parse::<SpecVersion>()?;
+    let declared_targets: BTreeSet<&str> =
+        manifest.targets.iter().map(|t| t.name.as_str()).collect();
+    let reference = purl(package.name.as_str(), &package.version);
+    let fresh = component(manifest, package, &declared_targets, spec);
+    let Some(components) = bom["components"].as_array_mut() else {
+        return Err("it has no `components` list".into());
+    };
+    components.retain(|c| c["bom-ref"].as_str() != Some(reference.as_str()));
+    components.push(fresh);
+    components.sort_by(|a, b| {
+        let key = |c: &Value| {
+            let text = |field: &str| c[field].as_str().unwrap_or_default().to_string();
+            (text("name"), text("version"))
+        };
+        key(a).cmp(&key(b))
+    });
+    if let Some(dependencies) = bom["dependencies"].as_array_mut() {
+        if !dependencies
+            .iter()
+            .any(|d| d["ref"].as_str() == Some(reference.as_str()))
+        {
+            dependencies.push(json!({ "ref": reference, "dependsOn": [] }));
+        }
+        dependencies.sort_by(|a, b| a["ref"].as_str().cmp(&b["ref"].as_str()));
+    }
+    if let Some(object) = bom.as_object_mut() {
+        object.remove("serialNumber");
+    }
+    Ok(bom_text(bom))
+}
+
 /// The references of what requires `package` on some target: packages by
 /// their id in `ids`, and `root` for a direct requirement.
 fn parent_refs<'a>(

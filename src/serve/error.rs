@@ -49,6 +49,33 @@ pub enum ServeError {
         #[source]
         source: std::io::Error,
     },
+    #[error(
+        "--allow-upload needs a token in [serve] tokens: an upload endpoint is never open to anyone"
+    )]
+    NoUploadTokens,
+    #[error("cannot make a token: the system's random generator failed")]
+    Random,
+    /// An upload refused for what it holds (HTTP 400): one line.
+    #[error("{reason}")]
+    UploadRefused { reason: String },
+    /// An upload larger than the limit (HTTP 413).
+    #[error("the upload is larger than {limit} bytes (--max-upload-bytes)")]
+    UploadTooLarge { limit: u64 },
+    /// A file of that name with other bytes (HTTP 409); the message starts
+    /// as twine's `--skip-existing` and pypiserver's expect.
+    #[error("File already exists: {filename} is in {index} with sha256 {existing}")]
+    FileExists {
+        filename: String,
+        index: String,
+        existing: String,
+    },
+    /// A source uploads cannot go into (HTTP 403).
+    #[error(
+        "{name} is a bundle: it is verified and read-only, so uploads go into a wheelhouse or a folder"
+    )]
+    ReadOnlySource { name: String },
+    #[error(transparent)]
+    Wheelhouse(Box<crate::wheelhouse::error::WheelhouseError>),
     #[error(transparent)]
     Archive(#[from] ArchiveError),
     #[error("{}: {source}", path.display())]
@@ -57,6 +84,12 @@ pub enum ServeError {
         #[source]
         source: std::io::Error,
     },
+}
+
+impl From<crate::wheelhouse::error::WheelhouseError> for ServeError {
+    fn from(error: crate::wheelhouse::error::WheelhouseError) -> Self {
+        ServeError::Wheelhouse(Box::new(error))
+    }
 }
 
 impl ServeError {
@@ -77,10 +110,17 @@ impl Diagnose for ServeError {
             | ServeError::DuplicateName { .. }
             | ServeError::BadName { .. }
             | ServeError::NoTrust { .. }
-            | ServeError::OutputOverlaps { .. } => ExitClass::Usage,
+            | ServeError::OutputOverlaps { .. }
+            | ServeError::NoUploadTokens
+            | ServeError::UploadRefused { .. }
+            | ServeError::UploadTooLarge { .. }
+            | ServeError::FileExists { .. }
+            | ServeError::ReadOnlySource { .. } => ExitClass::Usage,
             ServeError::Manifest { .. }
             | ServeError::Unverified { .. }
             | ServeError::Archive(_)
+            | ServeError::Random
+            | ServeError::Wheelhouse(_)
             | ServeError::Bind { .. }
             | ServeError::Listen { .. }
             | ServeError::Io { .. } => ExitClass::Problems,
@@ -107,6 +147,23 @@ impl Diagnose for ServeError {
             ServeError::OutputOverlaps { .. } => {
                 Some("export into a folder of its own, outside the sources".into())
             }
+            ServeError::NoUploadTokens => Some(
+                "make one with `chiron serve --new-token NAME` and add the line it prints under [serve.tokens] in chiron.toml".into(),
+            ),
+            ServeError::Random => None,
+            ServeError::UploadRefused { .. } => {
+                Some("upload a wheel or .tar.gz sdist as twine sends it, with its own name, version and sha256".into())
+            }
+            ServeError::UploadTooLarge { .. } => {
+                Some("start the server with a larger --max-upload-bytes".into())
+            }
+            ServeError::FileExists { .. } => Some(
+                "a file name is never reused with other bytes: release a new version (twine --skip-existing skips files already there)".into(),
+            ),
+            ServeError::ReadOnlySource { .. } => Some(
+                "serve a wheelhouse or folder to upload into; rebuild the bundle with `chiron airgap build` to change it".into(),
+            ),
+            ServeError::Wheelhouse(error) => error.hint(),
             ServeError::Archive(error) => Some(error.hint()),
             ServeError::Bind { .. } => Some(
                 "another process may hold the port: choose another with --bind ADDR (port 0 picks a free one)".into(),

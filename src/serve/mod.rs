@@ -8,8 +8,9 @@
 //! read from it (`model`), its pages and the choice between them
 //! (`render`), the static tree (`export`), and the HTTP server
 //! (`server`), which only routes a request to a page of [`render`] and a
-//! file of the [`model::Index`], its OpenAPI document (`openapi`) and its
-//! request metrics (`metrics`).
+//! file of the [`model::Index`], or an upload to `upload` (the form, its
+//! checks and the commit into a source, opt-in with `--allow-upload`),
+//! its OpenAPI document (`openapi`) and its request metrics (`metrics`).
 
 mod error;
 pub mod export;
@@ -19,6 +20,7 @@ pub mod openapi;
 pub mod render;
 pub mod server;
 pub mod source;
+pub mod upload;
 
 pub use error::ServeError;
 pub use export::{ExportReport, export_static};
@@ -26,3 +28,4 @@ pub use model::{Asset, CoreMetadataFile, File, Index, IndexOptions, Project, Ski
 pub use render::{Format, NotAcceptable, negotiate};
 pub use server::{ServerOptions, serve};
 pub use source::{BundleTrust, OpenedSource, SourceKind, SourceSpec, open_source};
+pub use upload::{DEFAULT_MAX_UPLOAD_BYTES, Tokens, UploadSettings, Uploads, new_token};

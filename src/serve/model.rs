@@ -142,13 +142,16 @@ pub struct Skipped {
     pub reason: String,
 }
 
-/// The metadata read from inside one distribution.
-struct Inside {
-    version: Version,
-    project: PackageName,
-    requires_python: Option<String>,
-    /// The METADATA text, for wheels.
-    wheel_metadata: Option<String>,
+/// The metadata read from inside one distribution, checked against its
+/// name.
+#[derive(Debug, Clone)]
+pub struct Inside {
+    pub version: Version,
+    pub project: PackageName,
+    pub requires_python: Option<String>,
+    /// The METADATA (wheel) or PKG-INFO (sdist) text.
+    pub metadata: String,
+    pub is_wheel: bool,
 }
 
 /// Reads every distribution at the top of the source's folder into an
@@ -188,6 +191,29 @@ pub fn read_index(
     ))
 }
 
+/// Reads the distribution at `path` (in the source's folder) into
+/// `index`, replacing a file of the same name; returns its project.
+pub fn add_distribution(
+    index: &mut Index,
+    source: &OpenedSource,
+    path: &Path,
+    options: &IndexOptions,
+) -> Result<NormalizedName, String> {
+    let (project, file) = read_file(source, path, options)?;
+    let name = NormalizedName::new(project.as_ref());
+    let project = index
+        .projects
+        .entry(name.clone())
+        .or_insert_with(|| Project {
+            name: name.clone(),
+            files: Vec::new(),
+        });
+    project.files.retain(|f| f.filename != file.filename);
+    project.files.push(file);
+    project.files.sort_by(|a, b| a.filename.cmp(&b.filename));
+    Ok(name)
+}
+
 /// The wheels and `.tar.gz` sdists at the top of `dir`, sorted.
 fn distributions(dir: &Path) -> Result<Vec<PathBuf>, ServeError> {
     let mut found = Vec::new();
@@ -220,7 +246,7 @@ fn read_file(
     }
     let inside = read_inside(path, &filename)?;
     let (sha256, size) = digest(source, path, &filename, meta.len())?;
-    let core_metadata = match &inside.wheel_metadata {
+    let core_metadata = match inside.is_wheel.then_some(&inside.metadata) {
         Some(text) => Some(extract_metadata(
             options.cache_dir,
             &filename,
@@ -245,8 +271,9 @@ fn read_file(
     Ok((inside.project, file))
 }
 
-/// The file's metadata, checked against its name.
-fn read_inside(path: &Path, filename: &str) -> Result<Inside, String> {
+/// The metadata of the distribution at `path`, named `filename`, checked
+/// against that name; or why it cannot be served.
+pub fn read_inside(path: &Path, filename: &str) -> Result<Inside, String> {
     let limits = Limits::default();
     let is_wheel = filename.ends_with(".whl");
     let text = if is_wheel {
@@ -277,7 +304,8 @@ fn read_inside(path: &Path, filename: &str) -> Result<Inside, String> {
         version,
         project,
         requires_python,
-        wheel_metadata: is_wheel.then_some(text),
+        metadata: text,
+        is_wheel,
     })
 }
 

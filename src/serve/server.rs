@@ -3,7 +3,10 @@
 //! `If-None-Match`, gzip for pages, single-range requests for files,
 //! `/healthz`, `/readyz` and `/openapi.json`, a connection limit, graceful
 //! shutdown, one access-log line and one set of request metrics per
-//! request.
+//! request; with `--allow-upload`, `POST` uploads: the token checked
+//! before the body is read, the body handed to [`super::upload`], its
+//! refusal as a status and reason phrase, and the index swapped whole once
+//! the upload is committed.
 //!
 //! Owns the socket and the HTTP rules. It must not read distributions nor
 //! decide what a page says: the index is loaded by the caller's loader
@@ -13,7 +16,7 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
@@ -27,6 +30,7 @@ use super::error::ServeError;
 use super::metrics::{Finished, RequestMetrics};
 use super::model::{Asset, Index};
 use super::render::{Format, negotiate, project_list, project_page};
+use super::upload::{Committed, Credential, Uploads};
 use crate::digest::Sha256;
 use crate::python::NormalizedName;
 
@@ -57,9 +61,12 @@ impl Default for ServerOptions {
 }
 
 /// The indexes served: one at `/simple/` (and `/NAME/simple/`), or
-/// several, each at `/NAME/simple/` only.
+/// several, each at `/NAME/simple/` only. Never changed in place: an
+/// upload makes a new catalog that shares every page it does not change,
+/// and swaps it in whole.
+#[derive(Clone)]
 struct Catalog {
-    indexes: BTreeMap<String, Served>,
+    indexes: BTreeMap<String, Arc<Served>>,
     single: Option<String>,
 }
 
@@ -71,9 +78,11 @@ struct Served {
 }
 
 /// A page in each format.
+#[derive(Clone)]
 struct Pages([Page; 3]);
 
 /// A page's bytes, compressed once, and its entity tag.
+#[derive(Clone)]
 struct Page {
     body: Bytes,
     gzip: Bytes,
@@ -122,7 +131,7 @@ impl Catalog {
         };
         let indexes = indexes
             .into_iter()
-            .map(|index| (index.name.clone(), Served::new(index)))
+            .map(|index| (index.name.clone(), Arc::new(Served::new(index))))
             .collect();
         Self { indexes, single }
     }
@@ -145,22 +154,70 @@ impl Served {
             projects,
         }
     }
+
+    /// `index`, which differs from this one's only in `project`: the
+    /// list and that project's pages rendered anew, the others shared.
+    fn with_project(&self, index: Index, project: &NormalizedName) -> Self {
+        let list = Pages::render(|format| project_list(&index, format));
+        let mut projects = self.projects.clone();
+        match index.projects.get(project) {
+            Some(changed) => {
+                let pages = Pages::render(|format| project_page(changed, format));
+                projects.insert(project.clone(), pages);
+            }
+            None => {
+                projects.remove(project);
+            }
+        }
+        Self {
+            index,
+            list,
+            projects,
+        }
+    }
 }
 
-/// What every request reads: the catalog once loaded.
+/// What every request reads: the catalog once loaded (swapped whole by
+/// uploads), and where uploads go when they are allowed.
 struct State {
-    catalog: OnceLock<Catalog>,
+    catalog: RwLock<Option<Arc<Catalog>>>,
     options: ServerOptions,
     metrics: RequestMetrics,
+    uploads: Option<Arc<Uploads>>,
+}
+
+impl State {
+    /// The catalog as it is now; none while loading.
+    fn catalog(&self) -> Option<Arc<Catalog>> {
+        match self.catalog.read() {
+            Ok(catalog) => catalog.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Replaces the catalog's index `name` with `served`.
+    fn swap_index(&self, name: &str, served: Served) {
+        let mut slot = match self.catalog.write() {
+            Ok(slot) => slot,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if let Some(current) = slot.as_ref() {
+            let mut next = Catalog::clone(current);
+            next.indexes.insert(name.to_string(), Arc::new(served));
+            *slot = Some(Arc::new(next));
+        }
+    }
 }
 
 /// Serves on `listener` until SIGTERM or SIGINT: binds first, then loads
 /// the indexes with `load` (on a blocking thread; `/readyz` answers 503
 /// until they are loaded). A failed load stops the server with its error.
+/// With `uploads`, `POST` accepts uploads into the sources it names.
 pub async fn serve<L>(
     listener: TcpListener,
     options: ServerOptions,
     load: L,
+    uploads: Option<Uploads>,
 ) -> Result<(), ServeError>
 where
     L: FnOnce() -> Result<Vec<Index>, ServeError> + Send + 'static,
@@ -169,9 +226,10 @@ where
         .local_addr()
         .map_err(|source| ServeError::Listen { source })?;
     let state = Arc::new(State {
-        catalog: OnceLock::new(),
+        catalog: RwLock::new(None),
         options: options.clone(),
         metrics: RequestMetrics::new(),
+        uploads: uploads.map(Arc::new),
     });
     let (stop_tx, stop_rx) = watch::channel(false);
     let loader = tokio::spawn(load_catalog(state.clone(), load, stop_tx.clone()));
@@ -217,7 +275,11 @@ where
         });
     match loaded {
         Ok(indexes) => {
-            let _ = state.catalog.set(Catalog::new(indexes));
+            let catalog = Arc::new(Catalog::new(indexes));
+            match state.catalog.write() {
+                Ok(mut slot) => *slot = Some(catalog),
+                Err(poisoned) => *poisoned.into_inner() = Some(catalog),
+            }
             tracing::info!("index loaded: ready");
             Ok(())
         }
@@ -262,7 +324,7 @@ async fn forward_signals(stop: watch::Sender<bool>) {
 async fn answer(state: Arc<State>, request: Request<Body>) -> Response<Body> {
     use tracing::Instrument;
     let started = Instant::now();
-    let (request, _) = request.into_parts();
+    let (request, body) = request.into_parts();
     let method = request.method.clone();
     let active = state.metrics.start(&method);
     let path = request.uri.path().to_string();
@@ -272,7 +334,7 @@ async fn answer(state: Arc<State>, request: Request<Body>) -> Response<Body> {
         url.path = %path,
         http.response.status_code = tracing::field::Empty,
     );
-    let response = route(&state, &request).instrument(span.clone()).await;
+    let response = route(&state, &request, body).instrument(span.clone()).await;
     let status = response.status().as_u16();
     span.record("http.response.status_code", status);
     let bytes = response
@@ -282,13 +344,29 @@ async fn answer(state: Arc<State>, request: Request<Body>) -> Response<Body> {
         .unwrap_or("0")
         .to_string();
     let took = started.elapsed();
-    access_log(&method, &path, status, &bytes, took);
+    let token = response
+        .extensions()
+        .get::<TokenName>()
+        .map(|t| t.0.clone());
+    let line = AccessLine {
+        method: &method,
+        path: &path,
+        status,
+        bytes: &bytes,
+        took,
+        token: token.as_deref(),
+    };
+    access_log(&line);
     let parsed = parse_route(&path);
+    let catalog = state.catalog();
     state.metrics.finish(&Finished {
         method: &method,
         status,
-        route: parsed.template(),
-        index: state.catalog.get().and_then(|c| c.index_name(&parsed)),
+        route: match method {
+            Method::POST => upload_template(&path),
+            _ => parsed.template(),
+        },
+        index: catalog.as_deref().and_then(|c| c.index_name(&parsed)),
         body_bytes: match method {
             Method::HEAD => 0,
             _ => bytes.parse().unwrap_or(0),
@@ -299,14 +377,36 @@ async fn answer(state: Arc<State>, request: Request<Body>) -> Response<Body> {
     response
 }
 
+/// The name of the token an upload came with, for the access log.
+#[derive(Clone)]
+struct TokenName(String);
+
+/// What the access log says of one request.
+struct AccessLine<'a> {
+    method: &'a Method,
+    path: &'a str,
+    status: u16,
+    bytes: &'a str,
+    took: Duration,
+    /// The upload token's name (never the token).
+    token: Option<&'a str>,
+}
+
 /// One line per request on stderr, whatever the log level: never a
-/// header, so never a credential.
-fn access_log(method: &Method, path: &str, status: u16, bytes: &str, took: Duration) {
+/// header, so never a credential; an upload names its token's name.
+fn access_log(line: &AccessLine) {
     use std::io::Write;
+    let token = line
+        .token
+        .map(|name| format!(" token={}", escape_log(name)))
+        .unwrap_or_default();
     let line = format!(
-        "access method={method} path={} status={status} bytes={bytes} duration_ms={:.3}\n",
-        escape_log(path),
-        took.as_secs_f64() * 1000.0
+        "access method={} path={} status={} bytes={} duration_ms={:.3}{token}\n",
+        line.method,
+        escape_log(line.path),
+        line.status,
+        line.bytes,
+        line.took.as_secs_f64() * 1000.0
     );
     let _ = std::io::stderr().lock().write_all(line.as_bytes());
 }
@@ -485,23 +585,32 @@ fn percent_decode(raw: &str) -> Option<Vec<u8>> {
     Some(out)
 }
 
-async fn route(state: &State, request: &Parts) -> Response<Body> {
+async fn route(state: &State, request: &Parts, body: Body) -> Response<Body> {
     let uri = &request.uri;
     let target_len = uri.path_and_query().map_or(0, |pq| pq.as_str().len());
     if target_len > state.options.max_uri_bytes {
         return text(StatusCode::URI_TOO_LONG, "request target too long\n");
     }
+    if request.method == Method::POST
+        && let Some(uploads) = &state.uploads
+    {
+        return upload(state, uploads, request, body).await;
+    }
     if !matches!(request.method, Method::GET | Method::HEAD) {
-        let mut response = text(StatusCode::METHOD_NOT_ALLOWED, "read-only index\n");
+        let (message, allow) = match state.uploads {
+            Some(_) => ("uploads are POSTed\n", "GET, HEAD, POST"),
+            None => ("read-only index\n", "GET, HEAD"),
+        };
+        let mut response = text(StatusCode::METHOD_NOT_ALLOWED, message);
         response
             .headers_mut()
-            .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+            .insert(header::ALLOW, HeaderValue::from_static(allow));
         return response;
     }
     let route = parse_route(uri.path());
     let response = match route {
         Route::Health => text(StatusCode::OK, "ok\n"),
-        Route::Ready => match state.catalog.get() {
+        Route::Ready => match state.catalog() {
             Some(_) => text(StatusCode::OK, "ready\n"),
             None => text(StatusCode::SERVICE_UNAVAILABLE, "loading the index\n"),
         },
@@ -513,14 +622,204 @@ async fn route(state: &State, request: &Parts) -> Response<Body> {
         Route::Refused => text(StatusCode::BAD_REQUEST, "refused path\n"),
         Route::NotFound => not_found(),
         Route::AddSlash => redirect(&format!("{}/", uri.path()), uri.query()),
-        other => match state.catalog.get() {
+        other => match state.catalog() {
             None => text(StatusCode::SERVICE_UNAVAILABLE, "loading the index\n"),
-            Some(catalog) => index_route(catalog, other, request).await,
+            Some(catalog) => index_route(&catalog, other, request).await,
         },
     };
     if request.method == Method::HEAD {
         let (parts, _) = response.into_parts();
         return Response::from_parts(parts, Body::empty());
+    }
+    response
+}
+
+/// Where an upload goes, from its path alone: `/` and `/legacy/` are the
+/// lone source, `/NAME/` and `/NAME/legacy/` source `NAME`; `None` for
+/// any other path. Segments are decoded and refused as [`parse_route`]
+/// does.
+fn upload_route(raw: &str) -> Option<Option<String>> {
+    let rest = raw.strip_prefix('/')?;
+    let segments: Vec<String> = rest.split('/').map(decode_segment).collect::<Option<_>>()?;
+    let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
+    match segments.as_slice() {
+        [""] | ["legacy"] | ["legacy", ""] => Some(None),
+        [name] | [name, ""] | [name, "legacy"] | [name, "legacy", ""] if !name.is_empty() => {
+            Some(Some(name.to_string()))
+        }
+        _ => None,
+    }
+}
+
+/// The metrics' route of an upload's path: the template the OpenAPI
+/// document lists it under; none for a path that is no upload endpoint.
+fn upload_template(raw: &str) -> Option<&'static str> {
+    let legacy = raw.trim_end_matches('/').ends_with("/legacy");
+    match (upload_route(raw)?, legacy) {
+        (None, false) => Some("/"),
+        (None, true) => Some("/legacy/"),
+        (Some(_), false) => Some("/{index}/"),
+        (Some(_), true) => Some("/{index}/legacy/"),
+    }
+}
+
+/// An upload (`POST`): its token checked before a byte of the body is
+/// read, then received, checked and committed; the answer carries the
+/// token's name for the access log.
+async fn upload(
+    state: &State,
+    uploads: &Arc<Uploads>,
+    request: &Parts,
+    body: Body,
+) -> Response<Body> {
+    let Some(index) = upload_route(request.uri.path()) else {
+        return not_found();
+    };
+    let authorization = request
+        .headers
+        .get(header::AUTHORIZATION)
+        .map(HeaderValue::as_bytes);
+    let token = match uploads.tokens().authenticate(authorization) {
+        Credential::Missing => {
+            let mut response = text(StatusCode::UNAUTHORIZED, "an upload token is needed\n");
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Basic realm=\"chiron\""),
+            );
+            return response;
+        }
+        Credential::Refused => {
+            return refusal(
+                StatusCode::FORBIDDEN,
+                "Invalid or non-existent authentication information",
+            );
+        }
+        Credential::Token(name) => name,
+    };
+    let mut response =
+        match receive_and_commit(state, uploads, index.as_deref(), request, body).await {
+            Ok(response) => response,
+            Err(error) => upload_error(&error),
+        };
+    response.extensions_mut().insert(TokenName(token));
+    response
+}
+
+async fn receive_and_commit(
+    state: &State,
+    uploads: &Arc<Uploads>,
+    index: Option<&str>,
+    request: &Parts,
+    body: Body,
+) -> Result<Response<Body>, ServeError> {
+    let Some(target) = uploads.target(index) else {
+        return Ok(not_found());
+    };
+    let (name, source) = target?;
+    let max_bytes = uploads.max_bytes();
+    let declared = request
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > max_bytes) {
+        return Err(ServeError::UploadTooLarge { limit: max_bytes });
+    }
+    let content_type = request
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    let dir = source.lock().await.dist_dir.clone();
+    let received =
+        super::upload::receive(body.into_data_stream(), content_type, &dir, max_bytes).await?;
+    let checked = received.check()?;
+    // One upload into a source at a time, from reading its index to
+    // swapping the new one in.
+    let mut guard = source.clone().lock_owned().await;
+    let Some(catalog) = state.catalog() else {
+        return Ok(text(StatusCode::SERVICE_UNAVAILABLE, "loading the index\n"));
+    };
+    let Some(served) = catalog.indexes.get(&name).cloned() else {
+        return Ok(not_found());
+    };
+    let committer = uploads.clone();
+    let filename = checked.filename.clone();
+    let done = tokio::task::spawn_blocking(move || {
+        let mut index = served.index.clone();
+        let committed = committer.commit(&mut guard, &mut index, checked)?;
+        let served = match &committed {
+            Committed::Added { project, .. } => Some(served.with_project(index, project)),
+            Committed::Unchanged => None,
+        };
+        Ok::<_, ServeError>((committed, served, guard))
+    })
+    .await
+    .map_err(|error| ServeError::Io {
+        path: dir.join(&filename),
+        source: std::io::Error::other(error.to_string()),
+    })?;
+    let (committed, served, guard) = done?;
+    if let Some(served) = served {
+        state.swap_index(&name, served);
+    }
+    drop(guard);
+    Ok(match committed {
+        Committed::Unchanged => text(
+            StatusCode::OK,
+            &format!("{filename} is already in {name} with this sha256: nothing changed\n"),
+        ),
+        Committed::Added {
+            stale_signatures,
+            lock_updated,
+            ..
+        } => {
+            for signature in &stale_signatures {
+                tracing::warn!(
+                    "{}: removed, it signed the SHA256SUMS this upload changed: re-sign it with `chiron sign`",
+                    signature.display()
+                );
+            }
+            tracing::info!(file = %filename, index = %name, lock_updated, "uploaded");
+            text(StatusCode::OK, &format!("{filename} added to {name}\n"))
+        }
+    })
+}
+
+/// An upload refused or failed: its status, and its one-line reason as
+/// the body and as the reason phrase, which is what twine shows.
+fn upload_error(error: &ServeError) -> Response<Body> {
+    let status = match error {
+        ServeError::UploadRefused { .. } => StatusCode::BAD_REQUEST,
+        ServeError::UploadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+        ServeError::FileExists { .. } => StatusCode::CONFLICT,
+        ServeError::ReadOnlySource { .. } => StatusCode::FORBIDDEN,
+        other => {
+            tracing::error!("an upload could not be recorded: {other}");
+            return refusal(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the upload could not be recorded: see the server's log",
+            );
+        }
+    };
+    refusal(status, &error.to_string())
+}
+
+/// `status` with `reason` (its first line) as body and reason phrase.
+fn refusal(status: StatusCode, reason: &str) -> Response<Body> {
+    let line = reason.lines().next().unwrap_or_default();
+    let mut response = text(status, &format!("{line}\n"));
+    let printable: String = line
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() || c == ' ' {
+                c
+            } else {
+                '?'
+            }
+        })
+        .collect();
+    if let Ok(phrase) = hyper::ext::ReasonPhrase::try_from(printable) {
+        response.extensions_mut().insert(phrase);
     }
     response
 }
@@ -1030,6 +1329,18 @@ mod tests {
         for raw in ["/other", "/simple", "/simple/%2e%2e/"] {
             assert_eq!(parse_route(raw).template(), None, "{raw}");
         }
+        // Every upload path is a POST path of the document.
+        let posts: std::collections::BTreeSet<&str> = paths
+            .iter()
+            .filter(|(_, item)| item.get("post").is_some() || item.get("$ref").is_some())
+            .map(|(path, _)| path.as_str())
+            .collect();
+        let uploads: std::collections::BTreeSet<&str> = ["/", "/legacy/", "/wh/", "/wh/legacy"]
+            .into_iter()
+            .map(|raw| upload_template(raw).unwrap())
+            .collect();
+        assert_eq!(uploads, posts);
+        assert_eq!(upload_template("/wh/simple/"), None);
     }
 
     /// GET `target` on `addr`: the status code.
@@ -1049,15 +1360,20 @@ mod tests {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (release, held) = std::sync::mpsc::channel::<()>();
-        let server = tokio::spawn(serve(listener, ServerOptions::default(), move || {
-            held.recv().map_err(|error| ServeError::Listen {
-                source: std::io::Error::other(error.to_string()),
-            })?;
-            Ok(vec![Index {
-                name: "wh".into(),
-                projects: BTreeMap::new(),
-            }])
-        }));
+        let server = tokio::spawn(serve(
+            listener,
+            ServerOptions::default(),
+            move || {
+                held.recv().map_err(|error| ServeError::Listen {
+                    source: std::io::Error::other(error.to_string()),
+                })?;
+                Ok(vec![Index {
+                    name: "wh".into(),
+                    projects: BTreeMap::new(),
+                }])
+            },
+            None,
+        ));
         for _ in 0..3 {
             assert_eq!(status_of(addr, "/healthz").await, 200);
             assert_eq!(status_of(addr, "/readyz").await, 503);

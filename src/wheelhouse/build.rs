@@ -611,18 +611,12 @@ pub(super) async fn record_package(
         .map_err(WheelhouseError::PinnedMetadata)?;
     packages
         .entry((pin.name.clone(), pin.version.clone()))
-        .or_insert_with(|| ManifestPackage {
-            name: NormalizedName::new(&pin.name),
-            version: pin.version.clone(),
-            license: crate::sbom::license::license_of(&metadata).map(|l| l.as_str().to_string()),
-            summary: metadata.summary.clone(),
-            authors: metadata.authors(),
-            requires_dist: metadata
-                .requires_dist
-                .iter()
-                .map(ToString::to_string)
-                .collect(),
-            targets: BTreeMap::new(),
+        .or_insert_with(|| {
+            super::package_entry(
+                NormalizedName::new(&pin.name),
+                pin.version.clone(),
+                &metadata,
+            )
         })
         .targets
         .insert(

@@ -78,6 +78,10 @@ pub enum WheelhouseError {
     /// nor a gap for.
     #[error("target {target} was not resolved")]
     Unresolved { target: String },
+    /// A record of the wheelhouse (its manifest, SBOM or lock) that
+    /// cannot be read, so cannot be added to.
+    #[error("{}: {message}", path.display())]
+    Unreadable { path: PathBuf, message: String },
     #[error("cannot write {}: {source}", path.display())]
     Sha256Sums {
         path: PathBuf,
@@ -209,6 +213,10 @@ impl WheelhouseError {
             | WheelhouseError::ResolveTask { .. }
             | WheelhouseError::Unresolved { .. } => Some(
                 "this is a bug in chiron: please report it with the command and its inputs".into(),
+            ),
+            WheelhouseError::Unreadable { .. } => Some(
+                "rebuild the wheelhouse with `chiron wheelhouse`, or `chiron verify` it to see what changed"
+                    .into(),
             ),
             WheelhouseError::Sha256Sums { .. } => {
                 Some("check the folder's permissions and free space".into())

@@ -5,6 +5,7 @@
 //! when every pick succeeded downloads the distinct files, once each, then
 //! writes `SHA256SUMS`. `list_packages` describes a folder against targets.
 
+pub mod add;
 pub mod build;
 pub mod error;
 pub mod lock;
@@ -23,6 +24,7 @@ use crate::digest::{Sha256, digest_file};
 use crate::index::client::{IndexClient, IndexError};
 use crate::index::select::{NoWheel, select_wheel};
 use crate::index::simple::IndexFile;
+use crate::python::NormalizedName;
 use crate::python::filename::DistFilename;
 use crate::python::target::Target;
 use crate::redact::redact_url;
@@ -329,21 +331,63 @@ fn is_distribution(name: &str) -> bool {
     name.ends_with(".whl") || name.ends_with(".tar.gz") || name.ends_with(".zip")
 }
 
+/// A package version's manifest entry from its core metadata, used by no
+/// target yet.
+pub(crate) fn package_entry(
+    name: NormalizedName,
+    version: String,
+    metadata: &crate::python::metadata::CoreMetadata,
+) -> crate::manifest::ManifestPackage {
+    crate::manifest::ManifestPackage {
+        name,
+        version,
+        license: crate::sbom::license::license_of(metadata).map(|l| l.as_str().to_string()),
+        summary: metadata.summary.clone(),
+        authors: metadata.authors(),
+        requires_dist: metadata
+            .requires_dist
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
+        targets: BTreeMap::new(),
+    }
+}
+
 /// Writes `SHA256SUMS` (`sha256sum -c` format, sorted) for every
 /// distribution in `dir`; `known` hashes are not computed again.
 /// The error names no path: it is always [`sha256sums_path`] of `dir`.
 pub fn write_sha256sums(dir: &Path, known: &BTreeMap<String, Sha256>) -> std::io::Result<PathBuf> {
     let path = sha256sums_path(dir);
-    let mut lines = String::new();
+    let mut sums = BTreeMap::new();
     for name in distribution_names(dir)? {
         let sha256 = match known.get(&name) {
             Some(sha256) => *sha256,
             None => digest_file(&dir.join(&name))?.0,
         };
-        lines.push_str(&format!("{sha256}  {name}\n"));
+        sums.insert(name, sha256.to_string());
     }
-    crate::atomic::write_file(&path, lines.as_bytes(), crate::atomic::Overwrite::Replace)?;
+    let text = sha256sums_text(&sums);
+    crate::atomic::write_file(&path, text.as_bytes(), crate::atomic::Overwrite::Replace)?;
     Ok(path)
+}
+
+/// `SHA256SUMS` from file names to their lowercase hex sha256, sorted by
+/// name, as `sha256sum` writes it.
+pub fn sha256sums_text(sums: &BTreeMap<String, String>) -> String {
+    sums.iter()
+        .map(|(name, sha256)| format!("{sha256}  {name}\n"))
+        .collect()
+}
+
+/// The file names and (lowercased) hashes of a `SHA256SUMS`, text or
+/// binary mode (`HASH  NAME`, `HASH *NAME`); other lines are left out.
+pub fn parse_sha256sums(text: &str) -> BTreeMap<String, String> {
+    text.lines()
+        .filter_map(|line| {
+            let (hash, name) = line.split_once("  ").or_else(|| line.split_once(" *"))?;
+            Some((name.trim().to_string(), hash.trim().to_ascii_lowercase()))
+        })
+        .collect()
 }
 
 /// Where [`write_sha256sums`] writes in `dir`.

@@ -12,7 +12,7 @@ use super::Workspace;
 use crate::error::Result;
 use crate::serve::{
     BundleTrust, ExportReport, Index, IndexOptions, OpenedSource, ServeError, ServerOptions,
-    SourceSpec, export_static, read_index,
+    SourceSpec, Tokens, UploadSettings, Uploads, export_static, read_index,
 };
 use crate::sign::PublicKey;
 
@@ -23,6 +23,10 @@ pub struct ServeRequest {
     pub sources: Vec<String>,
     /// Serve bundles without checking them.
     pub no_verify: bool,
+    /// Accept uploads (`--allow-upload`) with the tokens of `[serve]`.
+    pub allow_upload: bool,
+    /// The largest upload accepted, in bytes.
+    pub max_upload_bytes: u64,
 }
 
 /// The sources opened: bundles verified (or, when asked, not) and
@@ -112,6 +116,60 @@ impl IndexInputs {
     }
 }
 
+/// Where uploads go when `request` allows them (`None` otherwise): an
+/// error when `[serve] tokens` has none, so an upload endpoint is never
+/// open to anyone.
+pub fn uploads(
+    ws: &Workspace,
+    request: &ServeRequest,
+    inputs: &IndexInputs,
+    sources: &[OpenedSource],
+) -> Result<Option<Uploads>> {
+    if !request.allow_upload {
+        return Ok(None);
+    }
+    let settings = UploadSettings {
+        tokens: Tokens::new(&ws.config.config.serve.tokens),
+        max_bytes: request.max_upload_bytes,
+        cache_dir: inputs.cache_dir.clone(),
+        epoch: inputs.epoch,
+        yanked: inputs.yanked.clone(),
+    };
+    Ok(Some(Uploads::new(settings, sources)?))
+}
+
+/// A fresh upload token for `[serve.tokens]`.
+pub struct NewToken {
+    pub name: String,
+    /// The secret, shown once.
+    pub token: zeroize::Zeroizing<String>,
+    /// The line to add under `[serve.tokens]`.
+    pub config_line: String,
+}
+
+/// Makes an upload token named `name` (a TOML bare key: letters, digits,
+/// `-` and `_`, so the line pastes as it is).
+pub fn new_token(name: &str) -> Result<NewToken> {
+    let bare = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'));
+    if !bare {
+        return Err(crate::error::UsageError {
+            message: format!("`{name}` cannot name a token"),
+            hint: "name it with letters, digits, `-` and `_` (it is a key of [serve.tokens])"
+                .into(),
+        }
+        .into());
+    }
+    let (token, hash) = crate::serve::new_token()?;
+    Ok(NewToken {
+        name: name.to_string(),
+        token,
+        config_line: format!("{name} = \"{hash}\""),
+    })
+}
+
 /// Writes the indexes as static trees: one source at `output`, several
 /// at `output/NAME/`.
 pub fn export(indexes: &[Index], output: &std::path::Path) -> Result<Vec<ExportReport>> {
@@ -134,6 +192,7 @@ pub async fn run(
     options: ServerOptions,
     sources: Vec<OpenedSource>,
     inputs: IndexInputs,
+    uploads: Option<Uploads>,
     on_bound: impl FnOnce(SocketAddr),
 ) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(addr)
@@ -146,6 +205,6 @@ pub async fn run(
         .local_addr()
         .map_err(|source| ServeError::Listen { source })?;
     on_bound(bound);
-    crate::serve::serve(listener, options, move || inputs.read(&sources)).await?;
+    crate::serve::serve(listener, options, move || inputs.read(&sources), uploads).await?;
     Ok(())
 }

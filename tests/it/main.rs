@@ -43,5 +43,6 @@ mod scan;
 mod schemas;
 mod serve_http;
 mod serve_static;
+mod serve_upload;
 mod sigstore;
 mod tag_selection;

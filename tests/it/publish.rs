@@ -104,7 +104,7 @@ fn free_port() -> u16 {
 
 /// `chiron publish` with no credentials or CI identity leaking in from
 /// the machine running the tests.
-fn publish(home: &Path) -> assert_cmd::Command {
+pub(crate) fn publish(home: &Path) -> assert_cmd::Command {
     let mut command = chiron(home);
     command.current_dir(home);
     for var in [
@@ -121,7 +121,7 @@ fn publish(home: &Path) -> assert_cmd::Command {
 }
 
 /// Writes a file under `home/dist` and returns its relative path.
-fn put(home: &Path, name: &str, bytes: &[u8]) -> String {
+pub(crate) fn put(home: &Path, name: &str, bytes: &[u8]) -> String {
     std::fs::create_dir_all(home.join("dist")).unwrap();
     std::fs::write(home.join("dist").join(name), bytes).unwrap();
     format!("dist/{name}")

@@ -25,8 +25,7 @@ use serde_json::Value;
 use crate::support::index::{WheelSpec, build_sdist, build_wheel, sha256_hex};
 use crate::support::{chiron, oracle_tool};
 
-/// SOURCE_DATE_EPOCH of every export here: 2023-11-14T22:13:20Z.
-pub(crate) const EPOCH: i64 = 1_700_000_000;
+pub(crate) use crate::support::serve::EPOCH;
 
 const BETA_METADATA: &str = "Metadata-Version: 2.1\nName: beta\nVersion: 1.0\n\
 Summary: Ünïcødé ☃ summary\nRequires-Python: >=3.8, <4\nDescription-Content-Type: text/markdown\n\n\
@@ -534,6 +533,21 @@ pub(crate) fn pip(args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// pip installing wheels only of `requirement` from `index_url` into
+/// `target`.
+pub(crate) fn pip_install(index_url: &str, target: &Path, requirement: &str) -> Output {
+    pip(&[
+        "install",
+        "--only-binary",
+        ":all:",
+        "--index-url",
+        index_url,
+        "--target",
+        target.to_str().unwrap(),
+        requirement,
+    ])
+}
+
 pub(crate) fn uv(home: &Path, args: &[&str]) -> Output {
     let mut command = Command::new(oracle_tool("CHIRON_TEST_UV", "uv"));
     for (key, _) in std::env::vars() {
@@ -813,16 +827,7 @@ fn a_bundle_is_served_verified_unpacked_once_and_installs() {
     export_static(&index, &site).unwrap();
     let server = StaticServer::start(&site, &h.join("access.log"));
     let target = h.join("target");
-    let output = pip(&[
-        "install",
-        "--only-binary",
-        ":all:",
-        "--index-url",
-        &server.index_url(),
-        "--target",
-        target.to_str().unwrap(),
-        "app",
-    ]);
+    let output = pip_install(&server.index_url(), &target, "app");
     assert!(output.status.success(), "{}", everything(&output));
     assert!(target.join("app-1.0.dist-info").is_dir() && target.join("lib-2.0.dist-info").is_dir());
 }

@@ -6,6 +6,7 @@
 pub mod index;
 pub mod plain;
 pub mod schemas;
+pub mod serve;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
