@@ -879,14 +879,14 @@ fn a_wheelhouse_file_changed_since_its_manifest_is_skipped_and_exports_stay_out_
 /// nginx on 127.0.0.1 running the configuration block of docs/serve.md,
 /// with only its port and root replaced: one process (no master, so no
 /// worker outlives it), killed when dropped.
-struct Nginx {
+pub(crate) struct Nginx {
     child: Child,
     port: u16,
     log: PathBuf,
 }
 
 impl Nginx {
-    fn start(site: &Path, prefix: &Path) -> Self {
+    pub(crate) fn start(site: &Path, prefix: &Path) -> Self {
         let doc =
             std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/serve.md"))
                 .unwrap();
@@ -936,6 +936,10 @@ events {{}}\nhttp {{\n  access_log {p}/access.log;\n  client_body_temp_path {p}/
             std::thread::sleep(Duration::from_millis(50));
         }
         server
+    }
+
+    pub(crate) fn addr(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
     }
 
     /// GET `path` with `accept`: the status line, the headers (names in
@@ -991,8 +995,8 @@ fn nginx_configured_as_docs_serve_md_says_serves_json_to_pep_691_clients() {
     for path in ["/simple/", "/simple/alpha/", "/simple/beta/"] {
         let dir = site.join(path.trim_start_matches('/'));
         for (accept, page, content_type) in [
-            (None, "index.html", "text/html"),
-            (Some("text/html"), "index.html", "text/html"),
+            (None, "index.html", "text/html; charset=utf-8"),
+            (Some("text/html"), "index.html", "text/html; charset=utf-8"),
             (
                 Some(pip_accept),
                 "index.json",
