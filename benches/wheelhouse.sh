@@ -38,105 +38,16 @@
 # installs, else a venv of their own).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ROOT=$PWD
-BENCH_DIR=${BENCH_DIR:-$HOME/.cache/chiron-bench}
-# Free ports on 127.0.0.1 unless given.
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+source benches/lib.sh
 PORT=${BENCH_PORT:-$(free_port)}
 NGINX_PORT=${BENCH_NGINX_PORT:-$(free_port)}
 SERVERS=(${BENCH_SERVERS:-pypiserver nginx})
 STEPS=" ${BENCH_STEPS:-chiron trace pip uv floor lock} "
-mkdir -p "$BENCH_DIR"
-
-ALL_PYTHONS=(3.10 3.11 3.12)
-# chiron platform, pip --platform tags, uv --python-platform
-# macOS 12 is the floor of today's compiled stacks (scipy has no macOS 11 arm64 wheel).
-ALL_PLATFORMS=(linux-x86_64 macosx_12_0_arm64 windows-x86_64)
 IFS=, read -r -a PYTHONS <<<"${BENCH_PYTHONS:-$(IFS=,; echo "${ALL_PYTHONS[*]}")}"
 IFS=, read -r -a PLATFORMS <<<"${BENCH_PLATFORMS:-$(IFS=,; echo "${ALL_PLATFORMS[*]}")}"
-declare -A PIP_TAGS=(
-  [linux-x86_64]="manylinux_2_17_x86_64 manylinux2014_x86_64 manylinux_2_12_x86_64 manylinux2010_x86_64 manylinux_2_5_x86_64 manylinux1_x86_64"
-  [macosx_12_0_arm64]="macosx_12_0_arm64"
-  [windows-x86_64]="win_amd64"
-)
-declare -A UV_PLATFORM=(
-  [linux-x86_64]="x86_64-manylinux_2_17"
-  [macosx_12_0_arm64]="aarch64-apple-darwin"
-  [windows-x86_64]="x86_64-pc-windows-msvc"
-)
 # The one target of "uv compile x1".
 ONE_PY=${PYTHONS[-1]}
 ONE_PLAT=${PLATFORMS[0]}
-REQS="$BENCH_DIR/requirements.txt"
-cat > "$REQS" <<'REQ'
-requests
-numpy
-pandas
-pydantic
-fastapi
-uvicorn
-sqlalchemy
-cryptography
-pillow
-lxml
-pyyaml
-jinja2
-click
-rich
-boto3
-httpx
-orjson
-aiohttp
-scipy
-matplotlib
-REQ
-
-command -v nginx >/dev/null || { echo "nginx is missing: apt-get install nginx" >&2; exit 2; }
-[ -x /usr/bin/time ] || { echo "/usr/bin/time is missing: apt-get install time" >&2; exit 2; }
-command -v curl >/dev/null || { echo "curl is missing: apt-get install curl" >&2; exit 2; }
-
-# Tools, in a venv of their own; pip and uv default to the versions CI pins.
-VENV="$BENCH_DIR/venv"
-if [ ! -x "$VENV/bin/waitress-serve" ] || ! "$VENV/bin/python" -c "import watchdog" 2>/dev/null; then
-  [ -x "$VENV/bin/pip" ] || python3 -m venv "$VENV"
-  # As pypiserver is deployed (its container image has these extras):
-  # waitress, a threaded server (the fallback serves one request at a time),
-  # and the cache (watchdog), without which every project page re-lists the
-  # folder and re-hashes each of the project's files.
-  "$VENV/bin/pip" install -q --upgrade pip "pypiserver[passlib,cache]" waitress
-fi
-PINNED="$HOME/.cache/chiron-ci/tools/bin"
-PIP=${PIP:-$( [ -x "$PINNED/pip" ] && echo "$PINNED/pip" || echo "$VENV/bin/pip")}
-if [ -z "${UV:-}" ]; then
-  if [ -x "$PINNED/uv" ]; then UV="$PINNED/uv"
-  else [ -x "$VENV/bin/uv" ] || "$VENV/bin/pip" install -q uv; UV="$VENV/bin/uv"; fi
-fi
-
-if [ -z "${CHIRON:-}" ]; then
-  cargo build -q --release --locked
-  CHIRON="${CARGO_TARGET_DIR:-$ROOT/target}/release/chiron"
-fi
-export CARGO_TERM_COLOR=never
-
-# The corpus: what chiron and pip pick for every target, from the real index.
-CORPUS="$BENCH_DIR/corpus"
-if [ ! -f "$CORPUS/.complete" ]; then
-  rm -rf "$CORPUS" "$BENCH_DIR/seed"
-  mkdir -p "$CORPUS"
-  "$CHIRON" wheelhouse -r "$REQS" --python "$(IFS=,; echo "${ALL_PYTHONS[*]}")" \
-      --platform "$(IFS=,; echo "${ALL_PLATFORMS[*]}")" --out "$BENCH_DIR/seed" --no-progress
-  cp "$BENCH_DIR/seed"/*.whl "$CORPUS/"
-  for py in "${ALL_PYTHONS[@]}"; do for plat in "${ALL_PLATFORMS[@]}"; do
-    args=(); for tag in ${PIP_TAGS[$plat]}; do args+=(--platform "$tag"); done
-    "$PIP" download -q --only-binary=:all: "${args[@]}" --python-version "$py" -d "$CORPUS" -r "$REQS"
-  done; done
-  touch "$CORPUS/.complete"
-fi
-
-# From here on, nothing but 127.0.0.1: no pip or uv configuration, no find-links.
-unset PIP_FIND_LINKS PIP_EXTRA_INDEX_URL UV_INDEX_URL UV_EXTRA_INDEX_URL UV_FIND_LINKS UV_INDEX UV_DEFAULT_INDEX
-export PIP_CONFIG_FILE=/dev/null UV_NO_CONFIG=1 UV_PYTHON_DOWNLOADS=never PIP_DISABLE_PIP_VERSION_CHECK=1
-
 # The static tree for nginx, made once per corpus.
 STATIC="$BENCH_DIR/static"
 if [ ! -f "$STATIC/.complete" ] || [ "$CORPUS/.complete" -nt "$STATIC/.complete" ]; then
@@ -145,60 +56,21 @@ if [ ! -f "$STATIC/.complete" ] || [ "$CORPUS/.complete" -nt "$STATIC/.complete"
   touch "$STATIC/.complete"
 fi
 
-PIDS=()
-cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; }
-trap cleanup EXIT
-wait_for() {  # URL LOG PID
-  for _ in $(seq 100); do
-    kill -0 "$3" 2>/dev/null || break
-    curl -fs "$1" >/dev/null && return 0; sleep 0.1
-  done
-  echo "the server at $1 did not start: see $2" >&2; exit 1
-}
-
 # pypiserver.
 "$VENV/bin/pypi-server" run -i 127.0.0.1 -p "$PORT" --server auto --disable-fallback "$CORPUS" >"$BENCH_DIR/pypiserver.log" 2>&1 &
 PIDS+=($!)
 
-# nginx: sendfile, keepalive, HTTP/1.1; range requests work for static files by default.
+# nginx: range requests work for static files by default.
 NGINX_DIR="$BENCH_DIR/nginx"
-mkdir -p "$NGINX_DIR/tmp"; : > "$NGINX_DIR/access.log"
-cat > "$NGINX_DIR/nginx.conf" <<CONF
-daemon off;
-worker_processes 2;
-pid $NGINX_DIR/nginx.pid;
-error_log $NGINX_DIR/error.log warn;
-$( [ "$(id -u)" = 0 ] && echo "user root;" )
-events { worker_connections 1024; }
-http {
-  types { text/html html; }
-  default_type application/octet-stream;
-  sendfile on;
-  tcp_nopush on;
-  tcp_nodelay on;
-  keepalive_timeout 65;
-  keepalive_requests 100000;
-  # For the trace step: when each request ended, how long it took, what it was.
-  log_format timeline '\$msec \$request_time \$status \$body_bytes_sent "\$http_range" \$request_uri';
-  access_log $NGINX_DIR/access.log timeline;
-  client_body_temp_path $NGINX_DIR/tmp/body;
-  proxy_temp_path $NGINX_DIR/tmp/proxy;
-  fastcgi_temp_path $NGINX_DIR/tmp/fastcgi;
-  uwsgi_temp_path $NGINX_DIR/tmp/uwsgi;
-  scgi_temp_path $NGINX_DIR/tmp/scgi;
+start_nginx "$NGINX_DIR" "$NGINX_PORT" "  types { text/html html; }
   server {
     listen 127.0.0.1:$NGINX_PORT;
     root $STATIC;
     index index.html;
     absolute_redirect off;
-  }
-}
-CONF
-nginx -c "$NGINX_DIR/nginx.conf" -p "$NGINX_DIR" -e "$NGINX_DIR/error.log" &
-PIDS+=($!)
+  }"
 
 wait_for "http://127.0.0.1:$PORT/simple/" "$BENCH_DIR/pypiserver.log" "${PIDS[0]}"
-wait_for "http://127.0.0.1:$NGINX_PORT/simple/" "$NGINX_DIR/error.log" "${PIDS[1]}"
 # Warm pypiserver's digest cache, as a long-running server has it: every
 # project page once, untimed.
 curl -fs "http://127.0.0.1:$PORT/simple/" | grep -o 'href="[^"]*"' | cut -d'"' -f2 \
@@ -209,20 +81,6 @@ declare -A FILES=([pypiserver]="http://127.0.0.1:$PORT/packages" [nginx]="http:/
 WORK="$BENCH_DIR/work"
 rm -rf "$WORK"; mkdir -p "$WORK"
 cd "$WORK"
-# timed NAME COMMAND...: wall seconds, peak RSS (KB), user and sys seconds into $WORK/NAME.time
-# Each run starts after `sync`, so that none waits for the writeback of the
-# previous run's files (chiron's fsync of a small report would otherwise pay
-# for the 855 MB the run before it wrote).
-timed() {
-  local name=$1; shift
-  sync
-  /usr/bin/time -f "%e %M %U %S" -o "$WORK/$name.time" "$@" >"$WORK/$name.log" 2>&1 \
-    || { echo "$name failed (exit $?): see $WORK/$name.log" >&2; tail -5 "$WORK/$name.log" >&2; rm -f "$WORK/$name.time"; }
-}
-has() { [ -f "$WORK/$1.time" ]; }
-secs() { cut -d' ' -f1 "$WORK/$1.time"; }
-mem() { awk '{printf "%.0f", $2/1024}' "$WORK/$1.time"; }
-cpu() { awk '{printf "%.2f", $3+$4}' "$WORK/$1.time"; }
 step() { [[ $STEPS == *" $1 "* ]]; }
 PY_LIST=$(IFS=,; echo "${PYTHONS[*]}")
 PLAT_LIST=$(IFS=,; echo "${PLATFORMS[*]}")
