@@ -62,14 +62,20 @@ command -v curl >/dev/null || { echo "curl is missing: apt-get install curl" >&2
 # (.ci/tools.sh), as it is deployed (its container image has these extras):
 # the cache (watchdog), without which every project page re-lists the
 # folder and re-hashes each of the project's files, and production WSGI
-# servers, waitress (threaded) and gunicorn (pre-forked workers).
+# servers, waitress (threaded) and gunicorn (pre-forked workers). Its best
+# case: the `cache` extra pins watchdog 6.0.0, which also reports files
+# opened and closed for reading, and pypiserver drops a file's cached digest
+# on any event, so each page would re-hash the files it lists; watchdog
+# 1.0.2 (the pin of pypiserver's older container images) reports writes
+# only, and the cache holds.
 PYPISERVER_PIN=$(grep -o 'pypiserver==[0-9.]*' "$ROOT/.ci/tools.sh")
 VENV="$BENCH_DIR/venv"
-VENV_PINS="$PYPISERVER_PIN waitress==3.0.2 gunicorn==27.0.1 watchdog==6.0.0"
+VENV_PINS="$PYPISERVER_PIN waitress==3.0.2 gunicorn==27.0.1 watchdog==1.0.2"
 if [ "$(cat "$VENV/pins" 2>/dev/null)" != "$VENV_PINS" ]; then
   rm -rf "$VENV"
   python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q --upgrade pip "${PYPISERVER_PIN/==/[passlib,cache]==}" ${VENV_PINS#* }
+  "$VENV/bin/pip" install -q --upgrade pip "${PYPISERVER_PIN/==/[passlib,cache]==}" waitress==3.0.2 gunicorn==27.0.1
+  "$VENV/bin/pip" install -q --no-deps watchdog==1.0.2 2>/dev/null
   echo "$VENV_PINS" > "$VENV/pins"
 fi
 PINNED="$HOME/.cache/chiron-ci/tools/bin"

@@ -41,7 +41,7 @@ cd "$(dirname "$0")/.."
 source benches/lib.sh
 PORT=${BENCH_PORT:-$(free_port)}
 NGINX_PORT=${BENCH_NGINX_PORT:-$(free_port)}
-SERVERS=(${BENCH_SERVERS:-pypiserver nginx})
+read -r -a SERVERS <<<"${BENCH_SERVERS:-pypiserver nginx}"
 STEPS=" ${BENCH_STEPS:-chiron trace pip uv floor lock} "
 IFS=, read -r -a PYTHONS <<<"${BENCH_PYTHONS:-$(IFS=,; echo "${ALL_PYTHONS[*]}")}"
 IFS=, read -r -a PLATFORMS <<<"${BENCH_PLATFORMS:-$(IFS=,; echo "${ALL_PLATFORMS[*]}")}"
