@@ -1171,6 +1171,10 @@ impl axum::serve::Listener for Limited {
                 continue;
             };
             let (stream, addr) = axum::serve::Listener::accept(&mut self.inner).await;
+            // A file's head and body leave in separate writes: with Nagle's
+            // algorithm the body waits for the client's delayed ACK (40 ms
+            // on Linux) on every file of a kept-alive connection.
+            let _ = stream.set_nodelay(true);
             return (Permitted::new(stream, permit, self.idle_timeout), addr);
         }
     }
