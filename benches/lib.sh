@@ -172,3 +172,7 @@ has() { [ -f "$WORK/$1.time" ]; }
 secs() { cut -d' ' -f1 "$WORK/$1.time"; }
 mem() { awk '{printf "%.0f", $2/1024}' "$WORK/$1.time"; }
 cpu() { awk '{printf "%.2f", $3+$4}' "$WORK/$1.time"; }
+# The table: A/B as "1.23x" ("-" when B is 0); "met" or "NOT met" for a
+# Python condition.
+ratio() { python3 -c "print(f'{$1/$2:.2f}x' if $2 > 0 else '-')"; }
+check() { python3 -c "print('met' if $1 else 'NOT met')"; }

@@ -191,7 +191,6 @@ for srv in "${SERVERS[@]}"; do
 done
 
 # The table.
-ratio() { python3 -c "print(f'{$1/$2:.2f}x' if $2 > 0 else '-')"; }
 rps() { cut -d' ' -f1 "$WORK/$1.load"; }
 echo
 {
@@ -209,7 +208,7 @@ printf '%-14s %-11s %9s %8s %8s %7s %13s\n' what server "req/s" "p50 ms" "p99 ms
 for kind in list page metadata; do
   for srv in "${SERVERS[@]}"; do
     if [ "$kind" = metadata ] && [ "$srv" = pypiserver ]; then
-      printf '%-14s %-11s %s\n' "$kind" "$srv" "n/a (no PEP 658)"; continue
+      step load && printf '%-14s %-11s %s\n' "$kind" "$srv" "n/a (no PEP 658)"; continue
     fi
     [ -f "$WORK/$srv-$kind.load" ] || continue
     read -r rps p50 p99 errors < "$WORK/$srv-$kind.load"
@@ -234,7 +233,6 @@ done
 echo
 echo "goals:"
 goal() { printf '  %-62s %s\n' "$1" "$2"; }
-check() { python3 -c "print('met' if $1 else 'NOT met')"; }
 if [ -f "$WORK/chiron-page.load" ] && [ -f "$WORK/pypiserver-page.load" ]; then
   r=$(ratio "$(rps chiron-page)" "$(rps pypiserver-page)")
   goal "project page: at least 10x pypiserver's requests per second" "$r $(check "'$r' != '-' and float('${r%x}') >= 10")"

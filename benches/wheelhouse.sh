@@ -196,7 +196,6 @@ PY
 done
 
 # The table.
-ratio() { python3 -c "print(f'{$1/$2:.2f}x' if $2 > 0 else '-')"; }
 NTARGETS=$(( ${#PYTHONS[@]} * ${#PLATFORMS[@]} ))
 echo
 {
@@ -235,7 +234,6 @@ done
 echo
 echo "goals:"
 goal() { printf '  %-58s %s\n' "$1" "$2"; }
-check() { python3 -c "import sys; print('met' if $1 else 'NOT met')"; }
 if has nginx-chiron-cold && has nginx-curl-floor; then
   r=$(python3 -c "print(f'{$(secs nginx-chiron-cold)/$(secs nginx-curl-floor):.2f}')")
   goal "nginx: wheelhouse cold within 1.5x of the floor" "${r}x $(check "$r <= 1.5")"

@@ -11,9 +11,19 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::serve_static::{EPOCH, PASSWORD, everything, folder, pip, uv};
+use crate::serve_static::{EPOCH, PASSWORD, everything, folder, pip, pip_install_pinned, uv};
 use crate::support::serve::{Reply, Server, get, request};
 use crate::support::{HttpServer, chiron, oracle_tool};
+
+/// `chiron serve dists --export-static site` in `home`, as a user runs it.
+fn export_site(home: &Path) {
+    chiron(home)
+        .current_dir(home)
+        .env("SOURCE_DATE_EPOCH", EPOCH.to_string())
+        .args(["serve", "dists", "--export-static", "site"])
+        .assert()
+        .success();
+}
 
 fn gunzip(bytes: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
@@ -38,25 +48,8 @@ fn pip_and_uv_install_from_chiron_serve_and_uv_resolves_from_metadata_alone() {
     let server = Server::start(h, &["dists"]);
     let url = server.url();
 
-    let pins = format!(
-        "alpha==1.0 --hash=sha256:{}\nbeta==1.0 --hash=sha256:{}\n",
-        crate::support::index::sha256_hex(folder.bytes("alpha-1.0-py3-none-any.whl")),
-        crate::support::index::sha256_hex(folder.bytes("beta-1.0-py3-none-any.whl")),
-    );
-    std::fs::write(h.join("pins.txt"), pins).unwrap();
     let pinned = h.join("pinned");
-    let output = pip(&[
-        "install",
-        "--require-hashes",
-        "--only-binary",
-        ":all:",
-        "--index-url",
-        &url,
-        "--target",
-        pinned.to_str().unwrap(),
-        "-r",
-        h.join("pins.txt").to_str().unwrap(),
-    ]);
+    let output = pip_install_pinned(&folder, &url, &pinned);
     assert!(output.status.success(), "{}", everything(&output));
     assert!(pinned.join("alpha-1.0.dist-info").is_dir());
     assert!(pinned.join("beta/__init__.py").is_file());
@@ -146,12 +139,7 @@ fn pages_negotiate_revalidate_compress_and_files_serve_ranges_then_sigterm_exits
     let h = home.path();
     let folder = folder(&h.join("dists"));
     // The static export is the oracle for the pages' bytes.
-    chiron(h)
-        .current_dir(h)
-        .env("SOURCE_DATE_EPOCH", EPOCH.to_string())
-        .args(["serve", "dists", "--export-static", "site"])
-        .assert()
-        .success();
+    export_site(h);
     let site = h.join("site/simple");
     let server = Server::start(h, &["dists"]);
     let addr = server.addr.clone();
@@ -266,12 +254,7 @@ fn a_static_export_served_by_nginx_answers_as_chiron_serve_does() {
     let home = tempfile::tempdir().unwrap();
     let h = home.path();
     let folder = folder(&h.join("dists"));
-    chiron(h)
-        .current_dir(h)
-        .env("SOURCE_DATE_EPOCH", EPOCH.to_string())
-        .args(["serve", "dists", "--export-static", "site"])
-        .assert()
-        .success();
+    export_site(h);
     let nginx = crate::serve_static::Nginx::start(&h.join("site"), &h.join("nginx"));
     let server = Server::start(h, &["dists"]);
     let servers = [server.addr.clone(), nginx.addr()];
@@ -282,7 +265,11 @@ fn a_static_export_served_by_nginx_answers_as_chiron_serve_does() {
         for accept in [None, Some("text/html"), Some(JSON_V1), Some(pip_accept)] {
             let headers: Vec<(&str, &str)> = accept.map(|a| ("Accept", a)).into_iter().collect();
             let [chiron, nginx] = servers.clone().map(|addr| get(&addr, page, &headers));
-            assert_eq!((chiron.status, nginx.status), (200, 200), "{page} {accept:?}");
+            assert_eq!(
+                (chiron.status, nginx.status),
+                (200, 200),
+                "{page} {accept:?}"
+            );
             assert_eq!(
                 chiron.header("content-type"),
                 nginx.header("content-type"),
@@ -326,28 +313,12 @@ fn a_static_export_served_by_nginx_answers_as_chiron_serve_does() {
     assert_eq!(compared, 3 * 4 + 10);
 
     // pip, with hashes, from each: the same files installed.
-    let pins = format!(
-        "alpha==1.0 --hash=sha256:{}\nbeta==1.0 --hash=sha256:{}\n",
-        crate::support::index::sha256_hex(folder.bytes("alpha-1.0-py3-none-any.whl")),
-        crate::support::index::sha256_hex(folder.bytes("beta-1.0-py3-none-any.whl")),
-    );
-    std::fs::write(h.join("pins.txt"), pins).unwrap();
     let installed = servers.clone().map(|addr| {
         let target = h.join(format!("target-{}", addr.replace([':', '.'], "-")));
-        let output = pip(&[
-            "install",
-            "--require-hashes",
-            "--only-binary",
-            ":all:",
-            "--index-url",
-            &format!("http://{addr}/simple/"),
-            "--target",
-            target.to_str().unwrap(),
-            "-r",
-            h.join("pins.txt").to_str().unwrap(),
-        ]);
+        let output = pip_install_pinned(&folder, &format!("http://{addr}/simple/"), &target);
         assert!(output.status.success(), "{addr}: {}", everything(&output));
-        let record = |dist: &str| std::fs::read_to_string(target.join(dist).join("RECORD")).unwrap();
+        let record =
+            |dist: &str| std::fs::read_to_string(target.join(dist).join("RECORD")).unwrap();
         (record("alpha-1.0.dist-info"), record("beta-1.0.dist-info"))
     });
     assert_eq!(installed[0], installed[1]);
@@ -467,10 +438,7 @@ const LOAD_MIX: [Load; 8] = [
     Load::Get("/simple/", JSON_V1),
     Load::Get("/simple/alpha/", "text/html"),
     Load::Get("/simple/beta/", JSON_V1),
-    Load::Get(
-        "/simple/alpha/alpha-1.0-py3-none-any.whl.metadata",
-        "*/*",
-    ),
+    Load::Get("/simple/alpha/alpha-1.0-py3-none-any.whl.metadata", "*/*"),
     Load::Get("/simple/beta/beta-1.0-py3-none-any.whl", "*/*"),
     Load::Head("/simple/alpha/alpha-1.0-py3-none-any.whl"),
     Load::Revalidate("/simple/alpha/", JSON_V1),
@@ -608,7 +576,10 @@ fn a_loopback_load_has_no_errors_and_a_slow_client_stalls_no_one() {
     stalled.read_to_end(&mut rest).unwrap();
     first.extend(rest);
     let split = first.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
-    assert!(first[split + 4..] == big_bytes[..], "the stalled download was cut");
+    assert!(
+        first[split + 4..] == big_bytes[..],
+        "the stalled download was cut"
+    );
 }
 
 /// A wheel of `size` incompressible bytes, stored as they are.

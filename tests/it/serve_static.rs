@@ -548,6 +548,30 @@ pub(crate) fn pip_install(index_url: &str, target: &Path, requirement: &str) -> 
     ])
 }
 
+/// pip installs alpha 1.0 and beta 1.0 from `index_url` into `target` with
+/// `--require-hashes`, pinned to the hashes of the folder's own files.
+pub(crate) fn pip_install_pinned(folder: &Folder, index_url: &str, target: &Path) -> Output {
+    let pins = folder.dir.with_file_name("pins.txt");
+    let text = format!(
+        "alpha==1.0 --hash=sha256:{}\nbeta==1.0 --hash=sha256:{}\n",
+        sha256_hex(folder.bytes("alpha-1.0-py3-none-any.whl")),
+        sha256_hex(folder.bytes("beta-1.0-py3-none-any.whl")),
+    );
+    std::fs::write(&pins, text).unwrap();
+    pip(&[
+        "install",
+        "--require-hashes",
+        "--only-binary",
+        ":all:",
+        "--index-url",
+        index_url,
+        "--target",
+        target.to_str().unwrap(),
+        "-r",
+        pins.to_str().unwrap(),
+    ])
+}
+
 pub(crate) fn uv(home: &Path, args: &[&str]) -> Output {
     let mut command = Command::new(oracle_tool("CHIRON_TEST_UV", "uv"));
     for (key, _) in std::env::vars() {
@@ -582,25 +606,8 @@ fn pip_installs_from_the_export_with_hashes_requires_python_and_yanks() {
     let url = server.index_url();
 
     // --require-hashes against the hashes of the files themselves.
-    let pins = format!(
-        "alpha==1.0 --hash=sha256:{}\nbeta==1.0 --hash=sha256:{}\n",
-        sha256_hex(folder.bytes("alpha-1.0-py3-none-any.whl")),
-        sha256_hex(folder.bytes("beta-1.0-py3-none-any.whl")),
-    );
-    std::fs::write(h.join("pins.txt"), pins).unwrap();
     let pinned = h.join("pinned");
-    let output = pip(&[
-        "install",
-        "--require-hashes",
-        "--only-binary",
-        ":all:",
-        "--index-url",
-        &url,
-        "--target",
-        pinned.to_str().unwrap(),
-        "-r",
-        h.join("pins.txt").to_str().unwrap(),
-    ]);
+    let output = pip_install_pinned(&folder, &url, &pinned);
     assert!(output.status.success(), "{}", everything(&output));
     assert!(pinned.join("alpha-1.0.dist-info").is_dir());
     assert!(pinned.join("beta/__init__.py").is_file());
@@ -1051,25 +1058,8 @@ fn nginx_configured_as_docs_serve_md_says_serves_json_to_pep_691_clients() {
     );
     assert!(!fetched.iter().any(|p| p.ends_with(".whl")), "{fetched:?}");
 
-    let pins = format!(
-        "alpha==1.0 --hash=sha256:{}\nbeta==1.0 --hash=sha256:{}\n",
-        sha256_hex(folder.bytes("alpha-1.0-py3-none-any.whl")),
-        sha256_hex(folder.bytes("beta-1.0-py3-none-any.whl")),
-    );
-    std::fs::write(h.join("pins.txt"), pins).unwrap();
     let target = h.join("target");
-    let output = pip(&[
-        "install",
-        "--require-hashes",
-        "--only-binary",
-        ":all:",
-        "--index-url",
-        &url,
-        "--target",
-        target.to_str().unwrap(),
-        "-r",
-        h.join("pins.txt").to_str().unwrap(),
-    ]);
+    let output = pip_install_pinned(&folder, &url, &target);
     assert!(output.status.success(), "{}", everything(&output));
     assert!(
         target.join("alpha-1.0.dist-info").is_dir() && target.join("beta-1.0.dist-info").is_dir()
