@@ -536,16 +536,7 @@ pub(crate) fn pip(args: &[&str]) -> Output {
 /// pip installing wheels only of `requirement` from `index_url` into
 /// `target`.
 pub(crate) fn pip_install(index_url: &str, target: &Path, requirement: &str) -> Output {
-    pip(&[
-        "install",
-        "--only-binary",
-        ":all:",
-        "--index-url",
-        index_url,
-        "--target",
-        target.to_str().unwrap(),
-        requirement,
-    ])
+    pip_install_args(index_url, target, &[requirement])
 }
 
 /// pip installs alpha 1.0 and beta 1.0 from `index_url` into `target` with
@@ -558,18 +549,23 @@ pub(crate) fn pip_install_pinned(folder: &Folder, index_url: &str, target: &Path
         sha256_hex(folder.bytes("beta-1.0-py3-none-any.whl")),
     );
     std::fs::write(&pins, text).unwrap();
-    pip(&[
+    let pins = pins.to_str().unwrap();
+    pip_install_args(index_url, target, &["--require-hashes", "-r", pins])
+}
+
+/// `pip install` of wheels only from `index_url` into `target`, then `rest`.
+fn pip_install_args(index_url: &str, target: &Path, rest: &[&str]) -> Output {
+    let mut args = vec![
         "install",
-        "--require-hashes",
         "--only-binary",
         ":all:",
         "--index-url",
         index_url,
         "--target",
         target.to_str().unwrap(),
-        "-r",
-        pins.to_str().unwrap(),
-    ])
+    ];
+    args.extend_from_slice(rest);
+    pip(&args)
 }
 
 pub(crate) fn uv(home: &Path, args: &[&str]) -> Output {
