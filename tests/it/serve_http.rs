@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::serve_static::{EPOCH, PASSWORD, everything, folder, pip, pip_install_pinned, uv};
+use crate::serve_static::{EPOCH, PASSWORD, everything, folder, pip_install_pinned, uv};
 use crate::support::serve::{Reply, Server, get, request};
 use crate::support::{HttpServer, chiron, oracle_tool};
 
@@ -407,20 +407,50 @@ fn a_bundle_is_served_only_with_its_key_or_a_loud_no_verify() {
     );
     drop(loud);
 
+    // The served bundle installs a fresh venv with its own pip, with
+    // nothing but 127.0.0.1 reachable (every proxy a closed port).
     let server = Server::start(h, &["offline.tar.gz", "--key", "cosign.pub"]);
-    let target = h.join("target");
-    let output = pip(&[
+    let venv = h.join("venv");
+    let python = oracle_tool("CHIRON_TEST_TOOLS_PYTHON", "python");
+    let made = Command::new(python)
+        .args(["-m", "venv"])
+        .arg(&venv)
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{}", everything(&made));
+    let offline = |args: &[&str]| {
+        Command::new(venv.join("bin/python"))
+            .args(["-m", "pip", "--disable-pip-version-check", "--no-cache-dir"])
+            .args(args)
+            .env_remove("PIP_INDEX_URL")
+            .env_remove("PIP_EXTRA_INDEX_URL")
+            .env("PIP_CONFIG_FILE", "/dev/null")
+            .env("HTTP_PROXY", "http://127.0.0.1:9")
+            .env("HTTPS_PROXY", "http://127.0.0.1:9")
+            .env("ALL_PROXY", "http://127.0.0.1:9")
+            .env("NO_PROXY", "127.0.0.1")
+            .output()
+            .unwrap()
+    };
+    let output = offline(&[
         "install",
         "--only-binary",
         ":all:",
         "--index-url",
         &server.url(),
-        "--target",
-        target.to_str().unwrap(),
         "app",
     ]);
     assert!(output.status.success(), "{}", everything(&output));
-    assert!(target.join("app-1.0.dist-info").is_dir() && target.join("lib-2.0.dist-info").is_dir());
+    let check = offline(&["check"]);
+    assert!(check.status.success(), "{}", everything(&check));
+    let versions = Command::new(venv.join("bin/python"))
+        .args([
+            "-c",
+            "from importlib.metadata import version as v; print(v('app'), v('lib'))",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&versions.stdout).trim(), "1.0 2.0");
 }
 
 /// One kind of request in the load's mix, and the status it must get.
