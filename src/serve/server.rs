@@ -1022,18 +1022,53 @@ fn parse_range(value: Option<&str>, len: u64) -> RangeAsk {
 }
 
 /// A file of the index, whole or one range of it.
+/// Files up to this size (every `.metadata` file, most wheels of pure
+/// Python) are read in one blocking step and sent from memory; larger ones
+/// are streamed in chunks of this size. Each tokio file operation is a hop
+/// to the blocking pool, so fewer, larger reads are what makes small files
+/// fast.
+const CHUNK: usize = 256 * 1024;
+
+/// A file opened for sending: its length, and its bytes when it is small.
+struct Opened {
+    handle: std::fs::File,
+    len: u64,
+    whole: Option<Bytes>,
+}
+
+/// Opens `path`, and reads it whole when it is at most [`CHUNK`] bytes, in
+/// one step of the blocking pool.
+async fn open_file(path: std::path::PathBuf) -> std::io::Result<Opened> {
+    tokio::task::spawn_blocking(move || {
+        use std::io::Read;
+        let mut handle = std::fs::File::open(&path)?;
+        let len = handle.metadata()?.len();
+        let whole = match usize::try_from(len) {
+            Ok(small) if small <= CHUNK => {
+                let mut bytes = Vec::with_capacity(small);
+                (&mut handle).take(len).read_to_end(&mut bytes)?;
+                // A file that shrank since is sent as it is now.
+                Some(Bytes::from(bytes))
+            }
+            _ => None,
+        };
+        let len = whole.as_ref().map_or(len, |bytes| bytes.len() as u64);
+        Ok(Opened { handle, len, whole })
+    })
+    .await
+    .unwrap_or_else(|error| Err(std::io::Error::other(error.to_string())))
+}
+
 async fn file(asset: Asset<'_>, headers: &HeaderMap) -> Response<Body> {
     let path = asset.path().to_path_buf();
-    let Ok(mut handle) = tokio::fs::File::open(&path).await else {
+    let Ok(opened) = open_file(path.clone()).await else {
         tracing::warn!(
             "{}: listed in the index but cannot be opened",
             path.display()
         );
         return not_found();
     };
-    let Ok(len) = handle.metadata().await.map(|m| m.len()) else {
-        return internal();
-    };
+    let len = opened.len;
     let etag = match asset {
         Asset::Distribution(file) => Some(format!("\"{}\"", file.sha256)),
         Asset::Metadata(metadata) => Some(format!("\"{}\"", metadata.sha256)),
@@ -1069,21 +1104,27 @@ async fn file(asset: Asset<'_>, headers: &HeaderMap) -> Response<Body> {
                 .unwrap_or_else(|_| internal());
         }
     };
-    if start > 0 && handle.seek(std::io::SeekFrom::Start(start)).await.is_err() {
-        return internal();
-    }
-    builder
-        .header(header::CONTENT_LENGTH, count)
-        .body(Body::from_stream(read_chunks(handle.take(count))))
-        .unwrap_or_else(|_| internal())
+    let builder = builder.header(header::CONTENT_LENGTH, count);
+    let body = match opened.whole {
+        // Both fit in memory: `start + count <= len <= CHUNK`.
+        Some(bytes) => Body::from(bytes.slice(start as usize..(start + count) as usize)),
+        None => {
+            let mut handle = tokio::fs::File::from_std(opened.handle);
+            if start > 0 && handle.seek(std::io::SeekFrom::Start(start)).await.is_err() {
+                return internal();
+            }
+            Body::from_stream(read_chunks(handle.take(count)))
+        }
+    };
+    builder.body(body).unwrap_or_else(|_| internal())
 }
 
-/// A reader as a stream of chunks of at most 64 KiB.
+/// A reader as a stream of chunks of at most [`CHUNK`] bytes.
 fn read_chunks<R: AsyncRead + Unpin + Send + 'static>(
     reader: R,
 ) -> impl futures_util::Stream<Item = std::io::Result<Bytes>> + Send + 'static {
     futures_util::stream::try_unfold(reader, |mut reader| async move {
-        let mut buffer = vec![0u8; 64 * 1024];
+        let mut buffer = vec![0u8; CHUNK];
         let read = reader.read(&mut buffer).await?;
         if read == 0 {
             return Ok(None);
