@@ -158,6 +158,20 @@ pub struct UploadSettings {
     pub yanked: BTreeMap<String, String>,
 }
 
+/// Removes what uploads cut off by a killed server left in `dir` (their
+/// temporary files), under the folder's lock, naming each.
+fn remove_cut_off_uploads(dir: &std::path::Path) -> Result<(), ServeError> {
+    let _lock = crate::atomic::OutputLock::acquire(dir).map_err(ServeError::io(dir))?;
+    let removed = crate::atomic::remove_temp_files_in(dir).map_err(ServeError::io(dir))?;
+    for name in removed {
+        tracing::warn!(
+            "{}: removed {name}, left by an upload that was cut off",
+            dir.display()
+        );
+    }
+    Ok(())
+}
+
 impl Uploads {
     /// Refuses to exist without a token: an upload endpoint is never open.
     pub fn new(settings: UploadSettings, sources: &[OpenedSource]) -> Result<Self, ServeError> {
@@ -175,7 +189,12 @@ impl Uploads {
                 };
                 (source.name.clone(), writable)
             })
-            .collect();
+            .collect::<BTreeMap<_, _>>();
+        for source in sources {
+            if targets.get(&source.name).is_some_and(Option::is_some) {
+                remove_cut_off_uploads(&source.dist_dir)?;
+            }
+        }
         let single = match sources {
             [only] => Some(only.name.clone()),
             _ => None,

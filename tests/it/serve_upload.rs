@@ -777,3 +777,31 @@ fn gets_during_uploads_see_the_old_page_or_the_new_never_an_error() {
     let page: Value = serde_json::from_slice(&page.body).unwrap();
     assert_eq!(page["versions"].as_array().unwrap().len(), versions.len());
 }
+
+#[test]
+fn an_upload_cut_off_by_a_killed_server_leaves_nothing_behind_at_the_next_start() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let dists = h.join("dists");
+    std::fs::create_dir_all(&dists).unwrap();
+    // What a server killed in the middle of an upload leaves: the body's
+    // temporary file beside the served files.
+    let leftover = ".chiron-tmp-demo-1.0-py3-none-any.whl.Ab12Cd";
+    std::fs::write(dists.join(leftover), b"half a wheel").unwrap();
+    std::fs::write(dists.join("notes.txt"), b"not ours").unwrap();
+    let token = new_token(h, "ci");
+    let server = Server::start(h, &["dists", "--allow-upload"]);
+    let names: Vec<String> = std::fs::read_dir(&dists)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.starts_with(".chiron-lock"))
+        .collect();
+    assert_eq!(names, ["notes.txt"]);
+    let stderr = server.stderr().join("\n");
+    assert!(
+        stderr.contains(leftover) && stderr.contains("cut off"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(&token));
+    assert!(server.terminate().success());
+}
