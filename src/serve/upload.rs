@@ -630,12 +630,15 @@ mod tests {
         }
     }
 
-    fn source(name: &str, kind: SourceKind) -> OpenedSource {
+    /// A source named `name` in its own folder under `root`.
+    fn source(root: &std::path::Path, name: &str, kind: SourceKind) -> OpenedSource {
+        let dir = root.join(name);
+        std::fs::create_dir_all(&dir).unwrap();
         OpenedSource {
             name: name.into(),
             kind,
-            origin: PathBuf::from(name),
-            dist_dir: PathBuf::from(name),
+            origin: dir.clone(),
+            dist_dir: dir,
             manifest: None,
         }
     }
@@ -652,9 +655,11 @@ mod tests {
 
     #[test]
     fn uploads_need_a_token_and_never_go_into_a_bundle() {
+        let root = tempfile::tempdir().unwrap();
         let sources = [
-            source("wh", SourceKind::Folder),
+            source(root.path(), "wh", SourceKind::Folder),
             source(
+                root.path(),
                 "offline",
                 SourceKind::Bundle {
                     sha256: Sha256::of(b"bundle"),
