@@ -47,6 +47,8 @@ pub struct ServerOptions {
     /// closed: a client that sends half a request, or stops reading, does
     /// not keep its place for ever.
     pub idle_timeout: Duration,
+    /// One line per request on stderr.
+    pub access_log: bool,
 }
 
 impl Default for ServerOptions {
@@ -56,6 +58,7 @@ impl Default for ServerOptions {
             max_uri_bytes: 8 * 1024,
             grace: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(30),
+            access_log: true,
         }
     }
 }
@@ -356,7 +359,9 @@ async fn answer(state: Arc<State>, request: Request<Body>) -> Response<Body> {
         took,
         token: token.as_deref(),
     };
-    access_log(&line);
+    if state.options.access_log {
+        access_log(&line);
+    }
     let parsed = parse_route(&path);
     let catalog = state.catalog();
     state.metrics.finish(&Finished {

@@ -424,3 +424,174 @@ fn upload_metadata() {
         let _ = chiron::publish::metadata::parse(&text(bytes));
     });
 }
+
+/// Raw HTTP requests to a running `chiron serve` with uploads allowed: the
+/// request line and path (routes, percent-decoding, traversal), `Accept`
+/// and `?format=`, `Range`, `If-None-Match`, `Accept-Encoding`, Basic
+/// credentials and the multipart upload form. A panic on any of the
+/// server's threads fails the case, and so does a server that stops
+/// answering `/healthz`.
+#[test]
+fn serve_requests() {
+    let server = serving::FuzzServer::start();
+    fuzz("serve_requests", &mut |bytes| server.exchange(bytes));
+}
+
+mod serving {
+    use std::io::{Read, Write};
+    use std::net::{SocketAddr, TcpStream};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Mutex, Once};
+    use std::time::Duration;
+
+    use chiron::serve::{ServerOptions, SourceSpec, Tokens, UploadSettings, Uploads};
+    use chiron::workflow::serve::IndexInputs;
+
+    /// The token the upload seeds carry (`__token__:fuzz-token`).
+    const TOKEN: &[u8] = b"fuzz-token";
+
+    static SERVER_PANICKED: AtomicBool = AtomicBool::new(false);
+    static PANIC_TEXT: Mutex<String> = Mutex::new(String::new());
+
+    /// Records a panic on a thread of the server's runtime, then lets the
+    /// hook the harness installed have it too.
+    fn watch_server_threads() {
+        static ONCE: Once = Once::new();
+        ONCE.call_once(|| {
+            let previous = std::panic::take_hook();
+            std::panic::set_hook(Box::new(move |info| {
+                let name = std::thread::current().name().unwrap_or("").to_string();
+                if name.starts_with("fuzz-server") {
+                    SERVER_PANICKED.store(true, Ordering::SeqCst);
+                    if let Ok(mut text) = PANIC_TEXT.lock() {
+                        *text = info.to_string();
+                    }
+                }
+                previous(info);
+            }));
+        });
+    }
+
+    pub struct FuzzServer {
+        _dir: tempfile::TempDir,
+        addr: SocketAddr,
+        _runtime: tokio::runtime::Runtime,
+    }
+
+    impl FuzzServer {
+        /// `chiron serve` of the `zip` corpus' wheels with uploads allowed,
+        /// on a free port, ready.
+        pub fn start() -> Self {
+            let dir = tempfile::tempdir().unwrap();
+            let dists = dir.path().join("dists");
+            std::fs::create_dir_all(&dists).unwrap();
+            let seeds = super::super::corpus_dir("zip");
+            for entry in std::fs::read_dir(seeds).unwrap() {
+                let path = entry.unwrap().path();
+                std::fs::copy(&path, dists.join(path.file_name().unwrap())).unwrap();
+            }
+            let cache = dir.path().join("cache");
+            let spec = SourceSpec {
+                path: dists,
+                name: None,
+            };
+            let source = chiron::serve::open_source(&spec, None, &cache).unwrap();
+            let inputs = IndexInputs {
+                cache_dir: cache.clone(),
+                epoch: Some(0),
+                yanked: Default::default(),
+            };
+            let hash = chiron::digest::Sha256::of(TOKEN).to_string();
+            let tokens = Tokens::new(&std::collections::BTreeMap::from([(
+                "fuzz".to_string(),
+                format!("sha256:{hash}").parse().unwrap(),
+            )]));
+            let settings = UploadSettings {
+                tokens,
+                max_bytes: 256 * 1024,
+                cache_dir: cache,
+                epoch: Some(0),
+                yanked: Default::default(),
+            };
+            let sources = vec![source];
+            let uploads = Uploads::new(settings, &sources).unwrap();
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .thread_name("fuzz-server")
+                .enable_all()
+                .build()
+                .unwrap();
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            listener.set_nonblocking(true).unwrap();
+            let addr = listener.local_addr().unwrap();
+            let options = ServerOptions {
+                idle_timeout: Duration::from_secs(2),
+                access_log: false,
+                ..ServerOptions::default()
+            };
+            runtime.spawn(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+                let load = move || inputs.read(&sources);
+                let _ = chiron::serve::serve(listener, options, load, Some(uploads)).await;
+            });
+            watch_server_threads();
+            let server = Self {
+                _dir: dir,
+                addr,
+                _runtime: runtime,
+            };
+            for _ in 0..200 {
+                if server
+                    .ask(b"GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                    .starts_with(b"HTTP/1.1 200")
+                {
+                    return server;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            panic!("the fuzz server never became ready");
+        }
+
+        /// Sends `request` and reads the answer: until the server closes,
+        /// 250 ms pass with nothing, or 50 ms pass with nothing more once something came (a kept-alive
+        /// connection). The write side stays open: hyper drops a
+        /// connection whose client half-closes before it answers.
+        fn ask(&self, request: &[u8]) -> Vec<u8> {
+            let Ok(mut stream) = TcpStream::connect(self.addr) else {
+                return Vec::new();
+            };
+            // A request cut short is answered by nothing until the idle
+            // timeout: 250 ms of silence ends the case.
+            let _ = stream.set_read_timeout(Some(Duration::from_millis(250)));
+            let _ = stream.set_write_timeout(Some(Duration::from_secs(5)));
+            let _ = stream.write_all(request);
+            let mut answer = Vec::new();
+            let mut chunk = [0u8; 64 * 1024];
+            while let Ok(read) = stream.read(&mut chunk) {
+                if read == 0 {
+                    break;
+                }
+                answer.extend_from_slice(&chunk[..read]);
+                let _ = stream.set_read_timeout(Some(Duration::from_millis(50)));
+            }
+            answer
+        }
+
+        /// One case: the request, then the server must not have panicked
+        /// and must still be healthy.
+        pub fn exchange(&self, request: &[u8]) {
+            let answer = self.ask(request);
+            if SERVER_PANICKED.swap(false, Ordering::SeqCst) {
+                let text = PANIC_TEXT.lock().map(|t| t.clone()).unwrap_or_default();
+                panic!("the server panicked: {text}");
+            }
+            let health = self.ask(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+            assert!(
+                health.starts_with(b"HTTP/1.1 200"),
+                "the server stopped answering /healthz: {:?} after {:?}",
+                String::from_utf8_lossy(&health),
+                String::from_utf8_lossy(&answer[..answer.len().min(300)])
+            );
+        }
+    }
+}
