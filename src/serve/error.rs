@@ -29,6 +29,8 @@ pub enum ServeError {
     NoTrust { path: PathBuf },
     #[error("{}: the bundle does not verify: {problems}", path.display())]
     Unverified { path: PathBuf, problems: String },
+    #[error("{} already holds files that are not an export: {}", output.display(), found.join(", "))]
+    OutputNotAnExport { output: PathBuf, found: Vec<String> },
     #[error(
         "{}: the export would replace or hold {}, where distributions are read from",
         output.display(),
@@ -111,6 +113,7 @@ impl Diagnose for ServeError {
             | ServeError::BadName { .. }
             | ServeError::NoTrust { .. }
             | ServeError::OutputOverlaps { .. }
+            | ServeError::OutputNotAnExport { .. }
             | ServeError::NoUploadTokens
             | ServeError::UploadRefused { .. }
             | ServeError::UploadTooLarge { .. }
@@ -147,6 +150,9 @@ impl Diagnose for ServeError {
             ServeError::OutputOverlaps { .. } => {
                 Some("export into a folder of its own, outside the sources".into())
             }
+            ServeError::OutputNotAnExport { .. } => Some(
+                "the export replaces its folder whole: give a new or empty folder, or one an earlier export wrote (it holds only simple/)".into(),
+            ),
             ServeError::NoUploadTokens => Some(
                 "make one with `chiron serve --new-token NAME` and add the line it prints under [serve.tokens] in chiron.toml".into(),
             ),

@@ -30,7 +30,9 @@ pub struct ExportReport {
 /// Writes `index` as a static tree at `output`, replacing what is there
 /// in one swap. Refused when `output` is, holds or lies inside a folder a
 /// distribution comes from (the swap would remove it).
-pub fn export_static(index: &Index, output: &Path) -> Result<ExportReport, ServeError> {
+pub fn export_static(index: &Index, asked: &Path) -> Result<ExportReport, ServeError> {
+    // `.` or `dir/.` cannot be renamed; the folder they name can.
+    let output = &resolved(asked);
     check_output(index, output)?;
     let parent = output.parent().filter(|p| !p.as_os_str().is_empty());
     if let Some(parent) = parent {
@@ -38,17 +40,19 @@ pub fn export_static(index: &Index, output: &Path) -> Result<ExportReport, Serve
     }
     let _lock = OutputLock::acquire(output).map_err(ServeError::io(output))?;
     crate::atomic::recover_and_clean(output).map_err(ServeError::io(output))?;
+    check_earlier_export(output)?;
     let staging = crate::atomic::staging_dir_for(output).map_err(ServeError::io(output))?;
-    match write_tree(index, &staging) {
-        Ok((files, written)) => {
-            crate::atomic::publish_dir(&staging, output).map_err(ServeError::io(output))?;
-            Ok(ExportReport {
-                output: output.to_path_buf(),
-                projects: index.projects.len(),
-                files,
-                written,
-            })
-        }
+    let published = write_tree(index, &staging).and_then(|counts| {
+        crate::atomic::publish_dir(&staging, output).map_err(ServeError::io(output))?;
+        Ok(counts)
+    });
+    match published {
+        Ok((files, written)) => Ok(ExportReport {
+            output: asked.to_path_buf(),
+            projects: index.projects.len(),
+            files,
+            written,
+        }),
         Err(error) => {
             // Best effort: the next run's clean-up removes what is left.
             let _ = std::fs::remove_dir_all(&staging);
@@ -109,6 +113,39 @@ fn write_project(project: &Project, simple: &Path) -> Result<(usize, usize), Ser
         }
     }
     Ok((project.files.len(), written))
+}
+
+/// The swap replaces `output` whole: it must be missing, empty, or what
+/// an earlier export wrote (only `simple/`), never a folder of the user's.
+fn check_earlier_export(output: &Path) -> Result<(), ServeError> {
+    let entries = match std::fs::read_dir(output) {
+        Ok(entries) => entries,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(source) => {
+            return Err(ServeError::Io {
+                path: output.to_path_buf(),
+                source,
+            });
+        }
+    };
+    let mut found = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(ServeError::io(output))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+        if !(name == "simple" && is_dir) {
+            found.push(name);
+        }
+    }
+    found.sort();
+    found.truncate(5);
+    match found.is_empty() {
+        true => Ok(()),
+        false => Err(ServeError::OutputNotAnExport {
+            output: output.to_path_buf(),
+            found,
+        }),
+    }
 }
 
 /// The output must not overlap a folder the index reads from.

@@ -1096,3 +1096,52 @@ fn request_metrics_reach_the_otlp_collector_and_count_every_request_and_byte() {
         }
     }
 }
+
+#[test]
+fn an_export_never_replaces_a_folder_of_the_users_and_writes_into_dot() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    folder(&h.join("dists"));
+    // A folder holding the user's own files is refused, and left as it was.
+    let project = h.join("project");
+    std::fs::create_dir_all(project.join(".git")).unwrap();
+    std::fs::write(project.join(".git/HEAD"), "ref: refs/heads/main\n").unwrap();
+    std::fs::create_dir_all(project.join("src")).unwrap();
+    std::fs::write(project.join("src/main.py"), "print('mine')\n").unwrap();
+    let refused = chiron(h)
+        .current_dir(h)
+        .args(["serve", "dists", "--export-static", "project"])
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2), "{}", everything(&refused));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("not an export") && stderr.contains(".git") && stderr.contains("src"),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(project.join("src/main.py")).unwrap(),
+        "print('mine')\n"
+    );
+    assert!(project.join(".git/HEAD").is_file());
+
+    // An empty folder, named as `.` from inside it, takes the export; a
+    // second export replaces the first; nothing is left beside it.
+    let site = h.join("site");
+    std::fs::create_dir_all(&site).unwrap();
+    for _ in 0..2 {
+        chiron(h)
+            .current_dir(&site)
+            .env("SOURCE_DATE_EPOCH", EPOCH.to_string())
+            .args(["serve", "../dists", "--export-static", "."])
+            .assert()
+            .success();
+    }
+    assert!(site.join("simple/index.json").is_file());
+    let beside: Vec<String> = std::fs::read_dir(h)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".chiron-staging") || n.starts_with(".chiron-old"))
+        .collect();
+    assert!(beside.is_empty(), "{beside:?}");
+}
