@@ -945,9 +945,12 @@ fn page(pages: &Pages, request: &Parts) -> Response<Body> {
         .unwrap_or_else(|_| internal())
 }
 
-/// `format=` of the query string, decoded.
+/// `format=` of the query string, decoded. A literal `+` stays a `+`, as
+/// PyPI reads it: `?format=application/vnd.pypi.simple.v1+json` is how
+/// the type is written in links, and no media type holds a space.
 fn format_query(query: Option<&str>) -> Option<String> {
-    url::form_urlencoded::parse(query?.as_bytes())
+    let query = query?.replace('+', "%2B");
+    url::form_urlencoded::parse(query.as_bytes())
         .find(|(key, _)| key == "format")
         .map(|(_, value)| value.into_owned())
 }
@@ -1026,7 +1029,6 @@ fn parse_range(value: Option<&str>, len: u64) -> RangeAsk {
     }
 }
 
-/// A file of the index, whole or one range of it.
 /// Files up to this size (every `.metadata` file, most wheels of pure
 /// Python) are read in one blocking step and sent from memory; larger ones
 /// are streamed in chunks of this size. Each tokio file operation is a hop
@@ -1064,6 +1066,17 @@ async fn open_file(path: std::path::PathBuf) -> std::io::Result<Opened> {
     .unwrap_or_else(|error| Err(std::io::Error::other(error.to_string())))
 }
 
+/// Whether a `Range` may be honoured: no `If-Range`, or one naming the
+/// file's strong entity tag. A date never matches (files carry no
+/// `Last-Modified`), so the whole file is sent, as RFC 9110 asks.
+fn if_range_holds(headers: &HeaderMap, etag: Option<&str>) -> bool {
+    match headers.get(header::IF_RANGE) {
+        None => true,
+        Some(value) => etag.is_some_and(|etag| value.as_bytes() == etag.as_bytes()),
+    }
+}
+
+/// A file of the index, whole or one range of it.
 async fn file(asset: Asset<'_>, headers: &HeaderMap) -> Response<Body> {
     let path = asset.path().to_path_buf();
     let Ok(opened) = open_file(path.clone()).await else {
@@ -1091,7 +1104,10 @@ async fn file(asset: Asset<'_>, headers: &HeaderMap) -> Response<Body> {
                 .unwrap_or_else(|_| internal());
         }
     }
-    let range = headers.get(header::RANGE).and_then(|v| v.to_str().ok());
+    let range = headers
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok())
+        .filter(|_| if_range_holds(headers, etag.as_deref()));
     let (start, count) = match parse_range(range, len) {
         RangeAsk::Whole => (0, len),
         RangeAsk::Part { start, end } => {

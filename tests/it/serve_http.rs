@@ -160,6 +160,8 @@ fn pages_negotiate_revalidate_compress_and_files_serve_ranges_then_sigterm_exits
     for (accept, query) in [
         (json, ""),
         ("text/html", "?format=application/vnd.pypi.simple.v1%2Bjson"),
+        // A literal `+`, as links to PyPI write it.
+        ("text/html", "?format=application/vnd.pypi.simple.v1+json"),
     ] {
         let reply = get(
             &addr,
@@ -227,6 +229,24 @@ fn pages_negotiate_revalidate_compress_and_files_serve_ranges_then_sigterm_exits
         &[("Range", &past)],
     );
     assert_eq!(refused.status, 416);
+    // If-Range: the file's own entity tag keeps the range; another tag,
+    // or a date (files carry no Last-Modified), gets the whole file, as
+    // nginx answers the same export.
+    let etag = whole.header("etag").unwrap().to_string();
+    for (if_range, status) in [
+        (etag.as_str(), 206),
+        ("\"zz\"", 200),
+        ("Thu, 01 Jan 1970 00:00:00 GMT", 200),
+    ] {
+        let answer = get(
+            &addr,
+            &format!("/simple/alpha/{wheel}"),
+            &[("Range", "bytes=0-9"), ("If-Range", if_range)],
+        );
+        assert_eq!(answer.status, status, "If-Range: {if_range}");
+        let expected: &[u8] = if status == 206 { &bytes[..10] } else { &bytes };
+        assert_eq!(answer.body, expected, "If-Range: {if_range}");
+    }
     let metadata = get(&addr, &format!("/simple/alpha/{wheel}.metadata"), &[]);
     assert_eq!(
         metadata.body,
