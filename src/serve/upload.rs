@@ -472,8 +472,15 @@ impl Received {
             }
         }
         self.check_digests(file)?;
-        let inside = read_inside(file.temp.path(), &filename)
-            .map_err(|reason| refused(&format!("{filename}: {reason}")))?;
+        // The reason names the file as the client sent it, never the
+        // server's temporary path.
+        let temp = file.temp.path().display().to_string();
+        let inside = read_inside(file.temp.path(), &filename).map_err(|reason| {
+            refused(&format!(
+                "{filename}: {}",
+                reason.replace(&temp, "the upload")
+            ))
+        })?;
         let metadata = CoreMetadata::parse(&inside.metadata, &filename)
             .map_err(|e| refused(&format!("{filename}: {e}")))?;
         let Some(file) = self.file else {

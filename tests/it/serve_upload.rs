@@ -651,11 +651,14 @@ fn hostile_uploads_are_refused_with_a_reason_and_write_nothing() {
         &wheel_name,
         &junk,
     );
-    assert_eq!(
-        reply.status,
-        400,
-        "{}",
-        String::from_utf8_lossy(&reply.body)
+    let body = String::from_utf8_lossy(&reply.body);
+    assert_eq!(reply.status, 400, "{body}");
+    // The reason names the upload, never a path of the server's.
+    assert!(body.contains(&wheel_name), "{body}");
+    let dists = h.join("dists").display().to_string();
+    assert!(
+        !body.contains(&dists) && !body.contains(".chiron-tmp"),
+        "{body}"
     );
     assert_eq!(listing(&h.join("dists")), before);
     // Chunked, so no length is declared: the limit stops the reading.
