@@ -668,8 +668,34 @@ fn upload_template(raw: &str) -> Option<&'static str> {
     }
 }
 
+/// How much of a refused upload's body is read (and thrown away) before
+/// the refusal is sent, and for how long at most: like nginx's lingering
+/// close, so that a client sending a small file reads the 401/403 rather
+/// than a reset connection, without letting anyone without a token make
+/// the server read much.
+const REFUSED_BODY_BYTES: u64 = 8 * 1024 * 1024;
+const REFUSED_BODY_TIME: Duration = Duration::from_secs(5);
+
+/// Reads and drops up to `limit` bytes of `body`, for [`REFUSED_BODY_TIME`]
+/// at most.
+async fn drain(body: Body, limit: u64) {
+    use futures_util::StreamExt;
+    let mut stream = body.into_data_stream();
+    let mut read = 0u64;
+    let reading = async {
+        while let Some(Ok(chunk)) = stream.next().await {
+            read += chunk.len() as u64;
+            if read >= limit {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(REFUSED_BODY_TIME, reading).await;
+}
+
 /// An upload (`POST`): its token checked before a byte of the body is
-/// read, then received, checked and committed; the answer carries the
+/// read (a refused one's body is then drained, bounded, before the
+/// refusal), then received, checked and committed; the answer carries the
 /// token's name for the access log.
 async fn upload(
     state: &State,
@@ -684,7 +710,17 @@ async fn upload(
         .headers
         .get(header::AUTHORIZATION)
         .map(HeaderValue::as_bytes);
-    let token = match uploads.tokens().authenticate(authorization) {
+    let credential = uploads.tokens().authenticate(authorization);
+    let body = match credential {
+        Credential::Token(_) => body,
+        _ => {
+            // Answered without reading the body, the refusal would often
+            // be lost: the client, still sending, sees a reset connection.
+            drain(body, REFUSED_BODY_BYTES.min(uploads.max_bytes())).await;
+            Body::empty()
+        }
+    };
+    let token = match credential {
         Credential::Missing => {
             let mut response = text(StatusCode::UNAUTHORIZED, "an upload token is needed\n");
             response.headers_mut().insert(

@@ -244,7 +244,7 @@ fn pages_negotiate_revalidate_compress_and_files_serve_ranges_then_sigterm_exits
             &[("Range", "bytes=0-9"), ("If-Range", if_range)],
         );
         assert_eq!(answer.status, status, "If-Range: {if_range}");
-        let expected: &[u8] = if status == 206 { &bytes[..10] } else { &bytes };
+        let expected: &[u8] = if status == 206 { &bytes[..10] } else { bytes };
         assert_eq!(answer.body, expected, "If-Range: {if_range}");
     }
     let metadata = get(&addr, &format!("/simple/alpha/{wheel}.metadata"), &[]);

@@ -321,6 +321,47 @@ fn a_wrong_or_missing_token_is_refused_and_the_secret_is_never_logged() {
         bare.header("WWW-Authenticate"),
         Some("Basic realm=\"chiron\"")
     );
+    // A refused client still sending its file reads the refusal, not a
+    // reset connection: the server reads (and drops) a bounded part of
+    // the body first.
+    let big = vec![b'x'; 4 * 1024 * 1024];
+    let basic = |password: &str| {
+        use base64::Engine;
+        let pair = format!("__token__:{password}");
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(pair)
+        )
+    };
+    for (auth, status) in [(basic(&wrong), 403), (String::new(), 401)] {
+        let mut headers = vec![("Content-Type", "multipart/form-data; boundary=b")];
+        if !auth.is_empty() {
+            headers.push(("Authorization", auth.as_str()));
+        }
+        for _ in 0..3 {
+            assert_eq!(
+                send(&server.addr, "POST", "/", &headers, &big).status,
+                status
+            );
+        }
+    }
+    let output = publish(h)
+        .arg(&file)
+        .args([
+            "--repository-url",
+            &url,
+            "--index-url",
+            &format!("{url}simple/"),
+        ])
+        .env("CHIRON_PUBLISH_TOKEN", &wrong)
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(
+        everything(&output).contains("403") && !everything(&output).contains("Broken pipe"),
+        "{}",
+        everything(&output)
+    );
     assert!(listing(&h.join("dists")).is_empty());
 
     // Any token configured uploads, under its own name in the log.
