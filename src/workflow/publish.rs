@@ -158,7 +158,12 @@ pub async fn publish(
     Ok(PublishReport {
         repository_url: crate::redact::redact_url(&plan.upload_url),
         index_url: crate::redact::redact_url(&plan.index_url),
-        credentials: credentials.map_or(CredentialSource::None, |c| c.source),
+        // With nothing to upload no credential was needed, but the ones
+        // set are still the ones the run would have used.
+        credentials: credentials
+            .as_ref()
+            .or(plan.credentials.as_ref())
+            .map_or(CredentialSource::None, |c| c.source),
         files,
     })
 }
