@@ -83,7 +83,8 @@ pub async fn run(args: ServeArgs, ctx: &Context) -> Result<Exit> {
     };
     let opened = chiron::workflow::serve::open(&ws, &request, key.as_ref())?;
     if opened.unverified {
-        eprintln!(
+        // anstream: the colour only on a terminal (and as --color says).
+        anstream::eprintln!(
             "{}WARNING: serving a bundle WITHOUT verifying it (--no-verify): its signature, checksums and provenance are not checked{}",
             style::FAIL.render(),
             style::FAIL.render_reset()
@@ -111,8 +112,15 @@ pub async fn run(args: ServeArgs, ctx: &Context) -> Result<Exit> {
         if single {
             eprintln!("serving at http://{addr}/simple/");
         }
-        if uploading {
-            eprintln!("accepting uploads at http://{addr}/ (or /NAME/), with a token of [serve.tokens]");
+        match (uploading, single) {
+            (false, _) => {}
+            (true, true) => eprintln!(
+                "accepting uploads at http://{addr}/ (or /{}/), with a token of [serve.tokens]",
+                names[0]
+            ),
+            (true, false) => eprintln!(
+                "accepting uploads at http://{addr}/NAME/ for each folder above (bundles are read-only; not at /), with a token of [serve.tokens]"
+            ),
         }
     })
     .await?;
