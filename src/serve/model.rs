@@ -373,6 +373,38 @@ fn extract_metadata(
     Ok(CoreMetadataFile { path, sha256 })
 }
 
+/// The keys of `[serve] yanked` that name no file of `indexes`: a file
+/// name none has, or a `NAME==VERSION` no release matches. A typo there
+/// would leave a release installable that was meant to be yanked.
+pub fn unmatched_yanks<'a>(
+    configured: &'a BTreeMap<String, String>,
+    indexes: &[Index],
+) -> Vec<&'a str> {
+    let files = || {
+        indexes
+            .iter()
+            .flat_map(|index| index.projects.values())
+            .flat_map(|project| project.files.iter().map(move |file| (project, file)))
+    };
+    configured
+        .keys()
+        .filter(|key| {
+            let release = key.split_once("==").and_then(|(name, version)| {
+                let name = PackageName::from_str(name.trim()).ok()?;
+                let version = Version::from_str(version.trim()).ok()?;
+                Some((NormalizedName::new(name.as_ref()), version))
+            });
+            !files().any(|(project, file)| {
+                file.filename == **key
+                    || release.as_ref().is_some_and(|(name, version)| {
+                        project.name == *name && file.version == *version
+                    })
+            })
+        })
+        .map(String::as_str)
+        .collect()
+}
+
 /// The yank reason: `[serve] yanked` by file name, then by
 /// `NAME==VERSION`, then the manifest's record (no reason).
 fn yank(

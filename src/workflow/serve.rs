@@ -109,10 +109,16 @@ impl IndexInputs {
             epoch: self.epoch,
             yanked: &self.yanked,
         };
-        sources
+        let indexes = sources
             .iter()
             .map(|source| read_index(source, &options).map(|(index, _)| index))
-            .collect()
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        for key in crate::serve::model::unmatched_yanks(&self.yanked, &indexes) {
+            tracing::warn!(
+                "[serve] yanked: `{key}` names no file served (a file name, or NAME==VERSION of a release): nothing is yanked by it"
+            );
+        }
+        Ok(indexes)
     }
 }
 

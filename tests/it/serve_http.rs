@@ -1165,3 +1165,26 @@ fn an_export_never_replaces_a_folder_of_the_users_and_writes_into_dot() {
         .collect();
     assert!(beside.is_empty(), "{beside:?}");
 }
+
+#[test]
+fn a_yank_that_names_no_served_file_is_warned_about() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    folder(&h.join("dists"));
+    std::fs::write(
+        h.join("chiron.toml"),
+        "[serve]\nyanked = { \"nosuch==1.0\" = \"typo\", \"Alpha==1.0\" = \"\", \"beta-9.9.tar.gz\" = \"\" }\n",
+    )
+    .unwrap();
+    let server = Server::start(h, &["dists"]);
+    // Ready: the index (and its warnings) is loaded.
+    assert_eq!(get(&server.addr, "/simple/alpha/", &[]).status, 200);
+    let stderr = server.stderr().join("\n");
+    assert!(stderr.contains("`nosuch==1.0` names no file"), "{stderr}");
+    assert!(
+        stderr.contains("`beta-9.9.tar.gz` names no file"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("`Alpha==1.0`"), "{stderr}");
+    assert!(server.terminate().success());
+}
