@@ -25,8 +25,9 @@ pub struct ServeArgs {
     /// at /simple/. Default: [wheelhouse] dir.
     #[arg(value_name = "SOURCE")]
     pub sources: Vec<String>,
-    /// The address to listen on (port 0 picks a free one).
-    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    /// The address to listen on: HOST:PORT (a name such as localhost is
+    /// resolved) or a port alone (on 127.0.0.1); port 0 picks a free one.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080", value_parser = parse_bind)]
     pub bind: SocketAddr,
     /// The public key bundles must be signed with (default: [signing]
     /// public-key).
@@ -63,6 +64,24 @@ pub struct ServeArgs {
     /// then exit.
     #[arg(long, value_name = "NAME", conflicts_with = "allow_upload")]
     pub new_token: Option<String>,
+}
+
+/// `--bind`: an address, a port alone (loopback), or a name to resolve.
+fn parse_bind(text: &str) -> std::result::Result<SocketAddr, String> {
+    use std::net::ToSocketAddrs;
+    if let Ok(addr) = text.parse::<SocketAddr>() {
+        return Ok(addr);
+    }
+    if let Ok(port) = text.parse::<u16>() {
+        return Ok(SocketAddr::from(([127, 0, 0, 1], port)));
+    }
+    let hint = "expected HOST:PORT (127.0.0.1:8080, [::1]:8080, localhost:8080) or a port";
+    let mut resolved = text
+        .to_socket_addrs()
+        .map_err(|error| format!("{error}: {hint}"))?;
+    resolved
+        .next()
+        .ok_or_else(|| format!("{text} resolves to no address: {hint}"))
 }
 
 pub async fn run(args: ServeArgs, ctx: &Context) -> Result<Exit> {
@@ -167,4 +186,18 @@ fn export(
     }
     ctx.out.text(&text)?;
     Ok(Exit::Ok)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_bind;
+
+    #[test]
+    fn bind_takes_an_address_a_port_or_a_name() {
+        assert_eq!(parse_bind("8080").unwrap().to_string(), "127.0.0.1:8080");
+        assert_eq!(parse_bind("[::1]:9").unwrap().to_string(), "[::1]:9");
+        assert!(parse_bind("localhost:0").unwrap().ip().is_loopback());
+        let error = parse_bind("not an address").unwrap_err();
+        assert!(error.contains("HOST:PORT"), "{error}");
+    }
 }

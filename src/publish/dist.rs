@@ -171,7 +171,7 @@ pub fn wheel_metadata(path: &Path, limits: &Limits) -> Result<String, PublishErr
         .map(|(_, name, _, _)| name.to_string())
         .filter(|name| is_dist_info_metadata(name))
         .collect();
-    let name = one_entry(path, names, "a .dist-info/METADATA")?;
+    let name = one_entry(path, names, ".dist-info/METADATA")?;
     let wanted = BTreeMap::from([(
         name.clone(),
         Part {
@@ -212,7 +212,7 @@ pub fn sdist_metadata(path: &Path, limits: &Limits) -> Result<String, PublishErr
     let name = one_entry(
         path,
         found.iter().map(|(name, _)| name.clone()).collect(),
-        "a NAME-VERSION/PKG-INFO",
+        "NAME-VERSION/PKG-INFO",
     )?;
     let bytes = found
         .into_iter()

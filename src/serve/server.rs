@@ -626,7 +626,7 @@ async fn route(state: &State, request: &Parts, body: Body) -> Response<Body> {
             .unwrap_or_else(|_| internal()),
         Route::Refused => text(StatusCode::BAD_REQUEST, "refused path\n"),
         Route::NotFound => not_found(),
-        Route::AddSlash => redirect(&format!("{}/", uri.path()), uri.query()),
+        Route::AddSlash => redirect(&with_slash(uri.path()), uri.query()),
         other => match state.catalog() {
             None => text(StatusCode::SERVICE_UNAVAILABLE, "loading the index\n"),
             Some(catalog) => index_route(&catalog, other, request).await,
@@ -910,6 +910,20 @@ async fn index_route(catalog: &Catalog, route: Route, request: &Parts) -> Respon
     }
 }
 
+/// The path with a trailing slash, and a project segment right after
+/// `simple/` normalised too: one redirect, not two.
+fn with_slash(path: &str) -> String {
+    match path.rsplit_once("/simple/") {
+        Some((head, project)) if !project.is_empty() && !project.contains('/') => {
+            match decode_segment(project) {
+                Some(name) => format!("{head}/simple/{}/", NormalizedName::new(&name).as_str()),
+                None => format!("{path}/"),
+            }
+        }
+        _ => format!("{path}/"),
+    }
+}
+
 /// 301 to the same URL with the project's normalised name.
 fn redirect_project(request: &Parts, normalized: &str) -> Response<Body> {
     let path = request.uri.path();
@@ -1128,9 +1142,17 @@ async fn file(asset: Asset<'_>, headers: &HeaderMap) -> Response<Body> {
         Asset::Metadata(metadata) => Some(format!("\"{}\"", metadata.sha256)),
         Asset::Provenance(_) => None,
     };
+    // A distribution's name is never reused with other bytes (an upload
+    // of other bytes is refused), nor is its metadata's; a provenance file
+    // may be re-made, so it is kept as long as a page.
+    let cache = match asset {
+        Asset::Distribution(_) | Asset::Metadata(_) => "public, max-age=31536000, immutable",
+        Asset::Provenance(_) => "max-age=600",
+    };
     let mut builder = Response::builder()
         .header(header::CONTENT_TYPE, asset.content_type())
-        .header(header::ACCEPT_RANGES, "bytes");
+        .header(header::ACCEPT_RANGES, "bytes")
+        .header(header::CACHE_CONTROL, cache);
     if let Some(etag) = &etag {
         builder = builder.header(header::ETAG, etag);
         if if_none_match(headers, &[etag]) {

@@ -190,6 +190,10 @@ fn pages_negotiate_revalidate_compress_and_files_serve_ranges_then_sigterm_exits
         Some("/simple/alpha/?format=text/html")
     );
     assert_eq!(get(&addr, "/simple/alpha", &[]).status, 301);
+    // No slash and not normalised: one redirect to the final URL.
+    let once = get(&addr, "/dists/simple/ALPHA?x=1", &[]);
+    assert_eq!(once.status, 301);
+    assert_eq!(once.header("location"), Some("/dists/simple/alpha/?x=1"));
     assert_eq!(get(&addr, "/simple/nothing/", &[]).status, 404);
 
     // ETag and If-None-Match.
@@ -207,6 +211,10 @@ fn pages_negotiate_revalidate_compress_and_files_serve_ranges_then_sigterm_exits
     let bytes = folder.bytes(wheel);
     let whole = get(&addr, &format!("/simple/alpha/{wheel}"), &[]);
     assert_eq!(whole.body, bytes);
+    assert_eq!(
+        whole.header("cache-control"),
+        Some("public, max-age=31536000, immutable")
+    );
     let part = get(
         &addr,
         &format!("/simple/alpha/{wheel}"),
