@@ -668,13 +668,12 @@ fn upload_template(raw: &str) -> Option<&'static str> {
     }
 }
 
-/// How much of a refused upload's body is read (and thrown away) before
-/// the refusal is sent, and for how long at most: like nginx's lingering
-/// close, so that a client sending a small file reads the 401/403 rather
-/// than a reset connection, without letting anyone without a token make
-/// the server read much.
-const REFUSED_BODY_BYTES: u64 = 8 * 1024 * 1024;
-const REFUSED_BODY_TIME: Duration = Duration::from_secs(5);
+/// How long a refused upload's body is read (and thrown away, up to
+/// `--max-upload-bytes`) before the refusal is sent: like nginx's
+/// lingering close (30 s), so that a client still sending its file reads
+/// the 401/403 rather than a reset connection. Reading and dropping costs
+/// little; the connection limit bounds how many do it at once.
+const REFUSED_BODY_TIME: Duration = Duration::from_secs(30);
 
 /// Reads and drops up to `limit` bytes of `body`, for [`REFUSED_BODY_TIME`]
 /// at most.
@@ -716,7 +715,7 @@ async fn upload(
         _ => {
             // Answered without reading the body, the refusal would often
             // be lost: the client, still sending, sees a reset connection.
-            drain(body, REFUSED_BODY_BYTES.min(uploads.max_bytes())).await;
+            drain(body, uploads.max_bytes()).await;
             Body::empty()
         }
     };

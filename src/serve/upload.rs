@@ -190,6 +190,16 @@ impl Uploads {
                 (source.name.clone(), writable)
             })
             .collect::<BTreeMap<_, _>>();
+        // An upload endpoint where no source takes uploads would only
+        // ever answer 403: refuse to start with it.
+        if let Some(bundle) = sources
+            .first()
+            .filter(|_| targets.values().all(Option::is_none))
+        {
+            return Err(ServeError::ReadOnlySource {
+                name: bundle.name.clone(),
+            });
+        }
         for source in sources {
             if targets.get(&source.name).is_some_and(Option::is_some) {
                 remove_cut_off_uploads(&source.dist_dir)?;
@@ -687,6 +697,12 @@ mod tests {
             uploads.target(Some("offline")),
             Some(Err(ServeError::ReadOnlySource { .. }))
         ));
+        // Only a bundle: no source would take an upload, so no endpoint.
+        let error = Uploads::new(settings(tokens.clone()), &sources[1..]).err();
+        assert!(
+            matches!(error, Some(ServeError::ReadOnlySource { .. })),
+            "{error:?}"
+        );
         // Two sources: `/` names none of them.
         assert!(uploads.target(None).is_none());
         assert!(uploads.target(Some("other")).is_none());

@@ -324,7 +324,7 @@ fn a_wrong_or_missing_token_is_refused_and_the_secret_is_never_logged() {
     // A refused client still sending its file reads the refusal, not a
     // reset connection: the server reads (and drops) a bounded part of
     // the body first.
-    let big = vec![b'x'; 4 * 1024 * 1024];
+    let big = vec![b'x'; 12 * 1024 * 1024];
     let basic = |password: &str| {
         use base64::Engine;
         let pair = format!("__token__:{password}");
