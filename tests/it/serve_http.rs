@@ -95,38 +95,7 @@ fn pip_and_uv_install_from_chiron_serve_and_uv_resolves_from_metadata_alone() {
     assert!(wheels.is_empty(), "resolution fetched wheels: {wheels:?}");
 
     // uv installs into a fresh venv.
-    let venv = h.join("venv");
-    let output = uv(
-        h,
-        &[
-            "venv",
-            venv.to_str().unwrap(),
-            "--python",
-            python.to_str().unwrap(),
-        ],
-    );
-    assert!(output.status.success(), "{}", everything(&output));
-    let output = uv(
-        h,
-        &[
-            "pip",
-            "install",
-            "--index-url",
-            &url,
-            "--python",
-            venv.join("bin/python").to_str().unwrap(),
-            "alpha",
-        ],
-    );
-    assert!(output.status.success(), "{}", everything(&output));
-    let imported = Command::new(venv.join("bin/python"))
-        .args([
-            "-c",
-            "import alpha, beta; print(alpha.VERSION, beta.VERSION)",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(String::from_utf8_lossy(&imported.stdout).trim(), "1.0 1.0");
+    crate::serve_static::uv_installs_alpha_and_beta(h, &url, &python);
     assert!(
         !server.stderr().iter().any(|l| l.contains("uthorization")),
         "credentials in the log"

@@ -709,38 +709,7 @@ fn uv_resolves_from_metadata_files_and_installs_from_the_export() {
     );
 
     // Install into a fresh venv.
-    let venv = h.join("venv");
-    let output = uv(
-        h,
-        &[
-            "venv",
-            venv.to_str().unwrap(),
-            "--python",
-            python.to_str().unwrap(),
-        ],
-    );
-    assert!(output.status.success(), "{}", everything(&output));
-    let output = uv(
-        h,
-        &[
-            "pip",
-            "install",
-            "--index-url",
-            &url,
-            "--python",
-            venv.join("bin/python").to_str().unwrap(),
-            "alpha",
-        ],
-    );
-    assert!(output.status.success(), "{}", everything(&output));
-    let imported = Command::new(venv.join("bin/python"))
-        .args([
-            "-c",
-            "import alpha, beta; print(alpha.VERSION, beta.VERSION)",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(String::from_utf8_lossy(&imported.stdout).trim(), "1.0 1.0");
+    uv_installs_alpha_and_beta(h, &url, &python);
 }
 
 pub(crate) const PASSWORD: &str = "correct horse battery staple";
@@ -1060,4 +1029,41 @@ fn nginx_configured_as_docs_serve_md_says_serves_json_to_pep_691_clients() {
     assert!(
         target.join("alpha-1.0.dist-info").is_dir() && target.join("beta-1.0.dist-info").is_dir()
     );
+}
+
+/// uv installs `alpha` (and its dependency `beta`) from `url` into a fresh
+/// venv of `python` in `home`, and both import at 1.0.
+pub(crate) fn uv_installs_alpha_and_beta(home: &Path, url: &str, python: &Path) {
+    let venv = home.join("venv");
+    let output = uv(
+        home,
+        &[
+            "venv",
+            venv.to_str().unwrap(),
+            "--python",
+            python.to_str().unwrap(),
+        ],
+    );
+    assert!(output.status.success(), "{}", everything(&output));
+    let output = uv(
+        home,
+        &[
+            "pip",
+            "install",
+            "--index-url",
+            url,
+            "--python",
+            venv.join("bin/python").to_str().unwrap(),
+            "alpha",
+        ],
+    );
+    assert!(output.status.success(), "{}", everything(&output));
+    let imported = Command::new(venv.join("bin/python"))
+        .args([
+            "-c",
+            "import alpha, beta; print(alpha.VERSION, beta.VERSION)",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&imported.stdout).trim(), "1.0 1.0");
 }
